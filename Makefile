@@ -1,0 +1,212 @@
+# SPDX-License-Identifier: Apache-2.0
+# Non-recursive build: BPF objects -> skeletons, protos -> protobuf-c, userspace
+# modules -> one static library shared by the agent, the CLI and the tests.
+#
+#   make            build build/bin/tetragon and build/bin/tetra
+#   make test       build and run every test (unit tests under ASan/UBSan)
+#   make bench      run the benchmarks
+#   make SAN=1      sanitizer build into build-san/
+
+SAN      ?= 0
+ifeq ($(SAN),1)
+BUILD    ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD    ?= build
+SANFLAGS :=
+endif
+
+CC       ?= gcc
+CLANG    ?= $(shell command -v clang-19 || command -v clang)
+BPFTOOL  ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
+PROTOC_C ?= protoc-c
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+V        ?= 0
+Q        := $(if $(filter 1,$(V)),,@)
+msg       = $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' "$(1)" "$(2)";)
+
+GEN      := $(BUILD)/gen
+OBJ      := $(BUILD)/obj
+BIN      := $(BUILD)/bin
+
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+            -D_GNU_SOURCE -DTG_VERSION='"$(VERSION)"' \
+            -I. -Isrc -I$(GEN) $(SANFLAGS) -MMD -MP
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   += -lbpf -lelf -lz -lyaml -lprotobuf-c -lpthread -lm
+
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
+              -Wno-unused-function -I$(GEN) -I. -Ibpf
+
+# ---- BPF ---------------------------------------------------------------------
+BPF_SRC   := $(wildcard bpf/*.bpf.c)
+BPF_OBJ   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
+BPF_SKEL  := $(patsubst bpf/%.bpf.c,$(GEN)/%.skel.h,$(BPF_SRC))
+
+$(GEN)/vmlinux.h:
+	@mkdir -p $(@D)
+	@test -r $(VMLINUX_BTF) || { echo "error: $(VMLINUX_BTF) not found: this kernel has no BTF (CONFIG_DEBUG_INFO_BTF); set VMLINUX_BTF=<file>" >&2; exit 1; }
+	$(call msg,BTF,$@)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(GEN)/vmlinux.h $(wildcard bpf/lib/*.h abi/*.h)
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)llvm-strip -g $@ 2>/dev/null || true
+
+$(GEN)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+# ---- protobuf ----------------------------------------------------------------
+PROTO_SRC := $(wildcard api/tetragon/*.proto)
+WKT       := timestamp wrappers duration any field_mask empty
+PROTO_C   := $(patsubst api/%.proto,$(GEN)/%.pb-c.c,$(PROTO_SRC)) \
+             $(patsubst %,$(GEN)/google/protobuf/%.pb-c.c,$(WKT))
+PROTO_H   := $(PROTO_C:.c=.h)
+
+# protoc-c 1.4 rejects proto3 "optional"; a synthetic oneof is the same wire
+# format and keeps presence, so rewrite before generating.
+$(GEN)/proto/tetragon/%.proto: api/tetragon/%.proto
+	@mkdir -p $(@D)
+	$(Q)sed -E 's/^([[:space:]]*)optional ([A-Za-z0-9_.]+) ([a-z_0-9]+) = ([0-9]+);/\1oneof _\3 { \2 \3 = \4; }/' $< > $@
+
+$(GEN)/tetragon/%.pb-c.c $(GEN)/tetragon/%.pb-c.h: $(GEN)/proto/tetragon/%.proto $(patsubst api/%,$(GEN)/proto/%,$(PROTO_SRC))
+	@mkdir -p $(GEN)
+	$(call msg,PROTOC,$<)
+	$(Q)$(PROTOC_C) -I$(GEN)/proto -I/usr/include --c_out=$(GEN) $<
+
+$(GEN)/google/protobuf/%.pb-c.c $(GEN)/google/protobuf/%.pb-c.h: /usr/include/google/protobuf/%.proto
+	@mkdir -p $(GEN)
+	$(call msg,PROTOC,$<)
+	$(Q)$(PROTOC_C) -I/usr/include --c_out=$(GEN) google/protobuf/$*.proto
+
+# ---- userspace ---------------------------------------------------------------
+LIB_SRC   := $(shell find src -name '*.c' ! -path 'src/agent/main.c' | sort)
+LIB_OBJ   := $(patsubst %.c,$(OBJ)/%.o,$(LIB_SRC)) $(patsubst $(GEN)/%.c,$(OBJ)/gen/%.o,$(PROTO_C))
+AGENT_OBJ := $(OBJ)/src/agent/main.o
+CLI_SRC   := $(wildcard cli/*.c)
+CLI_OBJ   := $(patsubst %.c,$(OBJ)/%.o,$(CLI_SRC))
+LIB       := $(BUILD)/libtetragon.a
+
+GENERATED := $(BPF_SKEL) $(PROTO_H)
+
+$(OBJ)/%.o: %.c | $(GENERATED)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OBJ)/gen/%.o: $(GEN)/%.c | $(GENERATED)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(filter-out -Werror -Wextra,$(CFLAGS)) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN)/tetragon: $(AGENT_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BIN)/tetra: $(CLI_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# ---- tests -------------------------------------------------------------------
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPER_BIN := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRC))
+
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE $< -o $@
+
+# ---- protojson field order + its test protos (owner: src/encode/protojson) ----
+# protoc-c sorts descriptor fields by number but protojson writes them in
+# .proto declaration order: field_order.awk turns a descriptor set of the
+# (rewritten) protos into a table compiled into src/encode/protojson.c.
+# $(1) table name, $(2) protos relative to $(GEN)/proto (may be empty).
+define protojson_field_order
+	@mkdir -p $(@D)
+	$(call msg,GEN,$@)
+	$(Q)if [ -n "$(strip $(2))" ]; then \
+		$(PROTOC_C) -I$(GEN)/proto -I/usr/include --descriptor_set_out=$@.pb $(2) && \
+		$(PROTOC_C) -I/usr/include --decode=google.protobuf.FileDescriptorSet \
+			google/protobuf/descriptor.proto < $@.pb > $@.txt; \
+	else : > $@.txt; fi && \
+	awk -v table=$(1) -f src/encode/field_order.awk $@.txt > $@.tmp && \
+	rm -f $@.pb $@.txt && mv $@.tmp $@
+endef
+
+PJ_API_PROTO := $(patsubst api/%,$(GEN)/proto/%,$(PROTO_SRC))
+$(GEN)/encode/tetragon_field_order.h: $(PJ_API_PROTO) src/encode/field_order.awk
+	$(call protojson_field_order,tetragon_field_order,$(patsubst $(GEN)/proto/%,%,$(PJ_API_PROTO)))
+$(OBJ)/src/encode/protojson.o: | $(GEN)/encode/tetragon_field_order.h
+
+# Test-only protos for tests/unit/test_protojson.c, linked into that test only.
+PJ_TEST_PROTO := $(patsubst tests/unit/proto/%,$(GEN)/proto/pjtest/%,$(wildcard tests/unit/proto/*.proto))
+PJ_TEST_C     := $(patsubst $(GEN)/proto/%.proto,$(GEN)/%.pb-c.c,$(PJ_TEST_PROTO))
+
+# same proto3 "optional" rewrite as for api/tetragon; proto2 files keep theirs
+$(GEN)/proto/pjtest/%.proto: tests/unit/proto/%.proto
+	@mkdir -p $(@D)
+	$(Q)if grep -q '^syntax = "proto2"' $<; then cp $< $@; else sed -E 's/^([[:space:]]*)optional ([A-Za-z0-9_.]+) ([a-z_0-9]+) = ([0-9]+);/\1oneof _\3 { \2 \3 = \4; }/' $< > $@; fi
+
+$(GEN)/pjtest/%.pb-c.c $(GEN)/pjtest/%.pb-c.h: $(GEN)/proto/pjtest/%.proto $(PJ_TEST_PROTO)
+	@mkdir -p $(GEN)
+	$(call msg,PROTOC,$<)
+	$(Q)$(PROTOC_C) -I$(GEN)/proto -I/usr/include --c_out=$(GEN) pjtest/$*.proto
+
+$(GEN)/pjtest/field_order.h: $(PJ_TEST_PROTO) src/encode/field_order.awk
+	$(call protojson_field_order,pjtest_field_order,$(patsubst $(GEN)/proto/%,%,$(PJ_TEST_PROTO)))
+
+$(OBJ)/tests/unit/test_protojson.o: $(PROTO_SRC) | $(PJ_TEST_C:.c=.h) $(GEN)/pjtest/field_order.h
+$(BUILD)/tests/test_protojson: $(patsubst $(GEN)/%.c,$(OBJ)/gen/%.o,$(PJ_TEST_C))
+# the pattern rule puts these objects after $(LIB): scan it again for them
+$(BUILD)/tests/test_protojson: LDLIBS += $(LIB) -ljansson
+
+ALL := $(BIN)/tetragon $(if $(CLI_SRC),$(BIN)/tetra)
+
+.PHONY: all test run deps bench clean
+all: $(ALL)
+
+deps:
+	$(Q)./scripts/install-deps.sh
+
+# The README's first command: build and start the agent in the foreground.
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(BIN)/tetragon $(ARGS)
+
+tests: $(ALL) $(UNIT_BIN) $(HELPER_BIN)
+
+# The README's test command. Unit tests run in a sanitizer build, the
+# integration suite against the real kernel with the sanitizer-built agent.
+test: deps
+	$(Q)$(MAKE) --no-print-directory SAN=1 tests
+	$(Q)BUILD=build-san ./tests/run.sh
+
+bench: all $(HELPER_BIN)
+	$(Q)./bench/exec_storm.sh
+
+clean:
+	rm -rf build build-san
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

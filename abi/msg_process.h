@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Kernel -> user event ABI for the process lifecycle sensor. Included by the
+ * BPF programs (with vmlinux.h types) and by the agent (with linux/types.h).
+ * Only fixed-width types with explicit padding; sizes are checked on both
+ * sides with _Static_assert so a layout change cannot go unnoticed.
+ */
+#ifndef TG_ABI_MSG_PROCESS_H
+#define TG_ABI_MSG_PROCESS_H
+
+#ifndef __BPF__
+#include <linux/types.h>
+#endif
+
+/* Message opcodes: the same numbers upstream uses for its msg_op labels. */
+enum {
+	MSG_OP_EXECVE = 5,
+	MSG_OP_EXIT = 7,
+	MSG_OP_CLONE = 23,
+};
+
+/* Process flags (Process.flags), bit values as upstream's wire flags. */
+#define EVENT_EXECVE		0x01
+#define EVENT_PROCFS		0x04
+#define EVENT_ERROR_ENVS	0x08
+#define EVENT_TRUNC_ARGS	0x10
+#define EVENT_MISS		0x40
+#define EVENT_ERROR_FILENAME	0x100
+#define EVENT_ERROR_ARGS	0x200
+#define EVENT_NO_CWD_SUPPORT	0x800
+#define EVENT_ROOT_CWD		0x1000
+#define EVENT_ERROR_CWD		0x2000
+#define EVENT_CLONE		0x4000
+#define EVENT_ERROR_PATH_COMPONENTS 0x400000
+#define EVENT_TRUNC_FILENAME	0x8000000	/* ours: filename longer than the buffer */
+#define EVENT_IN_INIT_TREE	0x2000000
+
+/* binary_properties: how the exec changed privileges. */
+#define EXEC_SETUID		0x01
+#define EXEC_SETGID		0x02
+#define EXEC_FILE_CAPS		0x04
+#define EXEC_SETUID_ROOT	0x08
+#define EXEC_SETGID_ROOT	0x10
+
+/* Buffer sizes of the exec message's variable part. */
+#define TG_FILENAME_MAX	4096
+#define TG_ARGS_MAX	16384
+#define TG_CWD_MAX	4096
+
+struct msg_common {
+	__u8 op;
+	__u8 flags;
+	__u16 pad;
+	__u32 size;	/* whole message, header included */
+	__u64 ktime;	/* bpf_ktime_get_ns() when the event happened */
+};
+
+/* Identity of one process incarnation: its exec_id is built from it. */
+struct msg_execve_key {
+	__u32 pid;
+	__u32 pad;
+	__u64 ktime;
+};
+
+struct msg_cred {
+	__u32 uid, gid, suid, sgid, euid, egid, fsuid, fsgid;
+	__u32 securebits;
+	__u32 pad;
+	__u64 cap_permitted;
+	__u64 cap_effective;
+	__u64 cap_inheritable;
+};
+
+/* Namespace inode numbers, in Namespaces message order. */
+struct msg_ns {
+	__u32 uts, ipc, mnt, pid, pid_for_children, net, time, time_for_children, cgroup, user;
+};
+
+struct msg_exec {
+	struct msg_common common;
+	struct msg_execve_key self;
+	struct msg_execve_key parent;	/* pid 0: no parent known to the kernel */
+	struct msg_execve_key replaced;	/* the clone/exec this exec supersedes, pid 0 if none */
+	__u32 tid;
+	__u32 nspid;
+	__u32 auid;
+	__u32 flags;		/* EVENT_* */
+	__u32 secureexec;	/* EXEC_* */
+	__u32 nlink;
+	__u64 ino;
+	struct msg_cred creds;
+	struct msg_ns ns;
+	__u16 filename_len;	/* bytes of data[] that hold the filename (no NUL) */
+	__u16 cwd_len;
+	__u32 args_len;		/* NUL-separated argv bytes, after filename */
+	__u32 parent_pid;	/* real_parent tgid, even when parent key is unknown */
+	__u32 pad;
+	/* data: filename, args, cwd */
+};
+
+#define MSG_EXEC_DATA_MAX (TG_FILENAME_MAX + TG_ARGS_MAX + TG_CWD_MAX)
+
+struct msg_clone {
+	struct msg_common common;
+	struct msg_execve_key self;	/* child tgid, task start_time */
+	struct msg_execve_key parent;	/* forking process' current key */
+	__u32 tid;
+	__u32 nspid;
+	__u32 flags;			/* EVENT_CLONE | inherited EVENT_IN_INIT_TREE */
+	__u32 parent_pid;
+};
+
+struct msg_exit {
+	struct msg_common common;
+	struct msg_execve_key self;	/* ktime 0: not known to the kernel */
+	__u32 tid;
+	__u32 code;			/* wait status: exit code << 8 | signal */
+};
+
+/* Kernel-side view of a live process, keyed by tgid (the execve_map). */
+struct execve_map_value {
+	struct msg_execve_key key;
+	struct msg_execve_key pkey;
+	__u32 flags;
+	__u32 nspid;
+	__u64 cap_permitted;	/* at the last exec/fork, to detect file caps */
+};
+
+#define TG_EXECVE_MAP_ENTRIES 65536
+
+_Static_assert(sizeof(struct msg_common) == 16, "msg_common layout");
+_Static_assert(sizeof(struct msg_execve_key) == 16, "msg_execve_key layout");
+_Static_assert(sizeof(struct msg_cred) == 64, "msg_cred layout");
+_Static_assert(sizeof(struct msg_ns) == 40, "msg_ns layout");
+_Static_assert(sizeof(struct msg_exec) == 216, "msg_exec layout");
+_Static_assert(sizeof(struct msg_clone) == 64, "msg_clone layout");
+_Static_assert(sizeof(struct msg_exit) == 40, "msg_exit layout");
+_Static_assert(sizeof(struct execve_map_value) == 48, "execve_map_value layout");
+
+#endif

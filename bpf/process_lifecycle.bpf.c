@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Process lifecycle sensor: exec, fork and exit of every process on the node.
+ *
+ * BTF tracepoints (sched_process_exec/fork/exit) are used because they exist
+ * on every kernel with BTF (5.5+) and, unlike upstream's kprobes on
+ * wake_up_new_task/acct_process, also where kprobes are unavailable.
+ * execve_map tracks the current incarnation (exec_id key) of every tgid so
+ * that parents, and later policy events, resolve to exact cache entries.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "abi/msg_process.h"
+#include "lib/path.h"
+#include "lib/task.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by the agent before load. */
+const volatile __u32 agent_tgid = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TG_EXECVE_MAP_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct execve_map_value);
+} execve_map SEC(".maps");
+
+/* Events the ring buffer could not take, per opcode (index op & 31). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 32);
+	__type(key, __u32);
+	__type(value, __u64);
+} missed_events SEC(".maps");
+
+/* execve_map updates that failed (map full). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} map_errors SEC(".maps");
+
+/* Twice the largest offset, so masked offsets + masked sizes stay inside. */
+#define EXEC_HEAP_DATA 65536
+#define EXEC_OFF_MASK 32767
+struct exec_heap {
+	struct msg_exec msg;
+	char data[EXEC_HEAP_DATA];
+	struct path_scratch scratch;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_heap);
+} exec_heap_map SEC(".maps");
+
+static __always_inline void count(void *map, __u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(map, &idx);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline void output(void *msg, __u64 size, __u8 op)
+{
+	if (bpf_ringbuf_output(&events, msg, size, 0))
+		count(&missed_events, op & 31);
+}
+
+/* Current key of the nearest ancestor the kernel knows about. */
+static __always_inline struct execve_map_value *find_parent(struct task_struct *task,
+							   __u32 *ret_ppid)
+{
+	struct execve_map_value *v;
+	struct task_struct *p = task;
+	__u32 tgid;
+	int i;
+
+	*ret_ppid = BPF_CORE_READ(task, real_parent, tgid);
+	for (i = 0; i < 4; i++) {
+		p = BPF_CORE_READ(p, real_parent);
+		if (!p)
+			return 0;
+		tgid = BPF_CORE_READ(p, tgid);
+		if (!tgid)
+			return 0;
+		v = bpf_map_lookup_elem(&execve_map, &tgid);
+		if (v)
+			return v;
+	}
+	return 0;
+}
+
+static __always_inline __u32 read_args(struct exec_heap *h, __u32 off, __u32 *flags)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	unsigned long start, end;
+	long n;
+	__u32 len, skip;
+
+	start = BPF_CORE_READ(task, mm, arg_start);
+	end = BPF_CORE_READ(task, mm, arg_end);
+	if (end <= start)
+		return 0;
+	/* argv[0] is not part of "arguments": the binary is reported apart. */
+	n = bpf_probe_read_user_str(&h->data[off & EXEC_OFF_MASK], PATH_NAME_MAX + 1,
+				    (void *)start);
+	if (n < 0) {
+		*flags |= EVENT_ERROR_ARGS;
+		return 0;
+	}
+	/* argv[0] may be longer than we peeked at: find its end for real. */
+	skip = n;
+	if (n == PATH_NAME_MAX + 1) {
+		n = bpf_probe_read_user_str(&h->data[off & EXEC_OFF_MASK],
+					    TG_FILENAME_MAX, (void *)start);
+		if (n < 0)
+			n = 0;
+		skip = n;
+	}
+	start += skip;
+	if (end <= start)
+		return 0;
+	len = end - start;
+	if (len > TG_ARGS_MAX) {
+		len = TG_ARGS_MAX;
+		*flags |= EVENT_TRUNC_ARGS;
+	}
+	if (bpf_probe_read_user(&h->data[off & EXEC_OFF_MASK], len & EXEC_OFF_MASK,
+				(void *)start)) {
+		*flags |= EVENT_ERROR_ARGS;
+		return 0;
+	}
+	return len;
+}
+
+static __always_inline __u32 read_cwd(struct exec_heap *h, struct task_struct *task,
+				      __u32 off, __u32 *flags)
+{
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	__u32 start, len, wflags = 0;
+
+	if (!fs) {
+		*flags |= EVENT_ERROR_CWD;
+		return 0;
+	}
+	start = path_walk(&h->scratch, &fs->pwd, &fs->root, &wflags);
+	if (wflags)
+		*flags |= EVENT_ERROR_PATH_COMPONENTS;
+	if (start >= PATH_WALK_BUF - 1) {
+		*flags |= EVENT_ROOT_CWD;
+		return 0;
+	}
+	len = PATH_WALK_BUF - 1 - start;
+	if (len > TG_CWD_MAX - 1)
+		len = TG_CWD_MAX - 1;
+	bpf_probe_read_kernel(&h->data[off & EXEC_OFF_MASK],
+			      len & (TG_CWD_MAX - 1), &h->scratch.buf[start & PATH_WALK_MASK]);
+	return len;
+}
+
+static __always_inline void exec_binary_properties(struct msg_exec *m, struct linux_binprm *bprm,
+						   struct execve_map_value *curr)
+{
+	struct file *file = BPF_CORE_READ(bprm, file);
+	unsigned int per_clear;
+	__u32 sec = 0;
+
+	m->ino = BPF_CORE_READ(file, f_inode, i_ino);
+	m->nlink = BPF_CORE_READ(file, f_inode, __i_nlink);
+
+	/* Creds are committed by now; per_clear tells a privileged exec apart. */
+	per_clear = BPF_CORE_READ(bprm, per_clear);
+	if (!per_clear)
+		return;
+	if (m->creds.euid != m->creds.uid) {
+		sec |= EXEC_SETUID;
+		if (m->creds.uid != 0 && m->creds.euid == 0)
+			sec |= EXEC_SETUID_ROOT;
+	}
+	if (m->creds.egid != m->creds.gid) {
+		sec |= EXEC_SETGID;
+		if (m->creds.gid != 0 && m->creds.egid == 0)
+			sec |= EXEC_SETGID_ROOT;
+	}
+	/* Gained permitted caps without a uid change: file capabilities. */
+	if (curr && m->creds.euid == m->creds.uid &&
+	    (m->creds.cap_permitted & ~curr->cap_permitted))
+		sec |= EXEC_FILE_CAPS;
+	m->secureexec = sec;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct execve_map_value *parent, *curr, nv = {};
+	struct exec_heap *h;
+	struct msg_exec *m;
+	__u32 zero = 0, tgid, fl, al, cl, flags = EVENT_EXECVE, ppid;
+	const char *filename;
+	long n;
+	__u64 size;
+
+	h = bpf_map_lookup_elem(&exec_heap_map, &zero);
+	if (!h)
+		return 0;
+	m = &h->msg;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+
+	m->common.op = MSG_OP_EXECVE;
+	m->common.flags = 0;
+	m->common.ktime = bpf_ktime_get_ns();
+	m->self.pid = tgid;
+	m->self.pad = 0;
+	m->self.ktime = m->common.ktime;
+	m->tid = (__u32)bpf_get_current_pid_tgid();
+	m->nspid = task_nspid(task);
+	m->auid = task_auid(task);
+	m->secureexec = 0;
+	read_creds(task, &m->creds);
+	__builtin_memset(&m->ns, 0, sizeof(m->ns));
+	read_namespaces(task, &m->ns);
+
+	parent = find_parent(task, &ppid);
+	m->parent_pid = ppid;
+	if (parent) {
+		m->parent = parent->key;
+	} else {
+		m->parent.pid = 0;
+		m->parent.pad = 0;
+		m->parent.ktime = 0;
+	}
+
+	curr = bpf_map_lookup_elem(&execve_map, &tgid);
+	if (curr) {
+		m->replaced = curr->key;
+		if (curr->flags & EVENT_CLONE)
+			flags |= EVENT_CLONE;
+		flags |= curr->flags & EVENT_IN_INIT_TREE;
+	} else {
+		m->replaced.pid = 0;
+		m->replaced.pad = 0;
+		m->replaced.ktime = 0;
+	}
+	if (m->nspid == 1)
+		flags |= EVENT_IN_INIT_TREE;
+	exec_binary_properties(m, bprm, curr);
+
+	filename = BPF_CORE_READ(bprm, filename);
+	n = bpf_probe_read_kernel_str(h->data, TG_FILENAME_MAX, filename);
+	if (n <= 0) {
+		flags |= EVENT_ERROR_FILENAME;
+		fl = 0;
+	} else {
+		fl = n - 1;
+		if (n == TG_FILENAME_MAX)
+			flags |= EVENT_TRUNC_FILENAME;
+	}
+	al = read_args(h, fl, &flags);
+	cl = read_cwd(h, task, fl + al, &flags);
+
+	m->filename_len = fl;
+	m->args_len = al;
+	m->cwd_len = cl;
+	m->flags = flags;
+
+	/* Become the current incarnation of this tgid. */
+	nv.key = m->self;
+	nv.pkey = m->parent;
+	nv.flags = flags & EVENT_IN_INIT_TREE;
+	nv.nspid = m->nspid;
+	nv.cap_permitted = m->creds.cap_permitted;
+	if (bpf_map_update_elem(&execve_map, &tgid, &nv, BPF_ANY))
+		count(&map_errors, 0);
+
+	size = sizeof(*m) + fl + al + cl;
+	if (size > sizeof(*m) + MSG_EXEC_DATA_MAX)
+		size = sizeof(*m) + MSG_EXEC_DATA_MAX;
+	m->common.size = size;
+	output(m, size, MSG_OP_EXECVE);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(tg_sched_fork, struct task_struct *parent_task, struct task_struct *child)
+{
+	struct execve_map_value *parent, nv = {};
+	struct msg_clone m = {};
+	__u32 tgid, ptgid;
+
+	tgid = BPF_CORE_READ(child, tgid);
+	ptgid = BPF_CORE_READ(parent_task, tgid);
+	/* New threads are not new processes. */
+	if (tgid == ptgid)
+		return 0;
+	if (BPF_CORE_READ(child, flags) & PF_KTHREAD)
+		return 0;
+
+	m.common.op = MSG_OP_CLONE;
+	m.common.size = sizeof(m);
+	m.common.ktime = bpf_ktime_get_ns();
+	m.self.pid = tgid;
+	m.self.ktime = BPF_CORE_READ(child, start_time);
+	m.tid = BPF_CORE_READ(child, pid);
+	m.nspid = task_nspid(child);
+	m.parent_pid = ptgid;
+	m.flags = EVENT_CLONE;
+
+	parent = bpf_map_lookup_elem(&execve_map, &ptgid);
+	if (parent) {
+		m.parent = parent->key;
+		m.flags |= parent->flags & EVENT_IN_INIT_TREE;
+		nv.cap_permitted = parent->cap_permitted;
+	} else {
+		m.parent.pid = ptgid;
+	}
+	if (m.nspid == 1)
+		m.flags |= EVENT_IN_INIT_TREE;
+
+	nv.key = m.self;
+	nv.pkey = m.parent;
+	nv.flags = m.flags;
+	nv.nspid = m.nspid;
+	if (bpf_map_update_elem(&execve_map, &tgid, &nv, BPF_ANY))
+		count(&map_errors, 0);
+
+	output(&m, sizeof(m), MSG_OP_CLONE);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tg_sched_exit, struct task_struct *task)
+{
+	struct execve_map_value *curr;
+	struct msg_exit m = {};
+	__u32 tgid;
+
+	/* Report the process, not each thread: only the last one out. */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	if (BPF_CORE_READ(task, flags) & PF_KTHREAD)
+		return 0;
+	tgid = BPF_CORE_READ(task, tgid);
+
+	m.common.op = MSG_OP_EXIT;
+	m.common.size = sizeof(m);
+	m.common.ktime = bpf_ktime_get_ns();
+	m.self.pid = tgid;
+	m.tid = BPF_CORE_READ(task, pid);
+	m.code = BPF_CORE_READ(task, exit_code);
+
+	curr = bpf_map_lookup_elem(&execve_map, &tgid);
+	if (curr) {
+		m.self = curr->key;
+		bpf_map_delete_elem(&execve_map, &tgid);
+	}
+	output(&m, sizeof(m), MSG_OP_EXIT);
+	return 0;
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs the Debian 12 packages needed to build, run and test (idempotent).
+set -euo pipefail
+PKGS=(
+	make gcc pkg-config clang-19 llvm-14 bpftool libbpf-dev libelf-dev zlib1g-dev
+	libyaml-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev
+	libcmocka-dev libclang-rt-14-dev clang-14 python3 util-linux
+)
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	echo "installing: ${missing[*]}"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "agent/agent.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "abi/msg_process.h"
+#include "event/pipeline.h"
+#include "event/process_events.h"
+#include "export/sinks.h"
+#include "kernel/environment.h"
+#include "process/cache.h"
+#include "process/procfs.h"
+#include "sensors/process_lifecycle.h"
+#include "util/ktime.h"
+#include "util/log.h"
+
+struct agent {
+	const struct agent_options *o;
+	char node_name[256];
+	struct pipeline pipeline;
+	struct process_cache *cache;
+	struct process_events pe;
+	struct process_sensor *sensor;
+	struct rotating_file *export_file;
+	uint64_t missed_reported;
+	uint64_t map_errors_reported;
+};
+
+static void resolve_node_name(struct agent *a)
+{
+	const char *env;
+
+	if (a->o->node_name && *a->o->node_name)
+		snprintf(a->node_name, sizeof(a->node_name), "%s", a->o->node_name);
+	else if ((env = getenv("HUBBLE_NODE_NAME")) && *env)
+		snprintf(a->node_name, sizeof(a->node_name), "%s", env);
+	else if ((env = getenv("NODE_NAME")) && *env)
+		snprintf(a->node_name, sizeof(a->node_name), "%s", env);
+	else if (gethostname(a->node_name, sizeof(a->node_name)))
+		snprintf(a->node_name, sizeof(a->node_name), "localhost");
+}
+
+static int on_ringbuf(void *ctx, const void *data, size_t len)
+{
+	struct agent *a = ctx;
+
+	return process_events_handle(&a->pe, data, len);
+}
+
+static int setup_sinks(struct agent *a)
+{
+	const struct agent_options *o = a->o;
+	struct event_sink *s = NULL;
+
+	if (o->export_filename) {
+		struct rotating_file_opts ro = {
+			.path = o->export_filename,
+			.max_size_bytes = o->export_file_max_size_mb * 1024 * 1024,
+			.max_backups = o->export_file_max_backups,
+			.compress = o->export_file_compress,
+			.perm = o->export_file_perm,
+			.rotation_interval_ms = o->export_file_rotation_interval_ms,
+		};
+		int err = rotating_file_open(&a->export_file, &ro);
+
+		if (err) {
+			log_error("cannot open export file %s: %s", o->export_filename, strerror(-err));
+			return err;
+		}
+		s = json_file_sink_new(a->export_file);
+		if (!s)
+			return -ENOMEM;
+		pipeline_add_sink(&a->pipeline, s);
+		log_info("exporting JSON events to %s", o->export_filename);
+	}
+	if (o->stdout_format == STDOUT_COMPACT) {
+		struct compact_opts co = { 0 };
+
+		co.color = o->color == COLOR_ALWAYS || (o->color == COLOR_AUTO && isatty(STDOUT_FILENO));
+		s = compact_fd_sink_new(STDOUT_FILENO, &co);
+	} else if (o->stdout_format == STDOUT_JSON) {
+		s = json_fd_sink_new(STDOUT_FILENO);
+	} else {
+		s = NULL;
+	}
+	if (o->stdout_format != STDOUT_NONE) {
+		if (!s)
+			return -ENOMEM;
+		pipeline_add_sink(&a->pipeline, s);
+	}
+	return 0;
+}
+
+/* Register what ran before us, parents first, and tell the kernel about it. */
+static void scan_procfs(struct agent *a)
+{
+	const char *procdir = a->o->procfs ? a->o->procfs : "/proc";
+	struct procfs_proc *v;
+	size_t n;
+	int err = procfs_scan(procdir, &v, &n);
+
+	if (err) {
+		log_warn("scanning %s failed: %s; processes started before the agent will "
+			 "have no parents", procdir, strerror(-err));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct process *parent = process_cache_get(a->cache, v[i].ppid, 0);
+		struct execve_map_value mv = { 0 };
+		struct msg_execve_key pkey = { 0 };
+		struct process *p;
+
+		/* In the init tree: pid 1 of its namespace, or a descendant of one. */
+		if (v[i].p.nspid == 1 || (parent && (parent->flags & EVENT_IN_INIT_TREE)))
+			v[i].p.flags |= EVENT_IN_INIT_TREE;
+		if (parent) {
+			pkey.pid = parent->pid;
+			pkey.ktime = parent->ktime;
+		}
+		p = process_cache_add(a->cache, &v[i].p, &pkey, v[i].ppid, NULL);
+		if (!p)
+			continue;
+		mv.key.pid = p->pid;
+		mv.key.ktime = p->ktime;
+		mv.pkey = pkey;
+		mv.flags = p->flags & EVENT_IN_INIT_TREE;
+		mv.nspid = p->nspid;
+		mv.cap_permitted = p->creds.cap_permitted;
+		process_sensor_seed(a->sensor, p->pid, &mv);
+		process_events_emit_exec(&a->pe, p);
+	}
+	procfs_free(v, n);
+	log_info("registered %zu running processes from %s", n, procdir);
+}
+
+static void report_losses(struct agent *a, int final)
+{
+	uint64_t per_op[32], missed = process_sensor_missed(a->sensor, per_op);
+	uint64_t merr = process_sensor_map_errors(a->sensor);
+
+	if (missed != a->missed_reported) {
+		log_warn("kernel ring buffer full: %llu events lost so far (exec %llu, clone %llu, "
+			 "exit %llu); raise --rb-size", (unsigned long long)missed,
+			 (unsigned long long)per_op[MSG_OP_EXECVE], (unsigned long long)per_op[MSG_OP_CLONE],
+			 (unsigned long long)per_op[MSG_OP_EXIT]);
+		a->missed_reported = missed;
+	}
+	if (merr != a->map_errors_reported) {
+		log_warn("execve_map full: %llu processes not tracked in the kernel",
+			 (unsigned long long)merr);
+		a->map_errors_reported = merr;
+	}
+	if (final) {
+		struct process_cache_stats st;
+
+		process_cache_stats(a->cache, &st);
+		log_info("stats: events=%llu exec=%llu clone=%llu exit=%llu lost=%llu "
+			 "bad_msgs=%llu exit_misses=%llu cache_size=%llu cache_reaped=%llu",
+			 (unsigned long long)a->pipeline.events, (unsigned long long)a->pe.execs,
+			 (unsigned long long)a->pe.clones, (unsigned long long)a->pe.exits,
+			 (unsigned long long)missed, (unsigned long long)a->pe.bad_msgs,
+			 (unsigned long long)a->pe.exit_misses, (unsigned long long)st.size,
+			 (unsigned long long)st.stale_reaped);
+	}
+}
+
+static bool pid_alive(uint32_t pid)
+{
+	return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+}
+
+static int event_loop(struct agent *a)
+{
+	struct epoll_event evs[8], ev = { .events = EPOLLIN };
+	struct itimerspec its = { { 1, 0 }, { 1, 0 } };
+	uint64_t ticks = 0, gc_every;
+	int ep, sfd, tfd, err = 0;
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || tfd < 0 || ep < 0) {
+		err = -errno;
+		log_error("event loop setup failed: %s", strerror(errno));
+		goto out;
+	}
+	timerfd_settime(tfd, 0, &its, NULL);
+	ev.data.fd = process_sensor_fd(a->sensor);
+	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = sfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = tfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	gc_every = a->o->process_cache_gc_interval_ms / 1000;
+	if (!gc_every)
+		gc_every = 1;
+
+	for (;;) {
+		int n = epoll_wait(ep, evs, 8, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGHUP) {
+					if (a->export_file)
+						rotating_file_rotate(a->export_file);
+					continue;
+				}
+				log_info("received %s, shutting down", strsignal((int)si.ssi_signo));
+				/* Drain what the kernel already produced before leaving. */
+				process_sensor_consume(a->sensor);
+				goto out;
+			} else if (fd == tfd) {
+				uint64_t exp;
+
+				if (read(tfd, &exp, sizeof(exp)) < 0)
+					continue;
+				ticks++;
+				report_losses(a, 0);
+				if (a->export_file)
+					rotating_file_tick(a->export_file, ktime_now_mono() / 1000000);
+				if (ticks % gc_every == 0)
+					process_cache_reap(a->cache, pid_alive);
+				if (ticks % 60 == 0)
+					ktime_sync();
+			} else {
+				process_sensor_consume(a->sensor);
+			}
+		}
+		pipeline_flush(&a->pipeline);
+	}
+out:
+	pipeline_flush(&a->pipeline);
+	if (ep >= 0)
+		close(ep);
+	if (tfd >= 0)
+		close(tfd);
+	if (sfd >= 0)
+		close(sfd);
+	return err;
+}
+
+int agent_run(const struct agent_options *o)
+{
+	struct process_cache_opts co = { 0 };
+	struct process_sensor_opts so = { 0 };
+	struct env_opts eo = { .btf_path = o->btf };
+	struct agent a = { .o = o };
+	enum log_level lvl;
+	int err;
+
+	if (o->log_level) {
+		if (log_parse_level(o->log_level, &lvl)) {
+			fprintf(stderr, "tetragon: --log-level: invalid level \"%s\" (want debug, info, warn or error)\n",
+				o->log_level);
+			return 2;
+		}
+		log_set_level(lvl);
+	}
+	resolve_node_name(&a);
+	ktime_sync();
+
+	err = env_prepare(&eo);
+	if (err)
+		return 1;
+	err = setup_sinks(&a);
+	if (err)
+		goto out;
+
+	co.node_name = a.node_name;
+	co.view_free = process_view_free;
+	err = process_cache_new(&a.cache, &co);
+	if (err)
+		goto out;
+	a.pe.cache = a.cache;
+	a.pe.pipeline = &a.pipeline;
+	a.pe.node_name = a.node_name;
+	a.pe.view.cred = o->enable_process_cred;
+	a.pe.view.ns = o->enable_process_ns;
+	if (procfs_host_ns(o->procfs ? o->procfs : "/proc", &a.pe.view.host_ns))
+		log_warn("cannot read the host namespaces from /proc/1/ns: is_host will be false");
+
+	so.ringbuf_bytes = o->rb_size;
+	err = process_sensor_open(&a.sensor, &so, on_ringbuf, &a);
+	if (err)
+		goto out;
+	/* Attached first, then scanned: nothing can start unseen in between. */
+	scan_procfs(&a);
+	log_info("tetragon running on node %s (version %s)", a.node_name, TG_VERSION);
+	err = event_loop(&a);
+	report_losses(&a, 1);
+out:
+	pipeline_destroy(&a.pipeline);
+	process_sensor_close(a.sensor);
+	process_cache_free(a.cache);
+	return err ? 1 : 0;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Agent command line, with upstream tetragon's flag names where they exist. */
+#ifndef TG_AGENT_OPTIONS_H
+#define TG_AGENT_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum stdout_format { STDOUT_AUTO, STDOUT_COMPACT, STDOUT_JSON, STDOUT_NONE };
+enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
+struct agent_options {
+	char *node_name;
+	char *export_filename;
+	uint64_t export_file_max_size_mb;
+	int export_file_max_backups;
+	bool export_file_compress;
+	mode_t export_file_perm;
+	uint64_t export_file_rotation_interval_ms;
+	enum stdout_format stdout_format;
+	enum color_mode color;
+	bool enable_process_cred;
+	bool enable_process_ns;
+	char *procfs;
+	char *btf;
+	uint32_t rb_size;
+	uint64_t process_cache_gc_interval_ms;
+	char *log_level;
+	bool show_version;
+};
+
+/*
+ * Parse argv. Returns 0 to run, 1 when --help/--version was handled, or
+ * -EINVAL after printing which flag/value is wrong.
+ */
+int agent_options_parse(struct agent_options *o, int argc, char **argv);
+void agent_options_free(struct agent_options *o);
+/* Go-style durations ("30s", "1m30s", "500ms", "2h"); -EINVAL if malformed. */
+int parse_duration_ms(const char *s, uint64_t *ret);
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The event pipeline: every exported event is one Tetragon__GetEventsResponse
+ * handed synchronously to each sink (JSON file, terminal, and later gRPC
+ * streams and metrics). Sinks copy/encode what they need before returning,
+ * so producers can build events on the stack from cached process views.
+ */
+#ifndef TG_EVENT_PIPELINE_H
+#define TG_EVENT_PIPELINE_H
+
+#include <stdint.h>
+
+#include "tetragon/events.pb-c.h"
+
+struct event_sink {
+	const char *name;
+	/* 0 or -errno; errors are counted, never fatal to the pipeline. */
+	int (*write)(struct event_sink *s, const Tetragon__GetEventsResponse *ev);
+	int (*flush)(struct event_sink *s);
+	void (*destroy)(struct event_sink *s);
+	uint64_t written;
+	uint64_t errors;
+};
+
+#define PIPELINE_MAX_SINKS 16
+
+struct pipeline {
+	struct event_sink *sinks[PIPELINE_MAX_SINKS];
+	int nsinks;
+	uint64_t events;
+};
+
+int pipeline_add_sink(struct pipeline *p, struct event_sink *s);
+void pipeline_emit(struct pipeline *p, const Tetragon__GetEventsResponse *ev);
+void pipeline_flush(struct pipeline *p);
+void pipeline_destroy(struct pipeline *p);
+
+#endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Kernel lifecycle messages -> process cache -> process_exec/process_exit events. */
+#ifndef TG_EVENT_PROCESS_EVENTS_H
+#define TG_EVENT_PROCESS_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event/pipeline.h"
+#include "event/process_view.h"
+#include "process/cache.h"
+
+struct process_events {
+	struct process_cache *cache;
+	struct pipeline *pipeline;
+	const char *node_name;
+	struct process_view_opts view;
+	/* counters */
+	uint64_t execs, clones, exits;
+	uint64_t bad_msgs;		/* truncated/unknown records */
+	uint64_t exit_misses;		/* exits of processes we never saw */
+};
+
+/* Dispatch one ring buffer record by opcode. Never fails the loop. */
+int process_events_handle(struct process_events *pe, const void *data, size_t len);
+
+/* Emit a process_exec for a cached process (used by the procfs scan). */
+void process_events_emit_exec(struct process_events *pe, struct process *p);
+
+#endif

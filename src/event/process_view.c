@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "event/process_view.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "google/protobuf/wrappers.pb-c.h"
+#include "google/protobuf/timestamp.pb-c.h"
+
+/* Everything one Process message points at, in one allocation. */
+struct view {
+	Tetragon__Process proc;
+	Google__Protobuf__UInt32Value pid, tid, uid, auid;
+	Google__Protobuf__BoolValue in_init_tree;
+	Google__Protobuf__Timestamp start_time;
+	char flags[256];
+
+	Tetragon__Capabilities cap;
+	Tetragon__CapabilitiesType caps[3][64];
+
+	Tetragon__ProcessCredentials creds;
+	Google__Protobuf__UInt32Value cred_ids[8];
+	Tetragon__SecureBitsType securebits[8];
+
+	Tetragon__Namespaces ns;
+	Tetragon__Namespace nss[10];
+
+	Tetragon__BinaryProperties bprops;
+	Google__Protobuf__UInt32Value setuid, setgid;
+	Tetragon__ProcessPrivilegesChanged privs[3];
+	Tetragon__FileProperties file;
+	Tetragon__InodeProperties inode;
+	Google__Protobuf__UInt32Value links;
+	int has_bprops;
+};
+
+static const struct { uint32_t bit; const char *name; } flag_names[] = {
+	{ EVENT_EXECVE, "execve" },
+	{ EVENT_PROCFS, "procFS" },
+	{ EVENT_ERROR_ENVS, "errorEnvs" },
+	{ EVENT_TRUNC_ARGS, "truncArgs" },
+	{ EVENT_MISS, "miss" },
+	{ EVENT_ERROR_FILENAME, "errorFilename" },
+	{ EVENT_ERROR_ARGS, "errorArgs" },
+	{ EVENT_NO_CWD_SUPPORT, "nocwd" },
+	{ EVENT_ROOT_CWD, "rootcwd" },
+	{ EVENT_ERROR_CWD, "errorCWD" },
+	{ EVENT_CLONE, "clone" },
+	{ EVENT_ERROR_PATH_COMPONENTS, "errorPathResolutionCwd" },
+	{ EVENT_IN_INIT_TREE, "inInitTree" },
+	{ EVENT_TRUNC_FILENAME, "truncFilename" },
+};
+
+void process_flags_string(uint32_t flags, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
+		if (!(flags & flag_names[i].bit))
+			continue;
+		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", n ? " " : "",
+				      flag_names[i].name);
+		if (n >= size) {
+			buf[size - 1] = '\0';
+			return;
+		}
+	}
+}
+
+static void u32v(Google__Protobuf__UInt32Value *w, uint32_t v)
+{
+	google__protobuf__uint32_value__init(w);
+	w->value = v;
+}
+
+static size_t cap_list(uint64_t mask, Tetragon__CapabilitiesType *out)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 64; i++)
+		if (mask & (1ULL << i))
+			out[n++] = (Tetragon__CapabilitiesType)i;
+	return n;
+}
+
+static void set_ns(Tetragon__Namespace *n, uint32_t inum, uint32_t host)
+{
+	tetragon__namespace__init(n);
+	n->inum = inum;
+	n->is_host = inum && inum == host;
+}
+
+static void build_ns(struct view *v, const struct msg_ns *ns, const struct msg_ns *host)
+{
+	Tetragon__Namespaces *m = &v->ns;
+
+	tetragon__namespaces__init(m);
+	set_ns(&v->nss[0], ns->uts, host->uts);
+	set_ns(&v->nss[1], ns->ipc, host->ipc);
+	set_ns(&v->nss[2], ns->mnt, host->mnt);
+	set_ns(&v->nss[3], ns->pid, host->pid);
+	set_ns(&v->nss[4], ns->pid_for_children, host->pid_for_children);
+	set_ns(&v->nss[5], ns->net, host->net);
+	set_ns(&v->nss[6], ns->time, host->time);
+	set_ns(&v->nss[7], ns->time_for_children, host->time_for_children);
+	set_ns(&v->nss[8], ns->cgroup, host->cgroup);
+	set_ns(&v->nss[9], ns->user, host->user);
+	m->uts = &v->nss[0];
+	m->ipc = &v->nss[1];
+	m->mnt = &v->nss[2];
+	m->pid = &v->nss[3];
+	m->pid_for_children = &v->nss[4];
+	m->net = &v->nss[5];
+	m->time = &v->nss[6];
+	m->time_for_children = &v->nss[7];
+	m->cgroup = &v->nss[8];
+	m->user = &v->nss[9];
+}
+
+static void build_creds(struct view *v, const struct msg_cred *c)
+{
+	Tetragon__ProcessCredentials *m = &v->creds;
+	const uint32_t ids[8] = { c->uid, c->gid, c->euid, c->egid, c->suid, c->sgid, c->fsuid, c->fsgid };
+
+	tetragon__process_credentials__init(m);
+	for (int i = 0; i < 8; i++)
+		u32v(&v->cred_ids[i], ids[i]);
+	m->uid = &v->cred_ids[0];
+	m->gid = &v->cred_ids[1];
+	m->euid = &v->cred_ids[2];
+	m->egid = &v->cred_ids[3];
+	m->suid = &v->cred_ids[4];
+	m->sgid = &v->cred_ids[5];
+	m->fsuid = &v->cred_ids[6];
+	m->fsgid = &v->cred_ids[7];
+	for (int i = 0; i < 8; i++)
+		if (c->securebits & (1u << i))
+			v->securebits[m->n_securebits++] = (Tetragon__SecureBitsType)(1u << i);
+	m->securebits = v->securebits;
+
+	tetragon__capabilities__init(&v->cap);
+	v->cap.n_permitted = cap_list(c->cap_permitted, v->caps[0]);
+	v->cap.permitted = v->caps[0];
+	v->cap.n_effective = cap_list(c->cap_effective, v->caps[1]);
+	v->cap.effective = v->caps[1];
+	v->cap.n_inheritable = cap_list(c->cap_inheritable, v->caps[2]);
+	v->cap.inheritable = v->caps[2];
+}
+
+static void build_bprops(struct view *v, const struct process *p)
+{
+	Tetragon__BinaryProperties *b = &v->bprops;
+
+	tetragon__binary_properties__init(b);
+	if (p->secureexec & EXEC_SETUID) {
+		u32v(&v->setuid, p->creds.euid);
+		b->setuid = &v->setuid;
+		v->has_bprops = 1;
+	}
+	if (p->secureexec & EXEC_SETGID) {
+		u32v(&v->setgid, p->creds.egid);
+		b->setgid = &v->setgid;
+		v->has_bprops = 1;
+	}
+	if (p->secureexec & EXEC_FILE_CAPS)
+		v->privs[b->n_privileges_changed++] =
+			TETRAGON__PROCESS_PRIVILEGES_CHANGED__PRIVILEGES_RAISED_EXEC_FILE_CAP;
+	if (p->secureexec & EXEC_SETUID_ROOT)
+		v->privs[b->n_privileges_changed++] =
+			TETRAGON__PROCESS_PRIVILEGES_CHANGED__PRIVILEGES_RAISED_EXEC_FILE_SETUID;
+	if (p->secureexec & EXEC_SETGID_ROOT)
+		v->privs[b->n_privileges_changed++] =
+			TETRAGON__PROCESS_PRIVILEGES_CHANGED__PRIVILEGES_RAISED_EXEC_FILE_SETGID;
+	if (b->n_privileges_changed) {
+		b->privileges_changed = v->privs;
+		v->has_bprops = 1;
+	}
+}
+
+/* Fileless execution (memfd, deleted file) shows the inode; independent of --enable-process-cred. */
+static void build_file(struct view *v, const struct process *p)
+{
+	if (!(p->flags & EVENT_EXECVE) || !p->ino || p->nlink)
+		return;
+	tetragon__inode_properties__init(&v->inode);
+	v->inode.number = p->ino;
+	u32v(&v->links, p->nlink);
+	v->inode.links = &v->links;
+	tetragon__file_properties__init(&v->file);
+	v->file.inode = &v->inode;
+	v->bprops.file = &v->file;
+	v->has_bprops = 1;
+}
+
+const Tetragon__Process *process_view(struct process *p, const struct process_view_opts *o)
+{
+	struct view *v = p->view;
+	Tetragon__Process *m;
+
+	if (v)
+		return &v->proc;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	m = &v->proc;
+	tetragon__process__init(m);
+	m->exec_id = p->exec_id;
+	u32v(&v->pid, p->pid);
+	m->pid = &v->pid;
+	u32v(&v->tid, p->tid ? p->tid : p->pid);
+	m->tid = &v->tid;
+	u32v(&v->uid, p->creds.euid);
+	m->uid = &v->uid;
+	u32v(&v->auid, p->auid);
+	m->auid = &v->auid;
+	m->cwd = p->cwd;
+	m->binary = p->binary;
+	m->arguments = p->arguments;
+	process_flags_string(p->flags, v->flags, sizeof(v->flags));
+	m->flags = v->flags;
+	google__protobuf__timestamp__init(&v->start_time);
+	v->start_time.seconds = (int64_t)(p->start_time_ns / 1000000000ULL);
+	v->start_time.nanos = (int32_t)(p->start_time_ns % 1000000000ULL);
+	m->start_time = &v->start_time;
+	m->parent_exec_id = p->parent_exec_id;
+	google__protobuf__bool_value__init(&v->in_init_tree);
+	v->in_init_tree.value = (p->flags & EVENT_IN_INIT_TREE) != 0;
+	m->in_init_tree = &v->in_init_tree;
+	if (o->cred) {
+		build_creds(v, &p->creds);
+		m->cap = &v->cap;
+		m->process_credentials = &v->creds;
+		build_bprops(v, p);
+	} else {
+		tetragon__binary_properties__init(&v->bprops);
+	}
+	build_file(v, p);
+	if (o->ns) {
+		build_ns(v, &p->ns, &o->host_ns);
+		m->ns = &v->ns;
+	}
+	p->view = v;
+	return m;
+}
+
+const Tetragon__BinaryProperties *process_view_binary_properties(struct process *p,
+								 const struct process_view_opts *o)
+{
+	struct view *v;
+
+	if (!process_view(p, o))
+		return NULL;
+	v = p->view;
+	return v->has_bprops ? &v->bprops : NULL;
+}
+
+void process_view_free(void *view)
+{
+	free(view);
+}

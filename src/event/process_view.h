@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The Tetragon__Process message of a cached process, built once and reused
+ * by every event that names the process. */
+#ifndef TG_EVENT_PROCESS_VIEW_H
+#define TG_EVENT_PROCESS_VIEW_H
+
+#include <stdbool.h>
+
+#include "abi/msg_process.h"
+#include "process/cache.h"
+#include "tetragon/tetragon.pb-c.h"
+
+struct process_view_opts {
+	bool cred;		/* cap, process_credentials, binary_properties privileges */
+	bool ns;		/* ns */
+	struct msg_ns host_ns;	/* to compute Namespace.is_host */
+};
+
+/* Returns the cached message for @p (building it on first use), NULL on OOM. */
+const Tetragon__Process *process_view(struct process *p, const struct process_view_opts *o);
+void process_view_free(void *view);
+
+/* binary_properties of an exec event, or NULL when there is nothing to say. */
+const Tetragon__BinaryProperties *process_view_binary_properties(struct process *p,
+								 const struct process_view_opts *o);
+
+/* Space-separated flag names, upstream's order. Returns a static-lifetime
+ * string per call site buffer. */
+void process_flags_string(uint32_t flags, char *buf, size_t size);
+
+#endif

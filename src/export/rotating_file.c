@@ -1,0 +1,663 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "export/rotating_file.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "util/log.h"
+
+/* "2006-01-02T15-04-05.000" in Go layout terms: fixed width, so backups
+ * sort by name exactly as they sort by time. */
+#define TS_LEN 23
+#define GZ_SUFFIX ".gz"
+#define GZ_TMP_SUFFIX ".tmp"
+#define DEFAULT_PERM 0600
+/* A failed size-triggered rotation is retried at most this often, so a
+ * read-only directory costs one warning a second, not one per event. */
+#define ROTATE_RETRY_MS 1000
+/* Same-millisecond rotations wait for the next millisecond; give up after
+ * this many (the clock would have to be stuck, or stepped far back onto
+ * existing backups). */
+#define NAME_RETRIES 2000
+#define COPY_CHUNK (64 * 1024)
+
+struct rotating_file {
+	char *path;
+	char *dir;		/* "." when the path has no '/' */
+	char *prefix;		/* "<stem>-" */
+	char *ext;		/* "" or ".log" */
+	int fd;
+	int regular;		/* rotation only makes sense for regular files */
+	int first_write;	/* lumberjack's first write rotates at size+len >= max */
+	unsigned long long size;
+	unsigned long long max;
+	int max_backups;
+	int compress;
+	mode_t perm;
+	uint64_t interval_ms;
+	uint64_t last_tick_rotation_ms;
+	int tick_started;
+	uint64_t retry_after_ms;
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_1ms(void)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static char *join(const char *dir, const char *name)
+{
+	char *p;
+	size_t dl = strlen(dir);
+
+	if (asprintf(&p, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", name) < 0)
+		return NULL;
+	return p;
+}
+
+/* Splits the path like Go's filepath.Dir/Base/Ext, which lumberjack uses to
+ * name backups. */
+static int split_path(struct rotating_file *f)
+{
+	const char *slash = strrchr(f->path, '/');
+	const char *base = slash ? slash + 1 : f->path;
+	const char *dot = strrchr(base, '.');
+	size_t stem_len = dot ? (size_t)(dot - base) : strlen(base);
+
+	if (!*base)
+		return -EINVAL;
+	if (!slash)
+		f->dir = strdup(".");
+	else if (slash == f->path)
+		f->dir = strdup("/");
+	else
+		f->dir = strndup(f->path, (size_t)(slash - f->path));
+	f->ext = strdup(dot ? dot : "");
+	if (!f->dir || !f->ext || asprintf(&f->prefix, "%.*s-", (int)stem_len, base) < 0) {
+		f->prefix = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int mkdir_parents(const char *dir)
+{
+	char *p = strdup(dir);
+	int err = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1;; s++) {
+		char c = *s;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) && errno != EEXIST) {
+			err = -errno;
+			break;
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	free(p);
+	return err;
+}
+
+static void format_ts(char out[TS_LEN + 1])
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	/* Go's Format truncates the fraction; so do we. */
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H-%M-%S", &tm);
+	snprintf(out, TS_LEN + 1, "%.19s.%03u", buf, (unsigned)(ts.tv_nsec / 1000000) % 1000);
+}
+
+static int num(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Accepts exactly what time.Parse accepts for the backup layout, so we prune
+ * the same files lumberjack would and leave foreign ones alone. */
+static int valid_ts(const char *s)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, mo, d, h, mi, se, ms, dim;
+
+	if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != '-' ||
+	    s[16] != '-' || s[19] != '.')
+		return 0;
+	if (num(s, 4, &y) || num(s + 5, 2, &mo) || num(s + 8, 2, &d) ||
+	    num(s + 11, 2, &h) || num(s + 14, 2, &mi) || num(s + 17, 2, &se) ||
+	    num(s + 20, 3, &ms))
+		return 0;
+	if (mo < 1 || mo > 12 || h > 23 || mi > 59 || se > 59)
+		return 0;
+	dim = mdays[mo - 1];
+	if (mo == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+		dim = 29;
+	return d >= 1 && d <= dim;
+}
+
+static int write_all(int fd, const char *p, size_t n, size_t *done)
+{
+	*done = 0;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (w == 0)
+			return -EIO;
+		p += w;
+		n -= (size_t)w;
+		*done += (size_t)w;
+	}
+	return 0;
+}
+
+/* Gzips @src into @dst through "<dst>.tmp" (so a crash never leaves a
+ * truncated .gz under the final name), then removes @src. The result keeps
+ * the backup's mode and owner. */
+static int compress_file(const char *src, const char *dst)
+{
+	unsigned char *in = NULL, *out = NULL;
+	char *tmp = NULL;
+	int sfd, tfd = -1, err = 0, zerr = Z_OK, zinit = 0;
+	struct stat st;
+	z_stream zs = { 0 };
+	size_t done;
+
+	sfd = open(src, O_RDONLY | O_CLOEXEC);
+	if (sfd < 0)
+		return -errno;
+	if (fstat(sfd, &st)) {
+		err = -errno;
+		goto out;
+	}
+	in = malloc(COPY_CHUNK);
+	out = malloc(COPY_CHUNK);
+	if (!in || !out || asprintf(&tmp, "%s%s", dst, GZ_TMP_SUFFIX) < 0) {
+		tmp = NULL;
+		err = -ENOMEM;
+		goto out;
+	}
+	tfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777);
+	if (tfd < 0) {
+		err = -errno;
+		goto out;
+	}
+	/* Best effort: only root can give files away. */
+	(void)!fchown(tfd, st.st_uid, st.st_gid);
+	/* windowBits 15 + 16: gzip framing rather than zlib's. */
+	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK) {
+		err = -ENOMEM;
+		goto out;
+	}
+	zinit = 1;
+	for (int flush = Z_NO_FLUSH; flush != Z_FINISH;) {
+		ssize_t n = read(sfd, in, COPY_CHUNK);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			goto out;
+		}
+		flush = n == 0 ? Z_FINISH : Z_NO_FLUSH;
+		zs.next_in = in;
+		zs.avail_in = (uInt)n;
+		do {
+			zs.next_out = out;
+			zs.avail_out = COPY_CHUNK;
+			zerr = deflate(&zs, flush);
+			if (zerr == Z_STREAM_ERROR) {
+				err = -EIO;
+				goto out;
+			}
+			err = write_all(tfd, (char *)out, COPY_CHUNK - zs.avail_out, &done);
+			if (err)
+				goto out;
+		} while (zs.avail_out == 0);
+	}
+	if (zerr != Z_STREAM_END) {
+		err = -EIO;
+		goto out;
+	}
+	if (fsync(tfd)) {
+		err = -errno;
+		goto out;
+	}
+	err = close(tfd) ? -errno : 0;
+	tfd = -1;
+	if (err)
+		goto out;
+	if (rename(tmp, dst)) {
+		err = -errno;
+		goto out;
+	}
+	if (unlink(src))
+		err = -errno;
+out:
+	if (zinit)
+		deflateEnd(&zs);
+	if (tfd >= 0)
+		close(tfd);
+	if (err && tmp)
+		unlink(tmp);
+	close(sfd);
+	free(tmp);
+	free(in);
+	free(out);
+	return err;
+}
+
+struct backup {
+	char *name;
+	char ts[TS_LEN + 1];
+	int gz;
+};
+
+static int backup_cmp_newest_first(const void *a, const void *b)
+{
+	const struct backup *x = a, *y = b;
+	int c = strcmp(y->ts, x->ts);
+
+	return c ? c : x->gz - y->gz;
+}
+
+/* "<prefix><ts><ext>" or "<prefix><ts><ext>.gz"; 1 = a backup of ours. */
+static int match_backup(const struct rotating_file *f, const char *name, struct backup *b)
+{
+	size_t pl = strlen(f->prefix), el = strlen(f->ext), nl = strlen(name);
+	const char *ts = name + pl;
+
+	if (nl < pl + TS_LEN + el || strncmp(name, f->prefix, pl))
+		return 0;
+	if (nl == pl + TS_LEN + el)
+		b->gz = 0;
+	else if (nl == pl + TS_LEN + el + strlen(GZ_SUFFIX) && !strcmp(name + nl - strlen(GZ_SUFFIX), GZ_SUFFIX))
+		b->gz = 1;
+	else
+		return 0;
+	if (strncmp(ts + TS_LEN, f->ext, el) || !valid_ts(ts))
+		return 0;
+	memcpy(b->ts, ts, TS_LEN);
+	b->ts[TS_LEN] = '\0';
+	return 1;
+}
+
+/* Lumberjack's "mill": drop backups beyond max_backups (newest kept; a
+ * backup and its .gz count once), then compress what is left uncompressed. */
+static int mill(struct rotating_file *f)
+{
+	struct backup *v = NULL;
+	size_t n = 0, cap = 0, kept = 0;
+	struct dirent *de;
+	int err = 0;
+	DIR *d;
+
+	if (!f->regular || (f->max_backups <= 0 && !f->compress))
+		return 0;
+	d = opendir(f->dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		struct backup b;
+
+		if (de->d_type == DT_DIR)
+			continue;
+		if (de->d_type == DT_UNKNOWN) {
+			struct stat st;
+
+			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) || S_ISDIR(st.st_mode))
+				continue;
+		}
+		if (!match_backup(f, de->d_name, &b))
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			struct backup *nv = realloc(v, nc * sizeof(*v));
+
+			if (!nv) {
+				err = -ENOMEM;
+				goto out;
+			}
+			v = nv;
+			cap = nc;
+		}
+		b.name = strdup(de->d_name);
+		if (!b.name) {
+			err = -ENOMEM;
+			goto out;
+		}
+		v[n++] = b;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), backup_cmp_newest_first);
+	for (size_t i = 0; i < n; i++) {
+		char *p;
+
+		if (!i || strcmp(v[i].ts, v[i - 1].ts))
+			kept++;
+		if (f->max_backups > 0 && kept > (size_t)f->max_backups) {
+			if (unlinkat(dirfd(d), v[i].name, 0) && errno != ENOENT && !err)
+				err = -errno;
+			continue;
+		}
+		if (!f->compress || v[i].gz)
+			continue;
+		p = join(f->dir, v[i].name);
+		if (p) {
+			char *gz;
+
+			if (asprintf(&gz, "%s%s", p, GZ_SUFFIX) >= 0) {
+				int e = compress_file(p, gz);
+
+				if (e && !err)
+					err = e;
+				free(gz);
+			} else if (!err) {
+				err = -ENOMEM;
+			}
+			free(p);
+		} else if (!err) {
+			err = -ENOMEM;
+		}
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+	closedir(d);
+	return err;
+}
+
+/* Renames the live file to a backup name nobody has used yet, not even as
+ * a compressed backup. *@bak receives the name. -ENOENT: no live file. */
+static int rename_to_backup(struct rotating_file *f, char **bak)
+{
+	for (int i = 0; i < NAME_RETRIES; i++, sleep_1ms()) {
+		char ts[TS_LEN + 1], *name, *p, *gz;
+		struct stat st;
+		int r, e;
+
+		format_ts(ts);
+		if (asprintf(&name, "%s%s%s", f->prefix, ts, f->ext) < 0)
+			return -ENOMEM;
+		p = join(f->dir, name);
+		free(name);
+		if (!p)
+			return -ENOMEM;
+		if (asprintf(&gz, "%s%s", p, GZ_SUFFIX) < 0) {
+			free(p);
+			return -ENOMEM;
+		}
+		r = lstat(gz, &st);
+		free(gz);
+		if (!r) {
+			free(p);
+			continue;
+		}
+		r = renameat2(AT_FDCWD, f->path, AT_FDCWD, p, RENAME_NOREPLACE);
+		if (r && (errno == EINVAL || errno == ENOSYS)) {
+			/* No RENAME_NOREPLACE on this filesystem: check, then rename
+			 * (we are the only writer of these names). */
+			if (!lstat(p, &st)) {
+				errno = EEXIST;
+			} else {
+				r = rename(f->path, p);
+			}
+		}
+		if (!r) {
+			*bak = p;
+			return 0;
+		}
+		e = errno;
+		free(p);
+		if (e != EEXIST)
+			return -e;
+	}
+	return -EEXIST;
+}
+
+static int open_live(struct rotating_file *f)
+{
+	int fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, f->perm);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int do_rotate(struct rotating_file *f)
+{
+	struct stat old, st;
+	char *bak = NULL;
+	int fd, err, have_old;
+
+	if (!f->regular)
+		return 0;
+	have_old = !lstat(f->path, &old);
+	if (have_old) {
+		err = rename_to_backup(f, &bak);
+		if (err == -ENOENT)
+			have_old = 0;	/* removed under us: just start afresh */
+		else if (err)
+			return err;
+	}
+	fd = open_live(f);
+	if (fd < 0) {
+		/* Put the file back so writes keep landing under the live name;
+		 * if even that fails, the old descriptor still works. */
+		if (bak && rename(bak, f->path))
+			log_warn("export file %s: cannot restore from %s: %s", f->path, bak, strerror(errno));
+		free(bak);
+		return fd;
+	}
+	if (have_old)
+		(void)!fchown(fd, old.st_uid, old.st_gid);	/* best effort */
+	if (fstat(fd, &st)) {
+		err = -errno;
+		close(fd);
+		free(bak);
+		return err;
+	}
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = fd;
+	f->size = (unsigned long long)st.st_size;
+	f->first_write = 0;
+	if (bak)
+		log_debug("export file %s rotated to %s", f->path, bak);
+	free(bak);
+	err = mill(f);
+	if (err)
+		log_warn("export file %s: cleaning up backups: %s", f->path, strerror(-err));
+	return 0;
+}
+
+int rotating_file_open(struct rotating_file **ret, const struct rotating_file_opts *o)
+{
+	struct rotating_file *f;
+	struct stat st;
+	int err;
+
+	*ret = NULL;
+	if (!o || !o->path || !*o->path)
+		return -EINVAL;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->fd = -1;
+	f->max = o->max_size_bytes;
+	f->max_backups = o->max_backups;
+	f->compress = !!o->compress;
+	f->perm = o->perm ? o->perm & 07777 : DEFAULT_PERM;
+	f->interval_ms = o->rotation_interval_ms;
+	f->path = strdup(o->path);
+	err = f->path ? split_path(f) : -ENOMEM;
+	if (err)
+		goto fail;
+	err = mkdir_parents(f->dir);
+	if (err)
+		goto fail;
+	if (!stat(f->path, &st) && S_ISDIR(st.st_mode)) {
+		err = -EISDIR;
+		goto fail;
+	}
+	err = open_live(f);
+	if (err < 0)
+		goto fail;
+	f->fd = err;
+	if (fstat(f->fd, &st)) {
+		err = -errno;
+		goto fail;
+	}
+	/* Never rename a device or a pipe (e.g. /dev/stdout) away. */
+	f->regular = S_ISREG(st.st_mode);
+	f->size = (unsigned long long)st.st_size;
+	f->first_write = 1;
+	if (f->regular && f->max && f->size >= f->max) {
+		err = do_rotate(f);
+		if (err)
+			log_warn("export file %s: cannot rotate full file, appending: %s",
+				 f->path, strerror(-err));
+	} else {
+		err = mill(f);
+		if (err)
+			log_warn("export file %s: cleaning up backups: %s", f->path, strerror(-err));
+	}
+	*ret = f;
+	return 0;
+fail:
+	rotating_file_close(f);
+	return err;
+}
+
+static int needs_size_rotation(const struct rotating_file *f, size_t len)
+{
+	unsigned long long end = f->size + len;
+
+	/* An empty file is never rotated for size: a record bigger than the
+	 * limit then sits alone in its own file instead of being refused. */
+	if (!f->regular || !f->max || !f->size)
+		return 0;
+	return end > f->max || (f->first_write && end == f->max);
+}
+
+int rotating_file_write(struct rotating_file *f, const void *buf, size_t len)
+{
+	struct stat st;
+	size_t done;
+	int err;
+
+	if (!f || f->fd < 0)
+		return -EBADF;
+	if (!len)
+		return 0;
+	if (needs_size_rotation(f, len)) {
+		uint64_t now = mono_ms();
+
+		if (now >= f->retry_after_ms) {
+			err = do_rotate(f);
+			if (err) {
+				f->retry_after_ms = now + ROTATE_RETRY_MS;
+				log_warn("export file %s: rotation failed, still appending: %s",
+					 f->path, strerror(-err));
+			}
+		}
+	}
+	f->first_write = 0;
+	err = write_all(f->fd, buf, len, &done);
+	if (err) {
+		/* Take back the torn tail; computed from the file itself in
+		 * case somebody else truncated it meanwhile. */
+		if (done && !fstat(f->fd, &st) && st.st_size >= (off_t)done &&
+		    ftruncate(f->fd, st.st_size - (off_t)done))
+			log_warn("export file %s: cannot drop partial record: %s", f->path, strerror(errno));
+		return err;
+	}
+	f->size += len;
+	return 0;
+}
+
+int rotating_file_flush(struct rotating_file *f)
+{
+	return f && f->fd >= 0 ? 0 : -EBADF;
+}
+
+int rotating_file_rotate(struct rotating_file *f)
+{
+	int err;
+
+	if (!f || f->fd < 0)
+		return -EBADF;
+	err = do_rotate(f);
+	if (err)
+		log_warn("export file %s: rotation failed, still appending: %s", f->path, strerror(-err));
+	return err;
+}
+
+void rotating_file_tick(struct rotating_file *f, uint64_t now_ms)
+{
+	if (!f || !f->interval_ms)
+		return;
+	if (!f->tick_started || now_ms < f->last_tick_rotation_ms) {
+		f->tick_started = 1;
+		f->last_tick_rotation_ms = now_ms;
+		return;
+	}
+	if (now_ms - f->last_tick_rotation_ms < f->interval_ms)
+		return;
+	f->last_tick_rotation_ms = now_ms;
+	log_info("rotating JSON export file %s", f->path);
+	rotating_file_rotate(f);
+}
+
+void rotating_file_close(struct rotating_file *f)
+{
+	if (!f)
+		return;
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->path);
+	free(f->dir);
+	free(f->prefix);
+	free(f->ext);
+	free(f);
+}

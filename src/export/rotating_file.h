@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Append-only export file with size/time based rotation, laid out on disk
+ * the way upstream's exporter (lumberjack, UTC timestamps) does it, so
+ * existing log shippers and clean-up scripts keep working:
+ *
+ *   <dir>/<stem><ext>                         the live file
+ *   <dir>/<stem>-2006-01-02T15-04-05.000<ext>  a backup (UTC, millisecond)
+ *   <dir>/<stem>-...<ext>.gz                   a compressed backup
+ *
+ * Deliberate differences from lumberjack, all in favour of never losing
+ * or tearing an event:
+ *  - a record larger than the size limit is written anyway, alone in a fresh
+ *    file (lumberjack refuses the write);
+ *  - two rotations inside the same millisecond never share a backup name:
+ *    the rotation waits for the clock to move on (lumberjack overwrites);
+ *  - if a rotation fails, the record still goes to the current file and the
+ *    rotation is retried at most once a second;
+ *  - a write that fails half-way is cut back off the file, so readers never
+ *    see half a line;
+ *  - compression and pruning of old backups run synchronously, right after
+ *    the rename, instead of on a background goroutine.
+ *
+ * Not thread-safe: one writer (the pipeline thread) owns the object.
+ */
+#ifndef TG_EXPORT_ROTATING_FILE_H
+#define TG_EXPORT_ROTATING_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct rotating_file;
+
+struct rotating_file_opts {
+	const char *path;
+	unsigned long long max_size_bytes;	/* 0 = never rotate on size */
+	int max_backups;			/* <= 0 = keep every backup */
+	int compress;				/* gzip backups to <backup>.gz */
+	mode_t perm;				/* new files (umask applies); 0 = 0600 */
+	unsigned long long rotation_interval_ms; /* 0 = no time based rotation */
+};
+
+/* Creates missing parent directories (0755) and opens @o->path for appending;
+ * an existing file that already reached the size limit is rotated first, and
+ * leftover backups are compressed/pruned. Returns 0 or -errno (-EISDIR when
+ * the path is a directory, -EINVAL for an empty path or one ending in '/'). */
+int rotating_file_open(struct rotating_file **ret, const struct rotating_file_opts *o);
+
+/* Appends one whole record (a JSON line including its '\n'). Rotates first
+ * when the record would push the file past the size limit. Returns 0 or
+ * -errno; on error nothing of the record stays in the file. */
+int rotating_file_write(struct rotating_file *f, const void *buf, size_t len);
+
+/* Nothing is buffered in user space (records go straight to write(2)) and
+ * compression is synchronous, so this only reports whether the file is
+ * usable: 0 or -EBADF. */
+int rotating_file_flush(struct rotating_file *f);
+
+/* Rotates now, even an empty file, as upstream's Rotate() does (SIGHUP,
+ * rotation interval). Returns 0 or -errno; on failure writes continue to the
+ * current file. */
+int rotating_file_rotate(struct rotating_file *f);
+
+/* Drives time based rotation. @now_ms is any monotonic millisecond clock;
+ * the first call starts the interval, then one rotation happens whenever
+ * at least rotation_interval_ms has passed since the previous one (missed
+ * intervals are not made up). No-op when the interval is 0. */
+void rotating_file_tick(struct rotating_file *f, uint64_t now_ms);
+
+void rotating_file_close(struct rotating_file *f);
+
+#endif

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "export/sinks.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "encode/protojson.h"
+#include "util/strbuf.h"
+
+/* Writes to a pipe/terminal are batched in one buffer and flushed when it
+ * grows large or when the pipeline goes idle (flush). */
+#define FD_FLUSH_BYTES (64 * 1024)
+
+struct line_sink {
+	struct event_sink base;
+	struct rotating_file *file;	/* or fd */
+	int fd;
+	int compact;
+	struct compact_opts copts;
+	struct strbuf line;		/* scratch for one event */
+	struct strbuf pending;		/* fd mode: unflushed output */
+};
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int fd_flush(struct event_sink *base)
+{
+	struct line_sink *s = (struct line_sink *)base;
+	int err = 0;
+
+	if (s->pending.len)
+		err = write_all(s->fd, s->pending.buf, s->pending.len);
+	strbuf_reset(&s->pending);
+	return err;
+}
+
+static int line_write(struct event_sink *base, const Tetragon__GetEventsResponse *ev)
+{
+	struct line_sink *s = (struct line_sink *)base;
+	int err;
+
+	strbuf_reset(&s->line);
+	if (s->compact) {
+		err = compact_encode(&s->line, ev, &s->copts);
+		if (err == -ENOENT)
+			return 0;	/* no compact form for this event */
+	} else {
+		err = protojson_encode(&s->line, &ev->base);
+	}
+	if (err)
+		return err;
+	strbuf_addc(&s->line, '\n');
+	if (s->line.oom)
+		return -ENOMEM;
+	if (s->file)
+		return rotating_file_write(s->file, s->line.buf, s->line.len);
+	strbuf_add(&s->pending, s->line.buf, s->line.len);
+	if (s->pending.oom)
+		return -ENOMEM;
+	if (s->pending.len >= FD_FLUSH_BYTES)
+		return fd_flush(base);
+	return 0;
+}
+
+static int file_flush(struct event_sink *base)
+{
+	struct line_sink *s = (struct line_sink *)base;
+
+	return rotating_file_flush(s->file);
+}
+
+static void line_destroy(struct event_sink *base)
+{
+	struct line_sink *s = (struct line_sink *)base;
+
+	if (s->file)
+		rotating_file_close(s->file);
+	else
+		fd_flush(base);
+	strbuf_free(&s->line);
+	strbuf_free(&s->pending);
+	free(s);
+}
+
+static struct line_sink *line_sink_new(const char *name)
+{
+	struct line_sink *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->base.name = name;
+	s->base.write = line_write;
+	s->base.flush = fd_flush;
+	s->base.destroy = line_destroy;
+	s->fd = -1;
+	return s;
+}
+
+struct event_sink *json_file_sink_new(struct rotating_file *f)
+{
+	struct line_sink *s = line_sink_new("json-file");
+
+	if (!s)
+		return NULL;
+	s->file = f;
+	s->base.flush = file_flush;
+	return &s->base;
+}
+
+struct event_sink *json_fd_sink_new(int fd)
+{
+	struct line_sink *s = line_sink_new("json-stdout");
+
+	if (!s)
+		return NULL;
+	s->fd = fd;
+	return &s->base;
+}
+
+struct event_sink *compact_fd_sink_new(int fd, const struct compact_opts *o)
+{
+	struct line_sink *s = line_sink_new("compact-stdout");
+
+	if (!s)
+		return NULL;
+	s->fd = fd;
+	s->compact = 1;
+	if (o)
+		s->copts = *o;
+	return &s->base;
+}

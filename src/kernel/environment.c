@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "kernel/environment.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "util/log.h"
+
+#define BPF_FS_MAGIC_NR	0xcafe4a11
+#define TRACEFS_MAGIC_NR 0x74726163
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char buf[1024];
+	size_t n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	if (level == LIBBPF_WARN)
+		log_warn("libbpf: %s", buf);
+	else
+		log_debug("libbpf: %s", buf);
+	return 0;
+}
+
+int env_ensure_mounted(const char *path, const char *fstype, unsigned long magic)
+{
+	struct statfs st;
+
+	if (statfs(path, &st) == 0 && (unsigned long)st.f_type == magic)
+		return 0;
+	if (mkdir(path, 0700) && errno != EEXIST) {
+		int err = -errno;
+
+		log_error("%s is not mounted and %s cannot be created: %s; mount it with "
+			  "'mount -t %s none %s'", fstype, path, strerror(-err), fstype, path);
+		return err;
+	}
+	if (mount(fstype, path, fstype, 0, NULL)) {
+		int err = -errno;
+
+		log_error("%s is not mounted at %s and mounting it failed: %s; mount it with "
+			  "'mount -t %s none %s'", fstype, path, strerror(-err), fstype, path);
+		return err;
+	}
+	log_info("mounted %s at %s", fstype, path);
+	return 0;
+}
+
+static int kernel_version_ok(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return 0;	/* unknown: let the loader decide */
+	if (major < 5 || (major == 5 && minor < 8)) {
+		log_error("kernel %s is not supported: Linux 5.8 or newer is required (BTF "
+			  "tracepoints, BPF ring buffer)", u.release);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+int env_prepare(const struct env_opts *o)
+{
+	const char *btf = o && o->btf_path ? o->btf_path : "/sys/kernel/btf/vmlinux";
+	const char *bpffs = o && o->bpffs_path ? o->bpffs_path : "/sys/fs/bpf";
+	const char *tracefs = o && o->tracefs_path ? o->tracefs_path : "/sys/kernel/tracing";
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	int err;
+
+	libbpf_set_print(libbpf_print);
+	if (geteuid() != 0) {
+		log_error("tetragon must run as root: it loads eBPF programs into the kernel "
+			  "(try: sudo %s)", program_invocation_name);
+		return -EPERM;
+	}
+	err = kernel_version_ok();
+	if (err)
+		return err;
+	if (access(btf, R_OK)) {
+		log_error("kernel BTF not found at %s: the kernel must be built with "
+			  "CONFIG_DEBUG_INFO_BTF=y (or pass --btf FILE)", btf);
+		return -ENOENT;
+	}
+	/* Pre-5.11 kernels charge BPF memory to memlock. */
+	setrlimit(RLIMIT_MEMLOCK, &rl);
+	err = env_ensure_mounted(bpffs, "bpf", BPF_FS_MAGIC_NR);
+	if (err)
+		return err;
+	/* tracefs is only needed by policies; failure here is not fatal. */
+	if (env_ensure_mounted(tracefs, "tracefs", TRACEFS_MAGIC_NR))
+		log_warn("tracefs unavailable at %s: tracepoint policies will not load", tracefs);
+	return 0;
+}

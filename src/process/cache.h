@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Process cache: one entry per process incarnation (exec or fork), keyed by
+ * (pid, ktime) exactly as the kernel's execve_map, plus an index of the
+ * current incarnation of each pid.
+ *
+ * Lifetime: an entry holds one reference for being the live incarnation and
+ * one per child entry still cached. Exit or replacement by a later exec drops
+ * the first; freeing an entry drops its reference on its parent. So parents
+ * stay exactly as long as some cached descendant can still name them.
+ */
+#ifndef TG_PROCESS_CACHE_H
+#define TG_PROCESS_CACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "abi/msg_process.h"
+
+struct process {
+	/* identity */
+	uint32_t pid;
+	uint64_t ktime;
+	char *exec_id;
+	struct process *parent;		/* referenced; NULL when unknown */
+	char *parent_exec_id;		/* kept even when the parent is not cached */
+
+	uint32_t tid;
+	uint32_t nspid;
+	uint32_t auid;
+	uint32_t flags;			/* EVENT_* */
+	char *binary;
+	char *arguments;
+	char *cwd;
+	uint64_t start_time_ns;		/* wall clock, ns since the epoch */
+	struct msg_cred creds;
+	struct msg_ns ns;
+	uint32_t secureexec;		/* EXEC_*, exec events only */
+	uint32_t nlink;
+	uint64_t ino;
+
+	/* bookkeeping */
+	int refcnt;
+	bool live;			/* not yet exited nor replaced */
+	struct process *hnext;		/* (pid, ktime) chain */
+	struct process *pnext;		/* pid -> current chain */
+
+	/* Encoded view owned by the event layer, built once on first use. */
+	void *view;
+};
+
+struct process_cache_stats {
+	uint64_t size;
+	uint64_t inserts;
+	uint64_t frees;
+	uint64_t misses;		/* lookups that found nothing */
+	uint64_t stale_reaped;		/* live entries whose process vanished unseen */
+};
+
+struct process_cache;
+
+struct process_cache_opts {
+	const char *node_name;
+	void (*view_free)(void *view);	/* frees process->view */
+};
+
+int process_cache_new(struct process_cache **ret, const struct process_cache_opts *o);
+void process_cache_free(struct process_cache *c);
+
+/* exec_id of (pid, ktime) on this node; caller frees. */
+char *process_cache_exec_id(const struct process_cache *c, uint32_t pid, uint64_t ktime);
+
+/*
+ * Create the entry for a new incarnation. @e's identity fields are set by
+ * the caller; strings are taken over (freed by the cache). @parent_key may
+ * be {0}, then @parent_pid's current incarnation is used. @replaced is the
+ * entry this one supersedes (exec after clone/exec), {0} for none. Returns
+ * the entry (owned by the cache) or NULL on allocation failure.
+ */
+struct process *process_cache_add(struct process_cache *c, struct process *e,
+				  const struct msg_execve_key *parent_key, uint32_t parent_pid,
+				  const struct msg_execve_key *replaced);
+
+/* Exact lookup; ktime 0 means "the current incarnation of pid". */
+struct process *process_cache_get(struct process_cache *c, uint32_t pid, uint64_t ktime);
+
+/* The process exited: drop its live reference (entry may be freed). */
+void process_cache_exit(struct process_cache *c, struct process *p);
+
+/* Drop live entries whose pid no longer exists (lost exit events). */
+void process_cache_reap(struct process_cache *c, bool (*alive)(uint32_t pid));
+
+void process_cache_stats(const struct process_cache *c, struct process_cache_stats *ret);
+
+#endif

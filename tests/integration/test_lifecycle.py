@@ -1,0 +1,304 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Process lifecycle: the exact process_exec/process_exit events the agent
+exports for real processes on the real kernel."""
+
+import base64
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (AGENT, HELPERS, NODE, Agent, Skip, exec_with_args, execs,
+                     exit_of, require_root, run_tests)
+
+agent = None
+HOST_NS = {}
+ME = None  # our own procFS exec event
+
+
+def host_ns():
+    names = {"uts": "uts", "ipc": "ipc", "mnt": "mnt", "pid": "pid",
+             "pid_for_children": "pid_for_children", "net": "net", "time": "time",
+             "time_for_children": "time_for_children", "cgroup": "cgroup", "user": "user"}
+    out = {}
+    for k, f in names.items():
+        link = os.readlink("/proc/1/ns/" + f)
+        out[k] = int(re.search(r"\[(\d+)\]", link).group(1))
+    return out
+
+
+def decode_exec_id(eid):
+    node, ktime, pid = base64.b64decode(eid).decode().rsplit(":", 2)
+    return node, int(ktime), int(pid)
+
+
+def check_common(p, binary, arguments, pid=None, cwd=None):
+    assert p["binary"] == binary, p
+    assert p.get("arguments", "") == arguments, (p.get("arguments"), arguments)
+    if pid is not None:
+        assert p["pid"] == pid, (p["pid"], pid)
+        assert p["tid"] == pid
+    node, ktime, epid = decode_exec_id(p["exec_id"])
+    assert node == NODE and epid == p["pid"] and ktime > 0, p["exec_id"]
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$", p["start_time"]), p["start_time"]
+    if cwd is not None:
+        assert p["cwd"] == cwd, (p["cwd"], cwd)
+    assert "parent_exec_id" in p
+
+
+def test_true_with_quoted_arguments():
+    args = ["/bin/true", "hello world", "it's", 'say "hi"', "plain"]
+    proc = subprocess.run(args, cwd="/tmp")
+    expected = '"hello world" it\'s "say \\"hi\\"" plain'
+    # upstream wraps arguments holding a space in double quotes, nothing else escaped
+    expected = '"hello world" it\'s "say "hi"" plain'
+    ev = agent.wait_for(exec_with_args("/bin/true", expected), what="exec of /bin/true")
+    p = ev["process_exec"]["process"]
+    check_common(p, "/bin/true", expected, pid=proc.pid if hasattr(proc, "pid") else None, cwd="/tmp")
+    assert p["flags"] == "execve clone inInitTree", p["flags"]
+    assert p["uid"] == 0 and p["auid"] in (0, 4294967295), p
+    assert p["in_init_tree"] is True
+    assert ev["node_name"] == NODE and ev["time"] == p["start_time"]
+    # we are the parent
+    parent = ev["process_exec"]["parent"]
+    assert p["parent_exec_id"] == parent["exec_id"] == ME["exec_id"], (p["parent_exec_id"], ME["exec_id"])
+    assert parent["pid"] == os.getpid()
+    # credentials, capabilities and namespaces of a root process on the host
+    c = p["process_credentials"]
+    for k in ("uid", "gid", "euid", "egid", "suid", "sgid", "fsuid", "fsgid"):
+        assert c[k] == 0, c
+    assert "CAP_SYS_ADMIN" in p["cap"]["effective"] and "CAP_SYS_ADMIN" in p["cap"]["permitted"]
+    for k, inum in HOST_NS.items():
+        assert p["ns"][k]["inum"] == inum, (k, p["ns"][k], inum)
+        assert p["ns"][k]["is_host"] is True, (k, p["ns"][k])
+    assert "binary_properties" not in p
+    ex = agent.wait_for(exit_of(p["exec_id"]), what="exit of /bin/true")["process_exit"]
+    assert "status" not in ex and "signal" not in ex, ex  # status 0 is omitted
+    assert ex["process"]["exec_id"] == p["exec_id"]
+    assert ex["parent"]["exec_id"] == ME["exec_id"]
+    assert ex["time"] >= p["start_time"]
+
+
+def test_shell_pipeline_linkage():
+    marker = "tg-pipeline-%d" % time.time_ns()
+    subprocess.run(["/bin/sh", "-c", "ls /%s 2>/dev/null | wc -l >/dev/null" % marker])
+    sh = agent.wait_for(exec_with_args("/bin/sh", '-c "ls /%s 2>/dev/null | wc -l >/dev/null"' % marker),
+                        what="sh exec")["process_exec"]["process"]
+    ls = agent.wait_for(lambda e: e.get("process_exec", {}).get("process", {}).get("arguments") == "/" + marker,
+                        what="ls exec")["process_exec"]
+    wc = agent.wait_for(lambda e: e.get("process_exec", {}).get("process", {}).get("arguments") == "-l"
+                        and e["process_exec"]["process"]["parent_exec_id"] == sh["exec_id"], what="wc exec")["process_exec"]
+    assert ls["process"]["binary"] == "/usr/bin/ls", ls["process"]["binary"]
+    assert wc["process"]["binary"] == "/usr/bin/wc", wc["process"]["binary"]
+    for child in (ls, wc):
+        assert child["process"]["parent_exec_id"] == sh["exec_id"]
+        assert child["parent"]["exec_id"] == sh["exec_id"]
+        assert child["parent"]["binary"] == "/bin/sh"
+        assert child["process"]["flags"] == "execve clone inInitTree"
+    assert sh["parent_exec_id"] == ME["exec_id"]
+    ids = {sh["exec_id"], ls["process"]["exec_id"], wc["process"]["exec_id"]}
+    assert len(ids) == 3
+    for eid in ids:
+        agent.wait_for(exit_of(eid), what="exit of pipeline member")
+
+
+def test_exit_codes_and_signals():
+    subprocess.run(["/bin/sh", "-c", "exit 3"])
+    p = agent.wait_for(exec_with_args("/bin/sh", '-c "exit 3"'), what="sh exit 3")["process_exec"]["process"]
+    ex = agent.wait_for(exit_of(p["exec_id"]))["process_exit"]
+    assert ex.get("status") == 3 and "signal" not in ex, ex
+
+    s = subprocess.Popen(["/bin/sleep", "1001"])
+    p = agent.wait_for(exec_with_args("/bin/sleep", "1001"), what="sleep exec")["process_exec"]["process"]
+    assert p["pid"] == s.pid
+    s.send_signal(signal.SIGKILL)
+    s.wait()
+    ex = agent.wait_for(exit_of(p["exec_id"]))["process_exit"]
+    assert ex["signal"] == "SIGKILL" and "status" not in ex, ex
+
+    subprocess.run(["/bin/sh", "-c", "kill -SEGV $$"])
+    p = agent.wait_for(exec_with_args("/bin/sh", '-c "kill -SEGV $$"'))["process_exec"]["process"]
+    ex = agent.wait_for(exit_of(p["exec_id"]))["process_exit"]
+    assert ex["signal"] == "SIGSEGV", ex
+
+
+def test_setuid_binary():
+    if not shutil.which("setpriv"):
+        raise Skip("setpriv (util-linux) not installed")
+    d = tempfile.mkdtemp(prefix="tg-suid-", dir="/tmp")
+    os.chmod(d, 0o755)
+    b = os.path.join(d, "suid-true")
+    shutil.copy("/bin/true", b)
+    os.chown(b, 0, 0)
+    os.chmod(b, 0o4755)
+    subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", b, "suid-marker"])
+    p = agent.wait_for(exec_with_args(b, "suid-marker"), what="setuid exec")["process_exec"]["process"]
+    shutil.rmtree(d)
+    bp = p["binary_properties"]
+    assert bp["setuid"] == 0, bp
+    assert "setgid" not in bp, bp
+    assert bp["privileges_changed"] == ["PRIVILEGES_RAISED_EXEC_FILE_SETUID"], bp
+    c = p["process_credentials"]
+    assert c["uid"] == 65534 and c["euid"] == 0 and c["gid"] == 65534 and c["egid"] == 65534, c
+    assert p["uid"] == 0  # Process.uid is the effective uid
+
+
+def fileless(mode):
+    r = subprocess.run([os.path.join(HELPERS, "exec_fd"), mode, "/bin/true", "fileless-" + mode],
+                       stderr=subprocess.PIPE)
+    ino = int(re.search(rb"ino=(\d+)", r.stderr).group(1))
+    ev = agent.wait_for(lambda e: e.get("process_exec", {}).get("process", {}).get("arguments") == "fileless-" + mode,
+                        what="fileless exec")["process_exec"]["process"]
+    assert re.match(r"^/dev/fd/\d+$", ev["binary"]), ev["binary"]
+    f = ev["binary_properties"]["file"]
+    assert f["inode"]["number"] == str(ino), (f, ino)
+    assert f["inode"]["links"] == 0, f
+
+
+def test_memfd_fexecve():
+    fileless("memfd")
+
+
+def test_deleted_file_exec():
+    fileless("deleted")
+
+
+def test_unshare_namespaces():
+    if not shutil.which("unshare"):
+        raise Skip("unshare (util-linux) not installed")
+    subprocess.run(["unshare", "--pid", "--mount", "--fork", "/bin/sh", "-c", "exit 0 # tg-ns"])
+    p = agent.wait_for(exec_with_args("/bin/sh", '-c "exit 0 # tg-ns"'), what="exec in new ns")["process_exec"]["process"]
+    ns = p["ns"]
+    assert ns["pid"]["inum"] != HOST_NS["pid"] and ns["pid"]["is_host"] is False, ns["pid"]
+    assert ns["mnt"]["inum"] != HOST_NS["mnt"] and ns["mnt"]["is_host"] is False, ns["mnt"]
+    assert ns["pid_for_children"]["is_host"] is False
+    for k in ("uts", "ipc", "net", "cgroup", "user"):
+        assert ns[k]["inum"] == HOST_NS[k] and ns[k]["is_host"] is True, (k, ns[k])
+    assert p["in_init_tree"] is True  # pid 1 of its namespace
+
+
+def test_long_arguments_truncated():
+    long_args = ["x" * 1000 + str(i) for i in range(40)]
+    subprocess.run(["/bin/true", "tg-long"] + long_args)
+    p = agent.wait_for(lambda e: e.get("process_exec", {}).get("process", {}).get("arguments", "").startswith("tg-long "),
+                       what="long exec")["process_exec"]["process"]
+    assert "truncArgs" in p["flags"].split(), p["flags"]
+    full = " ".join(["tg-long"] + long_args)
+    assert len(p["arguments"]) < len(full)
+    assert full.startswith(p["arguments"]), "truncated arguments must be a prefix"
+    assert len(p["arguments"]) >= 16000
+
+
+def test_burst_of_1000_no_loss():
+    tag = "burst%d" % time.time_ns()
+    for i in range(1000):
+        subprocess.Popen(["/bin/true", "%s-%d" % (tag, i)])
+    pred = lambda e: e.get("process_exec", {}).get("process", {}).get("arguments", "").startswith(tag + "-")
+    got = agent.wait_count(pred, 1000, timeout=60, what="burst execs")
+    ids = [e["process_exec"]["process"]["exec_id"] for e in got]
+    assert len(set(ids)) == 1000, "exec_id reused"
+    args = {e["process_exec"]["process"]["arguments"] for e in got}
+    assert len(args) == 1000
+    ids = set(ids)
+    agent.wait_count(lambda e: e.get("process_exit", {}).get("process", {}).get("exec_id") in ids, 1000,
+                     timeout=60, what="burst exits")
+    # every exec_id on the node is unique in the whole export so far
+    all_ids = [e["process_exec"]["process"]["exec_id"] for e in agent.read() if "process_exec" in e]
+    assert len(all_ids) == len(set(all_ids))
+    assert "events lost" not in agent.stderr(), agent.stderr()
+
+
+def test_parents_are_earlier_execs():
+    seen = set()
+    for e in agent.read():
+        if "process_exec" in e:
+            p = e["process_exec"]["process"]
+            if "procFS" not in p["flags"] and "parent" in e["process_exec"]:
+                parent = e["process_exec"]["parent"]
+                # the parent is an exec we exported earlier, or a fork of one
+                assert parent["exec_id"] in seen or "clone" in parent.get("flags", ""), (p, parent)
+            seen.add(p["exec_id"])
+
+
+def test_procfs_processes():
+    pre = subprocess.Popen(["/bin/sleep", "1002"], cwd="/")
+    a2 = Agent()
+    try:
+        ev = a2.wait_for(execs(pid=pre.pid), what="procFS exec of pre-existing sleep")
+        p = ev["process_exec"]["process"]
+        assert p["binary"] == "/usr/bin/sleep", p["binary"]
+        assert p["arguments"] == "1002"
+        assert p["flags"] == "procFS rootcwd inInitTree", p["flags"]
+        assert p["cwd"] == "/"
+        me = a2.wait_for(execs(pid=os.getpid()), what="procFS exec of the test runner")["process_exec"]["process"]
+        assert p["parent_exec_id"] == me["exec_id"]
+        assert ev["process_exec"]["parent"]["exec_id"] == me["exec_id"]
+        pre.kill()
+        pre.wait()
+        ex = a2.wait_for(exit_of(p["exec_id"]), what="exit of pre-existing sleep")["process_exit"]
+        assert ex["signal"] == "SIGKILL"
+        assert ex["parent"]["exec_id"] == me["exec_id"]
+    finally:
+        pre.kill()
+        rc = a2.stop()
+    assert rc == 0, a2.stderr()
+
+
+def test_compact_output_and_clean_shutdown():
+    a3 = Agent("--stdout", "compact", "--color", "never", stdout=True)
+    try:
+        subprocess.run(["/bin/true", "compact marker", "x"])
+        a3.wait_for(exec_with_args("/bin/true", '"compact marker" x'))
+        p = a3.wait_for(exec_with_args("/bin/true", '"compact marker" x'))["process_exec"]["process"]
+        a3.wait_for(exit_of(p["exec_id"]))
+    finally:
+        rc = a3.stop()
+    assert rc == 0, a3.stderr()
+    out = a3.stdout().splitlines()
+    want_exec = '🚀 process %s /bin/true "\\"compact marker\\" x"' % NODE
+    want_exit = '💥 exit    %s /bin/true "\\"compact marker\\" x" 0' % NODE
+    assert any(l.startswith(want_exec) for l in out), (want_exec, out[-20:])
+    assert any(l.startswith(want_exit) for l in out), (want_exit, out[-20:])
+    assert "stats: " in a3.stderr() and " lost=0 " in a3.stderr(), a3.stderr()
+
+
+def main():
+    global agent, HOST_NS, ME
+    if os.geteuid() != 0:
+        print("integration: 0 passed, 0 failed, 1 skipped (needs root)")
+        return 0
+    HOST_NS.update(host_ns())
+    agent = Agent()
+    ME = agent.wait_for(execs(pid=os.getpid()), what="procFS exec of the test runner")["process_exec"]["process"]
+    tests = [
+        test_true_with_quoted_arguments,
+        test_shell_pipeline_linkage,
+        test_exit_codes_and_signals,
+        test_setuid_binary,
+        test_memfd_fexecve,
+        test_deleted_file_exec,
+        test_unshare_namespaces,
+        test_long_arguments_truncated,
+        test_burst_of_1000_no_loss,
+        test_parents_are_earlier_execs,
+        test_procfs_processes,
+        test_compact_output_and_clean_shutdown,
+    ]
+    try:
+        rc = run_tests(tests)
+    finally:
+        code = agent.stop()
+    if code != 0:
+        print("FAIL agent exit code %d\n%s" % (code, agent.stderr()))
+        return 1
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

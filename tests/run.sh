@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Runs every test suite and ends with one summary line:
+#   tests: N passed, N failed, N skipped
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export BUILD
+passed=0 failed=0 skipped=0
+log=$(mktemp)
+
+count_cmocka() {
+	local p f
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+}
+
+echo "== unit tests ($BUILD, sanitizers: ${SANITIZED:-yes})"
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	echo "-- $t"
+	if "$t" >"$log" 2>&1; then
+		rc=0
+	else
+		rc=$?
+	fi
+	cat "$log"
+	count_cmocka
+	if [ $rc -ne 0 ] && ! grep -q '^\[  FAILED  \]' "$log"; then
+		echo "FAIL $t exited with $rc"
+		failed=$((failed + 1))
+	fi
+done
+
+run_summary_suite() {
+	local name=$1
+	shift
+	echo "== $name"
+	"$@" 2>&1 | tee "$log"
+	local line
+	line=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	if [ -z "$line" ]; then
+		echo "FAIL $name produced no summary"
+		failed=$((failed + 1))
+		return
+	fi
+	passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))
+	failed=$((failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")))
+	if grep -q skipped <<<"$line"; then
+		skipped=$((skipped + $(sed -E 's/.* ([0-9]+) skipped.*/\1/' <<<"$line")))
+	fi
+}
+
+for s in tests/suites/*.sh; do
+	[ -x "$s" ] && run_summary_suite "$(basename "$s" .sh)" "$s"
+done
+if [ -z "${SKIP_INTEGRATION:-}" ]; then
+	run_summary_suite "integration: process lifecycle" /usr/bin/python3 tests/integration/test_lifecycle.py
+fi
+rm -f "$log"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
