@@ -59,8 +59,13 @@ struct exec_heap {
 	struct path_scratch scratch;
 };
 
+/*
+ * Per-CPU scratch for the exec message. Too large for a PERCPU_ARRAY value
+ * (32 KiB limit), so a plain array indexed by CPU; the agent sizes it to the
+ * number of possible CPUs before load.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct exec_heap);
@@ -209,12 +214,13 @@ int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linu
 	struct execve_map_value *parent, *curr, nv = {};
 	struct exec_heap *h;
 	struct msg_exec *m;
-	__u32 zero = 0, tgid, fl, al, cl, flags = EVENT_EXECVE, ppid;
+	__u32 cpu, tgid, fl, al, cl, flags = EVENT_EXECVE, ppid;
 	const char *filename;
 	long n;
 	__u64 size;
 
-	h = bpf_map_lookup_elem(&exec_heap_map, &zero);
+	cpu = bpf_get_smp_processor_id();
+	h = bpf_map_lookup_elem(&exec_heap_map, &cpu);
 	if (!h)
 		return 0;
 	m = &h->msg;

@@ -12,11 +12,6 @@
 #define PATH_MAX_COMPONENTS 256
 #define PATH_NAME_MAX	255
 
-/* Scratch: the path is built backwards in the first half; the second half
- * only absorbs the verifier's worst case for a name copied near the end. */
-struct path_scratch {
-	char buf[PATH_WALK_BUF * 2];
-};
 
 #define PATH_WALK_TRUNCATED	0x1	/* longer than the buffer */
 #define PATH_WALK_UNRESOLVED	0x2	/* ran out of component iterations */
@@ -30,6 +25,22 @@ struct path_walk_ctx {
 	__u32 off;
 	__u32 flags;
 	int done;
+};
+
+/*
+ * Scratch: the path is built backwards in the first half; the second half
+ * only absorbs the verifier's worst case for a name copied near the end.
+ * The walk state lives here too, in map memory, on purpose: the verifier does
+ * not track map contents, so every bpf_loop iteration looks alike and its
+ * states converge (on the stack, each decreasing offset is a new state).
+ */
+struct path_scratch {
+	char buf[PATH_WALK_BUF * 2];
+	struct path_walk_ctx w;
+};
+
+struct path_loop_arg {
+	struct path_scratch *s;
 };
 
 static __always_inline struct mount *real_mount_of(struct vfsmount *vfsmnt)
@@ -53,39 +64,54 @@ static __always_inline int path_prepend(struct path_scratch *s, struct path_walk
 	return 0;
 }
 
-static __always_inline void path_walk_step(struct path_scratch *s, struct path_walk_ctx *c)
+/* One component per call: bpf_loop lets the verifier check the body once
+ * instead of once per iteration (an open-coded loop explodes its states). */
+static long path_walk_step(__u32 index, void *ctx)
 {
-	struct dentry *mnt_root, *parent;
-	struct mount *mnt_parent;
+	struct path_scratch *s = ((struct path_loop_arg *)ctx)->s;
+	struct path_walk_ctx *c;
+	/* Plain locals: CO-RE relocations must not cover our own struct. */
+	struct dentry *dentry, *mnt_root, *parent;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt, *mnt_parent;
 	struct qstr d_name;
 
+	if (!s)
+		return 1;
+	c = &s->w;
+	dentry = c->dentry;
+	vfsmnt = c->vfsmnt;
+	mnt = c->mnt;
 	if (c->dentry == c->root_dentry && c->vfsmnt == c->root_mnt) {
 		c->done = 1;
-		return;
+		return 1;
 	}
-	mnt_root = BPF_CORE_READ(c->vfsmnt, mnt_root);
-	if (c->dentry == mnt_root) {
-		mnt_parent = BPF_CORE_READ(c->mnt, mnt_parent);
-		if (mnt_parent == c->mnt) {
+	mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	if (dentry == mnt_root) {
+		mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+		if (mnt_parent == mnt) {
 			c->done = 1;	/* the global root */
-			return;
+			return 1;
 		}
-		c->dentry = BPF_CORE_READ(c->mnt, mnt_mountpoint);
+		c->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
 		c->mnt = mnt_parent;
 		c->vfsmnt = (struct vfsmount *)((void *)mnt_parent +
 						bpf_core_field_offset(struct mount, mnt));
-		return;
+		return 0;
 	}
-	parent = BPF_CORE_READ(c->dentry, d_parent);
-	d_name = BPF_CORE_READ(c->dentry, d_name);
+	parent = BPF_CORE_READ(dentry, d_parent);
+	d_name = BPF_CORE_READ(dentry, d_name);
 	if (path_prepend(s, c, d_name.name, d_name.len)) {
 		c->done = 1;
-		return;
+		return 1;
 	}
 	/* A pseudo-fs dentry (memfd, pipe, socket) is its own parent. */
-	if (parent == c->dentry)
+	if (parent == dentry) {
 		c->done = 1;
+		return 1;
+	}
 	c->dentry = parent;
+	return 0;
 }
 
 /*
@@ -96,26 +122,24 @@ static __always_inline void path_walk_step(struct path_scratch *s, struct path_w
 static __always_inline __u32 path_walk(struct path_scratch *s, const struct path *path,
 				       const struct path *root, __u32 *flags)
 {
-	struct path_walk_ctx c = {};
-	int i;
+	struct path_loop_arg arg = { .s = s };
+	struct path_walk_ctx *c = &s->w;
 
-	c.dentry = BPF_CORE_READ(path, dentry);
-	c.vfsmnt = BPF_CORE_READ(path, mnt);
-	c.mnt = real_mount_of(c.vfsmnt);
-	c.root_dentry = BPF_CORE_READ(root, dentry);
-	c.root_mnt = BPF_CORE_READ(root, mnt);
-	c.off = PATH_WALK_BUF - 1;
+	c->dentry = BPF_CORE_READ(path, dentry);
+	c->vfsmnt = BPF_CORE_READ(path, mnt);
+	c->mnt = real_mount_of(c->vfsmnt);
+	c->root_dentry = BPF_CORE_READ(root, dentry);
+	c->root_mnt = BPF_CORE_READ(root, mnt);
+	c->off = PATH_WALK_BUF - 1;
+	c->flags = 0;
+	c->done = 0;
 	s->buf[PATH_WALK_BUF - 1] = 0;
 
-	for (i = 0; i < PATH_MAX_COMPONENTS; i++) {
-		path_walk_step(s, &c);
-		if (c.done)
-			break;
-	}
-	if (!c.done)
-		c.flags |= PATH_WALK_UNRESOLVED;
-	*flags = c.flags;
-	return c.off;
+	bpf_loop(PATH_MAX_COMPONENTS, path_walk_step, &arg, 0);
+	if (!c->done)
+		c->flags |= PATH_WALK_UNRESOLVED;
+	*flags = c->flags;
+	return c->off & PATH_WALK_MASK;
 }
 
 #endif

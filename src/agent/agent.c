@@ -63,10 +63,13 @@ static int setup_sinks(struct agent *a)
 	if (o->export_filename) {
 		struct rotating_file_opts ro = {
 			.path = o->export_filename,
-			.max_size_bytes = o->export_file_max_size_mb * 1024 * 1024,
+			/* lumberjack reads 0 as its 100 MiB default */
+			.max_size_bytes = (o->export_file_max_size_mb ? o->export_file_max_size_mb : 100) *
+					  1024 * 1024,
 			.max_backups = o->export_file_max_backups,
 			.compress = o->export_file_compress,
-			.perm = o->export_file_perm,
+			/* like upstream: owner rw always, never world-writable or executable */
+			.perm = (o->export_file_perm | 0600) & ~(mode_t)0013,
 			.rotation_interval_ms = o->export_file_rotation_interval_ms,
 		};
 		int err = rotating_file_open(&a->export_file, &ro);

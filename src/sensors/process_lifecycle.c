@@ -40,6 +40,7 @@ int process_sensor_open(struct process_sensor **ret, const struct process_sensor
 		goto fail;
 	}
 	s->skel->rodata->agent_tgid = (uint32_t)getpid();
+	bpf_map__set_max_entries(s->skel->maps.exec_heap_map, (uint32_t)s->ncpus);
 	if (o && o->ringbuf_bytes) {
 		uint32_t sz = 4096;
 
