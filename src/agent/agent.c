@@ -305,8 +305,13 @@ int agent_run(const struct agent_options *o)
 	a.pe.node_name = a.node_name;
 	a.pe.view.cred = o->enable_process_cred;
 	a.pe.view.ns = o->enable_process_ns;
-	if (procfs_host_ns(o->procfs ? o->procfs : "/proc", &a.pe.view.host_ns))
-		log_warn("cannot read the host namespaces from /proc/1/ns: is_host will be false");
+	err = procfs_host_ns(o->procfs ? o->procfs : "/proc", &a.pe.view.host_ns);
+	if (err < 0)
+		log_warn("cannot read the host namespaces from /proc/1/ns nor /proc/self/ns: "
+			 "is_host will be false");
+	else if (err > 0)
+		log_info("/proc/1/ns is not readable: taking the agent's own namespaces as the host's");
+	err = 0;
 
 	so.ringbuf_bytes = o->rb_size;
 	err = process_sensor_open(&a.sensor, &so, on_ringbuf, &a);

@@ -59,7 +59,10 @@ static uint32_t ns_inum_of(const char *procdir, uint32_t pid, const char *name)
 	ssize_t n;
 	char *lb;
 
-	snprintf(path, sizeof(path), "%s/%u/ns/%s", procdir, pid, name);
+	if (pid)
+		snprintf(path, sizeof(path), "%s/%u/ns/%s", procdir, pid, name);
+	else
+		snprintf(path, sizeof(path), "%s/self/ns/%s", procdir, name);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return 0;
@@ -86,7 +89,11 @@ int procfs_host_ns(const char *procdir, struct msg_ns *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	read_ns(procdir, 1, ret);
-	return ret->mnt ? 0 : -ENOENT;
+	if (ret->mnt)
+		return 0;
+	/* pid 1 may hide its namespaces (ptrace checks); the agent runs in the host's */
+	read_ns(procdir, 0, ret);
+	return ret->mnt ? 1 : -ENOENT;
 }
 
 static void parse_status(const char *s, struct process *p)

@@ -24,7 +24,8 @@ void procfs_free(struct procfs_proc *v, size_t n);
 /* Read one process; 0, -ENOENT when gone, -ESRCH for a kernel thread. */
 int procfs_read_one(const char *procdir, uint32_t pid, struct procfs_proc *out);
 
-/* Host namespace inode numbers (those of pid 1). */
+/* Host namespace inode numbers: pid 1's; 1 when they had to be taken from
+ * the agent itself because pid 1's are unreadable; -ENOENT when neither is. */
 int procfs_host_ns(const char *procdir, struct msg_ns *ret);
 
 #endif

@@ -42,6 +42,7 @@ int strbuf_grow(struct strbuf *sb, size_t n)
 	}
 	sb->buf = p;
 	sb->cap = cap;
+	sb->buf[sb->len] = '\0';
 	return 0;
 }
 
