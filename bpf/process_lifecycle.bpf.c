@@ -79,9 +79,19 @@ static __always_inline void count(void *map, __u32 idx)
 		__sync_fetch_and_add(v, 1);
 }
 
+/*
+ * Wake the agent only once a batch has accumulated: a wakeup per event
+ * costs more than the event itself in an exec storm. The agent also polls
+ * every few milliseconds, which bounds the latency of a lone event.
+ */
+#define WAKEUP_BYTES (64 * 1024)
+
 static __always_inline void output(void *msg, __u64 size, __u8 op)
 {
-	if (bpf_ringbuf_output(&events, msg, size, 0))
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ?
+			      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_output(&events, msg, size, flags))
 		count(&missed_events, op & 31);
 }
 

@@ -22,6 +22,8 @@
 #include "util/ktime.h"
 #include "util/log.h"
 
+#define RINGBUF_POLL_MS 20
+
 struct agent {
 	const struct agent_options *o;
 	char node_name[256];
@@ -213,7 +215,8 @@ static int event_loop(struct agent *a)
 		gc_every = 1;
 
 	for (;;) {
-		int n = epoll_wait(ep, evs, 8, -1);
+		/* Timeout: the kernel side batches wakeups (see WAKEUP_BYTES). */
+		int n = epoll_wait(ep, evs, 8, RINGBUF_POLL_MS);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -221,6 +224,8 @@ static int event_loop(struct agent *a)
 			err = -errno;
 			break;
 		}
+		if (n == 0)
+			process_sensor_consume(a->sensor);
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 

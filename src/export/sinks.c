@@ -8,8 +8,9 @@
 #include "encode/protojson.h"
 #include "util/strbuf.h"
 
-/* Writes to a pipe/terminal are batched in one buffer and flushed when it
- * grows large or when the pipeline goes idle (flush). */
+/* Output is batched in one buffer and written when it grows large or when
+ * the pipeline has drained the ring buffer (flush). A batch may overshoot
+ * the export file's size limit by at most FD_FLUSH_BYTES before rotating. */
 #define FD_FLUSH_BYTES (64 * 1024)
 
 struct line_sink {
@@ -38,12 +39,17 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* One write(2) per batch of events, whole lines only. */
 static int fd_flush(struct event_sink *base)
 {
 	struct line_sink *s = (struct line_sink *)base;
 	int err = 0;
 
-	if (s->pending.len)
+	if (!s->pending.len)
+		return 0;
+	if (s->file)
+		err = rotating_file_write(s->file, s->pending.buf, s->pending.len);
+	else
 		err = write_all(s->fd, s->pending.buf, s->pending.len);
 	strbuf_reset(&s->pending);
 	return err;
@@ -67,8 +73,6 @@ static int line_write(struct event_sink *base, const Tetragon__GetEventsResponse
 	strbuf_addc(&s->line, '\n');
 	if (s->line.oom)
 		return -ENOMEM;
-	if (s->file)
-		return rotating_file_write(s->file, s->line.buf, s->line.len);
 	strbuf_add(&s->pending, s->line.buf, s->line.len);
 	if (s->pending.oom)
 		return -ENOMEM;
@@ -80,18 +84,18 @@ static int line_write(struct event_sink *base, const Tetragon__GetEventsResponse
 static int file_flush(struct event_sink *base)
 {
 	struct line_sink *s = (struct line_sink *)base;
+	int err = fd_flush(base);
 
-	return rotating_file_flush(s->file);
+	return err ? err : rotating_file_flush(s->file);
 }
 
 static void line_destroy(struct event_sink *base)
 {
 	struct line_sink *s = (struct line_sink *)base;
 
+	fd_flush(base);
 	if (s->file)
 		rotating_file_close(s->file);
-	else
-		fd_flush(base);
 	strbuf_free(&s->line);
 	strbuf_free(&s->pending);
 	free(s);
