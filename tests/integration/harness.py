@@ -30,7 +30,9 @@ class Agent:
         self.export = os.path.join(self.dir, "events.log")
         self.errlog = os.path.join(self.dir, "agent.err")
         self.outlog = os.path.join(self.dir, "agent.out")
-        args = [AGENT, "--node-name", NODE, "--export-filename", self.export]
+        # large enough never to rotate under the reader
+        args = [AGENT, "--node-name", NODE, "--export-filename", self.export,
+                "--export-file-max-size-mb", "4096"]
         args += list(extra)
         if stdout is None:
             args += ["--stdout", "none"]
