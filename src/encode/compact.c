@@ -83,8 +83,13 @@ static void caps_trailer(struct ctx *c, size_t line_start, const Tetragon__Proce
 		color_on(&cc, MAGENTA);
 		strbuf_adds(&caps, "🛑 CAP_SYS_ADMIN");
 		color_off(&cc);
-		if (caps.len < pad)
-			strbuf_addn(c->out, ' ', pad - caps.len);
+		/* Go's width counts runes, not bytes */
+		size_t runes = 0;
+
+		for (size_t k = 0; k < caps.len; k++)
+			runes += ((unsigned char)caps.buf[k] & 0xc0) != 0x80;
+		if (runes < pad)
+			strbuf_addn(c->out, ' ', pad - runes);
 		strbuf_add(c->out, caps.buf, caps.len);
 		strbuf_free(&caps);
 	}

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "encode/compact.h"
+#include "encode/goquote.h"
+#include "google/protobuf/timestamp.pb-c.h"
+
+struct fixture {
+	Tetragon__GetEventsResponse ev;
+	Tetragon__ProcessExec exec;
+	Tetragon__ProcessExit exit;
+	Tetragon__Process proc;
+	Tetragon__Capabilities cap;
+	Tetragon__CapabilitiesType eff[2];
+	Tetragon__Pod pod;
+	Google__Protobuf__Timestamp ts;
+};
+
+static void setup_exec(struct fixture *f, const char *binary, const char *args)
+{
+	memset(f, 0, sizeof(*f));
+	tetragon__get_events_response__init(&f->ev);
+	tetragon__process_exec__init(&f->exec);
+	tetragon__process__init(&f->proc);
+	f->proc.binary = (char *)binary;
+	f->proc.arguments = (char *)args;
+	f->exec.process = &f->proc;
+	f->ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_EXEC;
+	f->ev.process_exec = &f->exec;
+	f->ev.node_name = "node1";
+}
+
+static char *encode(const Tetragon__GetEventsResponse *ev, int color, int ts)
+{
+	struct compact_opts o = { .color = color, .timestamps = ts };
+	struct strbuf sb = STRBUF_INIT;
+
+	assert_int_equal(compact_encode(&sb, ev, &o), 0);
+	return strbuf_detach(&sb, NULL);
+}
+
+static void test_exec_plain(void **state)
+{
+	struct fixture f;
+	char *s;
+
+	(void)state;
+	setup_exec(&f, "/usr/bin/curl", "https://ebpf.io/applications/#tetragon");
+	s = encode(&f.ev, 0, 0);
+	assert_string_equal(s, "🚀 process node1 /usr/bin/curl https://ebpf.io/applications/#tetragon");
+	free(s);
+}
+
+static void test_exec_quoted_args_and_pod(void **state)
+{
+	struct fixture f;
+	char *s;
+
+	(void)state;
+	setup_exec(&f, "/bin/true", "\"hello world\" it's");
+	tetragon__pod__init(&f.pod);
+	f.pod.namespace_ = "default";
+	f.pod.name = "xwing";
+	f.proc.pod = &f.pod;
+	s = encode(&f.ev, 0, 0);
+	assert_string_equal(s, "🚀 process default/xwing /bin/true \"\\\"hello world\\\" it's\"");
+	free(s);
+}
+
+static void test_exit_status_and_signal(void **state)
+{
+	struct fixture f;
+	char *s;
+
+	(void)state;
+	setup_exec(&f, "/usr/bin/curl", "https://ebpf.io/applications/#tetragon");
+	tetragon__process_exit__init(&f.exit);
+	f.exit.process = &f.proc;
+	f.exit.status = 60;
+	f.ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_EXIT;
+	f.ev.process_exit = &f.exit;
+	s = encode(&f.ev, 0, 0);
+	assert_string_equal(s, "💥 exit    node1 /usr/bin/curl https://ebpf.io/applications/#tetragon 60");
+	free(s);
+	f.exit.signal = "SIGKILL";
+	s = encode(&f.ev, 0, 0);
+	assert_string_equal(s, "💥 exit    node1 /usr/bin/curl https://ebpf.io/applications/#tetragon SIGKILL");
+	free(s);
+	f.exit.signal = NULL;
+	f.exit.status = 0;
+	s = encode(&f.ev, 0, 0);
+	assert_string_equal(s, "💥 exit    node1 /usr/bin/curl https://ebpf.io/applications/#tetragon 0");
+	free(s);
+}
+
+static void test_caps_trailer_at_column_120(void **state)
+{
+	struct fixture f;
+	char *s, want[256];
+	const char *line = "🚀 process node1 /nginx \"-g daemon off;\"";
+
+	(void)state;
+	setup_exec(&f, "/nginx", "-g daemon off;");
+	tetragon__capabilities__init(&f.cap);
+	f.eff[0] = TETRAGON__CAPABILITIES_TYPE__CAP_CHOWN;
+	f.eff[1] = TETRAGON__CAPABILITIES_TYPE__CAP_SYS_ADMIN;
+	f.cap.effective = f.eff;
+	f.cap.n_effective = 2;
+	f.proc.cap = &f.cap;
+	s = encode(&f.ev, 0, 0);
+	/* Go: "%s %*s", width 120 - len(line) in bytes, padding counted in runes:
+	 * "🛑 CAP_SYS_ADMIN" is 16 runes (19 bytes) */
+	snprintf(want, sizeof(want), "%s %*s%s", line, (int)(120 - strlen(line) - 16), "",
+		 "🛑 CAP_SYS_ADMIN");
+	assert_string_equal(s, want);
+	free(s);
+}
+
+static void test_color_and_timestamp(void **state)
+{
+	struct fixture f;
+	char *s;
+
+	(void)state;
+	setup_exec(&f, "/bin/ls", "-l");
+	google__protobuf__timestamp__init(&f.ts);
+	f.ts.seconds = 1696629837;
+	f.ts.nanos = 700326678;
+	f.ev.time = &f.ts;
+	s = encode(&f.ev, 1, 1);
+	assert_string_equal(s, "2023-10-06T22:03:57.700326678Z \x1b[34m🚀 process\x1b[0m \x1b[32mnode1\x1b[0m "
+			       "\x1b[35m/bin/ls\x1b[0m \x1b[36m-l\x1b[0m");
+	free(s);
+}
+
+static void test_no_process_is_enoent(void **state)
+{
+	struct fixture f;
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	setup_exec(&f, "/bin/ls", "");
+	f.exec.process = NULL;
+	assert_int_equal(compact_encode(&sb, &f.ev, NULL), -ENOENT);
+	assert_int_equal(sb.len, 0);
+	strbuf_free(&sb);
+}
+
+static void test_go_quote(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	go_quote(&sb, "a\"b\\c\n\t\x01\xff é", 12);
+	assert_string_equal(sb.buf, "\"a\\\"b\\\\c\\n\\t\\x01\\xff é\"");
+	strbuf_reset(&sb);
+	go_maybe_quote(&sb, "plain/path");
+	assert_string_equal(sb.buf, "plain/path");
+	strbuf_reset(&sb);
+	go_maybe_quote(&sb, "has space");
+	assert_string_equal(sb.buf, "\"has space\"");
+	strbuf_free(&sb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exec_plain),
+		cmocka_unit_test(test_exec_quoted_args_and_pod),
+		cmocka_unit_test(test_exit_status_and_signal),
+		cmocka_unit_test(test_caps_trailer_at_column_120),
+		cmocka_unit_test(test_color_and_timestamp),
+		cmocka_unit_test(test_no_process_is_enoent),
+		cmocka_unit_test(test_go_quote),
+	};
+	return cmocka_run_group_tests_name("compact", tests, NULL, NULL);
+}
