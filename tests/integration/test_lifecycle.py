@@ -89,6 +89,15 @@ def test_true_with_quoted_arguments():
     assert ex["time"] >= p["start_time"]
 
 
+def test_relative_exec_and_root_cwd():
+    subprocess.run(["./true", "tg-relative"], cwd="/usr/bin", executable="./true")
+    p = agent.wait_for(exec_with_args("/usr/bin/true", "tg-relative"), what="relative exec")["process_exec"]["process"]
+    assert p["cwd"] == "/usr/bin" and p["flags"] == "execve clone inInitTree", p
+    subprocess.run(["/bin/true", "tg-rootcwd"], cwd="/")
+    p = agent.wait_for(exec_with_args("/bin/true", "tg-rootcwd"), what="exec in /")["process_exec"]["process"]
+    assert p["cwd"] == "/" and p["flags"] == "execve rootcwd clone inInitTree", p
+
+
 def test_shell_pipeline_linkage():
     marker = "tg-pipeline-%d" % time.time_ns()
     subprocess.run(["/bin/sh", "-c", "ls /%s 2>/dev/null | wc -l >/dev/null" % marker])
@@ -346,6 +355,7 @@ def main():
     ME = agent.wait_for(execs(pid=os.getpid()), what="procFS exec of the test runner")["process_exec"]["process"]
     tests = [
         test_true_with_quoted_arguments,
+        test_relative_exec_and_root_cwd,
         test_shell_pipeline_linkage,
         test_exit_codes_and_signals,
         test_setuid_binary,
