@@ -284,7 +284,9 @@ def test_compact_output_and_clean_shutdown():
 def test_ring_buffer_losses_are_counted():
     a4 = Agent("--rb-size", "4096")
     try:
-        procs = [subprocess.Popen(["/bin/true", "tg-rb-%d" % i]) for i in range(400)]
+        # an exec message larger than the whole ring cannot be reserved
+        subprocess.run(["/bin/true", "tg-rb-big", "y" * 10000])
+        procs = [subprocess.Popen(["/bin/true", "tg-rb-%d" % i]) for i in range(100)]
         for p in procs:
             p.wait()
         deadline = time.time() + 15
