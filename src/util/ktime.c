@@ -33,14 +33,14 @@ uint64_t ktime_mono_to_wall(uint64_t mono_ns)
 {
 	if (!synced)
 		ktime_sync();
-	return (uint64_t)((int64_t)mono_ns + mono_off);
+	return mono_ns + (uint64_t)mono_off;	/* wraps instead of overflowing on garbage */
 }
 
 uint64_t ktime_boot_to_wall(uint64_t boot_ns)
 {
 	if (!synced)
 		ktime_sync();
-	return (uint64_t)((int64_t)boot_ns + boot_off);
+	return boot_ns + (uint64_t)boot_off;
 }
 
 uint64_t ktime_now_mono(void)
