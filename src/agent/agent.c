@@ -254,6 +254,7 @@ static int event_loop(struct agent *a)
 					rotating_file_tick(a->export_file, ktime_now_mono() / 1000000);
 				if (ticks % gc_every == 0)
 					process_cache_reap(a->cache, pid_alive);
+				process_cache_trim(a->cache, a->o->process_cache_size, pid_alive);
 				if (ticks % 60 == 0)
 					ktime_sync();
 			} else {

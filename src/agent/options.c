@@ -24,6 +24,7 @@ enum {
 	OPT_BTF,
 	OPT_RB_SIZE,
 	OPT_GC_INTERVAL,
+	OPT_CACHE_SIZE,
 	OPT_LOG_LEVEL,
 	OPT_VERSION,
 	OPT_HELP,
@@ -45,6 +46,7 @@ static const struct option longopts[] = {
 	{ "btf", required_argument, 0, OPT_BTF },
 	{ "rb-size", required_argument, 0, OPT_RB_SIZE },
 	{ "process-cache-gc-interval", required_argument, 0, OPT_GC_INTERVAL },
+	{ "process-cache-size", required_argument, 0, OPT_CACHE_SIZE },
 	{ "log-level", required_argument, 0, OPT_LOG_LEVEL },
 	{ "version", no_argument, 0, OPT_VERSION },
 	{ "help", no_argument, 0, OPT_HELP },
@@ -75,6 +77,7 @@ static void usage(FILE *f)
 		"  --enable-process-cred[=BOOL]       credentials and capabilities (default true)\n"
 		"  --enable-process-ns[=BOOL]         namespaces (default true)\n"
 		"  --process-cache-gc-interval D      check for vanished processes every D (default 30s)\n"
+		"  --process-cache-size N             cached processes before trimming (default 65536)\n"
 		"\n"
 		"Kernel:\n"
 		"  --procfs DIR                       procfs mount (default /proc)\n"
@@ -172,6 +175,7 @@ int agent_options_parse(struct agent_options *o, int argc, char **argv)
 	o->enable_process_cred = true;
 	o->enable_process_ns = true;
 	o->process_cache_gc_interval_ms = 30000;
+	o->process_cache_size = 65536;
 	o->stdout_format = STDOUT_AUTO;
 
 	optind = 1;
@@ -258,6 +262,13 @@ int agent_options_parse(struct agent_options *o, int argc, char **argv)
 				err = -EINVAL;
 			}
 			o->rb_size = (uint32_t)u;
+			break;
+		case OPT_CACHE_SIZE:
+			err = parse_u64("process-cache-size", optarg, &o->process_cache_size);
+			if (!err && o->process_cache_size < 64) {
+				fprintf(stderr, "tetragon: --process-cache-size: at least 64\n");
+				err = -EINVAL;
+			}
 			break;
 		case OPT_GC_INTERVAL:
 			if (parse_duration_ms(optarg, &o->process_cache_gc_interval_ms)) {

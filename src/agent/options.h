@@ -26,6 +26,7 @@ struct agent_options {
 	char *btf;
 	uint32_t rb_size;
 	uint64_t process_cache_gc_interval_ms;
+	uint64_t process_cache_size;
 	char *log_level;
 	bool show_version;
 };

@@ -330,6 +330,56 @@ out:
 	free(dead);
 }
 
+void process_cache_trim(struct process_cache *c, size_t capacity, bool (*alive)(uint32_t pid))
+{
+	size_t n = 0, cap = 64;
+	struct process **links;
+
+	if (c->st.size <= capacity)
+		return;
+	process_cache_reap(c, alive);
+	if (c->st.size <= capacity)
+		return;
+	/*
+	 * Still over: cut children loose from parents that already exited.
+	 * They keep parent_exec_id, only the cached parent record goes.
+	 */
+	links = malloc(cap * sizeof(*links));
+	if (!links)
+		return;
+	for (size_t i = 0; i < c->nbuckets; i++) {
+		for (struct process *p = c->by_key[i]; p; p = p->hnext) {
+			if (!p->parent || p->parent->live)
+				continue;
+			if (n == cap) {
+				struct process **l = realloc(links, 2 * cap * sizeof(*l));
+
+				if (!l)
+					goto out;
+				links = l;
+				cap *= 2;
+			}
+			links[n++] = p;
+		}
+	}
+out:
+	/* Cut every link first, then drop the references: a put may free
+	 * entries that are themselves in links[]. */
+	for (size_t i = 0; i < n; i++) {
+		struct process *parent = links[i]->parent;
+
+		links[i]->parent = NULL;
+		links[i] = parent;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t before = c->st.frees;
+
+		put(c, links[i]);
+		c->st.evictions += c->st.frees - before;
+	}
+	free(links);
+}
+
 void process_cache_stats(const struct process_cache *c, struct process_cache_stats *ret)
 {
 	*ret = c->st;

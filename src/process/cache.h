@@ -13,6 +13,7 @@
 #define TG_PROCESS_CACHE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "abi/msg_process.h"
@@ -55,6 +56,7 @@ struct process_cache_stats {
 	uint64_t frees;
 	uint64_t misses;		/* lookups that found nothing */
 	uint64_t stale_reaped;		/* live entries whose process vanished unseen */
+	uint64_t evictions;		/* exited parents dropped to stay under capacity */
 };
 
 struct process_cache;
@@ -89,6 +91,13 @@ void process_cache_exit(struct process_cache *c, struct process *p);
 
 /* Drop live entries whose pid no longer exists (lost exit events). */
 void process_cache_reap(struct process_cache *c, bool (*alive)(uint32_t pid));
+
+/*
+ * Bring the cache back under @capacity: first reap vanished processes, then
+ * drop exited ancestors still held by children (children keep their
+ * parent_exec_id). Live processes are never dropped.
+ */
+void process_cache_trim(struct process_cache *c, size_t capacity, bool (*alive)(uint32_t pid));
 
 void process_cache_stats(const struct process_cache *c, struct process_cache_stats *ret);
 

@@ -137,6 +137,36 @@ static void test_reap_lost_exits(void **state)
 	process_cache_free(c);
 }
 
+static bool all_alive(uint32_t pid)
+{
+	(void)pid;
+	return true;
+}
+
+static void test_trim_to_capacity(void **state)
+{
+	struct process_cache *c = new_cache();
+	struct process_cache_stats st;
+	struct process *p = NULL;
+
+	(void)state;
+	/* a chain of 100 exited ancestors under one live leaf */
+	for (uint32_t i = 0; i < 100; i++) {
+		p = add(c, 100 + i, i + 1, i ? 99 + i : 0, i, NULL);
+		if (i)
+			process_cache_exit(c, process_cache_get(c, 99 + i, i));
+	}
+	process_cache_stats(c, &st);
+	assert_int_equal(st.size, 100);
+	process_cache_trim(c, 10, all_alive);
+	process_cache_stats(c, &st);
+	assert_int_equal(st.size, 1);
+	assert_int_equal(st.evictions, 99);
+	assert_null(p->parent);
+	assert_non_null(p->parent_exec_id);
+	process_cache_free(c);
+}
+
 static void test_args_decode(void **state)
 {
 	static const char argv[] = "hello world\0it's\0say \"hi\"\0plain\0";
@@ -181,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_exec_replaces_clone),
 		cmocka_unit_test(test_exec_storm_memory_flat),
 		cmocka_unit_test(test_reap_lost_exits),
+		cmocka_unit_test(test_trim_to_capacity),
 		cmocka_unit_test(test_args_decode),
 		cmocka_unit_test(test_binary_absolute),
 	};
