@@ -179,6 +179,31 @@ $(BUILD)/tests/test_protojson: $(patsubst $(GEN)/%.c,$(OBJ)/gen/%.o,$(PJ_TEST_C)
 # the pattern rule puts these objects after $(LIB): scan it again for them
 $(BUILD)/tests/test_protojson: LDLIBS += $(LIB) -ljansson
 
+# ---- fuzzing (owner: src/policy) ---------------------------------------------
+# libFuzzer target for the policy parser (bytes -> YAML DOM -> typed policy),
+# built with clang's fuzzer runtime plus ASan/UBSan, outside the normal build.
+#   make fuzz                 build, then fuzz for FUZZ_SECONDS (default 60)
+#   make build-fuzz/fuzz_policy   build only
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := build-fuzz
+FUZZ_SRC     := tests/fuzz/fuzz_policy.c $(wildcard src/policy/*.c) src/util/strbuf.c
+
+$(FUZZ_DIR)/fuzz_policy: $(FUZZ_SRC) $(wildcard src/policy/*.h) src/util/strbuf.h
+	@mkdir -p $(@D)
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-missing-field-initializers -D_GNU_SOURCE \
+		-I. -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		$(FUZZ_SRC) -lyaml -o $@
+
+.PHONY: fuzz
+fuzz: $(FUZZ_DIR)/fuzz_policy
+	@mkdir -p $(FUZZ_DIR)/corpus
+	$(Q)cp tests/policy/good/*.yaml tests/policy/bad/*.yaml $(FUZZ_DIR)/corpus/
+	$(Q)if [ -d ../shared/upstream-policies ]; then cp ../shared/upstream-policies/* $(FUZZ_DIR)/corpus/; fi
+	$(FUZZ_DIR)/fuzz_policy -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+		-dict=tests/fuzz/policy.dict $(FUZZ_DIR)/corpus
+
 ALL := $(BIN)/tetragon $(if $(CLI_SRC),$(BIN)/tetra)
 
 .PHONY: all test run deps bench clean
