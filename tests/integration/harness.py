@@ -2,8 +2,10 @@
 """Integration test harness: runs the real agent on the real kernel and
 reads the JSON events it exports. Stdlib only (runs on a fresh Debian)."""
 
+import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +29,8 @@ class Agent:
 
     def __init__(self, *extra, stdout=None):
         self.dir = tempfile.mkdtemp(prefix="tg-it-")
+        if not os.environ.get("TG_KEEP_TEST_DIRS"):
+            atexit.register(shutil.rmtree, self.dir, True)
         self.export = os.path.join(self.dir, "events.log")
         self.errlog = os.path.join(self.dir, "agent.err")
         self.outlog = os.path.join(self.dir, "agent.out")
