@@ -7,6 +7,8 @@
 #   make bench      run the benchmarks
 #   make SAN=1      sanitizer build into build-san/
 
+.DEFAULT_GOAL := all
+
 SAN      ?= 0
 ifeq ($(SAN),1)
 BUILD    ?= build-san
@@ -37,6 +39,11 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
             -I. -Isrc -I$(GEN) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += -lbpf -lelf -lz -lyaml -lprotobuf-c -lpthread -lm
+
+# ---- gRPC API and event filters (owner: src/grpc, src/filters) ----------------
+# gRPC C-core for the agent's API and tetra; jansson for filter flags and
+# tetra's stdin mode. Both are in libtetragon.a, so everything links them.
+LDLIBS   += -lgrpc -lgpr -ljansson
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
               -Wno-unused-function -I$(GEN) -I. -Ibpf

@@ -11,6 +11,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "abi/msg_generic.h"
 #include "abi/msg_process.h"
 #include "event/pipeline.h"
 #include "event/process_events.h"
@@ -18,6 +19,7 @@
 #include "kernel/environment.h"
 #include "process/cache.h"
 #include "process/procfs.h"
+#include "sensors/generic_policy.h"
 #include "sensors/process_lifecycle.h"
 #include "util/ktime.h"
 #include "util/log.h"
@@ -31,6 +33,7 @@ struct agent {
 	struct process_cache *cache;
 	struct process_events pe;
 	struct process_sensor *sensor;
+	struct policy_engine *policies;	/* owner: policy engine */
 	struct rotating_file *export_file;
 	uint64_t missed_reported;
 	uint64_t map_errors_reported;
@@ -53,7 +56,11 @@ static void resolve_node_name(struct agent *a)
 static int on_ringbuf(void *ctx, const void *data, size_t len)
 {
 	struct agent *a = ctx;
+	const struct msg_common *c = data;
 
+	/* policy engine records */
+	if (len >= sizeof(*c) && (c->op == MSG_OP_GENERIC_KPROBE || c->op == MSG_OP_GENERIC_TRACEPOINT))
+		return policy_engine_handle(a->policies, &a->pe, data, len);
 	return process_events_handle(&a->pe, data, len);
 }
 
@@ -325,10 +332,23 @@ int agent_run(const struct agent_options *o)
 		goto out;
 	/* Attached first, then scanned: nothing can start unseen in between. */
 	scan_procfs(&a);
+	/* policy engine: a refused policy is logged, the agent keeps running */
+	if (o->ntracing_policies || o->tracing_policy_dir) {
+		struct policy_engine_opts po = {
+			.files = o->tracing_policies, .nfiles = o->ntracing_policies,
+			.dir = o->tracing_policy_dir,
+		};
+
+		process_sensor_shared_fds(a.sensor, &po.events_fd, &po.execve_fd);
+		err = policy_engine_open(&a.policies, &po);
+		if (err)
+			goto out;
+	}
 	log_info("tetragon running on node %s (version %s)", a.node_name, TG_VERSION);
 	err = event_loop(&a);
 	report_losses(&a, 1);
 out:
+	policy_engine_close(a.policies);
 	pipeline_destroy(&a.pipeline);
 	process_sensor_close(a.sensor);
 	process_cache_free(a.cache);

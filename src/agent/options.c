@@ -28,6 +28,9 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_VERSION,
 	OPT_HELP,
+	/* policy engine */
+	OPT_TRACING_POLICY,
+	OPT_TRACING_POLICY_DIR,
 };
 
 static const struct option longopts[] = {
@@ -50,6 +53,9 @@ static const struct option longopts[] = {
 	{ "log-level", required_argument, 0, OPT_LOG_LEVEL },
 	{ "version", no_argument, 0, OPT_VERSION },
 	{ "help", no_argument, 0, OPT_HELP },
+	/* policy engine */
+	{ "tracing-policy", required_argument, 0, OPT_TRACING_POLICY },
+	{ "tracing-policy-dir", required_argument, 0, OPT_TRACING_POLICY_DIR },
 	{ 0 },
 };
 
@@ -83,6 +89,10 @@ static void usage(FILE *f)
 		"  --procfs DIR                       procfs mount (default /proc)\n"
 		"  --btf FILE                         kernel BTF (default /sys/kernel/btf/vmlinux)\n"
 		"  --rb-size BYTES                    BPF ring buffer size (default 8388608)\n"
+		"\n"
+		"Policies:\n"
+		"  --tracing-policy FILE              load a TracingPolicy (repeatable)\n"
+		"  --tracing-policy-dir DIR           load every *.yaml / *.yml of DIR\n"
 		"\n"
 		"  --log-level debug|info|warn|error  (default info)\n"
 		"  --version, --help\n");
@@ -279,6 +289,22 @@ int agent_options_parse(struct agent_options *o, int argc, char **argv)
 		case OPT_LOG_LEVEL:
 			err = dup_arg(&o->log_level, optarg);
 			break;
+		/* policy engine */
+		case OPT_TRACING_POLICY: {
+			char **v = realloc(o->tracing_policies, (o->ntracing_policies + 1) * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			o->tracing_policies = v;
+			v[o->ntracing_policies] = NULL;
+			err = dup_arg(&v[o->ntracing_policies], optarg);
+			if (!err)
+				o->ntracing_policies++;
+			break;
+		}
+		case OPT_TRACING_POLICY_DIR:
+			err = dup_arg(&o->tracing_policy_dir, optarg);
+			break;
 		case OPT_VERSION:
 			o->show_version = true;
 			return 1;
@@ -312,5 +338,9 @@ void agent_options_free(struct agent_options *o)
 	free(o->procfs);
 	free(o->btf);
 	free(o->log_level);
+	for (size_t i = 0; i < o->ntracing_policies; i++)
+		free(o->tracing_policies[i]);
+	free(o->tracing_policies);
+	free(o->tracing_policy_dir);
 	memset(o, 0, sizeof(*o));
 }

@@ -4,6 +4,7 @@
 #define TG_AGENT_OPTIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -29,6 +30,10 @@ struct agent_options {
 	uint64_t process_cache_size;
 	char *log_level;
 	bool show_version;
+	/* --tracing-policy (repeatable) and --tracing-policy-dir (owner: policy engine) */
+	char **tracing_policies;
+	size_t ntracing_policies;
+	char *tracing_policy_dir;
 };
 
 /*

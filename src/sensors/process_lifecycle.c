@@ -128,3 +128,9 @@ uint64_t process_sensor_map_errors(struct process_sensor *s)
 {
 	return sum_percpu(bpf_map__fd(s->skel->maps.map_errors), 0, s->ncpus);
 }
+
+void process_sensor_shared_fds(struct process_sensor *s, int *events_fd, int *execve_fd)
+{
+	*events_fd = bpf_map__fd(s->skel->maps.events);
+	*execve_fd = bpf_map__fd(s->skel->maps.execve_map);
+}

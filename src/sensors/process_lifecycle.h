@@ -29,5 +29,7 @@ int process_sensor_seed(struct process_sensor *s, uint32_t tgid, const struct ex
 /* Sum of per-CPU ring buffer drops, all opcodes; and execve_map update failures. */
 uint64_t process_sensor_missed(struct process_sensor *s, uint64_t per_op[32]);
 uint64_t process_sensor_map_errors(struct process_sensor *s);
+/* Ring buffer and execve_map fds, shared with the policy engine's programs. */
+void process_sensor_shared_fds(struct process_sensor *s, int *events_fd, int *execve_fd);
 
 #endif

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Which hooks the policy engine accepts, against a fake tracefs. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "policy/policy.h"
+#include "sensors/generic_policy.h"
+
+static const char openat_fmt[] =
+	"name: sys_enter_openat\n"
+	"ID: 782\n"
+	"format:\n"
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"
+	"\n"
+	"\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n"
+	"\tfield:int dfd;\toffset:16;\tsize:8;\tsigned:0;\n"
+	"\tfield:const char * filename;\toffset:24;\tsize:8;\tsigned:0;\n"
+	"\tfield:int flags;\toffset:32;\tsize:8;\tsigned:0;\n"
+	"\tfield:umode_t mode;\toffset:40;\tsize:8;\tsigned:0;\n"
+	"\n"
+	"print fmt: \"dfd: 0x%08lx\", ((unsigned long)(REC->dfd))\n";
+
+static char tracefs[64];
+
+static int setup(void **state)
+{
+	char path[256];
+	FILE *f;
+
+	(void)state;
+	snprintf(tracefs, sizeof(tracefs), "/tmp/tg-gp-XXXXXX");
+	if (!mkdtemp(tracefs))
+		return -1;
+	snprintf(path, sizeof(path), "%s/events", tracefs);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/events/syscalls", tracefs);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/events/syscalls/sys_enter_openat", tracefs);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/events/syscalls/sys_enter_openat/format", tracefs);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(openat_fmt, f);
+	fclose(f);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tracefs);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* NULL when accepted, else the reason (static buffer). */
+static const char *check(const char *spec)
+{
+	static char why[768];
+	char buf[4096];
+	struct tp_policy_set *set = NULL;
+	struct tp_diags d = TP_DIAGS_INIT;
+	const char *r = NULL;
+
+	snprintf(buf, sizeof(buf),
+		 "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata:\n  name: t\nspec:\n%s", spec);
+	assert_int_equal(tp_parse("t.yaml", buf, strlen(buf), &set, &d), 0);
+	tp_diags_free(&d);
+	for (size_t i = 0; i < set->policies[0]->nhooks && !r; i++)
+		r = policy_hook_unsupported(set->policies[0], i, tracefs, why, sizeof(why));
+	tp_policy_set_free(set);
+	return r;
+}
+
+static void test_syscall_kprobe_accepted(void **state)
+{
+	(void)state;
+	assert_null(check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    args:\n"
+			  "    - index: 1\n      type: string\n"));
+	assert_null(check("  kprobes:\n  - call: __x64_sys_openat\n    syscall: true\n"));
+}
+
+static void test_refusals(void **state)
+{
+	const char *r;
+
+	(void)state;
+	r = check("  kprobes:\n  - call: sys_mkdirat\n    syscall: true\n");
+	assert_non_null(r);
+	assert_non_null(strstr(r, "sys_mkdirat is not a syscall this kernel traces"));
+	r = check("  kprobes:\n  - call: fd_install\n    syscall: false\n");
+	assert_non_null(strstr(r, "serves only syscall kprobes"));
+	r = check("  lsmhooks:\n  - hook: file_open\n");
+	assert_non_null(strstr(r, "lsmhooks hooks are not supported"));
+	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    args:\n"
+		  "    - index: 4\n      type: int\n");
+	assert_non_null(strstr(r, "argument index 4 is out of range"));
+	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    args:\n"
+		  "    - index: 1\n      type: file\n");
+	assert_non_null(strstr(r, "argument type file is not supported"));
+	r = check("  tracepoints:\n  - subsystem: sched\n    event: sched_process_fork\n");
+	assert_non_null(strstr(r, "tracepoint sched/sched_process_fork is not available"));
+	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    selectors:\n"
+		  "    - matchActions:\n      - action: Override\n        argError: -1\n");
+	assert_non_null(strstr(r, "action Override is not supported yet"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_syscall_kprobe_accepted),
+		cmocka_unit_test(test_refusals),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
