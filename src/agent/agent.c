@@ -16,6 +16,8 @@
 #include "event/pipeline.h"
 #include "event/process_events.h"
 #include "export/sinks.h"
+#include "filters/export.h"
+#include "grpc/service.h"
 #include "kernel/environment.h"
 #include "process/cache.h"
 #include "process/procfs.h"
@@ -34,6 +36,7 @@ struct agent {
 	struct process_events pe;
 	struct process_sensor *sensor;
 	struct policy_engine *policies;	/* owner: policy engine */
+	struct api_server *api;		/* owner: src/grpc */
 	struct rotating_file *export_file;
 	uint64_t missed_reported;
 	uint64_t map_errors_reported;
@@ -90,6 +93,13 @@ static int setup_sinks(struct agent *a)
 		s = json_file_sink_new(a->export_file);
 		if (!s)
 			return -ENOMEM;
+		/* --export-allowlist/--export-denylist/--field-filters (owner: src/filters) */
+		err = export_filters_wrap(&s, o->export_allowlist, o->export_denylist, o->field_filters,
+					  o->enable_pid_set_filter);
+		if (err) {
+			a->export_file = NULL;	/* closed with the sink */
+			return err;
+		}
 		pipeline_add_sink(&a->pipeline, s);
 		log_info("exporting JSON events to %s", o->export_filename);
 	}
@@ -344,10 +354,24 @@ int agent_run(const struct agent_options *o)
 		if (err)
 			goto out;
 	}
+	/* gRPC API (owner: src/grpc) */
+	{
+		struct api_server_opts ao = {
+			.server_address = o->server_address,
+			.server_address_given = o->server_address != NULL,
+			.event_queue_size = o->event_queue_size,
+			.version = TG_VERSION,
+		};
+
+		err = api_server_start(&a.api, &ao, &a.pipeline);
+		if (err)
+			goto out;
+	}
 	log_info("tetragon running on node %s (version %s)", a.node_name, TG_VERSION);
 	err = event_loop(&a);
 	report_losses(&a, 1);
 out:
+	api_server_stop(a.api);	/* owner: src/grpc */
 	policy_engine_close(a.policies);
 	pipeline_destroy(&a.pipeline);
 	process_sensor_close(a.sensor);

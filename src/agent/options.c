@@ -31,6 +31,13 @@ enum {
 	/* policy engine */
 	OPT_TRACING_POLICY,
 	OPT_TRACING_POLICY_DIR,
+	/* gRPC API and export filters */
+	OPT_SERVER_ADDRESS,
+	OPT_EVENT_QUEUE_SIZE,
+	OPT_EXPORT_ALLOWLIST,
+	OPT_EXPORT_DENYLIST,
+	OPT_FIELD_FILTERS,
+	OPT_PID_SET_FILTER,
 };
 
 static const struct option longopts[] = {
@@ -56,6 +63,13 @@ static const struct option longopts[] = {
 	/* policy engine */
 	{ "tracing-policy", required_argument, 0, OPT_TRACING_POLICY },
 	{ "tracing-policy-dir", required_argument, 0, OPT_TRACING_POLICY_DIR },
+	/* gRPC API and export filters */
+	{ "server-address", required_argument, 0, OPT_SERVER_ADDRESS },
+	{ "event-queue-size", required_argument, 0, OPT_EVENT_QUEUE_SIZE },
+	{ "export-allowlist", required_argument, 0, OPT_EXPORT_ALLOWLIST },
+	{ "export-denylist", required_argument, 0, OPT_EXPORT_DENYLIST },
+	{ "field-filters", required_argument, 0, OPT_FIELD_FILTERS },
+	{ "enable-pid-set-filter", optional_argument, 0, OPT_PID_SET_FILTER },
 	{ 0 },
 };
 
@@ -89,6 +103,21 @@ static void usage(FILE *f)
 		"  --procfs DIR                       procfs mount (default /proc)\n"
 		"  --btf FILE                         kernel BTF (default /sys/kernel/btf/vmlinux)\n"
 		"  --rb-size BYTES                    BPF ring buffer size (default 8388608)\n"
+		"\n"
+		"gRPC API (tetra, upstream's FineGuidanceSensors service):\n"
+		"  --server-address ADDR              TCP host:port (default localhost:54321; \"\" disables\n"
+		"                                     TCP; unix:///PATH serves that socket instead). The\n"
+		"                                     unix socket /var/run/tetragon/tetragon.sock is always on\n"
+		"  --event-queue-size N               events queued per GetEvents client before dropping\n"
+		"                                     (default 10000)\n"
+		"\n"
+		"Export filters (JSON export only; one JSON object per line, OR between lines):\n"
+		"  --export-allowlist JSON            export only matching events, e.g.\n"
+		"                                     '{\"event_set\":[\"PROCESS_EXEC\"]}'\n"
+		"  --export-denylist JSON             never export matching events (wins over the allowlist)\n"
+		"  --field-filters JSON               keep/drop fields, e.g.\n"
+		"                                     '{\"fields\":\"process.binary\",\"action\":\"INCLUDE\"}'\n"
+		"  --enable-pid-set-filter[=BOOL]     allow pid_set in export filters (default false)\n"
 		"\n"
 		"Policies:\n"
 		"  --tracing-policy FILE              load a TracingPolicy (repeatable)\n"
@@ -305,6 +334,29 @@ int agent_options_parse(struct agent_options *o, int argc, char **argv)
 		case OPT_TRACING_POLICY_DIR:
 			err = dup_arg(&o->tracing_policy_dir, optarg);
 			break;
+		/* gRPC API and export filters */
+		case OPT_SERVER_ADDRESS:
+			err = dup_arg(&o->server_address, optarg);
+			break;
+		case OPT_EVENT_QUEUE_SIZE:
+			err = parse_u64("event-queue-size", optarg, &o->event_queue_size);
+			if (!err && (o->event_queue_size < 1 || o->event_queue_size > 10000000)) {
+				fprintf(stderr, "tetragon: --event-queue-size: %s is out of range (1 to 10000000)\n", optarg);
+				err = -EINVAL;
+			}
+			break;
+		case OPT_EXPORT_ALLOWLIST:
+			err = dup_arg(&o->export_allowlist, optarg);
+			break;
+		case OPT_EXPORT_DENYLIST:
+			err = dup_arg(&o->export_denylist, optarg);
+			break;
+		case OPT_FIELD_FILTERS:
+			err = dup_arg(&o->field_filters, optarg);
+			break;
+		case OPT_PID_SET_FILTER:
+			err = parse_bool("enable-pid-set-filter", optarg, &o->enable_pid_set_filter);
+			break;
 		case OPT_VERSION:
 			o->show_version = true;
 			return 1;
@@ -342,5 +394,9 @@ void agent_options_free(struct agent_options *o)
 		free(o->tracing_policies[i]);
 	free(o->tracing_policies);
 	free(o->tracing_policy_dir);
+	free(o->server_address);
+	free(o->export_allowlist);
+	free(o->export_denylist);
+	free(o->field_filters);
 	memset(o, 0, sizeof(*o));
 }

@@ -34,6 +34,13 @@ struct agent_options {
 	char **tracing_policies;
 	size_t ntracing_policies;
 	char *tracing_policy_dir;
+	/* gRPC API and export filters (owner: src/grpc, src/filters) */
+	char *server_address;		/* NULL: the default */
+	uint64_t event_queue_size;
+	char *export_allowlist;
+	char *export_denylist;
+	char *field_filters;
+	bool enable_pid_set_filter;
 };
 
 /*

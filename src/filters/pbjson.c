@@ -28,6 +28,7 @@ struct dec {
 	char path[256];
 	size_t pathlen;
 	int depth;
+	unsigned flags;
 };
 
 static int fail(struct dec *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -325,6 +326,10 @@ static int get_enum(struct dec *d, const json_t *j, const ProtobufCEnumDescripto
 	if (json_is_string(j)) {
 		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value_by_name(ed, json_string_value(j));
 
+		if (!v && (d->flags & PBJSON_DISCARD_UNKNOWN)) {
+			*ret = 0;
+			return 0;
+		}
 		if (!v)
 			return fail(d, "unknown %s value \"%s\"", ed->name, json_string_value(j));
 		*ret = v->value;
@@ -805,6 +810,10 @@ static int decode_message(struct dec *d, const json_t *j, const ProtobufCMessage
 		const ProtobufCFieldDescriptor *f = find_field(md, key);
 		size_t old = path_push(d, "%s%s", d->pathlen ? "." : "", key);
 
+		if (!f && (d->flags & PBJSON_DISCARD_UNKNOWN)) {
+			path_pop(d, old);
+			continue;
+		}
 		if (!f) {
 			path_pop(d, old);
 			err = fail(d, "unknown field \"%s\" in %s", key, md->name);
@@ -823,7 +832,13 @@ out:
 int pbjson_decode(const json_t *j, const ProtobufCMessageDescriptor *md, ProtobufCMessage **out, char *err,
 		  size_t errlen)
 {
-	struct dec d = { .err = err, .errlen = errlen };
+	return pbjson_decode_flags(j, md, out, 0, err, errlen);
+}
+
+int pbjson_decode_flags(const json_t *j, const ProtobufCMessageDescriptor *md, ProtobufCMessage **out,
+			unsigned flags, char *err, size_t errlen)
+{
+	struct dec d = { .err = err, .errlen = errlen, .flags = flags };
 	ProtobufCMessage *m = NULL;
 	int r;
 

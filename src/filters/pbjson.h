@@ -28,6 +28,10 @@
  */
 int pbjson_decode(const json_t *j, const ProtobufCMessageDescriptor *d, ProtobufCMessage **out,
 		  char *err, size_t errlen);
+/* Flags for pbjson_decode_flags(). */
+#define PBJSON_DISCARD_UNKNOWN 1	/* skip unknown fields (events from newer agents) */
+int pbjson_decode_flags(const json_t *j, const ProtobufCMessageDescriptor *d, ProtobufCMessage **out,
+			unsigned flags, char *err, size_t errlen);
 
 /*
  * Decode a stream of JSON objects (separated by whitespace/newlines, as Go's

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A narrow RPC interface: protobuf-c messages in and out, unary and
+ * server-streaming methods, gRPC status codes. The agent's service
+ * (grpc/service.c) and tetra use only this header; grpc_server.c and
+ * grpc_client.c implement it over gRPC C-core, so the transport can be
+ * replaced without touching them.
+ *
+ * Server threading: handlers and stream_closed run on the server's own
+ * thread. rpc_stream_send()/rpc_stream_kick() may be called from any thread
+ * until stream_closed() has returned for that stream.
+ */
+#ifndef TG_GRPC_RPC_H
+#define TG_GRPC_RPC_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <protobuf-c/protobuf-c.h>
+
+/* gRPC status codes. */
+enum rpc_code {
+	RPC_OK = 0,
+	RPC_CANCELLED = 1,
+	RPC_UNKNOWN = 2,
+	RPC_INVALID_ARGUMENT = 3,
+	RPC_DEADLINE_EXCEEDED = 4,
+	RPC_NOT_FOUND = 5,
+	RPC_ALREADY_EXISTS = 6,
+	RPC_PERMISSION_DENIED = 7,
+	RPC_RESOURCE_EXHAUSTED = 8,
+	RPC_FAILED_PRECONDITION = 9,
+	RPC_ABORTED = 10,
+	RPC_OUT_OF_RANGE = 11,
+	RPC_UNIMPLEMENTED = 12,
+	RPC_INTERNAL = 13,
+	RPC_UNAVAILABLE = 14,
+	RPC_DATA_LOSS = 15,
+	RPC_UNAUTHENTICATED = 16,
+};
+
+struct rpc_status {
+	int code;		/* enum rpc_code */
+	char message[512];
+};
+
+void rpc_status_set(struct rpc_status *st, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* "UNAVAILABLE", "NOT_FOUND"... */
+const char *rpc_code_name(int code);
+
+/* A serialized message, reference counted so several streams can share it. */
+struct rpc_blob {
+	int refs;	/* private: atomic reference count */
+	size_t len;
+	uint8_t data[];
+};
+
+/* Pack m; NULL when out of memory. The caller holds one reference. */
+struct rpc_blob *rpc_blob_pack(const ProtobufCMessage *m);
+struct rpc_blob *rpc_blob_ref(struct rpc_blob *b);
+void rpc_blob_unref(struct rpc_blob *b);
+
+/* ---- server ---------------------------------------------------------------------- */
+
+struct rpc_server;
+struct rpc_stream;
+
+struct rpc_method {
+	const char *path;	/* "/tetragon.FineGuidanceSensors/GetHealth" */
+	const ProtobufCMessageDescriptor *request;
+	/*
+	 * Unary: return the packed response, or NULL with st->code set (a NULL
+	 * with st->code == RPC_OK means out of memory).
+	 */
+	struct rpc_blob *(*unary)(void *ctx, const ProtobufCMessage *req, struct rpc_status *st);
+	/*
+	 * Server streaming: return 0 to accept; the stream then lives until
+	 * stream_closed(). Return <0 with st set to refuse.
+	 */
+	int (*stream_open)(void *ctx, struct rpc_stream *s, const ProtobufCMessage *req, struct rpc_status *st);
+};
+
+struct rpc_service {
+	const struct rpc_method *methods;
+	size_t nmethods;
+	/* "/pkg.Service/" prefix: other services get "unknown service" */
+	const char *service_prefix;
+	void *ctx;
+	/* The client went away or the server stops: forget s before returning. */
+	void (*stream_closed)(void *ctx, struct rpc_stream *s);
+};
+
+struct rpc_server_opts {
+	/* "host:port" for TCP, or NULL/"" for none */
+	const char *tcp_address;
+	/* a TCP listen failure is only logged (the unix socket still serves) */
+	bool tcp_optional;
+	/* absolute path of a unix socket created with mode 0600, or NULL */
+	const char *unix_path;
+	/* messages queued per stream before new ones are dropped */
+	size_t stream_queue_len;
+};
+
+/*
+ * Listen and start serving on a thread of its own. Returns 0, or -errno with
+ * "cannot listen on ...: reason" in err.
+ */
+int rpc_server_start(struct rpc_server **out, const struct rpc_server_opts *o, const struct rpc_service *svc,
+		     char *err, size_t errlen);
+/* True when the TCP listener is up (it may be optional). */
+bool rpc_server_has_tcp(const struct rpc_server *s);
+/* Cancel every call, wait for them, remove the unix socket, free. */
+void rpc_server_stop(struct rpc_server *s);
+
+/*
+ * Queue a message (takes its own reference on b). Returns 0, -ENOBUFS when
+ * the stream's queue is full (the message is dropped and counted) or -EPIPE
+ * once the stream is closing.
+ */
+int rpc_stream_send(struct rpc_stream *s, struct rpc_blob *b);
+/* Start writing queued messages if the stream is idle (after a batch of sends). */
+void rpc_stream_kick(struct rpc_stream *s);
+/* "ipv4:127.0.0.1:41234", "unix:..." */
+const char *rpc_stream_peer(const struct rpc_stream *s);
+void rpc_stream_set_data(struct rpc_stream *s, void *data);
+void *rpc_stream_data(const struct rpc_stream *s);
+
+/* ---- client ---------------------------------------------------------------------- */
+
+struct rpc_client;
+struct rpc_cstream;
+
+/* target: "host:port" or "unix:///path". Connection happens at the first call. */
+int rpc_client_open(struct rpc_client **out, const char *target, char *err, size_t errlen);
+void rpc_client_close(struct rpc_client *c);
+
+/*
+ * Unary call. Returns 0 with *resp set (free it with
+ * protobuf_c_message_free_unpacked), or -EIO with st describing the failure
+ * (st->code RPC_UNAVAILABLE when the server cannot be reached).
+ */
+int rpc_client_call(struct rpc_client *c, const char *path, const ProtobufCMessage *req,
+		    const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp, int timeout_ms,
+		    struct rpc_status *st);
+
+/*
+ * Server streaming call: start, then read until rpc_cstream_next() returns
+ * 0 (the stream ended, st holds the final status). *stop (may be NULL) is
+ * polled while waiting: when it becomes non-zero the call is cancelled and
+ * -EINTR returned.
+ */
+int rpc_cstream_start(struct rpc_client *c, const char *path, const ProtobufCMessage *req,
+		      struct rpc_cstream **out, volatile sig_atomic_t *stop, struct rpc_status *st);
+/* 1 with *msg set, 0 at the end, -EIO on errors (st set), -EINTR on stop. */
+int rpc_cstream_next(struct rpc_cstream *s, const ProtobufCMessageDescriptor *d, ProtobufCMessage **msg,
+		     struct rpc_status *st);
+void rpc_cstream_free(struct rpc_cstream *s);
+
+#endif

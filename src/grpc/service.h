@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The agent's gRPC API: upstream's tetragon.FineGuidanceSensors service.
+ * GetEvents streams the pipeline's events to any number of clients, each
+ * with its own allow/deny lists and field filters and a bounded queue (a
+ * slow client loses events, counted and logged, and never blocks the
+ * pipeline). GetHealth, GetVersion and ListSensors answer directly; the
+ * tracing policy RPCs go to a struct tp_ops (the policy engine) when one is
+ * plugged in, and answer UNIMPLEMENTED otherwise. Other methods answer
+ * UNIMPLEMENTED.
+ *
+ * Listeners, like upstream: TCP on --server-address (default
+ * localhost:54321; "" disables it; "unix:///path" means that unix socket
+ * instead), plus the unix socket /var/run/tetragon/tetragon.sock (mode
+ * 0600). The info file tells tetra where to connect.
+ */
+#ifndef TG_GRPC_SERVICE_H
+#define TG_GRPC_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "event/pipeline.h"
+#include "grpc/rpc.h"
+#include "tetragon/sensors.pb-c.h"
+
+#define API_DEFAULT_SERVER_ADDRESS "localhost:54321"
+#define API_DEFAULT_UNIX_SOCKET "/var/run/tetragon/tetragon.sock"
+#define API_DEFAULT_INFO_FILE "/var/run/tetragon/tetragon-info.json"
+#define API_DEFAULT_EVENT_QUEUE 10000
+
+/*
+ * Policy engine hooks for the tracing policy RPCs. They run on the RPC
+ * thread (not the agent's event loop), one call at a time. Each returns 0,
+ * or <0 with st set to the gRPC status to answer. A NULL member answers
+ * UNIMPLEMENTED. Enable/DisableTracingPolicy call configure with enable set.
+ */
+struct tp_ops {
+	int (*add)(void *ctx, const Tetragon__AddTracingPolicyRequest *req, struct rpc_status *st);
+	int (*remove)(void *ctx, const Tetragon__DeleteTracingPolicyRequest *req, struct rpc_status *st);
+	/* fill *resp (packed with rpc_blob_pack) */
+	int (*list)(void *ctx, const Tetragon__ListTracingPoliciesRequest *req, struct rpc_blob **resp,
+		    struct rpc_status *st);
+	int (*configure)(void *ctx, const Tetragon__ConfigureTracingPolicyRequest *req, struct rpc_status *st);
+};
+
+struct api_server_opts {
+	const char *server_address;	/* see above; NULL = the default */
+	bool server_address_given;	/* false: a busy default port only warns */
+	const char *unix_socket;	/* NULL = API_DEFAULT_UNIX_SOCKET, "" = none */
+	const char *info_file;		/* NULL = API_DEFAULT_INFO_FILE, "" = none */
+	size_t event_queue_size;	/* per GetEvents client; 0 = API_DEFAULT_EVENT_QUEUE */
+	const char *version;
+	const struct tp_ops *tp_ops;	/* NULL until the policy engine plugs in */
+	void *tp_ctx;
+};
+
+struct api_server;
+
+/*
+ * Start listening and add the GetEvents sink to the pipeline. Returns 0, or
+ * -errno after logging why (e.g. the port is taken).
+ */
+int api_server_start(struct api_server **out, const struct api_server_opts *o, struct pipeline *p);
+/* Close every stream and listener, remove the socket and info file. */
+void api_server_stop(struct api_server *api);
+
+#endif

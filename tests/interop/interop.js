@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: Apache-2.0
+// Interop tests: the stock Node gRPC client (@grpc/grpc-js, protos loaded at
+// runtime by @grpc/proto-loader from the project's api/tetragon/*.proto)
+// against a running agent.
+//
+//   node interop.js --tcp localhost:54321 --unix /var/run/tetragon/tetragon.sock
+//
+// Prints "ok NAME" or "FAIL NAME: why" per test and a final
+// "node-interop: N ok, N failed" line; exits 1 if anything failed.
+'use strict';
+
+const path = require('path');
+const fs = require('fs');
+const os = require('os');
+const { spawn } = require('child_process');
+const grpc = require('@grpc/grpc-js');
+const protoLoader = require('@grpc/proto-loader');
+
+const args = { tcp: 'localhost:54321', unix: '/var/run/tetragon/tetragon.sock' };
+for (let i = 2; i < process.argv.length; i += 2)
+	args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+
+const API = path.join(__dirname, '..', '..', 'api');
+const def = protoLoader.loadSync('tetragon/sensors.proto', {
+	includeDirs: [API],
+	keepCase: true,
+	longs: String,
+	enums: String,
+	defaults: false,
+	oneofs: true,
+});
+const tetragon = grpc.loadPackageDefinition(def).tetragon;
+const SERVICE = '/tetragon.FineGuidanceSensors/';
+
+function client(target) {
+	return new tetragon.FineGuidanceSensors(target, grpc.credentials.createInsecure());
+}
+
+const tcpTarget = args.tcp;
+const unixTarget = 'unix://' + args.unix;
+
+function unary(c, method, req, timeoutMs = 10000) {
+	return new Promise((resolve, reject) => {
+		c[method](req, { deadline: Date.now() + timeoutMs }, (err, resp) => (err ? reject(err) : resolve(resp)));
+	});
+}
+
+function fail(msg) {
+	throw new Error(msg);
+}
+
+function sleep(ms) {
+	return new Promise((r) => setTimeout(r, ms));
+}
+
+// Run a command to completion.
+function run(cmd, argv) {
+	return new Promise((resolve, reject) => {
+		const p = spawn(cmd, argv, { stdio: 'ignore' });
+		p.on('error', reject);
+		p.on('exit', () => resolve());
+	});
+}
+
+// A GetEvents stream that records events; ready once the agent sent headers
+// (it sends them after registering the stream, so no event is missed after).
+function openStream(c, req) {
+	const s = { events: [], error: null, ended: false };
+	s.call = c.GetEvents(req);
+	s.ready = new Promise((resolve, reject) => {
+		s.call.on('metadata', () => resolve());
+		s.call.on('error', (e) => {
+			s.error = e;
+			reject(e);
+		});
+	});
+	s.call.on('data', (ev) => s.events.push(ev));
+	s.call.on('end', () => (s.ended = true));
+	s.waitFor = async (pred, what, timeoutMs = 15000) => {
+		const deadline = Date.now() + timeoutMs;
+		for (;;) {
+			const ev = s.events.find(pred);
+			if (ev)
+				return ev;
+			if (s.error)
+				fail(`stream failed while waiting for ${what}: ${s.error.message}`);
+			if (Date.now() > deadline)
+				fail(`timed out waiting for ${what} (${s.events.length} events received)`);
+			await sleep(50);
+		}
+	};
+	s.close = () => {
+		s.call.on('error', () => {});
+		s.call.cancel();
+	};
+	return s;
+}
+
+const execOf = (binary, args) => (ev) =>
+	ev.process_exec && ev.process_exec.process && ev.process_exec.process.binary === binary &&
+	(args === undefined || ev.process_exec.process.arguments === args);
+
+// A copy of /bin/true with a name of its own, so filters can single it out.
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tg-interop-'));
+const marker = path.join(tmp, 'interop-marker');
+fs.copyFileSync('/bin/true', marker);
+fs.chmodSync(marker, 0o755);
+
+const tests = [];
+function test(name, fn) {
+	tests.push({ name, fn });
+}
+
+test('GetHealth over TCP', async () => {
+	const r = await unary(client(tcpTarget), 'GetHealth', {});
+	const hs = r.health_status || [];
+	if (hs.length !== 1)
+		fail(`want 1 health status, got ${JSON.stringify(r)}`);
+	if (hs[0].status !== 'HEALTH_STATUS_RUNNING' || hs[0].event !== 'HEALTH_STATUS_TYPE_STATUS' ||
+	    hs[0].details !== 'running')
+		fail(`unexpected health ${JSON.stringify(hs[0])}`);
+});
+
+test('GetVersion over the unix socket', async () => {
+	const r = await unary(client(unixTarget), 'GetVersion', {});
+	if (typeof r.version !== 'string' || !r.version.length)
+		fail(`empty version: ${JSON.stringify(r)}`);
+});
+
+test('ListSensors answers an empty list', async () => {
+	const r = await unary(client(tcpTarget), 'ListSensors', {});
+	if ((r.sensors || []).length !== 0)
+		fail(`want no sensors, got ${JSON.stringify(r)}`);
+});
+
+test('GetEvents streams the exec with binary and arguments', async () => {
+	const s = openStream(client(tcpTarget), {});
+	try {
+		await s.ready;
+		await run(marker, ['first', 'with space']);
+		const ev = await s.waitFor(execOf(marker), 'the marker exec');
+		const p = ev.process_exec.process;
+		if (p.arguments !== 'first "with space"')
+			fail(`arguments: got ${JSON.stringify(p.arguments)}`);
+		if (!p.pid || !p.pid.value)
+			fail('no pid');
+		if (!p.exec_id)
+			fail('no exec_id');
+		if (!ev.node_name || !ev.time)
+			fail('no node_name or time');
+		if (!ev.process_exec.parent || !ev.process_exec.parent.binary)
+			fail('no parent');
+		// and its exit
+		await s.waitFor((e) => e.process_exit && e.process_exit.process.exec_id === p.exec_id, 'its exit');
+	} finally {
+		s.close();
+	}
+});
+
+test('GetEvents allow list binary_regex, event_set, deny list and two streams at once', async () => {
+	const c = client(tcpTarget);
+	const all = openStream(c, {});
+	const filtered = openStream(c, {
+		allow_list: [{ binary_regex: ['interop-marker$'], event_set: ['PROCESS_EXEC'] }],
+		deny_list: [{ arguments_regex: ['^denied'] }],
+	});
+	try {
+		await Promise.all([all.ready, filtered.ready]);
+		await run('/bin/sh', ['-c', 'exit 0']);
+		await run(marker, ['denied']);
+		await run(marker, ['allowed']);
+		await filtered.waitFor(execOf(marker, 'allowed'), 'the allowed marker exec');
+		await all.waitFor(execOf(marker, 'allowed'), 'the marker exec on the unfiltered stream');
+		await all.waitFor(execOf('/bin/sh'), 'the sh exec on the unfiltered stream');
+		await all.waitFor(execOf(marker, 'denied'), 'the denied exec on the unfiltered stream');
+		const bad = filtered.events.filter((e) => !execOf(marker, 'allowed')(e));
+		if (bad.length)
+			fail(`filtered stream got ${bad.length} other events, e.g. ${JSON.stringify(bad[0]).slice(0, 300)}`);
+	} finally {
+		all.close();
+		filtered.close();
+	}
+});
+
+test('GetEvents field filters', async () => {
+	const s = openStream(client(tcpTarget), {
+		allow_list: [{ binary_regex: ['interop-marker$'] }],
+		field_filters: [{ event_set: ['PROCESS_EXEC'], fields: { paths: ['process.binary', 'process.arguments'] },
+				  action: 'INCLUDE' }],
+	});
+	try {
+		await s.ready;
+		await run(marker, ['fields']);
+		const ev = await s.waitFor(execOf(marker, 'fields'), 'the marker exec');
+		const keys = Object.keys(ev.process_exec.process).filter((k) => ev.process_exec.process[k] !== null);
+		if (keys.sort().join(',') !== 'arguments,binary' || ev.process_exec.parent)
+			fail(`fields not filtered: ${JSON.stringify(ev.process_exec)}`);
+		// not in the event set: exits keep every field
+		const exit = await s.waitFor((e) => e.process_exit, 'the marker exit');
+		if (!exit.process_exit.process.exec_id)
+			fail('exit lost its fields');
+	} finally {
+		s.close();
+	}
+});
+
+test('GetEvents over the unix socket', async () => {
+	const s = openStream(client(unixTarget), { allow_list: [{ binary_regex: ['interop-marker$'] }] });
+	try {
+		await s.ready;
+		await run(marker, ['unix']);
+		await s.waitFor(execOf(marker, 'unix'), 'the marker exec');
+	} finally {
+		s.close();
+	}
+});
+
+test('GetEvents with a bad filter answers INVALID_ARGUMENT', async () => {
+	const s = openStream(client(tcpTarget), { allow_list: [{ binary_regex: ['('] }] });
+	try {
+		await s.ready;
+		fail('the stream was accepted');
+	} catch (e) {
+		if (e.code !== grpc.status.INVALID_ARGUMENT || !/binary_regex\[0\]/.test(e.details))
+			fail(`want INVALID_ARGUMENT naming binary_regex[0], got ${e.code}: ${e.details}`);
+	}
+});
+
+test('AddTracingPolicy answers the clear not-supported error', async () => {
+	try {
+		await unary(client(tcpTarget), 'AddTracingPolicy', { yaml: 'apiVersion: cilium.io/v1alpha1\n' });
+		fail('AddTracingPolicy succeeded');
+	} catch (e) {
+		if (e.code !== grpc.status.UNIMPLEMENTED || !/tracing policies are not supported yet/.test(e.details))
+			fail(`got ${e.code}: ${e.details}`);
+	}
+	try {
+		await unary(client(tcpTarget), 'ListTracingPolicies', {});
+		fail('ListTracingPolicies succeeded');
+	} catch (e) {
+		if (e.code !== grpc.status.UNIMPLEMENTED)
+			fail(`ListTracingPolicies: got ${e.code}: ${e.details}`);
+	}
+});
+
+test('declared but unimplemented method answers UNIMPLEMENTED', async () => {
+	try {
+		await unary(client(tcpTarget), 'GetInfo', {});
+		fail('GetInfo succeeded');
+	} catch (e) {
+		if (e.code !== grpc.status.UNIMPLEMENTED)
+			fail(`got ${e.code}: ${e.details}`);
+	}
+});
+
+test('a client that stops reading loses events; the others get every one', async () => {
+	if (!args.storm || !args['agent-log'])
+		fail('needs --storm HELPER and --agent-log FILE');
+	const n = Number(args['storm-n'] || 1200);
+	const storm = path.join(tmp, 'interop-storm');
+	fs.copyFileSync('/bin/true', storm);
+	fs.chmodSync(storm, 0o755);
+	const c = client(tcpTarget);
+	const slow = openStream(c, {});
+	const fast = openStream(client(unixTarget), {
+		allow_list: [{ binary_regex: ['interop-storm$'], event_set: ['PROCESS_EXEC'] }],
+	});
+	try {
+		await Promise.all([slow.ready, fast.ready]);
+		slow.call.pause();	// HTTP/2 flow control stops the agent's writes to it
+		await run(args.storm, [String(n), storm]);
+		const deadline = Date.now() + 60000;
+		while (fast.events.length < n && Date.now() < deadline && !fast.error)
+			await sleep(100);
+		if (fast.events.length !== n)
+			fail(`the reading client got ${fast.events.length} of ${n} execs`);
+		const log = fs.readFileSync(args['agent-log'], 'utf8');
+		if (!/GetEvents client \S+ reads too slowly: \d+ events dropped/.test(log))
+			fail('the agent did not report the slow client');
+	} finally {
+		slow.close();
+		fast.close();
+	}
+});
+
+test('unknown method and unknown service answer status 12', async () => {
+	const raw = new grpc.Client(tcpTarget, grpc.credentials.createInsecure());
+	const call = (method) =>
+		new Promise((resolve) => {
+			raw.makeUnaryRequest(method, (x) => x, (x) => x, Buffer.alloc(0), (err) => resolve(err));
+		});
+	for (const m of [SERVICE + 'NoSuchMethod', '/no.such.Service/Get']) {
+		const err = await call(m);
+		if (!err || err.code !== 12)
+			fail(`${m}: want status 12, got ${err ? err.code + ' ' + err.details : 'success'}`);
+	}
+	raw.close();
+});
+
+(async () => {
+	let ok = 0, failed = 0;
+	for (const t of tests) {
+		const start = Date.now();
+		try {
+			await t.fn();
+			ok++;
+			console.log(`ok   ${t.name} (${((Date.now() - start) / 1000).toFixed(1)}s)`);
+		} catch (e) {
+			failed++;
+			console.log(`FAIL ${t.name}: ${e.message}`);
+		}
+	}
+	fs.rmSync(tmp, { recursive: true, force: true });
+	console.log(`node-interop: ${ok} ok, ${failed} failed`);
+	process.exit(failed ? 1 : 0);
+})();
