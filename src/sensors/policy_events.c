@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Kernel records of the generic programs -> process_kprobe / process_tracepoint. */
+#include "sensors/generic_policy.h"
+#include "sensors/policy_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "abi/msg_generic.h"
+#include "event/process_events.h"
+#include "generic_tracepoint.skel.h"
+#include "google/protobuf/timestamp.pb-c.h"
+#include "kernel/bpf_errors.h"
+#include "policy/policy.h"
+#include "tetragon/tetragon.pb-c.h"
+#include "util/ktime.h"
+#include "tracing/tp_format.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+static void set_ts(Google__Protobuf__Timestamp *ts, uint64_t wall_ns)
+{
+	google__protobuf__timestamp__init(ts);
+	ts->seconds = (int64_t)(wall_ns / 1000000000ULL);
+	ts->nanos = (int32_t)(wall_ns % 1000000000ULL);
+}
+
+static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, const struct msg_generic *m,
+		     size_t i, char *strbuf)
+{
+	int64_t v = m->args[i].ival;
+
+	tetragon__kprobe_argument__init(a);
+	a->label = hi->h->args[i].label;
+	switch (hi->types[i]) {
+	case TP_ARG_STRING: {
+		size_t l = m->args[i].len < GT_STR_MAX ? m->args[i].len : GT_STR_MAX - 1;
+
+		memcpy(strbuf, m->str[i], l);
+		strbuf[l] = 0;
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_STRING_ARG;
+		a->string_arg = strbuf;
+		return;
+	}
+	case TP_ARG_UINT8: case TP_ARG_UINT16: case TP_ARG_UINT32:
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_UINT_ARG;
+		a->uint_arg = (uint32_t)v;
+		return;
+	case TP_ARG_INT64:
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_LONG_ARG;
+		a->long_arg = v;
+		return;
+	case TP_ARG_UINT64: case TP_ARG_SIZE_T:
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SIZE_ARG;
+		a->size_arg = (uint64_t)v;
+		return;
+	default:
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_INT_ARG;
+		a->int_arg = (int32_t)v;
+		return;
+	}
+}
+
+static Tetragon__KprobeAction action_of(uint32_t a, bool post)
+{
+	switch (a) {
+	case GT_ACT_SIGKILL: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_SIGKILL;
+	case GT_ACT_SIGNAL: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_SIGNAL;
+	default:
+		return post ? TETRAGON__KPROBE_ACTION__KPROBE_ACTION_POST :
+			      TETRAGON__KPROBE_ACTION__KPROBE_ACTION_NOPOST;
+	}
+}
+
+int policy_engine_handle(struct policy_engine *e, struct process_events *pe, const void *data, size_t len)
+{
+	const struct msg_generic *m = data;
+	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
+	Tetragon__ProcessKprobe kp = TETRAGON__PROCESS_KPROBE__INIT;
+	Tetragon__ProcessTracepoint tp = TETRAGON__PROCESS_TRACEPOINT__INIT;
+	Tetragon__KprobeArgument args[GT_MAX_ARGS], *argp[GT_MAX_ARGS];
+	char strs[GT_MAX_ARGS][GT_STR_MAX];
+	Google__Protobuf__Timestamp ts;
+	const Tetragon__Process *proc = NULL, *parent = NULL;
+	const struct hook_inst *hi;
+	struct process *p;
+	size_t nargs;
+
+	hi = len >= sizeof(*m) ? policy_engine_find(e, m->hook_id) : NULL;
+	if (!hi) {
+		if (pe)
+			pe->bad_msgs++;
+		return 0;
+	}
+	p = m->key.pid ? process_cache_get(pe->cache, m->key.pid, m->key.ktime) : NULL;
+	if (!p)
+		p = process_cache_get(pe->cache, m->tgid, 0);
+	if (p) {
+		proc = process_view(p, &pe->view);
+		if (p->parent)
+			parent = process_view(p->parent, &pe->view);
+	}
+	nargs = m->nargs < GT_MAX_ARGS ? m->nargs : GT_MAX_ARGS;
+	if (nargs > hi->h->nargs)
+		nargs = hi->h->nargs;
+	for (size_t i = 0; i < nargs; i++) {
+		fill_arg(&args[i], hi, m, i, strs[i]);
+		argp[i] = &args[i];
+	}
+	Tetragon__KprobeAction act = action_of(m->action, true);
+
+	if (hi->h->kind == TP_HOOK_KPROBE) {
+		kp.process = (Tetragon__Process *)proc;
+		kp.parent = (Tetragon__Process *)parent;
+		kp.function_name = (char *)hi->function;
+		kp.n_args = nargs;
+		kp.args = argp;
+		kp.action = act;
+		kp.policy_name = hi->p->name;
+		kp.message = hi->h->message;
+		kp.n_tags = hi->h->ntags;
+		kp.tags = hi->h->tags;
+		ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_KPROBE;
+		ev.process_kprobe = &kp;
+	} else {
+		tp.process = (Tetragon__Process *)proc;
+		tp.parent = (Tetragon__Process *)parent;
+		tp.subsys = (char *)hi->subsys;
+		tp.event = (char *)hi->event;
+		tp.n_args = nargs;
+		tp.args = argp;
+		tp.action = act;
+		tp.policy_name = hi->p->name;
+		tp.message = hi->h->message;
+		tp.n_tags = hi->h->ntags;
+		tp.tags = hi->h->tags;
+		ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_TRACEPOINT;
+		ev.process_tracepoint = &tp;
+	}
+	ev.node_name = (char *)pe->node_name;
+	set_ts(&ts, ktime_mono_to_wall(m->common.ktime));
+	ev.time = &ts;
+	pipeline_emit(pe->pipeline, &ev);
+	return 0;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Shared between the policy engine's modules: policy_support.c (what this
+ * kernel and engine can run), policy_compile.c (policy -> BPF rodata and
+ * selector maps), generic_policy.c (loading, attaching, lifetime) and
+ * policy_events.c (kernel records -> process_kprobe/process_tracepoint).
+ */
+#ifndef TG_SENSORS_POLICY_INTERNAL_H
+#define TG_SENSORS_POLICY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi/msg_generic.h"
+#include "policy/policy.h"
+
+struct generic_tracepoint_bpf;
+struct bpf_link;
+
+struct loaded_policy {
+	struct tp_policy *p;
+	char *file;
+};
+
+/* One attached BPF object: a hook, or one syscall of a hook's list. */
+struct hook_inst {
+	struct tp_policy *p;
+	const struct tp_hook *h;
+	char subsys[64], event[96];
+	char function[128];	/* kprobes: __x64_sys_<name> */
+	enum tp_arg_type types[GT_MAX_ARGS];	/* reporting type per slot */
+	bool is_signed[GT_MAX_ARGS];
+	unsigned size[GT_MAX_ARGS];
+	struct generic_tracepoint_bpf *skel;
+	struct bpf_link *link;
+	uint32_t id;		/* hook_id in records; never reused */
+};
+
+struct policy_engine {
+	struct loaded_policy *v;
+	size_t n;
+	size_t refused;
+	struct hook_inst **inst;
+	size_t ninst;
+	int events_fd, execve_fd;
+	const char *tracefs;
+	uint32_t next_id;
+};
+
+/* tracefs mount point: t, or /sys/kernel/tracing */
+const char *policy_tracefs(const char *t);
+/* "sys_openat", "__x64_sys_openat", "openat" -> "openat" */
+const char *policy_syscall_base(const char *call);
+
+/* Argument layout of one instance into the object's rodata; a reason or NULL. */
+const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_bpf *skel, const char *tracefs,
+				char *why, size_t len);
+/* Selectors of the instance's hook into cfg; a reason or NULL. */
+const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg, char *why, size_t len);
+
+/* The live instance whose records carry id, or NULL. */
+const struct hook_inst *policy_engine_find(const struct policy_engine *e, uint32_t id);
+
+#endif

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+/* What this kernel and this engine can run: a precise reason for what not. */
+#include "sensors/generic_policy.h"
+#include "sensors/policy_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "abi/msg_generic.h"
+#include "event/process_events.h"
+#include "generic_tracepoint.skel.h"
+#include "google/protobuf/timestamp.pb-c.h"
+#include "kernel/bpf_errors.h"
+#include "policy/policy.h"
+#include "tetragon/tetragon.pb-c.h"
+#include "util/ktime.h"
+#include "tracing/tp_format.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+const char *policy_tracefs(const char *t)
+{
+	return t ? t : "/sys/kernel/tracing";
+}
+
+/* "sys_openat", "__x64_sys_openat", "openat" -> "openat" */
+const char *policy_syscall_base(const char *call)
+{
+	if (!strncmp(call, "__x64_sys_", 10))
+		return call + 10;
+	if (!strncmp(call, "__ia32_sys_", 11))
+		return call + 11;
+	if (!strncmp(call, "sys_", 4))
+		return call + 4;
+	return call;
+}
+
+static bool arg_type_ok(enum tp_arg_type t)
+{
+	switch (t) {
+	case TP_ARG_AUTO: case TP_ARG_INT: case TP_ARG_INT8: case TP_ARG_UINT8:
+	case TP_ARG_INT16: case TP_ARG_UINT16: case TP_ARG_INT32: case TP_ARG_UINT32:
+	case TP_ARG_INT64: case TP_ARG_UINT64: case TP_ARG_SIZE_T: case TP_ARG_STRING:
+	case TP_ARG_FD: case TP_ARG_DATA_LOC: case TP_ARG_CHAR_BUF: case TP_ARG_NOP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool arg_op_ok(enum tp_op op)
+{
+	switch (op) {
+	case TP_OP_EQUAL: case TP_OP_NOT_EQUAL: case TP_OP_PREFIX: case TP_OP_NOT_PREFIX:
+	case TP_OP_POSTFIX: case TP_OP_NOT_POSTFIX: case TP_OP_GT: case TP_OP_LT:
+	case TP_OP_MASK: case TP_OP_IN_RANGE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static const char *selectors_unsupported(const struct tp_hook *h, char *why, size_t len)
+{
+	for (size_t i = 0; i < h->nselectors; i++) {
+		const struct tp_selector *s = &h->selectors[i];
+
+		if (s->ndata || s->nreturn_args || s->nreturn_actions || s->nparent_binaries ||
+		    s->nnamespaces || s->nns_changes || s->ncaps || s->ncap_changes || s->workloads) {
+			snprintf(why, len, "line %u: selector %zu uses a filter this engine does not "
+				 "evaluate yet (only matchArgs, matchBinaries, matchPIDs, matchActions); "
+				 "remove it or run upstream Tetragon", s->pos.line, i);
+			return why;
+		}
+		for (size_t j = 0; j < s->nargs; j++)
+			if (!arg_op_ok(s->args[j].op)) {
+				snprintf(why, len, "line %u: matchArgs operator %s is not supported yet "
+					 "(Equal, NotEqual, Prefix, NotPrefix, Postfix, NotPostfix, GT, LT, "
+					 "Mask, InRange are)", s->args[j].pos.line, tp_op_name(s->args[j].op));
+				return why;
+			}
+		for (size_t j = 0; j < s->nbinaries; j++) {
+			enum tp_op op = s->binaries[j].op;
+
+			if (op != TP_OP_IN && op != TP_OP_NOT_IN && op != TP_OP_PREFIX && op != TP_OP_NOT_PREFIX) {
+				snprintf(why, len, "line %u: matchBinaries operator %s is not supported yet "
+					 "(In, NotIn, Prefix, NotPrefix are)", s->binaries[j].pos.line, tp_op_name(op));
+				return why;
+			}
+			if (s->binaries[j].follow_children) {
+				snprintf(why, len, "line %u: matchBinaries followChildren is not supported yet",
+					 s->binaries[j].pos.line);
+				return why;
+			}
+		}
+		for (size_t j = 0; j < s->npids; j++)
+			if (s->pids[j].is_namespace_pid || s->pids[j].follow_forks) {
+				snprintf(why, len, "line %u: matchPIDs isNamespacePID/followForks are not "
+					 "supported yet", s->pids[j].pos.line);
+				return why;
+			}
+		for (size_t j = 0; j < s->nactions; j++) {
+			enum tp_action_type a = s->actions[j].type;
+
+			if (a != TP_ACTION_POST && a != TP_ACTION_NOPOST && a != TP_ACTION_SIGKILL &&
+			    a != TP_ACTION_SIGNAL) {
+				snprintf(why, len, "line %u: action %s is not supported yet (Post, NoPost, "
+					 "Sigkill, Signal are)", s->actions[j].pos.line, tp_action_name(a));
+				return why;
+			}
+		}
+	}
+	return NULL;
+}
+
+static const char *check_tracepoint(const char *tracefs, const char *subsys, const char *event,
+				    const struct tp_hook *h, char *why, size_t len)
+{
+	struct tp_format *f = malloc(sizeof(*f));
+	int err;
+
+	if (!f) {
+		snprintf(why, len, "out of memory");
+		return why;
+	}
+	err = tp_format_load(tracefs, subsys, event, f);
+	if (err) {
+		snprintf(why, len, "tracepoint %s/%s is not available on this kernel (%s/events/%s/%s/format: %s)",
+			 subsys, event, tracefs, subsys, event, strerror(-err));
+		free(f);
+		return why;
+	}
+	/* syscalls/sys_enter_*: the first argument is __syscall_nr, skipped */
+	size_t skip = !strcmp(subsys, "syscalls") && h->kind == TP_HOOK_KPROBE ? 1 : 0;
+
+	for (size_t i = 0; i < h->nargs; i++) {
+		if (!arg_type_ok(h->args[i].type)) {
+			snprintf(why, len, "line %u: argument type %s is not supported by the tracepoint "
+				 "engine yet (integers, string, char_buf, fd, data_loc are)",
+				 h->args[i].pos.line, tp_arg_type_name(h->args[i].type));
+			free(f);
+			return why;
+		}
+		if (h->args[i].resolve || h->args[i].return_copy) {
+			snprintf(why, len, "line %u: resolve/returnCopy need kprobes, not available here",
+				 h->args[i].pos.line);
+			free(f);
+			return why;
+		}
+		if (h->args[i].index + skip >= tp_format_nargs(f)) {
+			snprintf(why, len, "line %u: argument index %u is out of range: %s/%s has %zu arguments",
+				 h->args[i].pos.line, h->args[i].index, subsys, event,
+				 tp_format_nargs(f) - skip);
+			free(f);
+			return why;
+		}
+	}
+	free(f);
+	return NULL;
+}
+
+const char *policy_hook_unsupported(const void *policy, size_t hi, const char *tracefs,
+				    char *why, size_t len)
+{
+	const struct tp_policy *p = policy;
+	const struct tp_hook *h = &p->hooks[hi];
+	char ev[128];
+
+	tracefs = policy_tracefs(tracefs);
+	switch (h->kind) {
+	case TP_HOOK_TRACEPOINT:
+		if (h->raw) {
+			snprintf(why, len, "raw tracepoints are not supported yet: set raw: false");
+			return why;
+		}
+		if (selectors_unsupported(h, why, len))
+			return why;
+		return check_tracepoint(tracefs, h->subsystem, h->event, h, why, len);
+	case TP_HOOK_KPROBE:
+		if (!h->syscall || h->ret || h->ndata || h->return_arg) {
+			snprintf(why, len, "kprobe on %s: this engine serves only syscall kprobes "
+				 "(syscall: true, no return probe, no data) through the "
+				 "syscalls/sys_enter_* tracepoints, and this kernel has no usable kprobes; "
+				 "use a tracepoints: section instead", h->call);
+			return why;
+		}
+		if (selectors_unsupported(h, why, len))
+			return why;
+		if (h->call_list >= 0) {
+			const struct tp_list *l = &p->lists[h->call_list];
+
+			if (l->type != TP_LIST_SYSCALLS) {
+				snprintf(why, len, "list %s is not of type syscalls: only syscall lists can be "
+					 "served by syscall tracepoints", l->name);
+				return why;
+			}
+			for (size_t i = 0; i < l->nvalues; i++) {
+				snprintf(ev, sizeof(ev), "sys_enter_%s", policy_syscall_base(l->values[i]));
+				if (check_tracepoint(tracefs, "syscalls", ev, h, why, len))
+					return why;
+			}
+			return NULL;
+		}
+		snprintf(ev, sizeof(ev), "sys_enter_%s", policy_syscall_base(h->call));
+		if (check_tracepoint(tracefs, "syscalls", ev, h, why, len)) {
+			char tmp[512];
+
+			snprintf(tmp, sizeof(tmp), "%s: %s is not a syscall this kernel traces", why, h->call);
+			snprintf(why, len, "%s", tmp);
+			return why;
+		}
+		return NULL;
+	default:
+		snprintf(why, len, "%s hooks are not supported by this engine yet (only tracepoints: "
+			 "and kprobes: with syscall: true); the policy must be rewritten or run with "
+			 "upstream Tetragon", tp_hook_kind_name(h->kind));
+		return why;
+	}
+}
