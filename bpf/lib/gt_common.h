@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * What every generic program of the policy engine shares (tracepoints,
+ * syscalls, and the hook kinds to come): the maps it shares with the
+ * lifecycle sensor, its per-hook config and counters, the per-CPU scratch,
+ * and the tail that runs the selectors, applies the action and posts the
+ * record. A program reads its arguments into h->m.args/str, then calls
+ * gt_select_and_post().
+ */
+#ifndef TG_BPF_GT_COMMON_H
+#define TG_BPF_GT_COMMON_H
+
+#include "abi/msg_generic.h"
+#include "lib/path.h"
+
+const volatile __u32 hook_id = 0;
+const volatile __u32 msg_op = MSG_OP_GENERIC_TRACEPOINT;
+const volatile __u32 nargs = 0;
+const volatile __u32 agent_tgid = 0;
+const volatile struct gt_arg_cfg args_cfg[GT_MAX_ARGS] = {};
+
+/* Shared with the lifecycle sensor (bpf_map__reuse_fd before load). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TG_EXECVE_MAP_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct execve_map_value);
+} execve_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gt_config);
+} gt_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GT_STAT__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} gt_stats SEC(".maps");
+
+struct gt_heap {
+	struct msg_generic m;
+	char bin[GT_BIN_MAX];
+	__u32 bin_len;
+	__u32 bin_done;
+	struct path_scratch scratch;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gt_heap);
+} gt_heap_map SEC(".maps");
+
+static __always_inline void stat(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&gt_stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+#include "lib/gt_selectors.h"
+
+/* Run the selectors over the arguments in h, act, and post when asked to. */
+static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid)
+{
+	__u32 tgid = pid_tgid >> 32, zero = 0, sel, action = GT_ACT_POST, post = 1;
+	struct execve_map_value *ev;
+	struct gt_config *cfg;
+
+	cfg = bpf_map_lookup_elem(&gt_config, &zero);
+	if (!cfg)
+		return 0;
+	sel = cfg->nsel;
+	for (__u32 i = 0; i < GT_MAX_SEL; i++) {
+		if (i >= cfg->nsel)
+			break;
+		if (sel_match(h, &cfg->sel[i], tgid)) {
+			sel = i;
+			action = cfg->sel[i].action;
+			post = cfg->sel[i].post;
+			break;
+		}
+	}
+	if (cfg->nsel && sel >= cfg->nsel) {
+		stat(GT_STAT_FILTERED);
+		return 0;
+	}
+	stat(GT_STAT_MATCHED);
+	if (action == GT_ACT_SIGKILL)
+		bpf_send_signal(9);
+	else if (action == GT_ACT_SIGNAL && sel < GT_MAX_SEL)
+		bpf_send_signal(cfg->sel[sel].sig);
+	if (!post)
+		return 0;
+
+	h->m.common.op = msg_op;
+	h->m.common.flags = 0;
+	h->m.common.size = sizeof(h->m);
+	h->m.common.ktime = bpf_ktime_get_ns();
+	ev = bpf_map_lookup_elem(&execve_map, &tgid);
+	if (ev) {
+		h->m.key = ev->key;
+	} else {
+		h->m.key.pid = 0;
+		h->m.key.ktime = 0;
+	}
+	h->m.key.pad = 0;
+	h->m.hook_id = hook_id;
+	h->m.tid = (__u32)pid_tgid;
+	h->m.tgid = tgid;
+	h->m.action = action;
+	h->m.sel = sel;
+	h->m.nargs = nargs;
+	if (bpf_ringbuf_output(&events, &h->m, sizeof(h->m), 0))
+		stat(GT_STAT_LOST);
+	return 0;
+}
+
+#endif
