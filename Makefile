@@ -234,6 +234,7 @@ test: deps
 
 bench: all $(HELPER_BIN)
 	$(Q)./bench/exec_storm.sh
+	$(Q)./bench/policy_syscall.sh
 
 clean:
 	rm -rf build build-san

@@ -36,7 +36,7 @@ int protojson_add_field_order(const struct protojson_field_order *table)
 	return 0;
 }
 
-static const uint16_t *field_order(const ProtobufCMessageDescriptor *d)
+static const uint16_t *field_order_lookup(const ProtobufCMessageDescriptor *d)
 {
 	const struct protojson_field_order *e;
 	unsigned i;
@@ -46,6 +46,29 @@ static const uint16_t *field_order(const ProtobufCMessageDescriptor *d)
 			if (e->n_fields == d->n_fields && !strcmp(e->message, d->name))
 				return e->index;
 	return NULL;
+}
+
+/*
+ * Every message written asks for its order: remember the answer per
+ * descriptor (direct-mapped, per thread) instead of scanning the tables.
+ */
+#define ORDER_CACHE_SIZE 256
+static _Thread_local struct {
+	const ProtobufCMessageDescriptor *d;
+	const uint16_t *index;
+	unsigned tables;	/* n_order_tables when cached */
+} order_cache[ORDER_CACHE_SIZE];
+
+static const uint16_t *field_order(const ProtobufCMessageDescriptor *d)
+{
+	size_t slot = ((uintptr_t)d >> 4) % ORDER_CACHE_SIZE;
+
+	if (order_cache[slot].d != d || order_cache[slot].tables != n_order_tables) {
+		order_cache[slot].index = field_order_lookup(d);
+		order_cache[slot].d = d;
+		order_cache[slot].tables = n_order_tables;
+	}
+	return order_cache[slot].index;
 }
 
 /* ---- output helpers -------------------------------------------------------- */
@@ -540,6 +563,9 @@ static void add_camel(struct strbuf *sb, const char *s)
 }
 
 /* ---- messages ------------------------------------------------------------ */
+
+/* set by protojson_encode_cached() for the duration of one call */
+static _Thread_local protojson_fragment_fn fragment_fn;
 
 static int enc_message(struct strbuf *sb, const ProtobufCMessageDescriptor *d,
 		       const ProtobufCMessage *m, int depth);
@@ -1042,6 +1068,31 @@ static int enc_message(struct strbuf *sb, const ProtobufCMessageDescriptor *d,
 		free(tmp);
 		return r;
 	}
+	if (fragment_fn && depth > 0) {
+		struct protojson_fragment *f = fragment_fn(m);
+
+		if (f) {
+			if (!f->json) {
+				struct strbuf tmp = STRBUF_INIT;
+				protojson_fragment_fn fn = fragment_fn;
+
+				fragment_fn = NULL;	/* the fragment is encoded in full */
+				r = enc_message(&tmp, d, m, depth);
+				fragment_fn = fn;
+				if (!r && tmp.oom)
+					r = -ENOMEM;
+				if (r) {
+					strbuf_free(&tmp);
+					return r;
+				}
+				f->json = strbuf_detach(&tmp, &f->len);
+				if (!f->json)
+					return -ENOMEM;
+			}
+			put(sb, f->json, f->len);
+			return 0;
+		}
+	}
 	kind = wkt_kind(d);
 	if (kind != WKT_NONE) {
 		r = enc_wkt(sb, kind, d, m, depth);
@@ -1069,4 +1120,22 @@ int protojson_encode(struct strbuf *out, const ProtobufCMessage *msg)
 			out->buf[start] = '\0';
 	}
 	return r;
+}
+
+int protojson_encode_cached(struct strbuf *out, const ProtobufCMessage *msg, protojson_fragment_fn fn)
+{
+	protojson_fragment_fn saved = fragment_fn;
+	int r;
+
+	fragment_fn = fn;
+	r = protojson_encode(out, msg);
+	fragment_fn = saved;
+	return r;
+}
+
+void protojson_fragment_release(struct protojson_fragment *f)
+{
+	free(f->json);
+	f->json = NULL;
+	f->len = 0;
 }

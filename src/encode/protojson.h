@@ -29,6 +29,24 @@
 int protojson_encode(struct strbuf *out, const ProtobufCMessage *msg);
 
 /*
+ * A message's encoding kept for reuse: the process and parent blocks of a
+ * process repeat, identical, in every event that names it.
+ */
+struct protojson_fragment {
+	char *json;	/* NULL until first encoded */
+	size_t len;
+};
+/* The fragment slot of m, or NULL to encode m as usual. */
+typedef struct protojson_fragment *(*protojson_fragment_fn)(const ProtobufCMessage *m);
+
+/*
+ * protojson_encode(), asking fn for every nested message: a slot's cached
+ * text is copied, an empty slot is filled first. Same output either way.
+ */
+int protojson_encode_cached(struct strbuf *out, const ProtobufCMessage *msg, protojson_fragment_fn fn);
+void protojson_fragment_release(struct protojson_fragment *f);
+
+/*
  * protoc-c sorts descriptor fields by number; protojson emits fields in
  * .proto declaration order. A table entry gives, for one message, the
  * indices into descriptor->fields in declaration order. Tables are generated

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "event/process_view.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,100 @@ struct view {
 	Tetragon__InodeProperties inode;
 	Google__Protobuf__UInt32Value links;
 	int has_bprops;
+
+	struct protojson_fragment json;	/* this Process message, encoded once */
 };
+
+/*
+ * Live views by message address, so the JSON encoder can tell a cached
+ * process block from any other Process message (open addressing, linear
+ * probing, backward-shift deletion; the event thread only).
+ */
+static struct view **live;
+static size_t live_cap, live_n;
+
+static size_t live_slot(const void *p)
+{
+	uintptr_t h = (uintptr_t)p;
+
+	h ^= h >> 17;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return (size_t)(h >> 7) & (live_cap - 1);
+}
+
+static int live_add(struct view *v);
+
+static int live_grow(void)
+{
+	struct view **old = live;
+	size_t oldcap = live_cap, cap = oldcap ? oldcap * 2 : 1024;
+
+	live = calloc(cap, sizeof(*live));
+	if (!live) {
+		live = old;
+		return -1;
+	}
+	live_cap = cap;
+	live_n = 0;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i])
+			live_add(old[i]);
+	free(old);
+	return 0;
+}
+
+static int live_add(struct view *v)
+{
+	size_t i;
+
+	if ((live_n + 1) * 2 > live_cap && live_grow())
+		return -1;
+	for (i = live_slot(&v->proc); live[i]; i = (i + 1) & (live_cap - 1))
+		;
+	live[i] = v;
+	live_n++;
+	return 0;
+}
+
+static size_t live_find(const void *proc)
+{
+	if (!live_cap)
+		return SIZE_MAX;
+	for (size_t i = live_slot(proc); live[i]; i = (i + 1) & (live_cap - 1))
+		if (&live[i]->proc == proc)
+			return i;
+	return SIZE_MAX;
+}
+
+static void live_del(struct view *v)
+{
+	size_t i = live_find(&v->proc), j;
+
+	if (i == SIZE_MAX)
+		return;
+	live[i] = NULL;
+	live_n--;
+	/* move later members of the probe run back so lookups still find them */
+	for (j = (i + 1) & (live_cap - 1); live[j]; j = (j + 1) & (live_cap - 1)) {
+		size_t want = live_slot(&live[j]->proc);
+
+		if ((j > i && (want <= i || want > j)) || (j < i && (want <= i && want > j))) {
+			live[i] = live[j];
+			live[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+struct protojson_fragment *process_view_fragment(const ProtobufCMessage *m)
+{
+	size_t i;
+
+	if (m->descriptor != &tetragon__process__descriptor)
+		return NULL;
+	i = live_find(m);
+	return i == SIZE_MAX ? NULL : &live[i]->json;
+}
 
 static const struct { uint32_t bit; const char *name; } flag_names[] = {
 	{ EVENT_EXECVE, "execve" },
@@ -241,6 +335,7 @@ const Tetragon__Process *process_view(struct process *p, const struct process_vi
 		build_ns(v, &p->ns, &o->host_ns);
 		m->ns = &v->ns;
 	}
+	(void)live_add(v);	/* out of memory: the view is just encoded each time */
 	p->view = v;
 	return m;
 }
@@ -258,5 +353,11 @@ const Tetragon__BinaryProperties *process_view_binary_properties(struct process 
 
 void process_view_free(void *view)
 {
-	free(view);
+	struct view *v = view;
+
+	if (!v)
+		return;
+	live_del(v);
+	protojson_fragment_release(&v->json);
+	free(v);
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "abi/msg_process.h"
+#include "encode/protojson.h"
 #include "process/cache.h"
 #include "tetragon/tetragon.pb-c.h"
 
@@ -19,6 +20,12 @@ struct process_view_opts {
 /* Returns the cached message for @p (building it on first use), NULL on OOM. */
 const Tetragon__Process *process_view(struct process *p, const struct process_view_opts *o);
 void process_view_free(void *view);
+
+/*
+ * The cached JSON slot of m when m is a live process view, else NULL: a
+ * protojson_fragment_fn for the JSON sinks.
+ */
+struct protojson_fragment *process_view_fragment(const ProtobufCMessage *m);
 
 /* binary_properties of an exec event, or NULL when there is nothing to say. */
 const Tetragon__BinaryProperties *process_view_binary_properties(struct process *p,

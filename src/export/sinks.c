@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "encode/protojson.h"
+#include "event/process_view.h"
 #include "util/strbuf.h"
 
 /* Output is batched in one buffer and written when it grows large or when
@@ -66,7 +67,7 @@ static int line_write(struct event_sink *base, const Tetragon__GetEventsResponse
 		if (err == -ENOENT)
 			return 0;	/* no compact form for this event */
 	} else {
-		err = protojson_encode(&s->line, &ev->base);
+		err = protojson_encode_cached(&s->line, &ev->base, process_view_fragment);
 	}
 	if (err)
 		return err;
