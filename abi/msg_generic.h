@@ -14,11 +14,17 @@
 
 #define GT_MAX_ARGS	5
 #define GT_STR_MAX	256	/* bytes kept of a string argument (power of two) */
-#define GT_MAX_SEL	4
-#define GT_MAX_ARGF	4	/* matchArgs entries per selector */
-#define GT_MAX_VALS	2	/* values per matchArgs entry */
-#define GT_MAX_BINS	4	/* matchBinaries values (one operator per selector) */
+/*
+ * Selector limits, upstream's (src/policy/policy_limits.h). String values,
+ * binaries and InMap sets live in per-hook BPF maps, not in gt_config.
+ */
+#define GT_MAX_SEL	5	/* selectors per hook */
+#define GT_MAX_ARGF	5	/* matchArgs entries per selector */
+#define GT_MAX_VALS	4	/* inline integer values per matchArgs entry */
 #define GT_MAX_PIDS	4
+#define GT_MAX_NSF	10	/* matchNamespaces entries per selector */
+#define GT_MAX_NSVALS	4
+#define GT_MAX_CAPF	4	/* matchCapabilities entries per selector */
 #define GT_BIN_MAX	256
 
 /* How an argument is read from the tracepoint record. */
@@ -42,35 +48,102 @@ struct gt_arg_cfg {
 enum gt_op {
 	GT_OP_NONE, GT_OP_EQ, GT_OP_NEQ, GT_OP_PREFIX, GT_OP_NOT_PREFIX, GT_OP_POSTFIX,
 	GT_OP_NOT_POSTFIX, GT_OP_GT, GT_OP_LT, GT_OP_MASK, GT_OP_IN_RANGE,
-	GT_OP_IN, GT_OP_NOT_IN,
+	GT_OP_IN, GT_OP_NOT_IN, GT_OP_NOT_IN_RANGE, GT_OP_IN_MAP, GT_OP_NOT_IN_MAP,
 };
 
 enum gt_action { GT_ACT_POST, GT_ACT_NOPOST, GT_ACT_SIGKILL, GT_ACT_SIGNAL };
 
+/*
+ * String values (matchArgs on strings, matchBinaries, matchParentBinaries)
+ * are entries of the per-hook LPM trie "gt_strs": data is the filter's id
+ * then the string (reversed for Postfix/NotPostfix), prefixlen counts bits
+ * of both. An exact match is the longest prefix whose stored length equals
+ * the argument's. Integers of InMap/NotInMap are keys of the hash "gt_ints".
+ */
+#define GT_LPM_DATA	256
+struct gt_lpm_key {
+	__u32 prefixlen;
+	__u8 id;
+	__u8 s[GT_LPM_DATA - 1];
+};
+
+struct gt_lpm_val {
+	__u32 len;		/* value length in bytes */
+};
+
+struct gt_int_key {
+	__u32 id;
+	__u32 pad;
+	__u64 val;
+};
+
 struct gt_argf {
 	__u8 slot;		/* index into the hook's args */
 	__u8 op;
-	__u8 nvals;
-	__u8 is_str;
-	__u32 len[GT_MAX_VALS];
+	__u8 nvals;		/* inline integer values */
+	__u8 is_str;		/* string ops: lookups in gt_strs with id */
+	__u8 id;		/* map id of the string or InMap values */
+	__u8 pad[3];
 	__s64 lo[GT_MAX_VALS];	/* integer value (or range low), as u64 for unsigned args */
 	__s64 hi[GT_MAX_VALS];
-	char str[GT_MAX_VALS][GT_STR_MAX];
 };
 
+/* matchBinaries / matchParentBinaries */
+struct gt_binf {
+	__u8 op;		/* GT_OP_NONE, EQ(In), NEQ(NotIn), (NOT_)PREFIX, (NOT_)POSTFIX */
+	__u8 id;		/* map id in gt_strs */
+	__u8 follow;		/* followChildren: test mbset_bit of the process instead */
+	__u8 pad[5];
+	__u64 mbset_bit;
+};
+
+enum gt_ns_idx {		/* struct msg_ns order */
+	GT_NS_UTS, GT_NS_IPC, GT_NS_MNT, GT_NS_PID, GT_NS_PID_FOR_CHILDREN, GT_NS_NET,
+	GT_NS_TIME, GT_NS_TIME_FOR_CHILDREN, GT_NS_CGROUP, GT_NS_USER, GT_NS__COUNT,
+};
+
+struct gt_nsf {
+	__u8 ns;		/* enum gt_ns_idx */
+	__u8 op;		/* GT_OP_IN, GT_OP_NOT_IN */
+	__u8 nvals;
+	__u8 pad;
+	__u32 vals[GT_MAX_NSVALS];
+};
+
+enum gt_cap_set { GT_CAPS_EFFECTIVE, GT_CAPS_INHERITABLE, GT_CAPS_PERMITTED };
+
+struct gt_capf {
+	__u8 set;		/* enum gt_cap_set */
+	__u8 op;		/* GT_OP_IN: any of mask held; GT_OP_NOT_IN: none held */
+	__u8 pad[2];
+	__u32 host_userns;	/* isNamespaceCapability: host user ns inum (never matches there) */
+	__u64 mask;
+};
+
+#define GT_PID_NS	0x1	/* isNamespacePID */
+#define GT_PID_FOLLOW	0x2	/* followForks */
+#define GT_PID_DEPTH	10	/* ancestors followForks looks at */
+
+enum gt_rate_scope { GT_RATE_THREAD, GT_RATE_PROCESS, GT_RATE_GLOBAL };
+
 struct gt_selector {
-	__u32 nargf;
-	__u32 bin_op;		/* GT_OP_NONE, EQ(In), NEQ(NotIn), PREFIX, NOT_PREFIX */
-	__u32 nbins;
-	__u32 pid_op;		/* GT_OP_NONE, IN, NOT_IN */
-	__u32 npids;
-	__u32 pids[GT_MAX_PIDS];
+	__u8 nargf;
+	__u8 nnsf;
+	__u8 ncapf;
+	__u8 pid_op;		/* GT_OP_NONE, IN, NOT_IN */
+	__u8 npids;
+	__u8 pid_flags;		/* GT_PID_* */
+	__u8 rate_scope;	/* enum gt_rate_scope */
+	__u8 post;		/* 1 unless NoPost */
 	__u32 action;		/* enum gt_action, strongest of the selector's actions */
 	__u32 sig;
-	__u32 post;		/* 1 unless NoPost */
+	__u32 pids[GT_MAX_PIDS];
+	__u64 rate_ns;		/* Post rateLimit, 0 = none */
+	struct gt_binf bin;
+	struct gt_binf pbin;
 	struct gt_argf argf[GT_MAX_ARGF];
-	__u32 bin_len[GT_MAX_BINS];
-	char bins[GT_MAX_BINS][GT_BIN_MAX];
+	struct gt_nsf nsf[GT_MAX_NSF];
+	struct gt_capf capf[GT_MAX_CAPF];
 };
 
 struct gt_config {
@@ -79,8 +152,17 @@ struct gt_config {
 	struct gt_selector sel[GT_MAX_SEL];
 };
 
+/* Key of the rateLimit LRU: selector, scope (tid, tgid or 0) and argument digest. */
+#define GT_RATE_ARG_BYTES 40
+struct gt_rate_key {
+	__u32 sel;
+	__u32 pad;
+	__u64 scope;
+	__u8 data[GT_MAX_ARGS * GT_RATE_ARG_BYTES];
+};
+
 /* Per-hook counters (array map "gt_stats"). */
-enum { GT_STAT_MATCHED, GT_STAT_FILTERED, GT_STAT_LOST, GT_STAT__COUNT };
+enum { GT_STAT_MATCHED, GT_STAT_FILTERED, GT_STAT_LOST, GT_STAT_RATE_LIMITED, GT_STAT__COUNT };
 
 struct gt_arg_val {
 	__u32 kind;
@@ -102,6 +184,13 @@ struct msg_generic {
 };
 
 _Static_assert(sizeof(struct gt_arg_cfg) == 8, "gt_arg_cfg layout");
+_Static_assert(sizeof(struct gt_lpm_key) == 4 + GT_LPM_DATA, "gt_lpm_key layout");
+_Static_assert(sizeof(struct gt_argf) == 72, "gt_argf layout");
+_Static_assert(sizeof(struct gt_binf) == 16, "gt_binf layout");
+_Static_assert(sizeof(struct gt_nsf) == 20, "gt_nsf layout");
+_Static_assert(sizeof(struct gt_capf) == 16, "gt_capf layout");
+_Static_assert(sizeof(struct gt_selector) == 40 + 32 + 72 * GT_MAX_ARGF + 20 * GT_MAX_NSF + 16 * GT_MAX_CAPF,
+	       "gt_selector layout");
 _Static_assert(sizeof(struct msg_generic) == 16 + 16 + 24 + 16 * GT_MAX_ARGS + GT_MAX_ARGS * GT_STR_MAX,
 	       "msg_generic layout");
 

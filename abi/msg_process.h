@@ -124,6 +124,7 @@ struct execve_map_value {
 	__u32 flags;
 	__u32 nspid;
 	__u64 cap_permitted;	/* at the last exec/fork, to detect file caps */
+	__u64 mbset;		/* matchBinaries followChildren bits: inherited, plus the exec'd binary's */
 };
 
 #define TG_EXECVE_MAP_ENTRIES 65536
@@ -135,6 +136,6 @@ _Static_assert(sizeof(struct msg_ns) == 40, "msg_ns layout");
 _Static_assert(sizeof(struct msg_exec) == 216, "msg_exec layout");
 _Static_assert(sizeof(struct msg_clone) == 64, "msg_clone layout");
 _Static_assert(sizeof(struct msg_exit) == 40, "msg_exit layout");
-_Static_assert(sizeof(struct execve_map_value) == 48, "execve_map_value layout");
+_Static_assert(sizeof(struct execve_map_value) == 56, "execve_map_value layout");
 
 #endif

@@ -50,6 +50,29 @@ struct {
 	__type(value, __u64);
 } map_errors SEC(".maps");
 
+/*
+ * matchBinaries followChildren (policy engine): resolved binary path ->
+ * bits of the selectors that follow it. A process' bits (execve_map
+ * mbset) are inherited at fork and exec and gain the exec'd binary's.
+ * mbset_cfg[0] != 0 once a policy uses it: only then does exec pay for a
+ * second path walk.
+ */
+#define MBSET_PATH_MAX 256
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, char[MBSET_PATH_MAX]);
+	__type(value, __u64);
+} mbset_paths SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} mbset_cfg SEC(".maps");
+
 /* Twice the largest offset, so masked offsets + masked sizes stay inside. */
 #define EXEC_HEAP_DATA 65536
 #define EXEC_OFF_MASK 32767
@@ -57,6 +80,7 @@ struct exec_heap {
 	struct msg_exec msg;
 	char data[EXEC_HEAP_DATA];
 	struct path_scratch scratch;
+	char mbkey[MBSET_PATH_MAX];
 };
 
 /*
@@ -218,6 +242,26 @@ static __always_inline void exec_binary_properties(struct msg_exec *m, struct li
 	m->secureexec = sec;
 }
 
+/* followChildren bits of the binary being exec'd (0 when no policy follows any). */
+static __always_inline __u64 exec_mbset(struct exec_heap *h, struct task_struct *task,
+					struct linux_binprm *bprm)
+{
+	struct file *file = BPF_CORE_READ(bprm, file);
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	__u32 zero = 0, *on = bpf_map_lookup_elem(&mbset_cfg, &zero), off, wflags = 0;
+	__u64 *bits;
+
+	if (!on || !*on || !file || !fs)
+		return 0;
+	off = path_walk(&h->scratch, &file->f_path, &fs->root, &wflags);
+	if (wflags || PATH_WALK_BUF - 1 - off >= MBSET_PATH_MAX)
+		return 0;
+	__builtin_memset(h->mbkey, 0, sizeof(h->mbkey));
+	bpf_probe_read_kernel_str(h->mbkey, sizeof(h->mbkey), &h->scratch.buf[off & PATH_WALK_MASK]);
+	bits = bpf_map_lookup_elem(&mbset_paths, h->mbkey);
+	return bits ? *bits : 0;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -299,6 +343,8 @@ int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linu
 	nv.flags = flags & EVENT_IN_INIT_TREE;
 	nv.nspid = m->nspid;
 	nv.cap_permitted = m->creds.cap_permitted;
+	nv.mbset = curr ? curr->mbset : parent ? parent->mbset : 0;
+	nv.mbset |= exec_mbset(h, task, bprm);
 	if (bpf_map_update_elem(&execve_map, &tgid, &nv, BPF_ANY))
 		count(&map_errors, 0);
 
@@ -340,6 +386,7 @@ int BPF_PROG(tg_sched_fork, struct task_struct *parent_task, struct task_struct 
 		m.parent = parent->key;
 		m.flags |= parent->flags & EVENT_IN_INIT_TREE;
 		nv.cap_permitted = parent->cap_permitted;
+		nv.mbset = parent->mbset;
 	} else {
 		m.parent.pid = ptgid;
 	}

@@ -46,11 +46,54 @@ struct {
 	__type(value, __u64);
 } gt_stats SEC(".maps");
 
+/* Selector values too many for gt_config (msg_generic.h); sized by the agent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct gt_lpm_key);
+	__type(value, struct gt_lpm_val);
+} gt_strs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct gt_int_key);
+	__type(value, __u8);
+} gt_ints SEC(".maps");
+
+/* Post rateLimit: time of the last post per selector, scope and arguments. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct gt_rate_key);
+	__type(value, __u64);
+} gt_rate SEC(".maps");
+
+/*
+ * Per-CPU scratch of one event. What the selectors read lazily (binaries,
+ * namespaces, capabilities) is flagged *_done and reset by
+ * gt_select_and_post(); a program only fills m.args/m.str.
+ */
 struct gt_heap {
 	struct msg_generic m;
 	char bin[GT_BIN_MAX];
 	__u32 bin_len;
 	__u32 bin_done;
+	char pbin[GT_BIN_MAX];
+	__u32 pbin_len;
+	__u32 pbin_done;
+	__u32 ns_done;
+	__u32 caps_done;
+	struct msg_ns ns;
+	__u32 userns;
+	__u32 pad;
+	__u64 caps[3];		/* enum gt_cap_set order */
+	struct gt_lpm_key lkey;
+	char lkey_room[GT_LPM_DATA];	/* masked writes past lkey stay in the value */
+	struct gt_rate_key rkey;
+	char rkey_room[64];
 	struct path_scratch scratch;
 };
 
@@ -81,11 +124,15 @@ static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid)
 	cfg = bpf_map_lookup_elem(&gt_config, &zero);
 	if (!cfg)
 		return 0;
+	h->bin_done = 0;
+	h->pbin_done = 0;
+	h->ns_done = 0;
+	h->caps_done = 0;
 	sel = cfg->nsel;
 	for (__u32 i = 0; i < GT_MAX_SEL; i++) {
 		if (i >= cfg->nsel)
 			break;
-		if (sel_match(h, &cfg->sel[i], tgid)) {
+		if (gt_sel_match(h, &cfg->sel[i], tgid)) {
 			sel = i;
 			action = cfg->sel[i].action;
 			post = cfg->sel[i].post;
@@ -103,6 +150,11 @@ static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid)
 		bpf_send_signal(cfg->sel[sel].sig);
 	if (!post)
 		return 0;
+	if (sel < GT_MAX_SEL && cfg->sel[sel].rate_ns &&
+	    gt_rate_limited(h, &cfg->sel[sel], sel, pid_tgid)) {
+		stat(GT_STAT_RATE_LIMITED);
+		return 0;
+	}
 
 	h->m.common.op = msg_op;
 	h->m.common.flags = 0;

@@ -1,63 +1,68 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Selector evaluation of the generic programs (included by gt_common.h):
- * matchArgs operators, matchBinaries, matchPIDs. Conditions of one
- * selector are AND'ed; gt_select_and_post() ORs the selectors.
+ * matchArgs, matchBinaries, matchParentBinaries, matchPIDs,
+ * matchNamespaces, matchCapabilities, and the Post rateLimit. Conditions
+ * of one selector are AND'ed; gt_select_and_post() ORs the selectors.
  *
+ * String values live in the LPM trie gt_strs (see abi/msg_generic.h), so
+ * one lookup answers Equal, Prefix or Postfix for any number of values.
  * matchBinaries compares against the path of the task's mm->exe_file,
  * walked in the kernel (the resolved binary: a symlink such as /bin/sh
- * reads as its target).
+ * reads as its target); followChildren reads the process' mbset bits,
+ * which the lifecycle programs inherit at fork and set at exec.
  */
 #ifndef TG_BPF_GT_SELECTORS_H
 #define TG_BPF_GT_SELECTORS_H
 
-/* Byte-wise comparison of a[aoff..aoff+n) with b[0..n), as a bpf_loop body. */
-struct cmp_ctx {
-	const char *a;
-	const char *b;
-	__u32 aoff;
-	int diff;
+#include "lib/task.h"
+
+struct rev_ctx {
+	const char *src;
+	char *dst;
+	__u32 len;
 };
 
-static long cmp_step(__u32 i, void *p)
+static long rev_step(__u32 i, void *p)
 {
-	struct cmp_ctx *c = p;
+	struct rev_ctx *c = p;
 
-	if (c->a[(c->aoff + i) & (GT_STR_MAX - 1)] != c->b[i & (GT_STR_MAX - 1)]) {
-		c->diff = 1;
-		return 1;
-	}
+	c->dst[i & (GT_LPM_DATA - 1)] = c->src[(c->len - 1 - i) & (GT_STR_MAX - 1)];
 	return 0;
 }
 
-static __always_inline int str_cmp(const char *a, __u32 alen, const char *b, __u32 blen, __u8 op)
+static __always_inline int is_postfix(__u8 op)
 {
-	struct cmp_ctx c = { .a = a, .b = b };
+	return op == GT_OP_POSTFIX || op == GT_OP_NOT_POSTFIX;
+}
 
-	if (blen > GT_STR_MAX || alen > GT_STR_MAX)
+/*
+ * Is s[0..len) one of filter id's values, for op (Equal/In, Prefix or
+ * Postfix, negations included: the caller negates)?
+ */
+static __noinline int str_lookup(struct gt_heap *h, const char *s, __u32 len, __u8 id, __u8 op)
+{
+	struct gt_lpm_key *k = &h->lkey;
+	struct gt_lpm_val *v;
+
+	if (len > GT_LPM_DATA - 1)
 		return 0;
-	switch (op) {
-	case GT_OP_EQ:
-	case GT_OP_NEQ:
-		if (alen != blen)
-			return 0;
-		break;
-	case GT_OP_PREFIX:
-	case GT_OP_NOT_PREFIX:
-		if (alen < blen)
-			return 0;
-		break;
-	case GT_OP_POSTFIX:
-	case GT_OP_NOT_POSTFIX:
-		if (alen < blen)
-			return 0;
-		c.aoff = alen - blen;
-		break;
-	default:
-		return 0;
+	k->id = id;
+	k->prefixlen = 8 * (1 + len);
+	if (is_postfix(op)) {
+		struct rev_ctx c = { .src = s, .dst = (char *)k->s, .len = len };
+
+		bpf_loop(len, rev_step, &c, 0);
+	} else {
+		bpf_probe_read_kernel(k->s, len & (GT_LPM_DATA - 1), s);
 	}
-	bpf_loop(blen, cmp_step, &c, 0);
-	return !c.diff;
+	v = bpf_map_lookup_elem(&gt_strs, k);
+	if (!v)
+		return 0;
+	/* the longest prefix is the whole string when an exact value exists */
+	if (op == GT_OP_EQ || op == GT_OP_NEQ || op == GT_OP_IN || op == GT_OP_NOT_IN)
+		return v->len == len;
+	return 1;
 }
 
 static __always_inline int int_match(__s64 v, const struct gt_argf *f, __u32 k, int is_signed)
@@ -75,6 +80,7 @@ static __always_inline int int_match(__s64 v, const struct gt_argf *f, __u32 k, 
 	case GT_OP_MASK:
 		return (v & lo) != 0;
 	case GT_OP_IN_RANGE:
+	case GT_OP_NOT_IN_RANGE:
 		return is_signed ? (v >= lo && v <= hi) : ((__u64)v >= (__u64)lo && (__u64)v <= (__u64)hi);
 	}
 	return 0;
@@ -82,85 +88,256 @@ static __always_inline int int_match(__s64 v, const struct gt_argf *f, __u32 k, 
 
 static __always_inline int negated(__u8 op)
 {
-	return op == GT_OP_NEQ || op == GT_OP_NOT_PREFIX || op == GT_OP_NOT_POSTFIX;
+	return op == GT_OP_NEQ || op == GT_OP_NOT_PREFIX || op == GT_OP_NOT_POSTFIX ||
+	       op == GT_OP_NOT_IN || op == GT_OP_NOT_IN_RANGE || op == GT_OP_NOT_IN_MAP;
 }
 
-static __noinline int argf_match(struct gt_heap *h, const struct gt_argf *f)
+/* global functions (here and below): verified once, whatever the call sites */
+__noinline int gt_argf_match(struct gt_heap *h, const struct gt_argf *f)
 {
-	__u32 slot = f->slot;
+	__u32 slot;
 	int any = 0;
 
+	if (!h || !f)
+		return 0;
+	slot = f->slot;
 	if (slot >= GT_MAX_ARGS)
 		return 0;
-	for (__u32 k = 0; k < GT_MAX_VALS; k++) {
-		if (k >= f->nvals)
-			break;
-		if (f->is_str)
-			any = str_cmp(h->m.str[slot], h->m.args[slot].len, f->str[k], f->len[k],
-				      f->op);
-		else
+	if (f->is_str) {
+		any = str_lookup(h, h->m.str[slot], h->m.args[slot].len, f->id, f->op);
+	} else if (f->op == GT_OP_IN_MAP || f->op == GT_OP_NOT_IN_MAP) {
+		struct gt_int_key k = { .id = f->id, .val = h->m.args[slot].ival };
+
+		any = bpf_map_lookup_elem(&gt_ints, &k) != 0;
+	} else {
+		for (__u32 k = 0; k < GT_MAX_VALS; k++) {
+			if (k >= f->nvals)
+				break;
 			any = int_match(h->m.args[slot].ival, f, k, args_cfg[slot].is_signed);
-		if (any)
-			break;
+			if (any)
+				break;
+		}
 	}
 	return negated(f->op) ? !any : any;
 }
 
-static __always_inline void read_binary(struct gt_heap *h)
+/* Path of @task's executable into buf (NUL-terminated); its length. */
+static __always_inline __u32 read_exe(struct gt_heap *h, struct task_struct *task, char *buf)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
 	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
 	struct fs_struct *fs = BPF_CORE_READ(task, fs);
 	__u32 off, flags = 0;
+	long n;
 
-	h->bin_done = 1;
-	h->bin_len = 0;
 	if (!exe || !fs)
-		return;
+		return 0;
 	off = path_walk(&h->scratch, &exe->f_path, &fs->root, &flags);
-	long n = bpf_probe_read_kernel_str(h->bin, sizeof(h->bin), &h->scratch.buf[off & PATH_WALK_MASK]);
-
-	if (n > 1)
-		h->bin_len = n - 1;
+	n = bpf_probe_read_kernel_str(buf, GT_BIN_MAX, &h->scratch.buf[off & PATH_WALK_MASK]);
+	return n > 1 ? n - 1 : 0;
 }
 
-static __noinline int bin_match(struct gt_heap *h, const struct gt_selector *s)
+static __noinline void read_binary(struct gt_heap *h)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+
+	h->bin_done = 1;
+	h->bin_len = read_exe(h, task, h->bin);
+}
+
+static __noinline void read_parent_binary(struct gt_heap *h)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+
+	h->pbin_done = 1;
+	h->pbin_len = parent ? read_exe(h, parent, h->pbin) : 0;
+}
+
+__noinline int gt_bin_match(struct gt_heap *h, const struct gt_binf *b, __u32 tgid, int parent)
+{
+	int any;
+
+	if (!h || !b)
+		return 0;
+	if (b->follow) {
+		struct execve_map_value *ev = bpf_map_lookup_elem(&execve_map, &tgid);
+
+		any = ev && (ev->mbset & b->mbset_bit);
+	} else if (parent) {
+		if (!h->pbin_done)
+			read_parent_binary(h);
+		any = str_lookup(h, h->pbin, h->pbin_len, b->id, b->op);
+	} else {
+		if (!h->bin_done)
+			read_binary(h);
+		any = str_lookup(h, h->bin, h->bin_len, b->id, b->op);
+	}
+	return negated(b->op) ? !any : any;
+}
+
+static __always_inline int pid_in(const struct gt_selector *s, __u32 pid)
 {
 	int any = 0;
 
-	if (!h->bin_done)
-		read_binary(h);
-	for (__u32 k = 0; k < GT_MAX_BINS; k++) {
-		if (k >= s->nbins)
-			break;
-		any = str_cmp(h->bin, h->bin_len, s->bins[k], s->bin_len[k],
-			      s->bin_op == GT_OP_EQ || s->bin_op == GT_OP_NEQ ? GT_OP_EQ : GT_OP_PREFIX);
-		if (any)
-			break;
-	}
-	return s->bin_op == GT_OP_NEQ || s->bin_op == GT_OP_NOT_PREFIX ? !any : any;
+	for (__u32 k = 0; k < GT_MAX_PIDS; k++)
+		if (k < s->npids && s->pids[k] == pid)
+			any = 1;
+	return any;
 }
 
-static __always_inline int sel_match(struct gt_heap *h, const struct gt_selector *s, __u32 tgid)
+/* matchPIDs; followForks also matches descendants through execve_map's parent keys. */
+__noinline int gt_pid_match(const struct gt_selector *s, __u32 tgid)
 {
-	if (s->pid_op != GT_OP_NONE) {
-		int any = 0;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	int ns, any = 0;
 
-		for (__u32 k = 0; k < GT_MAX_PIDS; k++)
-			if (k < s->npids && s->pids[k] == tgid)
-				any = 1;
-		if ((s->pid_op == GT_OP_IN) != any)
+	if (!s)
+		return 0;
+	ns = s->pid_flags & GT_PID_NS;
+
+	if (!(s->pid_flags & GT_PID_FOLLOW)) {
+		any = pid_in(s, ns ? task_nspid(task) : tgid);
+	} else {
+		struct execve_map_value *ev = bpf_map_lookup_elem(&execve_map, &tgid);
+
+		for (int d = 0; d < GT_PID_DEPTH && ev && !any; d++) {
+			if (ns)
+				any = pid_in(s, ev->nspid);
+			else
+				any = pid_in(s, ev->key.pid) || pid_in(s, ev->pkey.pid);
+			if (!ev->pkey.pid)
+				break;
+			ev = bpf_map_lookup_elem(&execve_map, &ev->pkey.pid);
+		}
+	}
+	return s->pid_op == GT_OP_IN ? any : !any;
+}
+
+static __noinline void read_ns(struct gt_heap *h)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+
+	__builtin_memset(&h->ns, 0, sizeof(h->ns));
+	read_namespaces(task, &h->ns);
+	h->ns_done = 1;
+}
+
+__noinline int gt_ns_match(struct gt_heap *h, const struct gt_nsf *f)
+{
+	__u32 inum, *all;
+	int any = 0;
+
+	if (!h || !f)
+		return 0;
+	all = (__u32 *)&h->ns;
+	if (!h->ns_done)
+		read_ns(h);
+	if (f->ns >= GT_NS__COUNT)
+		return 0;
+	inum = all[f->ns & 15];	/* bounded for the verifier; checked above */
+	for (__u32 k = 0; k < GT_MAX_NSVALS; k++)
+		if (k < f->nvals && f->vals[k] == inum)
+			any = 1;
+	return f->op == GT_OP_IN ? any : !any;
+}
+
+static __noinline void read_caps(struct gt_heap *h)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+
+	/* kernel_cap_t is u32[2] before 6.3 and a u64 after: same 8 bytes. */
+	bpf_probe_read_kernel(&h->caps[GT_CAPS_EFFECTIVE], 8, &cred->cap_effective);
+	bpf_probe_read_kernel(&h->caps[GT_CAPS_INHERITABLE], 8, &cred->cap_inheritable);
+	bpf_probe_read_kernel(&h->caps[GT_CAPS_PERMITTED], 8, &cred->cap_permitted);
+	h->userns = BPF_CORE_READ(cred, user_ns, ns.inum);
+	h->caps_done = 1;
+}
+
+__noinline int gt_cap_match(struct gt_heap *h, const struct gt_capf *f)
+{
+	__u64 caps;
+
+	if (!h || !f)
+		return 0;
+	if (!h->caps_done)
+		read_caps(h);
+	/* isNamespaceCapability: only processes outside the host user namespace */
+	if (f->host_userns && h->userns == f->host_userns)
+		return 0;
+	if (f->set > GT_CAPS_PERMITTED)
+		return 0;
+	caps = h->caps[f->set & 3];
+	return f->op == GT_OP_IN ? (caps & f->mask) != 0 : (caps & f->mask) == 0;
+}
+
+/*
+ * A global function: the verifier checks it once, not once per selector
+ * and call site (each of them would walk every filter's code again).
+ */
+__noinline int gt_sel_match(struct gt_heap *h, const struct gt_selector *s, __u32 tgid)
+{
+	if (!h || !s)
+		return 0;
+	if (s->pid_op != GT_OP_NONE && !gt_pid_match(s, tgid))
+		return 0;
+	for (__u32 j = 0; j < GT_MAX_NSF; j++) {
+		if (j >= s->nnsf)
+			break;
+		if (!gt_ns_match(h, &s->nsf[j]))
 			return 0;
 	}
-	if (s->bin_op != GT_OP_NONE && !bin_match(h, s))
-		return 0;
+	for (__u32 j = 0; j < GT_MAX_CAPF; j++) {
+		if (j >= s->ncapf)
+			break;
+		if (!gt_cap_match(h, &s->capf[j]))
+			return 0;
+	}
 	for (__u32 j = 0; j < GT_MAX_ARGF; j++) {
 		if (j >= s->nargf)
 			break;
-		if (!argf_match(h, &s->argf[j]))
+		if (!gt_argf_match(h, &s->argf[j]))
 			return 0;
 	}
+	/* binaries last: the path walk is the dearest test */
+	if (s->bin.op != GT_OP_NONE && !gt_bin_match(h, &s->bin, tgid, 0))
+		return 0;
+	if (s->pbin.op != GT_OP_NONE && !gt_bin_match(h, &s->pbin, tgid, 1))
+		return 0;
 	return 1;
+}
+
+/* Post rateLimit: 1 when this selector, scope and arguments posted less than rate_ns ago. */
+__noinline int gt_rate_limited(struct gt_heap *h, const struct gt_selector *s, __u32 sel, __u64 pid_tgid)
+{
+	struct gt_rate_key *k;
+	__u64 now = bpf_ktime_get_ns(), *last;
+
+	if (!h || !s)
+		return 0;
+	k = &h->rkey;
+	__builtin_memset(k, 0, sizeof(*k));
+	k->sel = sel;
+	if (s->rate_scope == GT_RATE_THREAD)
+		k->scope = pid_tgid;
+	else if (s->rate_scope == GT_RATE_PROCESS)
+		k->scope = pid_tgid >> 32;
+	for (__u32 i = 0; i < GT_MAX_ARGS; i++) {
+		__u32 len;
+
+		if (i >= nargs)
+			break;
+		__builtin_memcpy(&k->data[i * GT_RATE_ARG_BYTES], &h->m.args[i].ival, 8);
+		len = h->m.args[i].len;
+		if (len > GT_RATE_ARG_BYTES - 8)
+			len = GT_RATE_ARG_BYTES - 8;
+		bpf_probe_read_kernel(&k->data[i * GT_RATE_ARG_BYTES + 8], len & 63, h->m.str[i]);
+	}
+	last = bpf_map_lookup_elem(&gt_rate, k);
+	if (last && now - *last < s->rate_ns)
+		return 1;
+	bpf_map_update_elem(&gt_rate, k, &now, BPF_ANY);
+	return 0;
 }
 
 #endif

@@ -350,6 +350,7 @@ int agent_run(const struct agent_options *o)
 		};
 
 		process_sensor_shared_fds(a.sensor, &po.events_fd, &po.execve_fd);
+		process_sensor_mbset_fds(a.sensor, &po.mbset_fd, &po.mbset_cfg_fd);
 		err = policy_engine_open(&a.policies, &po);
 		if (err)
 			goto out;

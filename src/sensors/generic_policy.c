@@ -30,6 +30,7 @@ static void inst_free(struct hook_inst *hi)
 		return;
 	bpf_link__destroy(hi->link);
 	generic_tracepoint_bpf__destroy(hi->skel);
+	policy_selectors_free(hi);
 	free(hi);
 }
 
@@ -37,7 +38,6 @@ static const char *attach_one(struct policy_engine *e, struct hook_inst *hi, cha
 {
 	struct gt_config *cfg = NULL;
 	const char *bad;
-	uint32_t zero = 0;
 	int err;
 
 	hi->skel = generic_tracepoint_bpf__open();
@@ -57,6 +57,8 @@ static const char *attach_one(struct policy_engine *e, struct hook_inst *hi, cha
 	if (!cfg)
 		return "out of memory";
 	bad = policy_compile_selectors(hi, cfg, why, len);
+	if (!bad)
+		bad = policy_selectors_size(hi, hi->skel->obj, why, len);
 	if (bad) {
 		free(cfg);
 		return bad;
@@ -74,12 +76,10 @@ static const char *attach_one(struct policy_engine *e, struct hook_inst *hi, cha
 		free(cfg);
 		return why;
 	}
-	err = bpf_map_update_elem(bpf_map__fd(hi->skel->maps.gt_config), &zero, cfg, BPF_ANY);
+	bad = policy_selectors_install(hi, hi->skel->obj, cfg, why, len);
 	free(cfg);
-	if (err) {
-		snprintf(why, len, "writing the selectors: %s", strerror(errno));
-		return why;
-	}
+	if (bad)
+		return bad;
 	hi->link = bpf_program__attach_tracepoint(hi->skel->progs.generic_tracepoint, hi->subsys, hi->event);
 	if (!hi->link) {
 		snprintf(why, len, "attaching to tracepoint %s/%s: %s", hi->subsys, hi->event, strerror(errno));
@@ -99,6 +99,7 @@ static const char *attach_hook(struct policy_engine *e, struct tp_policy *p, con
 		return "out of memory";
 	hi->p = p;
 	hi->h = h;
+	hi->e = e;
 	if (h->kind == TP_HOOK_KPROBE) {
 		snprintf(hi->subsys, sizeof(hi->subsys), "syscalls");
 		snprintf(hi->event, sizeof(hi->event), "sys_enter_%s", policy_syscall_base(name));
@@ -261,6 +262,8 @@ int policy_engine_open(struct policy_engine **ret, const struct policy_engine_op
 		return -ENOMEM;
 	e->events_fd = o->events_fd;
 	e->execve_fd = o->execve_fd;
+	e->mbset_fd = o->mbset_fd;
+	e->mbset_cfg_fd = o->mbset_cfg_fd;
 	e->tracefs = policy_tracefs(o->tracefs);
 	for (size_t i = 0; i < o->nfiles && !err; i++)
 		err = add_file(e, o->files[i], o->tracefs);
@@ -307,6 +310,7 @@ int policy_engine_stats(struct policy_engine *e, size_t i, struct policy_hook_st
 	st->matched = stat_sum(e->inst[i], GT_STAT_MATCHED);
 	st->filtered = stat_sum(e->inst[i], GT_STAT_FILTERED);
 	st->lost = stat_sum(e->inst[i], GT_STAT_LOST);
+	st->rate_limited = stat_sum(e->inst[i], GT_STAT_RATE_LIMITED);
 	return 0;
 }
 
@@ -318,9 +322,10 @@ void policy_engine_close(struct policy_engine *e)
 		struct policy_hook_stats st;
 
 		if (!policy_engine_stats(e, i, &st))
-			log_info("policy %s hook %s/%s: matched=%llu filtered=%llu lost=%llu", st.policy,
-				 st.subsys, st.event, (unsigned long long)st.matched,
-				 (unsigned long long)st.filtered, (unsigned long long)st.lost);
+			log_info("policy %s hook %s/%s: matched=%llu filtered=%llu lost=%llu rate_limited=%llu",
+				 st.policy, st.subsys, st.event, (unsigned long long)st.matched,
+				 (unsigned long long)st.filtered, (unsigned long long)st.lost,
+				 (unsigned long long)st.rate_limited);
 		inst_free(e->inst[i]);
 	}
 	free(e->inst);

@@ -21,6 +21,8 @@ struct policy_engine_opts {
 	const char *tracefs;	/* NULL = /sys/kernel/tracing */
 	int events_fd;		/* the lifecycle sensor's ring buffer and execve_map */
 	int execve_fd;
+	int mbset_fd;		/* its followChildren maps (process_sensor_mbset_fds), 0 = none */
+	int mbset_cfg_fd;
 };
 
 struct process_events;
@@ -28,7 +30,7 @@ struct process_events;
 /* Per attached hook instance, from the kernel's counters. */
 struct policy_hook_stats {
 	const char *policy, *subsys, *event;
-	uint64_t matched, filtered, lost;
+	uint64_t matched, filtered, lost, rate_limited;
 };
 
 /* Never fails because of a bad policy (it is logged and skipped); -ENOMEM only. */

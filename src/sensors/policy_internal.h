@@ -17,6 +17,29 @@
 
 struct generic_tracepoint_bpf;
 struct bpf_link;
+struct bpf_object;
+struct policy_engine;
+
+/* Selector values bound for the hook's maps (policy_selectors.c). */
+struct sel_str {
+	struct gt_lpm_key key;
+	struct gt_lpm_val val;
+};
+
+struct sel_follow {
+	const struct tp_binary_filter *f;	/* matchBinaries with followChildren */
+	uint64_t bit;				/* its mbset bit */
+};
+
+struct sel_maps {
+	struct sel_str *strs;		/* gt_strs */
+	size_t nstrs;
+	struct gt_int_key *ints;	/* gt_ints */
+	size_t nints;
+	uint32_t rate_entries;		/* gt_rate size; 0 without rateLimit */
+	struct sel_follow *follow;	/* followChildren bits this instance allocated */
+	size_t nfollow;
+};
 
 struct loaded_policy {
 	struct tp_policy *p;
@@ -35,6 +58,8 @@ struct hook_inst {
 	struct generic_tracepoint_bpf *skel;
 	struct bpf_link *link;
 	uint32_t id;		/* hook_id in records; never reused */
+	struct policy_engine *e;
+	struct sel_maps sm;
 };
 
 struct policy_engine {
@@ -44,6 +69,11 @@ struct policy_engine {
 	struct hook_inst **inst;
 	size_t ninst;
 	int events_fd, execve_fd;
+	int mbset_fd, mbset_cfg_fd;	/* lifecycle sensor's followChildren maps, 0 = none */
+	struct sel_follow follow[64];	/* followChildren bits in use */
+	size_t nfollow;
+	struct msg_ns host_ns;		/* for host_ns and isNamespaceCapability */
+	bool host_ns_done;
 	const char *tracefs;
 	uint32_t next_id;
 };
@@ -56,8 +86,17 @@ const char *policy_syscall_base(const char *call);
 /* Argument layout of one instance into the object's rodata; a reason or NULL. */
 const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_bpf *skel, const char *tracefs,
 				char *why, size_t len);
-/* Selectors of the instance's hook into cfg; a reason or NULL. */
+/*
+ * Selectors of the instance's hook into cfg and hi->sm; a reason or NULL.
+ * Then, before the object is loaded, policy_selectors_size() sizes its
+ * selector maps; after, policy_selectors_install() fills them and writes
+ * cfg (before attach). Any generic program that includes gt_common.h works.
+ */
 const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg, char *why, size_t len);
+const char *policy_selectors_size(struct hook_inst *hi, struct bpf_object *obj, char *why, size_t len);
+const char *policy_selectors_install(struct hook_inst *hi, struct bpf_object *obj, const struct gt_config *cfg,
+				     char *why, size_t len);
+void policy_selectors_free(struct hook_inst *hi);
 
 /* The live instance whose records carry id, or NULL. */
 const struct hook_inst *policy_engine_find(const struct policy_engine *e, uint32_t id);

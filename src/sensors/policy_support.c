@@ -60,10 +60,39 @@ static bool arg_op_ok(enum tp_op op)
 	switch (op) {
 	case TP_OP_EQUAL: case TP_OP_NOT_EQUAL: case TP_OP_PREFIX: case TP_OP_NOT_PREFIX:
 	case TP_OP_POSTFIX: case TP_OP_NOT_POSTFIX: case TP_OP_GT: case TP_OP_LT:
-	case TP_OP_MASK: case TP_OP_IN_RANGE:
+	case TP_OP_MASK: case TP_OP_IN_RANGE: case TP_OP_NOT_IN_RANGE: case TP_OP_IN_MAP:
+	case TP_OP_NOT_IN_MAP:
 		return true;
 	default:
 		return false;
+	}
+}
+
+/* Why an action cannot run here, or NULL. */
+static const char *action_unsupported(const struct tp_action *a)
+{
+	switch (a->type) {
+	case TP_ACTION_POST:
+		if (a->kernel_stack_trace || a->user_stack_trace || a->ima_hash)
+			return "Post with kernelStackTrace, userStackTrace or imaHash is not supported yet "
+			       "(rateLimit and rateLimitScope are)";
+		return NULL;
+	case TP_ACTION_NOPOST: case TP_ACTION_SIGKILL: case TP_ACTION_SIGNAL:
+		return NULL;
+	case TP_ACTION_OVERRIDE:
+		return "Override needs bpf_override_return from a kprobe, or an fmod_ret/LSM program, and "
+		       "this kernel allows neither kprobes nor fentry/LSM BPF; use Sigkill or Signal";
+	case TP_ACTION_GETURL: case TP_ACTION_DNSLOOKUP:
+		return "GetUrl and DnsLookup are not implemented by this agent";
+	case TP_ACTION_TRACKSOCK: case TP_ACTION_UNTRACKSOCK:
+		return "TrackSock/UntrackSock need kprobes on socket functions, which this kernel does not allow";
+	case TP_ACTION_NOTIFY_ENFORCER: case TP_ACTION_CLEANUP_ENFORCER_NOTIFICATION:
+		return "enforcers override syscalls from kprobe or fmod_ret programs, which this kernel does "
+		       "not allow; use Sigkill or Signal in the selector instead";
+	case TP_ACTION_SET:
+		return "Set is for USDT probes, which this engine does not run";
+	default:
+		return "this action is not supported";
 	}
 }
 
@@ -71,48 +100,30 @@ static const char *selectors_unsupported(const struct tp_hook *h, char *why, siz
 {
 	for (size_t i = 0; i < h->nselectors; i++) {
 		const struct tp_selector *s = &h->selectors[i];
+		const char *what = s->ndata ? "matchData" : s->nreturn_args ? "matchReturnArgs" :
+				   s->nreturn_actions ? "matchReturnActions" :
+				   s->nns_changes ? "matchNamespaceChanges" :
+				   s->ncap_changes ? "matchCapabilityChanges" : s->workloads ? "matchWorkloads" : NULL;
 
-		if (s->ndata || s->nreturn_args || s->nreturn_actions || s->nparent_binaries ||
-		    s->nnamespaces || s->nns_changes || s->ncaps || s->ncap_changes || s->workloads) {
-			snprintf(why, len, "line %u: selector %zu uses a filter this engine does not "
-				 "evaluate yet (only matchArgs, matchBinaries, matchPIDs, matchActions); "
-				 "remove it or run upstream Tetragon", s->pos.line, i);
+		if (what) {
+			snprintf(why, len, "line %u: selector %zu uses %s, which this engine does not evaluate "
+				 "yet; remove it or run upstream Tetragon", s->pos.line, i, what);
 			return why;
 		}
 		for (size_t j = 0; j < s->nargs; j++)
 			if (!arg_op_ok(s->args[j].op)) {
 				snprintf(why, len, "line %u: matchArgs operator %s is not supported yet "
 					 "(Equal, NotEqual, Prefix, NotPrefix, Postfix, NotPostfix, GT, LT, "
-					 "Mask, InRange are)", s->args[j].pos.line, tp_op_name(s->args[j].op));
-				return why;
-			}
-		for (size_t j = 0; j < s->nbinaries; j++) {
-			enum tp_op op = s->binaries[j].op;
-
-			if (op != TP_OP_IN && op != TP_OP_NOT_IN && op != TP_OP_PREFIX && op != TP_OP_NOT_PREFIX) {
-				snprintf(why, len, "line %u: matchBinaries operator %s is not supported yet "
-					 "(In, NotIn, Prefix, NotPrefix are)", s->binaries[j].pos.line, tp_op_name(op));
-				return why;
-			}
-			if (s->binaries[j].follow_children) {
-				snprintf(why, len, "line %u: matchBinaries followChildren is not supported yet",
-					 s->binaries[j].pos.line);
-				return why;
-			}
-		}
-		for (size_t j = 0; j < s->npids; j++)
-			if (s->pids[j].is_namespace_pid || s->pids[j].follow_forks) {
-				snprintf(why, len, "line %u: matchPIDs isNamespacePID/followForks are not "
-					 "supported yet", s->pids[j].pos.line);
+					 "Mask, InRange, NotInRange, InMap, NotInMap are)", s->args[j].pos.line,
+					 tp_op_name(s->args[j].op));
 				return why;
 			}
 		for (size_t j = 0; j < s->nactions; j++) {
-			enum tp_action_type a = s->actions[j].type;
+			const char *r = action_unsupported(&s->actions[j]);
 
-			if (a != TP_ACTION_POST && a != TP_ACTION_NOPOST && a != TP_ACTION_SIGKILL &&
-			    a != TP_ACTION_SIGNAL) {
-				snprintf(why, len, "line %u: action %s is not supported yet (Post, NoPost, "
-					 "Sigkill, Signal are)", s->actions[j].pos.line, tp_action_name(a));
+			if (r) {
+				snprintf(why, len, "line %u: action %s: %s", s->actions[j].pos.line,
+					 tp_action_name(s->actions[j].type), r);
 				return why;
 			}
 		}

@@ -134,3 +134,9 @@ void process_sensor_shared_fds(struct process_sensor *s, int *events_fd, int *ex
 	*events_fd = bpf_map__fd(s->skel->maps.events);
 	*execve_fd = bpf_map__fd(s->skel->maps.execve_map);
 }
+
+void process_sensor_mbset_fds(struct process_sensor *s, int *paths_fd, int *cfg_fd)
+{
+	*paths_fd = bpf_map__fd(s->skel->maps.mbset_paths);
+	*cfg_fd = bpf_map__fd(s->skel->maps.mbset_cfg);
+}

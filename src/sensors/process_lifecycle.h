@@ -31,5 +31,7 @@ uint64_t process_sensor_missed(struct process_sensor *s, uint64_t per_op[32]);
 uint64_t process_sensor_map_errors(struct process_sensor *s);
 /* Ring buffer and execve_map fds, shared with the policy engine's programs. */
 void process_sensor_shared_fds(struct process_sensor *s, int *events_fd, int *execve_fd);
+/* matchBinaries followChildren: path -> bits map, and the switch that enables it at exec. */
+void process_sensor_mbset_fds(struct process_sensor *s, int *paths_fd, int *cfg_fd);
 
 #endif

@@ -116,7 +116,30 @@ static void test_refusals(void **state)
 	assert_non_null(strstr(r, "tracepoint sched/sched_process_fork is not available"));
 	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    selectors:\n"
 		  "    - matchActions:\n      - action: Override\n        argError: -1\n");
-	assert_non_null(strstr(r, "action Override is not supported yet"));
+	assert_non_null(strstr(r, "action Override: Override needs bpf_override_return"));
+	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    selectors:\n"
+		  "    - matchActions:\n      - action: GetUrl\n        argUrl: http://x\n");
+	assert_non_null(strstr(r, "GetUrl and DnsLookup are not implemented"));
+	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    selectors:\n"
+		  "    - matchNamespaceChanges:\n      - operator: In\n        values: [Mnt]\n");
+	assert_non_null(strstr(r, "uses matchNamespaceChanges, which this engine does not evaluate"));
+	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    selectors:\n"
+		  "    - matchActions:\n      - action: Post\n        kernelStackTrace: true\n");
+	assert_non_null(strstr(r, "kernelStackTrace"));
+	/* the selectors this engine evaluates in the kernel */
+	assert_null(check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    args:\n"
+			  "    - index: 2\n      type: int\n    selectors:\n"
+			  "    - matchArgs:\n      - index: 2\n        operator: NotInMap\n        values: [1, 2, 5:9]\n"
+			  "      matchBinaries:\n      - operator: Postfix\n        values: [/cat]\n"
+			  "      matchParentBinaries:\n      - operator: NotIn\n        values: [/usr/bin/sh]\n"
+			  "      matchPIDs:\n      - operator: NotIn\n        followForks: true\n"
+			  "        isNamespacePID: true\n        values: [1]\n"
+			  "      matchNamespaces:\n      - namespace: Net\n        operator: In\n"
+			  "        values: [host_ns]\n"
+			  "      matchCapabilities:\n      - type: Effective\n        operator: In\n"
+			  "        isNamespaceCapability: true\n        values: [CAP_SYS_ADMIN]\n"
+			  "      matchActions:\n      - action: Post\n        rateLimit: 1m\n"
+			  "        rateLimitScope: process\n"));
 }
 
 int main(void)

@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * A hook's selectors compiled for the kernel: the fixed part into gt_config,
+ * the value sets into the per-hook maps gt_strs (LPM trie of strings) and
+ * gt_ints (InMap integers), rateLimit into the gt_rate LRU's size, and
+ * matchBinaries followChildren into the lifecycle sensor's mbset maps. The
+ * layout is abi/msg_generic.h; the evaluation bpf/lib/gt_selectors.h.
+ */
+#include "sensors/generic_policy.h"
+#include "sensors/policy_internal.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "abi/msg_generic.h"
+#include "policy/policy.h"
+#include "process/procfs.h"
+#include "util/log.h"
+
+#define SEL_MAX_INTS 65536	/* InMap entries per hook, ranges expanded */
+#define SEL_MAX_STRS 65536	/* string and binary values per hook */
+#define SEL_RATE_ENTRIES 8192	/* rateLimit LRU entries per hook */
+
+static enum gt_op str_op(enum tp_op op)
+{
+	switch (op) {
+	case TP_OP_EQUAL: case TP_OP_IN: return GT_OP_EQ;
+	case TP_OP_NOT_EQUAL: case TP_OP_NOT_IN: return GT_OP_NEQ;
+	case TP_OP_PREFIX: return GT_OP_PREFIX;
+	case TP_OP_NOT_PREFIX: return GT_OP_NOT_PREFIX;
+	case TP_OP_POSTFIX: return GT_OP_POSTFIX;
+	case TP_OP_NOT_POSTFIX: return GT_OP_NOT_POSTFIX;
+	default: return GT_OP_NONE;
+	}
+}
+
+static enum gt_op int_op(enum tp_op op)
+{
+	switch (op) {
+	case TP_OP_EQUAL: return GT_OP_EQ;
+	case TP_OP_NOT_EQUAL: return GT_OP_NEQ;
+	case TP_OP_GT: return GT_OP_GT;
+	case TP_OP_LT: return GT_OP_LT;
+	case TP_OP_MASK: return GT_OP_MASK;
+	case TP_OP_IN_RANGE: return GT_OP_IN_RANGE;
+	case TP_OP_NOT_IN_RANGE: return GT_OP_NOT_IN_RANGE;
+	case TP_OP_IN_MAP: return GT_OP_IN_MAP;
+	case TP_OP_NOT_IN_MAP: return GT_OP_NOT_IN_MAP;
+	default: return GT_OP_NONE;
+	}
+}
+
+static int add_str(struct sel_maps *m, uint8_t id, enum gt_op op, const char *b, size_t l)
+{
+	struct sel_str *v, *e;
+
+	if (m->nstrs >= SEL_MAX_STRS)
+		return -E2BIG;
+	v = realloc(m->strs, (m->nstrs + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	m->strs = v;
+	e = &v[m->nstrs++];
+	memset(e, 0, sizeof(*e));
+	e->key.prefixlen = (uint32_t)(8 * (1 + l));
+	e->key.id = id;
+	for (size_t i = 0; i < l; i++)
+		e->key.s[i] = (uint8_t)(op == GT_OP_POSTFIX || op == GT_OP_NOT_POSTFIX ? b[l - 1 - i] : b[i]);
+	e->val.len = (uint32_t)l;
+	return 0;
+}
+
+static int add_int(struct sel_maps *m, uint8_t id, uint64_t val)
+{
+	struct gt_int_key *v;
+
+	if (m->nints >= SEL_MAX_INTS)
+		return -E2BIG;
+	v = realloc(m->ints, (m->nints + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	m->ints = v;
+	v[m->nints].id = id;
+	v[m->nints].pad = 0;
+	v[m->nints].val = val;
+	m->nints++;
+	return 0;
+}
+
+static const char *oom(char *why, size_t len, int err, unsigned line, const char *what)
+{
+	if (err == -E2BIG)
+		snprintf(why, len, "line %u: too many %s values in one hook (at most %d)", line, what,
+			 !strcmp(what, "InMap") ? SEL_MAX_INTS : SEL_MAX_STRS);
+	else
+		snprintf(why, len, "out of memory");
+	return why;
+}
+
+/* Bit of a followChildren filter, shared by the instances of one hook. */
+static int follow_bit(struct policy_engine *e, const struct tp_binary_filter *f, uint64_t *bit, bool *fresh)
+{
+	for (size_t i = 0; i < e->nfollow; i++)
+		if (e->follow[i].f == f) {
+			*bit = e->follow[i].bit;
+			*fresh = false;
+			return 0;
+		}
+	if (e->nfollow >= 64)
+		return -ENOSPC;
+	e->follow[e->nfollow].f = f;
+	e->follow[e->nfollow].bit = 1ULL << e->nfollow;
+	*bit = e->follow[e->nfollow].bit;
+	e->nfollow++;
+	*fresh = true;
+	return 0;
+}
+
+static const char *compile_bin(struct hook_inst *hi, const struct tp_binary_filter *b, struct gt_binf *g,
+			       uint8_t *next_id, bool parent, char *why, size_t len)
+{
+	struct sel_maps *m = &hi->sm;
+	int err;
+
+	g->op = (uint8_t)str_op(b->op);
+	if (g->op == GT_OP_NONE) {
+		snprintf(why, len, "line %u: match%sBinaries operator %s is not supported", b->pos.line,
+			 parent ? "Parent" : "", tp_op_name(b->op));
+		return why;
+	}
+	if (b->follow_children) {
+		bool fresh = false;
+		uint64_t bit = 0;
+
+		if (parent) {
+			snprintf(why, len, "line %u: matchParentBinaries followChildren is not supported",
+				 b->pos.line);
+			return why;
+		}
+		if (!hi->e || hi->e->mbset_fd <= 0) {
+			snprintf(why, len, "line %u: followChildren needs the process lifecycle sensor's maps",
+				 b->pos.line);
+			return why;
+		}
+		if (follow_bit(hi->e, b, &bit, &fresh)) {
+			snprintf(why, len, "line %u: more than 64 followChildren matchBinaries in the loaded "
+				 "policies", b->pos.line);
+			return why;
+		}
+		g->follow = 1;
+		g->mbset_bit = bit;
+		if (fresh) {
+			void *v = realloc(m->follow, (m->nfollow + 1) * sizeof(*m->follow));
+
+			if (!v)
+				return "out of memory";
+			m->follow = v;
+			m->follow[m->nfollow].f = b;
+			m->follow[m->nfollow].bit = g->mbset_bit;
+			m->nfollow++;
+		}
+		return NULL;
+	}
+	g->id = (*next_id)++;
+	for (size_t k = 0; k < b->nvalues; k++) {
+		size_t l = strlen(b->values[k]);
+
+		if (l >= GT_BIN_MAX) {
+			snprintf(why, len, "line %u: binary path longer than %d bytes", b->pos.line, GT_BIN_MAX - 1);
+			return why;
+		}
+		err = add_str(m, g->id, (enum gt_op)g->op, b->values[k], l);
+		if (err)
+			return oom(why, len, err, b->pos.line, "matchBinaries");
+	}
+	return NULL;
+}
+
+static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter *a, struct gt_argf *gf,
+				uint8_t *next_id, char *why, size_t len)
+{
+	const struct tp_hook *h = hi->h;
+	struct sel_maps *m = &hi->sm;
+	int slot = a->slot, err;
+
+	if (slot < 0)
+		for (size_t k = 0; k < h->nargs; k++)
+			if (h->args[k].index == a->index)
+				slot = (int)k;
+	if (slot < 0 || (size_t)slot >= h->nargs || slot >= GT_MAX_ARGS) {
+		snprintf(why, len, "line %u: matchArgs index %u is not one of the hook's args", a->pos.line,
+			 a->index);
+		return why;
+	}
+	gf->slot = (uint8_t)slot;
+	gf->is_str = hi->types[slot] == TP_ARG_STRING;
+	gf->op = (uint8_t)(gf->is_str ? str_op(a->op) : int_op(a->op));
+	if (gf->op == GT_OP_NONE || (gf->is_str && (a->op == TP_OP_IN || a->op == TP_OP_NOT_IN))) {
+		snprintf(why, len, "line %u: matchArgs operator %s is not supported on %s arguments",
+			 a->pos.line, tp_op_name(a->op), gf->is_str ? "string" : "integer");
+		return why;
+	}
+	/* many Equal/NotEqual integers: a set in gt_ints, like InMap */
+	if (!gf->is_str && a->nvalues > GT_MAX_VALS && (gf->op == GT_OP_EQ || gf->op == GT_OP_NEQ))
+		gf->op = gf->op == GT_OP_EQ ? GT_OP_IN_MAP : GT_OP_NOT_IN_MAP;
+	if (gf->is_str || gf->op == GT_OP_IN_MAP || gf->op == GT_OP_NOT_IN_MAP)
+		gf->id = (*next_id)++;
+	else if (a->nvalues > GT_MAX_VALS) {
+		snprintf(why, len, "line %u: at most %d values for operator %s", a->pos.line, GT_MAX_VALS,
+			 tp_op_name(a->op));
+		return why;
+	}
+	gf->nvals = (uint8_t)(a->nvalues > GT_MAX_VALS ? 0 : a->nvalues);
+	for (size_t k = 0; k < a->nvalues; k++) {
+		const struct tp_value *v = &a->values[k];
+		bool set = gf->op == GT_OP_IN_MAP || gf->op == GT_OP_NOT_IN_MAP;
+		int64_t lo = 0, hi = 0;
+		char *end;
+
+		if (gf->is_str) {
+			const char *b = v->kind == TP_VAL_STRING ? v->u.bytes.s : v->str;
+			size_t l = v->kind == TP_VAL_STRING ? v->u.bytes.len : v->len;
+
+			if (l >= GT_STR_MAX) {
+				snprintf(why, len, "line %u: string value longer than %d bytes (arguments are "
+					 "read up to %d)", v->pos.line, GT_STR_MAX - 1, GT_STR_MAX - 1);
+				return why;
+			}
+			err = add_str(m, gf->id, (enum gt_op)gf->op, b, l);
+			if (err)
+				return oom(why, len, err, v->pos.line, "string");
+			continue;
+		}
+		switch (v->kind) {
+		case TP_VAL_INT: lo = hi = v->u.i; break;
+		case TP_VAL_UINT: case TP_VAL_CAPS: lo = hi = (int64_t)v->u.u; break;
+		case TP_VAL_INT_RANGE: lo = v->u.irange.lo; hi = v->u.irange.hi; break;
+		case TP_VAL_UINT_RANGE: lo = (int64_t)v->u.urange.lo; hi = (int64_t)v->u.urange.hi; break;
+		case TP_VAL_LIST:
+			snprintf(why, len, "line %u: InMap with a list: of syscalls is not supported yet",
+				 v->pos.line);
+			return why;
+		default:
+			errno = 0;
+			lo = hi = strtoll(v->str, &end, 0);
+			if (errno || end == v->str || *end) {
+				snprintf(why, len, "line %u: \"%s\" is not an integer", v->pos.line, v->str);
+				return why;
+			}
+		}
+		if (!set) {
+			gf->lo[k] = lo;
+			gf->hi[k] = hi;
+			continue;
+		}
+		if ((uint64_t)hi - (uint64_t)lo >= SEL_MAX_INTS) {
+			snprintf(why, len, "line %u: range %s has more than %d values", v->pos.line, v->str,
+				 SEL_MAX_INTS);
+			return why;
+		}
+		for (uint64_t x = (uint64_t)lo;; x++) {
+			err = add_int(m, gf->id, x);
+			if (err)
+				return oom(why, len, err, v->pos.line, "InMap");
+			if (x == (uint64_t)hi)
+				break;
+		}
+	}
+	return NULL;
+}
+
+/* Host namespace inum for host_ns (the agent's own when /proc/1/ns is unreadable). */
+static int host_ns(struct hook_inst *hi, uint32_t *ret, enum tp_ns_type ns)
+{
+	struct policy_engine *e = hi->e;
+	struct msg_ns tmp, *all = e ? &e->host_ns : &tmp;
+
+	if (!e || !e->host_ns_done) {
+		if (procfs_host_ns("/proc", all) < 0)
+			return -ENOENT;
+		if (e)
+			e->host_ns_done = true;
+	}
+	*ret = ((const uint32_t *)all)[ns];
+	return 0;
+}
+
+const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg, char *why, size_t len)
+{
+	const struct tp_hook *h = hi->h;
+	uint8_t next_id = 1;
+	const char *bad;
+
+	_Static_assert((int)TP_NS__COUNT == (int)GT_NS__COUNT && sizeof(struct msg_ns) == 4 * GT_NS__COUNT,
+		       "namespace order");
+	if (h->nselectors > GT_MAX_SEL) {
+		snprintf(why, len, "%zu selectors: at most %d are supported", h->nselectors, GT_MAX_SEL);
+		return why;
+	}
+	cfg->nsel = (uint32_t)h->nselectors;
+	for (size_t i = 0; i < h->nselectors; i++) {
+		const struct tp_selector *s = &h->selectors[i];
+		struct gt_selector *g = &cfg->sel[i];
+
+		g->post = 1;
+		g->action = GT_ACT_POST;
+		for (size_t j = 0; j < s->nactions; j++) {
+			const struct tp_action *a = &s->actions[j];
+
+			switch (a->type) {
+			case TP_ACTION_NOPOST: g->post = 0; break;
+			case TP_ACTION_POST:
+				if (a->rate_limit_ms) {
+					g->rate_ns = (uint64_t)a->rate_limit_ms * 1000000ULL;
+					g->rate_scope = a->rate_limit_scope == TP_RATE_LIMIT_PROCESS ? GT_RATE_PROCESS :
+							a->rate_limit_scope == TP_RATE_LIMIT_GLOBAL ? GT_RATE_GLOBAL :
+							GT_RATE_THREAD;
+					hi->sm.rate_entries = SEL_RATE_ENTRIES;
+				}
+				break;
+			/* policy-mode monitor: report, do not enforce */
+			case TP_ACTION_SIGKILL:
+				if (hi->p->opts.policy_mode != TP_MODE_MONITOR)
+					g->action = GT_ACT_SIGKILL;
+				break;
+			case TP_ACTION_SIGNAL:
+				if (g->action != GT_ACT_SIGKILL && hi->p->opts.policy_mode != TP_MODE_MONITOR) {
+					g->action = GT_ACT_SIGNAL;
+					g->sig = a->arg_sig;
+				}
+				break;
+			default: break;
+			}
+		}
+		if (s->npids > 1 || (s->npids && s->pids[0].nvalues > GT_MAX_PIDS)) {
+			snprintf(why, len, "line %u: at most one matchPIDs entry of %d values is supported",
+				 s->pos.line, GT_MAX_PIDS);
+			return why;
+		}
+		if (s->npids) {
+			const struct tp_pid_filter *pf = &s->pids[0];
+
+			g->pid_op = pf->op == TP_OP_IN ? GT_OP_IN : GT_OP_NOT_IN;
+			g->npids = (uint8_t)pf->nvalues;
+			g->pid_flags = (pf->is_namespace_pid ? GT_PID_NS : 0) | (pf->follow_forks ? GT_PID_FOLLOW : 0);
+			for (size_t k = 0; k < pf->nvalues; k++)
+				g->pids[k] = pf->values[k];
+		}
+		if (s->nbinaries > 1 || s->nparent_binaries > 1) {
+			snprintf(why, len, "line %u: at most one matchBinaries and one matchParentBinaries "
+				 "entry per selector", s->pos.line);
+			return why;
+		}
+		if (s->nbinaries && (bad = compile_bin(hi, &s->binaries[0], &g->bin, &next_id, false, why, len)))
+			return bad;
+		if (s->nparent_binaries &&
+		    (bad = compile_bin(hi, &s->parent_binaries[0], &g->pbin, &next_id, true, why, len)))
+			return bad;
+		if (s->nnamespaces > GT_MAX_NSF) {
+			snprintf(why, len, "line %u: at most %d matchNamespaces entries per selector", s->pos.line,
+				 GT_MAX_NSF);
+			return why;
+		}
+		g->nnsf = (uint8_t)s->nnamespaces;
+		for (size_t j = 0; j < s->nnamespaces; j++) {
+			const struct tp_ns_filter *f = &s->namespaces[j];
+			struct gt_nsf *gn = &g->nsf[j];
+
+			if (f->nvalues > GT_MAX_NSVALS || (f->op != TP_OP_IN && f->op != TP_OP_NOT_IN)) {
+				snprintf(why, len, "line %u: matchNamespaces takes In or NotIn with at most %d values",
+					 f->pos.line, GT_MAX_NSVALS);
+				return why;
+			}
+			gn->ns = (uint8_t)f->ns;
+			gn->op = f->op == TP_OP_IN ? GT_OP_IN : GT_OP_NOT_IN;
+			gn->nvals = (uint8_t)f->nvalues;
+			for (size_t k = 0; k < f->nvalues; k++) {
+				gn->vals[k] = f->values[k].inum;
+				if (f->values[k].host_ns && host_ns(hi, &gn->vals[k], f->ns)) {
+					snprintf(why, len, "line %u: host_ns: cannot read /proc/1/ns nor /proc/self/ns",
+						 f->pos.line);
+					return why;
+				}
+			}
+		}
+		if (s->ncaps > GT_MAX_CAPF) {
+			snprintf(why, len, "line %u: at most %d matchCapabilities entries per selector", s->pos.line,
+				 GT_MAX_CAPF);
+			return why;
+		}
+		g->ncapf = (uint8_t)s->ncaps;
+		for (size_t j = 0; j < s->ncaps; j++) {
+			const struct tp_caps_filter *f = &s->caps[j];
+			struct gt_capf *gc = &g->capf[j];
+
+			if (f->op != TP_OP_IN && f->op != TP_OP_NOT_IN) {
+				snprintf(why, len, "line %u: matchCapabilities takes In or NotIn", f->pos.line);
+				return why;
+			}
+			gc->set = f->type == TP_CAPS_PERMITTED ? GT_CAPS_PERMITTED :
+				  f->type == TP_CAPS_INHERITABLE ? GT_CAPS_INHERITABLE : GT_CAPS_EFFECTIVE;
+			gc->op = f->op == TP_OP_IN ? GT_OP_IN : GT_OP_NOT_IN;
+			gc->mask = f->mask;
+			if (f->is_namespace_capability && host_ns(hi, &gc->host_userns, TP_NS_USER)) {
+				snprintf(why, len, "line %u: isNamespaceCapability: cannot read the host user "
+					 "namespace from /proc", f->pos.line);
+				return why;
+			}
+		}
+		if (s->nargs > GT_MAX_ARGF) {
+			snprintf(why, len, "line %u: at most %d matchArgs entries per selector", s->pos.line,
+				 GT_MAX_ARGF);
+			return why;
+		}
+		g->nargf = (uint8_t)s->nargs;
+		for (size_t j = 0; j < s->nargs; j++)
+			if ((bad = compile_argf(hi, &s->args[j], &g->argf[j], &next_id, why, len)))
+				return bad;
+	}
+	return NULL;
+}
+
+static const char *set_size(struct bpf_object *obj, const char *name, size_t n, char *why, size_t len)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	if (!m) {
+		snprintf(why, len, "BPF object has no %s map", name);
+		return why;
+	}
+	if (bpf_map__set_max_entries(m, (uint32_t)(n ? n : 1))) {
+		snprintf(why, len, "sizing %s: %s", name, strerror(errno));
+		return why;
+	}
+	return NULL;
+}
+
+const char *policy_selectors_size(struct hook_inst *hi, struct bpf_object *obj, char *why, size_t len)
+{
+	const char *bad;
+
+	if ((bad = set_size(obj, "gt_strs", hi->sm.nstrs, why, len)) ||
+	    (bad = set_size(obj, "gt_ints", hi->sm.nints, why, len)) ||
+	    (bad = set_size(obj, "gt_rate", hi->sm.rate_entries, why, len)))
+		return bad;
+	return NULL;
+}
+
+static int map_fd(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+/*
+ * Processes running before the policy: a process whose binary, or an
+ * ancestor's, is one of f's values gets the bit in its execve_map entry.
+ */
+struct proc_ent {
+	uint32_t pid, ppid;
+	bool match;
+};
+
+static void seed_follow(struct policy_engine *e, const struct tp_binary_filter *f, uint64_t bit)
+{
+	struct proc_ent *v = NULL;
+	size_t n = 0, cap = 0, seeded = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[320], exe[GT_BIN_MAX + 16], stat[512];
+		struct proc_ent *p;
+		ssize_t l;
+		FILE *fp;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		if (n == cap) {
+			struct proc_ent *nv = realloc(v, (cap ? cap * 2 : 256) * sizeof(*nv));
+
+			if (!nv)
+				break;
+			v = nv;
+			cap = cap ? cap * 2 : 256;
+		}
+		p = &v[n];
+		p->pid = (uint32_t)strtoul(de->d_name, NULL, 10);
+		p->ppid = 0;
+		p->match = false;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		fp = fopen(path, "r");
+		if (!fp)
+			continue;
+		if (fgets(stat, sizeof(stat), fp)) {
+			char *rp = strrchr(stat, ')');
+
+			if (rp)
+				sscanf(rp + 1, " %*c %u", &p->ppid);
+		}
+		fclose(fp);
+		snprintf(path, sizeof(path), "/proc/%s/exe", de->d_name);
+		l = readlink(path, exe, sizeof(exe) - 1);
+		if (l > 0) {
+			exe[l] = 0;
+			for (size_t k = 0; k < f->nvalues; k++)
+				if (!strcmp(exe, f->values[k]))
+					p->match = true;
+		}
+		n++;
+	}
+	closedir(d);
+	for (size_t i = 0; i < n; i++) {
+		struct execve_map_value mv;
+		uint32_t pid = v[i].pid;
+		bool hit = false;
+
+		/* self or an ancestor, a bounded walk (pid cycles cannot happen, depth guards anyway) */
+		for (int depth = 0; depth < 64 && pid > 0 && !hit; depth++) {
+			size_t j;
+
+			for (j = 0; j < n && v[j].pid != pid; j++)
+				;
+			if (j == n)
+				break;
+			hit = v[j].match;
+			pid = v[j].ppid;
+		}
+		if (!hit || bpf_map_lookup_elem(e->execve_fd, &v[i].pid, &mv))
+			continue;
+		mv.mbset |= bit;
+		if (!bpf_map_update_elem(e->execve_fd, &v[i].pid, &mv, BPF_EXIST))
+			seeded++;
+	}
+	free(v);
+	if (seeded)
+		log_debug("followChildren: %zu running process(es) already follow line %u's binaries", seeded,
+			  f->pos.line);
+}
+
+static const char *install_follow(struct hook_inst *hi, char *why, size_t len)
+{
+	struct policy_engine *e = hi->e;
+	uint32_t zero = 0, one = 1;
+
+	for (size_t i = 0; i < hi->sm.nfollow; i++) {
+		const struct tp_binary_filter *f = hi->sm.follow[i].f;
+		uint64_t bit = hi->sm.follow[i].bit;
+
+		for (size_t k = 0; k < f->nvalues; k++) {
+			char key[GT_BIN_MAX] = { 0 };
+			uint64_t bits = 0;
+			size_t l = strlen(f->values[k]);
+
+			if (l >= GT_BIN_MAX) {
+				snprintf(why, len, "line %u: binary path longer than %d bytes", f->pos.line,
+					 GT_BIN_MAX - 1);
+				return why;
+			}
+			memcpy(key, f->values[k], l);
+			bpf_map_lookup_elem(e->mbset_fd, key, &bits);
+			bits |= bit;
+			if (bpf_map_update_elem(e->mbset_fd, key, &bits, BPF_ANY)) {
+				snprintf(why, len, "line %u: followChildren: adding %s: %s", f->pos.line,
+					 f->values[k], strerror(errno));
+				return why;
+			}
+		}
+		if (bpf_map_update_elem(e->mbset_cfg_fd, &zero, &one, BPF_ANY)) {
+			snprintf(why, len, "followChildren: enabling it at exec: %s", strerror(errno));
+			return why;
+		}
+		seed_follow(e, f, bit);
+	}
+	return NULL;
+}
+
+const char *policy_selectors_install(struct hook_inst *hi, struct bpf_object *obj, const struct gt_config *cfg,
+				     char *why, size_t len)
+{
+	int cfd = map_fd(obj, "gt_config"), sfd = map_fd(obj, "gt_strs"), ifd = map_fd(obj, "gt_ints");
+	uint32_t zero = 0;
+	uint8_t one = 1;
+
+	if (cfd < 0 || sfd < 0 || ifd < 0) {
+		snprintf(why, len, "BPF object lacks the selector maps");
+		return why;
+	}
+	for (size_t i = 0; i < hi->sm.nstrs; i++)
+		if (bpf_map_update_elem(sfd, &hi->sm.strs[i].key, &hi->sm.strs[i].val, BPF_ANY)) {
+			snprintf(why, len, "writing string selector values: %s", strerror(errno));
+			return why;
+		}
+	for (size_t i = 0; i < hi->sm.nints; i++)
+		if (bpf_map_update_elem(ifd, &hi->sm.ints[i], &one, BPF_ANY)) {
+			snprintf(why, len, "writing InMap values: %s", strerror(errno));
+			return why;
+		}
+	if (hi->sm.nfollow && install_follow(hi, why, len))
+		return why;
+	/* the program is not attached yet: nothing runs with half a config */
+	if (bpf_map_update_elem(cfd, &zero, cfg, BPF_ANY)) {
+		snprintf(why, len, "writing the selectors: %s", strerror(errno));
+		return why;
+	}
+	return NULL;
+}
+
+void policy_selectors_free(struct hook_inst *hi)
+{
+	free(hi->sm.strs);
+	free(hi->sm.ints);
+	free(hi->sm.follow);
+	memset(&hi->sm, 0, sizeof(hi->sm));
+}

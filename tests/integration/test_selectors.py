@@ -1,0 +1,419 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Selectors and actions evaluated in the kernel, with real processes:
+InMap/NotInMap, matchBinaries Postfix and followChildren (also for processes
+older than the policy), matchParentBinaries, matchPIDs followForks and
+isNamespacePID, matchNamespaces (host_ns), matchCapabilities (and
+isNamespaceCapability), Post rateLimit, NoPost with Signal. Each filtered
+event is proven dropped in the kernel by the per-hook counters the agent
+logs at exit."""
+
+import atexit
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Agent, Skip, require_root  # noqa: E402
+
+agent = None
+TMP = tempfile.mkdtemp(prefix="tg-sel-")
+if not os.environ.get("TG_KEEP_TEST_DIRS"):
+    atexit.register(shutil.rmtree, TMP, True)
+# a private copy: the shell running this test must not count as "bash"
+BASH = os.path.join(TMP, "bin", "mybash")
+CAT = os.path.realpath("/usr/bin/cat")
+ME = os.getpid()
+
+
+def d(name):
+    return os.path.join(TMP, name)
+
+
+def open_policy(name, prefix, selector_extra, actions=""):
+    """openat of paths under prefix, with more conditions in the same selector."""
+    return """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "%s"
+spec:
+  kprobes:
+  - call: "sys_openat"
+    syscall: true
+    args:
+    - index: 1
+      type: "string"
+    selectors:
+    - matchArgs:
+      - index: 1
+        operator: "Prefix"
+        values: ["%s/"]
+%s%s""" % (name, prefix, selector_extra, actions)
+
+
+POLICIES = {
+    "umask-map": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "umask-map"
+spec:
+  kprobes:
+  - call: "sys_umask"
+    syscall: true
+    args:
+    - index: 0
+      type: "int"
+    selectors:
+    - matchPIDs:
+      - operator: In
+        values: [%d]
+      matchArgs:
+      - index: 0
+        operator: "InMap"
+        values: ["73", "100:110"]
+    - matchPIDs:
+      - operator: In
+        values: [%d]
+      matchArgs:
+      - index: 0
+        operator: "NotInMap"
+        values: ["18", "73", "100:110", "63"]
+""" % (ME, ME),
+    "bin-postfix": open_policy("bin-postfix", d("postfix"), """      matchBinaries:
+      - operator: "Postfix"
+        values: ["/cat"]
+"""),
+    "follow-children": open_policy("follow-children", d("follow"), """      matchBinaries:
+      - operator: "In"
+        followChildren: true
+        values: ["%s"]
+""" % BASH),
+    "parent-bin": open_policy("parent-bin", d("parent"), """      matchParentBinaries:
+      - operator: "In"
+        values: ["%s"]
+""" % BASH),
+    "pid-ns": open_policy("pid-ns", d("pidns"), """      matchPIDs:
+      - operator: In
+        isNamespacePID: true
+        values: [1]
+"""),
+    "net-ns": open_policy("net-ns", d("netns"), """      matchNamespaces:
+      - namespace: Net
+        operator: NotIn
+        values: ["host_ns"]
+"""),
+    "caps": open_policy("caps", d("caps"), """      matchCapabilities:
+      - type: Effective
+        operator: In
+        values: ["CAP_SYS_ADMIN"]
+"""),
+    "ns-caps": open_policy("ns-caps", d("nscaps"), """      matchCapabilities:
+      - type: Effective
+        operator: In
+        isNamespaceCapability: true
+        values: ["CAP_SYS_ADMIN"]
+"""),
+    "rate": open_policy("rate", d("rate"), "", """      matchActions:
+      - action: Post
+        rateLimit: "1m"
+"""),
+    "rate-global": open_policy("rate-global", d("rateg"), "", """      matchActions:
+      - action: Post
+        rateLimit: "1m"
+        rateLimitScope: "global"
+"""),
+    "nopost-signal": open_policy("nopost-signal", d("nopost"), "", """      matchActions:
+      - action: NoPost
+      - action: Signal
+        argSig: 10
+"""),
+}
+
+
+def kprobes(policy):
+    return lambda ev: ev.get("process_kprobe", {}).get("policy_name") == policy
+
+
+def paths_of(policy):
+    return [ev["process_kprobe"]["args"][0].get("string_arg", ev["process_kprobe"]["args"][0].get("int_arg"))
+            for ev in agent.read() if kprobes(policy)(ev)]
+
+
+def touch(path):
+    """Files are made before the agent starts (opening them here would match)."""
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write("x\n")
+    return path
+
+
+FILES = ["postfix/f", "follow/f", "follow/g", "follow/pre", "parent/f", "parent/g", "forks/f", "forks/g",
+         "pidns/f", "netns/f", "caps/f", "nscaps/f", "rate/f", "rate/g", "rateg/f", "nopost/f"]
+
+
+def run(*argv):
+    proc = subprocess.run(list(argv), capture_output=True)
+    assert proc.returncode == 0, (argv, proc)
+    return proc
+
+
+def test_inmap_notinmap():
+    if not os.path.exists("/sys/kernel/tracing/events/syscalls/sys_enter_umask"):
+        raise Skip("no sys_enter_umask tracepoint")
+    old = os.umask(0o22)
+    for v in (73, 105, 18, 200, 63, 110):
+        os.umask(v)
+    os.umask(old)
+    got = agent.wait_count(kprobes("umask-map"), 4, what="umask events")
+    vals = [e["process_kprobe"]["args"][0]["int_arg"] for e in got]
+    # InMap: 73, 105, 110; NotInMap: 200 and the restored mask if it is not in the set
+    expect = [73, 105, 200, 110] + ([old] if old not in (18, 73, 63) and not 100 <= old <= 110 else [])
+    time.sleep(0.3)
+    vals = [e["process_kprobe"]["args"][0]["int_arg"] for e in agent.read() if kprobes("umask-map")(e)]
+    assert vals == expect, (vals, expect)
+
+
+def test_binaries_postfix():
+    f = touch(d("postfix/f"))
+    run("/usr/bin/head", "-c1", f)       # not .../cat: filtered in the kernel
+    run(CAT, f)
+    ev = agent.wait_for(kprobes("bin-postfix"), what="cat event")["process_kprobe"]
+    assert ev["process"]["binary"] == CAT, ev["process"]
+    assert paths_of("bin-postfix") == [f], paths_of("bin-postfix")
+
+
+def test_follow_children():
+    f = touch(d("follow/f"))
+    g = touch(d("follow/g"))
+    run(CAT, g)                           # not under bash: filtered
+    run(BASH, "-c", "%s %s; true" % (CAT, f))          # child of bash
+    run(BASH, "-c", "/bin/sh -c '%s %s; true'; true" % (CAT, f))  # grandchild
+    got = agent.wait_count(kprobes("follow-children"), 2, what="followChildren events")
+    bins = sorted(e["process_kprobe"]["process"]["binary"] for e in got)
+    assert bins == [CAT, CAT], bins
+    parents = sorted(e["process_kprobe"]["parent"]["binary"] for e in got)
+    assert parents == ["/bin/sh", BASH], parents
+    assert g not in paths_of("follow-children"), paths_of("follow-children")
+
+
+def test_follow_children_older_process():
+    """bash started before the agent: its child still counts as followed."""
+    fifo_proc = PRE["proc"]
+    with open(PRE["fifo"], "w") as w:
+        w.write("go\n")
+    assert fifo_proc.wait(timeout=10) == 0
+    ev = agent.wait_for(lambda e: kprobes("follow-children")(e) and
+                        e["process_kprobe"]["args"][0]["string_arg"] == PRE["file"],
+                        what="child of the older bash")["process_kprobe"]
+    assert ev["process"]["binary"] == CAT, ev["process"]
+
+
+def test_parent_binaries():
+    f = touch(d("parent/f"))
+    g = touch(d("parent/g"))
+    run(CAT, g)                           # parent is python: filtered
+    run(BASH, "-c", "%s %s; true" % (CAT, f))
+    ev = agent.wait_for(kprobes("parent-bin"), what="parent-bin event")["process_kprobe"]
+    assert ev["parent"]["binary"] == BASH, ev["parent"]
+    time.sleep(0.3)
+    assert g not in paths_of("parent-bin"), paths_of("parent-bin")
+
+
+def test_pid_namespace_pid():
+    f = touch(d("pidns/f"))
+    run(CAT, f)                           # pid != 1 here: filtered
+    run("unshare", "-p", "-f", "--mount-proc", CAT, f)   # cat is pid 1 of a new pid namespace
+    ev = agent.wait_for(kprobes("pid-ns"), what="pid-ns event")["process_kprobe"]
+    assert ev["process"]["binary"] == CAT, ev
+    time.sleep(0.3)
+    assert len(paths_of("pid-ns")) == 1, paths_of("pid-ns")
+
+
+def test_namespaces_host_ns():
+    f = touch(d("netns/f"))
+    run(CAT, f)                           # host net namespace: filtered
+    run("unshare", "-n", CAT, f)
+    ev = agent.wait_for(kprobes("net-ns"), what="net-ns event")["process_kprobe"]
+    assert ev["process"]["binary"] == CAT, ev
+    assert ev["process"]["ns"]["net"].get("is_host") is not True, ev["process"]["ns"]
+    time.sleep(0.3)
+    assert len(paths_of("net-ns")) == 1, paths_of("net-ns")
+
+
+def test_capabilities():
+    f = touch(d("caps/f"))
+    run("setpriv", "--inh-caps=-all", "--bounding-set=-sys_admin", CAT, f)  # root without CAP_SYS_ADMIN
+    run(CAT, f)
+    ev = agent.wait_for(kprobes("caps"), what="caps event")["process_kprobe"]
+    assert "CAP_SYS_ADMIN" in ev["process"]["cap"]["effective"], ev["process"].get("cap")
+    time.sleep(0.3)
+    assert len(paths_of("caps")) == 1, paths_of("caps")
+
+
+def test_namespace_capabilities():
+    f = touch(d("nscaps/f"))
+    run(CAT, f)                           # host user namespace: never matches
+    run("unshare", "-U", "-r", CAT, f)    # CAP_SYS_ADMIN in a new user namespace
+    agent.wait_for(kprobes("ns-caps"), what="ns-caps event")
+    time.sleep(0.3)
+    assert len(paths_of("ns-caps")) == 1, paths_of("ns-caps")
+
+
+def test_rate_limit():
+    f = touch(d("rate/f"))
+    g = touch(d("rate/g"))
+    for _ in range(50):
+        os.close(os.open(f, os.O_RDONLY))
+    os.close(os.open(g, os.O_RDONLY))    # other arguments: their own budget
+    agent.wait_count(kprobes("rate"), 2, what="rate-limited events")
+    time.sleep(0.3)
+    assert sorted(paths_of("rate")) == [f, g], paths_of("rate")
+
+
+def test_rate_limit_global_scope():
+    f = touch(d("rateg/f"))
+    for _ in range(5):
+        run(CAT, f)                       # five processes, one global budget
+    agent.wait_for(kprobes("rate-global"), what="rate-global event")
+    time.sleep(0.3)
+    assert paths_of("rate-global") == [f], paths_of("rate-global")
+
+
+def test_nopost_signal():
+    f = touch(d("nopost/f"))
+    proc = subprocess.run([CAT, f], capture_output=True)
+    assert proc.returncode == -10, proc
+    time.sleep(0.3)
+    assert paths_of("nopost-signal") == [], paths_of("nopost-signal")
+
+
+PRE = {}
+FORKS = {}
+
+
+def counters(err, policy):
+    m = re.search(r"policy %s hook [^:]+: matched=(\d+) filtered=(\d+) lost=(\d+) rate_limited=(\d+)"
+                  % re.escape(policy), err)
+    assert m, "no counters for %s" % policy
+    return [int(x) for x in m.groups()]
+
+
+def check_counters(err, results):
+    """Events the kernel dropped (filtered) or suppressed (rate_limited), per
+    policy: every call the kernel did not count as posted never reached us."""
+    want = {  # policy: (min matched, min filtered, min rate_limited)
+        "bin-postfix": (1, 1, 0), "follow-children": (3, 1, 0), "parent-bin": (1, 1, 0),
+        "pid-forks": (2, 1, 0), "pid-ns": (1, 1, 0), "net-ns": (1, 1, 0), "caps": (1, 1, 0),
+        "ns-caps": (1, 1, 0), "rate": (51, 0, 49), "rate-global": (5, 0, 4),
+        "nopost-signal": (1, 0, 0), "umask-map": (4, 1, 0),
+    }
+    for policy, (mat, fil, rl) in want.items():
+        if policy not in results:
+            continue
+        name = "test_counters_" + policy.replace("-", "_")
+        try:
+            c = counters(err, policy)
+            assert c[0] >= mat and c[1] >= fil and c[3] >= rl, (policy, c)
+            # what matched and was not suppressed is exactly what user space got
+            posted = 0 if policy == "nopost-signal" else c[0] - c[3]
+            assert posted == results[policy], (policy, c, results[policy])
+            print("ok   %s %s" % (name, c), flush=True)
+            yield True
+        except Exception as e:
+            print("FAIL %s: %s" % (name, e), flush=True)
+            yield False
+
+
+def main():
+    global agent
+    try:
+        require_root()
+    except Skip as e:
+        print("SKIP all: %s" % e)
+        print("selectors: 0 passed, 0 failed, 1 skipped")
+        return 0
+    # processes older than the agent: a bash waiting on a fifo (followChildren),
+    # a bash reading commands (followForks, whose pid the policy names)
+    for f in FILES:
+        touch(d(f))
+    os.makedirs(os.path.dirname(BASH))
+    shutil.copy("/usr/bin/bash", BASH)
+    PRE["fifo"] = d("fifo")
+    PRE["file"] = touch(d("follow/pre"))
+    os.mkfifo(PRE["fifo"])
+    PRE["proc"] = subprocess.Popen([BASH, "-c", "read x < %s; %s %s; true" % (PRE["fifo"], CAT, PRE["file"])],
+                                   stdout=subprocess.DEVNULL)
+    FORKS["proc"] = subprocess.Popen([BASH], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    POLICIES["pid-forks"] = open_policy("pid-forks", d("forks"), """      matchPIDs:
+      - operator: In
+        followForks: true
+        values: [%d]
+""" % FORKS["proc"].pid)
+    args = []
+    for name, text in POLICIES.items():
+        p = os.path.join(TMP, name + ".yaml")
+        with open(p, "w") as f:
+            f.write(text)
+        args += ["--tracing-policy", p]
+    agent = Agent(*args)
+    tests = [test_inmap_notinmap, test_binaries_postfix, test_follow_children,
+             test_follow_children_older_process, test_parent_binaries, test_pid_follow_forks_main,
+             test_pid_namespace_pid, test_namespaces_host_ns, test_capabilities,
+             test_namespace_capabilities, test_rate_limit, test_rate_limit_global_scope,
+             test_nopost_signal]
+    passed = failed = skipped = 0
+    for t in tests:
+        start = time.time()
+        try:
+            t()
+        except Skip as e:
+            skipped += 1
+            print("SKIP %s: %s" % (t.__name__, e), flush=True)
+            continue
+        except Exception:
+            failed += 1
+            print("FAIL %s (%.1fs)" % (t.__name__, time.time() - start), flush=True)
+            traceback.print_exc()
+            continue
+        passed += 1
+        print("ok   %s (%.1fs)" % (t.__name__, time.time() - start), flush=True)
+    FORKS["proc"].stdin.close()
+    FORKS["proc"].wait()
+    results = {p: len(paths_of(p)) for p in POLICIES}
+    code = agent.stop()
+    err = agent.stderr()
+    if "accepted, 0 refused" not in err:
+        failed += 1
+        print("FAIL policies refused:\n%s" % "\n".join(l for l in err.splitlines() if "refused" in l), flush=True)
+    for ok in check_counters(err, results):
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+    if code != 0:
+        failed += 1
+        print("FAIL agent exit code %d\n%s" % (code, err[-3000:]), flush=True)
+    print("selectors: %d passed, %d failed, %d skipped" % (passed, failed, skipped), flush=True)
+    return 1 if failed else 0
+
+
+def test_pid_follow_forks_main():
+    f = touch(d("forks/f"))
+    g = touch(d("forks/g"))
+    run(CAT, g)                           # a child of this test, not of the shell: filtered
+    shell = FORKS["proc"]
+    shell.stdin.write(("%s %s\n/bin/sh -c '%s %s; true'\n" % (CAT, f, CAT, f)).encode())
+    shell.stdin.flush()
+    got = agent.wait_count(kprobes("pid-forks"), 2, what="followForks events")
+    assert all(e["process_kprobe"]["process"]["binary"] == CAT for e in got), got
+    assert g not in paths_of("pid-forks"), paths_of("pid-forks")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
