@@ -23,6 +23,7 @@
 #include "abi/msg_generic.h"
 #include "policy/policy.h"
 #include "process/procfs.h"
+#include "sensors/syscall_table.h"
 #include "util/log.h"
 
 #define SEL_MAX_INTS 65536	/* InMap entries per hook, ranges expanded */
@@ -184,12 +185,48 @@ static const char *compile_bin(struct hook_inst *hi, const struct tp_binary_filt
 	return NULL;
 }
 
+/* InMap "list:NAME": the x86_64 numbers of the list's syscalls. */
+static const char *add_syscall_list(struct hook_inst *hi, uint8_t id, const struct tp_value *v, char *why,
+				    size_t len)
+{
+	const struct tp_list *l = &hi->p->lists[v->u.list.index];
+
+	if (l->type != TP_LIST_SYSCALLS) {
+		snprintf(why, len, "line %u: InMap list %s: only lists of type syscalls are supported", v->pos.line,
+			 l->name);
+		return why;
+	}
+	for (size_t i = 0; i < l->nvalues; i++) {
+		const char *name = l->values[i], *slash = strchr(name, '/');
+		int nr, err;
+
+		if (slash && !strncmp(name, "x86_64/", 7))
+			name = slash + 1;
+		if (strchr(name, '/') || !strncmp(name, "__ia32_", 7)) {
+			snprintf(why, len, "line %u: InMap list %s: %s: only x86_64 syscalls are supported",
+				 v->pos.line, l->name, l->values[i]);
+			return why;
+		}
+		nr = syscall_nr_x86_64(policy_syscall_base(name));
+		if (nr < 0) {
+			snprintf(why, len, "line %u: InMap list %s: %s is not a known x86_64 syscall", v->pos.line,
+				 l->name, l->values[i]);
+			return why;
+		}
+		err = add_int(&hi->sm, id, (uint64_t)nr);
+		if (err)
+			return oom(why, len, err, v->pos.line, "InMap");
+	}
+	return NULL;
+}
+
 static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter *a, struct gt_argf *gf,
 				uint8_t *next_id, char *why, size_t len)
 {
 	const struct tp_hook *h = hi->h;
 	struct sel_maps *m = &hi->sm;
 	int slot = a->slot, err;
+	const char *bad;
 
 	if (slot < 0)
 		for (size_t k = 0; k < h->nargs; k++)
@@ -222,7 +259,7 @@ static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter
 	for (size_t k = 0; k < a->nvalues; k++) {
 		const struct tp_value *v = &a->values[k];
 		bool set = gf->op == GT_OP_IN_MAP || gf->op == GT_OP_NOT_IN_MAP;
-		int64_t lo = 0, hi = 0;
+		int64_t ilo = 0, ihi = 0;
 		char *end;
 
 		if (gf->is_str) {
@@ -240,37 +277,41 @@ static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter
 			continue;
 		}
 		switch (v->kind) {
-		case TP_VAL_INT: lo = hi = v->u.i; break;
-		case TP_VAL_UINT: case TP_VAL_CAPS: lo = hi = (int64_t)v->u.u; break;
-		case TP_VAL_INT_RANGE: lo = v->u.irange.lo; hi = v->u.irange.hi; break;
-		case TP_VAL_UINT_RANGE: lo = (int64_t)v->u.urange.lo; hi = (int64_t)v->u.urange.hi; break;
+		case TP_VAL_INT: ilo = ihi = v->u.i; break;
+		case TP_VAL_UINT: case TP_VAL_CAPS: ilo = ihi = (int64_t)v->u.u; break;
+		case TP_VAL_INT_RANGE: ilo = v->u.irange.lo; ihi = v->u.irange.hi; break;
+		case TP_VAL_UINT_RANGE: ilo = (int64_t)v->u.urange.lo; ihi = (int64_t)v->u.urange.hi; break;
 		case TP_VAL_LIST:
-			snprintf(why, len, "line %u: InMap with a list: of syscalls is not supported yet",
-				 v->pos.line);
-			return why;
+			if (!set) {
+				snprintf(why, len, "line %u: list: values need InMap or NotInMap", v->pos.line);
+				return why;
+			}
+			if ((bad = add_syscall_list(hi, gf->id, v, why, len)))
+				return bad;
+			continue;
 		default:
 			errno = 0;
-			lo = hi = strtoll(v->str, &end, 0);
+			ilo = ihi = strtoll(v->str, &end, 0);
 			if (errno || end == v->str || *end) {
 				snprintf(why, len, "line %u: \"%s\" is not an integer", v->pos.line, v->str);
 				return why;
 			}
 		}
 		if (!set) {
-			gf->lo[k] = lo;
-			gf->hi[k] = hi;
+			gf->lo[k] = ilo;
+			gf->hi[k] = ihi;
 			continue;
 		}
-		if ((uint64_t)hi - (uint64_t)lo >= SEL_MAX_INTS) {
+		if ((uint64_t)ihi - (uint64_t)ilo >= SEL_MAX_INTS) {
 			snprintf(why, len, "line %u: range %s has more than %d values", v->pos.line, v->str,
 				 SEL_MAX_INTS);
 			return why;
 		}
-		for (uint64_t x = (uint64_t)lo;; x++) {
+		for (uint64_t x = (uint64_t)ilo;; x++) {
 			err = add_int(m, gf->id, x);
 			if (err)
 				return oom(why, len, err, v->pos.line, "InMap");
-			if (x == (uint64_t)hi)
+			if (x == (uint64_t)ihi)
 				break;
 		}
 	}

@@ -84,6 +84,31 @@ spec:
         operator: "NotInMap"
         values: ["18", "73", "100:110", "63"]
 """ % (ME, ME),
+    # arg index 0 is "id": this engine counts the non-common format fields
+    "syscall-list": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "syscall-list"
+spec:
+  lists:
+  - name: "dups"
+    type: "syscalls"
+    values: ["sys_dup2", "__x64_sys_dup3"]
+  tracepoints:
+  - subsystem: "raw_syscalls"
+    event: "sys_enter"
+    args:
+    - index: 0
+      type: "int64"
+    selectors:
+    - matchPIDs:
+      - operator: In
+        values: [%d]
+      matchArgs:
+      - index: 0
+        operator: "InMap"
+        values: ["list:dups"]
+""" % ME,
     "bin-postfix": open_policy("bin-postfix", d("postfix"), """      matchBinaries:
       - operator: "Postfix"
         values: ["/cat"]
@@ -140,8 +165,13 @@ def kprobes(policy):
 
 
 def paths_of(policy):
-    return [ev["process_kprobe"]["args"][0].get("string_arg", ev["process_kprobe"]["args"][0].get("int_arg"))
-            for ev in agent.read() if kprobes(policy)(ev)]
+    out = []
+    for ev in agent.read():
+        k = ev.get("process_kprobe") or ev.get("process_tracepoint")
+        if k and k.get("policy_name") == policy:
+            a = k["args"][0]
+            out.append(a.get("string_arg", a.get("int_arg", a.get("long_arg"))))
+    return out
 
 
 def touch(path):
@@ -177,6 +207,23 @@ def test_inmap_notinmap():
     time.sleep(0.3)
     vals = [e["process_kprobe"]["args"][0]["int_arg"] for e in agent.read() if kprobes("umask-map")(e)]
     assert vals == expect, (vals, expect)
+
+
+def tracepoints(policy):
+    return lambda ev: ev.get("process_tracepoint", {}).get("policy_name") == policy
+
+
+def test_inmap_syscall_list():
+    fd = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(fd, 100)                      # dup2: 33
+    os.dup2(fd, 101, inheritable=False)   # dup3: 292
+    os.close(100)                         # close: filtered
+    os.close(101)
+    os.close(fd)
+    got = agent.wait_count(tracepoints("syscall-list"), 2, what="dup2/dup3 tracepoints")
+    time.sleep(0.3)
+    ids = [e["process_tracepoint"]["args"][0]["long_arg"] for e in agent.read() if tracepoints("syscall-list")(e)]
+    assert ids == ["33", "292"] or ids == [33, 292], (ids, got[0])
 
 
 def test_binaries_postfix():
@@ -311,7 +358,7 @@ def check_counters(err, results):
         "bin-postfix": (1, 1, 0), "follow-children": (3, 1, 0), "parent-bin": (1, 1, 0),
         "pid-forks": (2, 1, 0), "pid-ns": (1, 1, 0), "net-ns": (1, 1, 0), "caps": (1, 1, 0),
         "ns-caps": (1, 1, 0), "rate": (51, 0, 49), "rate-global": (5, 0, 4),
-        "nopost-signal": (1, 0, 0), "umask-map": (4, 1, 0),
+        "nopost-signal": (1, 0, 0), "umask-map": (4, 1, 0), "syscall-list": (2, 1, 0),
     }
     for policy, (mat, fil, rl) in want.items():
         if policy not in results:
@@ -362,7 +409,7 @@ def main():
             f.write(text)
         args += ["--tracing-policy", p]
     agent = Agent(*args)
-    tests = [test_inmap_notinmap, test_binaries_postfix, test_follow_children,
+    tests = [test_inmap_notinmap, test_inmap_syscall_list, test_binaries_postfix, test_follow_children,
              test_follow_children_older_process, test_parent_binaries, test_pid_follow_forks_main,
              test_pid_namespace_pid, test_namespaces_host_ns, test_capabilities,
              test_namespace_capabilities, test_rate_limit, test_rate_limit_global_scope,
