@@ -511,6 +511,13 @@ struct proc_ent {
 	bool match;
 };
 
+static int cmp_pid(const void *a, const void *b)
+{
+	uint32_t x = ((const struct proc_ent *)a)->pid, y = ((const struct proc_ent *)b)->pid;
+
+	return x < y ? -1 : x > y;
+}
+
 static void seed_follow(struct policy_engine *e, const struct tp_binary_filter *f, uint64_t bit)
 {
 	struct proc_ent *v = NULL;
@@ -562,21 +569,20 @@ static void seed_follow(struct policy_engine *e, const struct tp_binary_filter *
 		n++;
 	}
 	closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_pid);
 	for (size_t i = 0; i < n; i++) {
 		struct execve_map_value mv;
-		uint32_t pid = v[i].pid;
+		struct proc_ent key = { .pid = v[i].pid }, *p;
 		bool hit = false;
 
 		/* self or an ancestor, a bounded walk (pid cycles cannot happen, depth guards anyway) */
-		for (int depth = 0; depth < 64 && pid > 0 && !hit; depth++) {
-			size_t j;
-
-			for (j = 0; j < n && v[j].pid != pid; j++)
-				;
-			if (j == n)
+		for (int depth = 0; depth < 64 && key.pid > 0 && !hit; depth++) {
+			p = bsearch(&key, v, n, sizeof(*v), cmp_pid);
+			if (!p)
 				break;
-			hit = v[j].match;
-			pid = v[j].ppid;
+			hit = p->match;
+			key.pid = p->ppid;
 		}
 		if (!hit || bpf_map_lookup_elem(e->execve_fd, &v[i].pid, &mv))
 			continue;
