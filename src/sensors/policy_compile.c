@@ -45,7 +45,6 @@ const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_
 {
 	const struct tp_hook *h = hi->h;
 	bool sys = !strcmp(hi->subsys, "syscalls");
-	size_t skip = h->kind == TP_HOOK_KPROBE ? 1 : 0;
 	struct tp_format *f = malloc(sizeof(*f));
 	int err;
 
@@ -63,7 +62,7 @@ const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_
 		return why;
 	}
 	for (size_t i = 0; i < h->nargs; i++) {
-		const struct tp_field *fl = tp_format_arg(f, h->args[i].index + skip);
+		const struct tp_field *fl = policy_tp_field(f, h, h->args[i].index);
 		struct gt_arg_cfg *c = (struct gt_arg_cfg *)&skel->rodata->args_cfg[i];
 		enum tp_arg_type t = h->args[i].type;
 		unsigned sz;

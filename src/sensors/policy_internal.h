@@ -83,6 +83,18 @@ const char *policy_tracefs(const char *t);
 /* "sys_openat", "__x64_sys_openat", "openat" -> "openat" */
 const char *policy_syscall_base(const char *call);
 
+struct tp_format;
+struct tp_field;
+/*
+ * The format field an args[].index names. Tracepoints count every field of
+ * the format, the common_* ones included, as upstream does (raw_syscalls'
+ * id is index 4); syscall kprobes count the function's arguments, which
+ * follow __syscall_nr in syscalls/sys_enter_*. NULL when out of range.
+ */
+const struct tp_field *policy_tp_field(const struct tp_format *f, const struct tp_hook *h, unsigned index);
+/* How many indices policy_tp_field() accepts. */
+size_t policy_tp_nfields(const struct tp_format *f, const struct tp_hook *h);
+
 /* Argument layout of one instance into the object's rodata; a reason or NULL. */
 const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_bpf *skel, const char *tracefs,
 				char *why, size_t len);

@@ -148,9 +148,6 @@ static const char *check_tracepoint(const char *tracefs, const char *subsys, con
 		free(f);
 		return why;
 	}
-	/* syscalls/sys_enter_*: the first argument is __syscall_nr, skipped */
-	size_t skip = !strcmp(subsys, "syscalls") && h->kind == TP_HOOK_KPROBE ? 1 : 0;
-
 	for (size_t i = 0; i < h->nargs; i++) {
 		if (!arg_type_ok(h->args[i].type)) {
 			snprintf(why, len, "line %u: argument type %s is not supported by the tracepoint "
@@ -165,16 +162,31 @@ static const char *check_tracepoint(const char *tracefs, const char *subsys, con
 			free(f);
 			return why;
 		}
-		if (h->args[i].index + skip >= tp_format_nargs(f)) {
-			snprintf(why, len, "line %u: argument index %u is out of range: %s/%s has %zu arguments",
-				 h->args[i].pos.line, h->args[i].index, subsys, event,
-				 tp_format_nargs(f) - skip);
+		if (!policy_tp_field(f, h, h->args[i].index)) {
+			snprintf(why, len, "line %u: argument index %u is out of range: %s/%s has %zu %s",
+				 h->args[i].pos.line, h->args[i].index, subsys, event, policy_tp_nfields(f, h),
+				 h->kind == TP_HOOK_KPROBE ? "arguments" :
+				 "format fields (common_* fields included, as upstream counts them)");
 			free(f);
 			return why;
 		}
 	}
 	free(f);
 	return NULL;
+}
+
+const struct tp_field *policy_tp_field(const struct tp_format *f, const struct tp_hook *h, unsigned index)
+{
+	if (h->kind == TP_HOOK_KPROBE)
+		return tp_format_arg(f, index + 1);
+	return index < f->nfields ? &f->fields[index] : NULL;
+}
+
+size_t policy_tp_nfields(const struct tp_format *f, const struct tp_hook *h)
+{
+	if (h->kind == TP_HOOK_KPROBE)
+		return tp_format_nargs(f) ? tp_format_nargs(f) - 1 : 0;
+	return f->nfields;
 }
 
 const char *policy_hook_unsupported(const void *policy, size_t hi, const char *tracefs,

@@ -80,13 +80,14 @@ spec:
   tracepoints:
   - subsystem: "syscalls"
     event: "sys_enter_mkdir"
+    # tracepoint indices count the format's common_* fields, as upstream's do
     args:
-    - index: 1
+    - index: 5
       type: "string"
-    - index: 2
+    - index: 6
     selectors:
     - matchArgs:
-      - index: 1
+      - index: 5
         operator: "Prefix"
         values: ["%s"]
 """ % MKDIRS
@@ -101,10 +102,11 @@ spec:
   - subsystem: "sched"
     event: "sched_process_exec"
     args:
-    - index: 0
-    - index: 1
+    - index: 4
+    - index: 5
     selectors:
     - matchArgs:
+      # no args[] entry has index 0: it names args[0] by position (upstream's rule)
       - index: 0
         operator: "Postfix"
         values: ["/mytrue"]

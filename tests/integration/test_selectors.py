@@ -84,7 +84,7 @@ spec:
         operator: "NotInMap"
         values: ["18", "73", "100:110", "63"]
 """ % (ME, ME),
-    # arg index 0 is "id": this engine counts the non-common format fields
+    # "id" is format field 4 (common_* fields count, as upstream); matchArgs index 0 names args[0]
     "syscall-list": """apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
 metadata:
@@ -98,7 +98,7 @@ spec:
   - subsystem: "raw_syscalls"
     event: "sys_enter"
     args:
-    - index: 0
+    - index: 4
       type: "int64"
     selectors:
     - matchPIDs:
