@@ -178,6 +178,7 @@ static int add_file(struct policy_engine *e, const char *path, const char *trace
 		const char *bad = NULL;
 		size_t h;
 
+		bad = policy_unsupported(p, why, sizeof(why));
 		for (h = 0; h < p->nhooks && !bad; h++)
 			bad = policy_hook_unsupported(p, h, tracefs, why, sizeof(why));
 		if (!bad)

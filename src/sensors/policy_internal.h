@@ -78,6 +78,9 @@ struct policy_engine {
 	uint32_t next_id;
 };
 
+/* Why policy-wide features of p cannot run here (NULL when they can). */
+const char *policy_unsupported(const struct tp_policy *p, char *why, size_t len);
+
 /* tracefs mount point: t, or /sys/kernel/tracing */
 const char *policy_tracefs(const char *t);
 /* "sys_openat", "__x64_sys_openat", "openat" -> "openat" */

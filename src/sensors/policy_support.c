@@ -189,6 +189,27 @@ size_t policy_tp_nfields(const struct tp_format *f, const struct tp_hook *h)
 	return f->nfields;
 }
 
+const char *policy_unsupported(const struct tp_policy *p, char *why, size_t len)
+{
+	if (p->loader) {
+		snprintf(why, len, "spec.loader: true (process_loader events for the shared objects "
+			 "processes map) is not supported by this agent yet; remove it to run the hooks");
+		return why;
+	}
+	if (p->pod_selector || p->container_selector) {
+		snprintf(why, len, "spec.%s needs Kubernetes pod and container information, which this "
+			 "agent does not collect yet; remove it to apply the policy to every process",
+			 p->pod_selector ? "podSelector" : "containerSelector");
+		return why;
+	}
+	if (p->nenforcers) {
+		snprintf(why, len, "spec.enforcers (BPF enforcer programs on syscalls) are not supported "
+			 "by this agent yet; use a Sigkill or Signal action instead");
+		return why;
+	}
+	return NULL;
+}
+
 const char *policy_hook_unsupported(const void *policy, size_t hi, const char *tracefs,
 				    char *why, size_t len)
 {

@@ -191,6 +191,15 @@ spec:
 """
 
 
+LOADER_POLICY = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "loader-refused"
+spec:
+  loader: true
+"""
+
+
 def kprobes(policy):
     return lambda ev: ev.get("process_kprobe", {}).get("policy_name") == policy
 
@@ -280,7 +289,8 @@ def test_unsupported_policies_refused():
     err = agent.stderr()
     assert re.search(r"tracing policy lsm-refused \(.*\) refused: lsmhooks hooks are not supported", err), err
     assert re.search(r"tracing policy fd-install-refused \(.*\) refused: kprobe on fd_install", err), err
-    assert "6 accepted, 2 refused" in err, err
+    assert re.search(r"tracing policy loader-refused \(.*\) refused: spec.loader: true .* not supported", err), err
+    assert "6 accepted, 3 refused" in err, err
     assert agent.proc.poll() is None
 
 
@@ -301,7 +311,8 @@ def main():
     for name, text in (("open.yaml", OPEN_POLICY), ("kill.yaml", KILL_POLICY), ("tp.yaml", TP_POLICY),
                        ("exec.yaml", EXEC_POLICY), ("signal.yaml", SIGNAL_POLICY),
                        ("monitor.yaml", MONITOR_POLICY),
-                       ("lsm.yaml", LSM_POLICY), ("nonsys.yaml", NONSYS_POLICY)):
+                       ("lsm.yaml", LSM_POLICY), ("nonsys.yaml", NONSYS_POLICY),
+                       ("loader.yaml", LOADER_POLICY)):
         p = os.path.join(TMP, name)
         with open(p, "w") as f:
             f.write(text)
