@@ -220,6 +220,88 @@ static const char *add_syscall_list(struct hook_inst *hi, uint8_t id, const stru
 	return NULL;
 }
 
+static bool has_pid(const uint32_t *v, size_t n, uint32_t pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == pid)
+			return true;
+	return false;
+}
+
+/*
+ * matchPIDs entries of one selector are AND'ed. Entries with the same
+ * followForks/isNamespacePID flags fold into one set: NotIn A and NotIn B
+ * is NotIn A+B; In A and In B is In (A and B); In A and NotIn B is In A-B.
+ */
+static const char *compile_pids(const struct tp_selector *s, struct gt_selector *g, char *why, size_t len)
+{
+	uint32_t in[GT_MAX_PIDS * 4], out[GT_MAX_PIDS * 4];
+	size_t nin = 0, nout = 0;
+	bool any_in = false;
+	const struct tp_pid_filter *f0 = &s->pids[0];
+
+	for (size_t i = 0; i < s->npids; i++) {
+		const struct tp_pid_filter *pf = &s->pids[i];
+
+		if (pf->is_namespace_pid != f0->is_namespace_pid || pf->follow_forks != f0->follow_forks) {
+			snprintf(why, len, "line %u: matchPIDs entries of one selector must agree on "
+				 "followForks and isNamespacePID here", pf->pos.line);
+			return why;
+		}
+		if (pf->op == TP_OP_IN) {
+			uint32_t keep[GT_MAX_PIDS * 4];
+			size_t nkeep = 0;
+
+			if (!any_in) {
+				for (size_t k = 0; k < pf->nvalues && nkeep < GT_MAX_PIDS * 4; k++)
+					if (!has_pid(keep, nkeep, pf->values[k]))
+						keep[nkeep++] = pf->values[k];
+				if (pf->nvalues > GT_MAX_PIDS * 4)
+					goto too_many;
+			} else {
+				for (size_t k = 0; k < nin; k++)
+					if (has_pid(pf->values, pf->nvalues, in[k]))
+						keep[nkeep++] = in[k];
+			}
+			memcpy(in, keep, nkeep * sizeof(*keep));
+			nin = nkeep;
+			any_in = true;
+		} else {
+			for (size_t k = 0; k < pf->nvalues; k++) {
+				if (has_pid(out, nout, pf->values[k]))
+					continue;
+				if (nout >= GT_MAX_PIDS * 4)
+					goto too_many;
+				out[nout++] = pf->values[k];
+			}
+		}
+	}
+	g->pid_flags = (f0->is_namespace_pid ? GT_PID_NS : 0) | (f0->follow_forks ? GT_PID_FOLLOW : 0);
+	if (any_in) {
+		size_t n = 0;
+
+		for (size_t k = 0; k < nin; k++)
+			if (!has_pid(out, nout, in[k]))
+				in[n++] = in[k];
+		if (n > GT_MAX_PIDS)
+			goto too_many;
+		g->pid_op = GT_OP_IN;
+		g->npids = (uint8_t)n;	/* an empty In set matches nothing, as it should */
+		memcpy(g->pids, in, n * sizeof(*in));
+	} else {
+		if (nout > GT_MAX_PIDS)
+			goto too_many;
+		g->pid_op = GT_OP_NOT_IN;
+		g->npids = (uint8_t)nout;
+		memcpy(g->pids, out, nout * sizeof(*out));
+	}
+	return NULL;
+too_many:
+	snprintf(why, len, "line %u: matchPIDs: at most %d distinct values per selector are supported",
+		 s->pos.line, GT_MAX_PIDS);
+	return why;
+}
+
 static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter *a, struct gt_argf *gf,
 				uint8_t *next_id, char *why, size_t len)
 {
@@ -381,19 +463,10 @@ const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg
 			default: break;
 			}
 		}
-		if (s->npids > 1 || (s->npids && s->pids[0].nvalues > GT_MAX_PIDS)) {
-			snprintf(why, len, "line %u: at most one matchPIDs entry of %d values is supported",
-				 s->pos.line, GT_MAX_PIDS);
-			return why;
-		}
 		if (s->npids) {
-			const struct tp_pid_filter *pf = &s->pids[0];
-
-			g->pid_op = pf->op == TP_OP_IN ? GT_OP_IN : GT_OP_NOT_IN;
-			g->npids = (uint8_t)pf->nvalues;
-			g->pid_flags = (pf->is_namespace_pid ? GT_PID_NS : 0) | (pf->follow_forks ? GT_PID_FOLLOW : 0);
-			for (size_t k = 0; k < pf->nvalues; k++)
-				g->pids[k] = pf->values[k];
+			bad = compile_pids(s, g, why, len);
+			if (bad)
+				return bad;
 		}
 		if (s->nbinaries > 1 || s->nparent_binaries > 1) {
 			snprintf(why, len, "line %u: at most one matchBinaries and one matchParentBinaries "

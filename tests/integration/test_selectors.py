@@ -184,7 +184,7 @@ def touch(path):
 
 
 FILES = ["postfix/f", "follow/f", "follow/g", "follow/pre", "parent/f", "parent/g", "forks/f", "forks/g",
-         "pidns/f", "netns/f", "caps/f", "nscaps/f", "rate/f", "rate/g", "rateg/f", "nopost/f"]
+         "pidns/f", "netns/f", "caps/f", "nscaps/f", "rate/f", "rate/g", "rateg/f", "nopost/f", "pids/f"]
 
 
 def run(*argv):
@@ -359,6 +359,7 @@ def check_counters(err, results):
         "pid-forks": (2, 1, 0), "pid-ns": (1, 1, 0), "net-ns": (1, 1, 0), "caps": (1, 1, 0),
         "ns-caps": (1, 1, 0), "rate": (51, 0, 49), "rate-global": (5, 0, 4),
         "nopost-signal": (1, 0, 0), "umask-map": (4, 1, 0), "syscall-list": (2, 1, 0),
+        "pids-and": (1, 1, 0), "pids-none": (0, 2, 0),
     }
     for policy, (mat, fil, rl) in want.items():
         if policy not in results:
@@ -402,6 +403,19 @@ def main():
         followForks: true
         values: [%d]
 """ % FORKS["proc"].pid)
+    # matchPIDs entries are AND'ed: In {me, 1} and NotIn {1} is me; In {me} and NotIn {me} is nobody
+    POLICIES["pids-and"] = open_policy("pids-and", d("pids"), """      matchPIDs:
+      - operator: In
+        values: [%d, 1]
+      - operator: NotIn
+        values: [1]
+""" % ME)
+    POLICIES["pids-none"] = open_policy("pids-none", d("pids"), """      matchPIDs:
+      - operator: In
+        values: [%d]
+      - operator: NotIn
+        values: [%d]
+""" % (ME, ME))
     args = []
     for name, text in POLICIES.items():
         p = os.path.join(TMP, name + ".yaml")
@@ -413,7 +427,7 @@ def main():
              test_follow_children_older_process, test_parent_binaries, test_pid_follow_forks_main,
              test_pid_namespace_pid, test_namespaces_host_ns, test_capabilities,
              test_namespace_capabilities, test_rate_limit, test_rate_limit_global_scope,
-             test_nopost_signal]
+             test_nopost_signal, test_pid_entries_anded]
     passed = failed = skipped = 0
     for t in tests:
         start = time.time()
@@ -448,6 +462,18 @@ def main():
         print("FAIL agent exit code %d\n%s" % (code, err[-3000:]), flush=True)
     print("selectors: %d passed, %d failed, %d skipped" % (passed, failed, skipped), flush=True)
     return 1 if failed else 0
+
+
+def test_pid_entries_anded():
+    f = touch(d("pids/f"))
+    with open(f) as fh:
+        fh.read()
+    run(CAT, f)                           # another pid: filtered by both policies
+    ev = agent.wait_for(kprobes("pids-and"), what="matchPIDs In+NotIn event")["process_kprobe"]
+    assert ev["process"]["pid"] == ME, ev["process"]
+    time.sleep(0.3)
+    assert paths_of("pids-and") == [f], paths_of("pids-and")
+    assert paths_of("pids-none") == [], paths_of("pids-none")
 
 
 def test_pid_follow_forks_main():
