@@ -11,6 +11,7 @@
 
 #define MSG_OP_GENERIC_KPROBE		13	/* upstream's numbers */
 #define MSG_OP_GENERIC_TRACEPOINT	14
+#define MSG_OP_GENERIC_UPROBE		15
 
 #define GT_MAX_ARGS	5
 #define GT_STR_MAX	256	/* bytes kept of a string argument (power of two) */

@@ -62,7 +62,8 @@ static int on_ringbuf(void *ctx, const void *data, size_t len)
 	const struct msg_common *c = data;
 
 	/* policy engine records */
-	if (len >= sizeof(*c) && (c->op == MSG_OP_GENERIC_KPROBE || c->op == MSG_OP_GENERIC_TRACEPOINT))
+	if (len >= sizeof(*c) && (c->op == MSG_OP_GENERIC_KPROBE || c->op == MSG_OP_GENERIC_TRACEPOINT ||
+				   c->op == MSG_OP_GENERIC_UPROBE))
 		return policy_engine_handle(a->policies, &a->pe, data, len);
 	return process_events_handle(&a->pe, data, len);
 }

@@ -30,6 +30,7 @@ static void inst_free(struct hook_inst *hi)
 		return;
 	bpf_link__destroy(hi->link);
 	generic_tracepoint_bpf__destroy(hi->skel);
+	policy_uprobe_destroy(hi);
 	policy_selectors_free(hi);
 	free(hi);
 }
@@ -40,11 +41,14 @@ static const char *attach_one(struct policy_engine *e, struct hook_inst *hi, cha
 	const char *bad;
 	int err;
 
+	if (hi->h->kind == TP_HOOK_UPROBE)
+		return policy_uprobe_attach(e, hi, why, len);
 	hi->skel = generic_tracepoint_bpf__open();
 	if (!hi->skel) {
 		snprintf(why, len, "opening the BPF object: %s", strerror(errno));
 		return why;
 	}
+	hi->obj = hi->skel->obj;
 	/* a torn-down instance's records may still be queued: ids are not reused */
 	hi->id = e->next_id++;
 	hi->skel->rodata->hook_id = hi->id;
@@ -88,8 +92,9 @@ static const char *attach_one(struct policy_engine *e, struct hook_inst *hi, cha
 	return NULL;
 }
 
+/* name: the syscall of a kprobe, the symbol of a uprobe (NULL: at offset) */
 static const char *attach_hook(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h,
-			       const char *name, char *why, size_t len)
+			       const char *name, uint64_t offset, char *why, size_t len)
 {
 	struct hook_inst *hi = calloc(1, sizeof(*hi));
 	struct hook_inst **v;
@@ -100,7 +105,16 @@ static const char *attach_hook(struct policy_engine *e, struct tp_policy *p, con
 	hi->p = p;
 	hi->h = h;
 	hi->e = e;
-	if (h->kind == TP_HOOK_KPROBE) {
+	if (h->kind == TP_HOOK_UPROBE) {
+		snprintf(hi->function, sizeof(hi->function), "%s", name ? name : "");
+		hi->uprobe_offset = offset;
+		/* names the instance in logs and stats */
+		snprintf(hi->subsys, sizeof(hi->subsys), "uprobe");
+		if (name)
+			snprintf(hi->event, sizeof(hi->event), "%s", name);
+		else
+			snprintf(hi->event, sizeof(hi->event), "%#llx", (unsigned long long)offset);
+	} else if (h->kind == TP_HOOK_KPROBE) {
 		snprintf(hi->subsys, sizeof(hi->subsys), "syscalls");
 		snprintf(hi->event, sizeof(hi->event), "sys_enter_%s", policy_syscall_base(name));
 		snprintf(hi->function, sizeof(hi->function), "__x64_sys_%s", policy_syscall_base(name));
@@ -136,9 +150,14 @@ static const char *attach_policy(struct policy_engine *e, struct tp_policy *p, c
 			const struct tp_list *l = &p->lists[h->call_list];
 
 			for (size_t k = 0; k < l->nvalues && !bad; k++)
-				bad = attach_hook(e, p, h, l->values[k], why, len);
+				bad = attach_hook(e, p, h, l->values[k], 0, why, len);
+		} else if (h->kind == TP_HOOK_UPROBE) {
+			for (size_t k = 0; k < h->nsymbols && !bad; k++)
+				bad = attach_hook(e, p, h, h->symbols[k], 0, why, len);
+			for (size_t k = 0; k < h->noffsets && !bad; k++)
+				bad = attach_hook(e, p, h, NULL, h->offsets[k], why, len);
 		} else {
-			bad = attach_hook(e, p, h, h->call, why, len);
+			bad = attach_hook(e, p, h, h->call, 0, why, len);
 		}
 	}
 	if (bad) {
@@ -294,7 +313,7 @@ static uint64_t stat_sum(struct hook_inst *hi, uint32_t idx)
 		return 0;
 	uint64_t vals[n];
 
-	if (bpf_map_lookup_elem(bpf_map__fd(hi->skel->maps.gt_stats), &idx, vals))
+	if (!hi->obj || bpf_map_lookup_elem(bpf_object__find_map_fd_by_name(hi->obj, "gt_stats"), &idx, vals))
 		return 0;
 	for (int i = 0; i < n; i++)
 		sum += vals[i];

@@ -24,7 +24,7 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 
-static bool is_int_type(enum tp_arg_type t, unsigned *size, bool *sgn)
+bool policy_int_type(enum tp_arg_type t, unsigned *size, bool *sgn)
 {
 	switch (t) {
 	case TP_ARG_INT: case TP_ARG_INT32: case TP_ARG_FD: *size = 4; *sgn = true; return true;
@@ -76,7 +76,7 @@ const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_
 		}
 		c->offset = (uint16_t)fl->offset;
 		c->size = (uint8_t)(fl->size > 255 ? 255 : fl->size);
-		if (is_int_type(t, &sz, &sg)) {
+		if (policy_int_type(t, &sz, &sg)) {
 			c->kind = GT_ARG_INT;
 			c->size = (uint8_t)(sz < fl->size ? sz : fl->size);
 			c->is_signed = sg;

@@ -85,6 +85,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
 	Tetragon__ProcessKprobe kp = TETRAGON__PROCESS_KPROBE__INIT;
 	Tetragon__ProcessTracepoint tp = TETRAGON__PROCESS_TRACEPOINT__INIT;
+	Tetragon__ProcessUprobe up = TETRAGON__PROCESS_UPROBE__INIT;
 	Tetragon__KprobeArgument args[GT_MAX_ARGS], *argp[GT_MAX_ARGS];
 	char strs[GT_MAX_ARGS][GT_STR_MAX];
 	Google__Protobuf__Timestamp ts;
@@ -129,6 +130,21 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		kp.tags = hi->h->tags;
 		ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_KPROBE;
 		ev.process_kprobe = &kp;
+	} else if (hi->h->kind == TP_HOOK_UPROBE) {
+		up.process = (Tetragon__Process *)proc;
+		up.parent = (Tetragon__Process *)parent;
+		up.path = hi->h->path;
+		up.symbol = (char *)hi->function;
+		up.offset = hi->uprobe_offset;
+		up.n_args = nargs;
+		up.args = argp;
+		up.action = act;
+		up.policy_name = hi->p->name;
+		up.message = hi->h->message;
+		up.n_tags = hi->h->ntags;
+		up.tags = hi->h->tags;
+		ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_UPROBE;
+		ev.process_uprobe = &up;
 	} else {
 		tp.process = (Tetragon__Process *)proc;
 		tp.parent = (Tetragon__Process *)parent;

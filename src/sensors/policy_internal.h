@@ -16,6 +16,7 @@
 #include "policy/policy.h"
 
 struct generic_tracepoint_bpf;
+struct generic_uprobe_bpf;
 struct bpf_link;
 struct bpf_object;
 struct policy_engine;
@@ -56,7 +57,10 @@ struct hook_inst {
 	bool is_signed[GT_MAX_ARGS];
 	unsigned size[GT_MAX_ARGS];
 	struct generic_tracepoint_bpf *skel;
+	struct generic_uprobe_bpf *uskel;	/* uprobes (policy_uprobe.c) */
+	uint64_t uprobe_offset;			/* uprobes by offset; function[] holds the symbol */
 	struct bpf_link *link;
+	struct bpf_object *obj;		/* the loaded object, whichever its skeleton */
 	uint32_t id;		/* hook_id in records; never reused */
 	struct policy_engine *e;
 	struct sel_maps sm;
@@ -97,6 +101,15 @@ struct tp_field;
 const struct tp_field *policy_tp_field(const struct tp_format *f, const struct tp_hook *h, unsigned index);
 /* How many indices policy_tp_field() accepts. */
 size_t policy_tp_nfields(const struct tp_format *f, const struct tp_hook *h);
+
+/* Size and sign of an integer argument type; false for other types. */
+bool policy_int_type(enum tp_arg_type t, unsigned *size, bool *sgn);
+
+/* uprobes (policy_uprobe.c): why h cannot run here, or NULL */
+const char *policy_uprobe_unsupported(const struct tp_hook *h, char *why, size_t len);
+/* open, compile, load and attach one uprobe instance; a reason or NULL */
+const char *policy_uprobe_attach(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len);
+void policy_uprobe_destroy(struct hook_inst *hi);
 
 /* Argument layout of one instance into the object's rodata; a reason or NULL. */
 const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_bpf *skel, const char *tracefs,

@@ -261,9 +261,15 @@ const char *policy_hook_unsupported(const void *policy, size_t hi, const char *t
 			return why;
 		}
 		return NULL;
+	case TP_HOOK_UPROBE:
+		if (policy_uprobe_unsupported(h, why, len))
+			return why;
+		if (selectors_unsupported(h, why, len))
+			return why;
+		return NULL;
 	default:
-		snprintf(why, len, "%s hooks are not supported by this engine yet (only tracepoints: "
-			 "and kprobes: with syscall: true); the policy must be rewritten or run with "
+		snprintf(why, len, "%s hooks are not supported by this engine yet (tracepoints:, uprobes: "
+			 "and kprobes: with syscall: true are); the policy must be rewritten or run with "
 			 "upstream Tetragon", tp_hook_kind_name(h->kind));
 		return why;
 	}

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * "uprobes:" hooks: one generic_uprobe object per (path, symbol) or
+ * (path, offset), with the hook's arguments read from the probed function's
+ * registers and the selectors of every generic program.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "abi/msg_generic.h"
+#include "generic_uprobe.skel.h"
+#include "kernel/bpf_errors.h"
+#include "sensors/policy_internal.h"
+
+const char *policy_uprobe_unsupported(const struct tp_hook *h, char *why, size_t len)
+{
+	struct stat st;
+
+	if (!h->path || stat(h->path, &st)) {
+		snprintf(why, len, "uprobe path %s: %s", h->path ? h->path : "(none)",
+			 h->path ? strerror(errno) : "missing");
+		return why;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, len, "uprobe path %s is not a regular file", h->path);
+		return why;
+	}
+	if (h->naddrs || h->nref_ctr_offsets || h->btf_path || h->ndata) {
+		snprintf(why, len, "uprobe on %s: %s is not supported yet (symbols and offsets are)", h->path,
+			 h->naddrs ? "addrs" : h->nref_ctr_offsets ? "refCtrOffsets" : h->btf_path ? "btfPath" : "data");
+		return why;
+	}
+	if (h->ret || h->return_arg) {
+		snprintf(why, len, "uprobe on %s: return probes (return: true, returnArg) are not supported "
+			 "yet; drop them to observe the calls", h->path);
+		return why;
+	}
+	if (!h->nsymbols && !h->noffsets) {
+		snprintf(why, len, "uprobe on %s: no symbols or offsets", h->path);
+		return why;
+	}
+	if (h->nargs > GT_MAX_ARGS) {
+		snprintf(why, len, "uprobe on %s: %zu arguments: at most %d are supported", h->path, h->nargs,
+			 GT_MAX_ARGS);
+		return why;
+	}
+	for (size_t i = 0; i < h->nargs; i++) {
+		const struct tp_arg *a = &h->args[i];
+		unsigned sz;
+		bool sg;
+
+		if (a->index > 5) {
+			snprintf(why, len, "line %u: uprobe argument index %u: only the first 6 (register) "
+				 "arguments can be read", a->pos.line, a->index);
+			return why;
+		}
+		if (!policy_int_type(a->type, &sz, &sg) && a->type != TP_ARG_STRING) {
+			snprintf(why, len, "line %u: uprobe argument type %s is not supported yet (integers and "
+				 "string are)", a->pos.line, tp_arg_type_name(a->type));
+			return why;
+		}
+	}
+	return NULL;
+}
+
+static const char *compile_args(struct hook_inst *hi, struct generic_uprobe_bpf *skel)
+{
+	const struct tp_hook *h = hi->h;
+
+	for (size_t i = 0; i < h->nargs; i++) {
+		struct gt_arg_cfg *c = (struct gt_arg_cfg *)&skel->rodata->args_cfg[i];
+		enum tp_arg_type t = h->args[i].type;
+		unsigned sz = 8;
+		bool sg = false;
+
+		c->offset = (uint16_t)h->args[i].index;
+		if (policy_int_type(t, &sz, &sg)) {
+			c->kind = GT_ARG_INT;
+			c->size = (uint8_t)sz;
+			c->is_signed = sg;
+		} else {
+			c->kind = GT_ARG_STR_USER;
+			t = TP_ARG_STRING;
+		}
+		hi->types[i] = t;
+		hi->is_signed[i] = sg;
+		hi->size[i] = sz;
+	}
+	skel->rodata->nargs = (uint32_t)h->nargs;
+	return NULL;
+}
+
+const char *policy_uprobe_attach(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo);
+	struct gt_config *cfg;
+	const char *bad;
+	int err;
+
+	hi->uskel = generic_uprobe_bpf__open();
+	if (!hi->uskel) {
+		snprintf(why, len, "opening the BPF object: %s", strerror(errno));
+		return why;
+	}
+	hi->obj = hi->uskel->obj;
+	hi->id = e->next_id++;
+	hi->uskel->rodata->hook_id = hi->id;
+	hi->uskel->rodata->msg_op = MSG_OP_GENERIC_UPROBE;
+	hi->uskel->rodata->agent_tgid = (uint32_t)getpid();
+	bad = compile_args(hi, hi->uskel);
+	if (bad)
+		return bad;
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return "out of memory";
+	bad = policy_compile_selectors(hi, cfg, why, len);
+	if (!bad)
+		bad = policy_selectors_size(hi, hi->uskel->obj, why, len);
+	if (!bad && (bpf_map__reuse_fd(hi->uskel->maps.events, e->events_fd) ||
+		     bpf_map__reuse_fd(hi->uskel->maps.execve_map, e->execve_fd))) {
+		snprintf(why, len, "sharing the lifecycle sensor's maps: %s", strerror(errno));
+		bad = why;
+	}
+	if (!bad) {
+		err = generic_uprobe_bpf__load(hi->uskel);
+		if (err) {
+			bpf_explain_error("policy engine: loading the generic uprobe program", err);
+			snprintf(why, len, "the kernel refused the BPF program (%s)", strerror(-err));
+			bad = why;
+		}
+	}
+	if (!bad)
+		bad = policy_selectors_install(hi, hi->uskel->obj, cfg, why, len);
+	free(cfg);
+	if (bad)
+		return bad;
+	uo.func_name = hi->function[0] ? hi->function : NULL;
+	/* every process (pid -1) that maps the file */
+	hi->link = bpf_program__attach_uprobe_opts(hi->uskel->progs.generic_uprobe, -1, hi->h->path,
+						   hi->uprobe_offset, &uo);
+	if (!hi->link) {
+		err = -errno;
+		if (hi->function[0])
+			snprintf(why, len, "uprobe: %s has no function %s (or it cannot be probed: %s)",
+				 hi->h->path, hi->function, strerror(-err));
+		else
+			snprintf(why, len, "uprobe: %s offset %#llx: %s", hi->h->path,
+				 (unsigned long long)hi->uprobe_offset, strerror(-err));
+		return why;
+	}
+	return NULL;
+}
+
+void policy_uprobe_destroy(struct hook_inst *hi)
+{
+	generic_uprobe_bpf__destroy(hi->uskel);
+	hi->uskel = NULL;
+	if (!hi->skel)
+		hi->obj = NULL;
+}

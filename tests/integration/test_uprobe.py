@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""uprobes: a function of a test program probed by symbol and by offset,
+its register arguments read (int, int64, string) and filtered in the kernel,
+a libc function probed with matchBinaries, and clear refusals. Exact
+process_uprobe events; filtered calls proven dropped by the kernel's
+counters."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+import atexit
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Agent, HELPERS, Skip, require_root  # noqa: E402
+
+agent = None
+TMP = tempfile.mkdtemp(prefix="tg-uprobe-")
+if not os.environ.get("TG_KEEP_TEST_DIRS"):
+    atexit.register(shutil.rmtree, TMP, True)
+TARGET = os.path.join(HELPERS, "uprobe_target")
+LIBC = os.path.realpath("/lib/x86_64-linux-gnu/libc.so.6")
+UNAME = os.path.realpath("/usr/bin/uname")
+SYMBOL = "tg_uprobe_target"
+
+
+def file_offset(path, symbol):
+    """File offset of a function: its address less its section's address plus the section's offset."""
+    syms = subprocess.run(["nm", path], capture_output=True, text=True, check=True).stdout
+    addr = int(next(l.split()[0] for l in syms.splitlines() if l.endswith(" " + symbol)), 16)
+    secs = subprocess.run(["readelf", "-S", "--wide", path], capture_output=True, text=True, check=True).stdout
+    for m in re.finditer(r"\]\s+\.text\s+\S+\s+([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)", secs):
+        sa, so, sz = (int(x, 16) for x in m.groups())
+        if sa <= addr < sa + sz:
+            return addr - sa + so
+    raise AssertionError("no .text section holds %s" % symbol)
+
+
+def policies():
+    return {
+        "up-args": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "up-args"
+spec:
+  uprobes:
+  - path: "%s"
+    symbols:
+    - "%s"
+    message: "target called"
+    tags: ["test"]
+    args:
+    - index: 0
+      type: "int"
+    - index: 1
+      type: "int64"
+    - index: 2
+      type: "string"
+    selectors:
+    - matchArgs:
+      - index: 2
+        operator: "Prefix"
+        values: ["hello"]
+""" % (TARGET, SYMBOL),
+        "up-offset": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "up-offset"
+spec:
+  uprobes:
+  - path: "%s"
+    offsets:
+    - %d
+    args:
+    - index: 0
+      type: "int"
+    selectors:
+    - matchArgs:
+      - index: 0
+        operator: "Equal"
+        values: ["4242"]
+""" % (TARGET, file_offset(TARGET, SYMBOL)),
+        "up-libc": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "up-libc"
+spec:
+  uprobes:
+  - path: "%s"
+    symbols:
+    - "uname"
+    selectors:
+    - matchBinaries:
+      - operator: "In"
+        values: ["%s"]
+""" % (LIBC, UNAME),
+        "up-missing-symbol": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "up-missing-symbol"
+spec:
+  uprobes:
+  - path: "%s"
+    symbols:
+    - "no_such_function_here"
+""" % TARGET,
+        "up-missing-file": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "up-missing-file"
+spec:
+  uprobes:
+  - path: "/nonexistent/bin/tool"
+    symbols:
+    - "main"
+""",
+    }
+
+
+def uprobes(policy):
+    return lambda ev: ev.get("process_uprobe", {}).get("policy_name") == policy
+
+
+def run(*argv):
+    r = subprocess.run(list(argv), capture_output=True)
+    assert r.returncode == 0, (argv, r)
+    return r
+
+
+def test_symbol_args_and_selector():
+    run(TARGET, "1", "2", "nope")                 # filtered in the kernel
+    p = subprocess.Popen([TARGET, "7", "-9000000000", "hello-world"])
+    assert p.wait() == 0
+    ev = agent.wait_for(uprobes("up-args"), what="process_uprobe")["process_uprobe"]
+    assert ev["process"]["pid"] == p.pid and ev["process"]["binary"] == TARGET, ev["process"]
+    assert ev["parent"]["pid"] == os.getpid(), ev["parent"]
+    assert ev["path"] == TARGET and ev["symbol"] == SYMBOL, ev
+    assert ev["args"] == [{"int_arg": 7}, {"long_arg": "-9000000000"}, {"string_arg": "hello-world"}], ev["args"]
+    assert ev["action"] == "KPROBE_ACTION_POST" and ev["message"] == "target called" and ev["tags"] == ["test"], ev
+    assert len([e for e in agent.read() if uprobes("up-args")(e)]) == 1
+
+
+def test_offset():
+    run(TARGET, "4242", "0", "x", "3")
+    run(TARGET, "1", "0", "x")
+    got = agent.wait_count(uprobes("up-offset"), 3, what="offset uprobe events")
+    assert all(e["process_uprobe"]["args"] == [{"int_arg": 4242}] for e in got), got
+    assert all(e["process_uprobe"]["offset"] == str(file_offset(TARGET, SYMBOL)) for e in got), got[0]
+
+
+def test_libc_match_binaries():
+    if not os.path.exists(LIBC):
+        raise Skip("no %s" % LIBC)
+    run("/usr/bin/hostname")                      # calls uname() too: another binary, filtered
+    p = subprocess.Popen([UNAME, "-a"], stdout=subprocess.DEVNULL)
+    assert p.wait() == 0
+    ev = agent.wait_for(lambda e: uprobes("up-libc")(e) and e["process_uprobe"]["process"]["pid"] == p.pid,
+                        what="libc uname uprobe")["process_uprobe"]
+    assert ev["path"] == LIBC and ev["symbol"] == "uname", ev
+    assert all(e["process_uprobe"]["process"]["binary"] == UNAME for e in agent.read() if uprobes("up-libc")(e))
+
+
+def test_refusals():
+    err = agent.stderr()
+    assert re.search(r"tracing policy up-missing-symbol \(.*\) refused: uprobe: %s has no function "
+                     r"no_such_function_here" % re.escape(TARGET), err), err
+    assert re.search(r"tracing policy up-missing-file \(.*\) refused: uprobe path /nonexistent/bin/tool: "
+                     r"No such file or directory", err), err
+    assert "3 accepted, 2 refused" in err, err
+
+
+def main():
+    global agent
+    try:
+        require_root()
+        if not os.path.exists(TARGET):
+            raise Skip("%s not built" % TARGET)
+    except Skip as e:
+        print("SKIP all: %s" % e)
+        print("uprobe: 0 passed, 0 failed, 1 skipped")
+        return 0
+    args = []
+    for name, text in policies().items():
+        path = os.path.join(TMP, name + ".yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        args += ["--tracing-policy", path]
+    agent = Agent(*args)
+    passed = failed = skipped = 0
+    for t in (test_symbol_args_and_selector, test_offset, test_libc_match_binaries, test_refusals):
+        try:
+            t()
+        except Skip as e:
+            skipped += 1
+            print("SKIP %s: %s" % (t.__name__, e), flush=True)
+            continue
+        except Exception:
+            failed += 1
+            print("FAIL %s" % t.__name__, flush=True)
+            traceback.print_exc()
+            continue
+        passed += 1
+        print("ok   %s" % t.__name__, flush=True)
+    code = agent.stop()
+    err = agent.stderr()
+    # the kernel dropped what the selectors did not match
+    for policy, least in (("up-args", 1), ("up-libc", 1), ("up-offset", 1)):
+        m = re.search(r"policy %s hook [^:]+: matched=(\d+) filtered=(\d+)" % policy, err)
+        if m and int(m.group(2)) >= least:
+            passed += 1
+            print("ok   test_counters_%s matched=%s filtered=%s" % (policy.replace("-", "_"), m.group(1), m.group(2)))
+        else:
+            failed += 1
+            print("FAIL test_counters_%s: %s" % (policy.replace("-", "_"), m.group(0) if m else "no counters"))
+    if code != 0:
+        failed += 1
+        print("FAIL agent exit code %d\n%s" % (code, err[-3000:]))
+    print("uprobe: %d passed, %d failed, %d skipped" % (passed, failed, skipped), flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
