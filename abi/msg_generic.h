@@ -36,6 +36,10 @@ enum gt_arg_kind {
 	GT_ARG_STR_KERNEL,	/* pointer at offset to a kernel string */
 	GT_ARG_CHAR_ARRAY,	/* size bytes at offset */
 	GT_ARG_DATA_LOC,	/* u32 (len << 16 | off) at offset */
+	/* raw tracepoints: offset is the raw argument's position */
+	GT_ARG_FILE_PTR,	/* struct file *: its path, walked in the kernel */
+	GT_ARG_PATH_PTR,	/* struct path *: the path */
+	GT_ARG_BINPRM_PTR,	/* struct linux_binprm *: the path of bprm->file */
 };
 
 struct gt_arg_cfg {

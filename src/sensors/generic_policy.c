@@ -31,6 +31,7 @@ static void inst_free(struct hook_inst *hi)
 	bpf_link__destroy(hi->link);
 	generic_tracepoint_bpf__destroy(hi->skel);
 	policy_uprobe_destroy(hi);
+	policy_rawtp_destroy(hi);
 	policy_selectors_free(hi);
 	free(hi);
 }
@@ -43,6 +44,8 @@ static const char *attach_one(struct policy_engine *e, struct hook_inst *hi, cha
 
 	if (hi->h->kind == TP_HOOK_UPROBE)
 		return policy_uprobe_attach(e, hi, why, len);
+	if (hi->h->kind == TP_HOOK_TRACEPOINT && hi->h->raw)
+		return policy_rawtp_attach(e, hi, why, len);
 	hi->skel = generic_tracepoint_bpf__open();
 	if (!hi->skel) {
 		snprintf(why, len, "opening the BPF object: %s", strerror(errno));

@@ -32,23 +32,52 @@ static void set_ts(Google__Protobuf__Timestamp *ts, uint64_t wall_ns)
 	ts->nanos = (int32_t)(wall_ns % 1000000000ULL);
 }
 
+/* The nested messages an argument may point at. */
+struct arg_store {
+	Tetragon__KprobeFile file;
+	Tetragon__KprobePath path;
+	Tetragon__KprobeLinuxBinprm binprm;
+};
+
 static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, const struct msg_generic *m,
-		     size_t i, char *strbuf)
+		     size_t i, char *strbuf, struct arg_store *st)
 {
 	int64_t v = m->args[i].ival;
+	size_t l = m->args[i].len < GT_STR_MAX ? m->args[i].len : GT_STR_MAX - 1;
 
 	tetragon__kprobe_argument__init(a);
 	a->label = hi->h->args[i].label;
 	switch (hi->types[i]) {
-	case TP_ARG_STRING: {
-		size_t l = m->args[i].len < GT_STR_MAX ? m->args[i].len : GT_STR_MAX - 1;
-
+	case TP_ARG_STRING:
 		memcpy(strbuf, m->str[i], l);
 		strbuf[l] = 0;
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_STRING_ARG;
 		a->string_arg = strbuf;
 		return;
-	}
+	case TP_ARG_FILE:
+		memcpy(strbuf, m->str[i], l);
+		strbuf[l] = 0;
+		tetragon__kprobe_file__init(&st->file);
+		st->file.path = strbuf;
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_FILE_ARG;
+		a->file_arg = &st->file;
+		return;
+	case TP_ARG_PATH:
+		memcpy(strbuf, m->str[i], l);
+		strbuf[l] = 0;
+		tetragon__kprobe_path__init(&st->path);
+		st->path.path = strbuf;
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_PATH_ARG;
+		a->path_arg = &st->path;
+		return;
+	case TP_ARG_LINUX_BINPRM:
+		memcpy(strbuf, m->str[i], l);
+		strbuf[l] = 0;
+		tetragon__kprobe_linux_binprm__init(&st->binprm);
+		st->binprm.path = strbuf;
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_LINUX_BINPRM_ARG;
+		a->linux_binprm_arg = &st->binprm;
+		return;
 	case TP_ARG_UINT8: case TP_ARG_UINT16: case TP_ARG_UINT32:
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_UINT_ARG;
 		a->uint_arg = (uint32_t)v;
@@ -88,6 +117,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	Tetragon__ProcessUprobe up = TETRAGON__PROCESS_UPROBE__INIT;
 	Tetragon__KprobeArgument args[GT_MAX_ARGS], *argp[GT_MAX_ARGS];
 	char strs[GT_MAX_ARGS][GT_STR_MAX];
+	struct arg_store stores[GT_MAX_ARGS];
 	Google__Protobuf__Timestamp ts;
 	const Tetragon__Process *proc = NULL, *parent = NULL;
 	const struct hook_inst *hi;
@@ -112,7 +142,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	if (nargs > hi->h->nargs)
 		nargs = hi->h->nargs;
 	for (size_t i = 0; i < nargs; i++) {
-		fill_arg(&args[i], hi, m, i, strs[i]);
+		fill_arg(&args[i], hi, m, i, strs[i], &stores[i]);
 		argp[i] = &args[i];
 	}
 	Tetragon__KprobeAction act = action_of(m->action, true);

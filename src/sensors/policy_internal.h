@@ -17,6 +17,7 @@
 
 struct generic_tracepoint_bpf;
 struct generic_uprobe_bpf;
+struct generic_rawtp_bpf;
 struct bpf_link;
 struct bpf_object;
 struct policy_engine;
@@ -58,6 +59,7 @@ struct hook_inst {
 	unsigned size[GT_MAX_ARGS];
 	struct generic_tracepoint_bpf *skel;
 	struct generic_uprobe_bpf *uskel;	/* uprobes (policy_uprobe.c) */
+	struct generic_rawtp_bpf *rskel;	/* raw tracepoints (policy_rawtp.c) */
 	uint64_t uprobe_offset;			/* uprobes by offset; function[] holds the symbol */
 	struct bpf_link *link;
 	struct bpf_object *obj;		/* the loaded object, whichever its skeleton */
@@ -110,6 +112,11 @@ const char *policy_uprobe_unsupported(const struct tp_hook *h, char *why, size_t
 /* open, compile, load and attach one uprobe instance; a reason or NULL */
 const char *policy_uprobe_attach(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len);
 void policy_uprobe_destroy(struct hook_inst *hi);
+
+/* raw tracepoints (policy_rawtp.c), the same three */
+const char *policy_rawtp_unsupported(const struct tp_hook *h, char *why, size_t len);
+const char *policy_rawtp_attach(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len);
+void policy_rawtp_destroy(struct hook_inst *hi);
 
 /* Argument layout of one instance into the object's rodata; a reason or NULL. */
 const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_bpf *skel, const char *tracefs,

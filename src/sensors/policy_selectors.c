@@ -320,7 +320,9 @@ static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter
 		return why;
 	}
 	gf->slot = (uint8_t)slot;
-	gf->is_str = hi->types[slot] == TP_ARG_STRING;
+	/* paths walked in the kernel compare as strings */
+	gf->is_str = hi->types[slot] == TP_ARG_STRING || hi->types[slot] == TP_ARG_FILE ||
+		     hi->types[slot] == TP_ARG_PATH || hi->types[slot] == TP_ARG_LINUX_BINPRM;
 	gf->op = (uint8_t)(gf->is_str ? str_op(a->op) : int_op(a->op));
 	if (gf->op == GT_OP_NONE || (gf->is_str && (a->op == TP_OP_IN || a->op == TP_OP_NOT_IN))) {
 		snprintf(why, len, "line %u: matchArgs operator %s is not supported on %s arguments",

@@ -221,8 +221,9 @@ const char *policy_hook_unsupported(const void *policy, size_t hi, const char *t
 	switch (h->kind) {
 	case TP_HOOK_TRACEPOINT:
 		if (h->raw) {
-			snprintf(why, len, "raw tracepoints are not supported yet: set raw: false");
-			return why;
+			if (policy_rawtp_unsupported(h, why, len) || selectors_unsupported(h, why, len))
+				return why;
+			return NULL;
 		}
 		if (selectors_unsupported(h, why, len))
 			return why;

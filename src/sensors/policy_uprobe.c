@@ -162,6 +162,6 @@ void policy_uprobe_destroy(struct hook_inst *hi)
 {
 	generic_uprobe_bpf__destroy(hi->uskel);
 	hi->uskel = NULL;
-	if (!hi->skel)
+	if (!hi->skel && !hi->rskel)
 		hi->obj = NULL;
 }

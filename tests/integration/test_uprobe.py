@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""uprobes: a function of a test program probed by symbol and by offset,
-its register arguments read (int, int64, string) and filtered in the kernel,
-a libc function probed with matchBinaries, and clear refusals. Exact
-process_uprobe events; filtered calls proven dropped by the kernel's
-counters."""
+"""uprobes and raw tracepoints. uprobes: a function of a test program
+probed by symbol and by offset, its register arguments read (int, int64,
+string) and filtered in the kernel, a libc function probed with
+matchBinaries. Raw tracepoints: arguments typed from BTF (a linux_binprm's
+path, an int), filtered in the kernel. Clear refusals. Exact events;
+filtered calls proven dropped by the kernel's counters."""
 
 import os
 import re
@@ -98,6 +99,58 @@ spec:
       - operator: "In"
         values: ["%s"]
 """ % (LIBC, UNAME),
+        "raw-exec": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "raw-exec"
+spec:
+  tracepoints:
+  - subsystem: "sched"
+    event: "sched_process_exec"
+    raw: true
+    args:
+    - index: 2
+      type: "linux_binprm"
+    selectors:
+    - matchArgs:
+      - index: 2
+        operator: "Postfix"
+        values: ["/uprobe_target"]
+""",
+        "raw-signal": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "raw-signal"
+spec:
+  tracepoints:
+  - subsystem: "signal"
+    event: "signal_generate"
+    raw: true
+    args:
+    - index: 0
+      type: "int"
+    selectors:
+    - matchPIDs:
+      - operator: In
+        values: [%d]
+      matchArgs:
+      - index: 0
+        operator: "Equal"
+        values: ["10"]
+""" % os.getpid(),
+        "raw-bad-type": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "raw-bad-type"
+spec:
+  tracepoints:
+  - subsystem: "signal"
+    event: "signal_generate"
+    raw: true
+    args:
+    - index: 0
+      type: "file"
+""",
         "up-missing-symbol": """apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
 metadata:
@@ -164,13 +217,49 @@ def test_libc_match_binaries():
     assert all(e["process_uprobe"]["process"]["binary"] == UNAME for e in agent.read() if uprobes("up-libc")(e))
 
 
+def tracepoints(policy):
+    return lambda ev: ev.get("process_tracepoint", {}).get("policy_name") == policy
+
+
+def test_raw_tracepoint_binprm():
+    run("/bin/true")                              # another binary: filtered in the kernel
+    p = subprocess.Popen([TARGET, "0", "0", "raw"])
+    assert p.wait() == 0
+    ev = agent.wait_for(lambda e: tracepoints("raw-exec")(e) and e["process_tracepoint"]["process"]["pid"] == p.pid,
+                        what="raw sched_process_exec")["process_tracepoint"]
+    assert ev["subsys"] == "sched" and ev["event"] == "sched_process_exec", ev
+    assert ev["args"] == [{"linux_binprm_arg": {"path": TARGET}}], ev["args"]
+    assert all(e["process_tracepoint"]["process"]["binary"] == TARGET
+               for e in agent.read() if tracepoints("raw-exec")(e))
+
+
+def test_raw_tracepoint_int():
+    import signal
+    import time
+    p = subprocess.Popen(["/bin/sleep", "30"])
+    time.sleep(0.2)
+    os.kill(p.pid, signal.SIGUSR2)                # 12: filtered
+    p2 = subprocess.Popen(["/bin/sleep", "30"])
+    time.sleep(0.2)
+    os.kill(p2.pid, signal.SIGUSR1)               # 10: posted
+    p.wait()
+    p2.wait()
+    ev = agent.wait_for(tracepoints("raw-signal"), what="raw signal_generate")["process_tracepoint"]
+    assert ev["args"] == [{"int_arg": 10}], ev["args"]
+    assert ev["process"]["pid"] == os.getpid(), ev["process"]
+    time.sleep(0.3)
+    assert len([e for e in agent.read() if tracepoints("raw-signal")(e)]) == 1
+
+
 def test_refusals():
     err = agent.stderr()
     assert re.search(r"tracing policy up-missing-symbol \(.*\) refused: uprobe: %s has no function "
                      r"no_such_function_here" % re.escape(TARGET), err), err
     assert re.search(r"tracing policy up-missing-file \(.*\) refused: uprobe path /nonexistent/bin/tool: "
                      r"No such file or directory", err), err
-    assert "3 accepted, 2 refused" in err, err
+    assert re.search(r"tracing policy raw-bad-type \(.*\) refused: line \d+: raw tracepoint signal_generate "
+                     r"argument 0 is int: type file cannot read it", err), err
+    assert "5 accepted, 3 refused" in err, err
 
 
 def main():
@@ -181,7 +270,7 @@ def main():
             raise Skip("%s not built" % TARGET)
     except Skip as e:
         print("SKIP all: %s" % e)
-        print("uprobe: 0 passed, 0 failed, 1 skipped")
+        print("uprobe-rawtp: 0 passed, 0 failed, 1 skipped")
         return 0
     args = []
     for name, text in policies().items():
@@ -191,7 +280,8 @@ def main():
         args += ["--tracing-policy", path]
     agent = Agent(*args)
     passed = failed = skipped = 0
-    for t in (test_symbol_args_and_selector, test_offset, test_libc_match_binaries, test_refusals):
+    for t in (test_symbol_args_and_selector, test_offset, test_libc_match_binaries, test_raw_tracepoint_binprm,
+              test_raw_tracepoint_int, test_refusals):
         try:
             t()
         except Skip as e:
@@ -208,7 +298,7 @@ def main():
     code = agent.stop()
     err = agent.stderr()
     # the kernel dropped what the selectors did not match
-    for policy, least in (("up-args", 1), ("up-libc", 1), ("up-offset", 1)):
+    for policy, least in (("up-args", 1), ("up-libc", 1), ("up-offset", 1), ("raw-exec", 1), ("raw-signal", 1)):
         m = re.search(r"policy %s hook [^:]+: matched=(\d+) filtered=(\d+)" % policy, err)
         if m and int(m.group(2)) >= least:
             passed += 1
@@ -219,7 +309,7 @@ def main():
     if code != 0:
         failed += 1
         print("FAIL agent exit code %d\n%s" % (code, err[-3000:]))
-    print("uprobe: %d passed, %d failed, %d skipped" % (passed, failed, skipped), flush=True)
+    print("uprobe-rawtp: %d passed, %d failed, %d skipped" % (passed, failed, skipped), flush=True)
     return 1 if failed else 0
 
 
