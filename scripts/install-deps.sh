@@ -6,6 +6,7 @@ PKGS=(
 	make gcc pkg-config clang-19 llvm-14 bpftool libbpf-dev libelf-dev zlib1g-dev
 	libyaml-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev
 	libcmocka-dev libjansson-dev libgrpc-dev libclang-rt-14-dev clang-14 python3 util-linux
+	binutils qemu-system-x86 busybox-static cpio
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -40,13 +40,27 @@ static __always_inline int is_postfix(__u8 op)
  * Is s[0..len) one of filter id's values, for op (Equal/In, Prefix or
  * Postfix, negations included: the caller negates)?
  */
+/*
+ * The scratch as a map value: inside a global function h is plain memory,
+ * which kernels before 6.x refuse as a map key (seen on 6.1).
+ */
+static __always_inline struct gt_heap *heap_value(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&gt_heap_map, &zero);
+}
+
 static __noinline int str_lookup(struct gt_heap *h, const char *s, __u32 len, __u8 id, __u8 op)
 {
-	struct gt_lpm_key *k = &h->lkey;
+	struct gt_heap *hv = heap_value();
+	struct gt_lpm_key *k;
 	struct gt_lpm_val *v;
 
-	if (len > GT_LPM_DATA - 1)
+	(void)h;
+	if (!hv || len > GT_LPM_DATA - 1)
 		return 0;
+	k = &hv->lkey;
 	k->id = id;
 	k->prefixlen = 8 * (1 + len);
 	if (is_postfix(op)) {
@@ -310,12 +324,13 @@ __noinline int gt_sel_match(struct gt_heap *h, const struct gt_selector *s, __u3
 /* Post rateLimit: 1 when this selector, scope and arguments posted less than rate_ns ago. */
 __noinline int gt_rate_limited(struct gt_heap *h, const struct gt_selector *s, __u32 sel, __u64 pid_tgid)
 {
+	struct gt_heap *hv = heap_value();	/* the key must be a map value on older kernels */
 	struct gt_rate_key *k;
 	__u64 now = bpf_ktime_get_ns(), *last;
 
-	if (!h || !s)
+	if (!h || !s || !hv)
 		return 0;
-	k = &h->rkey;
+	k = &hv->rkey;
 	__builtin_memset(k, 0, sizeof(*k));
 	k->sel = sel;
 	if (s->rate_scope == GT_RATE_THREAD)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -18,21 +19,49 @@
 #define BPF_FS_MAGIC_NR	0xcafe4a11
 #define TRACEFS_MAGIC_NR 0x74726163
 
+/*
+ * libbpf's messages, through our log. A verifier log arrives as one huge
+ * message whose end says what failed: keep its last lines, one log line each.
+ */
+#define VERIFIER_TAIL_LINES 24
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char buf[1024];
-	size_t n;
+	char *buf = NULL, *p, *line;
+	int n, lines = 0;
 
 	if (level == LIBBPF_DEBUG)
 		return 0;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	n = strlen(buf);
+	n = vasprintf(&buf, fmt, ap);
+	if (n < 0)
+		return 0;
 	while (n && buf[n - 1] == '\n')
 		buf[--n] = '\0';
-	if (level == LIBBPF_WARN)
-		log_warn("libbpf: %s", buf);
-	else
-		log_debug("libbpf: %s", buf);
+	if (!strstr(buf, "\n")) {
+		if (level == LIBBPF_WARN)
+			log_warn("libbpf: %s", buf);
+		else
+			log_debug("libbpf: %s", buf);
+		free(buf);
+		return 0;
+	}
+	/* multi-line: the first line, then the tail */
+	p = buf + n;
+	while (p > buf && lines <= VERIFIER_TAIL_LINES)
+		if (*--p == '\n')
+			lines++;
+	line = strchr(buf, '\n');
+	*line = '\0';
+	log_warn("libbpf: %s%s", buf, p > line ? " [...]" : "");
+	for (line = p > line ? p + 1 : line + 1; line && *line;) {
+		char *nl = strchr(line, '\n');
+
+		if (nl)
+			*nl = '\0';
+		log_warn("libbpf:   %s", line);
+		line = nl ? nl + 1 : NULL;
+	}
+	free(buf);
 	return 0;
 }
 

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Boots each kernel of tests/vm/kernels under qemu (TCG: no KVM needed) with
+# an initramfs holding the agent, its libraries and busybox, runs
+# tests/vm/init.sh inside, and reports its VMTEST lines. Last line:
+#   vm-kernels: N passed, N failed, N skipped
+# Usage: tests/vm/run-matrix.sh [KERNEL...]   (names from tests/vm/kernels, e.g. 6.1)
+# A kernel that cannot be downloaded is skipped; one that boots and fails a
+# check is a failure.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+CACHE=${VM_CACHE:-build/vm-cache}
+TIMEOUT=${VM_TIMEOUT:-600}
+passed=0 failed=0 skipped=0
+summary() { echo "vm-kernels: $passed passed, $failed failed, $skipped skipped"; exit 0; }
+
+for tool in qemu-system-x86_64 cpio; do
+	command -v $tool >/dev/null || { echo "vm: $tool is not installed (scripts/install-deps.sh)"; skipped=1; summary; }
+done
+BUSYBOX=/bin/busybox
+# the initramfs has no libc for it: it must be the static build
+if [ ! -x "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
+	echo "vm: no static busybox at $BUSYBOX (Debian package busybox-static)"
+	skipped=1
+	summary
+fi
+[ -x "$BUILD/bin/tetragon" ] || { echo "vm: $BUILD/bin/tetragon is not built"; failed=1; summary; }
+mkdir -p "$CACHE"
+
+# ---- the initramfs (same for every kernel) ------------------------------------------
+root=$(mktemp -d /tmp/tg-vm-XXXXXX)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,etc/tg,proc,sys,dev,tmp,run,var}
+cp "$BUSYBOX" "$root/bin/busybox"
+cp "$BUILD/bin/tetragon" "$root/bin/tetragon"
+# the agent's shared libraries, at the paths the dynamic loader looks for them
+ldd "$BUILD/bin/tetragon" | grep -o '/[^ ]*' | sort -u | while read -r lib; do
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
+cp tests/vm/init.sh "$root/init"
+chmod +x "$root/init"
+cat >"$root/etc/tg/open.yaml" <<'YAML'
+apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "vm-open"
+spec:
+  kprobes:
+  - call: "sys_openat"
+    syscall: true
+    args:
+    - index: 1
+      type: "string"
+    selectors:
+    - matchArgs:
+      - index: 1
+        operator: "Prefix"
+        values: ["/tmp/watched/"]
+YAML
+cat >"$root/etc/tg/kill.yaml" <<'YAML'
+apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "vm-honeypot"
+spec:
+  kprobes:
+  - call: "sys_openat"
+    syscall: true
+    args:
+    - index: 1
+      type: "string"
+    selectors:
+    - matchArgs:
+      - index: 1
+        operator: "Equal"
+        values: ["/tmp/honeypot"]
+      matchActions:
+      - action: Sigkill
+YAML
+echo "vm-root:x:0:0::/:/bin/sh" >"$root/etc/passwd"
+echo vm >"$root/etc/hostname"
+initrd="$CACHE/initrd-$$.cpio.gz"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd"
+
+# ---- each kernel --------------------------------------------------------------------------
+want=("$@")
+while read -r name regexp; do
+	case "$name" in ''|'#'*) continue ;; esac
+	if [ ${#want[@]} -gt 0 ] && [[ " ${want[*]} " != *" $name "* ]]; then continue; fi
+	pkg=$(apt-cache search --names-only "$regexp" 2>/dev/null | awk '{print $1}' | sort -V | tail -1)
+	if [ -z "$pkg" ]; then
+		echo "SKIP $name: no package matches $regexp in the configured apt sources"
+		skipped=$((skipped + 1))
+		continue
+	fi
+	kernel=$(ls "$CACHE/$pkg"/boot/vmlinuz-* 2>/dev/null | head -1)
+	if [ -z "$kernel" ]; then
+		rm -rf "$CACHE/$pkg" && mkdir -p "$CACHE/$pkg"
+		if ! (cd "$CACHE/$pkg" && apt-get download "$pkg" >/dev/null 2>&1); then
+			echo "SKIP $name: apt-get download $pkg failed (no network to the Debian mirror?)"
+			skipped=$((skipped + 1))
+			continue
+		fi
+		dpkg-deb --fsys-tarfile "$CACHE/$pkg"/*.deb | tar -x -C "$CACHE/$pkg" --wildcards './boot/vmlinuz-*'
+		rm -f "$CACHE/$pkg"/*.deb
+		kernel=$(ls "$CACHE/$pkg"/boot/vmlinuz-* | head -1)
+	fi
+	echo "== $name: $(basename "$kernel") under qemu TCG"
+	log="$CACHE/$name.console.log"
+	t0=$(date +%s)
+	timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -nographic -no-reboot \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 quiet lsm=lockdown,yama,apparmor,bpf" </dev/null >"$log" 2>&1
+	echo "   $(($(date +%s) - t0)) s; console: $log"
+	grep -a "^VMTEST" "$log" | tr -d '\r' | sed 's/^/   /'
+	n_ok=$(grep -ac "^VMTEST ok" "$log")
+	n_bad=$(grep -ac "^VMTEST fail" "$log")
+	passed=$((passed + n_ok))
+	failed=$((failed + n_bad))
+	if ! grep -aq "^VMTEST done" "$log"; then
+		echo "FAIL $name: the VM did not finish its checks (timeout ${TIMEOUT}s or crash); console tail:"
+		tail -20 "$log" | sed 's/^/   /'
+		failed=$((failed + 1))
+	fi
+done <tests/vm/kernels
+rm -f "$initrd"
+summary
