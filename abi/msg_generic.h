@@ -27,6 +27,7 @@
 #define GT_MAX_NSVALS	4
 #define GT_MAX_CAPF	4	/* matchCapabilities entries per selector */
 #define GT_BIN_MAX	256
+#define GT_MAX_RETF	2	/* matchReturnArgs entries per selector */
 
 /* How an argument is read from the tracepoint record. */
 enum gt_arg_kind {
@@ -40,14 +41,27 @@ enum gt_arg_kind {
 	GT_ARG_FILE_PTR,	/* struct file *: its path, walked in the kernel */
 	GT_ARG_PATH_PTR,	/* struct path *: the path */
 	GT_ARG_BINPRM_PTR,	/* struct linux_binprm *: the path of bprm->file */
+	/* syscall records (generic_tracepoint.bpf.c): values read beyond the record */
+	GT_ARG_FD,		/* int fd at offset: ival = fd, str = its path (task's fd table) */
+	GT_ARG_BUF_USER,	/* pointer at offset: bytes, sized by size_off or, returnCopy, by ret */
+	GT_ARG_SOCKADDR_USER,	/* pointer at offset to a struct sockaddr: str = its bytes, ival = family */
+	GT_ARG_SYSCALL64,	/* syscall id at offset; GT_SYSCALL64_I386 set for a compat task */
 };
+
+#define GT_SYSCALL64_I386	0x80000000u	/* upstream's flag of 32-bit syscalls */
+
+/* gt_arg_cfg.flags */
+#define GT_ARGF_RETURN_COPY	0x1	/* GT_ARG_BUF_USER read at sys_exit, ret bytes */
+#define GT_ARGF_SIZE_ARG	0x2	/* GT_ARG_BUF_USER: byte count in the record at size_off */
+#define GT_ARGF_SIZE32		0x4	/* that count is 4 bytes (else 8) */
 
 struct gt_arg_cfg {
 	__u16 offset;
 	__u8 size;
 	__u8 kind;
 	__u8 is_signed;
-	__u8 pad[3];
+	__u8 flags;		/* GT_ARGF_* */
+	__u16 size_off;		/* GT_ARGF_SIZE_ARG: offset of the byte count */
 };
 
 enum gt_op {
@@ -149,6 +163,15 @@ struct gt_selector {
 	struct gt_argf argf[GT_MAX_ARGF];
 	struct gt_nsf nsf[GT_MAX_NSF];
 	struct gt_capf capf[GT_MAX_CAPF];
+	/* return probes (sys_exit): matchReturnArgs on ret, matchReturnActions */
+	__u8 nretf;
+	__u8 ret_post;		/* 1 unless NoPost */
+	__u8 ret_signed;
+	__u8 pad2;
+	__u32 ret_action;	/* enum gt_action */
+	__u32 ret_sig;
+	__u32 pad3;
+	struct gt_argf retf[GT_MAX_RETF];	/* slot unused: they test ret */
 };
 
 struct gt_config {
@@ -186,7 +209,13 @@ struct msg_generic {
 	__u32 nargs;
 	struct gt_arg_val args[GT_MAX_ARGS];
 	char str[GT_MAX_ARGS][GT_STR_MAX];
+	/* return probes: the entry is held in gt_ret until sys_exit fills these */
+	__s64 ret;
+	__u32 flags;		/* GT_MSG_* */
+	__u32 ret_action;	/* enum gt_action of matchReturnActions */
 };
+
+#define GT_MSG_RETURN	0x1	/* ret and ret_action are set */
 
 _Static_assert(sizeof(struct gt_arg_cfg) == 8, "gt_arg_cfg layout");
 _Static_assert(sizeof(struct gt_lpm_key) == 4 + GT_LPM_DATA, "gt_lpm_key layout");
@@ -194,9 +223,10 @@ _Static_assert(sizeof(struct gt_argf) == 72, "gt_argf layout");
 _Static_assert(sizeof(struct gt_binf) == 16, "gt_binf layout");
 _Static_assert(sizeof(struct gt_nsf) == 20, "gt_nsf layout");
 _Static_assert(sizeof(struct gt_capf) == 16, "gt_capf layout");
-_Static_assert(sizeof(struct gt_selector) == 40 + 32 + 72 * GT_MAX_ARGF + 20 * GT_MAX_NSF + 16 * GT_MAX_CAPF,
+_Static_assert(sizeof(struct gt_selector) == 40 + 32 + 72 * GT_MAX_ARGF + 20 * GT_MAX_NSF + 16 * GT_MAX_CAPF +
+		       16 + 72 * GT_MAX_RETF,
 	       "gt_selector layout");
-_Static_assert(sizeof(struct msg_generic) == 16 + 16 + 24 + 16 * GT_MAX_ARGS + GT_MAX_ARGS * GT_STR_MAX,
+_Static_assert(sizeof(struct msg_generic) == 16 + 16 + 24 + 16 * GT_MAX_ARGS + GT_MAX_ARGS * GT_STR_MAX + 16,
 	       "msg_generic layout");
 
 #endif

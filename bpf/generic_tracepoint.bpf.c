@@ -7,6 +7,12 @@
  * "kprobes:" (through syscalls/sys_enter_*). Selectors are evaluated here so
  * that an event no selector matches never reaches user space.
  * Selectors: lib/gt_selectors.h.
+ *
+ * Return probes (syscall kprobes with return: true, or a returnCopy
+ * argument): generic_tracepoint holds the record in gt_ret (gt_common.h)
+ * and generic_tracepoint_exit, attached to syscalls/sys_exit_*, adds the
+ * return value and the returnCopy bytes, runs matchReturnArgs and
+ * matchReturnActions, and posts it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -16,6 +22,46 @@
 #include "lib/gt_common.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Offset of "long ret" in the sys_exit record (from its format). */
+const volatile __u32 ret_offset = 16;
+
+/* Path of the current task's file descriptor fd into slot i; 0 when it has none. */
+static __always_inline void read_fd_path(struct gt_heap *h, __u32 i, __s64 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fdv, *f = 0;
+	__u32 off, flags = 0;
+	long n;
+
+	if (i >= GT_MAX_ARGS || !fdt || !fs || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return;
+	fdv = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fdv[fd]);
+	if (!f)
+		return;
+	off = path_walk(&h->scratch, &f->f_path, &fs->root, &flags);
+	n = bpf_probe_read_kernel_str(h->m.str[i], GT_STR_MAX, &h->scratch.buf[off & PATH_WALK_MASK]);
+	if (n > 0)
+		h->m.args[i].len = n - 1;
+}
+
+/* Up to GT_STR_MAX bytes of user memory; ival keeps the full size. */
+static __always_inline void read_user_buf(struct gt_heap *h, __u32 i, const void *ptr, __s64 size)
+{
+	__u32 n = size > GT_STR_MAX ? GT_STR_MAX : size > 0 ? (__u32)size : 0;
+
+	/* GT_MAX_ARGS is no power of two: bound the index, do not mask it */
+	if (i >= GT_MAX_ARGS)
+		return;
+	h->m.args[i].ival = size > 0 ? size : 0;
+	if (!ptr || !n)
+		return;
+	if (!bpf_probe_read_user(h->m.str[i], n, ptr))
+		h->m.args[i].len = n;
+}
 
 /* One argument from the tracepoint record, as args_cfg[i] describes it. */
 static __always_inline void read_arg(void *ctx, struct gt_heap *h, __u32 i)
@@ -45,6 +91,62 @@ static __always_inline void read_arg(void *ctx, struct gt_heap *h, __u32 i)
 				v = (__s64)(__s32)v;
 		}
 		a->ival = v;
+		return;
+	}
+	case GT_ARG_FD: {
+		__s32 fd = 0;
+
+		bpf_probe_read_kernel(&fd, sizeof(fd), ctx + off);
+		a->ival = fd;
+		read_fd_path(h, i, fd);
+		return;
+	}
+	case GT_ARG_SYSCALL64: {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+		__s64 id = 0;
+
+		bpf_probe_read_kernel(&id, sizeof(id), ctx + off);
+		id &= 0xffffffff;
+		/* TS_COMPAT: the task is in a 32-bit syscall */
+		if (bpf_core_field_exists(task->thread_info.status) && (task->thread_info.status & 0x0002))
+			id |= GT_SYSCALL64_I386;
+		a->ival = id;
+		return;
+	}
+	case GT_ARG_SOCKADDR_USER: {
+		__u16 family = 0;
+
+		bpf_probe_read_kernel(&ptr, sizeof(ptr), ctx + off);
+		if (!ptr || bpf_probe_read_user(dst, 16, ptr))
+			return;
+		family = *(__u16 *)dst;
+		a->ival = family;
+		a->len = 16;
+		if (family == 10 /* AF_INET6 */ && !bpf_probe_read_user(dst, 28, ptr))
+			a->len = 28;
+		return;
+	}
+	case GT_ARG_BUF_USER: {
+		__u32 fl = args_cfg[i].flags, soff = args_cfg[i].size_off;
+		__s64 sz = 0;
+
+		bpf_probe_read_kernel(&ptr, sizeof(ptr), ctx + off);
+		if (fl & GT_ARGF_RETURN_COPY) {
+			/* read at sys_exit, when the kernel has written it */
+			a->ival = (__s64)(unsigned long)ptr;
+			return;
+		}
+		if (fl & GT_ARGF_SIZE32) {
+			__s32 s32 = 0;
+
+			bpf_probe_read_kernel(&s32, sizeof(s32), ctx + soff);
+			sz = s32;
+		} else if (fl & GT_ARGF_SIZE_ARG) {
+			bpf_probe_read_kernel(&sz, sizeof(sz), ctx + soff);
+		} else {
+			sz = GT_STR_MAX;
+		}
+		read_user_buf(h, i, ptr, sz);
 		return;
 	}
 	case GT_ARG_STR_USER:
@@ -93,4 +195,87 @@ int generic_tracepoint(void *ctx)
 		if (i < nargs)
 			read_arg(ctx, h, i);
 	return gt_select_and_post(h, pid_tgid);
+}
+
+/* matchReturnArgs entry f on the return value (integer operators). */
+static __always_inline int retf_match(struct gt_heap *h, const struct gt_argf *f, int is_signed)
+{
+	int any = 0;
+
+	if (f->op == GT_OP_IN_MAP || f->op == GT_OP_NOT_IN_MAP) {
+		struct gt_int_key k = { .id = f->id, .val = h->m.ret };
+
+		any = bpf_map_lookup_elem(&gt_ints, &k) != 0;
+	} else {
+		for (__u32 k = 0; k < GT_MAX_VALS; k++) {
+			if (k >= f->nvals)
+				break;
+			any = int_match(h->m.ret, f, k, is_signed);
+			if (any)
+				break;
+		}
+	}
+	return negated(f->op) ? !any : any;
+}
+
+SEC("tracepoint")
+int generic_tracepoint_exit(void *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 zero = 0, sel, action = GT_ACT_POST, post = 1;
+	struct msg_generic *held;
+	struct gt_config *cfg;
+	struct gt_heap *h;
+	__s64 ret = 0;
+
+	if ((__u32)(pid_tgid >> 32) == agent_tgid)
+		return 0;
+	held = bpf_map_lookup_elem(&gt_ret, &pid_tgid);
+	if (!held)
+		return 0;
+	h = bpf_map_lookup_elem(&gt_heap_map, &zero);
+	cfg = bpf_map_lookup_elem(&gt_config, &zero);
+	if (!h || !cfg || bpf_probe_read_kernel(&h->m, sizeof(h->m), held)) {
+		bpf_map_delete_elem(&gt_ret, &pid_tgid);
+		return 0;
+	}
+	bpf_map_delete_elem(&gt_ret, &pid_tgid);
+	bpf_probe_read_kernel(&ret, sizeof(ret), ctx + ret_offset);
+	h->m.ret = ret;
+	h->m.flags |= GT_MSG_RETURN;
+	for (__u32 i = 0; i < GT_MAX_ARGS; i++) {
+		if (i >= nargs)
+			break;
+		if (args_cfg[i].kind == GT_ARG_BUF_USER && (args_cfg[i].flags & GT_ARGF_RETURN_COPY)) {
+			const void *ptr = (const void *)(unsigned long)h->m.args[i].ival;
+
+			h->m.args[i].len = 0;
+			read_user_buf(h, i, ptr, ret);
+		}
+	}
+	sel = h->m.sel;
+	if (sel < GT_MAX_SEL && sel < cfg->nsel) {
+		const struct gt_selector *s = &cfg->sel[sel];
+
+		for (__u32 k = 0; k < GT_MAX_RETF; k++) {
+			if (k >= s->nretf)
+				break;
+			if (!retf_match(h, &s->retf[k], s->ret_signed)) {
+				stat(GT_STAT_FILTERED);
+				return 0;
+			}
+		}
+		action = s->ret_action;
+		post = s->ret_post;
+		if (action == GT_ACT_SIGKILL)
+			bpf_send_signal(9);
+		else if (action == GT_ACT_SIGNAL)
+			bpf_send_signal(s->ret_sig);
+	}
+	if (!post)
+		return 0;
+	h->m.ret_action = action;
+	if (bpf_ringbuf_output(&events, &h->m, sizeof(h->m), 0))
+		stat(GT_STAT_LOST);
+	return 0;
 }

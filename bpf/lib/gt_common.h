@@ -18,6 +18,8 @@ const volatile __u32 msg_op = MSG_OP_GENERIC_TRACEPOINT;
 const volatile __u32 nargs = 0;
 const volatile __u32 agent_tgid = 0;
 const volatile struct gt_arg_cfg args_cfg[GT_MAX_ARGS] = {};
+/* return probe: the record waits in gt_ret for the exit program to post it */
+const volatile __u32 has_return = 0;
 
 /* Shared with the lifecycle sensor (bpf_map__reuse_fd before load). */
 struct {
@@ -70,6 +72,14 @@ struct {
 	__type(key, struct gt_rate_key);
 	__type(value, __u64);
 } gt_rate SEC(".maps");
+
+/* Entries held until the hook's return (pid_tgid -> record); sized by the agent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, struct msg_generic);
+} gt_ret SEC(".maps");
 
 /*
  * Per-CPU scratch of one event. What the selectors read lazily (binaries,
@@ -174,6 +184,13 @@ static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid)
 	h->m.action = action;
 	h->m.sel = sel;
 	h->m.nargs = nargs;
+	h->m.ret = 0;
+	h->m.flags = 0;
+	h->m.ret_action = 0;
+	if (has_return) {
+		bpf_map_update_elem(&gt_ret, &pid_tgid, &h->m, BPF_ANY);
+		return 0;
+	}
 	if (bpf_ringbuf_output(&events, &h->m, sizeof(h->m), 0))
 		stat(GT_STAT_LOST);
 	return 0;

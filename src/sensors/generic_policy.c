@@ -28,6 +28,7 @@ static void inst_free(struct hook_inst *hi)
 {
 	if (!hi)
 		return;
+	bpf_link__destroy(hi->link_ret);
 	bpf_link__destroy(hi->link);
 	generic_tracepoint_bpf__destroy(hi->skel);
 	policy_uprobe_destroy(hi);
@@ -58,6 +59,8 @@ static const char *attach_one(struct policy_engine *e, struct hook_inst *hi, cha
 	hi->skel->rodata->msg_op = hi->h->kind == TP_HOOK_KPROBE ? MSG_OP_GENERIC_KPROBE : MSG_OP_GENERIC_TRACEPOINT;
 	hi->skel->rodata->agent_tgid = (uint32_t)getpid();
 	bad = policy_compile_args(hi, hi->skel, e->tracefs, why, len);
+	if (!bad)
+		bad = policy_return_prepare(hi, hi->skel, e->tracefs, why, len);
 	if (bad)
 		return bad;
 	cfg = calloc(1, sizeof(*cfg));
@@ -92,7 +95,7 @@ static const char *attach_one(struct policy_engine *e, struct hook_inst *hi, cha
 		snprintf(why, len, "attaching to tracepoint %s/%s: %s", hi->subsys, hi->event, strerror(errno));
 		return why;
 	}
-	return NULL;
+	return policy_return_attach(hi, hi->skel, why, len);
 }
 
 /* name: the syscall of a kprobe, the symbol of a uprobe (NULL: at offset) */

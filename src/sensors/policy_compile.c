@@ -76,7 +76,37 @@ const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_
 		}
 		c->offset = (uint16_t)fl->offset;
 		c->size = (uint8_t)(fl->size > 255 ? 255 : fl->size);
-		if (policy_int_type(t, &sz, &sg)) {
+		if (t == TP_ARG_FD) {
+			/* the path is resolved through the task's fd table */
+			c->kind = GT_ARG_FD;
+			c->is_signed = 1;
+		} else if (t == TP_ARG_SYSCALL64) {
+			c->kind = GT_ARG_SYSCALL64;
+		} else if (t == TP_ARG_SOCKADDR || (t == TP_ARG_CHAR_BUF && (h->args[i].size_arg_index ||
+										h->args[i].return_copy))) {
+			if (!fl->pointer && fl->size != 8) {
+				snprintf(why, len, "line %u: type %s needs a pointer field, %s is %s",
+					 h->args[i].pos.line, tp_arg_type_name(t), fl->name, fl->type);
+				free(f);
+				return why;
+			}
+			c->kind = t == TP_ARG_SOCKADDR ? GT_ARG_SOCKADDR_USER : GT_ARG_BUF_USER;
+			if (h->args[i].return_copy) {
+				c->flags |= GT_ARGF_RETURN_COPY;
+			} else if (t == TP_ARG_CHAR_BUF) {
+				/* sizeArgIndex is 1-based, as upstream's */
+				const struct tp_field *sf = policy_tp_field(f, h, h->args[i].size_arg_index - 1);
+
+				if (!sf || (sf->size != 4 && sf->size != 8)) {
+					snprintf(why, len, "line %u: sizeArgIndex %u does not name an integer argument",
+						 h->args[i].pos.line, h->args[i].size_arg_index);
+					free(f);
+					return why;
+				}
+				c->flags |= GT_ARGF_SIZE_ARG | (sf->size == 4 ? GT_ARGF_SIZE32 : 0);
+				c->size_off = (uint16_t)sf->offset;
+			}
+		} else if (policy_int_type(t, &sz, &sg)) {
 			c->kind = GT_ARG_INT;
 			c->size = (uint8_t)(sz < fl->size ? sz : fl->size);
 			c->is_signed = sg;
@@ -110,6 +140,81 @@ const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_
 	}
 	free(f);
 	skel->rodata->nargs = (uint32_t)h->nargs;
+	return NULL;
+}
+
+/* In-flight calls a return probe instance can hold (LRU: the oldest go first). */
+#define RET_ENTRIES 1024
+
+const char *policy_return_prepare(struct hook_inst *hi, struct generic_tracepoint_bpf *skel, const char *tracefs,
+				  char *why, size_t len)
+{
+	const struct tp_hook *h = hi->h;
+	struct tp_format *f;
+	char ev[128];
+	int err;
+
+	hi->ret_type = TP_ARG_NOP;
+	hi->has_return = h->kind == TP_HOOK_KPROBE && h->ret;
+	for (size_t i = 0; i < h->nargs; i++)
+		if (h->args[i].return_copy)
+			hi->has_return = true;
+	if (!hi->has_return) {
+		bpf_program__set_autoload(skel->progs.generic_tracepoint_exit, false);
+		return NULL;
+	}
+	if (h->kind != TP_HOOK_KPROBE) {
+		snprintf(why, len, "returnCopy needs a return probe: only syscall kprobes have one here");
+		return why;
+	}
+	if (h->ret && h->return_arg) {
+		unsigned sz;
+		bool sg;
+
+		hi->ret_type = h->return_arg->type;
+		if (hi->ret_type == TP_ARG_AUTO || hi->ret_type == TP_ARG_FD)
+			hi->ret_type = TP_ARG_INT;
+		if (!policy_int_type(hi->ret_type, &sz, &sg)) {
+			snprintf(why, len, "line %u: returnArg type %s is not supported (integer types are)",
+				 h->return_arg->pos.line, tp_arg_type_name(hi->ret_type));
+			return why;
+		}
+	}
+	f = malloc(sizeof(*f));
+	if (!f)
+		return "out of memory";
+	snprintf(ev, sizeof(ev), "sys_exit_%s", hi->event + strlen("sys_enter_"));
+	err = tp_format_load(tracefs, hi->subsys, ev, f);
+	if (err) {
+		snprintf(why, len, "return probe: tracepoint %s/%s: %s", hi->subsys, ev, strerror(-err));
+		free(f);
+		return why;
+	}
+	for (size_t i = 0; i < f->nfields; i++)
+		if (!strcmp(f->fields[i].name, "ret") && f->fields[i].size == 8)
+			skel->rodata->ret_offset = (uint32_t)f->fields[i].offset;
+	free(f);
+	skel->rodata->has_return = 1;
+	if (bpf_map__set_max_entries(skel->maps.gt_ret, RET_ENTRIES)) {
+		snprintf(why, len, "sizing gt_ret: %s", strerror(errno));
+		return why;
+	}
+	return NULL;
+}
+
+const char *policy_return_attach(struct hook_inst *hi, struct generic_tracepoint_bpf *skel, char *why, size_t len)
+{
+	char ev[128];
+
+	if (!hi->has_return)
+		return NULL;
+	snprintf(ev, sizeof(ev), "sys_exit_%s", hi->event + strlen("sys_enter_"));
+	hi->link_ret = bpf_program__attach_tracepoint(skel->progs.generic_tracepoint_exit, hi->subsys, ev);
+	if (!hi->link_ret) {
+		snprintf(why, len, "attaching the return probe to tracepoint %s/%s: %s", hi->subsys, ev,
+			 strerror(errno));
+		return why;
+	}
 	return NULL;
 }
 

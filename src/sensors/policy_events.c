@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -37,7 +39,41 @@ struct arg_store {
 	Tetragon__KprobeFile file;
 	Tetragon__KprobePath path;
 	Tetragon__KprobeLinuxBinprm binprm;
+	Tetragon__KprobeTruncatedBytes trunc;
+	Tetragon__KprobeSockaddr sockaddr;
+	Tetragon__SyscallId sysid;
 };
+
+static const char *family_name(unsigned f)
+{
+	switch (f) {
+	case AF_UNIX: return "AF_UNIX";
+	case AF_INET: return "AF_INET";
+	case AF_INET6: return "AF_INET6";
+	case AF_NETLINK: return "AF_NETLINK";
+	case AF_PACKET: return "AF_PACKET";
+	default: return "AF_UNSPEC";
+	}
+}
+
+/* A struct sockaddr copied by the kernel (GT_ARG_SOCKADDR_USER) -> family, addr, port. */
+static void fill_sockaddr(Tetragon__KprobeSockaddr *sa, const struct msg_generic *m, size_t i, char *strbuf)
+{
+	const unsigned char *b = (const unsigned char *)m->str[i];
+	unsigned fam = (unsigned)m->args[i].ival;
+
+	tetragon__kprobe_sockaddr__init(sa);
+	sa->family = (char *)family_name(fam);
+	strbuf[0] = 0;
+	if (fam == AF_INET && m->args[i].len >= 8) {
+		inet_ntop(AF_INET, b + 4, strbuf, GT_STR_MAX);
+		sa->port = (uint32_t)(b[2] << 8 | b[3]);
+	} else if (fam == AF_INET6 && m->args[i].len >= 24) {
+		inet_ntop(AF_INET6, b + 8, strbuf, GT_STR_MAX);
+		sa->port = (uint32_t)(b[2] << 8 | b[3]);
+	}
+	sa->addr = strbuf;
+}
 
 static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, const struct msg_generic *m,
 		     size_t i, char *strbuf, struct arg_store *st)
@@ -78,6 +114,70 @@ static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, co
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_LINUX_BINPRM_ARG;
 		a->linux_binprm_arg = &st->binprm;
 		return;
+	case TP_ARG_FD:
+		/* upstream reports an fd as the file it names */
+		memcpy(strbuf, m->str[i], l);
+		strbuf[l] = 0;
+		tetragon__kprobe_file__init(&st->file);
+		st->file.path = strbuf;
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_FILE_ARG;
+		a->file_arg = &st->file;
+		return;
+	case TP_ARG_CHAR_BUF: {
+		/* ival: the buffer's full size; len: the bytes the kernel kept */
+		ProtobufCBinaryData bytes = { .len = m->args[i].len <= GT_STR_MAX ? m->args[i].len : GT_STR_MAX,
+					      .data = (uint8_t *)strbuf };
+
+		memcpy(strbuf, m->str[i], bytes.len);
+		if (v > (int64_t)bytes.len) {
+			tetragon__kprobe_truncated_bytes__init(&st->trunc);
+			st->trunc.bytes_arg = bytes;
+			st->trunc.orig_size = (uint64_t)v;
+			a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_TRUNCATED_BYTES_ARG;
+			a->truncated_bytes_arg = &st->trunc;
+		} else {
+			a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_BYTES_ARG;
+			a->bytes_arg = bytes;
+		}
+		return;
+	}
+	case TP_ARG_SOCKADDR:
+		fill_sockaddr(&st->sockaddr, m, i, strbuf);
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SOCKADDR_ARG;
+		a->sockaddr_arg = &st->sockaddr;
+		return;
+	case TP_ARG_SYSCALL64:
+		tetragon__syscall_id__init(&st->sysid);
+		st->sysid.id = (uint32_t)(v & ~(int64_t)GT_SYSCALL64_I386);
+		st->sysid.abi = (uint64_t)v & GT_SYSCALL64_I386 ? "i386" : "x64";
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SYSCALL_ID;
+		a->syscall_id = &st->sysid;
+		return;
+	case TP_ARG_UINT8: case TP_ARG_UINT16: case TP_ARG_UINT32:
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_UINT_ARG;
+		a->uint_arg = (uint32_t)v;
+		return;
+	case TP_ARG_INT64:
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_LONG_ARG;
+		a->long_arg = v;
+		return;
+	case TP_ARG_UINT64: case TP_ARG_SIZE_T:
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SIZE_ARG;
+		a->size_arg = (uint64_t)v;
+		return;
+	default:
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_INT_ARG;
+		a->int_arg = (int32_t)v;
+		return;
+	}
+}
+
+/* The return value of a return probe, typed as returnArg says. */
+static void fill_ret(Tetragon__KprobeArgument *a, const struct hook_inst *hi, int64_t v)
+{
+	tetragon__kprobe_argument__init(a);
+	a->label = hi->h->return_arg ? hi->h->return_arg->label : NULL;
+	switch (hi->ret_type) {
 	case TP_ARG_UINT8: case TP_ARG_UINT16: case TP_ARG_UINT32:
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_UINT_ARG;
 		a->uint_arg = (uint32_t)v;
@@ -115,7 +215,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	Tetragon__ProcessKprobe kp = TETRAGON__PROCESS_KPROBE__INIT;
 	Tetragon__ProcessTracepoint tp = TETRAGON__PROCESS_TRACEPOINT__INIT;
 	Tetragon__ProcessUprobe up = TETRAGON__PROCESS_UPROBE__INIT;
-	Tetragon__KprobeArgument args[GT_MAX_ARGS], *argp[GT_MAX_ARGS];
+	Tetragon__KprobeArgument args[GT_MAX_ARGS], *argp[GT_MAX_ARGS], ret;
 	char strs[GT_MAX_ARGS][GT_STR_MAX];
 	struct arg_store stores[GT_MAX_ARGS];
 	Google__Protobuf__Timestamp ts;
@@ -158,6 +258,13 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		kp.message = hi->h->message;
 		kp.n_tags = hi->h->ntags;
 		kp.tags = hi->h->tags;
+		if (m->flags & GT_MSG_RETURN) {
+			if (hi->ret_type != TP_ARG_NOP) {
+				fill_ret(&ret, hi, m->ret);
+				kp.return_ = &ret;
+			}
+			kp.return_action = action_of(m->ret_action, true);
+		}
 		ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_KPROBE;
 		ev.process_kprobe = &kp;
 	} else if (hi->h->kind == TP_HOOK_UPROBE) {

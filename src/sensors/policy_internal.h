@@ -62,6 +62,9 @@ struct hook_inst {
 	struct generic_rawtp_bpf *rskel;	/* raw tracepoints (policy_rawtp.c) */
 	uint64_t uprobe_offset;			/* uprobes by offset; function[] holds the symbol */
 	struct bpf_link *link;
+	struct bpf_link *link_ret;	/* return probe: syscalls/sys_exit_* */
+	bool has_return;		/* return: true or a returnCopy argument */
+	enum tp_arg_type ret_type;	/* returnArg's reporting type (TP_ARG_NOP: none) */
 	struct bpf_object *obj;		/* the loaded object, whichever its skeleton */
 	uint32_t id;		/* hook_id in records; never reused */
 	struct policy_engine *e;
@@ -121,6 +124,15 @@ void policy_rawtp_destroy(struct hook_inst *hi);
 /* Argument layout of one instance into the object's rodata; a reason or NULL. */
 const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_bpf *skel, const char *tracefs,
 				char *why, size_t len);
+/*
+ * Return probes of a syscall kprobe instance (policy_compile.c): before load,
+ * enable and size the exit program's parts (after policy_compile_args);
+ * after load, attach it to syscalls/sys_exit_<name>. Reasons or NULL.
+ */
+const char *policy_return_prepare(struct hook_inst *hi, struct generic_tracepoint_bpf *skel, const char *tracefs,
+				  char *why, size_t len);
+const char *policy_return_attach(struct hook_inst *hi, struct generic_tracepoint_bpf *skel, char *why, size_t len);
+
 /*
  * Selectors of the instance's hook into cfg and hi->sm; a reason or NULL.
  * Then, before the object is loaded, policy_selectors_size() sizes its

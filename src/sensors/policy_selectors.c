@@ -302,13 +302,14 @@ too_many:
 	return why;
 }
 
+static const char *compile_values(struct hook_inst *hi, const struct tp_arg_filter *a, struct gt_argf *gf,
+				  uint8_t *next_id, char *why, size_t len);
+
 static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter *a, struct gt_argf *gf,
 				uint8_t *next_id, char *why, size_t len)
 {
 	const struct tp_hook *h = hi->h;
-	struct sel_maps *m = &hi->sm;
-	int slot = a->slot, err;
-	const char *bad;
+	int slot = a->slot;
 
 	if (slot < 0)
 		for (size_t k = 0; k < h->nargs; k++)
@@ -320,9 +321,26 @@ static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter
 		return why;
 	}
 	gf->slot = (uint8_t)slot;
-	/* paths walked in the kernel compare as strings */
+	if (hi->types[slot] == TP_ARG_SOCKADDR) {
+		snprintf(why, len, "line %u: matchArgs on sockaddr arguments (SAddr, SPort, Family) is not "
+			 "supported yet", a->pos.line);
+		return why;
+	}
+	/* paths walked in the kernel (fd ones too) and buffers compare as strings */
 	gf->is_str = hi->types[slot] == TP_ARG_STRING || hi->types[slot] == TP_ARG_FILE ||
-		     hi->types[slot] == TP_ARG_PATH || hi->types[slot] == TP_ARG_LINUX_BINPRM;
+		     hi->types[slot] == TP_ARG_PATH || hi->types[slot] == TP_ARG_LINUX_BINPRM ||
+		     hi->types[slot] == TP_ARG_FD || hi->types[slot] == TP_ARG_CHAR_BUF;
+	return compile_values(hi, a, gf, next_id, why, len);
+}
+
+/* Operator and values of a matchArgs/matchReturnArgs entry whose slot and is_str are set. */
+static const char *compile_values(struct hook_inst *hi, const struct tp_arg_filter *a, struct gt_argf *gf,
+				  uint8_t *next_id, char *why, size_t len)
+{
+	struct sel_maps *m = &hi->sm;
+	const char *bad;
+	int err;
+
 	gf->op = (uint8_t)(gf->is_str ? str_op(a->op) : int_op(a->op));
 	if (gf->op == GT_OP_NONE || (gf->is_str && (a->op == TP_OP_IN || a->op == TP_OP_NOT_IN))) {
 		snprintf(why, len, "line %u: matchArgs operator %s is not supported on %s arguments",
@@ -397,6 +415,63 @@ static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter
 				return oom(why, len, err, v->pos.line, "InMap");
 			if (x == (uint64_t)ihi)
 				break;
+		}
+	}
+	return NULL;
+}
+
+/* matchReturnArgs (integer operators on the return value) and matchReturnActions. */
+static const char *compile_return(struct hook_inst *hi, const struct tp_selector *s, struct gt_selector *g,
+				  uint8_t *next_id, char *why, size_t len)
+{
+	const char *bad;
+	unsigned sz = 8;
+	bool sg = true;
+
+	g->ret_post = 1;
+	g->ret_action = GT_ACT_POST;
+	if ((s->nreturn_args || s->nreturn_actions) && !(hi->h->ret && hi->h->return_arg)) {
+		snprintf(why, len, "line %u: matchReturnArgs/matchReturnActions need return: true and a returnArg",
+			 s->pos.line);
+		return why;
+	}
+	if (s->nreturn_args > GT_MAX_RETF) {
+		snprintf(why, len, "line %u: at most %d matchReturnArgs entries per selector", s->pos.line,
+			 GT_MAX_RETF);
+		return why;
+	}
+	if (hi->ret_type != TP_ARG_NOP)
+		policy_int_type(hi->ret_type, &sz, &sg);
+	g->ret_signed = sg;
+	g->nretf = (uint8_t)s->nreturn_args;
+	for (size_t j = 0; j < s->nreturn_args; j++) {
+		g->retf[j].is_str = 0;
+		if ((bad = compile_values(hi, &s->return_args[j], &g->retf[j], next_id, why, len)))
+			return bad;
+	}
+	for (size_t j = 0; j < s->nreturn_actions; j++) {
+		const struct tp_action *a = &s->return_actions[j];
+
+		switch (a->type) {
+		case TP_ACTION_POST:
+			break;
+		case TP_ACTION_NOPOST:
+			g->ret_post = 0;
+			break;
+		case TP_ACTION_SIGKILL:
+			if (hi->p->opts.policy_mode != TP_MODE_MONITOR)
+				g->ret_action = GT_ACT_SIGKILL;
+			break;
+		case TP_ACTION_SIGNAL:
+			if (g->ret_action != GT_ACT_SIGKILL && hi->p->opts.policy_mode != TP_MODE_MONITOR) {
+				g->ret_action = GT_ACT_SIGNAL;
+				g->ret_sig = a->arg_sig;
+			}
+			break;
+		default:
+			snprintf(why, len, "line %u: matchReturnActions: action %s is not supported (Post, NoPost, "
+				 "Sigkill, Signal are)", a->pos.line, tp_action_name(a->type));
+			return why;
 		}
 	}
 	return NULL;
@@ -540,6 +615,8 @@ const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg
 		for (size_t j = 0; j < s->nargs; j++)
 			if ((bad = compile_argf(hi, &s->args[j], &g->argf[j], &next_id, why, len)))
 				return bad;
+		if ((bad = compile_return(hi, s, g, &next_id, why, len)))
+			return bad;
 	}
 	return NULL;
 }

@@ -49,6 +49,7 @@ static bool arg_type_ok(enum tp_arg_type t)
 	case TP_ARG_INT16: case TP_ARG_UINT16: case TP_ARG_INT32: case TP_ARG_UINT32:
 	case TP_ARG_INT64: case TP_ARG_UINT64: case TP_ARG_SIZE_T: case TP_ARG_STRING:
 	case TP_ARG_FD: case TP_ARG_DATA_LOC: case TP_ARG_CHAR_BUF: case TP_ARG_NOP:
+	case TP_ARG_SOCKADDR: case TP_ARG_SYSCALL64:
 		return true;
 	default:
 		return false;
@@ -100,8 +101,10 @@ static const char *selectors_unsupported(const struct tp_hook *h, char *why, siz
 {
 	for (size_t i = 0; i < h->nselectors; i++) {
 		const struct tp_selector *s = &h->selectors[i];
-		const char *what = s->ndata ? "matchData" : s->nreturn_args ? "matchReturnArgs" :
-				   s->nreturn_actions ? "matchReturnActions" :
+		/* return selectors: syscall kprobes only (sys_exit_*) */
+		bool ret_ok = h->kind == TP_HOOK_KPROBE;
+		const char *what = s->ndata ? "matchData" : s->nreturn_args && !ret_ok ? "matchReturnArgs" :
+				   s->nreturn_actions && !ret_ok ? "matchReturnActions" :
 				   s->nns_changes ? "matchNamespaceChanges" :
 				   s->ncap_changes ? "matchCapabilityChanges" : s->workloads ? "matchWorkloads" : NULL;
 
@@ -156,9 +159,15 @@ static const char *check_tracepoint(const char *tracefs, const char *subsys, con
 			free(f);
 			return why;
 		}
-		if (h->args[i].resolve || h->args[i].return_copy) {
-			snprintf(why, len, "line %u: resolve/returnCopy need kprobes, not available here",
+		if (h->args[i].resolve) {
+			snprintf(why, len, "line %u: resolve needs kprobes, not available here",
 				 h->args[i].pos.line);
+			free(f);
+			return why;
+		}
+		if (h->args[i].return_copy && (h->kind != TP_HOOK_KPROBE || h->args[i].type != TP_ARG_CHAR_BUF)) {
+			snprintf(why, len, "line %u: returnCopy is supported on char_buf arguments of syscall "
+				 "kprobes (read at syscalls/sys_exit_*)", h->args[i].pos.line);
 			free(f);
 			return why;
 		}
@@ -172,6 +181,26 @@ static const char *check_tracepoint(const char *tracefs, const char *subsys, con
 		}
 	}
 	free(f);
+	return NULL;
+}
+
+/* Return probes of syscall kprobes are served by syscalls/sys_exit_<name>. */
+static const char *check_exit(const char *tracefs, const struct tp_hook *h, const char *call, char *why,
+			      size_t len)
+{
+	bool ret = h->ret;
+	char path[512];
+
+	for (size_t i = 0; i < h->nargs; i++)
+		ret |= h->args[i].return_copy;
+	if (!ret)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/events/syscalls/sys_exit_%s/format", tracefs, policy_syscall_base(call));
+	if (access(path, R_OK)) {
+		snprintf(why, len, "return probe of %s: tracepoint syscalls/sys_exit_%s is not available (%s: %s)",
+			 call, policy_syscall_base(call), path, strerror(errno));
+		return why;
+	}
 	return NULL;
 }
 
@@ -229,11 +258,20 @@ const char *policy_hook_unsupported(const void *policy, size_t hi, const char *t
 			return why;
 		return check_tracepoint(tracefs, h->subsystem, h->event, h, why, len);
 	case TP_HOOK_KPROBE:
-		if (!h->syscall || h->ret || h->ndata || h->return_arg) {
+		if (!h->syscall || h->ndata) {
 			snprintf(why, len, "kprobe on %s: this engine serves only syscall kprobes "
-				 "(syscall: true, no return probe, no data) through the "
-				 "syscalls/sys_enter_* tracepoints, and this kernel has no usable kprobes; "
+				 "(syscall: true, no data) through the syscalls/sys_enter_* and "
+				 "sys_exit_* tracepoints, and this kernel has no usable kprobes; "
 				 "use a tracepoints: section instead", h->call);
+			return why;
+		}
+		if (h->ret && !h->return_arg) {
+			snprintf(why, len, "line %u: return: true needs a returnArg", h->pos.line);
+			return why;
+		}
+		if (h->has_return_arg_action) {
+			snprintf(why, len, "line %u: returnArgAction (TrackSock/UntrackSock) needs kprobes on socket "
+				 "functions, which this kernel does not allow", h->pos.line);
 			return why;
 		}
 		if (selectors_unsupported(h, why, len))
@@ -248,7 +286,8 @@ const char *policy_hook_unsupported(const void *policy, size_t hi, const char *t
 			}
 			for (size_t i = 0; i < l->nvalues; i++) {
 				snprintf(ev, sizeof(ev), "sys_enter_%s", policy_syscall_base(l->values[i]));
-				if (check_tracepoint(tracefs, "syscalls", ev, h, why, len))
+				if (check_tracepoint(tracefs, "syscalls", ev, h, why, len) ||
+				    check_exit(tracefs, h, l->values[i], why, len))
 					return why;
 			}
 			return NULL;
@@ -261,7 +300,7 @@ const char *policy_hook_unsupported(const void *policy, size_t hi, const char *t
 			snprintf(why, len, "%s", tmp);
 			return why;
 		}
-		return NULL;
+		return check_exit(tracefs, h, h->call, why, len);
 	case TP_HOOK_UPROBE:
 		if (policy_uprobe_unsupported(h, why, len))
 			return why;

@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""TracingPolicy return probes and argument types on syscall hooks:
+return: true + returnArg (served by syscalls/sys_exit_*), matchReturnArgs,
+matchReturnActions, char_buf with sizeArgIndex and returnCopy, fd resolved
+to its path in the kernel, sockaddr, syscall64. Real syscalls, exact events."""
+
+import atexit
+import base64
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Agent, Skip, require_root, run_tests  # noqa: E402
+
+agent = None
+TMP = tempfile.mkdtemp(prefix="tg-pargs-")
+if not os.environ.get("TG_KEEP_TEST_DIRS"):
+    atexit.register(shutil.rmtree, TMP, True)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+UPSTREAM = "/work/shared/upstream-policies"
+PID = os.getpid()
+
+RET_POLICY = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "openat-ret"
+spec:
+  kprobes:
+  - call: "sys_openat"
+    syscall: true
+    return: true
+    args:
+    - index: 1
+      type: "string"
+    returnArg:
+      index: 0
+      type: int
+      label: "fd"
+    selectors:
+    - matchArgs:
+      - index: 1
+        operator: "Prefix"
+        values: ["%s/ret-"]
+""" % TMP
+
+# only successful opens (return value >= 0) are reported; NoPost at return
+# for those under retf-quiet
+RETF_POLICY = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "openat-retf"
+spec:
+  kprobes:
+  - call: "sys_openat"
+    syscall: true
+    return: true
+    args:
+    - index: 1
+      type: "string"
+    returnArg:
+      index: 0
+      type: int
+    selectors:
+    - matchArgs:
+      - index: 1
+        operator: "Prefix"
+        values: ["%s/retf-quiet"]
+      matchReturnActions:
+      - action: NoPost
+    - matchArgs:
+      - index: 1
+        operator: "Prefix"
+        values: ["%s/retf-"]
+      matchReturnArgs:
+      - index: 0
+        operator: "GT"
+        values: ["-1"]
+""" % (TMP, TMP)
+
+IO_POLICY = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "io-bufs"
+spec:
+  kprobes:
+  - call: "sys_read"
+    syscall: true
+    args:
+    - index: 0
+      type: "fd"
+    - index: 1
+      type: "char_buf"
+      returnCopy: true
+    - index: 2
+      type: "size_t"
+    selectors:
+    - matchArgs:
+      - index: 0
+        operator: "Prefix"
+        values: ["%s/rd"]
+  - call: "sys_write"
+    syscall: true
+    args:
+    - index: 0
+      type: "fd"
+    - index: 1
+      type: "char_buf"
+      sizeArgIndex: 3
+    - index: 2
+      type: "size_t"
+    selectors:
+    - matchArgs:
+      - index: 0
+        operator: "Prefix"
+        values: ["%s/wr"]
+  - call: "sys_close"
+    syscall: true
+    args:
+    - index: 0
+      type: "fd"
+    selectors:
+    - matchArgs:
+      - index: 0
+        operator: "Equal"
+        values: ["%s/cl"]
+""" % (TMP, TMP, TMP)
+
+NET_POLICY = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "connect-sockaddr"
+spec:
+  kprobes:
+  - call: "sys_connect"
+    syscall: true
+    args:
+    - index: 0
+      type: "int"
+    - index: 1
+      type: "sockaddr"
+    selectors:
+    - matchPIDs:
+      - operator: In
+        values: [%d]
+""" % PID
+
+RAW_POLICY = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "raw-syscalls-getppid"
+spec:
+  tracepoints:
+  - subsystem: "raw_syscalls"
+    event: "sys_enter"
+    args:
+    - index: 4
+      type: "syscall64"
+    selectors:
+    - matchPIDs:
+      - operator: In
+        values: [%d]
+      matchArgs:
+      - index: 4
+        operator: "Equal"
+        values: ["110"]
+""" % PID
+
+
+def kprobes(policy):
+    return lambda ev: ev.get("process_kprobe", {}).get("policy_name") == policy
+
+
+def kprobe_with(policy, fn):
+    def pred(ev):
+        k = ev.get("process_kprobe", {})
+        return k.get("policy_name") == policy and fn(k)
+    return pred
+
+
+def b64(b):
+    return base64.b64encode(b).decode()
+
+
+def test_return_probe_openat_missing_file():
+    path = os.path.join(TMP, "ret-missing")
+    try:
+        open(path).close()
+        raise AssertionError("opened a missing file")
+    except FileNotFoundError:
+        pass
+    ev = agent.wait_for(kprobes("openat-ret"), what="openat return event")["process_kprobe"]
+    assert ev["function_name"] == "__x64_sys_openat", ev
+    assert ev["args"] == [{"string_arg": path}], ev["args"]
+    assert ev["return"] == {"int_arg": -2, "label": "fd"}, ev
+    assert ev["action"] == "KPROBE_ACTION_POST", ev
+    assert ev["return_action"] == "KPROBE_ACTION_POST", ev
+    assert ev["process"]["pid"] == PID, ev["process"]
+
+
+def test_return_probe_openat_fd():
+    path = os.path.join(TMP, "ret-exists")
+    fd = os.open(path, os.O_RDONLY)
+    os.close(fd)
+    ev = agent.wait_for(kprobe_with("openat-ret", lambda k: k["args"][0]["string_arg"] == path),
+                        what="openat return with fd")["process_kprobe"]
+    assert ev["return"] == {"int_arg": fd, "label": "fd"}, ev
+
+
+def test_match_return_args_and_return_nopost():
+    for name in ("retf-quiet", "retf-missing"):
+        try:
+            open(os.path.join(TMP, name)).close()
+        except FileNotFoundError:
+            pass
+    ok = os.path.join(TMP, "retf-ok")
+    open(ok).close()
+    ev = agent.wait_for(kprobes("openat-retf"), what="openat-retf event")["process_kprobe"]
+    assert ev["args"] == [{"string_arg": ok}], ev
+    assert ev["return"]["int_arg"] >= 0, ev
+    time.sleep(0.3)
+    got = [e["process_kprobe"]["args"][0]["string_arg"] for e in agent.read() if kprobes("openat-retf")(e)]
+    assert got == [ok], got
+
+
+def test_read_return_copy_and_fd_path():
+    path = os.path.join(TMP, "rd-file")
+    fd = os.open(path, os.O_RDONLY)
+    data = os.read(fd, 100)
+    os.close(fd)
+    assert data == b"hello from the read test\n"
+    ev = agent.wait_for(kprobe_with("io-bufs", lambda k: k["function_name"] ==
+                                                           "__x64_sys_read"), what="read event")["process_kprobe"]
+    assert ev["args"] == [{"file_arg": {"path": path}}, {"bytes_arg": b64(data)}, {"size_arg": "100"}], ev["args"]
+    assert "return" not in ev, ev
+
+
+def test_write_size_arg_index():
+    path = os.path.join(TMP, "wr-file")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    payload = b"written through sizeArgIndex"
+    assert os.write(fd, payload) == len(payload)
+    os.close(fd)
+    ev = agent.wait_for(kprobe_with("io-bufs", lambda k: k["function_name"] == "__x64_sys_write"),
+                        what="write event")["process_kprobe"]
+    assert ev["args"] == [{"file_arg": {"path": path}}, {"bytes_arg": b64(payload)},
+                          {"size_arg": str(len(payload))}], ev["args"]
+
+
+def test_write_truncated_bytes():
+    path = os.path.join(TMP, "wr-big")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    payload = bytes(range(256)) * 4
+    assert os.write(fd, payload) == len(payload)
+    os.close(fd)
+    ev = agent.wait_for(kprobe_with("io-bufs", lambda k: k["args"][0].get("file_arg", {}).get("path") == path),
+                        what="big write event")["process_kprobe"]
+    assert ev["args"][1] == {"truncated_bytes_arg": {"bytes_arg": b64(payload[:256]), "orig_size": "1024"}}, ev
+
+
+def test_close_fd_path():
+    path = os.path.join(TMP, "cl")
+    fd = os.open(path, os.O_RDONLY)
+    os.close(fd)
+    ev = agent.wait_for(kprobe_with("io-bufs", lambda k: k["function_name"] == "__x64_sys_close"),
+                        what="close event")["process_kprobe"]
+    assert ev["args"] == [{"file_arg": {"path": path}}], ev["args"]
+
+
+def test_connect_sockaddr():
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    c = socket.create_connection(("127.0.0.1", port))
+    c.close()
+    srv.close()
+    ev = agent.wait_for(kprobes("connect-sockaddr"), what="connect event")["process_kprobe"]
+    assert ev["function_name"] == "__x64_sys_connect", ev
+    assert ev["args"][1] == {"sockaddr_arg": {"family": "AF_INET", "addr": "127.0.0.1", "port": port}}, ev
+
+
+def test_raw_syscalls_syscall64():
+    os.getppid()
+    ev = agent.wait_for(lambda e: e.get("process_tracepoint", {}).get("policy_name") == "raw-syscalls-getppid",
+                        what="raw_syscalls event")["process_tracepoint"]
+    assert ev["subsys"] == "raw_syscalls" and ev["event"] == "sys_enter", ev
+    assert ev["args"] == [{"syscall_id": {"id": 110, "abi": "x64"}}], ev["args"]
+
+
+def test_upstream_policies_accepted():
+    err = agent.stderr()
+    assert "tracing policy sys-openat (%s/tracingpolicy__openat_write.yaml) accepted" % UPSTREAM in err, err
+    assert "6 accepted, 0 refused" in err, err
+
+
+def main():
+    global agent
+    try:
+        require_root()
+    except Skip as e:
+        print("SKIP all: %s" % e)
+        print("integration: 0 passed, 0 failed, 1 skipped")
+        return 0
+    if not os.path.exists("/sys/kernel/tracing/events/syscalls/sys_exit_openat"):
+        print("SKIP all: no syscalls/sys_exit_* tracepoints")
+        print("integration: 0 passed, 0 failed, 1 skipped")
+        return 0
+    for name, text in (("ret-exists", "x\n"), ("retf-ok", "ok\n"), ("rd-file", "hello from the read test\n"),
+                       ("cl", "")):
+        with open(os.path.join(TMP, name), "w") as f:
+            f.write(text)
+    args = []
+    for name, text in (("ret.yaml", RET_POLICY), ("retf.yaml", RETF_POLICY), ("io.yaml", IO_POLICY),
+                       ("net.yaml", NET_POLICY), ("raw.yaml", RAW_POLICY)):
+        p = os.path.join(TMP, name)
+        with open(p, "w") as f:
+            f.write(text)
+        args += ["--tracing-policy", p]
+    up = os.path.join(UPSTREAM, "tracingpolicy__openat_write.yaml")
+    if os.path.exists(up):
+        args += ["--tracing-policy", up]
+    agent = Agent(*args)
+    tests = [test_return_probe_openat_missing_file, test_return_probe_openat_fd,
+             test_match_return_args_and_return_nopost, test_read_return_copy_and_fd_path,
+             test_write_size_arg_index, test_write_truncated_bytes, test_close_fd_path,
+             test_connect_sockaddr, test_raw_syscalls_syscall64]
+    if os.path.exists(up):
+        tests.append(test_upstream_policies_accepted)
+    try:
+        rc = run_tests(tests)
+    finally:
+        code = agent.stop()
+        if code != 0:
+            print("agent exit code %d: %s" % (code, agent.stderr()[-2000:]))
+            rc = 1
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
