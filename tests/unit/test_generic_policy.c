@@ -142,11 +142,45 @@ static void test_refusals(void **state)
 			  "        rateLimitScope: process\n"));
 }
 
+/* return probes are served by syscalls/sys_exit_<name>: needed, and enough */
+static void test_return_probe(void **state)
+{
+	static const char ret_policy[] =
+		"  kprobes:\n  - call: sys_openat\n    syscall: true\n    return: true\n    args:\n"
+		"    - index: 1\n      type: string\n    returnArg:\n      index: 0\n      type: int\n"
+		"    selectors:\n    - matchReturnArgs:\n      - index: 0\n        operator: LT\n"
+		"        values: [0]\n      matchReturnActions:\n      - action: NoPost\n";
+	char path[256];
+	const char *r;
+	FILE *f;
+
+	(void)state;
+	r = check(ret_policy);
+	assert_non_null(r);
+	assert_non_null(strstr(r, "tracepoint syscalls/sys_exit_openat is not available"));
+	snprintf(path, sizeof(path), "%s/events/syscalls/sys_exit_openat", tracefs);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/events/syscalls/sys_exit_openat/format", tracefs);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("name: sys_exit_openat\nformat:\n\tfield:long ret;\toffset:16;\tsize:8;\tsigned:1;\n", f);
+	fclose(f);
+	assert_null(check(ret_policy));
+	/* returnCopy needs the syscall's return: not on a tracepoint, not on a string */
+	r = check("  tracepoints:\n  - subsystem: syscalls\n    event: sys_enter_openat\n    args:\n"
+		  "    - index: 6\n      type: char_buf\n      returnCopy: true\n");
+	assert_non_null(strstr(r, "returnCopy is supported on char_buf arguments of syscall kprobes"));
+	remove(path);
+	snprintf(path, sizeof(path), "%s/events/syscalls/sys_exit_openat", tracefs);
+	rmdir(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syscall_kprobe_accepted),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_return_probe),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
