@@ -197,52 +197,21 @@ int generic_tracepoint(void *ctx)
 	return gt_select_and_post(h, pid_tgid);
 }
 
-/* matchReturnArgs entry f on the return value (integer operators). */
-static __always_inline int retf_match(struct gt_heap *h, const struct gt_argf *f, int is_signed)
-{
-	int any = 0;
-
-	if (f->op == GT_OP_IN_MAP || f->op == GT_OP_NOT_IN_MAP) {
-		struct gt_int_key k = { .id = f->id, .val = h->m.ret };
-
-		any = bpf_map_lookup_elem(&gt_ints, &k) != 0;
-	} else {
-		for (__u32 k = 0; k < GT_MAX_VALS; k++) {
-			if (k >= f->nvals)
-				break;
-			any = int_match(h->m.ret, f, k, is_signed);
-			if (any)
-				break;
-		}
-	}
-	return negated(f->op) ? !any : any;
-}
-
+/* The held entry completed at sys_exit (return probes: lib/gt_common.h). */
 SEC("tracepoint")
 int generic_tracepoint_exit(void *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 zero = 0, sel, action = GT_ACT_POST, post = 1;
-	struct msg_generic *held;
-	struct gt_config *cfg;
+	__u32 zero = 0;
 	struct gt_heap *h;
 	__s64 ret = 0;
 
 	if ((__u32)(pid_tgid >> 32) == agent_tgid)
 		return 0;
-	held = bpf_map_lookup_elem(&gt_ret, &pid_tgid);
-	if (!held)
-		return 0;
 	h = bpf_map_lookup_elem(&gt_heap_map, &zero);
-	cfg = bpf_map_lookup_elem(&gt_config, &zero);
-	if (!h || !cfg || bpf_probe_read_kernel(&h->m, sizeof(h->m), held)) {
-		bpf_map_delete_elem(&gt_ret, &pid_tgid);
+	if (!h || !gt_return_take(h, pid_tgid))
 		return 0;
-	}
-	bpf_map_delete_elem(&gt_ret, &pid_tgid);
 	bpf_probe_read_kernel(&ret, sizeof(ret), ctx + ret_offset);
-	h->m.ret = ret;
-	h->m.flags |= GT_MSG_RETURN;
 	for (__u32 i = 0; i < GT_MAX_ARGS; i++) {
 		if (i >= nargs)
 			break;
@@ -253,29 +222,5 @@ int generic_tracepoint_exit(void *ctx)
 			read_user_buf(h, i, ptr, ret);
 		}
 	}
-	sel = h->m.sel;
-	if (sel < GT_MAX_SEL && sel < cfg->nsel) {
-		const struct gt_selector *s = &cfg->sel[sel];
-
-		for (__u32 k = 0; k < GT_MAX_RETF; k++) {
-			if (k >= s->nretf)
-				break;
-			if (!retf_match(h, &s->retf[k], s->ret_signed)) {
-				stat(GT_STAT_FILTERED);
-				return 0;
-			}
-		}
-		action = s->ret_action;
-		post = s->ret_post;
-		if (action == GT_ACT_SIGKILL)
-			bpf_send_signal(9);
-		else if (action == GT_ACT_SIGNAL)
-			bpf_send_signal(s->ret_sig);
-	}
-	if (!post)
-		return 0;
-	h->m.ret_action = action;
-	if (bpf_ringbuf_output(&events, &h->m, sizeof(h->m), 0))
-		stat(GT_STAT_LOST);
-	return 0;
+	return gt_return_post(h, ret);
 }

@@ -7,6 +7,12 @@
  * GT_ARG_INT (size bytes of the register, sign-extended when is_signed) or
  * GT_ARG_STR_USER (a char * into the process' memory). Selectors and the
  * record are those of every generic program (lib/gt_common.h).
+ *
+ * return: true (has_return): generic_uprobe holds the record in gt_ret and
+ * generic_uretprobe, attached to the same function, completes it with the
+ * return register (rax) and posts it, as the syscall exit program does. A
+ * thread's calls pair by pid_tgid, so a recursive call of the probed function
+ * reports only its innermost return.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -67,8 +73,30 @@ int generic_uprobe(struct pt_regs *ctx)
 	if (!h)
 		return 0;
 	h->bin_done = 0;
+	/*
+	 * A call left by longjmp or a thread's exit never returned: drop its
+	 * record so this call's return cannot post it if this entry is filtered.
+	 */
+	if (has_return)
+		bpf_map_delete_elem(&gt_ret, &pid_tgid);
 	for (__u32 i = 0; i < GT_MAX_ARGS; i++)
 		if (i < nargs)
 			read_reg_arg(regs, h, i);
 	return gt_select_and_post(h, pid_tgid);
+}
+
+SEC("uretprobe")
+int generic_uretprobe(struct pt_regs *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__s64 ret = PT_REGS_RC(ctx);
+	__u32 zero = 0;
+	struct gt_heap *h;
+
+	if ((__u32)(pid_tgid >> 32) == agent_tgid)
+		return 0;
+	h = bpf_map_lookup_elem(&gt_heap_map, &zero);
+	if (!h || !gt_return_take(h, pid_tgid))
+		return 0;
+	return gt_return_post(h, ret);
 }

@@ -196,4 +196,83 @@ static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid)
 	return 0;
 }
 
+/*
+ * Return probes (syscall exits, uretprobes): the record this thread's entry
+ * held in gt_ret, moved into h. 0 when there is none (the entry was
+ * filtered, or the LRU dropped it).
+ */
+static __always_inline int gt_return_take(struct gt_heap *h, __u64 pid_tgid)
+{
+	struct msg_generic *held = bpf_map_lookup_elem(&gt_ret, &pid_tgid);
+	long err;
+
+	if (!held)
+		return 0;
+	err = bpf_probe_read_kernel(&h->m, sizeof(h->m), held);
+	bpf_map_delete_elem(&gt_ret, &pid_tgid);
+	return !err;
+}
+
+/* matchReturnArgs entry f on the return value (integer operators). */
+static __always_inline int gt_retf_match(struct gt_heap *h, const struct gt_argf *f, int is_signed)
+{
+	int any = 0;
+
+	if (f->op == GT_OP_IN_MAP || f->op == GT_OP_NOT_IN_MAP) {
+		struct gt_int_key k = { .id = f->id, .val = h->m.ret };
+
+		any = bpf_map_lookup_elem(&gt_ints, &k) != 0;
+	} else {
+		for (__u32 k = 0; k < GT_MAX_VALS; k++) {
+			if (k >= f->nvals)
+				break;
+			any = int_match(h->m.ret, f, k, is_signed);
+			if (any)
+				break;
+		}
+	}
+	return negated(f->op) ? !any : any;
+}
+
+/*
+ * The held record in h completed with its return value ret (and whatever the
+ * caller read at the return): the selector that matched at the entry runs its
+ * matchReturnArgs and matchReturnActions, then the record is posted.
+ */
+static __always_inline int gt_return_post(struct gt_heap *h, __s64 ret)
+{
+	__u32 zero = 0, sel, action = GT_ACT_POST, post = 1;
+	struct gt_config *cfg = bpf_map_lookup_elem(&gt_config, &zero);
+
+	if (!cfg)
+		return 0;
+	h->m.ret = ret;
+	h->m.flags |= GT_MSG_RETURN;
+	sel = h->m.sel;
+	if (sel < GT_MAX_SEL && sel < cfg->nsel) {
+		const struct gt_selector *s = &cfg->sel[sel];
+
+		for (__u32 k = 0; k < GT_MAX_RETF; k++) {
+			if (k >= s->nretf)
+				break;
+			if (!gt_retf_match(h, &s->retf[k], s->ret_signed)) {
+				stat(GT_STAT_FILTERED);
+				return 0;
+			}
+		}
+		action = s->ret_action;
+		post = s->ret_post;
+		if (action == GT_ACT_SIGKILL)
+			bpf_send_signal(9);
+		else if (action == GT_ACT_SIGNAL)
+			bpf_send_signal(s->ret_sig);
+	}
+	if (!post)
+		return 0;
+	h->m.ret_action = action;
+	if (bpf_ringbuf_output(&events, &h->m, sizeof(h->m), 0))
+		stat(GT_STAT_LOST);
+	return 0;
+}
+
 #endif

@@ -215,7 +215,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	Tetragon__ProcessKprobe kp = TETRAGON__PROCESS_KPROBE__INIT;
 	Tetragon__ProcessTracepoint tp = TETRAGON__PROCESS_TRACEPOINT__INIT;
 	Tetragon__ProcessUprobe up = TETRAGON__PROCESS_UPROBE__INIT;
-	Tetragon__KprobeArgument args[GT_MAX_ARGS], *argp[GT_MAX_ARGS], ret;
+	/* argp: + 1 for a uprobe's return value, which upstream appends to args */
+	Tetragon__KprobeArgument args[GT_MAX_ARGS], *argp[GT_MAX_ARGS + 1], ret;
 	char strs[GT_MAX_ARGS][GT_STR_MAX];
 	struct arg_store stores[GT_MAX_ARGS];
 	Google__Protobuf__Timestamp ts;
@@ -275,6 +276,10 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		up.offset = hi->uprobe_offset;
 		up.n_args = nargs;
 		up.args = argp;
+		if ((m->flags & GT_MSG_RETURN) && hi->ret_type != TP_ARG_NOP) {
+			fill_ret(&ret, hi, m->ret);
+			argp[up.n_args++] = &ret;
+		}
 		up.action = act;
 		up.policy_name = hi->p->name;
 		up.message = hi->h->message;

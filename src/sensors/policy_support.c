@@ -101,8 +101,8 @@ static const char *selectors_unsupported(const struct tp_hook *h, char *why, siz
 {
 	for (size_t i = 0; i < h->nselectors; i++) {
 		const struct tp_selector *s = &h->selectors[i];
-		/* return selectors: syscall kprobes only (sys_exit_*) */
-		bool ret_ok = h->kind == TP_HOOK_KPROBE;
+		/* return selectors: syscall kprobes (sys_exit_*) and uprobes (uretprobe) */
+		bool ret_ok = h->kind == TP_HOOK_KPROBE || h->kind == TP_HOOK_UPROBE;
 		const char *what = s->ndata ? "matchData" : s->nreturn_args && !ret_ok ? "matchReturnArgs" :
 				   s->nreturn_actions && !ret_ok ? "matchReturnActions" :
 				   s->nns_changes ? "matchNamespaceChanges" :

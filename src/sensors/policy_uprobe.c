@@ -37,9 +37,24 @@ const char *policy_uprobe_unsupported(const struct tp_hook *h, char *why, size_t
 			 h->naddrs ? "addrs" : h->nref_ctr_offsets ? "refCtrOffsets" : h->btf_path ? "btfPath" : "data");
 		return why;
 	}
-	if (h->ret || h->return_arg) {
-		snprintf(why, len, "uprobe on %s: return probes (return: true, returnArg) are not supported "
-			 "yet; drop them to observe the calls", h->path);
+	if (h->ret && !h->return_arg) {
+		snprintf(why, len, "line %u: return: true needs a returnArg", h->pos.line);
+		return why;
+	}
+	if (h->ret && h->return_arg) {
+		unsigned sz;
+		bool sg;
+
+		if (h->return_arg->type != TP_ARG_AUTO && !policy_int_type(h->return_arg->type, &sz, &sg)) {
+			snprintf(why, len, "line %u: uprobe returnArg type %s is not supported (integer types "
+				 "are: the return register is reported as is)", h->return_arg->pos.line,
+				 tp_arg_type_name(h->return_arg->type));
+			return why;
+		}
+	}
+	if (h->has_return_arg_action) {
+		snprintf(why, len, "line %u: returnArgAction (TrackSock/UntrackSock) applies to kernel socket "
+			 "functions, not to uprobes", h->pos.line);
 		return why;
 	}
 	if (!h->nsymbols && !h->noffsets) {
@@ -61,6 +76,10 @@ const char *policy_uprobe_unsupported(const struct tp_hook *h, char *why, size_t
 				 "arguments can be read", a->pos.line, a->index);
 			return why;
 		}
+		if (a->return_copy) {
+			snprintf(why, len, "line %u: uprobe argument returnCopy is not supported yet", a->pos.line);
+			return why;
+		}
 		if (!policy_int_type(a->type, &sz, &sg) && a->type != TP_ARG_STRING) {
 			snprintf(why, len, "line %u: uprobe argument type %s is not supported yet (integers and "
 				 "string are)", a->pos.line, tp_arg_type_name(a->type));
@@ -69,6 +88,9 @@ const char *policy_uprobe_unsupported(const struct tp_hook *h, char *why, size_t
 	}
 	return NULL;
 }
+
+/* Calls in flight a return probe instance holds (LRU: the oldest go first), as for syscalls. */
+#define RET_ENTRIES 1024
 
 static const char *compile_args(struct hook_inst *hi, struct generic_uprobe_bpf *skel)
 {
@@ -94,6 +116,17 @@ static const char *compile_args(struct hook_inst *hi, struct generic_uprobe_bpf 
 		hi->size[i] = sz;
 	}
 	skel->rodata->nargs = (uint32_t)h->nargs;
+	/* return: true: a uretprobe on the same function completes the record */
+	hi->ret_type = TP_ARG_NOP;
+	hi->has_return = h->ret && h->return_arg;
+	if (!hi->has_return) {
+		bpf_program__set_autoload(skel->progs.generic_uretprobe, false);
+		return NULL;
+	}
+	hi->ret_type = h->return_arg->type == TP_ARG_AUTO ? TP_ARG_INT : h->return_arg->type;
+	skel->rodata->has_return = 1;
+	if (bpf_map__set_max_entries(skel->maps.gt_ret, RET_ENTRIES))
+		return "sizing gt_ret failed";
 	return NULL;
 }
 
@@ -154,6 +187,16 @@ const char *policy_uprobe_attach(struct policy_engine *e, struct hook_inst *hi, 
 			snprintf(why, len, "uprobe: %s offset %#llx: %s", hi->h->path,
 				 (unsigned long long)hi->uprobe_offset, strerror(-err));
 		return why;
+	}
+	if (hi->has_return) {
+		uo.retprobe = true;
+		hi->link_ret = bpf_program__attach_uprobe_opts(hi->uskel->progs.generic_uretprobe, -1,
+							       hi->h->path, hi->uprobe_offset, &uo);
+		if (!hi->link_ret) {
+			snprintf(why, len, "uprobe: return probe on %s %s: %s", hi->h->path,
+				 hi->function[0] ? hi->function : "(offset)", strerror(errno));
+			return why;
+		}
 	}
 	return NULL;
 }

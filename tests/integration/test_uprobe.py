@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Agent, HELPERS, Skip, require_root  # noqa: E402
 
 agent = None
+ACCEPTED = REFUSED = 0
 TMP = tempfile.mkdtemp(prefix="tg-uprobe-")
 if not os.environ.get("TG_KEEP_TEST_DIRS"):
     atexit.register(shutil.rmtree, TMP, True)
@@ -27,6 +28,11 @@ TARGET = os.path.join(HELPERS, "uprobe_target")
 LIBC = os.path.realpath("/lib/x86_64-linux-gnu/libc.so.6")
 UNAME = os.path.realpath("/usr/bin/uname")
 SYMBOL = "tg_uprobe_target"
+UPSTREAM = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared",
+                                         "upstream-policies"))
+UPSTREAM_UPROBE = os.path.join(UPSTREAM, "tracingpolicy__uprobe.yaml")
+UPSTREAM_UPROBE_BIN = os.path.join(UPSTREAM, "tracingpolicy__uprobe-binaries.yaml")
+UPSTREAM_RAWTP = os.path.join(UPSTREAM, "tracingpolicy__rawtp.yaml")
 
 
 def file_offset(path, symbol):
@@ -66,6 +72,44 @@ spec:
       - index: 2
         operator: "Prefix"
         values: ["hello"]
+""" % (TARGET, SYMBOL),
+        "up-return": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "up-return"
+spec:
+  uprobes:
+  - path: "%s"
+    symbols:
+    - "%s"
+    return: true
+    args:
+    - index: 0
+      type: "int"
+    - index: 2
+      type: "string"
+    returnArg:
+      index: 0
+      type: "int"
+    selectors:
+    - matchArgs:
+      - index: 0
+        operator: "Equal"
+        values: ["31"]
+      matchReturnArgs:
+      - index: 0
+        operator: "GT"
+        values: ["40"]
+    - matchArgs:
+      - index: 0
+        operator: "Equal"
+        values: ["99"]
+      matchReturnArgs:
+      - index: 0
+        operator: "Equal"
+        values: ["99"]
+      matchReturnActions:
+      - action: Sigkill
 """ % (TARGET, SYMBOL),
         "up-offset": """apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
@@ -205,6 +249,54 @@ def test_offset():
     assert all(e["process_uprobe"]["offset"] == str(file_offset(TARGET, SYMBOL)) for e in got), got[0]
 
 
+def test_return_probe():
+    run(TARGET, "31", "-5", "low")                # returns 26: matchReturnArgs GT 40 drops it
+    run(TARGET, "30", "20", "other")              # entry filtered (a != 31)
+    p = subprocess.Popen([TARGET, "31", "10", "ret"])
+    assert p.wait() == 0
+    ev = agent.wait_for(uprobes("up-return"), what="uretprobe event")["process_uprobe"]
+    assert ev["process"]["pid"] == p.pid, ev["process"]
+    assert ev["symbol"] == SYMBOL and ev["path"] == TARGET, ev
+    # upstream appends the return value to args
+    assert ev["args"] == [{"int_arg": 31}, {"string_arg": "ret"}, {"int_arg": 41}], ev["args"]
+    assert ev["action"] == "KPROBE_ACTION_POST", ev
+    # matchReturnActions Sigkill: killed once the function has returned 99
+    r = subprocess.run([TARGET, "99", "0", "die"], capture_output=True)
+    assert r.returncode == -9, r
+    ev = agent.wait_for(lambda e: uprobes("up-return")(e) and e["process_uprobe"]["args"][0] == {"int_arg": 99},
+                        what="uretprobe Sigkill event")["process_uprobe"]
+    assert ev["args"] == [{"int_arg": 99}, {"string_arg": "die"}, {"int_arg": 99}], ev["args"]
+    got = [e["process_uprobe"]["args"][1] for e in agent.read() if uprobes("up-return")(e)]
+    assert got == [{"string_arg": "ret"}, {"string_arg": "die"}], got
+
+
+def test_upstream_bash_example():
+    """upstream's examples/tracingpolicy/uprobe.yaml as is: bash's main and readline."""
+    if not os.path.exists(UPSTREAM_UPROBE):
+        raise Skip("no %s" % UPSTREAM_UPROBE)
+    import pty
+    import time
+    master, slave = pty.openpty()
+    p = subprocess.Popen(["/bin/bash", "--norc", "--noprofile", "-i"], stdin=slave, stdout=slave, stderr=slave,
+                         start_new_session=True)
+    os.close(slave)
+    time.sleep(0.5)
+    os.write(master, b"exit\n")
+    deadline = time.time() + 10
+    while p.poll() is None and time.time() < deadline:
+        try:
+            os.read(master, 4096)                 # keep the pty drained
+        except OSError:
+            break
+    assert p.wait(timeout=5) == 0
+    os.close(master)
+    mine = lambda e: uprobes("uprobe")(e) and e["process_uprobe"]["process"]["pid"] == p.pid  # noqa: E731
+    agent.wait_count(mine, 2, what="bash main and readline uprobes")
+    syms = sorted(set(e["process_uprobe"]["symbol"] for e in agent.read() if mine(e)))
+    assert syms == ["main", "readline"], syms
+    assert all(e["process_uprobe"]["path"] == "/bin/bash" for e in agent.read() if mine(e))
+
+
 def test_libc_match_binaries():
     if not os.path.exists(LIBC):
         raise Skip("no %s" % LIBC)
@@ -251,15 +343,29 @@ def test_raw_tracepoint_int():
     assert len([e for e in agent.read() if tracepoints("raw-signal")(e)]) == 1
 
 
+def test_upstream_rawtp_example():
+    """upstream's examples/tracingpolicy/rawtp.yaml as is: every exec's linux_binprm."""
+    if not os.path.exists(UPSTREAM_RAWTP):
+        raise Skip("no %s" % UPSTREAM_RAWTP)
+    p = subprocess.Popen(["/bin/true"])
+    assert p.wait() == 0
+    ev = agent.wait_for(lambda e: tracepoints("rawtp")(e) and e["process_tracepoint"]["process"]["pid"] == p.pid,
+                        what="upstream rawtp event")["process_tracepoint"]
+    assert ev["args"] == [{"linux_binprm_arg": {"path": os.path.realpath("/bin/true")}}], ev["args"]
+
+
 def test_refusals():
     err = agent.stderr()
+    if os.path.exists(UPSTREAM_UPROBE_BIN) and not os.path.exists("/lib64/libc.so.6"):
+        assert re.search(r"tracing policy uprobe-binaries \(.*\) refused: uprobe path /lib64/libc.so.6: "
+                         r"No such file or directory", err), err
     assert re.search(r"tracing policy up-missing-symbol \(.*\) refused: uprobe: %s has no function "
                      r"no_such_function_here" % re.escape(TARGET), err), err
     assert re.search(r"tracing policy up-missing-file \(.*\) refused: uprobe path /nonexistent/bin/tool: "
                      r"No such file or directory", err), err
     assert re.search(r"tracing policy raw-bad-type \(.*\) refused: line \d+: raw tracepoint signal_generate "
                      r"argument 0 is int: type file cannot read it", err), err
-    assert "5 accepted, 3 refused" in err, err
+    assert "%d accepted, %d refused" % (ACCEPTED, REFUSED) in err, err
 
 
 def main():
@@ -278,10 +384,27 @@ def main():
         with open(path, "w") as f:
             f.write(text)
         args += ["--tracing-policy", path]
+    global ACCEPTED, REFUSED
+    ACCEPTED, REFUSED = 6, 3
+    for up, accepted in ((UPSTREAM_UPROBE, True), (UPSTREAM_RAWTP, True), (UPSTREAM_UPROBE_BIN, False)):
+        if os.path.exists(up):
+            if up == UPSTREAM_UPROBE_BIN:
+                # its policy is also named "uprobe": rename it so both load side by side
+                with open(up) as f:
+                    text = f.read().replace('name: "uprobe"', 'name: "uprobe-binaries"')
+                up = os.path.join(TMP, "uprobe-binaries.yaml")
+                with open(up, "w") as f:
+                    f.write(text)
+            args += ["--tracing-policy", up]
+            if accepted:
+                ACCEPTED += 1
+            else:
+                REFUSED += 1
     agent = Agent(*args)
     passed = failed = skipped = 0
-    for t in (test_symbol_args_and_selector, test_offset, test_libc_match_binaries, test_raw_tracepoint_binprm,
-              test_raw_tracepoint_int, test_refusals):
+    for t in (test_symbol_args_and_selector, test_offset, test_return_probe, test_upstream_bash_example,
+              test_libc_match_binaries, test_raw_tracepoint_binprm, test_raw_tracepoint_int,
+              test_upstream_rawtp_example, test_refusals):
         try:
             t()
         except Skip as e:
@@ -298,7 +421,8 @@ def main():
     code = agent.stop()
     err = agent.stderr()
     # the kernel dropped what the selectors did not match
-    for policy, least in (("up-args", 1), ("up-libc", 1), ("up-offset", 1), ("raw-exec", 1), ("raw-signal", 1)):
+    for policy, least in (("up-args", 1), ("up-libc", 1), ("up-offset", 1), ("up-return", 1), ("raw-exec", 1),
+                          ("raw-signal", 1)):
         m = re.search(r"policy %s hook [^:]+: matched=(\d+) filtered=(\d+)" % policy, err)
         if m and int(m.group(2)) >= least:
             passed += 1
