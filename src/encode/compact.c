@@ -193,7 +193,11 @@ int compact_encode(struct strbuf *out, const Tetragon__GetEventsResponse *ev,
 			goto none;
 		head(&c, BLUE, "🕵️", "uprobe");
 		process_info(&c, ev->node_name, p);
-		strbuf_addf(out, " %s %s", u->path ? u->path : "", u->symbol ? u->symbol : "");
+		/* upstream quotes a path or symbol with spaces or unprintable runes */
+		strbuf_addc(out, ' ');
+		go_maybe_quote(out, u->path ? u->path : "");
+		strbuf_addc(out, ' ');
+		go_maybe_quote(out, u->symbol ? u->symbol : "");
 		break;
 	}
 	case TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_LSM: {

@@ -154,6 +154,31 @@ static void test_no_process_is_enoent(void **state)
 	strbuf_free(&sb);
 }
 
+/* upstream: "🕵️ uprobe  <source> <binary> <path> <symbol>", path and symbol maybe-quoted */
+static void test_uprobe(void **state)
+{
+	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
+	Tetragon__ProcessUprobe up = TETRAGON__PROCESS_UPROBE__INIT;
+	Tetragon__Process proc = TETRAGON__PROCESS__INIT;
+	char *s;
+
+	(void)state;
+	proc.binary = "/usr/bin/bash";
+	up.process = &proc;
+	up.path = "/bin/bash";
+	up.symbol = "readline";
+	ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_UPROBE;
+	ev.process_uprobe = &up;
+	ev.node_name = "node1";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "🕵️ uprobe  node1 /usr/bin/bash /bin/bash readline");
+	free(s);
+	up.path = "/opt/my app/lib.so";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "🕵️ uprobe  node1 /usr/bin/bash \"/opt/my app/lib.so\" readline");
+	free(s);
+}
+
 static void test_go_quote(void **state)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -180,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_color_and_timestamp),
 		cmocka_unit_test(test_no_process_is_enoent),
 		cmocka_unit_test(test_go_quote),
+		cmocka_unit_test(test_uprobe),
 	};
 	return cmocka_run_group_tests_name("compact", tests, NULL, NULL);
 }
