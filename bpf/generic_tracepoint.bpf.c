@@ -124,6 +124,16 @@ static __always_inline void read_arg(void *ctx, struct gt_heap *h, __u32 i)
 		a->len = 16;
 		if (family == 10 /* AF_INET6 */ && !bpf_probe_read_user(dst, 28, ptr))
 			a->len = 28;
+		else if (family == 1 /* AF_UNIX: sun_path */ && !bpf_probe_read_user(dst, 110, ptr))
+			a->len = 110;
+		/* the address length (connect, bind, sendto): abstract names are not NUL-terminated */
+		if (args_cfg[i].flags & GT_ARGF_SIZE_ARG) {
+			__u32 alen = 0;
+
+			bpf_probe_read_kernel(&alen, sizeof(alen), ctx + args_cfg[i].size_off);
+			if (alen < a->len)
+				a->len = alen;
+		}
 		return;
 	}
 	case GT_ARG_BUF_USER: {

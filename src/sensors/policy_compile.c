@@ -82,7 +82,7 @@ const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_
 			c->is_signed = 1;
 		} else if (t == TP_ARG_SYSCALL64) {
 			c->kind = GT_ARG_SYSCALL64;
-		} else if (t == TP_ARG_SOCKADDR || (t == TP_ARG_CHAR_BUF && (h->args[i].size_arg_index ||
+		} else if (t == TP_ARG_SOCKADDR || t == TP_ARG_SOCKADDR_UN || (t == TP_ARG_CHAR_BUF && (h->args[i].size_arg_index ||
 										h->args[i].return_copy))) {
 			if (!fl->pointer && fl->size != 8) {
 				snprintf(why, len, "line %u: type %s needs a pointer field, %s is %s",
@@ -90,8 +90,16 @@ const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_
 				free(f);
 				return why;
 			}
-			c->kind = t == TP_ARG_SOCKADDR ? GT_ARG_SOCKADDR_USER : GT_ARG_BUF_USER;
-			if (h->args[i].return_copy) {
+			c->kind = t == TP_ARG_CHAR_BUF ? GT_ARG_BUF_USER : GT_ARG_SOCKADDR_USER;
+			if (t != TP_ARG_CHAR_BUF) {
+				/* a syscall's socklen_t follows its sockaddr (connect, bind, sendto) */
+				const struct tp_field *nf = sys ? policy_tp_field(f, h, h->args[i].index + 1) : NULL;
+
+				if (nf && !nf->pointer && !strchr(nf->type, '*') && nf->size >= 4) {
+					c->flags |= GT_ARGF_SIZE_ARG;
+					c->size_off = (uint16_t)nf->offset;
+				}
+			} else if (h->args[i].return_copy) {
 				c->flags |= GT_ARGF_RETURN_COPY;
 			} else if (t == TP_ARG_CHAR_BUF) {
 				/* sizeArgIndex is 1-based, as upstream's */

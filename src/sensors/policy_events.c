@@ -41,6 +41,7 @@ struct arg_store {
 	Tetragon__KprobeLinuxBinprm binprm;
 	Tetragon__KprobeTruncatedBytes trunc;
 	Tetragon__KprobeSockaddr sockaddr;
+	Tetragon__KprobeSockaddrUn sockaddrun;
 	Tetragon__SyscallId sysid;
 };
 
@@ -146,6 +147,28 @@ static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, co
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SOCKADDR_ARG;
 		a->sockaddr_arg = &st->sockaddr;
 		return;
+	case TP_ARG_SOCKADDR_UN: {
+		/* sun_path; an abstract name (leading NUL) reads as "@name", as upstream */
+		const char *sp = m->str[i] + 2;
+		size_t n = m->args[i].len >= 2 ? m->args[i].len - 2 : 0, k = 0;
+
+		if (n > 108)
+			n = 108;
+		if (n && !sp[0]) {
+			strbuf[k++] = '@';
+			sp++;
+			n--;
+		}
+		n = strnlen(sp, n);
+		memcpy(strbuf + k, sp, n);
+		strbuf[k + n] = 0;
+		tetragon__kprobe_sockaddr_un__init(&st->sockaddrun);
+		st->sockaddrun.family = (char *)family_name((unsigned)v);
+		st->sockaddrun.path = strbuf;
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SOCKADDRUN_ARG;
+		a->sockaddrun_arg = &st->sockaddrun;
+		return;
+	}
 	case TP_ARG_SYSCALL64:
 		tetragon__syscall_id__init(&st->sysid);
 		st->sysid.id = (uint32_t)(v & ~(int64_t)GT_SYSCALL64_I386);

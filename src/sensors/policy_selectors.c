@@ -321,8 +321,8 @@ static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter
 		return why;
 	}
 	gf->slot = (uint8_t)slot;
-	if (hi->types[slot] == TP_ARG_SOCKADDR) {
-		snprintf(why, len, "line %u: matchArgs on sockaddr arguments (SAddr, SPort, Family) is not "
+	if (hi->types[slot] == TP_ARG_SOCKADDR || hi->types[slot] == TP_ARG_SOCKADDR_UN) {
+		snprintf(why, len, "line %u: matchArgs on sockaddr and sockaddr_un arguments is not "
 			 "supported yet", a->pos.line);
 		return why;
 	}

@@ -49,7 +49,7 @@ static bool arg_type_ok(enum tp_arg_type t)
 	case TP_ARG_INT16: case TP_ARG_UINT16: case TP_ARG_INT32: case TP_ARG_UINT32:
 	case TP_ARG_INT64: case TP_ARG_UINT64: case TP_ARG_SIZE_T: case TP_ARG_STRING:
 	case TP_ARG_FD: case TP_ARG_DATA_LOC: case TP_ARG_CHAR_BUF: case TP_ARG_NOP:
-	case TP_ARG_SOCKADDR: case TP_ARG_SYSCALL64:
+	case TP_ARG_SOCKADDR: case TP_ARG_SOCKADDR_UN: case TP_ARG_SYSCALL64:
 		return true;
 	default:
 		return false;

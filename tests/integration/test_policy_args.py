@@ -149,6 +149,23 @@ spec:
         values: [%d]
 """ % PID
 
+UNIX_POLICY = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "connect-unix"
+spec:
+  kprobes:
+  - call: "sys_connect"
+    syscall: true
+    args:
+    - index: 1
+      type: "sockaddr_un"
+    selectors:
+    - matchPIDs:
+      - operator: In
+        values: [%d]
+""" % PID
+
 RAW_POLICY = """apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
 metadata:
@@ -284,6 +301,21 @@ def test_connect_sockaddr():
     assert ev["args"][1] == {"sockaddr_arg": {"family": "AF_INET", "addr": "127.0.0.1", "port": port}}, ev
 
 
+def test_connect_sockaddr_un():
+    path = os.path.join(TMP, "unix.sock")
+    for addr, want in ((path, path), ("\0tg-abstract-%d" % PID, "@tg-abstract-%d" % PID)):
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(addr)
+        srv.listen(1)
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.connect(addr)
+        c.close()
+        srv.close()
+        ev = agent.wait_for(kprobe_with("connect-unix", lambda k: k["args"][0].get("sockaddrun_arg", {})
+                                        .get("path") == want), what="unix connect " + want)["process_kprobe"]
+        assert ev["args"] == [{"sockaddrun_arg": {"family": "AF_UNIX", "path": want}}], ev["args"]
+
+
 def test_raw_syscalls_syscall64():
     os.getppid()
     ev = agent.wait_for(lambda e: e.get("process_tracepoint", {}).get("policy_name") == "raw-syscalls-getppid",
@@ -295,7 +327,7 @@ def test_raw_syscalls_syscall64():
 def test_upstream_policies_accepted():
     err = agent.stderr()
     assert "tracing policy sys-openat (%s/tracingpolicy__openat_write.yaml) accepted" % UPSTREAM in err, err
-    assert "6 accepted, 0 refused" in err, err
+    assert "7 accepted, 0 refused" in err, err
 
 
 def main():
@@ -316,7 +348,7 @@ def main():
             f.write(text)
     args = []
     for name, text in (("ret.yaml", RET_POLICY), ("retf.yaml", RETF_POLICY), ("io.yaml", IO_POLICY),
-                       ("net.yaml", NET_POLICY), ("raw.yaml", RAW_POLICY)):
+                       ("net.yaml", NET_POLICY), ("unix.yaml", UNIX_POLICY), ("raw.yaml", RAW_POLICY)):
         p = os.path.join(TMP, name)
         with open(p, "w") as f:
             f.write(text)
@@ -328,7 +360,7 @@ def main():
     tests = [test_return_probe_openat_missing_file, test_return_probe_openat_fd,
              test_match_return_args_and_return_nopost, test_read_return_copy_and_fd_path,
              test_write_size_arg_index, test_write_truncated_bytes, test_close_fd_path,
-             test_connect_sockaddr, test_raw_syscalls_syscall64]
+             test_connect_sockaddr, test_connect_sockaddr_un, test_raw_syscalls_syscall64]
     if os.path.exists(up):
         tests.append(test_upstream_policies_accepted)
     try:
