@@ -244,6 +244,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	struct arg_store stores[GT_MAX_ARGS];
 	Google__Protobuf__Timestamp ts;
 	const Tetragon__Process *proc = NULL, *parent = NULL;
+	Tetragon__Process thread;	/* proc with the calling thread's tid */
+	Google__Protobuf__UInt32Value tid = GOOGLE__PROTOBUF__UINT32_VALUE__INIT;
 	const struct hook_inst *hi;
 	struct process *p;
 	size_t nargs;
@@ -261,6 +263,17 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		proc = process_view(p, &pe->view);
 		if (p->parent)
 			parent = process_view(p->parent, &pe->view);
+	}
+	/*
+	 * Upstream reports the thread that hit the hook in process.tid: a
+	 * shallow copy of the cached view (not the view itself, which other
+	 * events share) with its own tid.
+	 */
+	if (proc && m->tid && m->tid != m->tgid) {
+		thread = *proc;
+		tid.value = m->tid;
+		thread.tid = &tid;
+		proc = &thread;
 	}
 	nargs = m->nargs < GT_MAX_ARGS ? m->nargs : GT_MAX_ARGS;
 	if (nargs > hi->h->nargs)

@@ -241,6 +241,23 @@ def test_symbol_args_and_selector():
     assert len([e for e in agent.read() if uprobes("up-args")(e)]) == 1
 
 
+def test_thread_tid():
+    """upstream reports the calling thread in process.tid"""
+    p = subprocess.Popen([TARGET, "5", "0", "hello-thread", "1", "thread"])
+    assert p.wait() == 0
+    ev = agent.wait_for(lambda e: uprobes("up-args")(e) and e["process_uprobe"]["process"]["pid"] == p.pid,
+                        what="uprobe from a thread")["process_uprobe"]
+    assert ev["args"][2] == {"string_arg": "hello-thread"}, ev["args"]
+    tid = ev["process"]["tid"]
+    assert tid != p.pid and tid > p.pid, ev["process"]
+    # the main thread keeps tid == pid (the shared process view is not changed)
+    p2 = subprocess.Popen([TARGET, "6", "0", "hello-main"])
+    assert p2.wait() == 0
+    ev = agent.wait_for(lambda e: uprobes("up-args")(e) and e["process_uprobe"]["process"]["pid"] == p2.pid,
+                        what="uprobe from the main thread")["process_uprobe"]
+    assert ev["process"]["tid"] == p2.pid, ev["process"]
+
+
 def test_offset():
     run(TARGET, "4242", "0", "x", "3")
     run(TARGET, "1", "0", "x")
@@ -402,7 +419,7 @@ def main():
                 REFUSED += 1
     agent = Agent(*args)
     passed = failed = skipped = 0
-    for t in (test_symbol_args_and_selector, test_offset, test_return_probe, test_upstream_bash_example,
+    for t in (test_symbol_args_and_selector, test_thread_tid, test_offset, test_return_probe, test_upstream_bash_example,
               test_libc_match_binaries, test_raw_tracepoint_binprm, test_raw_tracepoint_int,
               test_upstream_rawtp_example, test_refusals):
         try:
