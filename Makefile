@@ -45,6 +45,10 @@ LDLIBS   += -lbpf -lelf -lz -lyaml -lprotobuf-c -lpthread -lm
 # tetra's stdin mode. Both are in libtetragon.a, so everything links them.
 LDLIBS   += -lgrpc -lgpr -ljansson
 
+# ---- metrics (owner: src/metrics) -----------------------------------------------
+# libmicrohttpd serves --metrics-server; the exposition format is ours.
+LDLIBS   += -lmicrohttpd
+
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
               -Wno-unused-function -I$(GEN) -I. -Ibpf
 

@@ -7,6 +7,7 @@ PKGS=(
 	libyaml-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev
 	libcmocka-dev libjansson-dev libgrpc-dev libclang-rt-14-dev clang-14 python3 util-linux
 	binutils qemu-system-x86 busybox-static cpio
+	libmicrohttpd-dev prometheus curl
 )
 missing=()
 for p in "${PKGS[@]}"; do

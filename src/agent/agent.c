@@ -2,6 +2,7 @@
 #include "agent/agent.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,10 @@
 #include "filters/export.h"
 #include "grpc/service.h"
 #include "kernel/environment.h"
+#include "metrics/agent_metrics.h"
+#include "metrics/event_counts.h"
+#include "metrics/http_server.h"
+#include "util/strbuf.h"
 #include "process/cache.h"
 #include "process/procfs.h"
 #include "sensors/generic_policy.h"
@@ -37,6 +42,9 @@ struct agent {
 	struct process_sensor *sensor;
 	struct policy_engine *policies;	/* owner: policy engine */
 	struct api_server *api;		/* owner: src/grpc */
+	struct metrics_server *metrics;	/* owner: src/metrics; NULL when off */
+	struct event_counts *counts;	/* the metrics' pipeline sink */
+	uint64_t rb_records;
 	struct rotating_file *export_file;
 	uint64_t missed_reported;
 	uint64_t map_errors_reported;
@@ -61,6 +69,7 @@ static int on_ringbuf(void *ctx, const void *data, size_t len)
 	struct agent *a = ctx;
 	const struct msg_common *c = data;
 
+	a->rb_records++;
 	/* policy engine records */
 	if (len >= sizeof(*c) && (c->op == MSG_OP_GENERIC_KPROBE || c->op == MSG_OP_GENERIC_TRACEPOINT ||
 				   c->op == MSG_OP_GENERIC_UPROBE))
@@ -195,6 +204,24 @@ static void report_losses(struct agent *a, int final)
 	}
 }
 
+/* Render the metrics page and hand it to the HTTP thread (event loop only). */
+static void publish_metrics(struct agent *a)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct metrics_sources src = {
+		.events = a->counts, .pe = &a->pe, .cache = a->cache, .sensor = a->sensor,
+		.policies = a->policies, .pipeline = &a->pipeline, .ringbuf_records = a->rb_records,
+		.version = TG_VERSION,
+	};
+
+	if (!a->metrics)
+		return;
+	agent_metrics_render(&sb, &src);
+	if (!sb.oom && sb.buf)
+		metrics_server_publish(a->metrics, sb.buf, sb.len);
+	strbuf_free(&sb);
+}
+
 static bool pid_alive(uint32_t pid)
 {
 	return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
@@ -268,6 +295,7 @@ static int event_loop(struct agent *a)
 					continue;
 				ticks++;
 				report_losses(a, 0);
+				publish_metrics(a);
 				if (a->export_file)
 					rotating_file_tick(a->export_file, ktime_now_mono() / 1000000);
 				if (ticks % gc_every == 0)
@@ -309,6 +337,20 @@ int agent_run(const struct agent_options *o)
 		}
 		log_set_level(lvl);
 	}
+	/*
+	 * Block the signals the event loop reads from its signalfd before any
+	 * thread starts (gRPC, metrics): threads inherit the mask, so none of
+	 * them can take SIGTERM with its default action.
+	 */
+	{
+		sigset_t mask;
+
+		sigemptyset(&mask);
+		sigaddset(&mask, SIGINT);
+		sigaddset(&mask, SIGTERM);
+		sigaddset(&mask, SIGHUP);
+		pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	}
 	resolve_node_name(&a);
 	ktime_sync();
 
@@ -318,6 +360,23 @@ int agent_run(const struct agent_options *o)
 	err = setup_sinks(&a);
 	if (err)
 		goto out;
+	/* metrics (owner: src/metrics): the counting sink sees the procfs scan too */
+	if (o->metrics_server && *o->metrics_server) {
+		char merr[256];
+
+		a.counts = event_counts_new();
+		if (!a.counts) {
+			err = -ENOMEM;
+			goto out;
+		}
+		pipeline_add_sink(&a.pipeline, &a.counts->base);
+		err = metrics_server_start(&a.metrics, o->metrics_server, merr, sizeof(merr));
+		if (err) {
+			log_error("%s", merr);
+			goto out;
+		}
+		log_info("serving Prometheus metrics on http://%s/metrics", o->metrics_server);
+	}
 
 	co.node_name = a.node_name;
 	co.view_free = process_view_free;
@@ -369,11 +428,13 @@ int agent_run(const struct agent_options *o)
 		if (err)
 			goto out;
 	}
+	publish_metrics(&a);
 	log_info("tetragon running on node %s (version %s)", a.node_name, TG_VERSION);
 	err = event_loop(&a);
 	report_losses(&a, 1);
 out:
 	api_server_stop(a.api);	/* owner: src/grpc */
+	metrics_server_stop(a.metrics);
 	policy_engine_close(a.policies);
 	pipeline_destroy(&a.pipeline);
 	process_sensor_close(a.sensor);

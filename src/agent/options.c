@@ -38,6 +38,8 @@ enum {
 	OPT_EXPORT_DENYLIST,
 	OPT_FIELD_FILTERS,
 	OPT_PID_SET_FILTER,
+	/* metrics */
+	OPT_METRICS_SERVER,
 };
 
 static const struct option longopts[] = {
@@ -70,6 +72,8 @@ static const struct option longopts[] = {
 	{ "export-denylist", required_argument, 0, OPT_EXPORT_DENYLIST },
 	{ "field-filters", required_argument, 0, OPT_FIELD_FILTERS },
 	{ "enable-pid-set-filter", optional_argument, 0, OPT_PID_SET_FILTER },
+	/* metrics */
+	{ "metrics-server", required_argument, 0, OPT_METRICS_SERVER },
 	{ 0 },
 };
 
@@ -118,6 +122,10 @@ static void usage(FILE *f)
 		"  --field-filters JSON               keep/drop fields, e.g.\n"
 		"                                     '{\"fields\":\"process.binary\",\"action\":\"INCLUDE\"}'\n"
 		"  --enable-pid-set-filter[=BOOL]     allow pid_set in export filters (default false)\n"
+		"\n"
+		"Metrics:\n"
+		"  --metrics-server ADDR              serve Prometheus metrics at http://ADDR/metrics\n"
+		"                                     (e.g. :2112 or localhost:2112; default off)\n"
 		"\n"
 		"Policies:\n"
 		"  --tracing-policy FILE              load a TracingPolicy (repeatable)\n"
@@ -357,6 +365,9 @@ int agent_options_parse(struct agent_options *o, int argc, char **argv)
 		case OPT_PID_SET_FILTER:
 			err = parse_bool("enable-pid-set-filter", optarg, &o->enable_pid_set_filter);
 			break;
+		case OPT_METRICS_SERVER:
+			err = dup_arg(&o->metrics_server, optarg);
+			break;
 		case OPT_VERSION:
 			o->show_version = true;
 			return 1;
@@ -398,5 +409,6 @@ void agent_options_free(struct agent_options *o)
 	free(o->export_allowlist);
 	free(o->export_denylist);
 	free(o->field_filters);
+	free(o->metrics_server);
 	memset(o, 0, sizeof(*o));
 }

@@ -41,6 +41,8 @@ struct agent_options {
 	char *export_denylist;
 	char *field_filters;
 	bool enable_pid_set_filter;
+	/* metrics (owner: src/metrics) */
+	char *metrics_server;		/* NULL or "": off */
 };
 
 /*

@@ -310,6 +310,11 @@ size_t policy_engine_accepted(const struct policy_engine *e)
 	return e ? e->n : 0;
 }
 
+size_t policy_engine_refused(const struct policy_engine *e)
+{
+	return e ? e->refused : 0;
+}
+
 static uint64_t stat_sum(struct hook_inst *hi, uint32_t idx)
 {
 	int n = libbpf_num_possible_cpus();

@@ -38,6 +38,8 @@ int policy_engine_open(struct policy_engine **ret, const struct policy_engine_op
 /* Logs per-policy counters, then frees. NULL is fine. */
 void policy_engine_close(struct policy_engine *e);
 size_t policy_engine_accepted(const struct policy_engine *e);
+/* Policies refused (bad file, or not runnable here). */
+size_t policy_engine_refused(const struct policy_engine *e);
 /* Counters of instance i (0..); -ENOENT past the last. */
 int policy_engine_stats(struct policy_engine *e, size_t i, struct policy_hook_stats *st);
 /* Turn a MSG_OP_GENERIC_* record into process_kprobe/process_tracepoint. */
