@@ -82,8 +82,9 @@ const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_
 			c->is_signed = 1;
 		} else if (t == TP_ARG_SYSCALL64) {
 			c->kind = GT_ARG_SYSCALL64;
-		} else if (t == TP_ARG_SOCKADDR || t == TP_ARG_SOCKADDR_UN || (t == TP_ARG_CHAR_BUF && (h->args[i].size_arg_index ||
-										h->args[i].return_copy))) {
+		} else if (t == TP_ARG_SOCKADDR || t == TP_ARG_SOCKADDR_UN ||
+			   /* user buffers of syscalls; other char_buf read as strings */
+			   (t == TP_ARG_CHAR_BUF && sys && (h->args[i].size_arg_index || h->args[i].return_copy))) {
 			if (!fl->pointer && fl->size != 8) {
 				snprintf(why, len, "line %u: type %s needs a pointer field, %s is %s",
 					 h->args[i].pos.line, tp_arg_type_name(t), fl->name, fl->type);
