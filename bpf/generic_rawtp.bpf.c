@@ -30,13 +30,12 @@ static __always_inline void copy_path(struct gt_heap *h, __u32 i, const struct p
 	__u32 off, flags = 0;
 	long n;
 
-	if (!p || !fs)
+	if (!p || !fs || i >= GT_MAX_ARGS)	/* a bound, not a mask: GT_MAX_ARGS is not a power of two */
 		return;
 	off = path_walk(&h->scratch, p, &fs->root, &flags);
-	n = bpf_probe_read_kernel_str(h->m.str[i & (GT_MAX_ARGS - 1)], GT_STR_MAX,
-				      &h->scratch.buf[off & PATH_WALK_MASK]);
+	n = bpf_probe_read_kernel_str(h->m.str[i], GT_STR_MAX, &h->scratch.buf[off & PATH_WALK_MASK]);
 	if (n > 0)
-		h->m.args[i & (GT_MAX_ARGS - 1)].len = n - 1;
+		h->m.args[i].len = n - 1;
 }
 
 static __always_inline void read_raw_arg(const __u64 *raw, struct gt_heap *h, __u32 i)
