@@ -23,6 +23,9 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* returnArg type string: the returned char * is read into slot nargs */
+const volatile __u32 ret_str = 0;
+
 static __always_inline void read_reg_arg(const __u64 *regs, struct gt_heap *h, __u32 i)
 {
 	struct gt_arg_val *a = &h->m.args[i];
@@ -98,5 +101,15 @@ int generic_uretprobe(struct pt_regs *ctx)
 	h = bpf_map_lookup_elem(&gt_heap_map, &zero);
 	if (!h || !gt_return_take(h, pid_tgid))
 		return 0;
+	if (ret_str && nargs < GT_MAX_ARGS) {
+		__u32 slot = nargs;
+		long n = 0;
+
+		h->m.args[slot].kind = GT_ARG_STR_USER;
+		h->m.args[slot].ival = ret;
+		if (ret)
+			n = bpf_probe_read_user_str(h->m.str[slot], GT_STR_MAX, (const void *)ret);
+		h->m.args[slot].len = n > 0 ? n - 1 : 0;
+	}
 	return gt_return_post(h, ret);
 }

@@ -213,11 +213,16 @@ static __always_inline int gt_return_take(struct gt_heap *h, __u64 pid_tgid)
 	return !err;
 }
 
-/* matchReturnArgs entry f on the return value (integer operators). */
+/*
+ * matchReturnArgs entry f on the return value: integer operators on ret, or
+ * (is_str, uprobes' string returnArg) string operators on the slot f names.
+ */
 static __always_inline int gt_retf_match(struct gt_heap *h, const struct gt_argf *f, int is_signed)
 {
 	int any = 0;
 
+	if (f->is_str)
+		return gt_argf_match(h, f);
 	if (f->op == GT_OP_IN_MAP || f->op == GT_OP_NOT_IN_MAP) {
 		struct gt_int_key k = { .id = f->id, .val = h->m.ret };
 

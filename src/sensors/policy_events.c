@@ -314,6 +314,16 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		up.args = argp;
 		if ((m->flags & GT_MSG_RETURN) && hi->ret_type != TP_ARG_NOP) {
 			fill_ret(&ret, hi, m->ret);
+			if (hi->ret_type == TP_ARG_STRING && hi->h->nargs < GT_MAX_ARGS) {
+				/* the returned char *, read into the slot after the args */
+				size_t rs = hi->h->nargs, l = m->args[rs].len < GT_STR_MAX ? m->args[rs].len :
+							      GT_STR_MAX - 1;
+
+				memcpy(strs[rs], m->str[rs], l);
+				strs[rs][l] = 0;
+				ret.arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_STRING_ARG;
+				ret.string_arg = strs[rs];
+			}
 			argp[up.n_args++] = &ret;
 		}
 		up.action = act;

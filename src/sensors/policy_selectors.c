@@ -446,6 +446,11 @@ static const char *compile_return(struct hook_inst *hi, const struct tp_selector
 	g->nretf = (uint8_t)s->nreturn_args;
 	for (size_t j = 0; j < s->nreturn_args; j++) {
 		g->retf[j].is_str = 0;
+		/* a uprobe's string returnArg is read into the slot after the args */
+		if (hi->ret_type == TP_ARG_STRING) {
+			g->retf[j].is_str = 1;
+			g->retf[j].slot = (uint8_t)hi->h->nargs;
+		}
 		if ((bad = compile_values(hi, &s->return_args[j], &g->retf[j], next_id, why, len)))
 			return bad;
 	}

@@ -45,10 +45,16 @@ const char *policy_uprobe_unsupported(const struct tp_hook *h, char *why, size_t
 		unsigned sz;
 		bool sg;
 
-		if (h->return_arg->type != TP_ARG_AUTO && !policy_int_type(h->return_arg->type, &sz, &sg)) {
+		if (h->return_arg->type == TP_ARG_STRING) {
+			/* the string is read into the slot after the args */
+			if (h->nargs >= GT_MAX_ARGS) {
+				snprintf(why, len, "line %u: a string returnArg needs a free argument slot: at "
+					 "most %d args with it", h->return_arg->pos.line, GT_MAX_ARGS - 1);
+				return why;
+			}
+		} else if (h->return_arg->type != TP_ARG_AUTO && !policy_int_type(h->return_arg->type, &sz, &sg)) {
 			snprintf(why, len, "line %u: uprobe returnArg type %s is not supported (integer types "
-				 "are: the return register is reported as is)", h->return_arg->pos.line,
-				 tp_arg_type_name(h->return_arg->type));
+				 "and string are)", h->return_arg->pos.line, tp_arg_type_name(h->return_arg->type));
 			return why;
 		}
 	}
@@ -125,6 +131,7 @@ static const char *compile_args(struct hook_inst *hi, struct generic_uprobe_bpf 
 	}
 	hi->ret_type = h->return_arg->type == TP_ARG_AUTO ? TP_ARG_INT : h->return_arg->type;
 	skel->rodata->has_return = 1;
+	skel->rodata->ret_str = hi->ret_type == TP_ARG_STRING;
 	if (bpf_map__set_max_entries(skel->maps.gt_ret, RET_ENTRIES))
 		return "sizing gt_ret failed";
 	return NULL;

@@ -111,6 +111,31 @@ spec:
       matchReturnActions:
       - action: Sigkill
 """ % (TARGET, SYMBOL),
+        "up-readline-ret": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "up-readline-ret"
+spec:
+  uprobes:
+  - path: "/bin/bash"
+    symbols:
+    - "readline"
+    return: true
+    returnArg:
+      index: 0
+      type: "string"
+    selectors:
+    - matchBinaries:
+      - operator: "In"
+        values:
+        - "/bin/bash"
+        - "/usr/bin/bash"
+      matchReturnArgs:
+      - index: 0
+        operator: "Prefix"
+        values:
+        - "sudo"
+""",
         "up-offset": """apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
 metadata:
@@ -287,26 +312,45 @@ def test_return_probe():
     assert got == [{"string_arg": "ret"}, {"string_arg": "die"}], got
 
 
-def test_upstream_bash_example():
-    """upstream's examples/tracingpolicy/uprobe.yaml as is: bash's main and readline."""
-    if not os.path.exists(UPSTREAM_UPROBE):
-        raise Skip("no %s" % UPSTREAM_UPROBE)
+def interactive_bash(*lines):
+    """An interactive bash on a pty (so it uses readline) that reads lines, then exits."""
     import pty
     import time
     master, slave = pty.openpty()
     p = subprocess.Popen(["/bin/bash", "--norc", "--noprofile", "-i"], stdin=slave, stdout=slave, stderr=slave,
                          start_new_session=True)
     os.close(slave)
-    time.sleep(0.5)
-    os.write(master, b"exit\n")
+    for line in lines + ("exit",):
+        time.sleep(0.3)
+        os.write(master, line.encode() + b"\n")
     deadline = time.time() + 10
     while p.poll() is None and time.time() < deadline:
         try:
             os.read(master, 4096)                 # keep the pty drained
         except OSError:
             break
-    assert p.wait(timeout=5) == 0
+    p.wait(timeout=5)
     os.close(master)
+    return p
+
+
+def test_string_return_probe():
+    """readline's returned line read at the return, filtered with Prefix in the kernel"""
+    p = interactive_bash("true not-sudo", "sudo-nothing --here")
+    mine = lambda e: uprobes("up-readline-ret")(e) and e["process_uprobe"]["process"]["pid"] == p.pid  # noqa: E731
+    ev = agent.wait_for(mine, what="readline return event")["process_uprobe"]
+    assert ev["symbol"] == "readline" and ev["args"] == [{"string_arg": "sudo-nothing --here"}], ev
+    import time
+    time.sleep(0.3)
+    assert len([e for e in agent.read() if mine(e)]) == 1
+
+
+def test_upstream_bash_example():
+    """upstream's examples/tracingpolicy/uprobe.yaml as is: bash's main and readline."""
+    if not os.path.exists(UPSTREAM_UPROBE):
+        raise Skip("no %s" % UPSTREAM_UPROBE)
+    p = interactive_bash()
+    assert p.returncode == 0, p.returncode
     mine = lambda e: uprobes("uprobe")(e) and e["process_uprobe"]["process"]["pid"] == p.pid  # noqa: E731
     agent.wait_count(mine, 2, what="bash main and readline uprobes")
     syms = sorted(set(e["process_uprobe"]["symbol"] for e in agent.read() if mine(e)))
@@ -402,7 +446,7 @@ def main():
             f.write(text)
         args += ["--tracing-policy", path]
     global ACCEPTED, REFUSED
-    ACCEPTED, REFUSED = 6, 3
+    ACCEPTED, REFUSED = 7, 3
     for up, accepted in ((UPSTREAM_UPROBE, True), (UPSTREAM_RAWTP, True), (UPSTREAM_UPROBE_BIN, False)):
         if os.path.exists(up):
             if up == UPSTREAM_UPROBE_BIN:
@@ -419,7 +463,8 @@ def main():
                 REFUSED += 1
     agent = Agent(*args)
     passed = failed = skipped = 0
-    for t in (test_symbol_args_and_selector, test_thread_tid, test_offset, test_return_probe, test_upstream_bash_example,
+    for t in (test_symbol_args_and_selector, test_thread_tid, test_offset, test_return_probe, test_string_return_probe,
+              test_upstream_bash_example,
               test_libc_match_binaries, test_raw_tracepoint_binprm, test_raw_tracepoint_int,
               test_upstream_rawtp_example, test_refusals):
         try:
@@ -438,7 +483,7 @@ def main():
     code = agent.stop()
     err = agent.stderr()
     # the kernel dropped what the selectors did not match
-    for policy, least in (("up-args", 1), ("up-libc", 1), ("up-offset", 1), ("up-return", 1), ("raw-exec", 1),
+    for policy, least in (("up-args", 1), ("up-libc", 1), ("up-offset", 1), ("up-return", 1), ("up-readline-ret", 1), ("raw-exec", 1),
                           ("raw-signal", 1)):
         m = re.search(r"policy %s hook [^:]+: matched=(\d+) filtered=(\d+)" % policy, err)
         if m and int(m.group(2)) >= least:

@@ -53,6 +53,11 @@ static void test_uprobe_accepted(void **state)
 			  "    returnArg:\n      index: 0\n      type: int\n"
 			  "    selectors:\n    - matchReturnArgs:\n      - index: 0\n        operator: Equal\n"
 			  "        values: [\"0\"]\n      matchReturnActions:\n      - action: Sigkill\n"));
+	/* a string return (readline's line) with a string operator */
+	assert_null(check(UPROBE("/bin/sh") "    symbols: [main]\n    return: true\n"
+			  "    returnArg:\n      index: 0\n      type: string\n"
+			  "    selectors:\n    - matchReturnArgs:\n      - index: 0\n        operator: Prefix\n"
+			  "        values: [sudo]\n"));
 }
 
 static void test_uprobe_refusals(void **state)
@@ -67,9 +72,17 @@ static void test_uprobe_refusals(void **state)
 	r = check(UPROBE("/bin/sh") "    addrs: [4096]\n");
 	assert_non_null(strstr(r, "addrs is not supported yet"));
 	r = check(UPROBE("/bin/sh") "    symbols: [main]\n    return: true\n"
+		  "    returnArg:\n      index: 0\n      type: file\n");
+	assert_non_null(r);
+	assert_non_null(strstr(r, "uprobe returnArg type file is not supported"));
+	/* a string return takes the slot after the args: at most 4 of them */
+	r = check(UPROBE("/bin/sh") "    symbols: [main]\n    return: true\n"
+		  "    args:\n    - index: 0\n      type: int\n    - index: 1\n      type: int\n"
+		  "    - index: 2\n      type: int\n    - index: 3\n      type: int\n"
+		  "    - index: 4\n      type: int\n"
 		  "    returnArg:\n      index: 0\n      type: string\n");
 	assert_non_null(r);
-	assert_non_null(strstr(r, "uprobe returnArg type string is not supported"));
+	assert_non_null(strstr(r, "a string returnArg needs a free argument slot"));
 	r = check(UPROBE("/bin/sh") "    symbols: [main]\n    args:\n    - index: 0\n      type: file\n");
 	assert_non_null(strstr(r, "uprobe argument type file is not supported yet"));
 	/* return selectors without a return probe */
