@@ -14,6 +14,8 @@
 
 #include "abi/msg_generic.h"
 #include "abi/msg_process.h"
+#include "agent/loop_call.h"
+#include "agent/policy_rpc.h"
 #include "event/pipeline.h"
 #include "event/process_events.h"
 #include "export/sinks.h"
@@ -42,6 +44,8 @@ struct agent {
 	struct process_sensor *sensor;
 	struct policy_engine *policies;	/* owner: policy engine */
 	struct api_server *api;		/* owner: src/grpc */
+	struct loop_calls calls;	/* policy RPCs run on the event loop */
+	struct policy_rpc prpc;
 	struct metrics_server *metrics;	/* owner: src/metrics; NULL when off */
 	struct event_counts *counts;	/* the metrics' pipeline sink */
 	uint64_t rb_records;
@@ -255,6 +259,8 @@ static int event_loop(struct agent *a)
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = tfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	ev.data.fd = a->calls.efd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, a->calls.efd, &ev);
 	gc_every = a->o->process_cache_gc_interval_ms / 1000;
 	if (!gc_every)
 		gc_every = 1;
@@ -303,6 +309,8 @@ static int event_loop(struct agent *a)
 				process_cache_trim(a->cache, a->o->process_cache_size, pid_alive);
 				if (ticks % 60 == 0)
 					ktime_sync();
+			} else if (fd == a->calls.efd) {
+				loop_calls_dispatch(&a->calls);
 			} else {
 				process_sensor_consume(a->sensor);
 			}
@@ -357,6 +365,11 @@ int agent_run(const struct agent_options *o)
 	err = env_prepare(&eo);
 	if (err)
 		return 1;
+	err = loop_calls_init(&a.calls);
+	if (err) {
+		log_error("event loop setup failed: %s", strerror(-err));
+		return 1;
+	}
 	err = setup_sinks(&a);
 	if (err)
 		goto out;
@@ -402,8 +415,11 @@ int agent_run(const struct agent_options *o)
 		goto out;
 	/* Attached first, then scanned: nothing can start unseen in between. */
 	scan_procfs(&a);
-	/* policy engine: a refused policy is logged, the agent keeps running */
-	if (o->ntracing_policies || o->tracing_policy_dir) {
+	/*
+	 * policy engine: a refused policy is logged, the agent keeps running.
+	 * Always open, so policies can be added over gRPC.
+	 */
+	{
 		struct policy_engine_opts po = {
 			.files = o->tracing_policies, .nfiles = o->ntracing_policies,
 			.dir = o->tracing_policy_dir,
@@ -422,8 +438,12 @@ int agent_run(const struct agent_options *o)
 			.server_address_given = o->server_address != NULL,
 			.event_queue_size = o->event_queue_size,
 			.version = TG_VERSION,
+			.tp_ops = &policy_rpc_ops,
+			.tp_ctx = &a.prpc,
 		};
 
+		a.prpc.calls = &a.calls;
+		a.prpc.engine = a.policies;
 		err = api_server_start(&a.api, &ao, &a.pipeline);
 		if (err)
 			goto out;
@@ -433,11 +453,13 @@ int agent_run(const struct agent_options *o)
 	err = event_loop(&a);
 	report_losses(&a, 1);
 out:
+	loop_calls_close(&a.calls);	/* RPCs waiting on the loop fail, then the server stops */
 	api_server_stop(a.api);	/* owner: src/grpc */
 	metrics_server_stop(a.metrics);
 	policy_engine_close(a.policies);
 	pipeline_destroy(&a.pipeline);
 	process_sensor_close(a.sensor);
 	process_cache_free(a.cache);
+	loop_calls_destroy(&a.calls);
 	return err ? 1 : 0;
 }

@@ -240,10 +240,19 @@ static struct rpc_blob *get_version(void *ctx, const ProtobufCMessage *req, stru
 static struct rpc_blob *list_sensors(void *ctx, const ProtobufCMessage *req, struct rpc_status *st)
 {
 	Tetragon__ListSensorsResponse resp = TETRAGON__LIST_SENSORS_RESPONSE__INIT;
+	struct api_server *api = ctx;
+	struct rpc_blob *b = NULL;
 
-	(void)ctx;
 	(void)req;
-	(void)st;
+	if (api->tp && api->tp->sensors) {
+		if (api->tp->sensors(api->tp_ctx, &b, st) < 0) {
+			rpc_blob_unref(b);
+			if (st->code == RPC_OK)
+				rpc_status_set(st, RPC_INTERNAL, "listing sensors failed");
+			return NULL;
+		}
+		return b;
+	}
 	return rpc_blob_pack(&resp.base);
 }
 

@@ -173,6 +173,66 @@ static const char *attach_policy(struct policy_engine *e, struct tp_policy *p, c
 	return bad;
 }
 
+static const char ENOMEM_REASON[] = "out of memory";
+
+static struct loaded_policy *find_policy(struct policy_engine *e, const char *name)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (!strcmp(e->v[i].p->name, name))
+			return &e->v[i];
+	return NULL;
+}
+
+/* Tear down the instances of p (records still queued for them are dropped: ids are not reused). */
+static void detach_policy(struct policy_engine *e, const struct tp_policy *p)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < e->ninst; i++) {
+		if (e->inst[i]->p == p)
+			inst_free(e->inst[i]);
+		else
+			e->inst[k++] = e->inst[i];
+	}
+	e->ninst = k;
+}
+
+/*
+ * Check, attach and keep policy i of set (taken from it). A reason when
+ * refused (ENOMEM_REASON when out of memory), NULL when running.
+ */
+static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *set, size_t i, const char *file,
+				 const char *tracefs, char *why, size_t len)
+{
+	struct tp_policy *p = set->policies[i];
+	struct loaded_policy *v;
+	const char *bad;
+
+	if (find_policy(e, p->name)) {
+		snprintf(why, len, "a tracing policy named %s is already loaded", p->name);
+		return why;
+	}
+	bad = policy_unsupported(p, why, len);
+	for (size_t h = 0; h < p->nhooks && !bad; h++)
+		bad = policy_hook_unsupported(p, h, tracefs, why, len);
+	if (!bad)
+		bad = attach_policy(e, p, why, len);
+	if (bad)
+		return bad;
+	v = realloc(e->v, (e->n + 1) * sizeof(*v));
+	if (!v) {
+		detach_policy(e, p);
+		return ENOMEM_REASON;
+	}
+	e->v = v;
+	v[e->n].file = strdup(file);
+	v[e->n].p = tp_policy_set_take(set, i);
+	v[e->n].id = ++e->next_policy_id;
+	v[e->n].enabled = true;
+	e->n++;
+	return NULL;
+}
+
 static int add_file(struct policy_engine *e, const char *path, const char *tracefs)
 {
 	struct tp_diags d = TP_DIAGS_INIT;
@@ -200,29 +260,17 @@ static int add_file(struct policy_engine *e, const char *path, const char *trace
 	}
 	for (size_t i = 0; i < set->n; i++) {
 		struct tp_policy *p = set->policies[i];
-		const char *bad = NULL;
-		size_t h;
+		const char *bad = accept_policy(e, set, i, path, tracefs, why, sizeof(why));
 
-		bad = policy_unsupported(p, why, sizeof(why));
-		for (h = 0; h < p->nhooks && !bad; h++)
-			bad = policy_hook_unsupported(p, h, tracefs, why, sizeof(why));
-		if (!bad)
-			bad = attach_policy(e, p, why, sizeof(why));
+		if (bad == ENOMEM_REASON) {
+			tp_policy_set_free(set);
+			return -ENOMEM;
+		}
 		if (bad) {
 			log_error("tracing policy %s (%s) refused: %s", p->name, path, bad);
 			e->refused++;
 			continue;
 		}
-		struct loaded_policy *v = realloc(e->v, (e->n + 1) * sizeof(*v));
-
-		if (!v) {
-			tp_policy_set_free(set);
-			return -ENOMEM;
-		}
-		e->v = v;
-		v[e->n].file = strdup(path);
-		v[e->n].p = tp_policy_set_take(set, i);
-		e->n++;
 		log_info("tracing policy %s (%s) accepted: %zu hook(s)", p->name, path, p->nhooks);
 	}
 	tp_policy_set_free(set);
@@ -291,6 +339,7 @@ int policy_engine_open(struct policy_engine **ret, const struct policy_engine_op
 	e->mbset_fd = o->mbset_fd;
 	e->mbset_cfg_fd = o->mbset_cfg_fd;
 	e->tracefs = policy_tracefs(o->tracefs);
+	e->tracefs_opt = o->tracefs;
 	for (size_t i = 0; i < o->nfiles && !err; i++)
 		err = add_file(e, o->files[i], o->tracefs);
 	if (!err && o->dir)
@@ -374,4 +423,167 @@ const struct hook_inst *policy_engine_find(const struct policy_engine *e, uint32
 		if (e->inst[i]->id == id)
 			return e->inst[i];
 	return NULL;
+}
+
+/* ---- run-time management (the agent's event loop calls these) ------------------ */
+
+/* Bytes of the instance's own maps (the shared ring buffer and execve_map are not its). */
+static uint64_t policy_inst_memory(const struct hook_inst *hi)
+{
+	const struct bpf_map *m;
+	uint64_t sum = 0;
+
+	if (!hi->obj)
+		return 0;
+	bpf_object__for_each_map(m, hi->obj) {
+		const char *n = bpf_map__name(m);
+
+		if (!strcmp(n, "events") || !strcmp(n, "execve_map"))
+			continue;
+		sum += (uint64_t)bpf_map__max_entries(m) * (bpf_map__key_size(m) + bpf_map__value_size(m));
+	}
+	return sum;
+}
+
+int policy_engine_add_yaml(struct policy_engine *e, const char *yaml, size_t len, char *why, size_t whylen)
+{
+	struct tp_diags d = TP_DIAGS_INIT;
+	struct tp_policy_set *set = NULL;
+	struct strbuf sb = STRBUF_INIT;
+	const char *bad = NULL;
+	size_t added = 0;
+	int err;
+
+	err = tp_parse("policy", yaml, len, &set, &d);
+	if (err) {
+		/* every error, "policy:line:col: message", one per line */
+		for (size_t i = 0; i < d.n; i++)
+			if (d.v[i].sev == TP_SEV_ERROR) {
+				if (sb.len)
+					strbuf_addc(&sb, '\n');
+				tp_diag_format(&d.v[i], "policy", &sb);
+			}
+		snprintf(why, whylen, "%s", sb.buf ? sb.buf : "the policy is not valid");
+		tp_diags_free(&d);
+		strbuf_free(&sb);
+		tp_policy_set_free(set);
+		return err == -ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	tp_diags_free(&d);
+	strbuf_free(&sb);
+	for (size_t i = 0; i < set->n && !bad; i++)
+		if (find_policy(e, set->policies[i]->name)) {
+			snprintf(why, whylen, "a tracing policy named %s is already loaded", set->policies[i]->name);
+			tp_policy_set_free(set);
+			return -EEXIST;
+		}
+	for (size_t i = 0; i < set->n && !bad; i++) {
+		const char *name = set->policies[i]->name;
+
+		bad = accept_policy(e, set, i, "", e->tracefs_opt, why, whylen);
+		if (!bad) {
+			log_info("tracing policy %s added over the API", name);
+			added++;
+		}
+	}
+	tp_policy_set_free(set);
+	if (bad == ENOMEM_REASON)
+		return -ENOMEM;
+	if (bad) {
+		/* all or nothing: a multi-document YAML adds no part of itself */
+		while (added--) {
+			struct loaded_policy *lp = &e->v[e->n - 1];
+
+			detach_policy(e, lp->p);
+			tp_policy_free(lp->p);
+			free(lp->file);
+			e->n--;
+		}
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+int policy_engine_delete(struct policy_engine *e, const char *name, char *why, size_t whylen)
+{
+	struct loaded_policy *lp = e ? find_policy(e, name ? name : "") : NULL;
+
+	if (!lp) {
+		snprintf(why, whylen, "no tracing policy named %s is loaded", name ? name : "");
+		return -ENOENT;
+	}
+	detach_policy(e, lp->p);
+	tp_policy_free(lp->p);
+	free(lp->file);
+	memmove(lp, lp + 1, (size_t)(&e->v[e->n] - (lp + 1)) * sizeof(*lp));
+	e->n--;
+	log_info("tracing policy %s deleted", name);
+	return 0;
+}
+
+int policy_engine_configure(struct policy_engine *e, const char *name, int enable, int monitor, char *why,
+			    size_t whylen)
+{
+	struct loaded_policy *lp = e ? find_policy(e, name ? name : "") : NULL;
+	enum tp_policy_mode old;
+	bool want;
+	const char *bad;
+
+	if (!lp) {
+		snprintf(why, whylen, "no tracing policy named %s is loaded", name ? name : "");
+		return -ENOENT;
+	}
+	want = enable < 0 ? lp->enabled : enable != 0;
+	old = lp->p->opts.policy_mode;
+	if (monitor >= 0)
+		lp->p->opts.policy_mode = monitor ? TP_MODE_MONITOR : TP_MODE_ENFORCE;
+	if (want == lp->enabled && lp->p->opts.policy_mode == old)
+		return 0;
+	/* the mode is compiled into the selectors: a change reattaches */
+	detach_policy(e, lp->p);
+	lp->enabled = false;
+	if (!want) {
+		log_info("tracing policy %s disabled", name);
+		return 0;
+	}
+	bad = attach_policy(e, lp->p, why, whylen);
+	if (bad) {
+		lp->p->opts.policy_mode = old;
+		if (bad != why)
+			snprintf(why, whylen, "%s", bad);
+		return -EIO;
+	}
+	lp->enabled = true;
+	log_info("tracing policy %s enabled (%s mode)", name,
+		 lp->p->opts.policy_mode == TP_MODE_MONITOR ? "monitor" : "enforce");
+	return 0;
+}
+
+int policy_engine_status(struct policy_engine *e, size_t i, struct policy_status *st)
+{
+	const struct loaded_policy *lp;
+
+	if (!e || i >= e->n)
+		return -ENOENT;
+	lp = &e->v[i];
+	memset(st, 0, sizeof(*st));
+	st->id = lp->id;
+	st->name = lp->p->name;
+	st->ns = lp->p->namespace;
+	st->file = lp->file;
+	st->enabled = lp->enabled;
+	st->monitor = lp->p->opts.policy_mode == TP_MODE_MONITOR;
+	st->hook_kind = lp->p->nhooks ? lp->p->hooks[0].kind : TP_HOOK_NONE;
+	for (size_t k = 0; k < e->ninst; k++) {
+		struct hook_inst *hi = e->inst[k];
+
+		if (hi->p != lp->p)
+			continue;
+		st->ninst++;
+		st->matched += stat_sum(hi, GT_STAT_MATCHED);
+		st->filtered += stat_sum(hi, GT_STAT_FILTERED);
+		st->lost += stat_sum(hi, GT_STAT_LOST);
+		st->kernel_memory += policy_inst_memory(hi);
+	}
+	return 0;
 }

@@ -9,6 +9,7 @@
 #ifndef TG_SENSORS_GENERIC_POLICY_H
 #define TG_SENSORS_GENERIC_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,33 @@ size_t policy_engine_refused(const struct policy_engine *e);
 int policy_engine_stats(struct policy_engine *e, size_t i, struct policy_hook_stats *st);
 /* Turn a MSG_OP_GENERIC_* record into process_kprobe/process_tracepoint. */
 int policy_engine_handle(struct policy_engine *e, struct process_events *pe, const void *data, size_t len);
+
+/*
+ * Run-time management, for the gRPC API. Not thread-safe: the agent runs
+ * them on its event loop, the thread that also handles the records. Each
+ * returns 0 or -errno with the reason in why:
+ *   add:       -EINVAL (the YAML is invalid: every "policy:line:col: message"),
+ *              -EEXIST (a policy of that name is loaded), -EOPNOTSUPP (this
+ *              kernel or engine cannot run it: what is missing);
+ *   delete:    -ENOENT;
+ *   configure: enable and monitor are 1/0, or -1 to keep; -ENOENT, -EIO.
+ */
+int policy_engine_add_yaml(struct policy_engine *e, const char *yaml, size_t len, char *why, size_t whylen);
+int policy_engine_delete(struct policy_engine *e, const char *name, char *why, size_t whylen);
+int policy_engine_configure(struct policy_engine *e, const char *name, int enable, int monitor, char *why,
+			    size_t whylen);
+
+struct policy_status {
+	uint64_t id;
+	const char *name, *ns, *file;	/* valid until the next management call */
+	bool enabled, monitor;
+	int hook_kind;			/* enum tp_hook_kind of its hooks */
+	size_t ninst;			/* BPF program instances attached */
+	uint64_t matched, filtered, lost;
+	uint64_t kernel_memory;		/* bytes of its BPF maps */
+};
+/* Policy i (0..); -ENOENT past the last. */
+int policy_engine_status(struct policy_engine *e, size_t i, struct policy_status *st);
 
 /*
  * Why hook h of policy p cannot run here, written into why (NULL when it

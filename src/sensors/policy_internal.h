@@ -45,7 +45,9 @@ struct sel_maps {
 
 struct loaded_policy {
 	struct tp_policy *p;
-	char *file;
+	char *file;		/* "" when added over gRPC */
+	uint64_t id;		/* ListTracingPolicies id, never reused */
+	bool enabled;		/* false: parsed and kept, its instances torn down */
 };
 
 /* One attached BPF object: a hook, or one syscall of a hook's list. */
@@ -84,7 +86,9 @@ struct policy_engine {
 	struct msg_ns host_ns;		/* for host_ns and isNamespaceCapability */
 	bool host_ns_done;
 	const char *tracefs;
+	const char *tracefs_opt;	/* as given (NULL = the default) */
 	uint32_t next_id;
+	uint64_t next_policy_id;
 };
 
 /* Why policy-wide features of p cannot run here (NULL when they can). */

@@ -127,10 +127,11 @@ test('GetVersion over the unix socket', async () => {
 		fail(`empty version: ${JSON.stringify(r)}`);
 });
 
-test('ListSensors answers an empty list', async () => {
+test('ListSensors lists the base sensor', async () => {
 	const r = await unary(client(tcpTarget), 'ListSensors', {});
-	if ((r.sensors || []).length !== 0)
-		fail(`want no sensors, got ${JSON.stringify(r)}`);
+	const base = (r.sensors || []).find((x) => x.name === '__base__');
+	if (!base || !base.enabled)
+		fail(`no enabled __base__ sensor in ${JSON.stringify(r)}`);
 });
 
 test('GetEvents streams the exec with binary and arguments', async () => {
@@ -226,21 +227,103 @@ test('GetEvents with a bad filter answers INVALID_ARGUMENT', async () => {
 	}
 });
 
-test('AddTracingPolicy answers the clear not-supported error', async () => {
+const watched = path.join(tmp, 'watched-');
+const policyYaml = `apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "interop-open"
+spec:
+  kprobes:
+  - call: "sys_openat"
+    syscall: true
+    args:
+    - index: 1
+      type: "string"
+    selectors:
+    - matchArgs:
+      - index: 1
+        operator: "Prefix"
+        values: ["${watched}"]
+`;
+const kprobeOf = (file) => (ev) =>
+	ev.process_kprobe && ev.process_kprobe.policy_name === 'interop-open' &&
+	(ev.process_kprobe.args || []).some((a) => a.string_arg === file);
+
+async function listed(c) {
+	const r = await unary(c, 'ListTracingPolicies', {});
+	return (r.policies || []).find((p) => p.name === 'interop-open');
+}
+
+test('AddTracingPolicy, ListTracingPolicies, Disable/Enable, DeleteTracingPolicy and their events', async () => {
+	const c = client(tcpTarget);
+	const s = openStream(c, {});
+	let seq = 0;
+	const touch = () => {
+		const f = watched + ++seq;
+		fs.writeFileSync(f, 'x');	/* openat(O_CREAT) of a watched path */
+		return f;
+	};
 	try {
-		await unary(client(tcpTarget), 'AddTracingPolicy', { yaml: 'apiVersion: cilium.io/v1alpha1\n' });
+		await s.ready;
+		await unary(c, 'AddTracingPolicy', { yaml: policyYaml });
+		let p = await listed(c);
+		if (!p || p.state !== 'TP_STATE_ENABLED' || p.mode !== 'TP_MODE_ENFORCE' ||
+		    !(p.sensors || []).includes('generic_kprobe') || !(Number(p.id) > 0))
+			fail(`listed as ${JSON.stringify(p)}`);
+		const f1 = touch();
+		const ev = await s.waitFor(kprobeOf(f1), 'the policy event');
+		if (ev.process_kprobe.function_name !== '__x64_sys_openat' || ev.process_kprobe.process.pid.value !== process.pid)
+			fail(`event ${JSON.stringify(ev.process_kprobe).slice(0, 300)}`);
+
+		await unary(c, 'DisableTracingPolicy', { name: 'interop-open' });
+		p = await listed(c);
+		if (!p || p.state !== 'TP_STATE_DISABLED')
+			fail(`after disable: ${JSON.stringify(p)}`);
+		const f2 = touch();
+		await unary(c, 'EnableTracingPolicy', { name: 'interop-open' });
+		const f3 = touch();
+		await s.waitFor(kprobeOf(f3), 'the event after enable');
+		if (s.events.find(kprobeOf(f2)))
+			fail('an event while the policy was disabled');
+
+		try {
+			await unary(c, 'AddTracingPolicy', { yaml: policyYaml });
+			fail('a second policy of the same name was added');
+		} catch (e) {
+			if (e.code !== grpc.status.ALREADY_EXISTS)
+				fail(`duplicate: got ${e.code}: ${e.details}`);
+		}
+		await unary(c, 'DeleteTracingPolicy', { name: 'interop-open' });
+		if (await listed(c))
+			fail('still listed after delete');
+		const f4 = touch();
+		const f5 = touch();
+		await sleep(1500);
+		if (s.events.find(kprobeOf(f4)) || s.events.find(kprobeOf(f5)))
+			fail('an event after delete');
+		try {
+			await unary(c, 'DeleteTracingPolicy', { name: 'interop-open' });
+			fail('deleting twice succeeded');
+		} catch (e) {
+			if (e.code !== grpc.status.NOT_FOUND)
+				fail(`delete unknown: got ${e.code}: ${e.details}`);
+		}
+	} finally {
+		s.close();
+	}
+});
+
+test('AddTracingPolicy with bad YAML answers INVALID_ARGUMENT with line:col', async () => {
+	try {
+		await unary(client(unixTarget), 'AddTracingPolicy', {
+			yaml: 'apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata:\n  name: bad\nspec:\n  kprobes:\n  - call: sys_openat\n    bogus: 1\n',
+		});
 		fail('AddTracingPolicy succeeded');
 	} catch (e) {
-		if (e.code !== grpc.status.UNIMPLEMENTED || !/tracing policies are not supported yet/.test(e.details))
+		if (e.code !== grpc.status.INVALID_ARGUMENT || !/policy:8:5: .*unknown field "bogus"/.test(e.details))
 			fail(`got ${e.code}: ${e.details}`);
 	}
-	try {
-		await unary(client(tcpTarget), 'ListTracingPolicies', {});
-		fail('ListTracingPolicies succeeded');
-	} catch (e) {
-		if (e.code !== grpc.status.UNIMPLEMENTED)
-			fail(`ListTracingPolicies: got ${e.code}: ${e.details}`);
-	}
+	await unary(client(tcpTarget), 'GetHealth', {});	/* still serving */
 });
 
 test('declared but unimplemented method answers UNIMPLEMENTED', async () => {

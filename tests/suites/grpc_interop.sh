@@ -168,13 +168,48 @@ check "tetra getevents exits 0 on Ctrl-C" test $rc1 -eq 0 -a $rc2 -eq 0
 "$TETRA" getevents -o compact --color never --process 'grpc-marker$' <"$tmp/json.out" >"$tmp/stdin.out" 2>&1
 check "tetra getevents reads JSON events from stdin" grep -q "^🚀 process grpc-node $marker tetra-compact" "$tmp/stdin.out"
 
-"$TETRA" tracingpolicy add tests/policy/good/"$(ls tests/policy/good | head -1)" >"$tmp/out" 2>"$tmp/err"
+# ---- tetra tracingpolicy against the agent ---------------------------------------------------
+cat >"$tmp/tp.yaml" <<YAML
+apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "tetra-open"
+spec:
+  kprobes:
+  - call: "sys_openat"
+    syscall: true
+    args:
+    - index: 1
+      type: "string"
+    selectors:
+    - matchArgs:
+      - index: 1
+        operator: "Prefix"
+        values: ["$tmp/tetra-watched"]
+YAML
+"$TETRA" tracingpolicy add "$tmp/tp.yaml" >"$tmp/out" 2>"$tmp/err"
+check "tetra tracingpolicy add" grep -q "tracing policy \"$tmp/tp.yaml\" added" "$tmp/out"
+"$TETRA" tracingpolicy list >"$tmp/out" 2>"$tmp/err"
+check "tetra tracingpolicy list shows it enabled, in enforce mode" \
+	grep -Eq "^[0-9]+ +tetra-open +enabled +0 +\(global\) +generic_kprobe +[0-9.]+ [kM]?B +enforce" "$tmp/out"
+"$TETRA" tracingpolicy list -o json >"$tmp/out" 2>"$tmp/err"
+check "tetra tracingpolicy list -o json" grep -q '"name":"tetra-open".*"state":"TP_STATE_ENABLED"' "$tmp/out"
+"$TETRA" tracingpolicy disable tetra-open >/dev/null 2>"$tmp/err"
+"$TETRA" tracingpolicy list >"$tmp/out" 2>&1
+check "tetra tracingpolicy disable" grep -Eq "tetra-open +disabled" "$tmp/out"
+"$TETRA" tracingpolicy enable tetra-open >/dev/null 2>"$tmp/err"
+"$TETRA" tracingpolicy list >"$tmp/out" 2>&1
+check "tetra tracingpolicy enable" grep -Eq "tetra-open +enabled" "$tmp/out"
+"$TETRA" tracingpolicy add "$tmp/tp.yaml" >/dev/null 2>"$tmp/err"
 rc=$?
-check "tetra tracingpolicy add answers the agent's clear error" \
-	grep -q "failed to add tracing policy: tracing policies are not supported yet by this agent" "$tmp/err"
-[ $rc -eq 1 ] || bad "tetra tracingpolicy add: exit status $rc, want 1"
-"$TETRA" tracingpolicy list --server-address "$addr" >/dev/null 2>"$tmp/err"
-check "tetra tracingpolicy list answers the agent's clear error" grep -q "not supported yet" "$tmp/err"
+check "tetra tracingpolicy add of a loaded name fails (ALREADY_EXISTS, exit 1)" \
+	test $rc -eq 1 -a "$(grep -c ALREADY_EXISTS "$tmp/err")" -eq 1
+"$TETRA" tracingpolicy delete tetra-open >"$tmp/out" 2>"$tmp/err"
+check "tetra tracingpolicy delete" grep -q 'tracing policy "tetra-open" deleted' "$tmp/out"
+"$TETRA" tracingpolicy delete tetra-open >/dev/null 2>"$tmp/err"
+rc=$?
+check "tetra tracingpolicy delete of an unknown name fails (NOT_FOUND, exit 1)" \
+	test $rc -eq 1 -a "$(grep -c NOT_FOUND "$tmp/err")" -eq 1
 
 # ---- export filters (JSON file only) --------------------------------------------------------
 sleep 1.5	# the export file is flushed at least once a second

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "agent/policy_rpc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/policy.h"
+#include "sensors/generic_policy.h"
+
+struct call {
+	struct policy_rpc *r;
+	const void *req;
+	struct rpc_status *st;
+	struct rpc_blob **resp;
+	char why[2048];
+};
+
+static int run(struct policy_rpc *r, int (*fn)(void *), struct call *c)
+{
+	int err = loop_calls_run(r->calls, fn, c);
+
+	if (err == -ECANCELED && c->st->code == RPC_OK)
+		rpc_status_set(c->st, RPC_UNAVAILABLE, "the agent is shutting down");
+	return err;
+}
+
+static int add_on_loop(void *arg)
+{
+	struct call *c = arg;
+	const Tetragon__AddTracingPolicyRequest *req = c->req;
+	int err;
+
+	if (!req->yaml || !*req->yaml) {
+		rpc_status_set(c->st, RPC_INVALID_ARGUMENT, "the request has no policy YAML");
+		return -EINVAL;
+	}
+	err = policy_engine_add_yaml(c->r->engine, req->yaml, strlen(req->yaml), c->why, sizeof(c->why));
+	switch (err) {
+	case 0:
+		return 0;
+	case -EINVAL:
+		rpc_status_set(c->st, RPC_INVALID_ARGUMENT, "invalid tracing policy:\n%s", c->why);
+		break;
+	case -EEXIST:
+		rpc_status_set(c->st, RPC_ALREADY_EXISTS, "%s", c->why);
+		break;
+	case -EOPNOTSUPP:
+		rpc_status_set(c->st, RPC_FAILED_PRECONDITION, "tracing policy refused: %s", c->why);
+		break;
+	default:
+		rpc_status_set(c->st, RPC_INTERNAL, "adding the tracing policy failed: %s", strerror(-err));
+	}
+	return err;
+}
+
+static int tp_add(void *ctx, const Tetragon__AddTracingPolicyRequest *req, struct rpc_status *st)
+{
+	struct call c = { .r = ctx, .req = req, .st = st };
+
+	return run(ctx, add_on_loop, &c);
+}
+
+static int delete_on_loop(void *arg)
+{
+	struct call *c = arg;
+	const Tetragon__DeleteTracingPolicyRequest *req = c->req;
+	int err = policy_engine_delete(c->r->engine, req->name, c->why, sizeof(c->why));
+
+	if (err)
+		rpc_status_set(c->st, err == -ENOENT ? RPC_NOT_FOUND : RPC_INTERNAL, "%s", c->why);
+	return err;
+}
+
+static int tp_remove(void *ctx, const Tetragon__DeleteTracingPolicyRequest *req, struct rpc_status *st)
+{
+	struct call c = { .r = ctx, .req = req, .st = st };
+
+	return run(ctx, delete_on_loop, &c);
+}
+
+static int configure_on_loop(void *arg)
+{
+	struct call *c = arg;
+	const Tetragon__ConfigureTracingPolicyRequest *req = c->req;
+	int enable = req->_enable_case == TETRAGON__CONFIGURE_TRACING_POLICY_REQUEST___ENABLE_ENABLE ? req->enable : -1;
+	int monitor = -1, err;
+
+	if (req->_mode_case == TETRAGON__CONFIGURE_TRACING_POLICY_REQUEST___MODE_MODE) {
+		if (req->mode == TETRAGON__TRACING_POLICY_MODE__TP_MODE_MONITOR)
+			monitor = 1;
+		else if (req->mode == TETRAGON__TRACING_POLICY_MODE__TP_MODE_ENFORCE)
+			monitor = 0;
+		else {
+			rpc_status_set(c->st, RPC_INVALID_ARGUMENT, "mode %d: want TP_MODE_ENFORCE or TP_MODE_MONITOR",
+				       (int)req->mode);
+			return -EINVAL;
+		}
+	}
+	err = policy_engine_configure(c->r->engine, req->name, enable, monitor, c->why, sizeof(c->why));
+	if (err)
+		rpc_status_set(c->st, err == -ENOENT ? RPC_NOT_FOUND : RPC_FAILED_PRECONDITION, "%s", c->why);
+	return err;
+}
+
+static int tp_configure(void *ctx, const Tetragon__ConfigureTracingPolicyRequest *req, struct rpc_status *st)
+{
+	struct call c = { .r = ctx, .req = req, .st = st };
+
+	return run(ctx, configure_on_loop, &c);
+}
+
+static const char *sensor_name(int kind)
+{
+	switch (kind) {
+	case TP_HOOK_KPROBE: return "generic_kprobe";
+	case TP_HOOK_TRACEPOINT: return "generic_tracepoint";
+	case TP_HOOK_UPROBE: return "generic_uprobe";
+	default: return "generic";
+	}
+}
+
+static int list_on_loop(void *arg)
+{
+	struct call *c = arg;
+	Tetragon__ListTracingPoliciesResponse resp = TETRAGON__LIST_TRACING_POLICIES_RESPONSE__INIT;
+	Tetragon__TracingPolicyStatus *v = NULL, **pv = NULL;
+	char **sensors = NULL, *infos = NULL;
+	struct policy_status st;
+	size_t n = 0;
+
+	while (!policy_engine_status(c->r->engine, n, &st))
+		n++;
+	if (n) {
+		v = calloc(n, sizeof(*v));
+		pv = calloc(n, sizeof(*pv));
+		sensors = calloc(n, sizeof(*sensors));
+		infos = calloc(n, 256);
+		if (!v || !pv || !sensors || !infos) {
+			free(v);
+			free(pv);
+			free(sensors);
+			free(infos);
+			return -ENOMEM;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		Tetragon__TracingPolicyStatus *s = &v[i];
+
+		policy_engine_status(c->r->engine, i, &st);
+		tetragon__tracing_policy_status__init(s);
+		s->id = st.id;
+		s->name = (char *)st.name;
+		s->namespace_ = (char *)(st.ns ? st.ns : "");
+		snprintf(infos + i * 256, 256, "%s%s%zu BPF program instance(s), %llu matched, %llu filtered, "
+			 "%llu lost", st.file && *st.file ? st.file : "", st.file && *st.file ? ": " : "", st.ninst,
+			 (unsigned long long)st.matched, (unsigned long long)st.filtered, (unsigned long long)st.lost);
+		s->info = infos + i * 256;
+		sensors[i] = (char *)sensor_name(st.hook_kind);
+		s->n_sensors = 1;
+		s->sensors = &sensors[i];
+		/* deprecated upstream, still filled for older clients */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+		s->enabled = st.enabled;
+#pragma GCC diagnostic pop
+		s->state = st.enabled ? TETRAGON__TRACING_POLICY_STATE__TP_STATE_ENABLED :
+					TETRAGON__TRACING_POLICY_STATE__TP_STATE_DISABLED;
+		s->mode = st.monitor ? TETRAGON__TRACING_POLICY_MODE__TP_MODE_MONITOR :
+				       TETRAGON__TRACING_POLICY_MODE__TP_MODE_ENFORCE;
+		s->kernel_memory_bytes = st.kernel_memory;
+		pv[i] = s;
+	}
+	resp.n_policies = n;
+	resp.policies = pv;
+	*c->resp = rpc_blob_pack(&resp.base);
+	free(v);
+	free(pv);
+	free(sensors);
+	free(infos);
+	return *c->resp ? 0 : -ENOMEM;
+}
+
+static int tp_list(void *ctx, const Tetragon__ListTracingPoliciesRequest *req, struct rpc_blob **resp,
+		   struct rpc_status *st)
+{
+	struct call c = { .r = ctx, .req = req, .st = st, .resp = resp };
+
+	return run(ctx, list_on_loop, &c);
+}
+
+static int sensors_on_loop(void *arg)
+{
+	struct call *c = arg;
+	Tetragon__ListSensorsResponse resp = TETRAGON__LIST_SENSORS_RESPONSE__INIT;
+	Tetragon__SensorStatus *v, **pv;
+	struct policy_status st;
+	size_t n = 0;
+
+	while (!policy_engine_status(c->r->engine, n, &st))
+		n++;
+	v = calloc(n + 1, sizeof(*v));
+	pv = calloc(n + 1, sizeof(*pv));
+	if (!v || !pv) {
+		free(v);
+		free(pv);
+		return -ENOMEM;
+	}
+	/* the process lifecycle sensor, then one per policy, as upstream lists them */
+	tetragon__sensor_status__init(&v[0]);
+	v[0].name = "__base__";
+	v[0].enabled = true;
+	v[0].collection = "__base__";
+	pv[0] = &v[0];
+	for (size_t i = 0; i < n; i++) {
+		policy_engine_status(c->r->engine, i, &st);
+		tetragon__sensor_status__init(&v[i + 1]);
+		v[i + 1].name = (char *)sensor_name(st.hook_kind);
+		v[i + 1].enabled = st.enabled;
+		v[i + 1].collection = (char *)st.name;
+		pv[i + 1] = &v[i + 1];
+	}
+	resp.n_sensors = n + 1;
+	resp.sensors = pv;
+	*c->resp = rpc_blob_pack(&resp.base);
+	free(v);
+	free(pv);
+	return *c->resp ? 0 : -ENOMEM;
+}
+
+static int tp_sensors(void *ctx, struct rpc_blob **resp, struct rpc_status *st)
+{
+	struct call c = { .r = ctx, .st = st, .resp = resp };
+
+	return run(ctx, sensors_on_loop, &c);
+}
+
+const struct tp_ops policy_rpc_ops = {
+	.add = tp_add,
+	.remove = tp_remove,
+	.list = tp_list,
+	.configure = tp_configure,
+	.sensors = tp_sensors,
+};
