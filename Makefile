@@ -39,6 +39,7 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
             -I. -Isrc -I$(GEN) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += -lbpf -lelf -lz -lyaml -lprotobuf-c -lpthread -lm
+LDLIBS   += -lcrypto	# uprobe binaryDigests (src/sensors/uprobe_digest.c)
 
 # ---- gRPC API and event filters (owner: src/grpc, src/filters) ----------------
 # gRPC C-core for the agent's API and tetra; jansson for filter flags and

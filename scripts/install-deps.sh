@@ -8,6 +8,7 @@ PKGS=(
 	libcmocka-dev libjansson-dev libgrpc-dev libclang-rt-14-dev clang-14 python3 util-linux
 	binutils qemu-system-x86 busybox-static cpio
 	libmicrohttpd-dev prometheus curl
+	libssl-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do

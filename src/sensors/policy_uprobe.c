@@ -18,6 +18,8 @@
 #include "generic_uprobe.skel.h"
 #include "kernel/bpf_errors.h"
 #include "sensors/policy_internal.h"
+#include "sensors/uprobe_digest.h"
+#include "util/log.h"
 
 const char *policy_uprobe_unsupported(const struct tp_hook *h, char *why, size_t len)
 {
@@ -32,6 +34,13 @@ const char *policy_uprobe_unsupported(const struct tp_hook *h, char *why, size_t
 		snprintf(why, len, "uprobe path %s is not a regular file", h->path);
 		return why;
 	}
+	/*
+	 * binaryDigests: a file none of them names refuses the policy, or with
+	 * ignore.digestVerificationFailure only skips this hook (at attach).
+	 */
+	if (h->ndigests && !h->ignore_digest_failure && uprobe_digest_match(h->path, h->digests, h->ndigests,
+									     why, len) != 1)
+		return why;
 	if (h->naddrs || h->nref_ctr_offsets || h->btf_path || h->ndata) {
 		snprintf(why, len, "uprobe on %s: %s is not supported yet (symbols and offsets are)", h->path,
 			 h->naddrs ? "addrs" : h->nref_ctr_offsets ? "refCtrOffsets" : h->btf_path ? "btfPath" : "data");
@@ -144,6 +153,12 @@ const char *policy_uprobe_attach(struct policy_engine *e, struct hook_inst *hi, 
 	const char *bad;
 	int err;
 
+	if (hi->h->ndigests && uprobe_digest_match(hi->h->path, hi->h->digests, hi->h->ndigests, why, len) != 1) {
+		/* policy_uprobe_unsupported() let it through: ignore.digestVerificationFailure */
+		log_warn("tracing policy %s: uprobe %s %s not attached: %s (ignore.digestVerificationFailure)",
+			 hi->p->name, hi->h->path, hi->function[0] ? hi->function : "(offset)", why);
+		return NULL;
+	}
 	hi->uskel = generic_uprobe_bpf__open();
 	if (!hi->uskel) {
 		snprintf(why, len, "opening the BPF object: %s", strerror(errno));

@@ -47,6 +47,12 @@ def file_offset(path, symbol):
     raise AssertionError("no .text section holds %s" % symbol)
 
 
+def sha256(path):
+    import hashlib
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
 def policies():
     return {
         "up-args": """apiVersion: cilium.io/v1alpha1
@@ -136,6 +142,53 @@ spec:
         values:
         - "sudo"
 """,
+        "up-digest": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "up-digest"
+spec:
+  uprobes:
+  - path: "%s"
+    symbols:
+    - "%s"
+    binaryDigests:
+    - "sha1:0000000000000000000000000000000000000000"
+    - "sha256:%s"
+    args:
+    - index: 0
+      type: "int"
+    selectors:
+    - matchArgs:
+      - index: 0
+        operator: "Equal"
+        values: ["5151"]
+""" % (TARGET, SYMBOL, sha256(TARGET)),
+        "up-digest-skip": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "up-digest-skip"
+spec:
+  uprobes:
+  - path: "%s"
+    symbols:
+    - "%s"
+    ignore:
+      digestVerificationFailure: true
+    binaryDigests:
+    - "sha256:%s"
+""" % (TARGET, SYMBOL, "1" * 64),
+        "up-digest-bad": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "up-digest-bad"
+spec:
+  uprobes:
+  - path: "%s"
+    symbols:
+    - "%s"
+    binaryDigests:
+    - "sha256:%s"
+""" % (TARGET, SYMBOL, "2" * 64),
         "up-offset": """apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
 metadata:
@@ -281,6 +334,19 @@ def test_thread_tid():
     ev = agent.wait_for(lambda e: uprobes("up-args")(e) and e["process_uprobe"]["process"]["pid"] == p2.pid,
                         what="uprobe from the main thread")["process_uprobe"]
     assert ev["process"]["tid"] == p2.pid, ev["process"]
+
+
+def test_binary_digests():
+    run(TARGET, "5151", "0", "digest")
+    ev = agent.wait_for(uprobes("up-digest"), what="uprobe with a matching binaryDigest")["process_uprobe"]
+    assert ev["args"] == [{"int_arg": 5151}], ev
+    assert not [e for e in agent.read() if uprobes("up-digest-skip")(e)]
+    err = agent.stderr()
+    assert re.search(r"tracing policy up-digest-skip: uprobe %s %s not attached: uprobe path %s matches none "
+                     r"of binaryDigests \(it has sha256:%s\) \(ignore.digestVerificationFailure\)"
+                     % (re.escape(TARGET), SYMBOL, re.escape(TARGET), sha256(TARGET)), err), err
+    assert re.search(r"tracing policy up-digest-bad \(.*\) refused: uprobe path %s matches none of "
+                     r"binaryDigests \(it has sha256:%s\)" % (re.escape(TARGET), sha256(TARGET)), err), err
 
 
 def test_offset():
@@ -446,7 +512,7 @@ def main():
             f.write(text)
         args += ["--tracing-policy", path]
     global ACCEPTED, REFUSED
-    ACCEPTED, REFUSED = 7, 3
+    ACCEPTED, REFUSED = 9, 4
     for up, accepted in ((UPSTREAM_UPROBE, True), (UPSTREAM_RAWTP, True), (UPSTREAM_UPROBE_BIN, False)):
         if os.path.exists(up):
             if up == UPSTREAM_UPROBE_BIN:
@@ -463,7 +529,7 @@ def main():
                 REFUSED += 1
     agent = Agent(*args)
     passed = failed = skipped = 0
-    for t in (test_symbol_args_and_selector, test_thread_tid, test_offset, test_return_probe, test_string_return_probe,
+    for t in (test_symbol_args_and_selector, test_thread_tid, test_binary_digests, test_offset, test_return_probe, test_string_return_probe,
               test_upstream_bash_example,
               test_libc_match_binaries, test_raw_tracepoint_binprm, test_raw_tracepoint_int,
               test_upstream_rawtp_example, test_refusals):

@@ -9,12 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "policy/policy.h"
 #include "sensors/generic_policy.h"
+#include "sensors/uprobe_digest.h"
 
 /* NULL when accepted, else the reason (static buffer). */
 static const char *check(const char *spec)
@@ -116,12 +118,45 @@ static void test_rawtp(void **state)
 	assert_non_null(strstr(r, "btf_trace_no_such_event_here"));
 }
 
+static void test_digests(void **state)
+{
+	static const char sha256_abc[] = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+	char path[] = "/tmp/tg-digest-XXXXXX", why[512];
+	struct tp_digest d[2] = {
+		{ TP_DIGEST_SHA1, "0000000000000000000000000000000000000000" },
+		{ TP_DIGEST_SHA256, (char *)sha256_abc },
+	};
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "abc", 3), 3);
+	close(fd);
+	assert_int_equal(uprobe_digest_match(path, d, 2, why, sizeof(why)), 1);
+	/* none matches: the message names the file's digests */
+	assert_int_equal(uprobe_digest_match(path, d, 1, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "matches none of binaryDigests (it has "
+				    "sha1:a9993e364706816aba3e25717850c26c9cd0d89d)"));
+	/* no ELF, no build-id */
+	d[0].algo = TP_DIGEST_BUILD_ID;
+	assert_true(uprobe_digest_match(path, d, 1, why, sizeof(why)) < 0);
+	unlink(path);
+	/* this test binary has a GNU build-id (Debian's gcc adds one): 40 hex digits */
+	assert_int_equal(uprobe_digest_match("/proc/self/exe", d, 1, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "(it has build-id:"));
+	assert_int_equal(strlen(strstr(why, "build-id:") + 9), 40 + 1);
+	assert_true(uprobe_digest_match("/nonexistent", d, 1, why, sizeof(why)) < 0);
+	assert_string_equal(why, "uprobe path /nonexistent: No such file or directory");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uprobe_accepted),
 		cmocka_unit_test(test_uprobe_refusals),
 		cmocka_unit_test(test_rawtp),
+		cmocka_unit_test(test_digests),
 	};
 
 	return cmocka_run_group_tests_name("policy_uprobe", tests, NULL, NULL);
