@@ -5,13 +5,15 @@
  * arguments (the TP_PROTO arguments, typed from the kernel's BTF by the
  * agent). args_cfg[i].offset is the argument's position; kinds GT_ARG_INT,
  * GT_ARG_STR_KERNEL, and the struct pointers whose path is walked here
- * (file, path, linux_binprm). Selectors and record: lib/gt_common.h.
+ * (file, path, linux_binprm). An argument with a resolve: path is first
+ * followed to its field (resolve()). Selectors and record: lib/gt_common.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
+#include "abi/gt_resolve.h"
 #include "lib/gt_common.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -22,6 +24,32 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * below are guarded by this load-time constant and pruned by the verifier.
  */
 const volatile __u32 raw_nargs = 0;
+
+/* resolve: paths of the args, as offsets (abi/gt_resolve.h) */
+const volatile struct gt_resolve resolve_cfg[GT_MAX_ARGS] = {};
+
+/* The value at the end of arg i's resolve path, starting from the raw value v. */
+static __always_inline __u64 resolve(__u32 i, __u64 v)
+{
+	__u32 n = resolve_cfg[i].n, size = resolve_cfg[i].size;
+	__u64 addr = 0, out = 0;
+
+	for (__u32 k = 0; k < GT_RESOLVE_MAX; k++) {
+		if (k >= n)
+			break;
+		if (!v)
+			return 0;
+		addr = v + resolve_cfg[i].off[k];
+		if (k + 1 < n && bpf_probe_read_kernel(&v, sizeof(v), (const void *)addr))
+			return 0;
+	}
+	if (resolve_cfg[i].last == GT_RES_ADDR)
+		return addr;
+	if (size > 8)
+		size = 8;
+	bpf_probe_read_kernel(&out, size, (const void *)addr);
+	return out;
+}
 
 static __always_inline void copy_path(struct gt_heap *h, __u32 i, const struct path *p)
 {
@@ -45,6 +73,8 @@ static __always_inline void read_raw_arg(const __u64 *raw, struct gt_heap *h, __
 	__u64 v = raw[pos < 6 ? pos : 0];
 	long n;
 
+	if (resolve_cfg[i].n)
+		v = resolve(i, v);
 	a->kind = kind;
 	a->len = 0;
 	a->ival = 0;

@@ -15,6 +15,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "abi/gt_resolve.h"
 #include "abi/msg_generic.h"
 #include "generic_rawtp.skel.h"
 #include "kernel/bpf_errors.h"
@@ -39,6 +40,7 @@ struct raw_arg {
 	bool is_signed;
 	enum tp_arg_type report;	/* reporting type when the policy says auto */
 	char what[64];			/* "struct file *", "int"... for messages */
+	__u32 type_id;			/* its BTF type (proto_args) */
 };
 
 static void describe(const struct btf *btf, __u32 id, struct raw_arg *ra)
@@ -95,6 +97,171 @@ static void describe(const struct btf *btf, __u32 id, struct raw_arg *ra)
 	}
 }
 
+/* type id without typedefs and qualifiers */
+static const struct btf_type *skip_mods(const struct btf *btf, __u32 *id)
+{
+	int r = btf__resolve_type(btf, *id);
+
+	if (r < 0)
+		return NULL;
+	*id = (__u32)r;
+	return btf__type_by_id(btf, *id);
+}
+
+/* The member of struct/union t named name (anonymous members searched too): its type and bit offset. */
+static bool find_member(const struct btf *btf, const struct btf_type *t, const char *name, __u32 *type,
+			__u32 *bits)
+{
+	const struct btf_member *m = btf_members(t);
+
+	for (int i = 0; i < btf_vlen(t); i++, m++) {
+		const char *mn = btf__name_by_offset(btf, m->name_off);
+		__u32 mid = m->type, sub;
+		const struct btf_type *mt;
+
+		if (mn && mn[0] && !strcmp(mn, name)) {
+			*type = m->type;
+			*bits = btf_member_bit_offset(t, i);
+			return true;
+		}
+		mt = (!mn || !mn[0]) ? skip_mods(btf, &mid) : NULL;
+		if (mt && (btf_is_struct(mt) || btf_is_union(mt)) && find_member(btf, mt, name, type, &sub)) {
+			*bits = btf_member_bit_offset(t, i) + sub;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Walk a resolve: path ("mm.owner.pid", "fdt.fd[0]" on arrays) from an
+ * argument of BTF type id into offsets (abi/gt_resolve.h); *final is the
+ * field's type and *embedded tells it is read at its address (a char array
+ * or an embedded struct). 0, or -EINVAL with the step at fault in why.
+ */
+static int resolve_path(const struct btf *btf, __u32 id, const char *path, struct gt_resolve *r, __u32 *final,
+			char *why, size_t len)
+{
+	const struct btf_type *t = skip_mods(btf, &id);
+	const char *s = path;
+	__u32 off = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (!t || !btf_is_ptr(t)) {
+		snprintf(why, len, "resolve \"%s\" needs a pointer to a struct", path);
+		return -EINVAL;
+	}
+	id = t->type;
+	t = skip_mods(btf, &id);
+	while (*s) {
+		char name[128];
+		size_t n = strcspn(s, ".[");
+		__u32 mtype = 0, bits = 0;
+
+		if (*s == '.') {
+			s++;
+			continue;
+		}
+		if (*s == '[') {
+			char *end;
+			unsigned long idx = strtoul(s + 1, &end, 0);
+			const struct btf_array *a;
+			__s64 esz;
+
+			if (*end != ']' || !t || !btf_is_array(t)) {
+				snprintf(why, len, "resolve \"%s\": %.*s indexes something that is not an array", path,
+					 (int)(end - path + 1), path);
+				return -EINVAL;
+			}
+			a = btf_array(t);
+			esz = btf__resolve_size(btf, a->type);
+			if (esz < 0 || idx >= a->nelems) {
+				snprintf(why, len, "resolve \"%s\": index %lu out of range (%u elements)", path, idx,
+					 a->nelems);
+				return -EINVAL;
+			}
+			off += (__u32)(idx * (unsigned long)esz);
+			id = a->type;
+			t = skip_mods(btf, &id);
+			s = end + 1;
+			continue;
+		}
+		/* a member: of the struct we are in, or behind the pointer we hold */
+		if (t && btf_is_ptr(t)) {
+			if (r->n >= GT_RESOLVE_MAX - 1) {
+				snprintf(why, len, "resolve \"%s\": more than %d pointers", path, GT_RESOLVE_MAX);
+				return -EINVAL;
+			}
+			r->off[r->n++] = off;
+			off = 0;
+			id = t->type;
+			t = skip_mods(btf, &id);
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)n, s);
+		if (!t || !(btf_is_struct(t) || btf_is_union(t)) || !find_member(btf, t, name, &mtype, &bits)) {
+			snprintf(why, len, "resolve \"%s\": %s%s has no member %s", path,
+				 t && btf_is_struct(t) ? "struct " : t && btf_is_union(t) ? "union " : "",
+				 t ? btf__name_by_offset(btf, t->name_off) : "?", name);
+			return -EINVAL;
+		}
+		if (bits % 8) {
+			snprintf(why, len, "resolve \"%s\": %s is a bit field", path, name);
+			return -EINVAL;
+		}
+		off += bits / 8;
+		id = mtype;
+		t = skip_mods(btf, &id);
+		s += n;
+	}
+	r->off[r->n++] = off;
+	*final = id;
+	r->last = GT_RES_LOAD;
+	r->size = 8;
+	if (t && (btf_is_int(t) || btf_is_enum(t)))
+		r->size = (__u8)(t->size < 8 ? t->size : 8);
+	else if (t && (btf_is_array(t) || btf_is_struct(t) || btf_is_union(t)))
+		r->last = GT_RES_ADDR;
+	return 0;
+}
+
+/*
+ * What a resolved field is: like describe(), and an embedded char array
+ * reads as a string, an embedded struct path as a path.
+ */
+static int describe_resolved(const struct btf *btf, __u32 id, const char *path, struct gt_resolve *r,
+			     struct raw_arg *ra, char *why, size_t len)
+{
+	const struct btf_type *t;
+	__u32 final = 0;
+
+	if (resolve_path(btf, id, path, r, &final, why, len))
+		return -EINVAL;
+	describe(btf, final, ra);
+	if (r->last != GT_RES_ADDR)
+		return 0;
+	t = skip_mods(btf, &final);
+	if (t && btf_is_array(t)) {
+		__u32 eid = btf_array(t)->type;
+		const struct btf_type *et = skip_mods(btf, &eid);
+
+		if (et && btf_is_int(et) && et->size == 1) {
+			ra->kind = GT_ARG_STR_KERNEL;
+			ra->report = TP_ARG_STRING;
+			snprintf(ra->what, sizeof(ra->what), "char[%u]", btf_array(t)->nelems);
+			return 0;
+		}
+	}
+	if (t && btf_is_struct(t) && !strcmp(btf__name_by_offset(btf, t->name_off), "path")) {
+		ra->kind = GT_ARG_PATH_PTR;
+		ra->report = TP_ARG_PATH;
+		snprintf(ra->what, sizeof(ra->what), "struct path");
+		return 0;
+	}
+	snprintf(why, len, "resolve \"%s\" ends on %s, an embedded struct or array: resolve to one of its "
+		 "members (integers, char arrays and struct path can be read)", path, ra->what);
+	return -EINVAL;
+}
+
 /* The TP_PROTO arguments of event; the count, or a reason in why. */
 static int proto_args(const char *event, struct raw_arg *out, char *why, size_t len)
 {
@@ -122,8 +289,10 @@ static int proto_args(const char *event, struct raw_arg *out, char *why, size_t 
 	/* the first parameter is the tracepoint's private data pointer */
 	n = btf_vlen(t) - 1;
 	p = btf_params(t);
-	for (int i = 0; i < n && i < RAWTP_MAX_ARGS; i++)
+	for (int i = 0; i < n && i < RAWTP_MAX_ARGS; i++) {
 		describe(vmlinux_btf, p[i + 1].type, &out[i]);
+		out[i].type_id = p[i + 1].type;
+	}
 	return n;
 }
 
@@ -166,6 +335,43 @@ static bool arg_kind(enum tp_arg_type t, const struct raw_arg *ra, struct gt_arg
 	}
 }
 
+/*
+ * Argument i of h over the tracepoint's n raw arguments ra: how to read it
+ * (c, res) and how to report it (rep); a reason or NULL.
+ */
+static const char *arg_setup(const struct tp_hook *h, size_t i, const struct raw_arg *ra, int n,
+			     struct gt_arg_cfg *c, struct gt_resolve *res, enum tp_arg_type *rep, char *why, size_t len)
+{
+	const struct tp_arg *a = &h->args[i];
+	struct raw_arg rr;
+
+	memset(res, 0, sizeof(*res));
+	if ((int)a->index >= n || a->index >= RAWTP_MAX_ARGS) {
+		snprintf(why, len, "line %u: raw tracepoint %s has %d arguments: index %u is out of range",
+			 a->pos.line, h->event, n, a->index);
+		return why;
+	}
+	rr = ra[a->index];
+	if (a->resolve) {
+		char tmp[384];
+
+		if (describe_resolved(vmlinux_btf, ra[a->index].type_id, a->resolve, res, &rr, tmp, sizeof(tmp))) {
+			snprintf(why, len, "line %u: raw tracepoint %s argument %u (%s): %s", a->pos.line, h->event,
+				 a->index, ra[a->index].what, tmp);
+			return why;
+		}
+	}
+	if (!arg_kind(a->type, &rr, c, rep)) {
+		snprintf(why, len, "line %u: raw tracepoint %s argument %u%s%s is %s: type %s cannot read it "
+			 "(integers, string for char * and char arrays, file, path and linux_binprm for those "
+			 "structs are supported)", a->pos.line, h->event, a->index, a->resolve ? " resolved to " : "",
+			 a->resolve ? a->resolve : "", rr.what, tp_arg_type_name(a->type));
+		return why;
+	}
+	c->offset = (uint16_t)a->index;
+	return NULL;
+}
+
 const char *policy_rawtp_unsupported(const struct tp_hook *h, char *why, size_t len)
 {
 	struct raw_arg ra[RAWTP_MAX_ARGS];
@@ -179,22 +385,12 @@ const char *policy_rawtp_unsupported(const struct tp_hook *h, char *why, size_t 
 		return why;
 	}
 	for (size_t i = 0; i < h->nargs; i++) {
-		const struct tp_arg *a = &h->args[i];
 		struct gt_arg_cfg c = { 0 };
+		struct gt_resolve res;
 		enum tp_arg_type rep;
 
-		if ((int)a->index >= n || a->index >= RAWTP_MAX_ARGS) {
-			snprintf(why, len, "line %u: raw tracepoint %s has %d arguments: index %u is out of range",
-				 a->pos.line, h->event, n, a->index);
+		if (arg_setup(h, i, ra, n, &c, &res, &rep, why, len))
 			return why;
-		}
-		if (!arg_kind(a->type, &ra[a->index], &c, &rep)) {
-			snprintf(why, len, "line %u: raw tracepoint %s argument %u is %s: type %s cannot read it "
-				 "(integers, string for char *, file, path and linux_binprm for those structs are "
-				 "supported)", a->pos.line, h->event, a->index, ra[a->index].what,
-				 tp_arg_type_name(a->type));
-			return why;
-		}
 	}
 	return NULL;
 }
@@ -223,15 +419,11 @@ const char *policy_rawtp_attach(struct policy_engine *e, struct hook_inst *hi, c
 	hi->rskel->rodata->raw_nargs = (uint32_t)(n < RAWTP_MAX_ARGS ? n : RAWTP_MAX_ARGS);
 	for (size_t i = 0; i < h->nargs && i < GT_MAX_ARGS; i++) {
 		struct gt_arg_cfg *c = (struct gt_arg_cfg *)&hi->rskel->rodata->args_cfg[i];
+		struct gt_resolve *res = (struct gt_resolve *)&hi->rskel->rodata->resolve_cfg[i];
 		enum tp_arg_type rep = TP_ARG_INT;
 
-		if (h->args[i].index >= (unsigned)n || h->args[i].index >= RAWTP_MAX_ARGS ||
-		    !arg_kind(h->args[i].type, &ra[h->args[i].index], c, &rep)) {
-			snprintf(why, len, "line %u: raw tracepoint argument %u cannot be read",
-				 h->args[i].pos.line, h->args[i].index);
+		if (arg_setup(h, i, ra, n, c, res, &rep, why, len))
 			return why;
-		}
-		c->offset = (uint16_t)h->args[i].index;
 		hi->types[i] = rep;
 		hi->is_signed[i] = c->is_signed;
 		hi->size[i] = c->size;

@@ -91,6 +91,11 @@ const char *policy_uprobe_unsupported(const struct tp_hook *h, char *why, size_t
 				 "arguments can be read", a->pos.line, a->index);
 			return why;
 		}
+		if (a->resolve || a->btf_type) {
+			snprintf(why, len, "line %u: uprobe argument %s needs the binary's BTF (btfPath), which "
+				 "is not supported yet", a->pos.line, a->resolve ? "resolve" : "btfType");
+			return why;
+		}
 		if (a->return_copy) {
 			snprintf(why, len, "line %u: uprobe argument returnCopy is not supported yet", a->pos.line);
 			return why;

@@ -239,6 +239,49 @@ spec:
         operator: "Postfix"
         values: ["/uprobe_target"]
 """,
+        "raw-resolve": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "raw-resolve"
+spec:
+  tracepoints:
+  - subsystem: "sched"
+    event: "sched_process_exec"
+    raw: true
+    args:
+    - index: 0
+      type: "int"
+      resolve: "pid"
+    - index: 0
+      type: "string"
+      resolve: "comm"
+    - index: 0
+      type: "int"
+      resolve: "real_parent.tgid"
+    - index: 0
+      type: "file"
+      resolve: "mm.exe_file"
+    - index: 2
+      type: "linux_binprm"
+    selectors:
+    - matchBinaries:
+      - operator: "Postfix"
+        values: ["/uprobe_target"]
+""",
+        "raw-resolve-bad": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "raw-resolve-bad"
+spec:
+  tracepoints:
+  - subsystem: "sched"
+    event: "sched_process_exec"
+    raw: true
+    args:
+    - index: 0
+      type: "int"
+      resolve: "mm.no_such_member"
+""",
         "raw-signal": """apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
 metadata:
@@ -452,6 +495,17 @@ def test_raw_tracepoint_binprm():
                for e in agent.read() if tracepoints("raw-exec")(e))
 
 
+def test_raw_tracepoint_resolve():
+    """resolve: paths walked from the task_struct * (members, pointers) and the binprm"""
+    p = subprocess.Popen([TARGET, "0", "0", "resolve"])
+    assert p.wait() == 0
+    ev = agent.wait_for(lambda e: tracepoints("raw-resolve")(e) and e["process_tracepoint"]["process"]["pid"] == p.pid,
+                        what="raw sched_process_exec with resolve")["process_tracepoint"]
+    real = os.path.realpath(TARGET)
+    assert ev["args"] == [{"int_arg": p.pid}, {"string_arg": "uprobe_target"}, {"int_arg": os.getpid()},
+                          {"file_arg": {"path": real}}, {"linux_binprm_arg": {"path": TARGET}}], ev["args"]
+
+
 def test_raw_tracepoint_int():
     import signal
     import time
@@ -492,6 +546,9 @@ def test_refusals():
                      r"No such file or directory", err), err
     assert re.search(r"tracing policy raw-bad-type \(.*\) refused: line \d+: raw tracepoint signal_generate "
                      r"argument 0 is int: type file cannot read it", err), err
+    assert re.search(r"tracing policy raw-resolve-bad \(.*\) refused: line \d+: raw tracepoint sched_process_exec "
+                     r"argument 0 \(struct task_struct \*\): resolve \"mm.no_such_member\": struct mm_struct has no "
+                     r"member no_such_member", err), err
     assert "%d accepted, %d refused" % (ACCEPTED, REFUSED) in err, err
 
 
@@ -512,7 +569,7 @@ def main():
             f.write(text)
         args += ["--tracing-policy", path]
     global ACCEPTED, REFUSED
-    ACCEPTED, REFUSED = 9, 4
+    ACCEPTED, REFUSED = 10, 5
     for up, accepted in ((UPSTREAM_UPROBE, True), (UPSTREAM_RAWTP, True), (UPSTREAM_UPROBE_BIN, False)):
         if os.path.exists(up):
             if up == UPSTREAM_UPROBE_BIN:
@@ -531,7 +588,8 @@ def main():
     passed = failed = skipped = 0
     for t in (test_symbol_args_and_selector, test_thread_tid, test_binary_digests, test_offset, test_return_probe, test_string_return_probe,
               test_upstream_bash_example,
-              test_libc_match_binaries, test_raw_tracepoint_binprm, test_raw_tracepoint_int,
+              test_libc_match_binaries, test_raw_tracepoint_binprm, test_raw_tracepoint_resolve,
+              test_raw_tracepoint_int,
               test_upstream_rawtp_example, test_refusals):
         try:
             t()
@@ -549,7 +607,7 @@ def main():
     code = agent.stop()
     err = agent.stderr()
     # the kernel dropped what the selectors did not match
-    for policy, least in (("up-args", 1), ("up-libc", 1), ("up-offset", 1), ("up-return", 1), ("up-readline-ret", 1), ("raw-exec", 1),
+    for policy, least in (("up-args", 1), ("up-libc", 1), ("up-offset", 1), ("up-return", 1), ("up-readline-ret", 1), ("raw-exec", 1), ("raw-resolve", 1),
                           ("raw-signal", 1)):
         m = re.search(r"policy %s hook [^:]+: matched=(\d+) filtered=(\d+)" % policy, err)
         if m and int(m.group(2)) >= least:

@@ -87,6 +87,10 @@ static void test_uprobe_refusals(void **state)
 	assert_non_null(strstr(r, "a string returnArg needs a free argument slot"));
 	r = check(UPROBE("/bin/sh") "    symbols: [main]\n    args:\n    - index: 0\n      type: file\n");
 	assert_non_null(strstr(r, "uprobe argument type file is not supported yet"));
+	r = check(UPROBE("/bin/sh") "    symbols: [main]\n    args:\n    - index: 0\n      type: int\n"
+		  "      resolve: \"a.b\"\n");
+	assert_non_null(r);
+	assert_non_null(strstr(r, "uprobe argument resolve needs the binary's BTF (btfPath)"));
 	/* return selectors without a return probe */
 	r = check(UPROBE("/bin/sh") "    symbols: [main]\n"
 		  "    selectors:\n    - matchReturnArgs:\n      - index: 0\n        operator: Equal\n"
@@ -113,6 +117,24 @@ static void test_rawtp(void **state)
 		  "    args:\n    - index: 0\n      type: file\n");
 	assert_non_null(r);
 	assert_non_null(strstr(r, "raw tracepoint signal_generate argument 0 is int: type file cannot read it"));
+	/* resolve: members, pointers, arrays, from the task_struct * */
+#define EXEC_RESOLVE(type, path) \
+	"  tracepoints:\n  - subsystem: sched\n    event: sched_process_exec\n    raw: true\n" \
+	"    args:\n    - index: 0\n      type: " type "\n      resolve: \"" path "\"\n"
+	assert_null(check(EXEC_RESOLVE("int", "pid")));
+	assert_null(check(EXEC_RESOLVE("string", "comm")));
+	assert_null(check(EXEC_RESOLVE("int", "real_parent.mm.owner.tgid")));
+	assert_null(check(EXEC_RESOLVE("uint8", "comm[3]")));
+	assert_null(check(EXEC_RESOLVE("file", "mm.exe_file")));
+	assert_null(check(EXEC_RESOLVE("path", "fs.pwd")));
+	r = check(EXEC_RESOLVE("int", "se"));
+	assert_non_null(strstr(r, "resolve \"se\" ends on a "));
+	r = check(EXEC_RESOLVE("int", "pid[0]"));
+	assert_non_null(strstr(r, "resolve \"pid[0]\": pid[0] indexes something that is not an array"));
+	r = check(EXEC_RESOLVE("int", "comm[99]"));
+	assert_non_null(strstr(r, "index 99 out of range (16 elements)"));
+	r = check(EXEC_RESOLVE("file", "pid"));
+	assert_non_null(strstr(r, "argument 0 resolved to pid is int: type file cannot read it"));
 	r = check("  tracepoints:\n  - subsystem: nope\n    event: no_such_event_here\n    raw: true\n");
 	assert_non_null(r);
 	assert_non_null(strstr(r, "btf_trace_no_such_event_here"));
