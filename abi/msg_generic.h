@@ -189,6 +189,18 @@ struct gt_rate_key {
 	__u8 data[GT_MAX_ARGS * GT_RATE_ARG_BYTES];
 };
 
+/*
+ * The walked executable path of a process, cached per tgid for matchBinaries
+ * (map gt_bin_cache, shared by every generic program): valid while the
+ * process' execve_map key has this exec ktime, so an exec invalidates it.
+ */
+struct gt_bin_cache_val {
+	__u64 ktime;
+	__u32 len;
+	__u32 pad;
+	char bin[GT_BIN_MAX];
+};
+
 /* Per-hook counters (array map "gt_stats"). */
 enum { GT_STAT_MATCHED, GT_STAT_FILTERED, GT_STAT_LOST, GT_STAT_RATE_LIMITED, GT_STAT__COUNT };
 

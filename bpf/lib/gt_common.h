@@ -104,8 +104,17 @@ struct gt_heap {
 	char lkey_room[GT_LPM_DATA];	/* masked writes past lkey stay in the value */
 	struct gt_rate_key rkey;
 	char rkey_room[64];
+	struct gt_bin_cache_val bc;	/* staging for gt_bin_cache updates */
 	struct path_scratch scratch;
 };
+
+/* Shared by the engine's programs (bpf_map__reuse_fd); small when not shared. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct gt_bin_cache_val);
+} gt_bin_cache SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

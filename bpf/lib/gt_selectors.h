@@ -150,12 +150,36 @@ static __always_inline __u32 read_exe(struct gt_heap *h, struct task_struct *tas
 	return n > 1 ? n - 1 : 0;
 }
 
+/*
+ * The current process' binary: walked once per exec and cached in
+ * gt_bin_cache (a hot syscall of a filtered binary would otherwise walk its
+ * path on every call).
+ */
 static __noinline void read_binary(struct gt_heap *h)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct execve_map_value *ev = bpf_map_lookup_elem(&execve_map, &tgid);
+	struct gt_heap *hv = heap_value();	/* map values as the map arguments (6.1) */
+	struct gt_bin_cache_val *c;
 
 	h->bin_done = 1;
+	if (ev && hv) {
+		c = bpf_map_lookup_elem(&gt_bin_cache, &tgid);
+		if (c && c->ktime == ev->key.ktime && c->len < GT_BIN_MAX) {
+			h->bin_len = c->len;
+			bpf_probe_read_kernel(h->bin, GT_BIN_MAX, c->bin);
+			return;
+		}
+	}
 	h->bin_len = read_exe(h, task, h->bin);
+	if (ev && hv) {
+		hv->bc.ktime = ev->key.ktime;
+		hv->bc.len = h->bin_len;
+		hv->bc.pad = 0;
+		bpf_probe_read_kernel(hv->bc.bin, GT_BIN_MAX, h->bin);
+		bpf_map_update_elem(&gt_bin_cache, &tgid, &hv->bc, BPF_ANY);
+	}
 }
 
 static __noinline void read_parent_binary(struct gt_heap *h)

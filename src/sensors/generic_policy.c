@@ -162,6 +162,9 @@ static const char *attach_policy(struct policy_engine *e, struct tp_policy *p, c
 				bad = attach_hook(e, p, h, h->symbols[k], 0, why, len);
 			for (size_t k = 0; k < h->noffsets && !bad; k++)
 				bad = attach_hook(e, p, h, NULL, h->offsets[k], why, len);
+			/* addrs: policy_uprobe_attach() turns each into its file offset */
+			for (size_t k = 0; k < h->naddrs && !bad; k++)
+				bad = attach_hook(e, p, h, NULL, h->addrs[k], why, len);
 		} else {
 			bad = attach_hook(e, p, h, h->call, 0, why, len);
 		}
@@ -340,6 +343,11 @@ int policy_engine_open(struct policy_engine **ret, const struct policy_engine_op
 	e->mbset_cfg_fd = o->mbset_cfg_fd;
 	e->tracefs = policy_tracefs(o->tracefs);
 	e->tracefs_opt = o->tracefs;
+	/* one binary path cache for every instance (see abi/msg_generic.h) */
+	e->bin_cache_fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "gt_bin_cache", sizeof(uint32_t),
+					 sizeof(struct gt_bin_cache_val), 16384, NULL);
+	if (e->bin_cache_fd < 0)
+		e->bin_cache_fd = -1;
 	for (size_t i = 0; i < o->nfiles && !err; i++)
 		err = add_file(e, o->files[i], o->tracefs);
 	if (!err && o->dir)
@@ -414,6 +422,8 @@ void policy_engine_close(struct policy_engine *e)
 		free(e->v[i].file);
 	}
 	free(e->v);
+	if (e->bin_cache_fd >= 0)
+		close(e->bin_cache_fd);
 	free(e);
 }
 

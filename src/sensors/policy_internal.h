@@ -89,6 +89,7 @@ struct policy_engine {
 	const char *tracefs_opt;	/* as given (NULL = the default) */
 	uint32_t next_id;
 	uint64_t next_policy_id;
+	int bin_cache_fd;		/* gt_bin_cache shared by every instance, -1 = each its own */
 };
 
 /* Why policy-wide features of p cannot run here (NULL when they can). */
@@ -119,6 +120,8 @@ const char *policy_uprobe_unsupported(const struct tp_hook *h, char *why, size_t
 /* open, compile, load and attach one uprobe instance; a reason or NULL */
 const char *policy_uprobe_attach(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len);
 void policy_uprobe_destroy(struct hook_inst *hi);
+/* addrs: the file offset of a virtual address of an ELF file; 0 or -errno with why */
+int uprobe_addr_offset(const char *path, uint64_t addr, uint64_t *off, char *why, size_t len);
 
 /* raw tracepoints (policy_rawtp.c), the same three */
 const char *policy_rawtp_unsupported(const struct tp_hook *h, char *why, size_t len);

@@ -645,6 +645,12 @@ const char *policy_selectors_size(struct hook_inst *hi, struct bpf_object *obj, 
 {
 	const char *bad;
 
+	struct bpf_map *bc = bpf_object__find_map_by_name(obj, "gt_bin_cache");
+
+	if (bc && hi->e && hi->e->bin_cache_fd >= 0 && bpf_map__reuse_fd(bc, hi->e->bin_cache_fd)) {
+		snprintf(why, len, "sharing the binary path cache: %s", strerror(errno));
+		return why;
+	}
 	if ((bad = set_size(obj, "gt_strs", hi->sm.nstrs, why, len)) ||
 	    (bad = set_size(obj, "gt_ints", hi->sm.nints, why, len)) ||
 	    (bad = set_size(obj, "gt_rate", hi->sm.rate_entries, why, len)))
