@@ -5,6 +5,9 @@
  * registers and the selectors of every generic program.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,48 @@
 #include "sensors/policy_internal.h"
 #include "sensors/uprobe_digest.h"
 #include "util/log.h"
+
+/*
+ * The file offset of virtual address addr of the ELF file path (addrs:
+ * upstream's semantics): through the loadable segment that maps it.
+ */
+int uprobe_addr_offset(const char *path, uint64_t addr, uint64_t *off, char *why, size_t len)
+{
+	size_t n = 0;
+	int fd, err = -ENOENT;
+	Elf *e;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EIO;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(why, len, "uprobe path %s: %s", path, strerror(-err));
+		return err;
+	}
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e || elf_getphdrnum(e, &n)) {
+		snprintf(why, len, "uprobe path %s is not an ELF file", path);
+		err = -ENOEXEC;
+		n = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD && addr >= ph.p_vaddr &&
+		    addr < ph.p_vaddr + ph.p_filesz) {
+			*off = addr - ph.p_vaddr + ph.p_offset;
+			err = 0;
+			break;
+		}
+	}
+	if (err == -ENOENT)
+		snprintf(why, len, "uprobe: address %#llx is in no loadable segment of %s",
+			 (unsigned long long)addr, path);
+	elf_end(e);
+	close(fd);
+	return err;
+}
 
 const char *policy_uprobe_unsupported(const struct tp_hook *h, char *why, size_t len)
 {
@@ -41,10 +86,16 @@ const char *policy_uprobe_unsupported(const struct tp_hook *h, char *why, size_t
 	if (h->ndigests && !h->ignore_digest_failure && uprobe_digest_match(h->path, h->digests, h->ndigests,
 									     why, len) != 1)
 		return why;
-	if (h->naddrs || h->nref_ctr_offsets || h->btf_path || h->ndata) {
-		snprintf(why, len, "uprobe on %s: %s is not supported yet (symbols and offsets are)", h->path,
-			 h->naddrs ? "addrs" : h->nref_ctr_offsets ? "refCtrOffsets" : h->btf_path ? "btfPath" : "data");
+	if (h->nref_ctr_offsets || h->btf_path || h->ndata) {
+		snprintf(why, len, "uprobe on %s: %s is not supported yet (symbols, offsets and addrs are)", h->path,
+			 h->nref_ctr_offsets ? "refCtrOffsets" : h->btf_path ? "btfPath" : "data");
 		return why;
+	}
+	for (size_t i = 0; i < h->naddrs; i++) {
+		uint64_t off;
+
+		if (uprobe_addr_offset(h->path, h->addrs[i], &off, why, len))
+			return why;
 	}
 	if (h->ret && !h->return_arg) {
 		snprintf(why, len, "line %u: return: true needs a returnArg", h->pos.line);
@@ -72,8 +123,8 @@ const char *policy_uprobe_unsupported(const struct tp_hook *h, char *why, size_t
 			 "functions, not to uprobes", h->pos.line);
 		return why;
 	}
-	if (!h->nsymbols && !h->noffsets) {
-		snprintf(why, len, "uprobe on %s: no symbols or offsets", h->path);
+	if (!h->nsymbols && !h->noffsets && !h->naddrs) {
+		snprintf(why, len, "uprobe on %s: no symbols, offsets or addrs", h->path);
 		return why;
 	}
 	if (h->nargs > GT_MAX_ARGS) {
@@ -158,6 +209,10 @@ const char *policy_uprobe_attach(struct policy_engine *e, struct hook_inst *hi, 
 	const char *bad;
 	int err;
 
+	/* attach_policy() passed an address of addrs: upstream reports its file offset */
+	if (hi->h->naddrs && !hi->function[0] &&
+	    uprobe_addr_offset(hi->h->path, hi->uprobe_offset, &hi->uprobe_offset, why, len))
+		return why;
 	if (hi->h->ndigests && uprobe_digest_match(hi->h->path, hi->h->digests, hi->h->ndigests, why, len) != 1) {
 		/* policy_uprobe_unsupported() let it through: ignore.digestVerificationFailure */
 		log_warn("tracing policy %s: uprobe %s %s not attached: %s (ignore.digestVerificationFailure)",

@@ -35,6 +35,11 @@ UPSTREAM_UPROBE_BIN = os.path.join(UPSTREAM, "tracingpolicy__uprobe-binaries.yam
 UPSTREAM_RAWTP = os.path.join(UPSTREAM, "tracingpolicy__rawtp.yaml")
 
 
+def symbol_addr(path, symbol):
+    syms = subprocess.run(["nm", path], capture_output=True, text=True, check=True).stdout
+    return int(next(l.split()[0] for l in syms.splitlines() if l.endswith(" " + symbol)), 16)
+
+
 def file_offset(path, symbol):
     """File offset of a function: its address less its section's address plus the section's offset."""
     syms = subprocess.run(["nm", path], capture_output=True, text=True, check=True).stdout
@@ -79,6 +84,24 @@ spec:
         operator: "Prefix"
         values: ["hello"]
 """ % (TARGET, SYMBOL),
+        "up-addr": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "up-addr"
+spec:
+  uprobes:
+  - path: "%s"
+    addrs:
+    - %d
+    args:
+    - index: 0
+      type: "int"
+    selectors:
+    - matchArgs:
+      - index: 0
+        operator: "Equal"
+        values: ["4343"]
+""" % (TARGET, symbol_addr(TARGET, SYMBOL)),
         "up-return": """apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
 metadata:
@@ -400,6 +423,14 @@ def test_offset():
     assert all(e["process_uprobe"]["offset"] == str(file_offset(TARGET, SYMBOL)) for e in got), got[0]
 
 
+def test_addrs():
+    run(TARGET, "4343", "0", "addr")
+    ev = agent.wait_for(uprobes("up-addr"), what="uprobe by address")["process_uprobe"]
+    assert ev["args"] == [{"int_arg": 4343}], ev
+    # upstream reports the file offset the address maps to, and no symbol
+    assert ev["offset"] == str(file_offset(TARGET, SYMBOL)) and "symbol" not in ev, ev
+
+
 def test_return_probe():
     run(TARGET, "31", "-5", "low")                # returns 26: matchReturnArgs GT 40 drops it
     run(TARGET, "30", "20", "other")              # entry filtered (a != 31)
@@ -491,8 +522,9 @@ def test_raw_tracepoint_binprm():
                         what="raw sched_process_exec")["process_tracepoint"]
     assert ev["subsys"] == "sched" and ev["event"] == "sched_process_exec", ev
     assert ev["args"] == [{"linux_binprm_arg": {"path": TARGET}}], ev["args"]
-    assert all(e["process_tracepoint"]["process"]["binary"] == TARGET
-               for e in agent.read() if tracepoints("raw-exec")(e))
+    # only .../uprobe_target execs pass (other test runs may exec their own copy at the same time)
+    bins = [e["process_tracepoint"]["process"]["binary"] for e in agent.read() if tracepoints("raw-exec")(e)]
+    assert all(b.endswith("/uprobe_target") for b in bins), bins
 
 
 def test_raw_tracepoint_resolve():
@@ -569,7 +601,7 @@ def main():
             f.write(text)
         args += ["--tracing-policy", path]
     global ACCEPTED, REFUSED
-    ACCEPTED, REFUSED = 10, 5
+    ACCEPTED, REFUSED = 11, 5
     for up, accepted in ((UPSTREAM_UPROBE, True), (UPSTREAM_RAWTP, True), (UPSTREAM_UPROBE_BIN, False)):
         if os.path.exists(up):
             if up == UPSTREAM_UPROBE_BIN:
@@ -586,7 +618,7 @@ def main():
                 REFUSED += 1
     agent = Agent(*args)
     passed = failed = skipped = 0
-    for t in (test_symbol_args_and_selector, test_thread_tid, test_binary_digests, test_offset, test_return_probe, test_string_return_probe,
+    for t in (test_symbol_args_and_selector, test_thread_tid, test_binary_digests, test_offset, test_addrs, test_return_probe, test_string_return_probe,
               test_upstream_bash_example,
               test_libc_match_binaries, test_raw_tracepoint_binprm, test_raw_tracepoint_resolve,
               test_raw_tracepoint_int,

@@ -71,8 +71,11 @@ static void test_uprobe_refusals(void **state)
 	assert_string_equal(r, "uprobe path /nonexistent/tool: No such file or directory");
 	r = check(UPROBE("/tmp") "    symbols: [main]\n");
 	assert_string_equal(r, "uprobe path /tmp is not a regular file");
-	r = check(UPROBE("/bin/sh") "    addrs: [4096]\n");
-	assert_non_null(strstr(r, "addrs is not supported yet"));
+	r = check(UPROBE("/bin/sh") "    addrs: [0x7fffffff0000]\n");
+	assert_non_null(r);
+	assert_non_null(strstr(r, "uprobe: address 0x7fffffff0000 is in no loadable segment of /bin/sh"));
+	r = check(UPROBE("/bin/sh") "    refCtrOffsets: [4096]\n    offsets: [4096]\n");
+	assert_non_null(strstr(r, "refCtrOffsets is not supported yet"));
 	r = check(UPROBE("/bin/sh") "    symbols: [main]\n    return: true\n"
 		  "    returnArg:\n      index: 0\n      type: file\n");
 	assert_non_null(r);
