@@ -68,6 +68,13 @@ enum gt_op {
 	GT_OP_NONE, GT_OP_EQ, GT_OP_NEQ, GT_OP_PREFIX, GT_OP_NOT_PREFIX, GT_OP_POSTFIX,
 	GT_OP_NOT_POSTFIX, GT_OP_GT, GT_OP_LT, GT_OP_MASK, GT_OP_IN_RANGE,
 	GT_OP_IN, GT_OP_NOT_IN, GT_OP_NOT_IN_RANGE, GT_OP_IN_MAP, GT_OP_NOT_IN_MAP,
+	/*
+	 * sockaddr arguments (GT_ARG_SOCKADDR_USER, AF_INET/AF_INET6 only):
+	 * the address against CIDRs in gt_strs (key: id, 4 or 6, address bytes;
+	 * prefixlen 16 + CIDR bits), the port (host order) against lo/hi ranges
+	 * or, nvals 0, the gt_ints set id, or the port below 1024.
+	 */
+	GT_OP_ADDR, GT_OP_NOT_ADDR, GT_OP_PORT, GT_OP_NOT_PORT, GT_OP_PORT_PRIV, GT_OP_NOT_PORT_PRIV,
 };
 
 enum gt_action { GT_ACT_POST, GT_ACT_NOPOST, GT_ACT_SIGKILL, GT_ACT_SIGNAL };

@@ -103,7 +103,53 @@ static __always_inline int int_match(__s64 v, const struct gt_argf *f, __u32 k, 
 static __always_inline int negated(__u8 op)
 {
 	return op == GT_OP_NEQ || op == GT_OP_NOT_PREFIX || op == GT_OP_NOT_POSTFIX ||
-	       op == GT_OP_NOT_IN || op == GT_OP_NOT_IN_RANGE || op == GT_OP_NOT_IN_MAP;
+	       op == GT_OP_NOT_IN || op == GT_OP_NOT_IN_RANGE || op == GT_OP_NOT_IN_MAP ||
+	       op == GT_OP_NOT_ADDR || op == GT_OP_NOT_PORT || op == GT_OP_NOT_PORT_PRIV;
+}
+
+/*
+ * Address and port operators on a struct sockaddr copied into s (ival is
+ * its family): only AF_INET and AF_INET6 have either, other families never
+ * match (so the Not forms do). Not negated here.
+ */
+static __noinline int sock_match(const char *s, __s64 family, const struct gt_argf *f)
+{
+	struct gt_heap *hv = heap_value();	/* map values as the map arguments (6.1) */
+	__u16 port;
+	int any = 0;
+
+	if (!s || !f || !hv || (family != 2 && family != 10))
+		return 0;
+	if (f->op == GT_OP_ADDR || f->op == GT_OP_NOT_ADDR) {
+		struct gt_lpm_key *k = &hv->lkey;
+
+		k->id = f->id;
+		if (family == 2) {	/* sockaddr_in: sin_addr at 4 */
+			k->s[0] = 4;
+			bpf_probe_read_kernel(&k->s[1], 4, s + 4);
+			k->prefixlen = 16 + 32;
+		} else {		/* sockaddr_in6: sin6_addr at 8 */
+			k->s[0] = 6;
+			bpf_probe_read_kernel(&k->s[1], 16, s + 8);
+			k->prefixlen = 16 + 128;
+		}
+		return bpf_map_lookup_elem(&gt_strs, k) != 0;
+	}
+	port = (__u16)(((__u8)s[2] << 8) | (__u8)s[3]);	/* network order */
+	if (f->op == GT_OP_PORT_PRIV || f->op == GT_OP_NOT_PORT_PRIV)
+		return port < 1024;
+	if (!f->nvals) {
+		struct gt_int_key ik = { .id = f->id, .val = port };
+
+		return bpf_map_lookup_elem(&gt_ints, &ik) != 0;
+	}
+	for (__u32 k = 0; k < GT_MAX_VALS; k++) {
+		if (k >= f->nvals)
+			break;
+		if (port >= f->lo[k] && port <= f->hi[k])
+			any = 1;
+	}
+	return any;
 }
 
 /* global functions (here and below): verified once, whatever the call sites */
@@ -117,7 +163,9 @@ __noinline int gt_argf_match(struct gt_heap *h, const struct gt_argf *f)
 	slot = f->slot;
 	if (slot >= GT_MAX_ARGS)
 		return 0;
-	if (f->is_str) {
+	if (f->op >= GT_OP_ADDR) {
+		any = sock_match(h->m.str[slot], h->m.args[slot].ival, f);
+	} else if (f->is_str) {
 		any = str_lookup(h, h->m.str[slot], h->m.args[slot].len, f->id, f->op);
 	} else if (f->op == GT_OP_IN_MAP || f->op == GT_OP_NOT_IN_MAP) {
 		struct gt_int_key k = { .id = f->id, .val = h->m.args[slot].ival };

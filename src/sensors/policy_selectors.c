@@ -305,6 +305,94 @@ too_many:
 static const char *compile_values(struct hook_inst *hi, const struct tp_arg_filter *a, struct gt_argf *gf,
 				  uint8_t *next_id, char *why, size_t len);
 
+/*
+ * matchArgs on a sockaddr (upstream's semantics: the sockaddr's address and
+ * port are the "source" ones, SAddr/SPort/SPortPriv and their Not forms, so
+ * a connect's destination is matched with SAddr) and Family on sockaddr and
+ * sockaddr_un. CIDRs go into gt_strs, ports inline or into gt_ints.
+ */
+static const char *compile_sock(struct hook_inst *hi, const struct tp_arg_filter *a, struct gt_argf *gf,
+				uint8_t *next_id, char *why, size_t len)
+{
+	struct sel_maps *m = &hi->sm;
+	int err;
+
+	gf->is_str = 0;
+	switch (a->op) {
+	case TP_OP_FAMILY: gf->op = GT_OP_IN_RANGE; break;
+	case TP_OP_SADDR: gf->op = GT_OP_ADDR; break;
+	case TP_OP_NOT_SADDR: gf->op = GT_OP_NOT_ADDR; break;
+	case TP_OP_SPORT: gf->op = GT_OP_PORT; break;
+	case TP_OP_NOT_SPORT: gf->op = GT_OP_NOT_PORT; break;
+	case TP_OP_SPORT_PRIV: gf->op = GT_OP_PORT_PRIV; return NULL;
+	case TP_OP_NOT_SPORT_PRIV: gf->op = GT_OP_NOT_PORT_PRIV; return NULL;
+	default:
+		snprintf(why, len, "line %u: matchArgs operator %s is not supported on %s arguments (%s)",
+			 a->pos.line, tp_op_name(a->op),
+			 hi->types[gf->slot] == TP_ARG_SOCKADDR ? "sockaddr" : "sockaddr_un",
+			 hi->types[gf->slot] == TP_ARG_SOCKADDR ?
+			 "SAddr, NotSAddr, SPort, NotSPort, SPortPriv, NotSPortPriv and Family: the address "
+			 "a sockaddr holds is the \"source\" one, as upstream has it" : "Family");
+		return why;
+	}
+	if (hi->types[gf->slot] == TP_ARG_SOCKADDR_UN && a->op != TP_OP_FAMILY) {
+		snprintf(why, len, "line %u: matchArgs on sockaddr_un supports Family only here", a->pos.line);
+		return why;
+	}
+	if (gf->op == GT_OP_ADDR || gf->op == GT_OP_NOT_ADDR || a->nvalues > GT_MAX_VALS)
+		gf->id = (*next_id)++;
+	gf->nvals = (uint8_t)(a->nvalues > GT_MAX_VALS ? 0 : a->nvalues);
+	if (gf->op == GT_OP_IN_RANGE && !gf->nvals) {
+		snprintf(why, len, "line %u: at most %d values for operator Family", a->pos.line, GT_MAX_VALS);
+		return why;
+	}
+	for (size_t k = 0; k < a->nvalues; k++) {
+		const struct tp_value *v = &a->values[k];
+
+		if (gf->op == GT_OP_ADDR || gf->op == GT_OP_NOT_ADDR) {
+			struct sel_str *e;
+			size_t alen;
+
+			if (v->kind != TP_VAL_ADDR) {
+				snprintf(why, len, "line %u: \"%s\" is not an IPv4/IPv6 address or CIDR", v->pos.line,
+					 v->str);
+				return why;
+			}
+			if (m->nstrs >= SEL_MAX_STRS)
+				return oom(why, len, -E2BIG, v->pos.line, "address");
+			e = realloc(m->strs, (m->nstrs + 1) * sizeof(*e));
+			if (!e)
+				return "out of memory";
+			m->strs = e;
+			e = &e[m->nstrs++];
+			memset(e, 0, sizeof(*e));
+			alen = v->u.addr.family == 4 ? 4 : 16;
+			e->key.id = gf->id;
+			e->key.s[0] = v->u.addr.family;
+			memcpy(&e->key.s[1], v->u.addr.addr, alen);
+			e->key.prefixlen = 16u + (v->u.addr.prefix_len > 8 * alen ? 8 * (uint32_t)alen :
+						  v->u.addr.prefix_len);
+			e->val.len = (uint32_t)alen;
+			continue;
+		}
+		if (v->kind != TP_VAL_UINT_RANGE) {
+			snprintf(why, len, "line %u: \"%s\" is not a number or \"min:max\"", v->pos.line, v->str);
+			return why;
+		}
+		if (gf->nvals) {
+			gf->lo[k] = (int64_t)v->u.urange.lo;
+			gf->hi[k] = (int64_t)v->u.urange.hi;
+			continue;
+		}
+		for (uint64_t x = v->u.urange.lo; x <= v->u.urange.hi; x++) {
+			err = add_int(m, gf->id, x);
+			if (err)
+				return oom(why, len, err, v->pos.line, "InMap");
+		}
+	}
+	return NULL;
+}
+
 static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter *a, struct gt_argf *gf,
 				uint8_t *next_id, char *why, size_t len)
 {
@@ -321,11 +409,8 @@ static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter
 		return why;
 	}
 	gf->slot = (uint8_t)slot;
-	if (hi->types[slot] == TP_ARG_SOCKADDR || hi->types[slot] == TP_ARG_SOCKADDR_UN) {
-		snprintf(why, len, "line %u: matchArgs on sockaddr and sockaddr_un arguments is not "
-			 "supported yet", a->pos.line);
-		return why;
-	}
+	if (hi->types[slot] == TP_ARG_SOCKADDR || hi->types[slot] == TP_ARG_SOCKADDR_UN)
+		return compile_sock(hi, a, gf, next_id, why, len);
 	/* paths walked in the kernel (fd ones too) and buffers compare as strings */
 	gf->is_str = hi->types[slot] == TP_ARG_STRING || hi->types[slot] == TP_ARG_FILE ||
 		     hi->types[slot] == TP_ARG_PATH || hi->types[slot] == TP_ARG_LINUX_BINPRM ||

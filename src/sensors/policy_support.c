@@ -63,6 +63,9 @@ static bool arg_op_ok(enum tp_op op)
 	case TP_OP_POSTFIX: case TP_OP_NOT_POSTFIX: case TP_OP_GT: case TP_OP_LT:
 	case TP_OP_MASK: case TP_OP_IN_RANGE: case TP_OP_NOT_IN_RANGE: case TP_OP_IN_MAP:
 	case TP_OP_NOT_IN_MAP:
+	/* sockaddr arguments (policy_selectors.c) */
+	case TP_OP_SADDR: case TP_OP_NOT_SADDR: case TP_OP_SPORT: case TP_OP_NOT_SPORT:
+	case TP_OP_SPORT_PRIV: case TP_OP_NOT_SPORT_PRIV: case TP_OP_FAMILY:
 		return true;
 	default:
 		return false;
@@ -117,7 +120,8 @@ static const char *selectors_unsupported(const struct tp_hook *h, char *why, siz
 			if (!arg_op_ok(s->args[j].op)) {
 				snprintf(why, len, "line %u: matchArgs operator %s is not supported yet "
 					 "(Equal, NotEqual, Prefix, NotPrefix, Postfix, NotPostfix, GT, LT, "
-					 "Mask, InRange, NotInRange, InMap, NotInMap are)", s->args[j].pos.line,
+					 "Mask, InRange, NotInRange, InMap, NotInMap are, and on sockaddr "
+					 "SAddr, SPort, SPortPriv, their Not forms and Family)", s->args[j].pos.line,
 					 tp_op_name(s->args[j].op));
 				return why;
 			}
