@@ -29,7 +29,8 @@ echo secret > /tmp/watched/f
 echo secret > /tmp/honeypot
 start=$(cut -d' ' -f1 /proc/uptime)
 /bin/tetragon --stdout none --server-address "" --export-filename /tmp/ev.log \
-	--tracing-policy /etc/tg/open.yaml --tracing-policy /etc/tg/kill.yaml >/tmp/agent.out 2>/tmp/agent.err &
+	--tracing-policy /etc/tg/open.yaml --tracing-policy /etc/tg/kill.yaml \
+	--tracing-policy /etc/tg/uprobe.yaml --tracing-policy /etc/tg/rawtp.yaml >/tmp/agent.out 2>/tmp/agent.err &
 apid=$!
 i=0
 while ! grep -q "tetragon running" /tmp/agent.err 2>/dev/null; do
@@ -44,7 +45,7 @@ else
 	echo "VMTEST done"
 	poweroff -f
 fi
-if grep -q "tracing policies: 2 accepted, 0 refused" /tmp/agent.err; then
+if grep -q "tracing policies: 4 accepted, 0 refused" /tmp/agent.err; then
 	ok "policies accepted"
 else
 	bad "policies accepted" "$(grep -i refused /tmp/agent.err | tr '\n' '|')"
@@ -56,6 +57,8 @@ sh -c 'exit 7'
 cat /tmp/watched/f >/dev/null
 cat /tmp/honeypot >/dev/null
 kill_status=$?
+/bin/uprobe_target 7 0 other
+/bin/uprobe_target 42 0 vm-probe
 sleep 2
 kill -TERM $apid
 wait $apid
@@ -66,6 +69,9 @@ check "exit status 7" grep -q '"process_exit":{"process":{[^}]*"arguments":"-c \
 check "kprobe policy event on the watched path" grep -q '"process_kprobe".*"function_name":"__x64_sys_openat".*"string_arg":"/tmp/watched/f"' /tmp/ev.log
 [ "$kill_status" -eq 137 ] && ok "Sigkill on the honeypot open" || bad "Sigkill on the honeypot open" "cat exited $kill_status"
 check "honeypot kprobe reports the kill" grep -q '"string_arg":"/tmp/honeypot".*"action":"KPROBE_ACTION_SIGKILL"' /tmp/ev.log
+check "uprobe with arguments, filtered in the kernel" grep -q '"process_uprobe".*"symbol":"tg_uprobe_target".*"args":\[{"int_arg":42},{"string_arg":"vm-probe"}\]' /tmp/ev.log
+check "uprobe: the other call filtered" sh -c '! grep -q "\"string_arg\":\"other\"" /tmp/ev.log'
+check "raw tracepoint with a linux_binprm path" grep -q '"process_tracepoint".*"event":"sched_process_exec".*"linux_binprm_arg":{"path":"/bin/uprobe_target"}' /tmp/ev.log
 [ "$agent_status" -eq 0 ] && ok "clean shutdown on SIGTERM" || bad "clean shutdown on SIGTERM" "exit $agent_status"
 grep -q "lost=0" /tmp/agent.err && ok "no events lost" || bad "no events lost" "$(grep stats: /tmp/agent.err)"
 echo "VMTEST done"

@@ -34,8 +34,10 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,etc/tg,proc,sys,dev,tmp,run,var}
 cp "$BUSYBOX" "$root/bin/busybox"
 cp "$BUILD/bin/tetragon" "$root/bin/tetragon"
-# the agent's shared libraries, at the paths the dynamic loader looks for them
-ldd "$BUILD/bin/tetragon" | grep -o '/[^ ]*' | sort -u | while read -r lib; do
+[ -x "$BUILD/tests/helpers/uprobe_target" ] || make -s BUILD="$BUILD" "$BUILD/tests/helpers/uprobe_target" >/dev/null
+cp "$BUILD/tests/helpers/uprobe_target" "$root/bin/uprobe_target"
+# the shared libraries, at the paths the dynamic loader looks for them
+{ ldd "$BUILD/bin/tetragon"; ldd "$BUILD/tests/helpers/uprobe_target"; } | grep -o '/[^ ]*' | sort -u | while read -r lib; do
 	mkdir -p "$root$(dirname "$lib")"
 	cp -L "$lib" "$root$lib"
 done
@@ -78,6 +80,46 @@ spec:
         values: ["/tmp/honeypot"]
       matchActions:
       - action: Sigkill
+YAML
+cat >"$root/etc/tg/uprobe.yaml" <<'YAML'
+apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "vm-uprobe"
+spec:
+  uprobes:
+  - path: "/bin/uprobe_target"
+    symbols:
+    - "tg_uprobe_target"
+    args:
+    - index: 0
+      type: "int"
+    - index: 2
+      type: "string"
+    selectors:
+    - matchArgs:
+      - index: 2
+        operator: "Prefix"
+        values: ["vm-"]
+YAML
+cat >"$root/etc/tg/rawtp.yaml" <<'YAML'
+apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "vm-rawtp"
+spec:
+  tracepoints:
+  - subsystem: "sched"
+    event: "sched_process_exec"
+    raw: true
+    args:
+    - index: 2
+      type: "linux_binprm"
+    selectors:
+    - matchArgs:
+      - index: 2
+        operator: "Equal"
+        values: ["/bin/uprobe_target"]
 YAML
 echo "vm-root:x:0:0::/:/bin/sh" >"$root/etc/passwd"
 echo vm >"$root/etc/hostname"
