@@ -232,6 +232,9 @@ struct msg_generic {
 	__s64 ret;
 	__u32 flags;		/* GT_MSG_* */
 	__u32 ret_action;	/* enum gt_action of matchReturnActions */
+	/* generated syscall lists (raw_syscalls/sys_enter): the x86_64 syscall number */
+	__u32 func_id;
+	__u32 pad;
 };
 
 #define GT_MSG_RETURN	0x1	/* ret and ret_action are set */
@@ -245,7 +248,7 @@ _Static_assert(sizeof(struct gt_capf) == 16, "gt_capf layout");
 _Static_assert(sizeof(struct gt_selector) == 40 + 32 + 72 * GT_MAX_ARGF + 20 * GT_MAX_NSF + 16 * GT_MAX_CAPF +
 		       16 + 72 * GT_MAX_RETF,
 	       "gt_selector layout");
-_Static_assert(sizeof(struct msg_generic) == 16 + 16 + 24 + 16 * GT_MAX_ARGS + GT_MAX_ARGS * GT_STR_MAX + 16,
+_Static_assert(sizeof(struct msg_generic) == 16 + 16 + 24 + 16 * GT_MAX_ARGS + GT_MAX_ARGS * GT_STR_MAX + 24,
 	       "msg_generic layout");
 
 #endif

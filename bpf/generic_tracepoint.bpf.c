@@ -26,6 +26,15 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Offset of "long ret" in the sys_exit record (from its format). */
 const volatile __u32 ret_offset = 16;
 
+/*
+ * Generated syscall lists: one instance on raw_syscalls/sys_enter serves
+ * every syscall of the list; the x86_64 number at id_offset must have its
+ * bit in sys_mask, and 32-bit (compat) calls, numbered otherwise, never match.
+ */
+const volatile __u32 sys_filter = 0;
+const volatile __u32 id_offset = 8;
+const volatile __u64 sys_mask[8] = {};
+
 /* Path of the current task's file descriptor fd into slot i; 0 when it has none. */
 static __always_inline void read_fd_path(struct gt_heap *h, __u32 i, __s64 fd)
 {
@@ -200,6 +209,17 @@ int generic_tracepoint(void *ctx)
 	h = bpf_map_lookup_elem(&gt_heap_map, &zero);
 	if (!h)
 		return 0;
+	if (sys_filter) {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+		__u64 id = 0;
+
+		bpf_probe_read_kernel(&id, sizeof(id), ctx + id_offset);
+		if (id >= 512 || !((sys_mask[(id >> 6) & 7] >> (id & 63)) & 1))
+			return 0;
+		if (bpf_core_field_exists(task->thread_info.status) && (task->thread_info.status & 0x0002))
+			return 0;
+		h->m.func_id = (__u32)id;
+	}
 	h->bin_done = 0;
 	for (__u32 i = 0; i < GT_MAX_ARGS; i++)
 		if (i < nargs)

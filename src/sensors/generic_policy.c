@@ -18,6 +18,7 @@
 #include "google/protobuf/timestamp.pb-c.h"
 #include "kernel/bpf_errors.h"
 #include "policy/policy.h"
+#include "sensors/syscall_table.h"
 #include "tetragon/tetragon.pb-c.h"
 #include "util/ktime.h"
 #include "tracing/tp_format.h"
@@ -61,6 +62,13 @@ static const char *attach_one(struct policy_engine *e, struct hook_inst *hi, cha
 	bad = policy_compile_args(hi, hi->skel, e->tracefs, why, len);
 	if (!bad)
 		bad = policy_return_prepare(hi, hi->skel, e->tracefs, why, len);
+	if (!bad && hi->generated) {
+		/* every x86_64 syscall this agent knows (a generated_syscalls list is all of them) */
+		hi->skel->rodata->sys_filter = 1;
+		for (int nr = 0; nr < SYSCALL_NR_MAX; nr++)
+			if (syscall_name_x86_64(nr))
+				hi->skel->rodata->sys_mask[nr / 64] |= 1ULL << (nr % 64);
+	}
 	if (bad)
 		return bad;
 	cfg = calloc(1, sizeof(*cfg));
@@ -120,6 +128,12 @@ static const char *attach_hook(struct policy_engine *e, struct tp_policy *p, con
 			snprintf(hi->event, sizeof(hi->event), "%s", name);
 		else
 			snprintf(hi->event, sizeof(hi->event), "%#llx", (unsigned long long)offset);
+	} else if (h->kind == TP_HOOK_KPROBE && !name) {
+		/* a generated syscall list: function_name comes from each record's number */
+		hi->generated = true;
+		snprintf(hi->subsys, sizeof(hi->subsys), "raw_syscalls");
+		snprintf(hi->event, sizeof(hi->event), "sys_enter");
+		snprintf(hi->function, sizeof(hi->function), "%s", h->call);
 	} else if (h->kind == TP_HOOK_KPROBE) {
 		snprintf(hi->subsys, sizeof(hi->subsys), "syscalls");
 		snprintf(hi->event, sizeof(hi->event), "sys_enter_%s", policy_syscall_base(name));
@@ -152,7 +166,11 @@ static const char *attach_policy(struct policy_engine *e, struct tp_policy *p, c
 	for (size_t i = 0; i < p->nhooks && !bad; i++) {
 		const struct tp_hook *h = &p->hooks[i];
 
-		if (h->kind == TP_HOOK_KPROBE && h->call_list >= 0) {
+		if (h->kind == TP_HOOK_KPROBE && h->call_list >= 0 &&
+		    p->lists[h->call_list].type == TP_LIST_GENERATED_SYSCALLS) {
+			/* one instance for all: ~350 would take a minute to verify */
+			bad = attach_hook(e, p, h, NULL, 0, why, len);
+		} else if (h->kind == TP_HOOK_KPROBE && h->call_list >= 0) {
 			const struct tp_list *l = &p->lists[h->call_list];
 
 			for (size_t k = 0; k < l->nvalues && !bad; k++)

@@ -44,7 +44,7 @@ const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_
 				const char *tracefs, char *why, size_t len)
 {
 	const struct tp_hook *h = hi->h;
-	bool sys = !strcmp(hi->subsys, "syscalls");
+	bool sys = !strcmp(hi->subsys, "syscalls") || hi->generated;
 	struct tp_format *f = malloc(sizeof(*f));
 	int err;
 
@@ -56,6 +56,8 @@ const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_
 		free(f);
 		return why;
 	}
+	if (hi->generated)
+		policy_raw_syscall_args(f);
 	if (h->nargs > GT_MAX_ARGS) {
 		snprintf(why, len, "%zu arguments: at most %d are supported yet", h->nargs, GT_MAX_ARGS);
 		free(f);

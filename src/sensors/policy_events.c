@@ -2,6 +2,7 @@
 /* Kernel records of the generic programs -> process_kprobe / process_tracepoint. */
 #include "sensors/generic_policy.h"
 #include "sensors/policy_internal.h"
+#include "sensors/syscall_table.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -249,6 +250,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	const struct hook_inst *hi;
 	struct process *p;
 	size_t nargs;
+	char fname[64];
 
 	hi = len >= sizeof(*m) ? policy_engine_find(e, m->hook_id) : NULL;
 	if (!hi) {
@@ -288,6 +290,16 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		kp.process = (Tetragon__Process *)proc;
 		kp.parent = (Tetragon__Process *)parent;
 		kp.function_name = (char *)hi->function;
+		if (hi->generated) {
+			/* one program serves the whole list: the record names the syscall */
+			const char *sc = syscall_name_x86_64((int)m->func_id);
+
+			if (sc)
+				snprintf(fname, sizeof(fname), "__x64_sys_%s", sc);
+			else
+				snprintf(fname, sizeof(fname), "__x64_sys_%u", m->func_id);
+			kp.function_name = fname;
+		}
 		kp.n_args = nargs;
 		kp.args = argp;
 		kp.action = act;

@@ -66,6 +66,7 @@ struct hook_inst {
 	struct bpf_link *link;
 	struct bpf_link *link_ret;	/* return probe: syscalls/sys_exit_* */
 	bool has_return;		/* return: true or a returnCopy argument */
+	bool generated;			/* a generated syscall list on raw_syscalls/sys_enter */
 	enum tp_arg_type ret_type;	/* returnArg's reporting type (TP_ARG_NOP: none) */
 	struct bpf_object *obj;		/* the loaded object, whichever its skeleton */
 	uint32_t id;		/* hook_id in records; never reused */
@@ -111,6 +112,11 @@ struct tp_field;
 const struct tp_field *policy_tp_field(const struct tp_format *f, const struct tp_hook *h, unsigned index);
 /* How many indices policy_tp_field() accepts. */
 size_t policy_tp_nfields(const struct tp_format *f, const struct tp_hook *h);
+/*
+ * raw_syscalls/sys_enter's "unsigned long args[6]" split into six 8-byte
+ * fields, so that syscall kprobe indices 0..5 name them (generated lists).
+ */
+void policy_raw_syscall_args(struct tp_format *f);
 
 /* Size and sign of an integer argument type; false for other types. */
 bool policy_int_type(enum tp_arg_type t, unsigned *size, bool *sgn);

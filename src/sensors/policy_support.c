@@ -155,6 +155,8 @@ static const char *check_tracepoint(const char *tracefs, const char *subsys, con
 		free(f);
 		return why;
 	}
+	if (h->kind == TP_HOOK_KPROBE && !strcmp(subsys, "raw_syscalls"))
+		policy_raw_syscall_args(f);
 	for (size_t i = 0; i < h->nargs; i++) {
 		if (!arg_type_ok(h->args[i].type)) {
 			snprintf(why, len, "line %u: argument type %s is not supported by the tracepoint "
@@ -206,6 +208,28 @@ static const char *check_exit(const char *tracefs, const struct tp_hook *h, cons
 		return why;
 	}
 	return NULL;
+}
+
+void policy_raw_syscall_args(struct tp_format *f)
+{
+	for (size_t i = 0; i < f->nfields; i++) {
+		struct tp_field a = f->fields[i];
+
+		if (strcmp(a.name, "args") || a.size != 48 || f->nfields - 1 + 6 > TP_FORMAT_MAX_FIELDS)
+			continue;
+		memmove(&f->fields[i + 6], &f->fields[i + 1], (f->nfields - i - 1) * sizeof(a));
+		for (unsigned k = 0; k < 6; k++) {
+			struct tp_field *n = &f->fields[i + k];
+
+			*n = a;
+			snprintf(n->name, sizeof(n->name), "args%u", k);
+			snprintf(n->type, sizeof(n->type), "unsigned long");
+			n->offset = a.offset + 8 * k;
+			n->size = 8;
+		}
+		f->nfields += 5;
+		return;
+	}
 }
 
 const struct tp_field *policy_tp_field(const struct tp_format *f, const struct tp_hook *h, unsigned index)
@@ -283,6 +307,29 @@ const char *policy_hook_unsupported(const void *policy, size_t hi, const char *t
 		if (h->call_list >= 0) {
 			const struct tp_list *l = &p->lists[h->call_list];
 
+			if (l->type == TP_LIST_GENERATED_SYSCALLS) {
+				/* one program on raw_syscalls/sys_enter (generic_policy.c) */
+				if (h->ret) {
+					snprintf(why, len, "line %u: list %s (generated_syscalls): return: true is not "
+						 "supported on generated syscall lists (they are served by "
+						 "raw_syscalls/sys_enter only)", h->pos.line,
+						 l->name);
+					return why;
+				}
+				for (size_t i = 0; i < h->nargs; i++)
+					if (h->args[i].return_copy) {
+						snprintf(why, len, "line %u: returnCopy is not supported on generated "
+							 "syscall lists", h->args[i].pos.line);
+						return why;
+					}
+				return check_tracepoint(tracefs, "raw_syscalls", "sys_enter", h, why, len);
+			}
+			if (l->type == TP_LIST_GENERATED_FTRACE) {
+				snprintf(why, len, "list %s is of type generated_ftrace: its kernel functions need "
+					 "kprobes, which this kernel does not allow (generated_syscalls lists are "
+					 "served by raw_syscalls/sys_enter)", l->name);
+				return why;
+			}
 			if (l->type != TP_LIST_SYSCALLS) {
 				snprintf(why, len, "list %s is not of type syscalls: only syscall lists can be "
 					 "served by syscall tracepoints", l->name);

@@ -413,3 +413,19 @@ int syscall_nr_x86_64(const char *name)
 
 	return s ? s->nr : -1;
 }
+
+const char *syscall_name_x86_64(int nr)
+{
+	/* number -> name, built on first use (the event loop's thread only) */
+	static const char *by_nr[SYSCALL_NR_MAX];
+	static int built;
+	size_t n = sizeof(x86_64) / sizeof(x86_64[0]);
+
+	if (!built) {
+		for (size_t i = 0; i < n; i++)
+			if (x86_64[i].nr >= 0 && x86_64[i].nr < SYSCALL_NR_MAX)
+				by_nr[x86_64[i].nr] = x86_64[i].name;
+		built = 1;
+	}
+	return nr >= 0 && nr < SYSCALL_NR_MAX ? by_nr[nr] : NULL;
+}
