@@ -14,19 +14,21 @@
 #include "tetragon/sensors.pb-c.h"
 #include "util/strbuf.h"
 
-static const struct tetra_cmd tp_add_cmd, tp_delete_cmd, tp_list_cmd, tp_enable_cmd, tp_disable_cmd;
+static const struct tetra_cmd tp_add_cmd, tp_delete_cmd, tp_list_cmd, tp_enable_cmd, tp_disable_cmd, tp_mode_cmd;
 
 struct tp_args {
 	struct tetra_conn conn;
 	const char *namespace_;
 	const char *domain;
 	const char *output;
-	const char *pos[2];
+	const char *pos[3];
 	int npos;
 };
 
 #define TP_DOMAIN_HELP \
-	"      --domain D              policy domain (k8s acts on CRD policies; default: grpc)\n"
+	"      --domain D              policy domain: grpc (added over the API), static\n" \
+	"                              (--tracing-policy files); add defaults to grpc,\n" \
+	"                              the other commands to any domain\n"
 #define TP_NS_HELP "  -n, --namespace NS          namespace of the policy\n"
 
 static void add_help(FILE *out)
@@ -60,6 +62,13 @@ static void disable_help(FILE *out)
 {
 	fprintf(out, "Disable an enabled tracing policy (ConfigureTracingPolicy). Use enable to\n"
 		     "enable it again.\n\n"
+		     "Options:\n" TP_NS_HELP TP_DOMAIN_HELP TETRA_CONN_HELP);
+}
+
+static void set_mode_help(FILE *out)
+{
+	fprintf(out, "Set a tracing policy to MODE, monitor or enforce (ConfigureTracingPolicy). In\n"
+		     "monitor mode its Sigkill and Signal actions are reported, not applied.\n\n"
 		     "Options:\n" TP_NS_HELP TP_DOMAIN_HELP TETRA_CONN_HELP);
 }
 
@@ -228,6 +237,38 @@ static int configure(const struct tetra_cmd *cmd, int argc, char **argv, bool en
 		return r;
 	protobuf_c_message_free_unpacked(resp, NULL);
 	printf("tracing policy \"%s\" %s\n", a.pos[0], enable ? "enabled" : "disabled");
+	return TETRA_EXIT_OK;
+}
+
+static int set_mode_run(int argc, char **argv)
+{
+	Tetragon__ConfigureTracingPolicyRequest req = TETRAGON__CONFIGURE_TRACING_POLICY_REQUEST__INIT;
+	struct tp_args a = { .conn = TETRA_CONN_INIT };
+	ProtobufCMessage *resp;
+	char what[128];
+	int r;
+
+	PARSE(tp_mode_cmd, a, 2, true, false);
+	if (!strcmp(a.pos[1], "enforce")) {
+		req.mode = TETRAGON__TRACING_POLICY_MODE__TP_MODE_ENFORCE;
+	} else if (!strcmp(a.pos[1], "monitor")) {
+		req.mode = TETRAGON__TRACING_POLICY_MODE__TP_MODE_MONITOR;
+	} else {
+		fprintf(stderr, "tetra tracingpolicy set-mode: unknown mode \"%s\" (want enforce or monitor)\n",
+			a.pos[1]);
+		return TETRA_EXIT_USAGE;
+	}
+	req._mode_case = TETRAGON__CONFIGURE_TRACING_POLICY_REQUEST___MODE_MODE;
+	req.name = (char *)a.pos[0];
+	req.namespace_ = (char *)(a.namespace_ ? a.namespace_ : "");
+	req.domain = (char *)(a.domain ? a.domain : "");
+	snprintf(what, sizeof(what), "failed set mode to \"%s\" tracing policy", a.pos[1]);
+	r = tetra_call(&a.conn, "tracingpolicy set-mode", what, "ConfigureTracingPolicy", &req.base,
+		       &tetragon__configure_tracing_policy_response__descriptor, &resp);
+	if (r)
+		return r;
+	protobuf_c_message_free_unpacked(resp, NULL);
+	printf("tracing policy \"%s\" set to mode \"%s\"\n", a.pos[0], a.pos[1]);
 	return TETRA_EXIT_OK;
 }
 
@@ -418,3 +459,13 @@ static const struct tetra_cmd tp_disable_cmd = {
 	.help = disable_help,
 };
 TETRA_COMMAND(tp_disable_cmd)
+
+static const struct tetra_cmd tp_mode_cmd = {
+	.parent = "tracingpolicy",
+	.name = "set-mode",
+	.args = "NAME MODE",
+	.summary = "Set the mode of a tracing policy",
+	.run = set_mode_run,
+	.help = set_mode_help,
+};
+TETRA_COMMAND(tp_mode_cmd)

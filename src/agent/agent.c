@@ -76,8 +76,12 @@ static int on_ringbuf(void *ctx, const void *data, size_t len)
 	a->rb_records++;
 	/* policy engine records */
 	if (len >= sizeof(*c) && (c->op == MSG_OP_GENERIC_KPROBE || c->op == MSG_OP_GENERIC_TRACEPOINT ||
-				   c->op == MSG_OP_GENERIC_UPROBE))
+				   c->op == MSG_OP_GENERIC_UPROBE)) {
+		/* 0: queued by a hook of a policy deleted or disabled since, dropped */
+		if (policy_engine_account(a->policies, data, len) == 0)
+			return 0;
 		return policy_engine_handle(a->policies, &a->pe, data, len);
+	}
 	return process_events_handle(&a->pe, data, len);
 }
 

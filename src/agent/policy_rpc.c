@@ -36,7 +36,7 @@ static int add_on_loop(void *arg)
 		rpc_status_set(c->st, RPC_INVALID_ARGUMENT, "the request has no policy YAML");
 		return -EINVAL;
 	}
-	err = policy_engine_add_yaml(c->r->engine, req->yaml, strlen(req->yaml), c->why, sizeof(c->why));
+	err = policy_engine_add_yaml(c->r->engine, req->yaml, strlen(req->yaml), req->domain, c->why, sizeof(c->why));
 	switch (err) {
 	case 0:
 		return 0;
@@ -66,7 +66,7 @@ static int delete_on_loop(void *arg)
 {
 	struct call *c = arg;
 	const Tetragon__DeleteTracingPolicyRequest *req = c->req;
-	int err = policy_engine_delete(c->r->engine, req->name, c->why, sizeof(c->why));
+	int err = policy_engine_delete(c->r->engine, req->name, req->namespace_, req->domain, c->why, sizeof(c->why));
 
 	if (err)
 		rpc_status_set(c->st, err == -ENOENT ? RPC_NOT_FOUND : RPC_INTERNAL, "%s", c->why);
@@ -98,7 +98,9 @@ static int configure_on_loop(void *arg)
 			return -EINVAL;
 		}
 	}
-	err = policy_engine_configure(c->r->engine, req->name, enable, monitor, c->why, sizeof(c->why));
+	err = policy_engine_configure(c->r->engine, req->name, req->namespace_, req->domain, enable, monitor, c->why,
+				      sizeof(c->why));
+	/* -EALREADY (not disabled/enabled), -EIO (cannot attach again): FAILED_PRECONDITION */
 	if (err)
 		rpc_status_set(c->st, err == -ENOENT ? RPC_NOT_FOUND : RPC_FAILED_PRECONDITION, "%s", c->why);
 	return err;
@@ -117,69 +119,142 @@ static const char *sensor_name(int kind)
 	case TP_HOOK_KPROBE: return "generic_kprobe";
 	case TP_HOOK_TRACEPOINT: return "generic_tracepoint";
 	case TP_HOOK_UPROBE: return "generic_uprobe";
+	case TP_HOOK_LSM: return "generic_lsm";
+	case TP_HOOK_USDT: return "generic_usdt";
 	default: return "generic";
 	}
+}
+
+static Tetragon__TracingPolicyState state_of(enum policy_state s)
+{
+	switch (s) {
+	case POLICY_STATE_ENABLED: return TETRAGON__TRACING_POLICY_STATE__TP_STATE_ENABLED;
+	case POLICY_STATE_DISABLED: return TETRAGON__TRACING_POLICY_STATE__TP_STATE_DISABLED;
+	case POLICY_STATE_LOAD_ERROR: return TETRAGON__TRACING_POLICY_STATE__TP_STATE_LOAD_ERROR;
+	case POLICY_STATE_ERROR: return TETRAGON__TRACING_POLICY_STATE__TP_STATE_ERROR;
+	}
+	return TETRAGON__TRACING_POLICY_STATE__TP_STATE_UNKNOWN;
+}
+
+/* What one listed policy points to; freed after packing. */
+struct tp_entry {
+	Tetragon__TracingPolicyStatus s;
+	Tetragon__TracingPolicyStats stats;
+	Tetragon__TracingPolicyActionCounters counters;
+	char *sensor;
+	char info[256];
+	Tetragon__HookStatus *hooks;
+	Tetragon__HookStatus **phooks;
+};
+
+static int fill_entry(struct policy_engine *e, size_t i, struct tp_entry *t)
+{
+	Tetragon__TracingPolicyStatus *s = &t->s;
+	struct policy_hook_status hs;
+	struct policy_status st;
+	size_t nh = 0;
+
+	if (policy_engine_status(e, i, &st))
+		return -ENOENT;
+	tetragon__tracing_policy_status__init(s);
+	s->id = st.id;
+	s->name = (char *)st.name;
+	s->namespace_ = (char *)(st.ns ? st.ns : "");
+	s->domain = (char *)(st.domain ? st.domain : "");
+	/* upstream leaves info empty; ours: where it came from and the kernel's counters */
+	snprintf(t->info, sizeof(t->info), "%s%s%zu BPF program instance(s), %llu matched, %llu filtered, %llu lost",
+		 st.file && *st.file ? st.file : "", st.file && *st.file ? ": " : "", st.ninst,
+		 (unsigned long long)st.matched, (unsigned long long)st.filtered, (unsigned long long)st.lost);
+	s->info = t->info;
+	t->sensor = (char *)sensor_name(st.hook_kind);
+	s->n_sensors = 1;
+	s->sensors = &t->sensor;
+	/* deprecated upstream, still filled for older clients */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+	s->enabled = st.enabled;
+#pragma GCC diagnostic pop
+	s->state = state_of(st.state);
+	s->error = (char *)(st.error ? st.error : "");
+	s->mode = st.monitor ? TETRAGON__TRACING_POLICY_MODE__TP_MODE_MONITOR :
+			       TETRAGON__TRACING_POLICY_MODE__TP_MODE_ENFORCE;
+	s->kernel_memory_bytes = st.kernel_memory;
+	tetragon__tracing_policy_action_counters__init(&t->counters);
+	t->counters.post = st.actions.post;
+	t->counters.signal = st.actions.signal;
+	t->counters.monitor_signal = st.actions.monitor_signal;
+	tetragon__tracing_policy_stats__init(&t->stats);
+	t->stats.action_counters = &t->counters;
+	s->_stats_case = TETRAGON__TRACING_POLICY_STATUS___STATS_STATS;
+	s->stats = &t->stats;
+	while (!policy_engine_hook(e, i, nh, &hs))
+		nh++;
+	if (nh) {
+		t->hooks = calloc(nh, sizeof(*t->hooks));
+		t->phooks = calloc(nh, sizeof(*t->phooks));
+		if (!t->hooks || !t->phooks)
+			return -ENOMEM;
+	}
+	for (size_t k = 0; k < nh; k++) {
+		Tetragon__HookStatus *h = &t->hooks[k];
+
+		policy_engine_hook(e, i, k, &hs);
+		tetragon__hook_status__init(h);
+		h->section = (char *)hs.section;
+		h->hook_description = (char *)hs.description;
+		h->hook_idx = hs.idx;
+		h->state = hs.loaded ? TETRAGON__HOOK_STATE__STATUS_LOADED :
+			   hs.digest_rejected ? TETRAGON__HOOK_STATE__STATUS_DIGEST_REJECTED :
+			   TETRAGON__HOOK_STATE__STATUS_UNSPECIFIED;
+		t->phooks[k] = h;
+	}
+	s->n_hook_statuses = nh;
+	s->hook_statuses = t->phooks;
+	return 0;
 }
 
 static int list_on_loop(void *arg)
 {
 	struct call *c = arg;
+	const Tetragon__ListTracingPoliciesRequest *req = c->req;
 	Tetragon__ListTracingPoliciesResponse resp = TETRAGON__LIST_TRACING_POLICIES_RESPONSE__INIT;
-	Tetragon__TracingPolicyStatus *v = NULL, **pv = NULL;
-	char **sensors = NULL, *infos = NULL;
+	Tetragon__TracingPolicyStatus **pv = NULL;
+	struct tp_entry *v = NULL;
 	struct policy_status st;
-	size_t n = 0;
+	size_t n = 0, k = 0;
+	int err = 0;
 
 	while (!policy_engine_status(c->r->engine, n, &st))
 		n++;
 	if (n) {
 		v = calloc(n, sizeof(*v));
 		pv = calloc(n, sizeof(*pv));
-		sensors = calloc(n, sizeof(*sensors));
-		infos = calloc(n, 256);
-		if (!v || !pv || !sensors || !infos) {
-			free(v);
-			free(pv);
-			free(sensors);
-			free(infos);
-			return -ENOMEM;
-		}
+		if (!v || !pv)
+			err = -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++) {
-		Tetragon__TracingPolicyStatus *s = &v[i];
-
+	for (size_t i = 0; i < n && !err; i++) {
+		/* a domain in the request lists that domain only, as upstream */
 		policy_engine_status(c->r->engine, i, &st);
-		tetragon__tracing_policy_status__init(s);
-		s->id = st.id;
-		s->name = (char *)st.name;
-		s->namespace_ = (char *)(st.ns ? st.ns : "");
-		snprintf(infos + i * 256, 256, "%s%s%zu BPF program instance(s), %llu matched, %llu filtered, "
-			 "%llu lost", st.file && *st.file ? st.file : "", st.file && *st.file ? ": " : "", st.ninst,
-			 (unsigned long long)st.matched, (unsigned long long)st.filtered, (unsigned long long)st.lost);
-		s->info = infos + i * 256;
-		sensors[i] = (char *)sensor_name(st.hook_kind);
-		s->n_sensors = 1;
-		s->sensors = &sensors[i];
-		/* deprecated upstream, still filled for older clients */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-		s->enabled = st.enabled;
-#pragma GCC diagnostic pop
-		s->state = st.enabled ? TETRAGON__TRACING_POLICY_STATE__TP_STATE_ENABLED :
-					TETRAGON__TRACING_POLICY_STATE__TP_STATE_DISABLED;
-		s->mode = st.monitor ? TETRAGON__TRACING_POLICY_MODE__TP_MODE_MONITOR :
-				       TETRAGON__TRACING_POLICY_MODE__TP_MODE_ENFORCE;
-		s->kernel_memory_bytes = st.kernel_memory;
-		pv[i] = s;
+		if (req && req->domain && *req->domain && strcmp(req->domain, st.domain ? st.domain : ""))
+			continue;
+		err = fill_entry(c->r->engine, i, &v[k]);
+		pv[k] = &v[k].s;
+		k++;
 	}
-	resp.n_policies = n;
-	resp.policies = pv;
-	*c->resp = rpc_blob_pack(&resp.base);
+	if (!err) {
+		resp.n_policies = k;
+		resp.policies = pv;
+		*c->resp = rpc_blob_pack(&resp.base);
+		if (!*c->resp)
+			err = -ENOMEM;
+	}
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].hooks);
+		free(v[i].phooks);
+	}
 	free(v);
 	free(pv);
-	free(sensors);
-	free(infos);
-	return *c->resp ? 0 : -ENOMEM;
+	return err;
 }
 
 static int tp_list(void *ctx, const Tetragon__ListTracingPoliciesRequest *req, struct rpc_blob **resp,

@@ -209,6 +209,8 @@ static void detach_policy(struct policy_engine *e, const struct tp_policy *p)
 {
 	size_t k = 0;
 
+	e->acct_hi = NULL;
+	e->acct_lp = NULL;
 	for (size_t i = 0; i < e->ninst; i++) {
 		if (e->inst[i]->p == p)
 			inst_free(e->inst[i]);
@@ -218,40 +220,84 @@ static void detach_policy(struct policy_engine *e, const struct tp_policy *p)
 	e->ninst = k;
 }
 
+static void lp_free(struct policy_engine *e, struct loaded_policy *lp)
+{
+	detach_policy(e, lp->p);
+	tp_policy_free(lp->p);
+	free(lp->file);
+	free(lp->domain);
+	free(lp->error);
+}
+
+/* Remove e->v[i], keeping the others' order (the list order is the load order). */
+static void remove_policy(struct policy_engine *e, size_t i)
+{
+	lp_free(e, &e->v[i]);
+	memmove(&e->v[i], &e->v[i + 1], (e->n - i - 1) * sizeof(e->v[0]));
+	e->n--;
+	e->acct_hi = NULL;
+	e->acct_lp = NULL;
+}
+
+static void set_error(struct loaded_policy *lp, int state, const char *fmt, const char *why)
+{
+	char *err = NULL;
+
+	lp->state = state;
+	if (asprintf(&err, fmt, lp->p->name, why) < 0)
+		err = NULL;
+	free(lp->error);
+	lp->error = err;
+}
+
 /*
- * Check, attach and keep policy i of set (taken from it). A reason when
- * refused (ENOMEM_REASON when out of memory), NULL when running.
+ * Check, attach and keep policy i of set (taken from it). NULL when
+ * running; else the reason, and the policy is kept in LOAD_ERROR unless the
+ * reason is a name already loaded or ENOMEM_REASON.
  */
 static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *set, size_t i, const char *file,
-				 const char *tracefs, char *why, size_t len)
+				 const char *domain, const char *tracefs, char *why, size_t len)
 {
 	struct tp_policy *p = set->policies[i];
-	struct loaded_policy *v;
+	struct loaded_policy *v, *old = find_policy(e, p->name);
 	const char *bad;
 
-	if (find_policy(e, p->name)) {
+	if (old && old->state != POLICY_STATE_LOAD_ERROR) {
 		snprintf(why, len, "a tracing policy named %s is already loaded", p->name);
 		return why;
 	}
+	/* upstream: a policy that failed to load holds no BPF state and may be replaced */
+	if (old)
+		remove_policy(e, (size_t)(old - e->v));
+	v = realloc(e->v, (e->n + 1) * sizeof(*v));
+	if (!v)
+		return ENOMEM_REASON;
+	e->v = v;
+	e->acct_lp = NULL;
 	bad = policy_unsupported(p, why, len);
 	for (size_t h = 0; h < p->nhooks && !bad; h++)
 		bad = policy_hook_unsupported(p, h, tracefs, why, len);
 	if (!bad)
 		bad = attach_policy(e, p, why, len);
-	if (bad)
+	if (bad == ENOMEM_REASON)
 		return bad;
-	v = realloc(e->v, (e->n + 1) * sizeof(*v));
-	if (!v) {
+	v = &e->v[e->n];
+	memset(v, 0, sizeof(*v));
+	v->file = strdup(file);
+	v->domain = strdup(domain);
+	if (!v->file || !v->domain) {
 		detach_policy(e, p);
+		free(v->file);
+		free(v->domain);
 		return ENOMEM_REASON;
 	}
-	e->v = v;
-	v[e->n].file = strdup(file);
-	v[e->n].p = tp_policy_set_take(set, i);
-	v[e->n].id = ++e->next_policy_id;
-	v[e->n].enabled = true;
+	v->p = tp_policy_set_take(set, i);
+	v->id = ++e->next_policy_id;
+	v->state = POLICY_STATE_ENABLED;
+	if (bad)
+		set_error(v, POLICY_STATE_LOAD_ERROR, "policy %s refused: %s", bad);
 	e->n++;
-	return NULL;
+	return bad;
 }
 
 static int add_file(struct policy_engine *e, const char *path, const char *tracefs)
@@ -281,7 +327,7 @@ static int add_file(struct policy_engine *e, const char *path, const char *trace
 	}
 	for (size_t i = 0; i < set->n; i++) {
 		struct tp_policy *p = set->policies[i];
-		const char *bad = accept_policy(e, set, i, path, tracefs, why, sizeof(why));
+		const char *bad = accept_policy(e, set, i, path, POLICY_DOMAIN_STATIC, tracefs, why, sizeof(why));
 
 		if (bad == ENOMEM_REASON) {
 			tp_policy_set_free(set);
@@ -375,14 +421,23 @@ int policy_engine_open(struct policy_engine **ret, const struct policy_engine_op
 		return err;
 	}
 	if (e->n || e->refused)
-		log_info("tracing policies: %zu accepted, %zu refused", e->n, e->refused);
+		log_info("tracing policies: %zu accepted, %zu refused", policy_engine_accepted(e), e->refused);
 	*ret = e;
 	return 0;
 }
 
 size_t policy_engine_accepted(const struct policy_engine *e)
 {
-	return e ? e->n : 0;
+	return policy_engine_count(e, POLICY_STATE_ENABLED) + policy_engine_count(e, POLICY_STATE_DISABLED);
+}
+
+size_t policy_engine_count(const struct policy_engine *e, enum policy_state s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; e && i < e->n; i++)
+		n += e->v[i].state == (int)s;
+	return n;
 }
 
 size_t policy_engine_refused(const struct policy_engine *e)
@@ -435,11 +490,13 @@ void policy_engine_close(struct policy_engine *e)
 		inst_free(e->inst[i]);
 	}
 	free(e->inst);
-	for (size_t i = 0; i < e->n; i++) {
-		tp_policy_free(e->v[i].p);
-		free(e->v[i].file);
-	}
+	e->ninst = 0;
+	for (size_t i = 0; i < e->n; i++)
+		lp_free(e, &e->v[i]);
 	free(e->v);
+	if (e->stale_records)
+		log_info("policy engine: %llu queued record(s) of deleted or disabled policies dropped",
+			 (unsigned long long)e->stale_records);
 	if (e->bin_cache_fd >= 0)
 		close(e->bin_cache_fd);
 	free(e);
@@ -473,15 +530,38 @@ static uint64_t policy_inst_memory(const struct hook_inst *hi)
 	return sum;
 }
 
-int policy_engine_add_yaml(struct policy_engine *e, const char *yaml, size_t len, char *why, size_t whylen)
+/* A NULL or "" namespace is cluster-wide; a NULL or "" domain matches any. */
+static struct loaded_policy *lookup(struct policy_engine *e, const char *name, const char *ns, const char *domain,
+				    char *why, size_t whylen)
+{
+	struct loaded_policy *lp = e ? find_policy(e, name ? name : "") : NULL;
+	const char *pns = lp && lp->p->namespace ? lp->p->namespace : "";
+
+	if (lp && strcmp(pns, ns ? ns : ""))
+		lp = NULL;
+	if (lp && domain && *domain && strcmp(lp->domain, domain))
+		lp = NULL;
+	if (!lp) {
+		snprintf(why, whylen, "tracing policy %s%s%s%s%s does not exist", domain && *domain ? domain : "",
+			 domain && *domain ? ":" : "", ns && *ns ? ns : "", ns && *ns ? "/" : "", name ? name : "");
+		return NULL;
+	}
+	return lp;
+}
+
+int policy_engine_add_yaml(struct policy_engine *e, const char *yaml, size_t len, const char *domain, char *why,
+			   size_t whylen)
 {
 	struct tp_diags d = TP_DIAGS_INIT;
 	struct tp_policy_set *set = NULL;
 	struct strbuf sb = STRBUF_INIT;
 	const char *bad = NULL;
+	uint64_t *ids;
 	size_t added = 0;
 	int err;
 
+	if (!domain || !*domain)
+		domain = POLICY_DOMAIN_GRPC;
 	err = tp_parse("policy", yaml, len, &set, &d);
 	if (err) {
 		/* every error, "policy:line:col: message", one per line */
@@ -499,91 +579,138 @@ int policy_engine_add_yaml(struct policy_engine *e, const char *yaml, size_t len
 	}
 	tp_diags_free(&d);
 	strbuf_free(&sb);
-	for (size_t i = 0; i < set->n && !bad; i++)
-		if (find_policy(e, set->policies[i]->name)) {
-			snprintf(why, whylen, "a tracing policy named %s is already loaded", set->policies[i]->name);
+	for (size_t i = 0; i < set->n; i++) {
+		const struct loaded_policy *old = find_policy(e, set->policies[i]->name);
+
+		if (old && old->state != POLICY_STATE_LOAD_ERROR) {
+			snprintf(why, whylen, "failed to add tracing policy %s: a tracing policy of that name is "
+				 "already loaded (domain %s)", old->p->name, old->domain);
 			tp_policy_set_free(set);
 			return -EEXIST;
 		}
+	}
+	ids = calloc(set->n, sizeof(*ids));
+	if (!ids) {
+		tp_policy_set_free(set);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < set->n && !bad; i++) {
 		const char *name = set->policies[i]->name;
 
-		bad = accept_policy(e, set, i, "", e->tracefs_opt, why, whylen);
+		bad = accept_policy(e, set, i, "", domain, e->tracefs_opt, why, whylen);
 		if (!bad) {
 			log_info("tracing policy %s added over the API", name);
-			added++;
+			ids[added++] = e->v[e->n - 1].id;
+		} else if (bad != ENOMEM_REASON) {
+			log_warn("tracing policy %s added over the API refused: %s", name, bad);
 		}
 	}
 	tp_policy_set_free(set);
-	if (bad == ENOMEM_REASON)
+	/*
+	 * All or nothing: the running documents of a multi-document YAML
+	 * are removed again; a refused one stays listed in LOAD_ERROR, as
+	 * upstream keeps it.
+	 */
+	for (size_t k = 0; bad && k < added; k++)
+		for (size_t i = 0; i < e->n; i++)
+			if (e->v[i].id == ids[k]) {
+				remove_policy(e, i);
+				break;
+			}
+	free(ids);
+	if (bad == ENOMEM_REASON) {
+		snprintf(why, whylen, "out of memory");
 		return -ENOMEM;
+	}
 	if (bad) {
-		/* all or nothing: a multi-document YAML adds no part of itself */
-		while (added--) {
-			struct loaded_policy *lp = &e->v[e->n - 1];
-
-			detach_policy(e, lp->p);
-			tp_policy_free(lp->p);
-			free(lp->file);
-			e->n--;
-		}
-		return -EOPNOTSUPP;
+		if (bad != why)
+			snprintf(why, whylen, "%s", bad);
+		return strstr(why, "is already loaded") ? -EEXIST : -EOPNOTSUPP;
 	}
 	return 0;
 }
 
-int policy_engine_delete(struct policy_engine *e, const char *name, char *why, size_t whylen)
+int policy_engine_delete(struct policy_engine *e, const char *name, const char *ns, const char *domain, char *why,
+			 size_t whylen)
 {
-	struct loaded_policy *lp = e ? find_policy(e, name ? name : "") : NULL;
+	struct loaded_policy *lp = lookup(e, name, ns, domain, why, whylen);
 
-	if (!lp) {
-		snprintf(why, whylen, "no tracing policy named %s is loaded", name ? name : "");
+	if (!lp)
 		return -ENOENT;
-	}
-	detach_policy(e, lp->p);
-	tp_policy_free(lp->p);
-	free(lp->file);
-	memmove(lp, lp + 1, (size_t)(&e->v[e->n] - (lp + 1)) * sizeof(*lp));
-	e->n--;
+	remove_policy(e, (size_t)(lp - e->v));
 	log_info("tracing policy %s deleted", name);
 	return 0;
 }
 
-int policy_engine_configure(struct policy_engine *e, const char *name, int enable, int monitor, char *why,
-			    size_t whylen)
+/* Attach lp again; on failure it is left in LOAD_ERROR with why. */
+static int reattach(struct policy_engine *e, struct loaded_policy *lp, const char *what, char *why, size_t whylen)
 {
-	struct loaded_policy *lp = e ? find_policy(e, name ? name : "") : NULL;
-	enum tp_policy_mode old;
-	bool want;
-	const char *bad;
+	char reason[1024];
+	const char *bad = attach_policy(e, lp->p, reason, sizeof(reason));
 
-	if (!lp) {
-		snprintf(why, whylen, "no tracing policy named %s is loaded", name ? name : "");
-		return -ENOENT;
-	}
-	want = enable < 0 ? lp->enabled : enable != 0;
-	old = lp->p->opts.policy_mode;
-	if (monitor >= 0)
-		lp->p->opts.policy_mode = monitor ? TP_MODE_MONITOR : TP_MODE_ENFORCE;
-	if (want == lp->enabled && lp->p->opts.policy_mode == old)
-		return 0;
-	/* the mode is compiled into the selectors: a change reattaches */
-	detach_policy(e, lp->p);
-	lp->enabled = false;
-	if (!want) {
-		log_info("tracing policy %s disabled", name);
-		return 0;
-	}
-	bad = attach_policy(e, lp->p, why, whylen);
 	if (bad) {
-		lp->p->opts.policy_mode = old;
-		if (bad != why)
-			snprintf(why, whylen, "%s", bad);
+		snprintf(why, whylen, "failed to %s tracing policy %s: %s", what, lp->p->name, bad);
+		set_error(lp, POLICY_STATE_LOAD_ERROR, "failed to enable tracing policy %s: %s", bad);
+		log_warn("%s", why);
 		return -EIO;
 	}
-	lp->enabled = true;
-	log_info("tracing policy %s enabled (%s mode)", name,
-		 lp->p->opts.policy_mode == TP_MODE_MONITOR ? "monitor" : "enforce");
+	lp->state = POLICY_STATE_ENABLED;
+	free(lp->error);
+	lp->error = NULL;
+	return 0;
+}
+
+int policy_engine_configure(struct policy_engine *e, const char *name, const char *ns, const char *domain,
+			    int enable, int monitor, char *why, size_t whylen)
+{
+	struct loaded_policy *lp = lookup(e, name, ns, domain, why, whylen);
+	enum tp_policy_mode old, want;
+	int err;
+
+	if (!lp)
+		return -ENOENT;
+	e->acct_hi = NULL;
+	e->acct_lp = NULL;
+	/* upstream refuses to enable what is not disabled and to disable what is not enabled */
+	if (enable == 1 && lp->state != POLICY_STATE_DISABLED) {
+		snprintf(why, whylen, "tracing policy %s is not disabled", lp->p->name);
+		return -EALREADY;
+	}
+	if (enable == 0 && lp->state != POLICY_STATE_ENABLED) {
+		snprintf(why, whylen, "tracing policy %s is not enabled", lp->p->name);
+		return -EALREADY;
+	}
+	old = lp->p->opts.policy_mode;
+	want = monitor < 0 ? old : monitor ? TP_MODE_MONITOR : TP_MODE_ENFORCE;
+	lp->p->opts.policy_mode = want;
+	if (enable == 0) {
+		detach_policy(e, lp->p);
+		lp->state = POLICY_STATE_DISABLED;
+		log_info("tracing policy %s disabled", lp->p->name);
+		return 0;
+	}
+	if (enable == 1) {
+		err = reattach(e, lp, "enable", why, whylen);
+		if (!err)
+			log_info("tracing policy %s enabled (%s mode)", lp->p->name,
+				 want == TP_MODE_MONITOR ? "monitor" : "enforce");
+		return err;
+	}
+	/* a mode change alone: compiled into the selectors, so a running policy is attached again */
+	if (want == old || lp->state != POLICY_STATE_ENABLED)
+		return 0;
+	detach_policy(e, lp->p);
+	err = reattach(e, lp, "change the mode of", why, whylen);
+	if (err) {
+		/* back to the mode that ran */
+		char again[256];
+
+		lp->p->opts.policy_mode = old;
+		if (!reattach(e, lp, "restore", again, sizeof(again)))
+			return -EIO;
+		return err;
+	}
+	log_info("tracing policy %s now in %s mode", lp->p->name, want == TP_MODE_MONITOR ? "monitor" : "enforce");
 	return 0;
 }
 
@@ -599,9 +726,13 @@ int policy_engine_status(struct policy_engine *e, size_t i, struct policy_status
 	st->name = lp->p->name;
 	st->ns = lp->p->namespace;
 	st->file = lp->file;
-	st->enabled = lp->enabled;
+	st->domain = lp->domain;
+	st->error = lp->error;
+	st->state = (enum policy_state)lp->state;
+	st->enabled = lp->state == POLICY_STATE_ENABLED;
 	st->monitor = lp->p->opts.policy_mode == TP_MODE_MONITOR;
 	st->hook_kind = lp->p->nhooks ? lp->p->hooks[0].kind : TP_HOOK_NONE;
+	st->actions = lp->actions;
 	for (size_t k = 0; k < e->ninst; k++) {
 		struct hook_inst *hi = e->inst[k];
 
@@ -614,4 +745,83 @@ int policy_engine_status(struct policy_engine *e, size_t i, struct policy_status
 		st->kernel_memory += policy_inst_memory(hi);
 	}
 	return 0;
+}
+
+int policy_engine_hook(struct policy_engine *e, size_t i, size_t k, struct policy_hook_status *hs)
+{
+	const struct tp_policy *p;
+	const struct tp_hook *h;
+
+	if (!e || i >= e->n || k >= e->v[i].p->nhooks)
+		return -ENOENT;
+	p = e->v[i].p;
+	h = &p->hooks[k];
+	memset(hs, 0, sizeof(*hs));
+	hs->section = tp_hook_kind_name(h->kind);
+	for (size_t j = 0; j < k; j++)
+		hs->idx += p->hooks[j].kind == h->kind;
+	if (h->kind == TP_HOOK_TRACEPOINT)
+		hs->description = h->event ? h->event : "";
+	else if (h->kind == TP_HOOK_UPROBE || h->kind == TP_HOOK_USDT)
+		hs->description = h->path ? h->path : "";
+	else if (h->kind == TP_HOOK_LSM)
+		hs->description = h->hook ? h->hook : "";
+	else
+		hs->description = h->call ? h->call : "";
+	for (size_t j = 0; j < e->ninst && !hs->loaded; j++)
+		hs->loaded = e->inst[j]->h == h;
+	/* a running policy with a uprobe and no instance: its digests did not match (ignored) */
+	hs->digest_rejected = !hs->loaded && e->v[i].state == POLICY_STATE_ENABLED && h->kind == TP_HOOK_UPROBE &&
+			      h->ndigests && h->ignore_digest_failure;
+	return 0;
+}
+
+static bool signals(const struct tp_action *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].type == TP_ACTION_SIGKILL || a[i].type == TP_ACTION_SIGNAL)
+			return true;
+	return false;
+}
+
+int policy_engine_account(struct policy_engine *e, const void *data, size_t len)
+{
+	const struct msg_generic *m = data;
+	const struct tp_selector *sel = NULL;
+	const struct hook_inst *hi;
+	struct loaded_policy *lp;
+
+	if (!e || len < sizeof(*m))
+		return -ENOENT;
+	hi = e->acct_hi && e->acct_hi->id == m->hook_id ? e->acct_hi : policy_engine_find(e, m->hook_id);
+	if (!hi) {
+		/* ids only grow: a smaller one belonged to an instance torn down since */
+		if (m->hook_id < e->next_id) {
+			e->stale_records++;
+			return 0;
+		}
+		return -ENOENT;
+	}
+	lp = hi == e->acct_hi ? e->acct_lp : NULL;
+	for (size_t i = 0; !lp && i < e->n; i++)
+		if (e->v[i].p == hi->p)
+			lp = &e->v[i];
+	if (!lp)
+		return 1;
+	e->acct_hi = hi;
+	e->acct_lp = lp;
+	lp->actions.post++;
+	if (m->action == GT_ACT_SIGKILL || m->action == GT_ACT_SIGNAL)
+		lp->actions.signal++;
+	if ((m->flags & GT_MSG_RETURN) && (m->ret_action == GT_ACT_SIGKILL || m->ret_action == GT_ACT_SIGNAL))
+		lp->actions.signal++;
+	/* monitor mode compiled the signals out: count what the selector asked for */
+	if (hi->p->opts.policy_mode == TP_MODE_MONITOR && m->sel < hi->h->nselectors) {
+		sel = &hi->h->selectors[m->sel];
+		if (signals(sel->actions, sel->nactions))
+			lp->actions.monitor_signal++;
+		if ((m->flags & GT_MSG_RETURN) && signals(sel->return_actions, sel->nreturn_actions))
+			lp->actions.monitor_signal++;
+	}
+	return 1;
 }

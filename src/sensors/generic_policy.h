@@ -38,8 +38,9 @@ struct policy_hook_stats {
 int policy_engine_open(struct policy_engine **ret, const struct policy_engine_opts *o);
 /* Logs per-policy counters, then frees. NULL is fine. */
 void policy_engine_close(struct policy_engine *e);
+/* Policies loaded (enabled or disabled). */
 size_t policy_engine_accepted(const struct policy_engine *e);
-/* Policies refused (bad file, or not runnable here). */
+/* Policies refused at startup (bad file, or not runnable here). */
 size_t policy_engine_refused(const struct policy_engine *e);
 /* Counters of instance i (0..); -ENOENT past the last. */
 int policy_engine_stats(struct policy_engine *e, size_t i, struct policy_hook_stats *st);
@@ -48,30 +49,91 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 
 /*
  * Run-time management, for the gRPC API. Not thread-safe: the agent runs
- * them on its event loop, the thread that also handles the records. Each
- * returns 0 or -errno with the reason in why:
+ * them on its event loop, the thread that also handles the records.
+ *
+ * A policy is named by (name, namespace, domain) as upstream keys them:
+ * namespace NULL or "" for a cluster-wide policy; domain "static" for the
+ * --tracing-policy files, the AddTracingPolicy request's (default "grpc")
+ * otherwise. A NULL or "" domain in a lookup matches any domain (names are
+ * unique across domains here, the policy name labelling events and metrics).
+ *
+ * A policy this kernel or engine cannot run stays listed, in state
+ * POLICY_STATE_LOAD_ERROR with the reason, as upstream lists it; adding a
+ * policy of the same name replaces it.
+ *
+ * Each returns 0 or -errno with the reason in why:
  *   add:       -EINVAL (the YAML is invalid: every "policy:line:col: message"),
  *              -EEXIST (a policy of that name is loaded), -EOPNOTSUPP (this
- *              kernel or engine cannot run it: what is missing);
+ *              kernel or engine cannot run it: what is missing; it is kept
+ *              in POLICY_STATE_LOAD_ERROR);
  *   delete:    -ENOENT;
- *   configure: enable and monitor are 1/0, or -1 to keep; -ENOENT, -EIO.
+ *   configure: enable and monitor are 1/0, or -1 to keep. -ENOENT; -EALREADY
+ *              when enabling a policy that is not disabled or disabling one
+ *              that is not enabled (upstream refuses both); -EIO when it
+ *              cannot be attached again (then POLICY_STATE_LOAD_ERROR).
  */
-int policy_engine_add_yaml(struct policy_engine *e, const char *yaml, size_t len, char *why, size_t whylen);
-int policy_engine_delete(struct policy_engine *e, const char *name, char *why, size_t whylen);
-int policy_engine_configure(struct policy_engine *e, const char *name, int enable, int monitor, char *why,
-			    size_t whylen);
+#define POLICY_DOMAIN_STATIC "static"
+#define POLICY_DOMAIN_GRPC "grpc"
+
+int policy_engine_add_yaml(struct policy_engine *e, const char *yaml, size_t len, const char *domain, char *why,
+			   size_t whylen);
+int policy_engine_delete(struct policy_engine *e, const char *name, const char *ns, const char *domain, char *why,
+			 size_t whylen);
+int policy_engine_configure(struct policy_engine *e, const char *name, const char *ns, const char *domain,
+			    int enable, int monitor, char *why, size_t whylen);
+
+/* Upstream's TracingPolicyState values. */
+enum policy_state {
+	POLICY_STATE_ENABLED = 1,
+	POLICY_STATE_DISABLED = 2,
+	POLICY_STATE_LOAD_ERROR = 3,
+	POLICY_STATE_ERROR = 4,
+};
+
+/*
+ * Actions of a policy, counted from the records user space receives (a
+ * selector with NoPost sends none, so its actions are not seen).
+ */
+struct policy_actions {
+	uint64_t post;			/* records posted */
+	uint64_t signal;		/* Sigkill/Signal applied */
+	uint64_t monitor_signal;	/* Sigkill/Signal a monitor-mode policy did not apply */
+};
 
 struct policy_status {
 	uint64_t id;
 	const char *name, *ns, *file;	/* valid until the next management call */
+	const char *domain;
+	const char *error;		/* why it is in LOAD_ERROR/ERROR, else NULL */
+	enum policy_state state;
 	bool enabled, monitor;
 	int hook_kind;			/* enum tp_hook_kind of its hooks */
 	size_t ninst;			/* BPF program instances attached */
 	uint64_t matched, filtered, lost;
 	uint64_t kernel_memory;		/* bytes of its BPF maps */
+	struct policy_actions actions;
 };
 /* Policy i (0..); -ENOENT past the last. */
 int policy_engine_status(struct policy_engine *e, size_t i, struct policy_status *st);
+/* Hook k (0..) of policy i, as upstream's HookStatus; -ENOENT past the last. */
+struct policy_hook_status {
+	const char *section;		/* "kprobes", "tracepoints", "uprobes", ... */
+	const char *description;	/* the call, "subsystem/event", the binary's path */
+	uint32_t idx;			/* index in its section */
+	bool loaded;			/* BPF program instances attached for it */
+	bool digest_rejected;		/* skipped: binaryDigests mismatch, ignore set */
+};
+int policy_engine_hook(struct policy_engine *e, size_t i, size_t k, struct policy_hook_status *hs);
+/* How many policies are in state s. */
+size_t policy_engine_count(const struct policy_engine *e, enum policy_state s);
+
+/*
+ * Before policy_engine_handle(), per MSG_OP_GENERIC_* record: 1 when a
+ * running hook instance sent it (its policy's action counters move), 0 when
+ * that instance was torn down since (the policy was deleted or disabled with
+ * the record still queued: drop it), -ENOENT when no instance had that id.
+ */
+int policy_engine_account(struct policy_engine *e, const void *data, size_t len);
 
 /*
  * Why hook h of policy p cannot run here, written into why (NULL when it

@@ -14,6 +14,7 @@
 
 #include "abi/msg_generic.h"
 #include "policy/policy.h"
+#include "sensors/generic_policy.h"
 
 struct generic_tracepoint_bpf;
 struct generic_uprobe_bpf;
@@ -46,8 +47,11 @@ struct sel_maps {
 struct loaded_policy {
 	struct tp_policy *p;
 	char *file;		/* "" when added over gRPC */
+	char *domain;		/* "static" (files), "grpc" or the request's */
+	char *error;		/* why it is in LOAD_ERROR/ERROR, else NULL */
 	uint64_t id;		/* ListTracingPolicies id, never reused */
-	bool enabled;		/* false: parsed and kept, its instances torn down */
+	int state;		/* enum policy_state; only ENABLED has instances */
+	struct policy_actions actions;
 };
 
 /* One attached BPF object: a hook, or one syscall of a hook's list. */
@@ -91,6 +95,10 @@ struct policy_engine {
 	uint32_t next_id;
 	uint64_t next_policy_id;
 	int bin_cache_fd;		/* gt_bin_cache shared by every instance, -1 = each its own */
+	/* policy_engine_account(): the last record's instance and policy (reset by management calls) */
+	const struct hook_inst *acct_hi;
+	struct loaded_policy *acct_lp;
+	uint64_t stale_records;		/* of instances torn down since, dropped */
 };
 
 /* Why policy-wide features of p cannot run here (NULL when they can). */

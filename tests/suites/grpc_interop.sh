@@ -86,8 +86,51 @@ check "agent refuses a bad --export-allowlist, naming line and field" \
 if grep -q LeakSanitizer "$tmp/bad.err"; then bad "leaks after the bad-filter exit"; cat "$tmp/bad.err"; fi
 
 # ---- the agent ---------------------------------------------------------------------------
+# policies from files: one running in monitor mode (a Sigkill of a copy of cat
+# opening a watched path), one this engine refuses (listed in load_error)
+static_cat=$tmp/interop-cat
+cp /bin/cat "$static_cat"
+cat >"$tmp/static.yaml" <<YAML
+apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "interop-static"
+spec:
+  options:
+  - name: policy-mode
+    value: monitor
+  kprobes:
+  - call: "sys_openat"
+    syscall: true
+    args:
+    - index: 1
+      type: "string"
+    selectors:
+    - matchArgs:
+      - index: 1
+        operator: "Prefix"
+        values: ["$tmp/static-watched"]
+      matchBinaries:
+      - operator: "In"
+        values: ["$static_cat"]
+      matchActions:
+      - action: Sigkill
+YAML
+cat >"$tmp/lsm.yaml" <<YAML
+apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "interop-lsm"
+spec:
+  lsmhooks:
+  - hook: "file_open"
+    args:
+    - index: 0
+      type: "file"
+YAML
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 "$AGENT" --node-name grpc-node --stdout none --server-address "$addr" --event-queue-size 1000 \
+	--tracing-policy "$tmp/static.yaml" --tracing-policy "$tmp/lsm.yaml" \
 	--export-filename "$tmp/export.log" --export-file-max-size-mb 1024 \
 	--export-allowlist '{"binary_regex":["grpc-marker$"]}' \
 	--export-denylist '{"arguments_regex":["^denied"]}' \
@@ -119,6 +162,7 @@ check "the second agent left the first one's socket alone" test -S "$SOCK"
 # ---- Node gRPC client ---------------------------------------------------------------------
 # the slow-client test: queue of 1000, then 2 x 1200 events (execs and exits)
 node tests/interop/interop.js --tcp "$addr" --unix "$SOCK" --agent-log "$tmp/agent.err" \
+	--static-cat "$static_cat" --static-watched "$tmp/static-watched" \
 	--storm "$BUILD/tests/helpers/exec_storm" --storm-n 1200 >"$tmp/node.out" 2>&1
 cat "$tmp/node.out"
 n_ok=$(grep -c '^ok ' "$tmp/node.out")
@@ -191,15 +235,35 @@ YAML
 check "tetra tracingpolicy add" grep -q "tracing policy \"$tmp/tp.yaml\" added" "$tmp/out"
 "$TETRA" tracingpolicy list >"$tmp/out" 2>"$tmp/err"
 check "tetra tracingpolicy list shows it enabled, in enforce mode" \
-	grep -Eq "^[0-9]+ +tetra-open +enabled +0 +\(global\) +generic_kprobe +[0-9.]+ [kM]?B +enforce" "$tmp/out"
+	grep -Eq "^[0-9]+ +tetra-open +grpc +enabled +0 +\(global\) +generic_kprobe +[0-9.]+ [kM]?B +enforce +0 +0 +0$" "$tmp/out"
+check "tetra tracingpolicy list: upstream's columns" \
+	grep -Eq "^ID +NAME +DOMAIN +STATE +FILTERID +NAMESPACE +SENSORS +KERNELMEMORY +MODE +NPOST +NENFORCE +NMONITOR$" "$tmp/out"
+check "tetra tracingpolicy list: the --tracing-policy files, one refused (load_error)" \
+	grep -Eq "^[0-9]+ +interop-lsm +static +load_error +0 +\(global\) +generic_lsm +0 B +enforce" "$tmp/out"
 "$TETRA" tracingpolicy list -o json >"$tmp/out" 2>"$tmp/err"
 check "tetra tracingpolicy list -o json" grep -q '"name":"tetra-open".*"state":"TP_STATE_ENABLED"' "$tmp/out"
 "$TETRA" tracingpolicy disable tetra-open >/dev/null 2>"$tmp/err"
 "$TETRA" tracingpolicy list >"$tmp/out" 2>&1
-check "tetra tracingpolicy disable" grep -Eq "tetra-open +disabled" "$tmp/out"
+check "tetra tracingpolicy disable" grep -Eq "tetra-open +grpc +disabled" "$tmp/out"
 "$TETRA" tracingpolicy enable tetra-open >/dev/null 2>"$tmp/err"
 "$TETRA" tracingpolicy list >"$tmp/out" 2>&1
-check "tetra tracingpolicy enable" grep -Eq "tetra-open +enabled" "$tmp/out"
+check "tetra tracingpolicy enable" grep -Eq "tetra-open +grpc +enabled" "$tmp/out"
+"$TETRA" tracingpolicy set-mode tetra-open monitor >"$tmp/out" 2>"$tmp/err"
+check "tetra tracingpolicy set-mode" grep -q 'tracing policy "tetra-open" set to mode "monitor"' "$tmp/out"
+"$TETRA" tracingpolicy list >"$tmp/out" 2>&1
+check "tetra tracingpolicy list shows the mode" grep -Eq "tetra-open +grpc +enabled .* monitor +" "$tmp/out"
+"$TETRA" tracingpolicy set-mode tetra-open sideways >/dev/null 2>"$tmp/err"
+rc=$?
+check "tetra tracingpolicy set-mode refuses an unknown mode (exit 2)" \
+	test $rc -eq 2 -a "$(grep -c 'unknown mode "sideways"' "$tmp/err")" -eq 1
+"$TETRA" tracingpolicy enable tetra-open >/dev/null 2>"$tmp/err"
+rc=$?
+check "tetra tracingpolicy enable of an enabled policy fails (exit 1, says why)" \
+	test $rc -eq 1 -a "$(grep -c 'failed to enable tracing policy: tracing policy tetra-open is not disabled' "$tmp/err")" -eq 1
+"$TETRA" tracingpolicy disable tetra-open --domain static >/dev/null 2>"$tmp/err"
+rc=$?
+check "tetra tracingpolicy disable --domain static of a grpc policy: NOT_FOUND" \
+	test $rc -eq 1 -a "$(grep -c NOT_FOUND "$tmp/err")" -eq 1
 "$TETRA" tracingpolicy add "$tmp/tp.yaml" >/dev/null 2>"$tmp/err"
 rc=$?
 check "tetra tracingpolicy add of a loaded name fails (ALREADY_EXISTS, exit 1)" \
@@ -227,6 +291,9 @@ rc=0
 wait "$agent_pid" || rc=$?
 agent_pid=
 check "agent exits 0 on SIGTERM with a stream open" test $rc -eq 0
+check "no record mis-decoded (queued records of deleted policies dropped): bad_msgs=0" \
+	grep -q "stats: .* bad_msgs=0 " "$tmp/agent.err"
+grep -o "[0-9]* queued record(s) of deleted or disabled policies dropped" "$tmp/agent.err"
 check "agent removed its socket and info file" test ! -e "$SOCK" -a ! -e "$INFO"
 if grep -q "LeakSanitizer\|AddressSanitizer\|runtime error" "$tmp/agent.err"; then
 	bad "sanitizer reports in the agent's log"
