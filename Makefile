@@ -49,6 +49,19 @@ LDLIBS   += -lgrpc -lgpr -ljansson
 # ---- metrics (owner: src/metrics) -----------------------------------------------
 # libmicrohttpd serves --metrics-server; the exposition format is ours.
 LDLIBS   += -lmicrohttpd
+# tetragon_build_info's commit, time and modified labels: a header rewritten
+# only when they change, so agent_metrics.o alone rebuilds.
+METRICS_BUILD_INFO := $(BUILD)/gen/metrics_build_info.h
+$(METRICS_BUILD_INFO): metrics-build-info-check
+	@mkdir -p $(@D)
+	@{ printf '#define TG_COMMIT "%s"\n' "$$(git rev-parse HEAD 2>/dev/null)"; \
+	   printf '#define TG_COMMIT_TIME "%s"\n' \
+	     "$$(TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null)"; \
+	   git diff --quiet HEAD -- 2>/dev/null; \
+	   [ $$? -eq 1 ] && m=true || m=false; printf '#define TG_MODIFIED "%s"\n' $$m; } >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+.PHONY: metrics-build-info-check
+$(BUILD)/obj/src/metrics/agent_metrics.o: $(METRICS_BUILD_INFO)
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
               -Wno-unused-function -I$(GEN) -I. -Ibpf

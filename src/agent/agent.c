@@ -47,8 +47,10 @@ struct agent {
 	struct loop_calls calls;	/* policy RPCs run on the event loop */
 	struct policy_rpc prpc;
 	struct metrics_server *metrics;	/* owner: src/metrics; NULL when off */
-	struct event_counts *counts;	/* the metrics' pipeline sink */
+	struct event_counts *counts;	/* the metrics' pipeline sink, NULL without event metrics */
+	struct event_sink *export_sink;	/* metrics: the JSON file's sink, inside its filters */
 	uint64_t rb_records;
+	uint64_t msg_ops[METRICS_MSG_OPS];	/* metrics: records by opcode */
 	struct rotating_file *export_file;
 	uint64_t missed_reported;
 	uint64_t map_errors_reported;
@@ -74,6 +76,8 @@ static int on_ringbuf(void *ctx, const void *data, size_t len)
 	const struct msg_common *c = data;
 
 	a->rb_records++;
+	if (len >= sizeof(*c) && c->op < METRICS_MSG_OPS)	/* metrics: tetragon_msg_op_total */
+		a->msg_ops[c->op]++;
 	/* policy engine records */
 	if (len >= sizeof(*c) && (c->op == MSG_OP_GENERIC_KPROBE || c->op == MSG_OP_GENERIC_TRACEPOINT ||
 				   c->op == MSG_OP_GENERIC_UPROBE)) {
@@ -111,6 +115,7 @@ static int setup_sinks(struct agent *a)
 		s = json_file_sink_new(a->export_file);
 		if (!s)
 			return -ENOMEM;
+		a->export_sink = s;	/* metrics: what the file took, after the filters */
 		/* --export-allowlist/--export-denylist/--field-filters (owner: src/filters) */
 		err = export_filters_wrap(&s, o->export_allowlist, o->export_denylist, o->field_filters,
 					  o->enable_pid_set_filter);
@@ -219,6 +224,8 @@ static void publish_metrics(struct agent *a)
 	struct metrics_sources src = {
 		.events = a->counts, .pe = &a->pe, .cache = a->cache, .sensor = a->sensor,
 		.policies = a->policies, .pipeline = &a->pipeline, .ringbuf_records = a->rb_records,
+		.cache_capacity = a->o->process_cache_size, .export_sink = a->export_sink, .msg_ops = a->msg_ops,
+		.grpc_dropped = api_server_events_dropped(a->api),
 		.version = TG_VERSION,
 	};
 
@@ -379,14 +386,19 @@ int agent_run(const struct agent_options *o)
 		goto out;
 	/* metrics (owner: src/metrics): the counting sink sees the procfs scan too */
 	if (o->metrics_server && *o->metrics_server) {
+		struct metrics_label_filter lf;
 		char merr[256];
 
-		a.counts = event_counts_new();
-		if (!a.counts) {
-			err = -ENOMEM;
-			goto out;
+		metrics_label_filter_parse(&lf, o->metrics_label_filter ? o->metrics_label_filter
+									: METRICS_DEFAULT_LABEL_FILTER);
+		if (o->enable_event_metrics) {
+			a.counts = event_counts_new(&lf);
+			if (!a.counts) {
+				err = -ENOMEM;
+				goto out;
+			}
+			pipeline_add_sink(&a.pipeline, &a.counts->base);
 		}
-		pipeline_add_sink(&a.pipeline, &a.counts->base);
 		err = metrics_server_start(&a.metrics, o->metrics_server, merr, sizeof(merr));
 		if (err) {
 			log_error("%s", merr);

@@ -40,6 +40,8 @@ enum {
 	OPT_PID_SET_FILTER,
 	/* metrics */
 	OPT_METRICS_SERVER,
+	OPT_METRICS_LABEL_FILTER,
+	OPT_EVENT_METRICS,
 };
 
 static const struct option longopts[] = {
@@ -74,6 +76,8 @@ static const struct option longopts[] = {
 	{ "enable-pid-set-filter", optional_argument, 0, OPT_PID_SET_FILTER },
 	/* metrics */
 	{ "metrics-server", required_argument, 0, OPT_METRICS_SERVER },
+	{ "metrics-label-filter", required_argument, 0, OPT_METRICS_LABEL_FILTER },
+	{ "enable-event-metrics", optional_argument, 0, OPT_EVENT_METRICS },
 	{ 0 },
 };
 
@@ -126,6 +130,9 @@ static void usage(FILE *f)
 		"Metrics:\n"
 		"  --metrics-server ADDR              serve Prometheus metrics at http://ADDR/metrics\n"
 		"                                     (e.g. :2112 or localhost:2112; default off)\n"
+		"  --metrics-label-filter LIST        process labels of the event metrics (default\n"
+		"                                     namespace,workload,pod,binary; also node_name)\n"
+		"  --enable-event-metrics[=BOOL]      count events by type, policy, binary (default true)\n"
 		"\n"
 		"Policies:\n"
 		"  --tracing-policy FILE              load a TracingPolicy (repeatable)\n"
@@ -220,6 +227,7 @@ int agent_options_parse(struct agent_options *o, int argc, char **argv)
 	o->export_file_max_backups = 5;
 	o->export_file_perm = 0600;
 	o->enable_process_cred = true;
+	o->enable_event_metrics = true;	/* metrics */
 	o->enable_process_ns = true;
 	o->process_cache_gc_interval_ms = 30000;
 	o->process_cache_size = 65536;
@@ -368,6 +376,12 @@ int agent_options_parse(struct agent_options *o, int argc, char **argv)
 		case OPT_METRICS_SERVER:
 			err = dup_arg(&o->metrics_server, optarg);
 			break;
+		case OPT_METRICS_LABEL_FILTER:
+			err = dup_arg(&o->metrics_label_filter, optarg);
+			break;
+		case OPT_EVENT_METRICS:
+			err = parse_bool("enable-event-metrics", optarg, &o->enable_event_metrics);
+			break;
 		case OPT_VERSION:
 			o->show_version = true;
 			return 1;
@@ -410,5 +424,6 @@ void agent_options_free(struct agent_options *o)
 	free(o->export_denylist);
 	free(o->field_filters);
 	free(o->metrics_server);
+	free(o->metrics_label_filter);
 	memset(o, 0, sizeof(*o));
 }

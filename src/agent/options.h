@@ -43,6 +43,8 @@ struct agent_options {
 	bool enable_pid_set_filter;
 	/* metrics (owner: src/metrics) */
 	char *metrics_server;		/* NULL or "": off */
+	char *metrics_label_filter;	/* NULL: METRICS_DEFAULT_LABEL_FILTER */
+	bool enable_event_metrics;	/* tetragon_events_total and its kin */
 };
 
 /*

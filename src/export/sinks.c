@@ -77,6 +77,10 @@ static int line_write(struct event_sink *base, const Tetragon__GetEventsResponse
 	strbuf_add(&s->pending, s->line.buf, s->line.len);
 	if (s->pending.oom)
 		return -ENOMEM;
+	/* for the metrics (tetragon_events_exported_bytes_total, _last_exported_timestamp) */
+	base->bytes += s->line.len;
+	if (ev->time)
+		base->last_time = ev->time->seconds;
 	if (s->pending.len >= FD_FLUSH_BYTES)
 		return fd_flush(base);
 	return 0;

@@ -36,6 +36,7 @@ struct hub {
 	size_t nclients;
 	size_t queue_len;
 	int refs;
+	uint64_t drops;		/* every client's, for the metrics (under mu) */
 };
 
 struct api_server {
@@ -108,8 +109,10 @@ static int hub_write(struct event_sink *s, const Tetragon__GetEventsResponse *ev
 		rpc_blob_unref(b);
 		if (!r)
 			c->sent++;
-		else if (r == -ENOBUFS)
+		else if (r == -ENOBUFS) {
 			c->drops++;
+			h->drops++;	/* metrics: tetragon_notify_overflowed_events_total */
+		}
 	}
 	pthread_mutex_unlock(&h->mu);
 	rpc_blob_unref(shared);
@@ -437,6 +440,19 @@ static void remove_info_file(struct api_server *api)
 }
 
 /* ---- start / stop ------------------------------------------------------------------ */
+
+/* metrics (owner: src/metrics) */
+uint64_t api_server_events_dropped(struct api_server *api)
+{
+	uint64_t n;
+
+	if (!api || !api->hub)
+		return 0;
+	pthread_mutex_lock(&api->hub->mu);
+	n = api->hub->drops;
+	pthread_mutex_unlock(&api->hub->mu);
+	return n;
+}
 
 void api_server_stop(struct api_server *api)
 {

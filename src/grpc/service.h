@@ -66,5 +66,7 @@ struct api_server;
 int api_server_start(struct api_server **out, const struct api_server_opts *o, struct pipeline *p);
 /* Close every stream and listener, remove the socket and info file. */
 void api_server_stop(struct api_server *api);
+/* Events GetEvents clients lost to full queues, all clients so far (for the metrics). */
+uint64_t api_server_events_dropped(struct api_server *api);
 
 #endif

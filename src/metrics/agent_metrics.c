@@ -4,17 +4,34 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
-#include "abi/msg_process.h"
 #include "abi/msg_generic.h"
+#include "abi/msg_process.h"
 #include "event/pipeline.h"
 #include "event/process_events.h"
 #include "metrics/event_counts.h"
 #include "metrics/exposition.h"
+#include "metrics/registry.h"
+#include "policy/policy.h"
 #include "process/cache.h"
 #include "sensors/generic_policy.h"
 #include "sensors/process_lifecycle.h"
+
+/* Build facts, from a header the Makefile writes (see its metrics section). */
+#if __has_include("metrics_build_info.h")
+#include "metrics_build_info.h"
+#endif
+#ifndef TG_COMMIT
+#define TG_COMMIT ""
+#endif
+#ifndef TG_COMMIT_TIME
+#define TG_COMMIT_TIME ""
+#endif
+#ifndef TG_MODIFIED
+#define TG_MODIFIED "false"
+#endif
 
 static void counter(struct strbuf *sb, const char *name, const char *help, uint64_t v)
 {
@@ -28,108 +45,174 @@ static void gauge(struct strbuf *sb, const char *name, const char *help, double 
 	metrics_sample_double(sb, name, NULL, 0, v);
 }
 
+static void build_info(struct strbuf *sb, const struct metrics_sources *s)
+{
+	const struct metric_label l[] = {
+		{ "commit", TG_COMMIT }, { "modified", TG_MODIFIED }, { "time", TG_COMMIT_TIME },
+		{ "version", s->version },
+	};
+
+	metrics_family(sb, "tetragon_build_info", "Build information about tetragon", METRIC_GAUGE);
+	metrics_sample_u64(sb, "tetragon_build_info", l, 4, 1);
+}
+
 static void events(struct strbuf *sb, const struct metrics_sources *s)
 {
 	const struct event_counts *c = s->events;
 
+	counter(sb, "tetragon_events_missing_process_info_total", "Number of events missing process info.",
+		(c ? c->missing_process : 0) + s->pe->exit_misses);
+	if (!c)
+		return;	/* --enable-event-metrics=false */
 	metrics_family(sb, "tetragon_events_total", "The total number of Tetragon events", METRIC_COUNTER);
-	for (int ec = 0; ec < 64; ec++) {
-		const char *t = event_counts_type_name(ec);
-		struct metric_label l = { "type", t };
-
-		/* the types this agent produces are always listed, at 0 until seen */
-		if (t && (c->by_case[ec] || ec == TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_EXEC ||
-			  ec == TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_EXIT ||
-			  ec == TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_KPROBE ||
-			  ec == TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_TRACEPOINT ||
-			  ec == TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_UPROBE))
-			metrics_sample_u64(sb, "tetragon_events_total", &l, 1, c->by_case[ec]);
-	}
+	mtable_render(&c->events, sb, "tetragon_events_total");
 	metrics_family(sb, "tetragon_policy_events_total", "Policy events calls observed.", METRIC_COUNTER);
-	for (size_t i = 0; i < c->npolicies; i++) {
-		struct metric_label l[2] = { { "policy", c->policies[i].policy }, { "hook", c->policies[i].hook } };
-
-		metrics_sample_u64(sb, "tetragon_policy_events_total", l, 2, c->policies[i].n);
-	}
+	mtable_render(&c->policy, sb, "tetragon_policy_events_total");
+	metrics_family(sb, "tetragon_flags_total", "The total number of Tetragon flags. For internal use only.",
+		       METRIC_COUNTER);
+	mtable_render(&c->flags, sb, "tetragon_flags_total");
+	counter(sb, "tetragon_metrics_label_overflow_total",
+		"Events counted with binary=\"\" because their family reached its bound on label sets.",
+		c->label_overflow);
 }
 
-static const char *op_name(int op)
+/* Upstream's MSG_OP numbers of the records a policy of this kind sends. */
+static const char *policy_op(int hook_kind)
 {
-	switch (op) {
-	case MSG_OP_EXECVE: return "5";
-	case MSG_OP_EXIT: return "7";
-	case MSG_OP_CLONE: return "23";
-	default: return NULL;
+	switch (hook_kind) {
+	case TP_HOOK_TRACEPOINT: return "14";
+	case TP_HOOK_UPROBE: return "15";
+	case TP_HOOK_LSM: return "16";
+	case TP_HOOK_USDT: return "28";
+	default: return "13";	/* kprobes, and syscall kprobes served by tracepoints */
 	}
 }
 
 static void kernel(struct strbuf *sb, const struct metrics_sources *s)
 {
 	uint64_t per_op[32] = { 0 }, missed = process_sensor_missed(s->sensor, per_op);
-	struct policy_hook_stats st;
+	static const char *const pol_ops[] = { "13", "14", "15", "16", "28" };
+	uint64_t pol_lost[5] = { 0 };
+	struct policy_status ps;
+	char op[16];
 
+	for (size_t i = 0; !policy_engine_status(s->policies, i, &ps); i++) {
+		const char *o = policy_op(ps.hook_kind);
+
+		for (size_t k = 0; k < 5; k++)
+			if (!strcmp(o, pol_ops[k]))
+				pol_lost[k] += ps.lost;
+	}
 	metrics_family(sb, "tetragon_bpf_missed_events_total",
 		       "Number of Tetragon perf events that are failed to be sent from the kernel.", METRIC_COUNTER);
-	for (int op = 0; op < 32; op++) {
-		const char *n = op_name(op);
-		struct metric_label l[2] = { { "msg_op", n }, { "error", "ENOSPC" } };
-
-		if (n)
-			metrics_sample_u64(sb, "tetragon_bpf_missed_events_total", l, 2, per_op[op]);
-	}
 	{
-		uint64_t pol = 0;
-		struct metric_label l[2] = { { "msg_op", "13" }, { "error", "ENOSPC" } };
+		/* the ring buffer's only failure is a full buffer (ENOSPC); msg_op sorted as strings */
+		const struct { const char *op; uint64_t v; } m[] = {
+			{ "13", pol_lost[0] }, { "14", pol_lost[1] }, { "15", pol_lost[2] }, { "16", pol_lost[3] },
+			{ "23", per_op[MSG_OP_CLONE] }, { "28", pol_lost[4] }, { "5", per_op[MSG_OP_EXECVE] },
+			{ "7", per_op[MSG_OP_EXIT] },
+		};
 
-		for (size_t i = 0; !policy_engine_stats(s->policies, i, &st); i++)
-			pol += st.lost;
-		metrics_sample_u64(sb, "tetragon_bpf_missed_events_total", l, 2, pol);
+		for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
+			const struct metric_label l[2] = { { "error", "ENOSPC" }, { "msg_op", m[k].op } };
+
+			metrics_sample_u64(sb, "tetragon_bpf_missed_events_total", l, 2, m[k].v);
+		}
+	}
+
+	metrics_family(sb, "tetragon_msg_op_total",
+		       "The total number of times we encounter a given message opcode. For internal use only.",
+		       METRIC_COUNTER);
+	for (int i = 0; s->msg_ops && i < METRICS_MSG_OPS; i++) {
+		const struct metric_label l = { "msg_op", op };
+
+		if (!s->msg_ops[i])
+			continue;
+		snprintf(op, sizeof(op), "%d", i);
+		metrics_sample_u64(sb, "tetragon_msg_op_total", &l, 1, s->msg_ops[i]);
 	}
 	counter(sb, "tetragon_observer_ringbuf_events_received_total",
-		"Number of ring buffer records the agent received.", s->ringbuf_records);
-	counter(sb, "tetragon_observer_ringbuf_events_lost_total",
-		"Number of records the kernel could not put in the ring buffer (full).", missed);
-	counter(sb, "tetragon_handler_errors_total",
-		"Records the agent could not decode (truncated or unknown).", s->pe->bad_msgs);
-	counter(sb, "tetragon_events_missing_process_info_total",
-		"Exit records of processes the agent never saw start.", s->pe->exit_misses);
-	counter(sb, "tetragon_execve_map_errors_total",
-		"Processes the kernel could not track because execve_map was full.",
-		process_sensor_map_errors(s->sensor));
+		"Number of perf events Tetragon ring buffer received.", s->ringbuf_records);
+	counter(sb, "tetragon_observer_ringbuf_events_lost_total", "Number of perf events Tetragon ring buffer lost.",
+		missed);
+	metrics_family(sb, "tetragon_handler_errors_total",
+		       "The total number of event handler errors. For internal use only.", METRIC_COUNTER);
+	{
+		/* the process handler counts its failures without the opcode */
+		const struct metric_label l[2] = { { "error", "event_handler_failed" }, { "opcode", "0" } };
 
+		metrics_sample_u64(sb, "tetragon_handler_errors_total", l, 2, s->pe->bad_msgs);
+	}
+	metrics_family(sb, "tetragon_map_errors_update_total", "The number of failed updates per map.",
+		       METRIC_COUNTER);
+	{
+		const struct metric_label l = { "map", "execve_map" };
+
+		metrics_sample_u64(sb, "tetragon_map_errors_update_total", &l, 1, process_sensor_map_errors(s->sensor));
+	}
+}
+
+static void policies(struct strbuf *sb, const struct metrics_sources *s)
+{
+	/* upstream's states, every one listed */
+	static const char *const states[] = { "disabled", "enabled", "error", "load_error", "partially_enabled",
+					      "skipped" };
+	/* as upstream, from the policies listed (a file that does not parse is not one) */
+	const uint64_t n[6] = {
+		policy_engine_count(s->policies, POLICY_STATE_DISABLED),
+		policy_engine_count(s->policies, POLICY_STATE_ENABLED),
+		policy_engine_count(s->policies, POLICY_STATE_ERROR),
+		policy_engine_count(s->policies, POLICY_STATE_LOAD_ERROR),
+		0, 0,	/* partially_enabled, skipped: states this engine never reaches */
+	};
+	struct policy_hook_stats st;
+	struct policy_status ps;
+
+	metrics_family(sb, "tetragon_tracingpolicy_loaded", "The number of loaded tracing policy by state.",
+		       METRIC_GAUGE);
+	for (int k = 0; k < 6; k++) {
+		const struct metric_label l = { "state", states[k] };
+
+		metrics_sample_u64(sb, "tetragon_tracingpolicy_loaded", &l, 1, n[k]);
+	}
+	metrics_family(sb, "tetragon_tracingpolicy_kernel_memory_bytes",
+		       "The amount of kernel memory in bytes used by policy's sensors non-shared BPF maps (memlock).",
+		       METRIC_GAUGE);
+	for (size_t i = 0; !policy_engine_status(s->policies, i, &ps); i++) {
+		const struct metric_label l[2] = { { "policy", ps.name }, { "policy_namespace", ps.ns ? ps.ns : "" } };
+
+		metrics_sample_u64(sb, "tetragon_tracingpolicy_kernel_memory_bytes", l, 2, ps.kernel_memory);
+	}
 	metrics_family(sb, "tetragon_policy_hook_calls_total",
 		       "Calls of each policy hook instance, by what the kernel did with them "
-		       "(matched and posted, filtered by the selectors, lost, rate limited).", METRIC_COUNTER);
+		       "(matched and posted, filtered by the selectors, lost).", METRIC_COUNTER);
 	for (size_t i = 0; !policy_engine_stats(s->policies, i, &st); i++) {
 		char hook[256];
-		static const char *const what[] = { "matched", "filtered", "lost" };
-		const uint64_t v[] = { st.matched, st.filtered, st.lost };
+		static const char *const what[] = { "filtered", "lost", "matched" };
+		const uint64_t v[] = { st.filtered, st.lost, st.matched };
 
 		snprintf(hook, sizeof(hook), "%s/%s", st.subsys, st.event);
 		for (int k = 0; k < 3; k++) {
-			struct metric_label l[3] = { { "policy", st.policy }, { "hook", hook }, { "result", what[k] } };
+			const struct metric_label l[3] = { { "hook", hook }, { "policy", st.policy }, { "result", what[k] } };
 
 			metrics_sample_u64(sb, "tetragon_policy_hook_calls_total", l, 3, v[k]);
 		}
-	}
-	metrics_family(sb, "tetragon_tracingpolicy_loaded", "The number of loaded tracing policy by state.",
-		       METRIC_GAUGE);
-	{
-		struct metric_label en = { "state", "enabled" }, le = { "state", "load_error" };
-
-		metrics_sample_u64(sb, "tetragon_tracingpolicy_loaded", &en, 1, policy_engine_accepted(s->policies));
-		metrics_sample_u64(sb, "tetragon_tracingpolicy_loaded", &le, 1, policy_engine_refused(s->policies));
 	}
 }
 
 static void cache(struct strbuf *sb, const struct metrics_sources *s)
 {
 	struct process_cache_stats st;
-	struct metric_label l = { "operation", "get" };
+	const struct metric_label l = { "operation", "get" };
 
 	process_cache_stats(s->cache, &st);
 	gauge(sb, "tetragon_process_cache_size", "The size of the process cache", (double)st.size);
+	gauge(sb, "tetragon_process_cache_capacity", "The capacity of the process cache. Expected to be constant.",
+	      (double)s->cache_capacity);
 	counter(sb, "tetragon_process_cache_evictions_total",
+		"Number of process cache LRU evictions. This includes all evictions: both explicit and capacity "
+		"(implicit).", st.evictions + st.stale_reaped);
+	counter(sb, "tetragon_process_cache_capacity_evictions_total",
 		"Process cache entries dropped to stay under --process-cache-size.", st.evictions);
 	counter(sb, "tetragon_process_cache_stale_reaped_total",
 		"Process cache entries of processes that vanished without an exit record.", st.stale_reaped);
@@ -138,18 +221,26 @@ static void cache(struct strbuf *sb, const struct metrics_sources *s)
 	metrics_sample_u64(sb, "tetragon_process_cache_misses_total", &l, 1, st.misses);
 }
 
-static void export_sinks(struct strbuf *sb, const struct metrics_sources *s)
+static void outputs(struct strbuf *sb, const struct metrics_sources *s)
 {
+	const struct event_sink *x = s->export_sink;
+
+	counter(sb, "tetragon_events_exported_total", "Total number of events exported", x ? x->written : 0);
+	counter(sb, "tetragon_events_exported_bytes_total", "Number of bytes exported for events", x ? x->bytes : 0);
+	gauge(sb, "tetragon_events_last_exported_timestamp", "Timestamp of the most recent event to be exported",
+	      x ? (double)x->last_time : 0);
+	counter(sb, "tetragon_notify_overflowed_events_total",
+		"The total number of events dropped because listener buffer was full", s->grpc_dropped);
 	metrics_family(sb, "tetragon_sink_events_total", "Events each output (sink) took.", METRIC_COUNTER);
 	for (int i = 0; i < s->pipeline->nsinks; i++) {
-		struct metric_label l = { "sink", s->pipeline->sinks[i]->name };
+		const struct metric_label l = { "sink", s->pipeline->sinks[i]->name };
 
 		metrics_sample_u64(sb, "tetragon_sink_events_total", &l, 1, s->pipeline->sinks[i]->written);
 	}
 	metrics_family(sb, "tetragon_sink_errors_total", "Events an output (sink) failed to write.",
 		       METRIC_COUNTER);
 	for (int i = 0; i < s->pipeline->nsinks; i++) {
-		struct metric_label l = { "sink", s->pipeline->sinks[i]->name };
+		const struct metric_label l = { "sink", s->pipeline->sinks[i]->name };
 
 		metrics_sample_u64(sb, "tetragon_sink_errors_total", &l, 1, s->pipeline->sinks[i]->errors);
 	}
@@ -161,18 +252,19 @@ static void self(struct strbuf *sb)
 	long tck = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
 	unsigned long long ut = 0, st = 0, start = 0, vsz = 0, btime = 0, rss = 0;
 	char buf[1024], *p;
+	struct rlimit rl;
 	size_t nfds = 0;
 	FILE *f;
 	DIR *d;
 
-	f = fopen("/proc/self/stat", "r");
+	f = fopen("/proc/self/stat", "re");
 	if (f) {
 		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
 			sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d "
 			       "%*d %llu %llu %llu", &ut, &st, &start, &vsz, &rss);
 		fclose(f);
 	}
-	f = fopen("/proc/stat", "r");
+	f = fopen("/proc/stat", "re");
 	if (f) {
 		while (fgets(buf, sizeof(buf), f))
 			if (sscanf(buf, "btime %llu", &btime) == 1)
@@ -190,22 +282,26 @@ static void self(struct strbuf *sb)
 		       METRIC_COUNTER);
 	metrics_sample_double(sb, "process_cpu_seconds_total", NULL, 0,
 			      tck > 0 ? (double)(ut + st) / (double)tck : 0);
+	if (!getrlimit(RLIMIT_NOFILE, &rl))
+		gauge(sb, "process_max_fds", "Maximum number of open file descriptors.",
+		      rl.rlim_cur == RLIM_INFINITY ? -1 : (double)rl.rlim_cur);
+	gauge(sb, "process_open_fds", "Number of open file descriptors.", (double)nfds);
 	gauge(sb, "process_resident_memory_bytes", "Resident memory size in bytes.", (double)rss * (double)page);
-	gauge(sb, "process_virtual_memory_bytes", "Virtual memory size in bytes.", (double)vsz);
 	gauge(sb, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
 	      tck > 0 ? (double)btime + (double)start / (double)tck : 0);
-	gauge(sb, "process_open_fds", "Number of open file descriptors.", (double)nfds);
+	gauge(sb, "process_virtual_memory_bytes", "Virtual memory size in bytes.", (double)vsz);
+	if (!getrlimit(RLIMIT_AS, &rl))
+		gauge(sb, "process_virtual_memory_max_bytes", "Maximum amount of virtual memory available in bytes.",
+		      rl.rlim_cur == RLIM_INFINITY ? -1 : (double)rl.rlim_cur);
 }
 
 void agent_metrics_render(struct strbuf *sb, const struct metrics_sources *s)
 {
-	struct metric_label l[2] = { { "version", s->version }, { "commit", s->version } };
-
-	metrics_family(sb, "tetragon_build_info", "Build information about tetragon", METRIC_GAUGE);
-	metrics_sample_u64(sb, "tetragon_build_info", l, 2, 1);
+	build_info(sb, s);
 	events(sb, s);
 	kernel(sb, s);
+	policies(sb, s);
 	cache(sb, s);
-	export_sinks(sb, s);
+	outputs(sb, s);
 	self(sb);
 }

@@ -1,30 +1,40 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The agent's metrics page, rendered on the event loop from the counters its
- * modules keep (upstream's metric names where the concept exists).
+ * modules keep (upstream's metric names and labels where the concept
+ * exists). Rendering reads other modules' state through their accessors,
+ * on the thread that owns that state, so no counter needs to be atomic.
  */
 #ifndef TG_METRICS_AGENT_METRICS_H
 #define TG_METRICS_AGENT_METRICS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/strbuf.h"
 
 struct event_counts;
+struct event_sink;
 struct process_events;
 struct process_cache;
 struct process_sensor;
 struct policy_engine;
 struct pipeline;
 
+#define METRICS_MSG_OPS 64
+
 struct metrics_sources {
 	const struct event_counts *events;
 	const struct process_events *pe;
 	struct process_cache *cache;
+	uint64_t cache_capacity;		/* --process-cache-size */
 	struct process_sensor *sensor;
 	struct policy_engine *policies;		/* may be NULL */
 	const struct pipeline *pipeline;
+	const struct event_sink *export_sink;	/* the JSON file's (before export filters), or NULL */
+	const uint64_t *msg_ops;		/* METRICS_MSG_OPS records read, by opcode */
 	uint64_t ringbuf_records;		/* records read from the ring buffer */
+	uint64_t grpc_dropped;			/* events GetEvents clients lost (full queues) */
 	const char *version;
 };
 

@@ -2,19 +2,58 @@
 #include "metrics/exposition.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 
-/* HELP text escapes backslash and newline; label values also the quote. */
+/* Length of the valid UTF-8 sequence at p (1..4), 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p)
+{
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return 0;
+		if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f))
+			return 0;	/* overlong, or a UTF-16 surrogate */
+		return 3;
+	}
+	if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+			return 0;
+		if ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * HELP text escapes backslash and newline; label values also the quote.
+ * The format is UTF-8: a byte that is not part of a valid sequence (a file
+ * name can hold any byte) becomes U+FFFD.
+ */
 static void add_escaped(struct strbuf *sb, const char *s, int quote)
 {
-	for (; s && *s; s++) {
-		if (*s == '\\')
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (p && *p) {
+		size_t n;
+
+		if (*p == '\\')
 			strbuf_adds(sb, "\\\\");
-		else if (*s == '\n')
+		else if (*p == '\n')
 			strbuf_adds(sb, "\\n");
-		else if (quote && *s == '"')
+		else if (quote && *p == '"')
 			strbuf_adds(sb, "\\\"");
-		else
-			strbuf_addc(sb, *s);
+		else if ((n = utf8_len(p))) {
+			strbuf_add(sb, p, n);
+			p += n;
+			continue;
+		} else
+			strbuf_adds(sb, "\xef\xbf\xbd");
+		p++;
 	}
 }
 
@@ -54,6 +93,15 @@ void metrics_sample_double(struct strbuf *sb, const char *name, const struct met
 		strbuf_adds(sb, " NaN\n");
 	else if (isinf(value))
 		strbuf_adds(sb, value > 0 ? " +Inf\n" : " -Inf\n");
-	else
-		strbuf_addf(sb, " %.17g\n", value);
+	else {
+		/* the shortest form that reads back exactly, as Go's FormatFloat(v, 'g', -1) */
+		char buf[32];
+
+		for (int prec = 15; prec <= 17; prec++) {
+			snprintf(buf, sizeof(buf), "%.*g", prec, value);
+			if (strtod(buf, NULL) == value)
+				break;
+		}
+		strbuf_addf(sb, " %s\n", buf);
+	}
 }

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@ struct metrics_server {
 	char *page;
 	size_t len;
 	unsigned long scrapes;
+	atomic_bool ready;	/* a page was published */
 };
 
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -42,6 +45,10 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 	} else if (strcmp(url, "/metrics")) {
 		body = "not found: the metrics are at /metrics\n";
 		code = MHD_HTTP_NOT_FOUND;
+		len = strlen(body);
+	} else if (!atomic_load_explicit(&s->ready, memory_order_acquire)) {
+		body = "the agent is starting: no metrics yet\n";
+		code = MHD_HTTP_SERVICE_UNAVAILABLE;
 		len = strlen(body);
 	} else {
 		pthread_mutex_lock(&s->lock);
@@ -142,11 +149,19 @@ void metrics_server_publish(struct metrics_server *s, const char *text, size_t l
 		return;	/* the previous page stays */
 	memcpy(copy, text, len);
 	copy[len] = '\0';
-	pthread_mutex_lock(&s->lock);
+	/*
+	 * Never wait for a scrape copying the page out: when the lock is busy
+	 * this page is dropped and the next tick's replaces the old one.
+	 */
+	if (pthread_mutex_trylock(&s->lock)) {
+		free(copy);
+		return;
+	}
 	free(s->page);
 	s->page = copy;
 	s->len = len;
 	pthread_mutex_unlock(&s->lock);
+	atomic_store_explicit(&s->ready, true, memory_order_release);
 }
 
 unsigned long metrics_server_scrapes(struct metrics_server *s)

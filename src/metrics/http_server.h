@@ -13,7 +13,11 @@ struct metrics_server;
 
 /* addr: ":2112", "localhost:2112", "0.0.0.0:2112", "[::1]:2112". 0 or -errno with err set. */
 int metrics_server_start(struct metrics_server **out, const char *addr, char *err, size_t errlen);
-/* Replace the page (copied). */
+/*
+ * Replace the page (copied). Never blocks: while a scrape is copying the
+ * page out, this one is dropped and the next call replaces the old one.
+ * Until the first page, /metrics answers 503.
+ */
 void metrics_server_publish(struct metrics_server *s, const char *text, size_t len);
 /* Scrapes so far (for tests and logs). */
 unsigned long metrics_server_scrapes(struct metrics_server *s);
