@@ -262,6 +262,24 @@ else
 	apid=
 fi
 
+# ---- --enable-event-metrics=false: no event families, the rest as before ---------
+port=$(free_port)
+url=http://127.0.0.1:$port/metrics
+if start_agent "$tmp/agent3.err" --server-address "unix://$tmp/tg3.sock" --metrics-server "127.0.0.1:$port" \
+	--enable-event-metrics=false; then
+	curl -sf "$url" >"$tmp/m5"
+	if ! grep -q "^# TYPE tetragon_events_total" "$tmp/m5" && grep -q "^# TYPE tetragon_process_cache_size" "$tmp/m5"; then
+		ok "--enable-event-metrics=false drops the event families only"
+	else
+		bad "--enable-event-metrics=false: $(grep -c . "$tmp/m5") lines"
+	fi
+	promcheck "$tmp/m5" "promtool check metrics accepts the page without event metrics"
+	stop_agent "$tmp/agent3.err"
+else
+	bad "agent with --enable-event-metrics=false did not start: $(tail -5 "$tmp/agent3.err")"
+	apid=
+fi
+
 if grep -q "ERROR: AddressSanitizer\|runtime error:\|LeakSanitizer" "$tmp"/*.err; then
 	bad "sanitizer reports: $(grep -h -A3 "ERROR: AddressSanitizer\|runtime error:\|LeakSanitizer" "$tmp"/*.err | head -20)"
 else
