@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "google/protobuf/wrappers.pb-c.h"
 #include "policy/policy.h"
 #include "sensors/generic_policy.h"
 
@@ -145,7 +146,57 @@ struct tp_entry {
 	char info[256];
 	Tetragon__HookStatus *hooks;
 	Tetragon__HookStatus **phooks;
+	/* per selector: the counters and what they point to */
+	struct sel_entry {
+		Tetragon__TracingPolicySelectorActionCounters s;
+		Tetragon__TracingPolicyActionCounters c;
+		Google__Protobuf__UInt32Value hook_index, selector_index;
+		struct policy_selector_actions a;
+	} *sels;
+	Tetragon__TracingPolicySelectorActionCounters **psels;
 };
+
+static void fill_counters(Tetragon__TracingPolicyActionCounters *c, const struct policy_actions *a)
+{
+	tetragon__tracing_policy_action_counters__init(c);
+	c->post = a->post;
+	c->signal = a->signal;
+	c->monitor_signal = a->monitor_signal;
+}
+
+static int fill_selectors(struct policy_engine *e, size_t i, struct tp_entry *t)
+{
+	struct policy_selector_actions a;
+	size_t n = 0;
+
+	while (!policy_engine_selector_actions(e, i, n, &a))
+		n++;
+	if (!n)
+		return 0;
+	t->sels = calloc(n, sizeof(*t->sels));
+	t->psels = calloc(n, sizeof(*t->psels));
+	if (!t->sels || !t->psels)
+		return -ENOMEM;
+	for (size_t k = 0; k < n; k++) {
+		struct sel_entry *x = &t->sels[k];
+
+		policy_engine_selector_actions(e, i, k, &x->a);
+		tetragon__tracing_policy_selector_action_counters__init(&x->s);
+		google__protobuf__uint32_value__init(&x->hook_index);
+		google__protobuf__uint32_value__init(&x->selector_index);
+		x->hook_index.value = x->a.hook_index;
+		x->selector_index.value = x->a.selector_index;
+		fill_counters(&x->c, &x->a.actions);
+		x->s.hook = x->a.hook;
+		x->s.hook_index = &x->hook_index;
+		x->s.selector_index = &x->selector_index;
+		x->s.action_counters = &x->c;
+		t->psels[k] = &x->s;
+	}
+	t->stats.n_selector_action_counters = n;
+	t->stats.selector_action_counters = t->psels;
+	return 0;
+}
 
 static int fill_entry(struct policy_engine *e, size_t i, struct tp_entry *t)
 {
@@ -179,14 +230,16 @@ static int fill_entry(struct policy_engine *e, size_t i, struct tp_entry *t)
 	s->mode = st.monitor ? TETRAGON__TRACING_POLICY_MODE__TP_MODE_MONITOR :
 			       TETRAGON__TRACING_POLICY_MODE__TP_MODE_ENFORCE;
 	s->kernel_memory_bytes = st.kernel_memory;
-	tetragon__tracing_policy_action_counters__init(&t->counters);
-	t->counters.post = st.actions.post;
-	t->counters.signal = st.actions.signal;
-	t->counters.monitor_signal = st.actions.monitor_signal;
-	tetragon__tracing_policy_stats__init(&t->stats);
-	t->stats.action_counters = &t->counters;
-	s->_stats_case = TETRAGON__TRACING_POLICY_STATUS___STATS_STATS;
-	s->stats = &t->stats;
+	/* as upstream: the counters of a running policy (they start over when it is enabled again) */
+	if (st.state == POLICY_STATE_ENABLED) {
+		fill_counters(&t->counters, &st.actions);
+		tetragon__tracing_policy_stats__init(&t->stats);
+		t->stats.action_counters = &t->counters;
+		s->_stats_case = TETRAGON__TRACING_POLICY_STATUS___STATS_STATS;
+		s->stats = &t->stats;
+		if (fill_selectors(e, i, t))
+			return -ENOMEM;
+	}
 	while (!policy_engine_hook(e, i, nh, &hs))
 		nh++;
 	if (nh) {
@@ -251,6 +304,8 @@ static int list_on_loop(void *arg)
 	for (size_t i = 0; v && i < n; i++) {
 		free(v[i].hooks);
 		free(v[i].phooks);
+		free(v[i].sels);
+		free(v[i].psels);
 	}
 	free(v);
 	free(pv);

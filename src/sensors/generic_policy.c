@@ -227,6 +227,16 @@ static void lp_free(struct policy_engine *e, struct loaded_policy *lp)
 	free(lp->file);
 	free(lp->domain);
 	free(lp->error);
+	free(lp->sel_actions);
+}
+
+static size_t nselectors(const struct tp_policy *p)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < p->nhooks; k++)
+		n += p->hooks[k].nselectors;
+	return n;
 }
 
 /* Remove e->v[i], keeping the others' order (the list order is the load order). */
@@ -285,10 +295,13 @@ static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *
 	memset(v, 0, sizeof(*v));
 	v->file = strdup(file);
 	v->domain = strdup(domain);
-	if (!v->file || !v->domain) {
+	if (nselectors(p))
+		v->sel_actions = calloc(nselectors(p), sizeof(*v->sel_actions));
+	if (!v->file || !v->domain || (nselectors(p) && !v->sel_actions)) {
 		detach_policy(e, p);
 		free(v->file);
 		free(v->domain);
+		free(v->sel_actions);
 		return ENOMEM_REASON;
 	}
 	v->p = tp_policy_set_take(set, i);
@@ -657,6 +670,10 @@ static int reattach(struct policy_engine *e, struct loaded_policy *lp, const cha
 	lp->state = POLICY_STATE_ENABLED;
 	free(lp->error);
 	lp->error = NULL;
+	/* new instances, new kernel counters: the action counters start over with them, as upstream's */
+	memset(&lp->actions, 0, sizeof(lp->actions));
+	if (lp->sel_actions)
+		memset(lp->sel_actions, 0, nselectors(lp->p) * sizeof(*lp->sel_actions));
 	return 0;
 }
 
@@ -784,12 +801,31 @@ static bool signals(const struct tp_action *a, size_t n)
 	return false;
 }
 
+/* One record's actions into c (sel: the selector that matched, NULL for none). */
+static void count_actions(struct policy_actions *c, const struct msg_generic *m, const struct tp_selector *sel,
+			  bool monitor)
+{
+	c->post++;
+	if (m->action == GT_ACT_SIGKILL || m->action == GT_ACT_SIGNAL)
+		c->signal++;
+	if ((m->flags & GT_MSG_RETURN) && (m->ret_action == GT_ACT_SIGKILL || m->ret_action == GT_ACT_SIGNAL))
+		c->signal++;
+	/* monitor mode compiled the signals out: count what the selector asked for */
+	if (monitor && sel) {
+		if (signals(sel->actions, sel->nactions))
+			c->monitor_signal++;
+		if ((m->flags & GT_MSG_RETURN) && signals(sel->return_actions, sel->nreturn_actions))
+			c->monitor_signal++;
+	}
+}
+
 int policy_engine_account(struct policy_engine *e, const void *data, size_t len)
 {
 	const struct msg_generic *m = data;
 	const struct tp_selector *sel = NULL;
 	const struct hook_inst *hi;
 	struct loaded_policy *lp;
+	bool monitor;
 
 	if (!e || len < sizeof(*m))
 		return -ENOENT;
@@ -810,18 +846,77 @@ int policy_engine_account(struct policy_engine *e, const void *data, size_t len)
 		return 1;
 	e->acct_hi = hi;
 	e->acct_lp = lp;
-	lp->actions.post++;
-	if (m->action == GT_ACT_SIGKILL || m->action == GT_ACT_SIGNAL)
-		lp->actions.signal++;
-	if ((m->flags & GT_MSG_RETURN) && (m->ret_action == GT_ACT_SIGKILL || m->ret_action == GT_ACT_SIGNAL))
-		lp->actions.signal++;
-	/* monitor mode compiled the signals out: count what the selector asked for */
-	if (hi->p->opts.policy_mode == TP_MODE_MONITOR && m->sel < hi->h->nselectors) {
+	monitor = hi->p->opts.policy_mode == TP_MODE_MONITOR;
+	if (m->sel < hi->h->nselectors)
 		sel = &hi->h->selectors[m->sel];
-		if (signals(sel->actions, sel->nactions))
-			lp->actions.monitor_signal++;
-		if ((m->flags & GT_MSG_RETURN) && signals(sel->return_actions, sel->nreturn_actions))
-			lp->actions.monitor_signal++;
+	count_actions(&lp->actions, m, sel, monitor);
+	if (sel && lp->sel_actions) {
+		size_t base = 0;
+
+		for (const struct tp_hook *h = hi->p->hooks; h < hi->h; h++)
+			base += h->nselectors;
+		count_actions(&lp->sel_actions[base + m->sel], m, sel, monitor);
 	}
 	return 1;
+}
+
+/* Upstream's hook names in selector counters. */
+static void stats_hook(const struct tp_hook *h, char *buf, size_t len)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	switch (h->kind) {
+	case TP_HOOK_KPROBE: strbuf_addf(&sb, "kprobe:%s", h->call ? h->call : ""); break;
+	case TP_HOOK_FENTRY: strbuf_addf(&sb, "fentry:%s", h->call ? h->call : ""); break;
+	case TP_HOOK_TRACEPOINT:
+		strbuf_addf(&sb, "tracepoint:%s/%s", h->subsystem ? h->subsystem : "", h->event ? h->event : "");
+		break;
+	case TP_HOOK_LSM: strbuf_addf(&sb, "lsm:%s", h->hook ? h->hook : ""); break;
+	case TP_HOOK_USDT:
+		strbuf_addf(&sb, "usdt:%s:%s/%s", h->path ? h->path : "", h->provider ? h->provider : "",
+			    h->name ? h->name : "");
+		break;
+	case TP_HOOK_UPROBE:
+		strbuf_addf(&sb, "uprobe:%s", h->path ? h->path : "");
+		for (size_t k = 0; k < h->nsymbols; k++)
+			strbuf_addf(&sb, "%s%s", k ? "," : ":", h->symbols[k]);
+		for (size_t k = 0; k < h->noffsets; k++)
+			strbuf_addf(&sb, "%s%llu", k ? "," : ":offsets=", (unsigned long long)h->offsets[k]);
+		for (size_t k = 0; k < h->naddrs; k++)
+			strbuf_addf(&sb, "%s%llu", k ? "," : ":addrs=", (unsigned long long)h->addrs[k]);
+		break;
+	default: break;
+	}
+	snprintf(buf, len, "%s", sb.buf ? sb.buf : "");
+	strbuf_free(&sb);
+}
+
+int policy_engine_selector_actions(struct policy_engine *e, size_t i, size_t n, struct policy_selector_actions *out)
+{
+	const struct loaded_policy *lp;
+	size_t idx = 0;
+
+	if (!e || i >= e->n || !e->v[i].sel_actions)
+		return -ENOENT;
+	lp = &e->v[i];
+	for (size_t k = 0; k < lp->p->nhooks; k++) {
+		const struct tp_hook *h = &lp->p->hooks[k];
+
+		for (size_t j = 0; j < h->nselectors; j++, idx++) {
+			const struct policy_actions *c = &lp->sel_actions[idx];
+
+			if (!c->post && !c->signal && !c->monitor_signal)
+				continue;
+			if (n--)
+				continue;
+			memset(out, 0, sizeof(*out));
+			stats_hook(h, out->hook, sizeof(out->hook));
+			for (size_t x = 0; x < k; x++)
+				out->hook_index += lp->p->hooks[x].kind == h->kind;
+			out->selector_index = (uint32_t)j;
+			out->actions = *c;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }

@@ -124,6 +124,15 @@ struct policy_hook_status {
 	bool digest_rejected;		/* skipped: binaryDigests mismatch, ignore set */
 };
 int policy_engine_hook(struct policy_engine *e, size_t i, size_t k, struct policy_hook_status *hs);
+/* Upstream's per-selector action counters. */
+struct policy_selector_actions {
+	char hook[256];		/* "kprobe:sys_openat", "tracepoint:sched/sched_process_exec", "uprobe:/bin/bash:readline" */
+	uint32_t hook_index;	/* in its section */
+	uint32_t selector_index;	/* in its hook */
+	struct policy_actions actions;
+};
+/* The n-th (0..) selector of policy i whose counters moved; -ENOENT past the last. */
+int policy_engine_selector_actions(struct policy_engine *e, size_t i, size_t n, struct policy_selector_actions *out);
 /* How many policies are in state s. */
 size_t policy_engine_count(const struct policy_engine *e, enum policy_state s);
 

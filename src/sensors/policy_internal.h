@@ -52,6 +52,7 @@ struct loaded_policy {
 	uint64_t id;		/* ListTracingPolicies id, never reused */
 	int state;		/* enum policy_state; only ENABLED has instances */
 	struct policy_actions actions;
+	struct policy_actions *sel_actions;	/* per selector, hook after hook; NULL without selectors */
 };
 
 /* One attached BPF object: a hook, or one syscall of a hook's list. */

@@ -392,6 +392,10 @@ test('monitor mode reports a Sigkill without killing; ConfigureTracingPolicy TP_
 		if (Number(ac.post || 0) <= Number(before.post || 0) ||
 		    Number(ac.monitor_signal || 0) <= Number(before.monitor_signal || 0))
 			fail(`counters after the monitor-mode event: ${JSON.stringify(ac)}`);
+		const sc = (p.stats.selector_action_counters || [])[0];
+		if (!sc || sc.hook !== 'kprobe:sys_openat' || Number((sc.hook_index || {}).value || 0) !== 0 ||
+		    Number((sc.selector_index || {}).value || 0) !== 0 || !(Number(sc.action_counters.monitor_signal) >= 1))
+			fail(`selector counters: ${JSON.stringify(p.stats.selector_action_counters)}`);
 
 		await unary(c, 'ConfigureTracingPolicy', { name: 'interop-static', mode: 'TP_MODE_ENFORCE' });
 		p = await policyNamed(c, 'interop-static');
