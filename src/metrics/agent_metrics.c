@@ -71,6 +71,8 @@ static void events(struct strbuf *sb, const struct metrics_sources *s)
 	metrics_family(sb, "tetragon_flags_total", "The total number of Tetragon flags. For internal use only.",
 		       METRIC_COUNTER);
 	mtable_render(&c->flags, sb, "tetragon_flags_total");
+	metrics_family(sb, "tetragon_syscalls_total", "System calls observed.", METRIC_COUNTER);
+	mtable_render(&c->syscalls, sb, "tetragon_syscalls_total");
 	counter(sb, "tetragon_metrics_label_overflow_total",
 		"Events counted with binary=\"\" because their family reached its bound on label sets.",
 		c->label_overflow);

@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sensors/syscall_table.h"
+
 static const char *const events_labels[] = { "binary", "namespace", "node_name", "pod", "type", "workload" };
 static const char *const policy_labels[] = { "binary", "hook",	   "namespace", "node_name",
 					     "pod",    "policy", "workload" };
 static const char *const flags_labels[] = { "type" };
+static const char *const syscalls_labels[] = { "binary", "namespace", "node_name", "pod", "syscall", "workload" };
 
 /* upstream's exec flag names, listed at 0 from the start as upstream does */
 static const char *const flag_names[] = {
@@ -111,6 +114,24 @@ static void count_flags(struct event_counts *c, const char *flags)
 	}
 }
 
+/* Upstream's tetragon_syscalls_total: the name of the first syscall64 argument of a raw sys_enter. */
+static const char *raw_syscall_name(const Tetragon__ProcessTracepoint *tp)
+{
+	if (!tp->subsys || !tp->event || strcmp(tp->subsys, "raw_syscalls") || strcmp(tp->event, "sys_enter"))
+		return NULL;
+	for (size_t i = 0; i < tp->n_args; i++) {
+		const Tetragon__KprobeArgument *a = tp->args[i];
+
+		if (a->arg_case != TETRAGON__KPROBE_ARGUMENT__ARG_SYSCALL_ID)
+			continue;
+		/* only the x86_64 table is known here; others are not counted, as upstream's unknown ids */
+		if (!a->syscall_id->abi || strcmp(a->syscall_id->abi, "x64"))
+			return NULL;
+		return syscall_name_x86_64((int)a->syscall_id->id);
+	}
+	return NULL;
+}
+
 static int counts_write(struct event_sink *s, const Tetragon__GetEventsResponse *ev)
 {
 	struct event_counts *c = (struct event_counts *)s;
@@ -157,11 +178,20 @@ static int counts_write(struct event_sink *s, const Tetragon__GetEventsResponse 
 		snprintf(hook, sizeof(hook), "kprobe:%s", ev->process_kprobe->function_name);
 		policy = ev->process_kprobe->policy_name;
 		break;
-	case TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_TRACEPOINT:
+	case TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_TRACEPOINT: {
+		const char *sc = raw_syscall_name(ev->process_tracepoint);
+
 		snprintf(hook, sizeof(hook), "tracepoint:%s/%s", ev->process_tracepoint->subsys,
 			 ev->process_tracepoint->event);
 		policy = ev->process_tracepoint->policy_name;
+		if (sc) {
+			const char *v[] = { binary, ns, f->node_name && ev->node_name ? ev->node_name : "", pod, sc,
+					    workload };
+
+			count(c, &c->syscalls, v, 0);
+		}
 		break;
+	}
 	case TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_UPROBE:
 		snprintf(hook, sizeof(hook), "uprobe:%s/%s", ev->process_uprobe->path, ev->process_uprobe->symbol);
 		policy = ev->process_uprobe->policy_name;
@@ -185,6 +215,7 @@ static void counts_destroy(struct event_sink *s)
 	mtable_free(&c->events);
 	mtable_free(&c->policy);
 	mtable_free(&c->flags);
+	mtable_free(&c->syscalls);
 	free(c);
 }
 
@@ -204,6 +235,7 @@ struct event_counts *event_counts_new(const struct metrics_label_filter *f)
 	mtable_init(&c->events, events_labels, 6, EVENT_COUNTS_MAX_SERIES);
 	mtable_init(&c->policy, policy_labels, 7, EVENT_COUNTS_MAX_SERIES);
 	mtable_init(&c->flags, flags_labels, 1, 64);
+	mtable_init(&c->syscalls, syscalls_labels, 6, EVENT_COUNTS_MAX_SERIES);
 	for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
 		const char *v[1] = { flag_names[i] };
 

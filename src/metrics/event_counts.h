@@ -6,6 +6,8 @@
  *   tetragon_policy_events_total{binary,hook,namespace,node_name,pod,policy,workload}
  *     (hook as upstream's: "kprobe:FN", "tracepoint:SUBSYS/EVENT", "uprobe:PATH/SYMBOL")
  *   tetragon_flags_total{type}  (exec flags: execve, procFS, clone, truncArgs...)
+ *   tetragon_syscalls_total{binary,namespace,node_name,pod,syscall,workload}
+ *     (raw_syscalls/sys_enter policy events with a syscall64 argument, x86_64 names)
  * The process labels follow --metrics-label-filter: a label left out of it
  * stays in the series with the value "" (as upstream). namespace, workload
  * and pod are "" until there is Kubernetes enrichment.
@@ -37,7 +39,7 @@ void metrics_label_filter_parse(struct metrics_label_filter *f, const char *s);
 struct event_counts {
 	struct event_sink base;
 	struct metrics_label_filter filter;
-	struct mtable events, policy, flags;
+	struct mtable events, policy, flags, syscalls;
 	uint64_t label_overflow;	/* events counted under binary="" past the bound */
 	uint64_t missing_process;	/* events of a type that carries a process, without one */
 };

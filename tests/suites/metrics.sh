@@ -74,6 +74,28 @@ spec:
         operator: "Prefix"
         values: ["$tmp/watched/"]
 YAML
+# tetragon_syscalls_total counts raw_syscalls/sys_enter events: exit_group of the true copy
+cat >"$tmp/raw.yaml" <<YAML
+apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "metrics-raw"
+spec:
+  tracepoints:
+  - subsystem: "raw_syscalls"
+    event: "sys_enter"
+    args:
+    - index: 4
+      type: "syscall64"
+    selectors:
+    - matchBinaries:
+      - operator: "In"
+        values: ["$tmp/mtrue"]
+      matchArgs:
+      - index: 4
+        operator: "Equal"
+        values: ["231"]
+YAML
 # BPF LSM is missing here (and on most kernels): listed in state load_error
 cat >"$tmp/lsm.yaml" <<YAML
 apiVersion: cilium.io/v1alpha1
@@ -147,6 +169,7 @@ fi
 # ---- the page, its format, and counters moving ------------------------------------
 if ! start_agent "$tmp/agent.err" --server-address "unix://$tmp/tg.sock" --metrics-server "127.0.0.1:$port" \
 	--tracing-policy "$tmp/open.yaml" --tracing-policy "$tmp/mkdir.yaml" --tracing-policy "$tmp/lsm.yaml" \
+	--tracing-policy "$tmp/raw.yaml" \
 	--export-filename "$tmp/events.json"; then
 	bad "agent did not start: $(tail -5 "$tmp/agent.err")"
 	apid=
@@ -168,7 +191,7 @@ for m in tetragon_build_info tetragon_events_total tetragon_policy_events_total 
 	tetragon_events_missing_process_info_total tetragon_map_errors_update_total \
 	tetragon_process_cache_size tetragon_process_cache_capacity tetragon_process_cache_evictions_total \
 	tetragon_process_cache_misses_total tetragon_tracingpolicy_loaded tetragon_tracingpolicy_kernel_memory_bytes \
-	tetragon_events_exported_total tetragon_events_exported_bytes_total tetragon_events_last_exported_timestamp \
+	tetragon_syscalls_total tetragon_events_exported_total tetragon_events_exported_bytes_total tetragon_events_last_exported_timestamp \
 	tetragon_notify_overflowed_events_total process_cpu_seconds_total process_resident_memory_bytes \
 	process_start_time_seconds process_open_fds process_max_fds; do
 	grep -q "^# TYPE $m " "$tmp/m1" || missing="$missing $m"
@@ -176,7 +199,7 @@ done
 [ -z "$missing" ] && ok "upstream's metric names present" || bad "metrics missing:$missing"
 grep -Eq '^tetragon_build_info\{commit="[0-9a-f]*",modified="(true|false)",time="[^"]*",version="[^"]+"\} 1$' \
 	"$tmp/m1" && ok "tetragon_build_info with upstream's labels" || bad "build info: $(grep '^tetragon_build_info' "$tmp/m1")"
-if grep -q "metrics-lsm.*refused" "$tmp/agent.err"; then want_en=2 want_le=1; else want_en=3 want_le=0; fi
+if grep -q "metrics-lsm.*refused" "$tmp/agent.err"; then want_en=3 want_le=1; else want_en=4 want_le=0; fi
 en=$(value "$tmp/m1" 'tetragon_tracingpolicy_loaded{state="enabled"}')
 le=$(value "$tmp/m1" 'tetragon_tracingpolicy_loaded{state="load_error"}')
 [ "$en" = $want_en ] && [ "$le" = $want_le ] &&
@@ -210,7 +233,11 @@ v=$(value "$tmp/m2" "$(pol "$tmp/mmkdir" tracepoint:syscalls/sys_enter_mkdir met
 v=$(sum "$tmp/m2" '^tetragon_events_total\{.*type="PROCESS_KPROBE"')
 [ "$v" = 2 ] && ok "tetragon_events_total{type=\"PROCESS_KPROBE\"} is 2" || bad "kprobe events: '$v'"
 v=$(sum "$tmp/m2" '^tetragon_events_total\{.*type="PROCESS_TRACEPOINT"')
-[ "$v" = 1 ] && ok "tetragon_events_total{type=\"PROCESS_TRACEPOINT\"} is 1" || bad "tracepoint events: '$v'"
+[ "$v" = 6 ] && ok "tetragon_events_total{type=\"PROCESS_TRACEPOINT\"} is 6 (1 mkdir, 5 exit_group)" ||
+	bad "tracepoint events: '$v'"
+v=$(value "$tmp/m2" "tetragon_syscalls_total{binary=\"$tmp/mtrue\",namespace=\"\",node_name=\"\",pod=\"\",syscall=\"exit_group\",workload=\"\"}")
+[ "$v" = 5 ] && ok "tetragon_syscalls_total{syscall=\"exit_group\"} of the true copy is 5" ||
+	bad "syscalls: '$v' $(grep '^tetragon_syscalls_total' "$tmp/m2")"
 v=$(value "$tmp/m2" 'tetragon_policy_hook_calls_total{hook="syscalls/sys_enter_openat",policy="metrics-open",result="matched"}')
 [ "${v:-0}" -ge 2 ] 2>/dev/null && ok "tetragon_policy_hook_calls_total matched moved ($v)" || bad "hook calls: '$v'"
 f2=$(value "$tmp/m2" 'tetragon_flags_total{type="execve"}')

@@ -304,6 +304,49 @@ static void test_event_counts_filter_and_bound(void **state)
 	c->base.destroy(&c->base);
 }
 
+static void test_syscalls(void **state)
+{
+	struct event_counts *c = event_counts_new(NULL);
+	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
+	Tetragon__Process proc = TETRAGON__PROCESS__INIT;
+	Tetragon__ProcessTracepoint tp = TETRAGON__PROCESS_TRACEPOINT__INIT;
+	Tetragon__KprobeArgument a0 = TETRAGON__KPROBE_ARGUMENT__INIT, a1 = TETRAGON__KPROBE_ARGUMENT__INIT;
+	Tetragon__KprobeArgument *args[2] = { &a0, &a1 };
+	Tetragon__SyscallId id = TETRAGON__SYSCALL_ID__INIT;
+	const char *want[] = { "/bin/x", "", "", "", "getppid", "" };
+
+	(void)state;
+	assert_non_null(c);
+	proc.binary = "/bin/x";
+	tp.process = &proc;
+	tp.subsys = "raw_syscalls";
+	tp.event = "sys_enter";
+	tp.policy_name = "p";
+	a0.arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_INT_ARG;
+	a1.arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SYSCALL_ID;
+	a1.syscall_id = &id;
+	id.id = 110;
+	id.abi = "x64";
+	tp.args = args;
+	tp.n_args = 2;
+	ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_TRACEPOINT;
+	ev.process_tracepoint = &tp;
+	emit(c, &ev);
+	emit(c, &ev);
+	assert_int_equal(mtable_get(&c->syscalls, want), 2);
+	id.abi = "i386";	/* no table for it: not counted */
+	emit(c, &ev);
+	id.abi = "x64";
+	id.id = 100000;	/* unknown number */
+	emit(c, &ev);
+	tp.event = "sys_exit";	/* only sys_enter counts */
+	id.id = 110;
+	emit(c, &ev);
+	assert_int_equal(c->syscalls.n, 1);
+	assert_int_equal(mtable_get(&c->syscalls, want), 2);
+	c->base.destroy(&c->base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_label_filter),
 		cmocka_unit_test(test_event_counts),
 		cmocka_unit_test(test_event_counts_filter_and_bound),
+		cmocka_unit_test(test_syscalls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
