@@ -185,6 +185,33 @@ static void policies(struct strbuf *sb, const struct metrics_sources *s)
 
 		metrics_sample_u64(sb, "tetragon_tracingpolicy_kernel_memory_bytes", l, 2, ps.kernel_memory);
 	}
+	metrics_family(sb, "tetragon_tracingpolicy_selector_actions_total",
+		       "The total number of tracing policy actions observed per selector.", METRIC_COUNTER);
+	for (size_t i = 0; !policy_engine_status(s->policies, i, &ps); i++) {
+		struct policy_selector_actions sa;
+
+		for (size_t n = 0; !policy_engine_selector_actions(s->policies, i, n, &sa); n++) {
+			static const char *const act[] = { "monitor_signal", "post", "signal" };
+			const uint64_t v[] = { sa.actions.monitor_signal, sa.actions.post, sa.actions.signal };
+			char hi[16], si[16];
+
+			snprintf(hi, sizeof(hi), "%u", sa.hook_index);
+			snprintf(si, sizeof(si), "%u", sa.selector_index);
+			for (int k = 0; k < 3; k++) {
+				/* a counter appears with its first action, as upstream's */
+				const struct metric_label l[] = {
+					{ "action", act[k] },	    { "hook", sa.hook },
+					{ "hook_index", hi },	    { "policy", ps.name },
+					{ "policy_namespace", ps.ns ? ps.ns : "" }, { "selector_index", si },
+					{ "selector_label", "" },
+				};
+
+				if (v[k])
+					metrics_sample_u64(sb, "tetragon_tracingpolicy_selector_actions_total", l, 7,
+							   v[k]);
+			}
+		}
+	}
 	metrics_family(sb, "tetragon_policy_hook_calls_total",
 		       "Calls of each policy hook instance, by what the kernel did with them "
 		       "(matched and posted, filtered by the selectors, lost).", METRIC_COUNTER);

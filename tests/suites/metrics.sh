@@ -240,6 +240,9 @@ v=$(value "$tmp/m2" "tetragon_syscalls_total{binary=\"$tmp/mtrue\",namespace=\"\
 	bad "syscalls: '$v' $(grep '^tetragon_syscalls_total' "$tmp/m2")"
 v=$(value "$tmp/m2" 'tetragon_policy_hook_calls_total{hook="syscalls/sys_enter_openat",policy="metrics-open",result="matched"}')
 [ "${v:-0}" -ge 2 ] 2>/dev/null && ok "tetragon_policy_hook_calls_total matched moved ($v)" || bad "hook calls: '$v'"
+v=$(sum "$tmp/m2" '^tetragon_tracingpolicy_selector_actions_total\{action="post",.*,policy="metrics-open",.*selector_index="0"')
+[ "$v" = 2 ] && ok "tetragon_tracingpolicy_selector_actions_total{action=\"post\"} of the policy is 2" ||
+	bad "selector actions: '$v' $(grep '^tetragon_tracingpolicy_selector_actions_total' "$tmp/m2")"
 f2=$(value "$tmp/m2" 'tetragon_flags_total{type="execve"}')
 [ "${f2:-0}" -ge $((f1 + 8)) ] && ok "tetragon_flags_total{type=\"execve\"} moved $f1 -> $f2" || bad "flags $f1 -> $f2"
 v=$(value "$tmp/m2" 'tetragon_msg_op_total{msg_op="5"}')
