@@ -85,45 +85,32 @@ static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, co
 
 	tetragon__kprobe_argument__init(a);
 	a->label = hi->h->args[i].label;
+	/* the kept bytes as a C string: the string and path types point at it */
+	memcpy(strbuf, m->str[i], l);
+	strbuf[l] = 0;
 	switch (hi->types[i]) {
 	case TP_ARG_STRING:
-		memcpy(strbuf, m->str[i], l);
-		strbuf[l] = 0;
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_STRING_ARG;
 		a->string_arg = strbuf;
 		return;
 	case TP_ARG_FILE:
-		memcpy(strbuf, m->str[i], l);
-		strbuf[l] = 0;
+	case TP_ARG_FD:	/* upstream reports an fd as the file it names */
 		tetragon__kprobe_file__init(&st->file);
 		st->file.path = strbuf;
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_FILE_ARG;
 		a->file_arg = &st->file;
 		return;
 	case TP_ARG_PATH:
-		memcpy(strbuf, m->str[i], l);
-		strbuf[l] = 0;
 		tetragon__kprobe_path__init(&st->path);
 		st->path.path = strbuf;
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_PATH_ARG;
 		a->path_arg = &st->path;
 		return;
 	case TP_ARG_LINUX_BINPRM:
-		memcpy(strbuf, m->str[i], l);
-		strbuf[l] = 0;
 		tetragon__kprobe_linux_binprm__init(&st->binprm);
 		st->binprm.path = strbuf;
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_LINUX_BINPRM_ARG;
 		a->linux_binprm_arg = &st->binprm;
-		return;
-	case TP_ARG_FD:
-		/* upstream reports an fd as the file it names */
-		memcpy(strbuf, m->str[i], l);
-		strbuf[l] = 0;
-		tetragon__kprobe_file__init(&st->file);
-		st->file.path = strbuf;
-		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_FILE_ARG;
-		a->file_arg = &st->file;
 		return;
 	case TP_ARG_CHAR_BUF: {
 		/* ival: the buffer's full size; len: the bytes the kernel kept */
