@@ -11,16 +11,19 @@
 #include "cli/rpc_cli.h"
 #include "cli/tetra.h"
 #include "encode/protojson.h"
+#include "policy/policy_mode_yaml.h"
 #include "tetragon/sensors.pb-c.h"
 #include "util/strbuf.h"
 
-static const struct tetra_cmd tp_add_cmd, tp_delete_cmd, tp_list_cmd, tp_enable_cmd, tp_disable_cmd, tp_mode_cmd;
+static const struct tetra_cmd tp_add_cmd, tp_delete_cmd, tp_list_cmd, tp_enable_cmd, tp_disable_cmd, tp_mode_cmd,
+	tp_modify_cmd, tp_domains_cmd;
 
 struct tp_args {
 	struct tetra_conn conn;
 	const char *namespace_;
 	const char *domain;
 	const char *output;
+	const char *mode;	/* add/modify --mode */
 	const char *pos[3];
 	int npos;
 };
@@ -30,12 +33,33 @@ struct tp_args {
 	"                              (--tracing-policy files); add defaults to grpc,\n" \
 	"                              the other commands to any domain\n"
 #define TP_NS_HELP "  -n, --namespace NS          namespace of the policy\n"
+#define TP_MODE_HELP                                                                     \
+	"  -m, --mode enforce|monitor  set spec.options policy-mode in the YAML first\n" \
+	"                              (monitor: Sigkill/Signal reported, not applied)\n"
+
+/* which options a command takes, besides the connection's */
+enum { OPT_NS = 1, OPT_OUTPUT = 2, OPT_MODE = 4, OPT_DOMAIN = 8, OPT_CONN = 16 };
 
 static void add_help(FILE *out)
 {
 	fprintf(out, "Send a TracingPolicy YAML file to the agent (AddTracingPolicy).\n"
 		     "Check it offline first with: tetra tracingpolicy validate FILE\n\n"
-		     "Options:\n" TP_DOMAIN_HELP TETRA_CONN_HELP);
+		     "Options:\n" TP_MODE_HELP TP_DOMAIN_HELP TETRA_CONN_HELP);
+}
+
+static void modify_help(FILE *out)
+{
+	fprintf(out, "Print a TracingPolicy YAML file with its mode set (no agent needed). FILE \"-\"\n"
+		     "reads standard input. The YAML is written again, so comments are dropped.\n\n"
+		     "Options:\n" TP_MODE_HELP);
+}
+
+static void domains_help(FILE *out)
+{
+	fprintf(out, "List the domains of the agent's tracing policies (ListDomains): static for\n"
+		     "--tracing-policy files, grpc (or the request's) for added ones.\n\n"
+		     "Options:\n"
+		     "  -o, --output text|json      output format (default text)\n" TETRA_CONN_HELP);
 }
 
 static void delete_help(FILE *out)
@@ -73,8 +97,7 @@ static void set_mode_help(FILE *out)
 }
 
 /* Returns 1 to run, 0 after --help, TETRA_EXIT_USAGE-ish -1 on errors. */
-static int parse(const struct tetra_cmd *cmd, struct tp_args *a, int argc, char **argv, int want_pos, bool ns,
-		 bool output)
+static int parse(const struct tetra_cmd *cmd, struct tp_args *a, int argc, char **argv, int want_pos, int opts)
 {
 	char name[64];
 	int i, r;
@@ -96,18 +119,29 @@ static int parse(const struct tetra_cmd *cmd, struct tp_args *a, int argc, char 
 			a->pos[a->npos++] = argv[i];
 			continue;
 		}
-		r = tetra_opt(argc, argv, &i, name, "--domain", NULL, &v);
+		r = opts & OPT_DOMAIN ? tetra_opt(argc, argv, &i, name, "--domain", NULL, &v) : 0;
 		if (r > 0) {
 			a->domain = v;
 			continue;
 		}
-		if (!r && ns)
+		if (!r && (opts & OPT_NS))
 			r = tetra_opt(argc, argv, &i, name, "--namespace", "-n", &v);
 		if (r > 0) {
 			a->namespace_ = v;
 			continue;
 		}
-		if (!r && output)
+		if (!r && (opts & OPT_MODE))
+			r = tetra_opt(argc, argv, &i, name, "--mode", "-m", &v);
+		if (r > 0) {
+			if (strcmp(v, "enforce") && strcmp(v, "monitor")) {
+				fprintf(stderr, "tetra %s: --mode: invalid value \"%s\" (want enforce or monitor)\n", name,
+					v);
+				return -1;
+			}
+			a->mode = v;
+			continue;
+		}
+		if (!r && (opts & OPT_OUTPUT))
 			r = tetra_opt(argc, argv, &i, name, "--output", "-o", &v);
 		if (r > 0) {
 			if (strcmp(v, "text") && strcmp(v, "json")) {
@@ -117,7 +151,7 @@ static int parse(const struct tetra_cmd *cmd, struct tp_args *a, int argc, char 
 			a->output = v;
 			continue;
 		}
-		if (!r)
+		if (!r && (opts & OPT_CONN))
 			r = tetra_conn_option(&a->conn, argc, argv, &i, name);
 		if (r < 0)
 			return -1;
@@ -135,9 +169,9 @@ static int parse(const struct tetra_cmd *cmd, struct tp_args *a, int argc, char 
 	return 1;
 }
 
-#define PARSE(cmd, a, want, ns, out)                                                  \
+#define PARSE(cmd, a, want, opts)                                                     \
 	do {                                                                          \
-		int _r = parse(&(cmd), &(a), argc, argv, (want), (ns), (out));        \
+		int _r = parse(&(cmd), &(a), argc, argv, (want), (opts));             \
 		if (_r <= 0)                                                          \
 			return _r ? TETRA_EXIT_USAGE : TETRA_EXIT_OK;                 \
 	} while (0)
@@ -169,6 +203,73 @@ static char *read_file(const char *path, char *err, size_t errlen)
 	return strbuf_detach(&sb, NULL);
 }
 
+/* Replace *yaml by its copy with spec.options policy-mode set; 0 or -1 after saying why. */
+static int set_mode(char **yaml, const char *path, const char *mode, const char *cmd)
+{
+	char err[512], *out;
+	size_t len;
+
+	if (policy_yaml_set_mode(*yaml, strlen(*yaml), mode, &out, &len, err, sizeof(err))) {
+		fprintf(stderr, "tetra %s: failed to apply mode \"%s\" to yaml file %s: %s\n", cmd, mode ? mode : "",
+			path, err);
+		free(*yaml);
+		*yaml = NULL;
+		return -1;
+	}
+	free(*yaml);
+	*yaml = out;
+	return 0;
+}
+
+static int modify_run(int argc, char **argv)
+{
+	struct tp_args a = { .conn = TETRA_CONN_INIT };
+	char err[512], *yaml;
+
+	PARSE(tp_modify_cmd, a, 1, OPT_MODE);
+	yaml = read_file(a.pos[0], err, sizeof(err));
+	if (!yaml) {
+		fprintf(stderr, "tetra tracingpolicy modify: %s\n", err);
+		return TETRA_EXIT_FAIL;
+	}
+	if (set_mode(&yaml, a.pos[0], a.mode, "tracingpolicy modify"))
+		return TETRA_EXIT_FAIL;
+	fputs(yaml, stdout);
+	free(yaml);
+	return fflush(stdout) ? TETRA_EXIT_FAIL : TETRA_EXIT_OK;
+}
+
+static int domains_run(int argc, char **argv)
+{
+	Tetragon__ListDomainsRequest req = TETRAGON__LIST_DOMAINS_REQUEST__INIT;
+	struct tp_args a = { .conn = TETRA_CONN_INIT, .output = "text" };
+	Tetragon__ListDomainsResponse *d;
+	ProtobufCMessage *resp;
+	int r;
+
+	PARSE(tp_domains_cmd, a, 0, OPT_OUTPUT | OPT_CONN);
+	r = tetra_call(&a.conn, "tracingpolicy domains", "failed to list domains", "ListDomains", &req.base,
+		       &tetragon__list_domains_response__descriptor, &resp);
+	if (r)
+		return r;
+	d = (Tetragon__ListDomainsResponse *)resp;
+	if (!strcmp(a.output, "json")) {
+		struct strbuf sb = STRBUF_INIT;
+
+		if (!protojson_encode(&sb, resp))
+			printf("%s\n", sb.buf);
+		strbuf_free(&sb);
+	} else {
+		/* as Go prints a []string, like upstream */
+		printf("[");
+		for (size_t i = 0; i < d->n_domains; i++)
+			printf("%s%s", i ? " " : "", d->domains[i]);
+		printf("]\n");
+	}
+	protobuf_c_message_free_unpacked(resp, NULL);
+	return TETRA_EXIT_OK;
+}
+
 static int add_run(int argc, char **argv)
 {
 	Tetragon__AddTracingPolicyRequest req = TETRAGON__ADD_TRACING_POLICY_REQUEST__INIT;
@@ -177,12 +278,14 @@ static int add_run(int argc, char **argv)
 	char err[512], *yaml;
 	int r;
 
-	PARSE(tp_add_cmd, a, 1, false, false);
+	PARSE(tp_add_cmd, a, 1, OPT_MODE | OPT_DOMAIN | OPT_CONN);
 	yaml = read_file(a.pos[0], err, sizeof(err));
 	if (!yaml) {
 		fprintf(stderr, "tetra tracingpolicy add: %s\n", err);
 		return TETRA_EXIT_FAIL;
 	}
+	if (a.mode && set_mode(&yaml, a.pos[0], a.mode, "tracingpolicy add"))
+		return TETRA_EXIT_FAIL;
 	req.yaml = yaml;
 	req.domain = (char *)(a.domain ? a.domain : "");
 	r = tetra_call(&a.conn, "tracingpolicy add", "failed to add tracing policy", "AddTracingPolicy", &req.base,
@@ -202,7 +305,7 @@ static int delete_run(int argc, char **argv)
 	ProtobufCMessage *resp;
 	int r;
 
-	PARSE(tp_delete_cmd, a, 1, true, false);
+	PARSE(tp_delete_cmd, a, 1, OPT_NS | OPT_DOMAIN | OPT_CONN);
 	req.name = (char *)a.pos[0];
 	req.namespace_ = (char *)(a.namespace_ ? a.namespace_ : "");
 	req.domain = (char *)(a.domain ? a.domain : "");
@@ -223,7 +326,7 @@ static int configure(const struct tetra_cmd *cmd, int argc, char **argv, bool en
 	char name[64], what[64];
 	int r;
 
-	PARSE(*cmd, a, 1, true, false);
+	PARSE(*cmd, a, 1, OPT_NS | OPT_DOMAIN | OPT_CONN);
 	req.name = (char *)a.pos[0];
 	req.namespace_ = (char *)(a.namespace_ ? a.namespace_ : "");
 	req.domain = (char *)(a.domain ? a.domain : "");
@@ -248,7 +351,7 @@ static int set_mode_run(int argc, char **argv)
 	char what[128];
 	int r;
 
-	PARSE(tp_mode_cmd, a, 2, true, false);
+	PARSE(tp_mode_cmd, a, 2, OPT_NS | OPT_DOMAIN | OPT_CONN);
 	if (!strcmp(a.pos[1], "enforce")) {
 		req.mode = TETRAGON__TRACING_POLICY_MODE__TP_MODE_ENFORCE;
 	} else if (!strcmp(a.pos[1], "monitor")) {
@@ -391,7 +494,7 @@ static int list_run(int argc, char **argv)
 	ProtobufCMessage *resp;
 	int r;
 
-	PARSE(tp_list_cmd, a, 0, false, true);
+	PARSE(tp_list_cmd, a, 0, OPT_OUTPUT | OPT_DOMAIN | OPT_CONN);
 	req.domain = (char *)(a.domain ? a.domain : "");
 	r = tetra_call(&a.conn, "tracingpolicy list", "failed to list tracing policies", "ListTracingPolicies",
 		       &req.base, &tetragon__list_tracing_policies_response__descriptor, &resp);
@@ -469,3 +572,23 @@ static const struct tetra_cmd tp_mode_cmd = {
 	.help = set_mode_help,
 };
 TETRA_COMMAND(tp_mode_cmd)
+
+static const struct tetra_cmd tp_modify_cmd = {
+	.parent = "tracingpolicy",
+	.name = "modify",
+	.args = "FILE",
+	.summary = "Print a tracing policy YAML file with its mode set",
+	.run = modify_run,
+	.help = modify_help,
+};
+TETRA_COMMAND(tp_modify_cmd)
+
+static const struct tetra_cmd tp_domains_cmd = {
+	.parent = "tracingpolicy",
+	.name = "domains",
+	.args = "",
+	.summary = "List the domains of the agent's tracing policies",
+	.run = domains_run,
+	.help = domains_help,
+};
+TETRA_COMMAND(tp_domains_cmd)

@@ -366,10 +366,52 @@ static int tp_sensors(void *ctx, struct rpc_blob **resp, struct rpc_status *st)
 	return run(ctx, sensors_on_loop, &c);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The policies' domains, sorted and unique, as upstream lists them. */
+static int domains_on_loop(void *arg)
+{
+	struct call *c = arg;
+	Tetragon__ListDomainsResponse resp = TETRAGON__LIST_DOMAINS_RESPONSE__INIT;
+	struct policy_status st;
+	size_t n = 0, k = 0;
+	char **v;
+
+	while (!policy_engine_status(c->r->engine, n, &st))
+		n++;
+	v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		policy_engine_status(c->r->engine, i, &st);
+		if (st.domain && *st.domain)
+			v[k++] = (char *)st.domain;
+	}
+	qsort(v, k, sizeof(*v), cmp_str);
+	for (size_t i = 0; i < k; i++)
+		if (!resp.n_domains || strcmp(v[resp.n_domains - 1], v[i]))
+			v[resp.n_domains++] = v[i];
+	resp.domains = v;
+	*c->resp = rpc_blob_pack(&resp.base);
+	free(v);
+	return *c->resp ? 0 : -ENOMEM;
+}
+
+static int tp_domains(void *ctx, struct rpc_blob **resp, struct rpc_status *st)
+{
+	struct call c = { .r = ctx, .st = st, .resp = resp };
+
+	return run(ctx, domains_on_loop, &c);
+}
+
 const struct tp_ops policy_rpc_ops = {
 	.add = tp_add,
 	.remove = tp_remove,
 	.list = tp_list,
 	.configure = tp_configure,
 	.sensors = tp_sensors,
+	.domains = tp_domains,
 };

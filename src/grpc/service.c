@@ -259,6 +259,25 @@ static struct rpc_blob *list_sensors(void *ctx, const ProtobufCMessage *req, str
 	return rpc_blob_pack(&resp.base);
 }
 
+static struct rpc_blob *list_domains(void *ctx, const ProtobufCMessage *req, struct rpc_status *st)
+{
+	struct api_server *api = ctx;
+	struct rpc_blob *b = NULL;
+
+	(void)req;
+	if (!api->tp || !api->tp->domains) {
+		rpc_status_set(st, RPC_UNIMPLEMENTED, "method ListDomains not implemented by this agent");
+		return NULL;
+	}
+	if (api->tp->domains(api->tp_ctx, &b, st) < 0) {
+		rpc_blob_unref(b);
+		if (st->code == RPC_OK)
+			rpc_status_set(st, RPC_INTERNAL, "listing domains failed");
+		return NULL;
+	}
+	return b;
+}
+
 static const char *const tp_unsupported = "tracing policies are not supported yet by this agent";
 
 /* Run a policy op; success answers an empty message of type d. */
@@ -397,7 +416,7 @@ static const struct rpc_method methods[] = {
 	{ SERVICE "EnableSensor", &tetragon__enable_sensor_request__descriptor, not_implemented, NULL },
 	{ SERVICE "DisableSensor", &tetragon__disable_sensor_request__descriptor, not_implemented, NULL },
 	{ SERVICE "RemoveSensor", &tetragon__remove_sensor_request__descriptor, not_implemented, NULL },
-	{ SERVICE "ListDomains", &tetragon__list_domains_request__descriptor, not_implemented, NULL },
+	{ SERVICE "ListDomains", &tetragon__list_domains_request__descriptor, list_domains, NULL },
 	{ SERVICE "GetInfo", &tetragon__get_info_request__descriptor, not_implemented, NULL },
 	{ SERVICE "RuntimeHook", &tetragon__runtime_hook_request__descriptor, not_implemented, NULL },
 	{ SERVICE "GetDebug", &tetragon__get_debug_request__descriptor, not_implemented, NULL },

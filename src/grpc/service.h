@@ -44,6 +44,8 @@ struct tp_ops {
 	int (*configure)(void *ctx, const Tetragon__ConfigureTracingPolicyRequest *req, struct rpc_status *st);
 	/* ListSensors: fill *resp (a packed ListSensorsResponse); NULL answers an empty list */
 	int (*sensors)(void *ctx, struct rpc_blob **resp, struct rpc_status *st);
+	/* ListDomains: fill *resp (a packed ListDomainsResponse) */
+	int (*domains)(void *ctx, struct rpc_blob **resp, struct rpc_status *st);
 };
 
 struct api_server_opts {

@@ -460,6 +460,34 @@ spec:
 	await unary(c, 'GetHealth', {});
 });
 
+test('ListDomains: the domains of the policies, sorted, each once', async () => {
+	const c = client(tcpTarget);
+	const domains = async () => (await unary(c, 'ListDomains', {})).domains || [];
+	let d = await domains();
+	if (!d.includes('static') || d.includes('team-a'))
+		fail(`before: ${JSON.stringify(d)}`);
+	const yaml = (name) => `apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "${name}"
+spec:
+  lsmhooks:
+  - hook: "bprm_check_security"
+`;
+	// policies this engine refuses stay listed (load_error), with their domain
+	for (const n of ['interop-dom-1', 'interop-dom-2'])
+		await expectCode(unary(c, 'AddTracingPolicy', { yaml: yaml(n), domain: 'team-a' }),
+				 grpc.status.FAILED_PRECONDITION, `add ${n}`);
+	d = await domains();
+	if (d.filter((x) => x === 'team-a').length !== 1 || JSON.stringify(d) !== JSON.stringify([...d].sort()))
+		fail(`with team-a: ${JSON.stringify(d)}`);
+	for (const n of ['interop-dom-1', 'interop-dom-2'])
+		await unary(c, 'DeleteTracingPolicy', { name: n, domain: 'team-a' });
+	d = await domains();
+	if (d.includes('team-a'))
+		fail(`after delete: ${JSON.stringify(d)}`);
+});
+
 test('AddTracingPolicy with bad YAML answers INVALID_ARGUMENT with line:col', async () => {
 	try {
 		await unary(client(unixTarget), 'AddTracingPolicy', {

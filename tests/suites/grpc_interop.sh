@@ -275,6 +275,37 @@ rc=$?
 check "tetra tracingpolicy delete of an unknown name fails (NOT_FOUND, exit 1)" \
 	test $rc -eq 1 -a "$(grep -c NOT_FOUND "$tmp/err")" -eq 1
 
+# --mode sets spec.options policy-mode in the YAML before it is sent (upstream's
+# add --mode / modify --mode): the policy starts in that mode
+"$TETRA" tracingpolicy modify -m monitor "$tmp/tp.yaml" >"$tmp/monitor.yaml" 2>"$tmp/err"
+check "tetra tracingpolicy modify -m monitor: the YAML with policy-mode monitor, still valid" \
+	sh -c "grep -A1 -- '- name: policy-mode' '$tmp/monitor.yaml' | grep -q 'value: monitor' &&
+		'$TETRA' tracingpolicy validate -q '$tmp/monitor.yaml'"
+"$TETRA" tracingpolicy modify -m monitor - <"$tmp/monitor.yaml" | "$TETRA" tracingpolicy modify --mode enforce - \
+	>"$tmp/enforce.yaml" 2>"$tmp/err"
+check "tetra tracingpolicy modify --mode enforce from stdin replaces the old mode" \
+	test "$(grep -c policy-mode "$tmp/enforce.yaml")" -eq 1 -a "$(grep -c 'value: enforce' "$tmp/enforce.yaml")" -eq 1
+printf 'metadata:\n  name: x\n' >"$tmp/nospec.yaml"
+"$TETRA" tracingpolicy modify -m monitor "$tmp/nospec.yaml" >/dev/null 2>"$tmp/err"
+rc=$?
+check "tetra tracingpolicy modify of a YAML without spec fails (exit 1, says why)" \
+	test $rc -eq 1 -a "$(grep -c 'yaml does not include spec section' "$tmp/err")" -eq 1
+"$TETRA" tracingpolicy add --mode audit "$tmp/tp.yaml" >/dev/null 2>"$tmp/err"
+rc=$?
+check "tetra tracingpolicy add --mode refuses an unknown mode (exit 2)" \
+	test $rc -eq 2 -a "$(grep -c 'invalid value "audit"' "$tmp/err")" -eq 1
+"$TETRA" tracingpolicy add -m monitor "$tmp/tp.yaml" >"$tmp/out" 2>"$tmp/err"
+"$TETRA" tracingpolicy list >"$tmp/out" 2>&1
+check "tetra tracingpolicy add -m monitor: listed enabled in monitor mode" \
+	grep -Eq "tetra-open +grpc +enabled .* monitor +" "$tmp/out"
+"$TETRA" tracingpolicy domains >"$tmp/out" 2>"$tmp/err"
+check "tetra tracingpolicy domains (sorted, as upstream prints them)" grep -qx '\[grpc static\]' "$tmp/out"
+"$TETRA" tracingpolicy domains -o json >"$tmp/out" 2>"$tmp/err"
+check "tetra tracingpolicy domains -o json" grep -qx '{"domains":\["grpc","static"\]}' "$tmp/out"
+"$TETRA" tracingpolicy delete tetra-open >/dev/null 2>"$tmp/err"
+"$TETRA" tracingpolicy domains >"$tmp/out" 2>"$tmp/err"
+check "tetra tracingpolicy domains after the delete" grep -qx '\[static\]' "$tmp/out"
+
 # ---- export filters (JSON file only) --------------------------------------------------------
 sleep 1.5	# the export file is flushed at least once a second
 check "export allowlist + field filters: the marker exec, binary and arguments only" \
