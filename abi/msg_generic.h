@@ -14,7 +14,15 @@
 #define MSG_OP_GENERIC_UPROBE		15
 
 #define GT_MAX_ARGS	5
-#define GT_STR_MAX	256	/* bytes kept of a string argument (power of two) */
+/*
+ * Argument bytes (strings, paths, buffers, sockaddrs) are packed one after
+ * the other in the record's data, which follows struct msg_generic: a record
+ * is as long as its arguments. One argument keeps up to GT_ARG_MAX bytes
+ * (upstream's 4096), a record up to GT_DATA_MAX; what does not fit is cut.
+ */
+#define GT_ARG_MAX	4096	/* power of two */
+#define GT_DATA_MAX	8192	/* power of two */
+#define GT_STR_MAX	256	/* bytes of a string the selectors compare (gt_strs keys; power of two) */
 /*
  * Selector limits, upstream's (src/policy/policy_limits.h). String values,
  * binaries and InMap sets live in per-hook BPF maps, not in gt_config.
@@ -46,6 +54,7 @@ enum gt_arg_kind {
 	GT_ARG_BUF_USER,	/* pointer at offset: bytes, sized by size_off or, returnCopy, by ret */
 	GT_ARG_SOCKADDR_USER,	/* pointer at offset to a struct sockaddr: str = its bytes, ival = family */
 	GT_ARG_SYSCALL64,	/* syscall id at offset; GT_SYSCALL64_I386 set for a compat task */
+	GT_ARG_IOVEC_USER,	/* pointer at offset to struct iovec[count at size_off]: their bytes, concatenated */
 };
 
 #define GT_SYSCALL64_I386	0x80000000u	/* upstream's flag of 32-bit syscalls */
@@ -213,9 +222,14 @@ enum { GT_STAT_MATCHED, GT_STAT_FILTERED, GT_STAT_LOST, GT_STAT_RATE_LIMITED, GT
 
 struct gt_arg_val {
 	__u32 kind;
-	__u32 len;		/* string bytes kept (no NUL) */
+	__u32 len;		/* bytes kept in the record's data (no NUL) */
 	__s64 ival;
+	__u32 off;		/* where they start in the record's data */
+	__u32 flags;		/* GT_ARGV_* */
 };
+
+#define GT_ARGV_UNRESOLVED	0x1	/* a path walk gave up (upstream's unresolvedPathComponents) */
+#define GT_ARGV_TRUNCATED	0x2	/* the limits cut the bytes */
 
 struct msg_generic {
 	struct msg_common common;
@@ -227,14 +241,14 @@ struct msg_generic {
 	__u32 sel;		/* selector that matched (nsel when none configured) */
 	__u32 nargs;
 	struct gt_arg_val args[GT_MAX_ARGS];
-	char str[GT_MAX_ARGS][GT_STR_MAX];
 	/* return probes: the entry is held in gt_ret until sys_exit fills these */
 	__s64 ret;
 	__u32 flags;		/* GT_MSG_* */
 	__u32 ret_action;	/* enum gt_action of matchReturnActions */
 	/* generated syscall lists (raw_syscalls/sys_enter): the x86_64 syscall number */
 	__u32 func_id;
-	__u32 pad;
+	__u32 data_len;		/* bytes of data after this header (at most GT_DATA_MAX) */
+	/* char data[data_len]: the arguments' bytes (gt_arg_val.off/len) */
 };
 
 #define GT_MSG_RETURN	0x1	/* ret and ret_action are set */
@@ -248,7 +262,7 @@ _Static_assert(sizeof(struct gt_capf) == 16, "gt_capf layout");
 _Static_assert(sizeof(struct gt_selector) == 40 + 32 + 72 * GT_MAX_ARGF + 20 * GT_MAX_NSF + 16 * GT_MAX_CAPF +
 		       16 + 72 * GT_MAX_RETF,
 	       "gt_selector layout");
-_Static_assert(sizeof(struct msg_generic) == 16 + 16 + 24 + 16 * GT_MAX_ARGS + GT_MAX_ARGS * GT_STR_MAX + 24,
-	       "msg_generic layout");
+_Static_assert(sizeof(struct gt_arg_val) == 24, "gt_arg_val layout");
+_Static_assert(sizeof(struct msg_generic) == 16 + 16 + 24 + 24 * GT_MAX_ARGS + 24, "msg_generic layout");
 
 #endif

@@ -53,17 +53,7 @@ static __always_inline __u64 resolve(__u32 i, __u64 v)
 
 static __always_inline void copy_path(struct gt_heap *h, __u32 i, const struct path *p)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
-	struct fs_struct *fs = BPF_CORE_READ(task, fs);
-	__u32 off, flags = 0;
-	long n;
-
-	if (!p || !fs || i >= GT_MAX_ARGS)	/* a bound, not a mask: GT_MAX_ARGS is not a power of two */
-		return;
-	off = path_walk(&h->scratch, p, &fs->root, &flags);
-	n = bpf_probe_read_kernel_str(h->m.str[i], GT_STR_MAX, &h->scratch.buf[off & PATH_WALK_MASK]);
-	if (n > 0)
-		h->m.args[i].len = n - 1;
+	gt_put_path(h, i, p);
 }
 
 static __always_inline void read_raw_arg(const __u64 *raw, struct gt_heap *h, __u32 i)
@@ -71,7 +61,6 @@ static __always_inline void read_raw_arg(const __u64 *raw, struct gt_heap *h, __
 	struct gt_arg_val *a = &h->m.args[i];
 	__u32 kind = args_cfg[i].kind, size = args_cfg[i].size, pos = args_cfg[i].offset;
 	__u64 v = raw[pos < 6 ? pos : 0];
-	long n;
 
 	if (resolve_cfg[i].n)
 		v = resolve(i, v);
@@ -95,9 +84,7 @@ static __always_inline void read_raw_arg(const __u64 *raw, struct gt_heap *h, __
 	case GT_ARG_STR_KERNEL:
 		if (!v)
 			return;
-		n = bpf_probe_read_kernel_str(h->m.str[i], GT_STR_MAX, (const void *)v);
-		if (n > 0)
-			a->len = n - 1;
+		gt_put_str(h, i, (const void *)v, 0);
 		return;
 	case GT_ARG_FILE_PTR:
 		if (v)
@@ -136,7 +123,7 @@ int generic_rawtp(struct bpf_raw_tracepoint_args *ctx)
 	h = bpf_map_lookup_elem(&gt_heap_map, &zero);
 	if (!h)
 		return 0;
-	h->bin_done = 0;
+	gt_args_begin(h);
 	for (__u32 i = 0; i < GT_MAX_ARGS; i++)
 		if (i < nargs)
 			read_raw_arg(raw, h, i);

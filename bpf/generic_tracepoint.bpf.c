@@ -35,51 +35,116 @@ const volatile __u32 sys_filter = 0;
 const volatile __u32 id_offset = 8;
 const volatile __u64 sys_mask[8] = {};
 
-/* Path of the current task's file descriptor fd into slot i; 0 when it has none. */
+/* Path of the current task's file descriptor fd as argument i; empty when it has none. */
 static __always_inline void read_fd_path(struct gt_heap *h, __u32 i, __s64 fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
-	struct fs_struct *fs = BPF_CORE_READ(task, fs);
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	struct file **fdv, *f = 0;
-	__u32 off, flags = 0;
-	long n;
 
-	if (i >= GT_MAX_ARGS || !fdt || !fs || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
 		return;
 	fdv = BPF_CORE_READ(fdt, fd);
 	bpf_probe_read_kernel(&f, sizeof(f), &fdv[fd]);
-	if (!f)
-		return;
-	off = path_walk(&h->scratch, &f->f_path, &fs->root, &flags);
-	n = bpf_probe_read_kernel_str(h->m.str[i], GT_STR_MAX, &h->scratch.buf[off & PATH_WALK_MASK]);
-	if (n > 0)
-		h->m.args[i].len = n - 1;
+	if (f)
+		gt_put_path(h, i, &f->f_path);
 }
 
-/* Up to GT_STR_MAX bytes of user memory; ival keeps the full size. */
+/* Up to GT_ARG_MAX bytes of a user buffer of size bytes as argument i; ival keeps the size. */
 static __always_inline void read_user_buf(struct gt_heap *h, __u32 i, const void *ptr, __s64 size)
 {
-	__u32 n = size > GT_STR_MAX ? GT_STR_MAX : size > 0 ? (__u32)size : 0;
-
 	/* GT_MAX_ARGS is no power of two: bound the index, do not mask it */
 	if (i >= GT_MAX_ARGS)
 		return;
 	h->m.args[i].ival = size > 0 ? size : 0;
-	if (!ptr || !n)
+	gt_put_user(h, i, ptr, size > 0 ? (__u64)size : 0);
+}
+
+#define GT_IOV_MAX 8	/* iovecs of a char_iovec argument read */
+
+struct iov_loop {
+	struct gt_heap *h;
+	const struct iovec *uiov;
+	__u64 cnt;
+	__u64 limit;
+	__u64 total;
+	__u32 off;
+	__u32 room;
+	__u32 done;
+};
+
+/* One iovec per call (bpf_loop: the verifier checks the body once). */
+static long iov_step(__u32 k, void *ctx)
+{
+	struct iov_loop *c = ctx;
+	struct iovec iov = {};
+	__u64 want;
+	__u32 n, pos;
+
+	if (k >= c->cnt || c->total >= c->limit || bpf_probe_read_user(&iov, sizeof(iov), &c->uiov[k]))
+		return 1;
+	want = iov.iov_len;
+	if (want > c->limit - c->total)
+		want = c->limit - c->total;
+	c->total += want;
+	n = c->done >= c->room ? 0 : want > c->room - c->done ? c->room - c->done : (__u32)want;
+	pos = c->off + c->done;
+	if (pos > GT_DATA_MAX)
+		pos = GT_DATA_MAX;
+	if (n > GT_ARG_MAX)
+		n = GT_ARG_MAX;
+	if (n && !bpf_probe_read_user(&c->h->data[pos], n, iov.iov_base))
+		c->done += n;
+	return 0;
+}
+
+/*
+ * The bytes of cnt struct iovec at uiov, concatenated as argument i, at most
+ * limit of them (a returnCopy: what the syscall returned). ival: the bytes
+ * the iovecs read describe (capped by limit).
+ */
+static __always_inline void read_user_iovec(struct gt_heap *h, __u32 i, const struct iovec *uiov, __u64 cnt,
+					    __u64 limit)
+{
+	struct iov_loop c = { .h = h, .uiov = uiov, .cnt = cnt, .limit = limit };
+
+	if (i >= GT_MAX_ARGS)
 		return;
-	if (!bpf_probe_read_user(h->m.str[i], n, ptr))
-		h->m.args[i].len = n;
+	gt_arg_dst(h, i, &c.room);
+	c.off = h->m.args[i].off;
+	if (uiov)
+		bpf_loop(GT_IOV_MAX, iov_step, &c, 0);
+	if (cnt > GT_IOV_MAX)
+		h->m.args[i].flags |= GT_ARGV_TRUNCATED;
+	h->m.args[i].ival = c.total;
+	gt_arg_commit(h, i, c.done);
+}
+
+/* The byte count of argument i (sizeArgIndex, or a char_iovec's count) from the record. */
+static __always_inline __s64 read_size_arg(void *ctx, __u32 i)
+{
+	__u32 fl = args_cfg[i].flags, soff = args_cfg[i].size_off;
+	__s64 sz = 0;
+
+	if (fl & GT_ARGF_SIZE32) {
+		__s32 s32 = 0;
+
+		bpf_probe_read_kernel(&s32, sizeof(s32), ctx + soff);
+		sz = s32;
+	} else if (fl & GT_ARGF_SIZE_ARG) {
+		bpf_probe_read_kernel(&sz, sizeof(sz), ctx + soff);
+	} else {
+		sz = GT_ARG_MAX;
+	}
+	return sz;
 }
 
 /* One argument from the tracepoint record, as args_cfg[i] describes it. */
 static __always_inline void read_arg(void *ctx, struct gt_heap *h, __u32 i)
 {
 	struct gt_arg_val *a = &h->m.args[i];
-	char *dst = h->m.str[i];
 	__u32 kind = args_cfg[i].kind, off = args_cfg[i].offset, size = args_cfg[i].size;
 	const void *ptr = 0;
-	long n;
 
 	a->kind = kind;
 	a->len = 0;
@@ -123,75 +188,69 @@ static __always_inline void read_arg(void *ctx, struct gt_heap *h, __u32 i)
 		return;
 	}
 	case GT_ARG_SOCKADDR_USER: {
+		__u32 room, n = 0;
+		char *dst = gt_arg_dst(h, i, &room);
 		__u16 family = 0;
 
 		bpf_probe_read_kernel(&ptr, sizeof(ptr), ctx + off);
-		if (!ptr || bpf_probe_read_user(dst, 16, ptr))
+		if (!ptr || room < 110 || bpf_probe_read_user(&family, sizeof(family), ptr))
 			return;
-		family = *(__u16 *)dst;
 		a->ival = family;
-		a->len = 16;
-		if (family == 10 /* AF_INET6 */ && !bpf_probe_read_user(dst, 28, ptr))
-			a->len = 28;
-		else if (family == 1 /* AF_UNIX: sun_path */ && !bpf_probe_read_user(dst, 110, ptr))
-			a->len = 110;
+		n = family == 10 /* AF_INET6 */ ? 28 : family == 1 /* AF_UNIX: sun_path */ ? 110 : 16;
 		/* the address length (connect, bind, sendto): abstract names are not NUL-terminated */
 		if (args_cfg[i].flags & GT_ARGF_SIZE_ARG) {
 			__u32 alen = 0;
 
 			bpf_probe_read_kernel(&alen, sizeof(alen), ctx + args_cfg[i].size_off);
-			if (alen < a->len)
-				a->len = alen;
+			if (alen < n)
+				n = alen;
 		}
+		if (n > 110)
+			n = 110;
+		if (n && !bpf_probe_read_user(dst, n, ptr))
+			gt_arg_commit(h, i, n);
 		return;
 	}
-	case GT_ARG_BUF_USER: {
-		__u32 fl = args_cfg[i].flags, soff = args_cfg[i].size_off;
-		__s64 sz = 0;
-
+	case GT_ARG_BUF_USER:
+	case GT_ARG_IOVEC_USER:
 		bpf_probe_read_kernel(&ptr, sizeof(ptr), ctx + off);
-		if (fl & GT_ARGF_RETURN_COPY) {
-			/* read at sys_exit, when the kernel has written it */
+		if (args_cfg[i].flags & GT_ARGF_RETURN_COPY) {
+			/*
+			 * read at sys_exit, when the kernel has written it: ival holds
+			 * the pointer and, for iovecs, off their count until then
+			 */
 			a->ival = (__s64)(unsigned long)ptr;
+			if (kind == GT_ARG_IOVEC_USER)
+				a->off = (__u32)read_size_arg(ctx, i);
 			return;
 		}
-		if (fl & GT_ARGF_SIZE32) {
-			__s32 s32 = 0;
-
-			bpf_probe_read_kernel(&s32, sizeof(s32), ctx + soff);
-			sz = s32;
-		} else if (fl & GT_ARGF_SIZE_ARG) {
-			bpf_probe_read_kernel(&sz, sizeof(sz), ctx + soff);
-		} else {
-			sz = GT_STR_MAX;
-		}
-		read_user_buf(h, i, ptr, sz);
+		if (kind == GT_ARG_IOVEC_USER)
+			read_user_iovec(h, i, ptr, read_size_arg(ctx, i), ~0ULL);
+		else
+			read_user_buf(h, i, ptr, read_size_arg(ctx, i));
 		return;
-	}
 	case GT_ARG_STR_USER:
 	case GT_ARG_STR_KERNEL:
 		bpf_probe_read_kernel(&ptr, sizeof(ptr), ctx + off);
-		if (!ptr)
-			return;
-		if (kind == GT_ARG_STR_USER)
-			n = bpf_probe_read_user_str(dst, GT_STR_MAX, ptr);
-		else
-			n = bpf_probe_read_kernel_str(dst, GT_STR_MAX, ptr);
-		if (n > 0)
-			a->len = n - 1;
+		gt_put_str(h, i, ptr, kind == GT_ARG_STR_USER);
 		return;
-	case GT_ARG_CHAR_ARRAY:
-		n = bpf_probe_read_kernel_str(dst, size < GT_STR_MAX ? size + 1 : GT_STR_MAX, ctx + off);
+	case GT_ARG_CHAR_ARRAY: {
+		__u32 room;
+		char *dst = gt_arg_dst(h, i, &room);
+		long n;
+
+		if (room > size + 1)
+			room = size + 1;
+		n = bpf_probe_read_kernel_str(dst, room, ctx + off);
 		if (n > 0)
-			a->len = n - 1;
+			gt_arg_commit(h, i, n - 1);
 		return;
+	}
 	case GT_ARG_DATA_LOC: {
 		__u32 loc = 0;
 
 		bpf_probe_read_kernel(&loc, sizeof(loc), ctx + off);
-		n = bpf_probe_read_kernel_str(dst, GT_STR_MAX, ctx + (loc & 0xffff));
-		if (n > 0)
-			a->len = n - 1;
+		gt_put_str(h, i, ctx + (loc & 0xffff), 0);
 		return;
 	}
 	}
@@ -220,7 +279,7 @@ int generic_tracepoint(void *ctx)
 			return 0;
 		h->m.func_id = (__u32)id;
 	}
-	h->bin_done = 0;
+	gt_args_begin(h);
 	for (__u32 i = 0; i < GT_MAX_ARGS; i++)
 		if (i < nargs)
 			read_arg(ctx, h, i);
@@ -243,14 +302,18 @@ int generic_tracepoint_exit(void *ctx)
 		return 0;
 	bpf_probe_read_kernel(&ret, sizeof(ret), ctx + ret_offset);
 	for (__u32 i = 0; i < GT_MAX_ARGS; i++) {
+		const void *ptr;
+
 		if (i >= nargs)
 			break;
-		if (args_cfg[i].kind == GT_ARG_BUF_USER && (args_cfg[i].flags & GT_ARGF_RETURN_COPY)) {
-			const void *ptr = (const void *)(unsigned long)h->m.args[i].ival;
-
-			h->m.args[i].len = 0;
+		if (!(args_cfg[i].flags & GT_ARGF_RETURN_COPY))
+			continue;
+		/* the bytes the syscall wrote, appended after the entry's */
+		ptr = (const void *)(unsigned long)h->m.args[i].ival;
+		if (args_cfg[i].kind == GT_ARG_BUF_USER)
 			read_user_buf(h, i, ptr, ret);
-		}
+		else if (args_cfg[i].kind == GT_ARG_IOVEC_USER)
+			read_user_iovec(h, i, ptr, h->m.args[i].off, ret > 0 ? ret : 0);
 	}
 	return gt_return_post(h, ret);
 }

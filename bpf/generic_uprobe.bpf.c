@@ -31,7 +31,6 @@ static __always_inline void read_reg_arg(const __u64 *regs, struct gt_heap *h, _
 	struct gt_arg_val *a = &h->m.args[i];
 	__u32 kind = args_cfg[i].kind, size = args_cfg[i].size;
 	__u64 v = regs[args_cfg[i].offset < 6 ? args_cfg[i].offset : 0];
-	long n;
 
 	a->kind = kind;
 	a->len = 0;
@@ -49,9 +48,7 @@ static __always_inline void read_reg_arg(const __u64 *regs, struct gt_heap *h, _
 		}
 		a->ival = v;
 	} else if (kind == GT_ARG_STR_USER && v) {
-		n = bpf_probe_read_user_str(h->m.str[i], GT_STR_MAX, (const void *)v);
-		if (n > 0)
-			a->len = n - 1;
+		gt_put_str(h, i, (const void *)v, 1);
 	}
 }
 
@@ -75,7 +72,7 @@ int generic_uprobe(struct pt_regs *ctx)
 	h = bpf_map_lookup_elem(&gt_heap_map, &zero);
 	if (!h)
 		return 0;
-	h->bin_done = 0;
+	gt_args_begin(h);
 	/*
 	 * A call left by longjmp or a thread's exit never returned: drop its
 	 * record so this call's return cannot post it if this entry is filtered.
@@ -103,13 +100,11 @@ int generic_uretprobe(struct pt_regs *ctx)
 		return 0;
 	if (ret_str && nargs < GT_MAX_ARGS) {
 		__u32 slot = nargs;
-		long n = 0;
 
 		h->m.args[slot].kind = GT_ARG_STR_USER;
 		h->m.args[slot].ival = ret;
-		if (ret)
-			n = bpf_probe_read_user_str(h->m.str[slot], GT_STR_MAX, (const void *)ret);
-		h->m.args[slot].len = n > 0 ? n - 1 : 0;
+		/* appended after the entry's bytes */
+		gt_put_str(h, slot, (const void *)ret, 1);
 	}
 	return gt_return_post(h, ret);
 }

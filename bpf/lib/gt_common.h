@@ -4,8 +4,9 @@
  * syscalls, and the hook kinds to come): the maps it shares with the
  * lifecycle sensor, its per-hook config and counters, the per-CPU scratch,
  * and the tail that runs the selectors, applies the action and posts the
- * record. A program reads its arguments into h->m.args/str, then calls
- * gt_select_and_post().
+ * record. A program starts an event with gt_args_begin(), reads its
+ * arguments into h->m.args (their bytes through gt_arg_dst/gt_arg_commit or
+ * the gt_put_* helpers, packed in h->data), then calls gt_select_and_post().
  */
 #ifndef TG_BPF_GT_COMMON_H
 #define TG_BPF_GT_COMMON_H
@@ -73,21 +74,33 @@ struct {
 	__type(value, __u64);
 } gt_rate SEC(".maps");
 
+/* A record held for the hook's return: header and argument bytes. */
+struct gt_held {
+	struct msg_generic m;
+	char data[GT_DATA_MAX];
+};
+
 /* Entries held until the hook's return (pid_tgid -> record); sized by the agent. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1);
 	__type(key, __u64);
-	__type(value, struct msg_generic);
+	__type(value, struct gt_held);
 } gt_ret SEC(".maps");
 
 /*
  * Per-CPU scratch of one event. What the selectors read lazily (binaries,
  * namespaces, capabilities) is flagged *_done and reset by
- * gt_select_and_post(); a program only fills m.args/m.str.
+ * gt_select_and_post(); a program only fills m.args and data.
  */
 struct gt_heap {
 	struct msg_generic m;
+	/*
+	 * The record's argument bytes, posted right after m. An argument starts
+	 * at most at GT_DATA_MAX and reads at most GT_ARG_MAX: the tail is room
+	 * for the verifier's worst case, never posted.
+	 */
+	char data[GT_DATA_MAX + GT_ARG_MAX];
 	char bin[GT_BIN_MAX];
 	__u32 bin_len;
 	__u32 bin_done;
@@ -123,6 +136,107 @@ struct {
 	__type(value, struct gt_heap);
 } gt_heap_map SEC(".maps");
 
+/* A new event: no argument bytes yet. */
+static __always_inline void gt_args_begin(struct gt_heap *h)
+{
+	h->m.data_len = 0;
+	h->bin_done = 0;
+	for (__u32 i = 0; i < GT_MAX_ARGS; i++) {
+		h->m.args[i].len = 0;
+		h->m.args[i].off = 0;
+		h->m.args[i].flags = 0;
+	}
+}
+
+/*
+ * Where argument i's bytes go (the end of the data so far) and, in *room,
+ * how many may be written there (at most GT_ARG_MAX, less when the record is
+ * nearly full). The caller bounds i below GT_MAX_ARGS, then commits the
+ * bytes it kept with gt_arg_commit().
+ */
+static __always_inline char *gt_arg_dst(struct gt_heap *h, __u32 i, __u32 *room)
+{
+	__u32 off = h->m.data_len, r;
+
+	if (off > GT_DATA_MAX)
+		off = GT_DATA_MAX;
+	r = GT_DATA_MAX - off;
+	*room = r > GT_ARG_MAX ? GT_ARG_MAX : r;
+	if (i < GT_MAX_ARGS) {
+		h->m.args[i].off = off;
+		h->m.args[i].len = 0;
+		h->m.args[i].flags = 0;
+	}
+	return &h->data[off];
+}
+
+static __always_inline void gt_arg_commit(struct gt_heap *h, __u32 i, __u32 len)
+{
+	if (i >= GT_MAX_ARGS)
+		return;
+	h->m.args[i].len = len;
+	h->m.data_len = h->m.args[i].off + len;
+}
+
+/* Argument i's bytes, for reading up to GT_ARG_MAX of them. */
+static __always_inline const char *gt_arg_ptr(struct gt_heap *h, __u32 i)
+{
+	return &h->data[(i < GT_MAX_ARGS ? h->m.args[i].off : 0) & (GT_DATA_MAX - 1)];
+}
+
+/* A NUL-terminated user (user != 0) or kernel string as argument i; its length. */
+static __always_inline long gt_put_str(struct gt_heap *h, __u32 i, const void *ptr, int user)
+{
+	__u32 room;
+	char *dst = gt_arg_dst(h, i, &room);
+	long n;
+
+	if (!ptr || !room)
+		return 0;
+	n = user ? bpf_probe_read_user_str(dst, room, ptr) : bpf_probe_read_kernel_str(dst, room, ptr);
+	if (n <= 0)
+		return 0;
+	gt_arg_commit(h, i, n - 1);
+	if ((__u32)n >= room && i < GT_MAX_ARGS)
+		h->m.args[i].flags |= GT_ARGV_TRUNCATED;
+	return n - 1;
+}
+
+/* Up to size bytes of user memory as argument i; the bytes kept. */
+static __always_inline __u32 gt_put_user(struct gt_heap *h, __u32 i, const void *ptr, __u64 size)
+{
+	__u32 room, n;
+	char *dst = gt_arg_dst(h, i, &room);
+
+	n = size > room ? room : (__u32)size;
+	if (!ptr || !n)
+		return 0;
+	if (bpf_probe_read_user(dst, n, ptr))
+		return 0;
+	gt_arg_commit(h, i, n);
+	if (n < size && i < GT_MAX_ARGS)
+		h->m.args[i].flags |= GT_ARGV_TRUNCATED;
+	return n;
+}
+
+/* The full path of p (walked in the kernel, as seen from the task's root) as argument i. */
+static __always_inline void gt_put_path(struct gt_heap *h, __u32 i, const struct path *p)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	__u32 off, flags = 0;
+
+	gt_arg_dst(h, i, &off);	/* an empty argument until the walk is done */
+	if (!p || !fs || i >= GT_MAX_ARGS)
+		return;
+	off = path_walk(&h->scratch, p, &fs->root, &flags);
+	gt_put_str(h, i, &h->scratch.buf[off & PATH_WALK_MASK], 0);
+	if (flags & PATH_WALK_UNRESOLVED)
+		h->m.args[i].flags |= GT_ARGV_UNRESOLVED;
+	if (flags & PATH_WALK_TRUNCATED)
+		h->m.args[i].flags |= GT_ARGV_TRUNCATED;
+}
+
 static __always_inline void stat(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&gt_stats, &idx);
@@ -131,9 +245,26 @@ static __always_inline void stat(__u32 idx)
 		*v += 1;
 }
 
+_Static_assert(__builtin_offsetof(struct gt_heap, data) == sizeof(struct msg_generic), "data follows m");
+_Static_assert(__builtin_offsetof(struct gt_held, data) == sizeof(struct msg_generic), "data follows m");
+
 #include "lib/gt_selectors.h"
 
 /* Run the selectors over the arguments in h, act, and post when asked to. */
+/* The record in h onto the ring buffer: its header and its data_len bytes. */
+static __always_inline int gt_post(struct gt_heap *h)
+{
+	__u32 len = h->m.data_len;
+
+	if (len > GT_DATA_MAX)
+		len = GT_DATA_MAX;
+	h->m.data_len = len;
+	h->m.common.size = sizeof(h->m) + len;
+	if (bpf_ringbuf_output(&events, &h->m, sizeof(h->m) + len, 0))
+		stat(GT_STAT_LOST);
+	return 0;
+}
+
 static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid)
 {
 	__u32 tgid = pid_tgid >> 32, zero = 0, sel, action = GT_ACT_POST, post = 1;
@@ -177,7 +308,6 @@ static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid)
 
 	h->m.common.op = msg_op;
 	h->m.common.flags = 0;
-	h->m.common.size = sizeof(h->m);
 	h->m.common.ktime = bpf_ktime_get_ns();
 	ev = bpf_map_lookup_elem(&execve_map, &tgid);
 	if (ev) {
@@ -197,12 +327,11 @@ static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid)
 	h->m.flags = 0;
 	h->m.ret_action = 0;
 	if (has_return) {
+		/* m and the data after it: a struct gt_held */
 		bpf_map_update_elem(&gt_ret, &pid_tgid, &h->m, BPF_ANY);
 		return 0;
 	}
-	if (bpf_ringbuf_output(&events, &h->m, sizeof(h->m), 0))
-		stat(GT_STAT_LOST);
-	return 0;
+	return gt_post(h);
 }
 
 /*
@@ -212,12 +341,16 @@ static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid)
  */
 static __always_inline int gt_return_take(struct gt_heap *h, __u64 pid_tgid)
 {
-	struct msg_generic *held = bpf_map_lookup_elem(&gt_ret, &pid_tgid);
+	struct gt_held *held = bpf_map_lookup_elem(&gt_ret, &pid_tgid);
+	__u32 len;
 	long err;
 
 	if (!held)
 		return 0;
-	err = bpf_probe_read_kernel(&h->m, sizeof(h->m), held);
+	len = held->m.data_len;
+	if (len > GT_DATA_MAX)
+		len = GT_DATA_MAX;
+	err = bpf_probe_read_kernel(&h->m, sizeof(h->m) + len, held);
 	bpf_map_delete_elem(&gt_ret, &pid_tgid);
 	return !err;
 }
@@ -284,9 +417,7 @@ static __always_inline int gt_return_post(struct gt_heap *h, __s64 ret)
 	if (!post)
 		return 0;
 	h->m.ret_action = action;
-	if (bpf_ringbuf_output(&events, &h->m, sizeof(h->m), 0))
-		stat(GT_STAT_LOST);
-	return 0;
+	return gt_post(h);
 }
 
 #endif

@@ -164,9 +164,21 @@ __noinline int gt_argf_match(struct gt_heap *h, const struct gt_argf *f)
 	if (slot >= GT_MAX_ARGS)
 		return 0;
 	if (f->op >= GT_OP_ADDR) {
-		any = sock_match(h->m.str[slot], h->m.args[slot].ival, f);
+		any = sock_match(gt_arg_ptr(h, slot), h->m.args[slot].ival, f);
 	} else if (f->is_str) {
-		any = str_lookup(h, h->m.str[slot], h->m.args[slot].len, f->id, f->op);
+		__u32 len = h->m.args[slot].len, off = h->m.args[slot].off;
+
+		/*
+		 * Values are shorter than GT_STR_MAX: a longer argument can still
+		 * start (Prefix) or end (Postfix) with one, never equal one.
+		 */
+		if (len > GT_STR_MAX - 1 && (f->op == GT_OP_PREFIX || f->op == GT_OP_NOT_PREFIX)) {
+			len = GT_STR_MAX - 1;
+		} else if (len > GT_STR_MAX - 1 && is_postfix(f->op)) {
+			off += len - (GT_STR_MAX - 1);
+			len = GT_STR_MAX - 1;
+		}
+		any = str_lookup(h, &h->data[off & (GT_DATA_MAX - 1)], len, f->id, f->op);
 	} else if (f->op == GT_OP_IN_MAP || f->op == GT_OP_NOT_IN_MAP) {
 		struct gt_int_key k = { .id = f->id, .val = h->m.args[slot].ival };
 
@@ -418,7 +430,7 @@ __noinline int gt_rate_limited(struct gt_heap *h, const struct gt_selector *s, _
 		len = h->m.args[i].len;
 		if (len > GT_RATE_ARG_BYTES - 8)
 			len = GT_RATE_ARG_BYTES - 8;
-		bpf_probe_read_kernel(&k->data[i * GT_RATE_ARG_BYTES + 8], len & 63, h->m.str[i]);
+		bpf_probe_read_kernel(&k->data[i * GT_RATE_ARG_BYTES + 8], len & 63, gt_arg_ptr(h, i));
 	}
 	last = bpf_map_lookup_elem(&gt_rate, k);
 	if (last && now - *last < s->rate_ns)

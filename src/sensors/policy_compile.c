@@ -27,7 +27,7 @@
 bool policy_int_type(enum tp_arg_type t, unsigned *size, bool *sgn)
 {
 	switch (t) {
-	case TP_ARG_INT: case TP_ARG_INT32: case TP_ARG_FD: *size = 4; *sgn = true; return true;
+	case TP_ARG_INT: case TP_ARG_INT32: case TP_ARG_FD: case TP_ARG_CAPABILITY: *size = 4; *sgn = true; return true;
 	case TP_ARG_UINT32: *size = 4; *sgn = false; return true;
 	case TP_ARG_INT8: *size = 1; *sgn = true; return true;
 	case TP_ARG_UINT8: *size = 1; *sgn = false; return true;
@@ -35,6 +35,9 @@ bool policy_int_type(enum tp_arg_type t, unsigned *size, bool *sgn)
 	case TP_ARG_UINT16: *size = 2; *sgn = false; return true;
 	case TP_ARG_INT64: *size = 8; *sgn = true; return true;
 	case TP_ARG_UINT64: case TP_ARG_SIZE_T: *size = 8; *sgn = false; return true;
+	/* capability sets: a u64 (kernel_cap_t since 6.3; two u32 before, in the same order) */
+	case TP_ARG_KERNEL_CAP_T: case TP_ARG_CAP_INHERITABLE: case TP_ARG_CAP_PERMITTED:
+	case TP_ARG_CAP_EFFECTIVE: *size = 8; *sgn = false; return true;
 	default: return false;
 	}
 }
@@ -84,7 +87,7 @@ const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_
 			c->is_signed = 1;
 		} else if (t == TP_ARG_SYSCALL64) {
 			c->kind = GT_ARG_SYSCALL64;
-		} else if (t == TP_ARG_SOCKADDR || t == TP_ARG_SOCKADDR_UN ||
+		} else if (t == TP_ARG_SOCKADDR || t == TP_ARG_SOCKADDR_UN || t == TP_ARG_CHAR_IOVEC ||
 			   /* user buffers of syscalls; other char_buf read as strings */
 			   (t == TP_ARG_CHAR_BUF && sys && (h->args[i].size_arg_index || h->args[i].return_copy))) {
 			if (!fl->pointer && fl->size != 8) {
@@ -93,8 +96,15 @@ const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_
 				free(f);
 				return why;
 			}
-			c->kind = t == TP_ARG_CHAR_BUF ? GT_ARG_BUF_USER : GT_ARG_SOCKADDR_USER;
-			if (t != TP_ARG_CHAR_BUF) {
+			c->kind = t == TP_ARG_CHAR_BUF ? GT_ARG_BUF_USER :
+				  t == TP_ARG_CHAR_IOVEC ? GT_ARG_IOVEC_USER : GT_ARG_SOCKADDR_USER;
+			if (t == TP_ARG_CHAR_IOVEC && (!sys || !h->args[i].size_arg_index)) {
+				snprintf(why, len, "line %u: char_iovec needs sizeArgIndex (the 1-based index of "
+					 "the iovec count) on a syscall", h->args[i].pos.line);
+				free(f);
+				return why;
+			}
+			if (t != TP_ARG_CHAR_BUF && t != TP_ARG_CHAR_IOVEC) {
 				/* a syscall's socklen_t follows its sockaddr (connect, bind, sendto) */
 				const struct tp_field *nf = sys ? policy_tp_field(f, h, h->args[i].index + 1) : NULL;
 
@@ -102,9 +112,9 @@ const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_
 					c->flags |= GT_ARGF_SIZE_ARG;
 					c->size_off = (uint16_t)nf->offset;
 				}
-			} else if (h->args[i].return_copy) {
+			} else if (h->args[i].return_copy && t == TP_ARG_CHAR_BUF) {
 				c->flags |= GT_ARGF_RETURN_COPY;
-			} else if (t == TP_ARG_CHAR_BUF) {
+			} else {
 				/* sizeArgIndex is 1-based, as upstream's */
 				const struct tp_field *sf = policy_tp_field(f, h, h->args[i].size_arg_index - 1);
 
@@ -116,6 +126,9 @@ const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_
 				}
 				c->flags |= GT_ARGF_SIZE_ARG | (sf->size == 4 ? GT_ARGF_SIZE32 : 0);
 				c->size_off = (uint16_t)sf->offset;
+				/* readv: the iovecs are filled by the syscall */
+				if (h->args[i].return_copy)
+					c->flags |= GT_ARGF_RETURN_COPY;
 			}
 		} else if (policy_int_type(t, &sz, &sg)) {
 			c->kind = GT_ARG_INT;

@@ -44,7 +44,21 @@ struct arg_store {
 	Tetragon__KprobeSockaddr sockaddr;
 	Tetragon__KprobeSockaddrUn sockaddrun;
 	Tetragon__SyscallId sysid;
+	Tetragon__KprobeCapability cap;
+	Google__Protobuf__Int32Value capval;
 };
+
+/* Argument i's bytes in the record (checked against its data); NULL with *len 0 when none. */
+static const char *arg_bytes(const struct msg_generic *m, size_t i, size_t *len)
+{
+	const struct gt_arg_val *a = &m->args[i];
+
+	*len = 0;
+	if (!a->len || a->off > m->data_len || a->len > m->data_len - a->off || a->len > GT_ARG_MAX)
+		return NULL;
+	*len = a->len;
+	return (const char *)(m + 1) + a->off;
+}
 
 static const char *family_name(unsigned f)
 {
@@ -59,34 +73,41 @@ static const char *family_name(unsigned f)
 }
 
 /* A struct sockaddr copied by the kernel (GT_ARG_SOCKADDR_USER) -> family, addr, port. */
-static void fill_sockaddr(Tetragon__KprobeSockaddr *sa, const struct msg_generic *m, size_t i, char *strbuf)
+static void fill_sockaddr(Tetragon__KprobeSockaddr *sa, unsigned fam, const unsigned char *b, size_t len,
+			  char *strbuf)
 {
-	const unsigned char *b = (const unsigned char *)m->str[i];
-	unsigned fam = (unsigned)m->args[i].ival;
-
 	tetragon__kprobe_sockaddr__init(sa);
 	sa->family = (char *)family_name(fam);
 	strbuf[0] = 0;
-	if (fam == AF_INET && m->args[i].len >= 8) {
-		inet_ntop(AF_INET, b + 4, strbuf, GT_STR_MAX);
+	if (fam == AF_INET && len >= 8) {
+		inet_ntop(AF_INET, b + 4, strbuf, INET6_ADDRSTRLEN);
 		sa->port = (uint32_t)(b[2] << 8 | b[3]);
-	} else if (fam == AF_INET6 && m->args[i].len >= 24) {
-		inet_ntop(AF_INET6, b + 8, strbuf, GT_STR_MAX);
+	} else if (fam == AF_INET6 && len >= 24) {
+		inet_ntop(AF_INET6, b + 8, strbuf, INET6_ADDRSTRLEN);
 		sa->port = (uint32_t)(b[2] << 8 | b[3]);
 	}
 	sa->addr = strbuf;
 }
 
+/* Upstream's path flags: a walk that gave up before the root. */
+static char *path_flags(const struct gt_arg_val *a)
+{
+	return (char *)(a->flags & GT_ARGV_UNRESOLVED ? "unresolvedPathComponents" : "");
+}
+
+/* strbuf: GT_ARG_MAX + 1 bytes */
 static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, const struct msg_generic *m,
 		     size_t i, char *strbuf, struct arg_store *st)
 {
 	int64_t v = m->args[i].ival;
-	size_t l = m->args[i].len < GT_STR_MAX ? m->args[i].len : GT_STR_MAX - 1;
+	size_t l;
+	const char *b = arg_bytes(m, i, &l);
 
 	tetragon__kprobe_argument__init(a);
 	a->label = hi->h->args[i].label;
 	/* the kept bytes as a C string: the string and path types point at it */
-	memcpy(strbuf, m->str[i], l);
+	if (l)
+		memcpy(strbuf, b, l);
 	strbuf[l] = 0;
 	switch (hi->types[i]) {
 	case TP_ARG_STRING:
@@ -97,27 +118,29 @@ static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, co
 	case TP_ARG_FD:	/* upstream reports an fd as the file it names */
 		tetragon__kprobe_file__init(&st->file);
 		st->file.path = strbuf;
+		st->file.flags = path_flags(&m->args[i]);
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_FILE_ARG;
 		a->file_arg = &st->file;
 		return;
 	case TP_ARG_PATH:
 		tetragon__kprobe_path__init(&st->path);
 		st->path.path = strbuf;
+		st->path.flags = path_flags(&m->args[i]);
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_PATH_ARG;
 		a->path_arg = &st->path;
 		return;
 	case TP_ARG_LINUX_BINPRM:
 		tetragon__kprobe_linux_binprm__init(&st->binprm);
 		st->binprm.path = strbuf;
+		st->binprm.flags = path_flags(&m->args[i]);
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_LINUX_BINPRM_ARG;
 		a->linux_binprm_arg = &st->binprm;
 		return;
-	case TP_ARG_CHAR_BUF: {
+	case TP_ARG_CHAR_BUF:
+	case TP_ARG_CHAR_IOVEC: {
 		/* ival: the buffer's full size; len: the bytes the kernel kept */
-		ProtobufCBinaryData bytes = { .len = m->args[i].len <= GT_STR_MAX ? m->args[i].len : GT_STR_MAX,
-					      .data = (uint8_t *)strbuf };
+		ProtobufCBinaryData bytes = { .len = l, .data = (uint8_t *)strbuf };
 
-		memcpy(strbuf, m->str[i], bytes.len);
 		if (v > (int64_t)bytes.len) {
 			tetragon__kprobe_truncated_bytes__init(&st->trunc);
 			st->trunc.bytes_arg = bytes;
@@ -131,15 +154,17 @@ static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, co
 		return;
 	}
 	case TP_ARG_SOCKADDR:
-		fill_sockaddr(&st->sockaddr, m, i, strbuf);
+		fill_sockaddr(&st->sockaddr, (unsigned)v, (const unsigned char *)b, l, strbuf);
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SOCKADDR_ARG;
 		a->sockaddr_arg = &st->sockaddr;
 		return;
 	case TP_ARG_SOCKADDR_UN: {
 		/* sun_path; an abstract name (leading NUL) reads as "@name", as upstream */
-		const char *sp = m->str[i] + 2;
-		size_t n = m->args[i].len >= 2 ? m->args[i].len - 2 : 0, k = 0;
+		char sun[112];
+		const char *sp = sun + 2;
+		size_t n = l >= 2 ? l - 2 : 0, k = 0;
 
+		memcpy(sun, b ? b : "", l < sizeof(sun) ? l : sizeof(sun));
 		if (n > 108)
 			n = 108;
 		if (n && !sp[0]) {
@@ -164,6 +189,37 @@ static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, co
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SYSCALL_ID;
 		a->syscall_id = &st->sysid;
 		return;
+	case TP_ARG_CAPABILITY:
+		/* upstream: the number, and its name when it has one */
+		tetragon__kprobe_capability__init(&st->cap);
+		google__protobuf__int32_value__init(&st->capval);
+		st->capval.value = (int32_t)v;
+		st->cap.value = &st->capval;
+		st->cap.name = (char *)(v >= 0 && tp_capability_name((unsigned)v) ? tp_capability_name((unsigned)v) : "");
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_CAPABILITY_ARG;
+		a->capability_arg = &st->cap;
+		return;
+	case TP_ARG_KERNEL_CAP_T: case TP_ARG_CAP_INHERITABLE: case TP_ARG_CAP_PERMITTED: case TP_ARG_CAP_EFFECTIVE:
+		/* upstream: the 64-bit set as 16 hex digits */
+		snprintf(strbuf, GT_ARG_MAX + 1, "%016llx", (unsigned long long)v);
+		switch (hi->types[i]) {
+		case TP_ARG_KERNEL_CAP_T:
+			a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_KERNEL_CAP_T_ARG;
+			a->kernel_cap_t_arg = strbuf;
+			return;
+		case TP_ARG_CAP_INHERITABLE:
+			a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_CAP_INHERITABLE_ARG;
+			a->cap_inheritable_arg = strbuf;
+			return;
+		case TP_ARG_CAP_PERMITTED:
+			a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_CAP_PERMITTED_ARG;
+			a->cap_permitted_arg = strbuf;
+			return;
+		default:
+			a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_CAP_EFFECTIVE_ARG;
+			a->cap_effective_arg = strbuf;
+			return;
+		}
 	case TP_ARG_UINT8: case TP_ARG_UINT16: case TP_ARG_UINT32:
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_UINT_ARG;
 		a->uint_arg = (uint32_t)v;
@@ -228,7 +284,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	Tetragon__ProcessUprobe up = TETRAGON__PROCESS_UPROBE__INIT;
 	/* argp: + 1 for a uprobe's return value, which upstream appends to args */
 	Tetragon__KprobeArgument args[GT_MAX_ARGS], *argp[GT_MAX_ARGS + 1], ret;
-	char strs[GT_MAX_ARGS][GT_STR_MAX];
+	char strs[GT_MAX_ARGS][GT_ARG_MAX + 1];
 	struct arg_store stores[GT_MAX_ARGS];
 	Google__Protobuf__Timestamp ts;
 	const Tetragon__Process *proc = NULL, *parent = NULL;
@@ -239,7 +295,9 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	size_t nargs;
 	char fname[64];
 
-	hi = len >= sizeof(*m) ? policy_engine_find(e, m->hook_id) : NULL;
+	/* a header, then data_len bytes of arguments */
+	hi = len >= sizeof(*m) && m->data_len <= GT_DATA_MAX && len >= sizeof(*m) + m->data_len ?
+		     policy_engine_find(e, m->hook_id) : NULL;
 	if (!hi) {
 		if (pe)
 			pe->bad_msgs++;
@@ -315,10 +373,11 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 			fill_ret(&ret, hi, m->ret);
 			if (hi->ret_type == TP_ARG_STRING && hi->h->nargs < GT_MAX_ARGS) {
 				/* the returned char *, read into the slot after the args */
-				size_t rs = hi->h->nargs, l = m->args[rs].len < GT_STR_MAX ? m->args[rs].len :
-							      GT_STR_MAX - 1;
+				size_t rs = hi->h->nargs, l;
+				const char *b = arg_bytes(m, rs, &l);
 
-				memcpy(strs[rs], m->str[rs], l);
+				if (l)
+					memcpy(strs[rs], b, l);
 				strs[rs][l] = 0;
 				ret.arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_STRING_ARG;
 				ret.string_arg = strs[rs];

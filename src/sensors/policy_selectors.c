@@ -414,7 +414,8 @@ static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter
 	/* paths walked in the kernel (fd ones too) and buffers compare as strings */
 	gf->is_str = hi->types[slot] == TP_ARG_STRING || hi->types[slot] == TP_ARG_FILE ||
 		     hi->types[slot] == TP_ARG_PATH || hi->types[slot] == TP_ARG_LINUX_BINPRM ||
-		     hi->types[slot] == TP_ARG_FD || hi->types[slot] == TP_ARG_CHAR_BUF;
+		     hi->types[slot] == TP_ARG_FD || hi->types[slot] == TP_ARG_CHAR_BUF ||
+		     hi->types[slot] == TP_ARG_CHAR_IOVEC;
 	return compile_values(hi, a, gf, next_id, why, len);
 }
 
@@ -454,8 +455,9 @@ static const char *compile_values(struct hook_inst *hi, const struct tp_arg_filt
 			size_t l = v->kind == TP_VAL_STRING ? v->u.bytes.len : v->len;
 
 			if (l >= GT_STR_MAX) {
-				snprintf(why, len, "line %u: string value longer than %d bytes (arguments are "
-					 "read up to %d)", v->pos.line, GT_STR_MAX - 1, GT_STR_MAX - 1);
+				snprintf(why, len, "line %u: string value longer than %d bytes (selectors compare "
+					 "that many: the first for Equal and Prefix, the last for Postfix)",
+					 v->pos.line, GT_STR_MAX - 1);
 				return why;
 			}
 			err = add_str(m, gf->id, (enum gt_op)gf->op, b, l);

@@ -49,10 +49,33 @@ static bool arg_type_ok(enum tp_arg_type t)
 	case TP_ARG_INT16: case TP_ARG_UINT16: case TP_ARG_INT32: case TP_ARG_UINT32:
 	case TP_ARG_INT64: case TP_ARG_UINT64: case TP_ARG_SIZE_T: case TP_ARG_STRING:
 	case TP_ARG_FD: case TP_ARG_DATA_LOC: case TP_ARG_CHAR_BUF: case TP_ARG_NOP:
-	case TP_ARG_SOCKADDR: case TP_ARG_SOCKADDR_UN: case TP_ARG_SYSCALL64:
+	case TP_ARG_SOCKADDR: case TP_ARG_SOCKADDR_UN: case TP_ARG_SYSCALL64: case TP_ARG_CHAR_IOVEC:
+	case TP_ARG_CAPABILITY: case TP_ARG_KERNEL_CAP_T: case TP_ARG_CAP_INHERITABLE:
+	case TP_ARG_CAP_PERMITTED: case TP_ARG_CAP_EFFECTIVE:
 		return true;
 	default:
 		return false;
+	}
+}
+
+/* Why argument type t cannot be read from a tracepoint or syscall record. */
+static const char *arg_type_why(enum tp_arg_type t)
+{
+	switch (t) {
+	case TP_ARG_FILE: case TP_ARG_PATH: case TP_ARG_DENTRY: case TP_ARG_LINUX_BINPRM: case TP_ARG_KIOCB:
+	case TP_ARG_FILENAME:
+		return "it is a kernel pointer that only kernel-function kprobes, LSM hooks and raw "
+		       "tracepoints see, and this kernel has no kprobes; on a syscall use fd (the path "
+		       "resolved from the task's fd table) or string (a user path), or hook a raw "
+		       "tracepoint that carries the struct";
+	case TP_ARG_SKB: case TP_ARG_SOCK: case TP_ARG_SOCKET: case TP_ARG_CRED: case TP_ARG_BPF_ATTR:
+	case TP_ARG_PERF_EVENT: case TP_ARG_BPF_MAP: case TP_ARG_BPF_PROG: case TP_ARG_USER_NAMESPACE:
+	case TP_ARG_IOV_ITER: case TP_ARG_LOAD_INFO: case TP_ARG_MODULE: case TP_ARG_NET_DEVICE:
+	case TP_ARG_CONST_BUF:
+		return "it is a kernel structure that only kernel-function kprobes pass, and this kernel "
+		       "has no kprobes";
+	default:
+		return "it is not supported by the tracepoint engine yet";
 	}
 }
 
@@ -159,9 +182,10 @@ static const char *check_tracepoint(const char *tracefs, const char *subsys, con
 		policy_raw_syscall_args(f);
 	for (size_t i = 0; i < h->nargs; i++) {
 		if (!arg_type_ok(h->args[i].type)) {
-			snprintf(why, len, "line %u: argument type %s is not supported by the tracepoint "
-				 "engine yet (integers, string, char_buf, fd, data_loc are)",
-				 h->args[i].pos.line, tp_arg_type_name(h->args[i].type));
+			snprintf(why, len, "line %u: argument type %s cannot be read here: %s (integers, "
+				 "string, char_buf, char_iovec, fd, sockaddr, sockaddr_un, syscall64, "
+				 "capability, kernel_cap_t, data_loc are)", h->args[i].pos.line,
+				 tp_arg_type_name(h->args[i].type), arg_type_why(h->args[i].type));
 			free(f);
 			return why;
 		}
@@ -171,9 +195,10 @@ static const char *check_tracepoint(const char *tracefs, const char *subsys, con
 			free(f);
 			return why;
 		}
-		if (h->args[i].return_copy && (h->kind != TP_HOOK_KPROBE || h->args[i].type != TP_ARG_CHAR_BUF)) {
-			snprintf(why, len, "line %u: returnCopy is supported on char_buf arguments of syscall "
-				 "kprobes (read at syscalls/sys_exit_*)", h->args[i].pos.line);
+		if (h->args[i].return_copy && (h->kind != TP_HOOK_KPROBE || (h->args[i].type != TP_ARG_CHAR_BUF &&
+										 h->args[i].type != TP_ARG_CHAR_IOVEC))) {
+			snprintf(why, len, "line %u: returnCopy is supported on char_buf and char_iovec arguments "
+				 "of syscall kprobes (read at syscalls/sys_exit_*)", h->args[i].pos.line);
 			free(f);
 			return why;
 		}

@@ -166,6 +166,85 @@ spec:
         values: [%d]
 """ % PID
 
+IOV_POLICY = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "io-vecs"
+spec:
+  kprobes:
+  - call: "sys_writev"
+    syscall: true
+    args:
+    - index: 0
+      type: "fd"
+    - index: 1
+      type: "char_iovec"
+      sizeArgIndex: 3
+    selectors:
+    - matchArgs:
+      - index: 0
+        operator: "Postfix"
+        values: ["/iov-file"]
+  - call: "sys_readv"
+    syscall: true
+    return: true
+    args:
+    - index: 0
+      type: "fd"
+    - index: 1
+      type: "char_iovec"
+      sizeArgIndex: 3
+      returnCopy: true
+    returnArg:
+      index: 0
+      type: "size_t"
+    selectors:
+    - matchArgs:
+      - index: 0
+        operator: "Postfix"
+        values: ["/iov-file"]
+"""
+
+# paths longer than the 255 bytes selectors compare: kept whole (up to 4095),
+# Prefix on their start and Postfix on their end still match
+LONG_POLICY = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "long-paths"
+spec:
+  kprobes:
+  - call: "sys_openat"
+    syscall: true
+    return: true
+    args:
+    - index: 1
+      type: "string"
+    returnArg:
+      index: 0
+      type: "int"
+    selectors:
+    - matchArgs:
+      - index: 1
+        operator: "Prefix"
+        values: ["%s/long-"]
+      - index: 1
+        operator: "Postfix"
+        values: ["-tail.txt"]
+  - call: "sys_close"
+    syscall: true
+    args:
+    - index: 0
+      type: "fd"
+    selectors:
+    - matchArgs:
+      - index: 0
+        operator: "Postfix"
+        values: ["-tail.txt"]
+      - index: 0
+        operator: "Prefix"
+        values: ["%s/long-"]
+""" % (TMP, TMP)
+
 RAW_POLICY = """apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
 metadata:
@@ -271,12 +350,14 @@ def test_write_size_arg_index():
 def test_write_truncated_bytes():
     path = os.path.join(TMP, "wr-big")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    payload = bytes(range(256)) * 4
+    payload = bytes(range(256)) * 24
     assert os.write(fd, payload) == len(payload)
     os.close(fd)
     ev = agent.wait_for(kprobe_with("io-bufs", lambda k: k["args"][0].get("file_arg", {}).get("path") == path),
                         what="big write event")["process_kprobe"]
-    assert ev["args"][1] == {"truncated_bytes_arg": {"bytes_arg": b64(payload[:256]), "orig_size": "1024"}}, ev
+    # upstream keeps 4096 bytes of a char_buf and reports the size it had
+    assert ev["args"][1] == {"truncated_bytes_arg": {"bytes_arg": b64(payload[:4096]), "orig_size": "6144"}}, ev
+    assert ev["args"][2] == {"size_arg": "6144"}, ev
 
 
 def test_close_fd_path():
@@ -316,6 +397,50 @@ def test_connect_sockaddr_un():
         assert ev["args"] == [{"sockaddrun_arg": {"family": "AF_UNIX", "path": want}}], ev["args"]
 
 
+def test_writev_readv_char_iovec():
+    path = os.path.join(TMP, "iov-file")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    parts = [b"first-", b"", b"second-" * 3, b"third"]
+    assert os.writev(fd, parts) == sum(map(len, parts))
+    os.lseek(fd, 0, os.SEEK_SET)
+    bufs = [bytearray(4), bytearray(100)]
+    n = os.readv(fd, bufs)
+    os.close(fd)
+    data = b"".join(parts)
+    assert n == len(data)
+    ev = agent.wait_for(kprobe_with("io-vecs", lambda k: k["function_name"] == "__x64_sys_writev"),
+                        what="writev event")["process_kprobe"]
+    assert ev["args"] == [{"file_arg": {"path": path}}, {"bytes_arg": b64(data)}], ev["args"]
+    ev = agent.wait_for(kprobe_with("io-vecs", lambda k: k["function_name"] == "__x64_sys_readv"),
+                        what="readv event")["process_kprobe"]
+    # returnCopy: the bytes readv wrote into both iovecs, no more
+    assert ev["args"] == [{"file_arg": {"path": path}}, {"bytes_arg": b64(data)}], ev["args"]
+    assert ev["return"] == {"size_arg": str(len(data))}, ev
+
+
+def test_long_paths():
+    d = os.path.join(TMP, "long-" + "d" * 200)
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "f" * 150 + "-tail.txt")
+    assert len(path) > 360
+    with open(path, "w") as f:
+        f.write("x")
+    ev = agent.wait_for(kprobe_with("long-paths", lambda k: k["function_name"] == "__x64_sys_openat"),
+                        what="long openat")["process_kprobe"]
+    assert ev["args"] == [{"string_arg": path}], ev["args"]
+    assert ev["return"]["int_arg"] >= 0, ev
+    ev = agent.wait_for(kprobe_with("long-paths", lambda k: k["function_name"] == "__x64_sys_close"),
+                        what="long close")["process_kprobe"]
+    assert ev["args"] == [{"file_arg": {"path": path}}], ev["args"]
+    # not matched: the same start, another end
+    other = os.path.join(d, "g" * 150 + "-other.txt")
+    with open(other, "w") as f:
+        f.write("y")
+    time.sleep(0.3)
+    got = [e["process_kprobe"]["args"][0] for e in agent.read() if kprobes("long-paths")(e)]
+    assert not [a for a in got if "-other" in str(a)], got
+
+
 def test_raw_syscalls_syscall64():
     os.getppid()
     ev = agent.wait_for(lambda e: e.get("process_tracepoint", {}).get("policy_name") == "raw-syscalls-getppid",
@@ -327,7 +452,7 @@ def test_raw_syscalls_syscall64():
 def test_upstream_policies_accepted():
     err = agent.stderr()
     assert "tracing policy sys-openat (%s/tracingpolicy__openat_write.yaml) accepted" % UPSTREAM in err, err
-    assert "7 accepted, 0 refused" in err, err
+    assert "9 accepted, 0 refused" in err, err
 
 
 def main():
@@ -348,7 +473,8 @@ def main():
             f.write(text)
     args = []
     for name, text in (("ret.yaml", RET_POLICY), ("retf.yaml", RETF_POLICY), ("io.yaml", IO_POLICY),
-                       ("net.yaml", NET_POLICY), ("unix.yaml", UNIX_POLICY), ("raw.yaml", RAW_POLICY)):
+                       ("net.yaml", NET_POLICY), ("unix.yaml", UNIX_POLICY), ("raw.yaml", RAW_POLICY),
+                       ("iov.yaml", IOV_POLICY), ("long.yaml", LONG_POLICY)):
         p = os.path.join(TMP, name)
         with open(p, "w") as f:
             f.write(text)
@@ -360,7 +486,8 @@ def main():
     tests = [test_return_probe_openat_missing_file, test_return_probe_openat_fd,
              test_match_return_args_and_return_nopost, test_read_return_copy_and_fd_path,
              test_write_size_arg_index, test_write_truncated_bytes, test_close_fd_path,
-             test_connect_sockaddr, test_connect_sockaddr_un, test_raw_syscalls_syscall64]
+             test_connect_sockaddr, test_connect_sockaddr_un, test_writev_readv_char_iovec, test_long_paths,
+             test_raw_syscalls_syscall64]
     if os.path.exists(up):
         tests.append(test_upstream_policies_accepted)
     try:

@@ -111,7 +111,18 @@ static void test_refusals(void **state)
 	assert_non_null(strstr(r, "argument index 4 is out of range"));
 	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    args:\n"
 		  "    - index: 1\n      type: file\n");
-	assert_non_null(strstr(r, "argument type file is not supported"));
+	assert_non_null(strstr(r, "argument type file cannot be read here: it is a kernel pointer"));
+	assert_non_null(strstr(r, "on a syscall use fd"));
+	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    args:\n"
+		  "    - index: 1\n      type: dentry\n");
+	assert_non_null(strstr(r, "argument type dentry cannot be read here"));
+	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    args:\n"
+		  "    - index: 0\n      type: sock\n");
+	assert_non_null(strstr(r, "only kernel-function kprobes pass"));
+	/* capabilities are integers; char_iovec a user buffer */
+	assert_null(check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    args:\n"
+			  "    - index: 2\n      type: capability\n    - index: 3\n      type: kernel_cap_t\n"
+			  "    - index: 1\n      type: char_iovec\n      sizeArgIndex: 3\n"));
 	r = check("  tracepoints:\n  - subsystem: sched\n    event: sched_process_fork\n");
 	assert_non_null(strstr(r, "tracepoint sched/sched_process_fork is not available"));
 	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    selectors:\n"
@@ -169,7 +180,7 @@ static void test_return_probe(void **state)
 	/* returnCopy needs the syscall's return: not on a tracepoint, not on a string */
 	r = check("  tracepoints:\n  - subsystem: syscalls\n    event: sys_enter_openat\n    args:\n"
 		  "    - index: 6\n      type: char_buf\n      returnCopy: true\n");
-	assert_non_null(strstr(r, "returnCopy is supported on char_buf arguments of syscall kprobes"));
+	assert_non_null(strstr(r, "returnCopy is supported on char_buf and char_iovec arguments of syscall kprobes"));
 	remove(path);
 	snprintf(path, sizeof(path), "%s/events/syscalls/sys_exit_openat", tracefs);
 	rmdir(path);
