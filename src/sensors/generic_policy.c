@@ -554,6 +554,10 @@ static struct loaded_policy *lookup(struct policy_engine *e, const char *name, c
 		lp = NULL;
 	if (lp && domain && *domain && strcmp(lp->domain, domain))
 		lp = NULL;
+	if (!lp && (!name || !*name)) {
+		snprintf(why, whylen, "the request names no tracing policy (empty name)");
+		return NULL;
+	}
 	if (!lp) {
 		snprintf(why, whylen, "tracing policy %s%s%s%s%s does not exist", domain && *domain ? domain : "",
 			 domain && *domain ? ":" : "", ns && *ns ? ns : "", ns && *ns ? "/" : "", name ? name : "");

@@ -59,13 +59,25 @@ static enum gt_op int_op(enum tp_op op)
 	}
 }
 
+/*
+ * Room for element n of an array of n: the capacity doubles at powers of
+ * two, so filling it costs linear time (one realloc per element made a
+ * 65536-value policy take minutes on the event loop).
+ */
+static void *sel_grow(void *p, size_t n, size_t sz)
+{
+	if (n && (n & (n - 1)))
+		return p;	/* capacity is the next power of two: room left */
+	return realloc(p, (n ? 2 * n : 1) * sz);
+}
+
 static int add_str(struct sel_maps *m, uint8_t id, enum gt_op op, const char *b, size_t l)
 {
 	struct sel_str *v, *e;
 
 	if (m->nstrs >= SEL_MAX_STRS)
 		return -E2BIG;
-	v = realloc(m->strs, (m->nstrs + 1) * sizeof(*v));
+	v = sel_grow(m->strs, m->nstrs, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	m->strs = v;
@@ -85,7 +97,7 @@ static int add_int(struct sel_maps *m, uint8_t id, uint64_t val)
 
 	if (m->nints >= SEL_MAX_INTS)
 		return -E2BIG;
-	v = realloc(m->ints, (m->nints + 1) * sizeof(*v));
+	v = sel_grow(m->ints, m->nints, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	m->ints = v;
@@ -360,7 +372,7 @@ static const char *compile_sock(struct hook_inst *hi, const struct tp_arg_filter
 			}
 			if (m->nstrs >= SEL_MAX_STRS)
 				return oom(why, len, -E2BIG, v->pos.line, "address");
-			e = realloc(m->strs, (m->nstrs + 1) * sizeof(*e));
+			e = sel_grow(m->strs, m->nstrs, sizeof(*e));
 			if (!e)
 				return "out of memory";
 			m->strs = e;

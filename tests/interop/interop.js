@@ -460,6 +460,25 @@ spec:
 	await unary(c, 'GetHealth', {});
 });
 
+test('AddTracingPolicy at the selector value limit (65536 strings) loads in seconds; one more is refused', async () => {
+	const c = client(tcpTarget);
+	const big = (name, n) => policyYaml.replace('name: "interop-open"', `name: "${name}"`)
+		.replace('operator: "Prefix"', 'operator: "Equal"')
+		.replace(/values: \[[^\]]*\]/, `values: [${Array.from({ length: n }, (_, i) => `"/tmp/v${i}"`).join(',')}]`);
+	const t0 = Date.now();
+	await unary(c, 'AddTracingPolicy', { yaml: big('interop-big', 65536) }, 60000);
+	const ms = Date.now() - t0;
+	const p = await policyNamed(c, 'interop-big');
+	if (!p || p.state !== 'TP_STATE_ENABLED')
+		fail(`listed as ${JSON.stringify(p)}`);
+	await unary(c, 'DeleteTracingPolicy', { name: 'interop-big' });
+	if (ms > 20000)
+		fail(`took ${ms} ms (the event loop waits that long)`);
+	await expectCode(unary(c, 'AddTracingPolicy', { yaml: big('interop-big', 65537) }, 60000),
+			 grpc.status.FAILED_PRECONDITION, 'one value over', /at most 65536/);
+	await unary(c, 'DeleteTracingPolicy', { name: 'interop-big' });
+});
+
 test('ListDomains: the domains of the policies, sorted, each once', async () => {
 	const c = client(tcpTarget);
 	const domains = async () => (await unary(c, 'ListDomains', {})).domains || [];

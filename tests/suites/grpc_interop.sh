@@ -212,7 +212,8 @@ check "tetra getevents exits 0 on Ctrl-C" test $rc1 -eq 0 -a $rc2 -eq 0
 "$TETRA" getevents -o compact --color never --process 'grpc-marker$' <"$tmp/json.out" >"$tmp/stdin.out" 2>&1
 check "tetra getevents reads JSON events from stdin" grep -q "^🚀 process grpc-node $marker tetra-compact" "$tmp/stdin.out"
 
-# ---- tetra tracingpolicy against the agent ---------------------------------------------------
+# ---- tetra tracingpolicy against the agent (its TCP address: the unix socket may
+# be another test's agent by now) ---------------------------------------------------
 cat >"$tmp/tp.yaml" <<YAML
 apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
@@ -231,46 +232,46 @@ spec:
         operator: "Prefix"
         values: ["$tmp/tetra-watched"]
 YAML
-"$TETRA" tracingpolicy add "$tmp/tp.yaml" >"$tmp/out" 2>"$tmp/err"
+"$TETRA" tracingpolicy add --server-address "$addr" "$tmp/tp.yaml" >"$tmp/out" 2>"$tmp/err"
 check "tetra tracingpolicy add" grep -q "tracing policy \"$tmp/tp.yaml\" added" "$tmp/out"
-"$TETRA" tracingpolicy list >"$tmp/out" 2>"$tmp/err"
+"$TETRA" tracingpolicy list --server-address "$addr" >"$tmp/out" 2>"$tmp/err"
 check "tetra tracingpolicy list shows it enabled, in enforce mode" \
 	grep -Eq "^[0-9]+ +tetra-open +grpc +enabled +0 +\(global\) +generic_kprobe +[0-9.]+ [kM]?B +enforce +0 +0 +0$" "$tmp/out"
 check "tetra tracingpolicy list: upstream's columns" \
 	grep -Eq "^ID +NAME +DOMAIN +STATE +FILTERID +NAMESPACE +SENSORS +KERNELMEMORY +MODE +NPOST +NENFORCE +NMONITOR$" "$tmp/out"
 check "tetra tracingpolicy list: the --tracing-policy files, one refused (load_error)" \
 	grep -Eq "^[0-9]+ +interop-lsm +static +load_error +0 +\(global\) +generic_lsm +0 B +enforce" "$tmp/out"
-"$TETRA" tracingpolicy list -o json >"$tmp/out" 2>"$tmp/err"
+"$TETRA" tracingpolicy list --server-address "$addr" -o json >"$tmp/out" 2>"$tmp/err"
 check "tetra tracingpolicy list -o json" grep -q '"name":"tetra-open".*"state":"TP_STATE_ENABLED"' "$tmp/out"
-"$TETRA" tracingpolicy disable tetra-open >/dev/null 2>"$tmp/err"
-"$TETRA" tracingpolicy list >"$tmp/out" 2>&1
+"$TETRA" tracingpolicy disable --server-address "$addr" tetra-open >/dev/null 2>"$tmp/err"
+"$TETRA" tracingpolicy list --server-address "$addr" >"$tmp/out" 2>&1
 check "tetra tracingpolicy disable" grep -Eq "tetra-open +grpc +disabled" "$tmp/out"
-"$TETRA" tracingpolicy enable tetra-open >/dev/null 2>"$tmp/err"
-"$TETRA" tracingpolicy list >"$tmp/out" 2>&1
+"$TETRA" tracingpolicy enable --server-address "$addr" tetra-open >/dev/null 2>"$tmp/err"
+"$TETRA" tracingpolicy list --server-address "$addr" >"$tmp/out" 2>&1
 check "tetra tracingpolicy enable" grep -Eq "tetra-open +grpc +enabled" "$tmp/out"
-"$TETRA" tracingpolicy set-mode tetra-open monitor >"$tmp/out" 2>"$tmp/err"
+"$TETRA" tracingpolicy set-mode --server-address "$addr" tetra-open monitor >"$tmp/out" 2>"$tmp/err"
 check "tetra tracingpolicy set-mode" grep -q 'tracing policy "tetra-open" set to mode "monitor"' "$tmp/out"
-"$TETRA" tracingpolicy list >"$tmp/out" 2>&1
+"$TETRA" tracingpolicy list --server-address "$addr" >"$tmp/out" 2>&1
 check "tetra tracingpolicy list shows the mode" grep -Eq "tetra-open +grpc +enabled .* monitor +" "$tmp/out"
-"$TETRA" tracingpolicy set-mode tetra-open sideways >/dev/null 2>"$tmp/err"
+"$TETRA" tracingpolicy set-mode --server-address "$addr" tetra-open sideways >/dev/null 2>"$tmp/err"
 rc=$?
 check "tetra tracingpolicy set-mode refuses an unknown mode (exit 2)" \
 	test $rc -eq 2 -a "$(grep -c 'unknown mode "sideways"' "$tmp/err")" -eq 1
-"$TETRA" tracingpolicy enable tetra-open >/dev/null 2>"$tmp/err"
+"$TETRA" tracingpolicy enable --server-address "$addr" tetra-open >/dev/null 2>"$tmp/err"
 rc=$?
 check "tetra tracingpolicy enable of an enabled policy fails (exit 1, says why)" \
 	test $rc -eq 1 -a "$(grep -c 'failed to enable tracing policy: tracing policy tetra-open is not disabled' "$tmp/err")" -eq 1
-"$TETRA" tracingpolicy disable tetra-open --domain static >/dev/null 2>"$tmp/err"
+"$TETRA" tracingpolicy disable --server-address "$addr" tetra-open --domain static >/dev/null 2>"$tmp/err"
 rc=$?
 check "tetra tracingpolicy disable --domain static of a grpc policy: NOT_FOUND" \
 	test $rc -eq 1 -a "$(grep -c NOT_FOUND "$tmp/err")" -eq 1
-"$TETRA" tracingpolicy add "$tmp/tp.yaml" >/dev/null 2>"$tmp/err"
+"$TETRA" tracingpolicy add --server-address "$addr" "$tmp/tp.yaml" >/dev/null 2>"$tmp/err"
 rc=$?
 check "tetra tracingpolicy add of a loaded name fails (ALREADY_EXISTS, exit 1)" \
 	test $rc -eq 1 -a "$(grep -c ALREADY_EXISTS "$tmp/err")" -eq 1
-"$TETRA" tracingpolicy delete tetra-open >"$tmp/out" 2>"$tmp/err"
+"$TETRA" tracingpolicy delete --server-address "$addr" tetra-open >"$tmp/out" 2>"$tmp/err"
 check "tetra tracingpolicy delete" grep -q 'tracing policy "tetra-open" deleted' "$tmp/out"
-"$TETRA" tracingpolicy delete tetra-open >/dev/null 2>"$tmp/err"
+"$TETRA" tracingpolicy delete --server-address "$addr" tetra-open >/dev/null 2>"$tmp/err"
 rc=$?
 check "tetra tracingpolicy delete of an unknown name fails (NOT_FOUND, exit 1)" \
 	test $rc -eq 1 -a "$(grep -c NOT_FOUND "$tmp/err")" -eq 1
@@ -290,20 +291,20 @@ printf 'metadata:\n  name: x\n' >"$tmp/nospec.yaml"
 rc=$?
 check "tetra tracingpolicy modify of a YAML without spec fails (exit 1, says why)" \
 	test $rc -eq 1 -a "$(grep -c 'yaml does not include spec section' "$tmp/err")" -eq 1
-"$TETRA" tracingpolicy add --mode audit "$tmp/tp.yaml" >/dev/null 2>"$tmp/err"
+"$TETRA" tracingpolicy add --server-address "$addr" --mode audit "$tmp/tp.yaml" >/dev/null 2>"$tmp/err"
 rc=$?
 check "tetra tracingpolicy add --mode refuses an unknown mode (exit 2)" \
 	test $rc -eq 2 -a "$(grep -c 'invalid value "audit"' "$tmp/err")" -eq 1
-"$TETRA" tracingpolicy add -m monitor "$tmp/tp.yaml" >"$tmp/out" 2>"$tmp/err"
-"$TETRA" tracingpolicy list >"$tmp/out" 2>&1
+"$TETRA" tracingpolicy add --server-address "$addr" -m monitor "$tmp/tp.yaml" >"$tmp/out" 2>"$tmp/err"
+"$TETRA" tracingpolicy list --server-address "$addr" >"$tmp/out" 2>&1
 check "tetra tracingpolicy add -m monitor: listed enabled in monitor mode" \
 	grep -Eq "tetra-open +grpc +enabled .* monitor +" "$tmp/out"
-"$TETRA" tracingpolicy domains >"$tmp/out" 2>"$tmp/err"
+"$TETRA" tracingpolicy domains --server-address "$addr" >"$tmp/out" 2>"$tmp/err"
 check "tetra tracingpolicy domains (sorted, as upstream prints them)" grep -qx '\[grpc static\]' "$tmp/out"
-"$TETRA" tracingpolicy domains -o json >"$tmp/out" 2>"$tmp/err"
+"$TETRA" tracingpolicy domains --server-address "$addr" -o json >"$tmp/out" 2>"$tmp/err"
 check "tetra tracingpolicy domains -o json" grep -qx '{"domains":\["grpc","static"\]}' "$tmp/out"
-"$TETRA" tracingpolicy delete tetra-open >/dev/null 2>"$tmp/err"
-"$TETRA" tracingpolicy domains >"$tmp/out" 2>"$tmp/err"
+"$TETRA" tracingpolicy delete --server-address "$addr" tetra-open >/dev/null 2>"$tmp/err"
+"$TETRA" tracingpolicy domains --server-address "$addr" >"$tmp/out" 2>"$tmp/err"
 check "tetra tracingpolicy domains after the delete" grep -qx '\[static\]' "$tmp/out"
 
 # ---- export filters (JSON file only) --------------------------------------------------------
