@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -118,6 +119,140 @@ static const char *without_syscall_prefix(const char *fn)
 	return fn;
 }
 
+/* Upstream's arch.CutSyscallPrefix: "__x64_sys_write" -> "sys_write". */
+static const char *cut_arch_prefix(const char *fn)
+{
+	static const char *const prefixes[] = { "__x64_", "__arm64_", "__ia32_" };
+
+	if (!fn)
+		return "";
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(fn, prefixes[i], strlen(prefixes[i])))
+			return fn + strlen(prefixes[i]);
+	return fn;
+}
+
+static const Tetragon__KprobeArgument *kp_arg(const Tetragon__ProcessKprobe *k, size_t i)
+{
+	return i < k->n_args ? k->args[i] : NULL;
+}
+
+/* Go's getters: the value when the oneof holds that field, else its zero value. */
+static const char *kp_file(const Tetragon__ProcessKprobe *k, size_t i)
+{
+	const Tetragon__KprobeArgument *a = kp_arg(k, i);
+
+	return a && a->arg_case == TETRAGON__KPROBE_ARGUMENT__ARG_FILE_ARG && a->file_arg && a->file_arg->path ?
+		       a->file_arg->path : NULL;
+}
+
+static const char *kp_string(const Tetragon__ProcessKprobe *k, size_t i)
+{
+	const Tetragon__KprobeArgument *a = kp_arg(k, i);
+
+	if (!a)
+		return NULL;
+	return a->arg_case == TETRAGON__KPROBE_ARGUMENT__ARG_STRING_ARG && a->string_arg ? a->string_arg : "";
+}
+
+static int32_t kp_int(const Tetragon__ProcessKprobe *k, size_t i)
+{
+	const Tetragon__KprobeArgument *a = kp_arg(k, i);
+
+	return a && a->arg_case == TETRAGON__KPROBE_ARGUMENT__ARG_INT_ARG ? a->int_arg : 0;
+}
+
+/* " <s>" in cyan, maybe quoted; " " alone for NULL (upstream prints an empty field) */
+static void cyan_field(struct ctx *c, const char *s)
+{
+	strbuf_addc(c->out, ' ');
+	if (s)
+		quoted(c, CYAN, s);
+}
+
+/* upstream's names of setns' nstype */
+static const char *ns_name(int32_t t)
+{
+	switch (t) {
+	case 0: return "any";
+	case 0x02000000: return "cgroup";
+	case 0x08000000: return "ipc";
+	case 0x40000000: return "net";
+	case 0x00020000: return "mnt";
+	case 0x20000000: return "pid";
+	case 0x00000080: return "time";
+	case 0x10000000: return "user";
+	case 0x04000000: return "uts";
+	default: return "";
+	}
+}
+
+/*
+ * The syscalls upstream's compact encoder names (pkg/encoder): the line after
+ * "<emoji> <label> <source> <binary>"; every other function is "❓ syscall".
+ */
+static void kprobe_line(struct ctx *c, const char *node, const Tetragon__ProcessKprobe *k)
+{
+	const char *sc = cut_arch_prefix(k->function_name);
+	const Tetragon__Process *p = k->process;
+
+	if (!strcmp(sc, "sys_write") || !strcmp(sc, "sys_read")) {
+		const Tetragon__KprobeArgument *n = kp_arg(k, 2);
+		bool w = sc[4] == 'w';
+
+		head(c, BLUE, w ? "\xf0\x9f\x93\x9d" : "\xf0\x9f\x93\x9a", w ? "write" : "read");
+		process_info(c, node, p);
+		cyan_field(c, kp_file(k, 0));
+		strbuf_addc(c->out, ' ');
+		if (n) {
+			/* GetSizeArg(): 0 unless the argument is a size_t */
+			color_on(c, CYAN);
+			strbuf_addf(c->out, "%" PRIu64 " bytes",
+				    n->arg_case == TETRAGON__KPROBE_ARGUMENT__ARG_SIZE_ARG ? (uint64_t)n->size_arg : 0);
+			color_off(c);
+		}
+	} else if (!strcmp(sc, "sys_openat") || !strcmp(sc, "sys_open")) {
+		/* U+1F4EC U+FE0F, as upstream writes it for these two */
+		head(c, BLUE, "\xf0\x9f\x93\xac\xef\xb8\x8f", sc + 4);
+		process_info(c, node, p);
+		cyan_field(c, kp_string(k, 1));
+	} else if (!strcmp(sc, "sys_close")) {
+		head(c, BLUE, "\xf0\x9f\x93\xaa", "close");
+		process_info(c, node, p);
+		cyan_field(c, kp_file(k, 0));
+	} else if (!strcmp(sc, "sys_mount") || !strcmp(sc, "sys_pivot_root")) {
+		head(c, BLUE, "\xf0\x9f\x92\xbe", sc + 4);
+		process_info(c, node, p);
+		cyan_field(c, kp_string(k, 0));
+		cyan_field(c, kp_string(k, 1));
+	} else if (!strcmp(sc, "sys_setuid")) {
+		head(c, BLUE, "\xf0\x9f\x94\x91", "setuid");
+		process_info(c, node, p);
+		strbuf_addc(c->out, ' ');
+		if (kp_arg(k, 0)) {
+			color_on(c, CYAN);
+			strbuf_addf(c->out, "%" PRId32, kp_int(k, 0));
+			color_off(c);
+		}
+	} else if (!strcmp(sc, "sys_clock_settime")) {
+		head(c, BLUE, "\xe2\x8f\xb0", "clock_settime");
+		process_info(c, node, p);
+	} else if (!strcmp(sc, "sys_setns")) {
+		head(c, BLUE, "\xf0\x9f\x94\xa7", "setns");
+		process_info(c, node, p);
+		strbuf_addc(c->out, ' ');
+		if (kp_arg(k, 1))
+			strbuf_adds(c->out, ns_name(kp_int(k, 1)));
+	} else {
+		head(c, BLUE, "❓", "syscall");
+		process_info(c, node, p);
+		strbuf_addc(c->out, ' ');
+		color_on(c, CYAN);
+		strbuf_adds(c->out, k->function_name ? k->function_name : "");
+		color_off(c);
+	}
+}
+
 int compact_encode(struct strbuf *out, const Tetragon__GetEventsResponse *ev,
 		   const struct compact_opts *o)
 {
@@ -165,12 +300,7 @@ int compact_encode(struct strbuf *out, const Tetragon__GetEventsResponse *ev,
 		p = k->process;
 		if (!p)
 			goto none;
-		head(&c, BLUE, "❓", "syscall");
-		process_info(&c, ev->node_name, p);
-		strbuf_addc(out, ' ');
-		color_on(&c, CYAN);
-		strbuf_adds(out, k->function_name ? k->function_name : "");
-		color_off(&c);
+		kprobe_line(&c, ev->node_name, k);
 		(void)without_syscall_prefix;
 		break;
 	}

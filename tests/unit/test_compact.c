@@ -179,6 +179,63 @@ static void test_uprobe(void **state)
 	free(s);
 }
 
+/* upstream names a few syscalls: write/read with the fd's file and the size, open(at), close... */
+static void test_kprobe_syscalls(void **state)
+{
+	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
+	Tetragon__ProcessKprobe kp = TETRAGON__PROCESS_KPROBE__INIT;
+	Tetragon__Process proc = TETRAGON__PROCESS__INIT;
+	Tetragon__KprobeArgument a0 = TETRAGON__KPROBE_ARGUMENT__INIT, a1 = TETRAGON__KPROBE_ARGUMENT__INIT,
+				 a2 = TETRAGON__KPROBE_ARGUMENT__INIT, *args[3] = { &a0, &a1, &a2 };
+	Tetragon__KprobeFile file = TETRAGON__KPROBE_FILE__INIT;
+	char *s;
+
+	(void)state;
+	proc.binary = "/usr/bin/cat";
+	kp.process = &proc;
+	kp.args = args;
+	ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_KPROBE;
+	ev.process_kprobe = &kp;
+	ev.node_name = "node1";
+	file.path = "/etc/my file";
+	a0.arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_FILE_ARG;
+	a0.file_arg = &file;
+	a1.arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_BYTES_ARG;
+	a2.arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SIZE_ARG;
+	a2.size_arg = 100;
+	kp.n_args = 3;
+	kp.function_name = "__x64_sys_write";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xf0\x9f\x93\x9d write   node1 /usr/bin/cat \"/etc/my file\" 100 bytes");
+	free(s);
+	kp.function_name = "__x64_sys_read";
+	kp.n_args = 1;
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xf0\x9f\x93\x9a read    node1 /usr/bin/cat \"/etc/my file\" ");
+	free(s);
+	kp.function_name = "__x64_sys_close";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xf0\x9f\x93\xaa close   node1 /usr/bin/cat \"/etc/my file\"");
+	free(s);
+	a1.arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_STRING_ARG;
+	a1.string_arg = "/etc/passwd";
+	kp.n_args = 2;
+	kp.function_name = "__x64_sys_openat";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xf0\x9f\x93\xac\xef\xb8\x8f openat  node1 /usr/bin/cat /etc/passwd");
+	free(s);
+	a1.arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_INT_ARG;
+	a1.int_arg = 0x40000000;
+	kp.function_name = "__x64_sys_setns";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xf0\x9f\x94\xa7 setns   node1 /usr/bin/cat net");
+	free(s);
+	kp.function_name = "__x64_sys_unlinkat";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xe2\x9d\x93 syscall node1 /usr/bin/cat __x64_sys_unlinkat");
+	free(s);
+}
+
 static void test_go_quote(void **state)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -206,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_no_process_is_enoent),
 		cmocka_unit_test(test_go_quote),
 		cmocka_unit_test(test_uprobe),
+		cmocka_unit_test(test_kprobe_syscalls),
 	};
 	return cmocka_run_group_tests_name("compact", tests, NULL, NULL);
 }
