@@ -4,6 +4,7 @@
 
 #include "agent/agent.h"
 #include "agent/options.h"
+#include "kernel/features.h"
 
 int main(int argc, char **argv)
 {
@@ -13,6 +14,10 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return 2;
 	if (r > 0) {
+		if (o.probe_features) {
+			agent_options_free(&o);
+			return kfeatures_print(stdout);
+		}
 		if (o.show_version)
 			printf("tetragon %s\n", TG_VERSION);
 		agent_options_free(&o);

@@ -28,6 +28,7 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_VERSION,
 	OPT_HELP,
+	OPT_PROBE_FEATURES,
 	/* policy engine */
 	OPT_TRACING_POLICY,
 	OPT_TRACING_POLICY_DIR,
@@ -64,6 +65,7 @@ static const struct option longopts[] = {
 	{ "log-level", required_argument, 0, OPT_LOG_LEVEL },
 	{ "version", no_argument, 0, OPT_VERSION },
 	{ "help", no_argument, 0, OPT_HELP },
+	{ "probe-features", no_argument, 0, OPT_PROBE_FEATURES },
 	/* policy engine */
 	{ "tracing-policy", required_argument, 0, OPT_TRACING_POLICY },
 	{ "tracing-policy-dir", required_argument, 0, OPT_TRACING_POLICY_DIR },
@@ -111,6 +113,8 @@ static void usage(FILE *f)
 		"  --procfs DIR                       procfs mount (default /proc)\n"
 		"  --btf FILE                         kernel BTF (default /sys/kernel/btf/vmlinux)\n"
 		"  --rb-size BYTES                    BPF ring buffer size (default 8388608)\n"
+		"  --probe-features                   print which BPF features this kernel runs (kprobe,\n"
+		"                                     fentry, BPF LSM, ...), one line each, and exit\n"
 		"\n"
 		"gRPC API (tetra, upstream's FineGuidanceSensors service):\n"
 		"  --server-address ADDR              TCP host:port (default localhost:54321; \"\" disables\n"
@@ -384,6 +388,9 @@ int agent_options_parse(struct agent_options *o, int argc, char **argv)
 			break;
 		case OPT_VERSION:
 			o->show_version = true;
+			return 1;
+		case OPT_PROBE_FEATURES:
+			o->probe_features = true;
 			return 1;
 		case 'h':
 		case OPT_HELP:

@@ -30,6 +30,7 @@ struct agent_options {
 	uint64_t process_cache_size;
 	char *log_level;
 	bool show_version;
+	bool probe_features;	/* --probe-features: src/kernel/features.c */
 	/* --tracing-policy (repeatable) and --tracing-policy-dir (owner: policy engine) */
 	char **tracing_policies;
 	size_t ntracing_policies;
@@ -48,7 +49,8 @@ struct agent_options {
 };
 
 /*
- * Parse argv. Returns 0 to run, 1 when --help/--version was handled, or
+ * Parse argv. Returns 0 to run, 1 when --help/--version was handled or
+ * --probe-features asked (the caller probes), or
  * -EINVAL after printing which flag/value is wrong.
  */
 int agent_options_parse(struct agent_options *o, int argc, char **argv);

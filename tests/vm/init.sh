@@ -15,14 +15,15 @@ ok() { echo "VMTEST ok $1"; }
 bad() { echo "VMTEST fail $1${2:+: $2}"; }
 check() { name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 
-# what this kernel offers (later issues add kprobe/LSM tests here)
-[ -r /sys/kernel/btf/vmlinux ] && echo "VMTEST feature btf yes" || echo "VMTEST feature btf no"
-grep -q bpf /sys/kernel/security/lsm 2>/dev/null && echo "VMTEST feature bpf-lsm yes" || echo "VMTEST feature bpf-lsm no"
-mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
-for f in kprobe_events uprobe_events; do
-	[ -e /sys/kernel/tracing/$f ] && echo "VMTEST feature ${f%_events}s yes" || echo "VMTEST feature ${f%_events}s no"
+# What this kernel offers, each feature proven by a program that ran
+# (src/kernel/features.c); the matrix says which ones each kernel must have.
+/bin/tetragon --probe-features >/tmp/features 2>/tmp/features.err
+sed 's/^/VMTEST feature /' /tmp/features
+expect=$(sed -n 's/.*tg\.expect=\([^ ]*\).*/\1/p' /proc/cmdline)
+for f in $(echo "$expect" | tr , ' '); do
+	if grep -q "^$f: yes" /tmp/features; then ok "feature $f"; else bad "feature $f" "$(grep "^$f:" /tmp/features)"; fi
 done
-umount /sys/kernel/tracing 2>/dev/null	# the agent mounts what it needs itself
+umount /sys/kernel/tracing 2>/dev/null	# the probe mounted it; the agent must mount it itself
 
 mkdir -p /tmp/watched
 echo secret > /tmp/watched/f
@@ -52,7 +53,14 @@ else
 	grep "libbpf" /tmp/agent.err | tail -40 | sed 's/^/VMLOG /'
 fi
 
+grep -q " /sys/fs/bpf bpf " /proc/mounts && grep -q " /sys/kernel/tracing tracefs " /proc/mounts &&
+	ok "agent mounted bpffs and tracefs" || bad "agent mounted bpffs and tracefs" "$(grep -E 'bpf|tracefs' /proc/mounts | tr '\n' '|')"
+check "tetra status over the unix socket" sh -c '/bin/tetra status 2>&1 | grep -q "Health Status: running"'
+check "tetra lists the 4 policies enabled" sh -c '[ "$(/bin/tetra tracingpolicy list 2>&1 | grep -cE "^[0-9]+ +vm-[a-z]+ +static +enabled ")" -eq 4 ]'
+
 /bin/busybox true vm-marker "two words"
+/usr/bin/true vm-true "a b"
+/bin/sh -c '/usr/bin/cat /tmp/watched/f | /usr/bin/wc -c' >/dev/null
 sh -c 'exit 7'
 cat /tmp/watched/f >/dev/null
 cat /tmp/honeypot >/dev/null
@@ -65,6 +73,12 @@ wait $apid
 agent_status=$?
 
 check "exec event with arguments" grep -q '"binary":"/bin/busybox","arguments":"true vm-marker \\"two words\\""' /tmp/ev.log
+check "exec of /usr/bin/true with quoted arguments" grep -q '"process_exec":{"process":{[^}]*"binary":"/usr/bin/true","arguments":"vm-true \\"a b\\""' /tmp/ev.log
+check "exit of /usr/bin/true, status 0" sh -c 'grep "\"process_exit\":{\"process\":{[^}]*\"binary\":\"/usr/bin/true\"" /tmp/ev.log | grep -qv "\"status\":"'
+sh_id=$(grep '"process_exec":{"process":{[^}]*"arguments":"-c \\"/usr/bin/cat /tmp/watched/f' /tmp/ev.log | sed -n 's/^{"process_exec":{"process":{"exec_id":"\([^"]*\)".*/\1/p')
+check "pipeline children link to their sh -c parent" sh -c "[ -n '$sh_id' ] &&
+	grep -q '\"binary\":\"/usr/bin/cat\",\"arguments\":\"/tmp/watched/f\"[^}]*\"parent_exec_id\":\"$sh_id\"' /tmp/ev.log &&
+	grep -q '\"binary\":\"/usr/bin/wc\",\"arguments\":\"-c\"[^}]*\"parent_exec_id\":\"$sh_id\"' /tmp/ev.log"
 check "exit status 7" grep -q '"process_exit":{"process":{[^}]*"arguments":"-c \\"exit 7\\""[^$]*"status":7' /tmp/ev.log
 check "kprobe policy event on the watched path" grep -q '"process_kprobe".*"function_name":"__x64_sys_openat".*"string_arg":"/tmp/watched/f"' /tmp/ev.log
 [ "$kill_status" -eq 137 ] && ok "Sigkill on the honeypot open" || bad "Sigkill on the honeypot open" "cat exited $kill_status"

@@ -11,7 +11,7 @@ set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 CACHE=${VM_CACHE:-build/vm-cache}
-TIMEOUT=${VM_TIMEOUT:-600}
+TIMEOUT=${VM_TIMEOUT:-240}	# one kernel takes ~15 s under TCG
 passed=0 failed=0 skipped=0
 summary() { echo "vm-kernels: $passed passed, $failed failed, $skipped skipped"; exit 0; }
 
@@ -34,10 +34,16 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,etc/tg,proc,sys,dev,tmp,run,var}
 cp "$BUSYBOX" "$root/bin/busybox"
 cp "$BUILD/bin/tetragon" "$root/bin/tetragon"
+[ -x "$BUILD/bin/tetra" ] && cp "$BUILD/bin/tetra" "$root/bin/tetra"
+# real (not busybox) binaries for the exec/exit and pipeline checks
+mkdir -p "$root/usr/bin"
+for b in true cat wc; do cp "/usr/bin/$b" "$root/usr/bin/$b"; done
 [ -x "$BUILD/tests/helpers/uprobe_target" ] || make -s BUILD="$BUILD" "$BUILD/tests/helpers/uprobe_target" >/dev/null
 cp "$BUILD/tests/helpers/uprobe_target" "$root/bin/uprobe_target"
 # the shared libraries, at the paths the dynamic loader looks for them
-{ ldd "$BUILD/bin/tetragon"; ldd "$BUILD/tests/helpers/uprobe_target"; } | grep -o '/[^ ]*' | sort -u | while read -r lib; do
+for b in "$root"/bin/tetragon "$root"/bin/tetra "$root"/bin/uprobe_target "$root"/usr/bin/*; do
+	[ -e "$b" ] && ldd "$b"
+done | grep -o '/[^ ]*' | sort -u | while read -r lib; do
 	mkdir -p "$root$(dirname "$lib")"
 	cp -L "$lib" "$root$lib"
 done
@@ -128,7 +134,7 @@ initrd="$CACHE/initrd-$$.cpio.gz"
 
 # ---- each kernel --------------------------------------------------------------------------
 want=("$@")
-while read -r name regexp; do
+while read -r name regexp expect; do
 	case "$name" in ''|'#'*) continue ;; esac
 	if [ ${#want[@]} -gt 0 ] && [[ " ${want[*]} " != *" $name "* ]]; then continue; fi
 	pkg=$(apt-cache search --names-only "$regexp" 2>/dev/null | awk '{print $1}' | sort -V | tail -1)
@@ -138,23 +144,28 @@ while read -r name regexp; do
 		continue
 	fi
 	kernel=$(ls "$CACHE/$pkg"/boot/vmlinuz-* 2>/dev/null | head -1)
-	if [ -z "$kernel" ]; then
+	config=$(ls "$CACHE/$pkg"/boot/config-* 2>/dev/null | head -1)
+	if [ -z "$kernel" ] || [ -z "$config" ]; then
 		rm -rf "$CACHE/$pkg" && mkdir -p "$CACHE/$pkg"
 		if ! (cd "$CACHE/$pkg" && apt-get download "$pkg" >/dev/null 2>&1); then
 			echo "SKIP $name: apt-get download $pkg failed (no network to the Debian mirror?)"
 			skipped=$((skipped + 1))
 			continue
 		fi
-		dpkg-deb --fsys-tarfile "$CACHE/$pkg"/*.deb | tar -x -C "$CACHE/$pkg" --wildcards './boot/vmlinuz-*'
+		# the kernel and its config (what --probe-features finds, explained)
+		dpkg-deb --fsys-tarfile "$CACHE/$pkg"/*.deb | tar -x -C "$CACHE/$pkg" --wildcards './boot/vmlinuz-*' './boot/config-*'
 		rm -f "$CACHE/$pkg"/*.deb
 		kernel=$(ls "$CACHE/$pkg"/boot/vmlinuz-* | head -1)
+		config=$(ls "$CACHE/$pkg"/boot/config-* | head -1)
 	fi
 	echo "== $name: $(basename "$kernel") under qemu TCG"
+	echo "   config: $(grep -hoE '^(# )?CONFIG_(DEBUG_INFO_BTF|BPF_LSM|FPROBE|BPF_KPROBE_OVERRIDE|FUNCTION_ERROR_INJECTION|KPROBE_EVENTS|UPROBE_EVENTS)[= ].*' "$config" |
+		sed -e 's/^# CONFIG_\([A-Z_0-9]*\) is not set/\1=n/' -e 's/^CONFIG_//' | tr '\n' ' ')"
 	log="$CACHE/$name.console.log"
 	t0=$(date +%s)
 	timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -nographic -no-reboot \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 quiet lsm=lockdown,yama,apparmor,bpf" </dev/null >"$log" 2>&1
+		-append "console=ttyS0 panic=-1 quiet lsm=lockdown,yama,apparmor,bpf tg.expect=${expect:-}" </dev/null >"$log" 2>&1
 	echo "   $(($(date +%s) - t0)) s; console: $log"
 	grep -a "^VMTEST" "$log" | tr -d '\r' | sed 's/^/   /'
 	n_ok=$(grep -ac "^VMTEST ok" "$log")
