@@ -26,11 +26,13 @@ if [ ! -x "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
 	summary
 fi
 [ -x "$BUILD/bin/tetragon" ] || { echo "vm: $BUILD/bin/tetragon is not built"; failed=1; summary; }
-mkdir -p "$CACHE"
+LOGS="$BUILD/vm-logs"	# per build dir: runs from several build dirs may overlap
+mkdir -p "$CACHE" "$LOGS"
 
 # ---- the initramfs (same for every kernel) ------------------------------------------
 root=$(mktemp -d /tmp/tg-vm-XXXXXX)
-trap 'rm -rf "$root"' EXIT
+initrd="$CACHE/initrd-$$.cpio.gz"
+trap 'rm -rf "$root" "$initrd"' EXIT
 mkdir -p "$root"/{bin,etc/tg,proc,sys,dev,tmp,run,var}
 cp "$BUSYBOX" "$root/bin/busybox"
 cp "$BUILD/bin/tetragon" "$root/bin/tetragon"
@@ -129,7 +131,6 @@ spec:
 YAML
 echo "vm-root:x:0:0::/:/bin/sh" >"$root/etc/passwd"
 echo vm >"$root/etc/hostname"
-initrd="$CACHE/initrd-$$.cpio.gz"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd"
 
 # ---- each kernel --------------------------------------------------------------------------
@@ -146,22 +147,26 @@ while read -r name regexp expect; do
 	kernel=$(ls "$CACHE/$pkg"/boot/vmlinuz-* 2>/dev/null | head -1)
 	config=$(ls "$CACHE/$pkg"/boot/config-* 2>/dev/null | head -1)
 	if [ -z "$kernel" ] || [ -z "$config" ]; then
-		rm -rf "$CACHE/$pkg" && mkdir -p "$CACHE/$pkg"
-		if ! (cd "$CACHE/$pkg" && apt-get download "$pkg" >/dev/null 2>&1); then
+		# into a private directory, then renamed: concurrent runs share the cache
+		dl=$(mktemp -d "$CACHE/.download-XXXXXX")
+		if ! (cd "$dl" && apt-get download "$pkg" >/dev/null 2>&1); then
+			rm -rf "$dl"
 			echo "SKIP $name: apt-get download $pkg failed (no network to the Debian mirror?)"
 			skipped=$((skipped + 1))
 			continue
 		fi
 		# the kernel and its config (what --probe-features finds, explained)
-		dpkg-deb --fsys-tarfile "$CACHE/$pkg"/*.deb | tar -x -C "$CACHE/$pkg" --wildcards './boot/vmlinuz-*' './boot/config-*'
-		rm -f "$CACHE/$pkg"/*.deb
+		dpkg-deb --fsys-tarfile "$dl"/*.deb | tar -x -C "$dl" --wildcards './boot/vmlinuz-*' './boot/config-*'
+		rm -f "$dl"/*.deb
+		rm -rf "$CACHE/$pkg"
+		mv -T "$dl" "$CACHE/$pkg" 2>/dev/null || rm -rf "$dl"
 		kernel=$(ls "$CACHE/$pkg"/boot/vmlinuz-* | head -1)
 		config=$(ls "$CACHE/$pkg"/boot/config-* | head -1)
 	fi
 	echo "== $name: $(basename "$kernel") under qemu TCG"
 	echo "   config: $(grep -hoE '^(# )?CONFIG_(DEBUG_INFO_BTF|BPF_LSM|FPROBE|BPF_KPROBE_OVERRIDE|FUNCTION_ERROR_INJECTION|KPROBE_EVENTS|UPROBE_EVENTS)[= ].*' "$config" |
 		sed -e 's/^# CONFIG_\([A-Z_0-9]*\) is not set/\1=n/' -e 's/^CONFIG_//' | tr '\n' ' ')"
-	log="$CACHE/$name.console.log"
+	log="$LOGS/$name.console.log"
 	t0=$(date +%s)
 	timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -nographic -no-reboot \
 		-kernel "$kernel" -initrd "$initrd" \
@@ -178,5 +183,4 @@ while read -r name regexp expect; do
 		failed=$((failed + 1))
 	fi
 done <tests/vm/kernels
-rm -f "$initrd"
 summary
