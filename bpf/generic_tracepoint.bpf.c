@@ -88,11 +88,8 @@ static long iov_step(__u32 k, void *ctx)
 		want = c->limit - c->total;
 	c->total += want;
 	n = c->done >= c->room ? 0 : want > c->room - c->done ? c->room - c->done : (__u32)want;
-	pos = c->off + c->done;
-	if (pos > GT_DATA_MAX)
-		pos = GT_DATA_MAX;
-	if (n > GT_ARG_MAX)
-		n = GT_ARG_MAX;
+	pos = GT_MIN(c->off + c->done, GT_DATA_MAX);
+	n = GT_MIN(n, GT_ARG_MAX);
 	if (n && !bpf_probe_read_user(&c->h->data[pos], n, iov.iov_base))
 		c->done += n;
 	return 0;
@@ -205,8 +202,7 @@ static __always_inline void read_arg(void *ctx, struct gt_heap *h, __u32 i)
 			if (alen < n)
 				n = alen;
 		}
-		if (n > 110)
-			n = 110;
+		n = GT_MIN(n, 110);
 		if (n && !bpf_probe_read_user(dst, n, ptr))
 			gt_arg_commit(h, i, n);
 		return;
@@ -241,6 +237,7 @@ static __always_inline void read_arg(void *ctx, struct gt_heap *h, __u32 i)
 
 		if (room > size + 1)
 			room = size + 1;
+		room = GT_MIN(room, GT_ARG_MAX);
 		n = bpf_probe_read_kernel_str(dst, room, ctx + off);
 		if (n > 0)
 			gt_arg_commit(h, i, n - 1);

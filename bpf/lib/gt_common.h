@@ -136,6 +136,18 @@ struct {
 	__type(value, struct gt_heap);
 } gt_heap_map SEC(".maps");
 
+/*
+ * min(v, max) with the bound learnt on the very register the result lives
+ * in: a C clamp lets clang keep using an unclamped copy, whose bound older
+ * verifiers (6.1) do not learn through 32-bit register moves.
+ */
+#define GT_MIN(v, max)                                                                      \
+	({                                                                                  \
+		__u64 __v = (v);                                                            \
+		asm volatile("if %[x] <= %[m] goto +1\n\t%[x] = %[m]" : [x] "+r"(__v) : [m] "i"(max)); \
+		__v;                                                                        \
+	})
+
 /* A new event: no argument bytes yet. */
 static __always_inline void gt_args_begin(struct gt_heap *h)
 {
@@ -156,12 +168,9 @@ static __always_inline void gt_args_begin(struct gt_heap *h)
  */
 static __always_inline char *gt_arg_dst(struct gt_heap *h, __u32 i, __u32 *room)
 {
-	__u32 off = h->m.data_len, r;
+	__u64 off = GT_MIN(h->m.data_len, GT_DATA_MAX);
 
-	if (off > GT_DATA_MAX)
-		off = GT_DATA_MAX;
-	r = GT_DATA_MAX - off;
-	*room = r > GT_ARG_MAX ? GT_ARG_MAX : r;
+	*room = GT_MIN(GT_DATA_MAX - off, GT_ARG_MAX);
 	if (i < GT_MAX_ARGS) {
 		h->m.args[i].off = off;
 		h->m.args[i].len = 0;
@@ -209,6 +218,7 @@ static __always_inline __u32 gt_put_user(struct gt_heap *h, __u32 i, const void 
 	char *dst = gt_arg_dst(h, i, &room);
 
 	n = size > room ? room : (__u32)size;
+	n = GT_MIN(n, GT_ARG_MAX);
 	if (!ptr || !n)
 		return 0;
 	if (bpf_probe_read_user(dst, n, ptr))
@@ -254,10 +264,8 @@ _Static_assert(__builtin_offsetof(struct gt_held, data) == sizeof(struct msg_gen
 /* The record in h onto the ring buffer: its header and its data_len bytes. */
 static __always_inline int gt_post(struct gt_heap *h)
 {
-	__u32 len = h->m.data_len;
+	__u32 len = GT_MIN(h->m.data_len, GT_DATA_MAX);
 
-	if (len > GT_DATA_MAX)
-		len = GT_DATA_MAX;
 	h->m.data_len = len;
 	h->m.common.size = sizeof(h->m) + len;
 	if (bpf_ringbuf_output(&events, &h->m, sizeof(h->m) + len, 0))
@@ -347,9 +355,7 @@ static __always_inline int gt_return_take(struct gt_heap *h, __u64 pid_tgid)
 
 	if (!held)
 		return 0;
-	len = held->m.data_len;
-	if (len > GT_DATA_MAX)
-		len = GT_DATA_MAX;
+	len = GT_MIN(held->m.data_len, GT_DATA_MAX);
 	err = bpf_probe_read_kernel(&h->m, sizeof(h->m) + len, held);
 	bpf_map_delete_elem(&gt_ret, &pid_tgid);
 	return !err;
