@@ -133,6 +133,28 @@ echo "vm-root:x:0:0::/:/bin/sh" >"$root/etc/passwd"
 echo vm >"$root/etc/hostname"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd"
 
+# ---- this machine's kernel: what it offers, for the record ---------------------------
+# The agent's own needs (BTF, ring buffer, tracepoints) must be there: the
+# other suites run it here.
+if [ "$(id -u)" -eq 0 ] && [ ${#@} -eq 0 ]; then
+	echo "== host: $(uname -r), tetragon --probe-features"
+	"$BUILD/bin/tetragon" --probe-features 2>/dev/null >"$LOGS/host.features"
+	sed 's/^/   /' "$LOGS/host.features"
+	bad=""
+	for f in btf ringbuf tracepoint raw_tracepoint tp_btf; do
+		grep -q "^$f: yes" "$LOGS/host.features" || bad="$bad $f"
+	done
+	if [ "$(grep -cE '^[a-z_]+: (yes|no) \(.+\)$' "$LOGS/host.features")" -lt 15 ]; then
+		bad="$bad (fewer than 15 feature lines)"
+	fi
+	if [ -z "$bad" ]; then
+		passed=$((passed + 1))
+	else
+		echo "FAIL host: --probe-features:$bad"
+		failed=$((failed + 1))
+	fi
+fi
+
 # ---- each kernel --------------------------------------------------------------------------
 want=("$@")
 while read -r name regexp expect; do
