@@ -96,6 +96,29 @@ static char *path_flags(const struct gt_arg_val *a)
 }
 
 /* strbuf: GT_ARG_MAX + 1 bytes */
+/* An integer argument or return value, as its policy type reports it. */
+static void set_int_arg(Tetragon__KprobeArgument *a, enum tp_arg_type t, int64_t v)
+{
+	switch (t) {
+	case TP_ARG_UINT8: case TP_ARG_UINT16: case TP_ARG_UINT32:
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_UINT_ARG;
+		a->uint_arg = (uint32_t)v;
+		return;
+	case TP_ARG_INT64:
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_LONG_ARG;
+		a->long_arg = v;
+		return;
+	case TP_ARG_UINT64: case TP_ARG_SIZE_T:
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SIZE_ARG;
+		a->size_arg = (uint64_t)v;
+		return;
+	default:
+		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_INT_ARG;
+		a->int_arg = (int32_t)v;
+		return;
+	}
+}
+
 static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, const struct msg_generic *m,
 		     size_t i, char *strbuf, struct arg_store *st)
 {
@@ -220,21 +243,8 @@ static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, co
 			a->cap_effective_arg = strbuf;
 			return;
 		}
-	case TP_ARG_UINT8: case TP_ARG_UINT16: case TP_ARG_UINT32:
-		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_UINT_ARG;
-		a->uint_arg = (uint32_t)v;
-		return;
-	case TP_ARG_INT64:
-		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_LONG_ARG;
-		a->long_arg = v;
-		return;
-	case TP_ARG_UINT64: case TP_ARG_SIZE_T:
-		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SIZE_ARG;
-		a->size_arg = (uint64_t)v;
-		return;
 	default:
-		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_INT_ARG;
-		a->int_arg = (int32_t)v;
+		set_int_arg(a, hi->types[i], v);
 		return;
 	}
 }
@@ -244,24 +254,7 @@ static void fill_ret(Tetragon__KprobeArgument *a, const struct hook_inst *hi, in
 {
 	tetragon__kprobe_argument__init(a);
 	a->label = hi->h->return_arg ? hi->h->return_arg->label : NULL;
-	switch (hi->ret_type) {
-	case TP_ARG_UINT8: case TP_ARG_UINT16: case TP_ARG_UINT32:
-		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_UINT_ARG;
-		a->uint_arg = (uint32_t)v;
-		return;
-	case TP_ARG_INT64:
-		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_LONG_ARG;
-		a->long_arg = v;
-		return;
-	case TP_ARG_UINT64: case TP_ARG_SIZE_T:
-		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SIZE_ARG;
-		a->size_arg = (uint64_t)v;
-		return;
-	default:
-		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_INT_ARG;
-		a->int_arg = (int32_t)v;
-		return;
-	}
+	set_int_arg(a, hi->ret_type, v);
 }
 
 static Tetragon__KprobeAction action_of(uint32_t a, bool post)
