@@ -452,6 +452,7 @@ int agent_run(const struct agent_options *o)
 		struct api_server_opts ao = {
 			.server_address = o->server_address,
 			.server_address_given = o->server_address != NULL,
+			.info_file = o->info_file,
 			.event_queue_size = o->event_queue_size,
 			.version = TG_VERSION,
 			.tp_ops = &policy_rpc_ops,

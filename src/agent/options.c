@@ -34,6 +34,7 @@ enum {
 	OPT_TRACING_POLICY_DIR,
 	/* gRPC API and export filters */
 	OPT_SERVER_ADDRESS,
+	OPT_INFO_FILE,
 	OPT_EVENT_QUEUE_SIZE,
 	OPT_EXPORT_ALLOWLIST,
 	OPT_EXPORT_DENYLIST,
@@ -71,6 +72,7 @@ static const struct option longopts[] = {
 	{ "tracing-policy-dir", required_argument, 0, OPT_TRACING_POLICY_DIR },
 	/* gRPC API and export filters */
 	{ "server-address", required_argument, 0, OPT_SERVER_ADDRESS },
+	{ "info-file", required_argument, 0, OPT_INFO_FILE },
 	{ "event-queue-size", required_argument, 0, OPT_EVENT_QUEUE_SIZE },
 	{ "export-allowlist", required_argument, 0, OPT_EXPORT_ALLOWLIST },
 	{ "export-denylist", required_argument, 0, OPT_EXPORT_DENYLIST },
@@ -120,6 +122,8 @@ static void usage(FILE *f)
 		"  --server-address ADDR              TCP host:port (default localhost:54321; \"\" disables\n"
 		"                                     TCP; unix:///PATH serves that socket instead). The\n"
 		"                                     unix socket /var/run/tetragon/tetragon.sock is always on\n"
+		"  --info-file FILE                   where tetra finds the server address (default\n"
+		"                                     /var/run/tetragon/tetragon-info.json; \"\" none)\n"
 		"  --event-queue-size N               events queued per GetEvents client before dropping\n"
 		"                                     (default 10000)\n"
 		"\n"
@@ -358,6 +362,9 @@ int agent_options_parse(struct agent_options *o, int argc, char **argv)
 		case OPT_SERVER_ADDRESS:
 			err = dup_arg(&o->server_address, optarg);
 			break;
+		case OPT_INFO_FILE:
+			err = dup_arg(&o->info_file, optarg);
+			break;
 		case OPT_EVENT_QUEUE_SIZE:
 			err = parse_u64("event-queue-size", optarg, &o->event_queue_size);
 			if (!err && (o->event_queue_size < 1 || o->event_queue_size > 10000000)) {
@@ -427,6 +434,7 @@ void agent_options_free(struct agent_options *o)
 	free(o->tracing_policies);
 	free(o->tracing_policy_dir);
 	free(o->server_address);
+	free(o->info_file);
 	free(o->export_allowlist);
 	free(o->export_denylist);
 	free(o->field_filters);

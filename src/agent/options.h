@@ -37,6 +37,7 @@ struct agent_options {
 	char *tracing_policy_dir;
 	/* gRPC API and export filters (owner: src/grpc, src/filters) */
 	char *server_address;		/* NULL: the default */
+	char *info_file;		/* --info-file: NULL the default, "" none */
 	uint64_t event_queue_size;
 	char *export_allowlist;
 	char *export_denylist;

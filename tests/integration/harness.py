@@ -36,7 +36,11 @@ class Agent:
         self.outlog = os.path.join(self.dir, "agent.out")
         # large enough never to rotate under the reader
         args = [AGENT, "--node-name", NODE, "--export-filename", self.export,
-                "--export-file-max-size-mb", "4096"]
+                "--export-file-max-size-mb", "4096",
+                # a private socket and no info file: agents of other tests (or
+                # the host's) keep theirs
+                "--server-address", "unix://" + os.path.join(self.dir, "tetragon.sock"),
+                "--info-file", ""]
         args += list(extra)
         if stdout is None:
             args += ["--stdout", "none"]
