@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,11 @@ enum {
 	/* gRPC API and export filters */
 	OPT_SERVER_ADDRESS,
 	OPT_INFO_FILE,
+	OPT_SERVER_SOCKET,
+	OPT_ACCESS_GROUP,
+	OPT_PUBLIC_READ,
+	OPT_MAX_CONNS,
+	OPT_MAX_CONNS_CLIENT,
 	OPT_EVENT_QUEUE_SIZE,
 	OPT_EXPORT_ALLOWLIST,
 	OPT_EXPORT_DENYLIST,
@@ -73,6 +79,11 @@ static const struct option longopts[] = {
 	/* gRPC API and export filters */
 	{ "server-address", required_argument, 0, OPT_SERVER_ADDRESS },
 	{ "info-file", required_argument, 0, OPT_INFO_FILE },
+	{ "server-socket", required_argument, 0, OPT_SERVER_SOCKET },
+	{ "server-access-group", required_argument, 0, OPT_ACCESS_GROUP },
+	{ "server-public-read", optional_argument, 0, OPT_PUBLIC_READ },
+	{ "server-max-connections", required_argument, 0, OPT_MAX_CONNS },
+	{ "server-max-connections-per-client", required_argument, 0, OPT_MAX_CONNS_CLIENT },
 	{ "event-queue-size", required_argument, 0, OPT_EVENT_QUEUE_SIZE },
 	{ "export-allowlist", required_argument, 0, OPT_EXPORT_ALLOWLIST },
 	{ "export-denylist", required_argument, 0, OPT_EXPORT_DENYLIST },
@@ -121,7 +132,15 @@ static void usage(FILE *f)
 		"gRPC API (tetra, upstream's FineGuidanceSensors service):\n"
 		"  --server-address ADDR              TCP host:port (default localhost:54321; \"\" disables\n"
 		"                                     TCP; unix:///PATH serves that socket instead). The\n"
-		"                                     unix socket /var/run/tetragon/tetragon.sock is always on\n"
+		"                                     unix socket is always on\n"
+		"  --server-socket PATH               the unix socket (default /var/run/tetragon/tetragon.sock;\n"
+		"                                     \"\" none)\n"
+		"  --server-access-group GROUP        members of GROUP (name or gid) may stream events and\n"
+		"                                     manage policies as root may (default: root only)\n"
+		"  --server-public-read[=BOOL]        every local user may stream events and list policies\n"
+		"                                     (default false; changes stay root's)\n"
+		"  --server-max-connections N         API connections in all (default 256, 16 kept for root)\n"
+		"  --server-max-connections-per-client N  per local user or remote address (default 32)\n"
 		"  --info-file FILE                   where tetra finds the server address (default\n"
 		"                                     /var/run/tetragon/tetragon-info.json; \"\" none)\n"
 		"  --event-queue-size N               events queued per GetEvents client before dropping\n"
@@ -161,6 +180,27 @@ static int parse_bool(const char *flag, const char *v, bool *ret)
 		return 0;
 	}
 	fprintf(stderr, "tetragon: --%s: invalid boolean \"%s\" (want true or false)\n", flag, v);
+	return -EINVAL;
+}
+
+/* A group name, or a number. */
+static int parse_group(const char *v, gid_t *ret)
+{
+	struct group *g = getgrnam(v);
+	char *end;
+	unsigned long n;
+
+	if (g) {
+		*ret = g->gr_gid;
+		return 0;
+	}
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (*v && !*end && !errno && n < (gid_t)-1) {
+		*ret = (gid_t)n;
+		return 0;
+	}
+	fprintf(stderr, "tetragon: --server-access-group: no group \"%s\" in the group database\n", v);
 	return -EINVAL;
 }
 
@@ -365,6 +405,29 @@ int agent_options_parse(struct agent_options *o, int argc, char **argv)
 		case OPT_INFO_FILE:
 			err = dup_arg(&o->info_file, optarg);
 			break;
+		case OPT_SERVER_SOCKET:
+			err = dup_arg(&o->server_socket, optarg);
+			break;
+		case OPT_ACCESS_GROUP:
+			err = parse_group(optarg, &o->access_group);
+			o->access_group_set = !err;
+			break;
+		case OPT_PUBLIC_READ:
+			err = parse_bool("server-public-read", optarg, &o->public_read);
+			break;
+		case OPT_MAX_CONNS:
+		case OPT_MAX_CONNS_CLIENT: {
+			const char *flag = c == OPT_MAX_CONNS ? "server-max-connections" :
+								"server-max-connections-per-client";
+			uint64_t *v = c == OPT_MAX_CONNS ? &o->max_connections : &o->max_per_client;
+
+			err = parse_u64(flag, optarg, v);
+			if (!err && (*v < 1 || *v > 65536)) {
+				fprintf(stderr, "tetragon: --%s: %s is out of range (1 to 65536)\n", flag, optarg);
+				err = -EINVAL;
+			}
+			break;
+		}
 		case OPT_EVENT_QUEUE_SIZE:
 			err = parse_u64("event-queue-size", optarg, &o->event_queue_size);
 			if (!err && (o->event_queue_size < 1 || o->event_queue_size > 10000000)) {
@@ -435,6 +498,7 @@ void agent_options_free(struct agent_options *o)
 	free(o->tracing_policy_dir);
 	free(o->server_address);
 	free(o->info_file);
+	free(o->server_socket);
 	free(o->export_allowlist);
 	free(o->export_denylist);
 	free(o->field_filters);

@@ -38,6 +38,12 @@ struct agent_options {
 	/* gRPC API and export filters (owner: src/grpc, src/filters) */
 	char *server_address;		/* NULL: the default */
 	char *info_file;		/* --info-file: NULL the default, "" none */
+	char *server_socket;		/* --server-socket: NULL the default, "" none */
+	bool access_group_set;		/* --server-access-group */
+	gid_t access_group;
+	bool public_read;		/* --server-public-read */
+	uint64_t max_connections;	/* --server-max-connections, 0: default */
+	uint64_t max_per_client;	/* --server-max-connections-per-client */
 	uint64_t event_queue_size;
 	char *export_allowlist;
 	char *export_denylist;

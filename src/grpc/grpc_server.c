@@ -25,11 +25,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <grpc/grpc.h>
+#include <grpc/grpc_posix.h>
 #include <grpc/grpc_security.h>
 #include <grpc/slice.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
 
+#include "grpc/conn_gate.h"
 #include "grpc/grpc_util.h"
 #include "grpc/rpc.h"
 #include "util/log.h"
@@ -49,10 +51,9 @@ struct rpc_server {
 	size_t queue_len;
 	int stopping;		/* atomic */
 	struct tag t_shutdown;
-	bool has_tcp;
-	char *unix_path;
-	ino_t unix_ino;
-	dev_t unix_dev;
+	struct conn_gate *gate;
+	grpc_server_credentials *creds;
+	struct rpc_access_policy access;
 };
 
 /* One call. For streams it is reference counted: the close op and each send hold one. */
@@ -77,7 +78,7 @@ struct rpc_stream {
 	grpc_byte_buffer *send_bb;
 	uint64_t drops;
 	void *data;
-	char peer[128];
+	char peer[160];
 };
 
 static void on_new_call(struct tag *t, bool ok);
@@ -195,10 +196,34 @@ static const struct rpc_method *find_method(const struct rpc_service *svc, grpc_
 	return NULL;
 }
 
+/* PERMISSION_DENIED saying who called, who may, and how to open it. */
+static void deny_message(const struct rpc_server *s, enum rpc_access need, const char *method, const char *who,
+			 struct rpc_status *st)
+{
+	char may[64];
+
+	if (s->access.group_set)
+		snprintf(may, sizeof(may), "root and group %u", (unsigned)s->access.group);
+	else
+		snprintf(may, sizeof(may), "root");
+	if (need == RPC_ACCESS_ADMIN)
+		rpc_status_set(st, RPC_PERMISSION_DENIED,
+			       "%s changes the agent: only %s may call it, over the unix socket or loopback TCP; this "
+			       "call came from %s%s", method, may, who,
+			       s->access.group_set ? "" : " (the agent's --server-access-group names a group that may)");
+	else
+		rpc_status_set(st, RPC_PERMISSION_DENIED,
+			       "%s is only for %s, over the unix socket or loopback TCP; this call came from %s%s", method,
+			       may, who,
+			       s->access.public_read ? "" :
+			       " (the agent's --server-access-group or --server-public-read opens it to others)");
+}
+
 static void on_new_call(struct tag *t, bool ok)
 {
 	struct rpc_stream *c = container_of(t, struct rpc_stream, t_new);
 	struct rpc_server *s = c->srv;
+	enum rpc_access have;
 	grpc_op ops[2];
 	grpc_call_error e;
 	char *peer;
@@ -211,10 +236,19 @@ static void on_new_call(struct tag *t, bool ok)
 	if (!stopping(s))
 		request_call(s);
 	peer = grpc_call_get_peer(c->call);
-	snprintf(c->peer, sizeof(c->peer), "%s", peer ? peer : "?");
+	have = conn_gate_access(s->gate, peer, c->peer, sizeof(c->peer));
 	gpr_free(peer);
 
 	c->m = find_method(&s->svc, c->details.method);
+	if (c->m && c->m->access > have) {
+		struct rpc_status st;
+		const char *name = strrchr(c->m->path, '/') + 1;
+
+		deny_message(s, c->m->access, name, c->peer, &st);
+		conn_gate_deny(s->gate, st.message);
+		finish(c, &st, NULL, true);
+		return;
+	}
 	if (!c->m) {
 		struct rpc_status st;
 		size_t plen = strlen(s->svc.service_prefix ? s->svc.service_prefix : "");
@@ -458,160 +492,68 @@ static void *cq_thread(void *arg)
 	return NULL;
 }
 
-/* Why did binding fail? gRPC only says that it did; try it ourselves for errno. */
-static int tcp_bind_errno(const char *addr)
-{
-	char host[256], *colon;
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *res = NULL, *ai;
-	int err = EADDRNOTAVAIL, one = 1;
-
-	snprintf(host, sizeof(host), "%s", addr);
-	colon = strrchr(host, ':');
-	if (!colon)
-		return EINVAL;
-	*colon = '\0';
-	if (host[0] == '[') {
-		memmove(host, host + 1, strlen(host));
-		if (host[0] && host[strlen(host) - 1] == ']')
-			host[strlen(host) - 1] = '\0';
-	}
-	if (getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res))
-		return EADDRNOTAVAIL;
-	for (ai = res; ai; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
-
-		if (fd < 0) {
-			err = errno;
-			continue;
-		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
-			err = errno;
-		close(fd);
-		if (err != EADDRNOTAVAIL && err)
-			break;
-	}
-	freeaddrinfo(res);
-	return err ? err : EADDRINUSE;
-}
-
-static int mkdir_p(const char *dir, mode_t mode)
-{
-	char buf[PATH_MAX], *p;
-
-	snprintf(buf, sizeof(buf), "%s", dir);
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-/*
- * Create the socket in a private directory, set its mode, then move it in
- * place: nobody can connect before the mode is right.
- */
-static int listen_unix(struct rpc_server *s, const char *path, grpc_server_credentials *creds, char *err,
-		       size_t errlen)
-{
-	char dir[128], tmpdir[256], tmpsock[300], target[320];
-	const char *base = strrchr(path, '/');
-	struct stat st;
-	int r;
-
-	if (!base || path[0] != '/' || strlen(path) >= 100) {
-		snprintf(err, errlen, "unix socket path \"%s\" must be absolute and shorter than 100 bytes", path);
-		return -EINVAL;
-	}
-	snprintf(dir, sizeof(dir), "%.*s", (int)(base - path), path);
-	if (dir[0]) {
-		r = mkdir_p(dir, 0755);
-		if (r) {
-			snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-r));
-			return r;
-		}
-	}
-	snprintf(tmpdir, sizeof(tmpdir), "%s/.%s-XXXXXX", dir, base + 1);
-	if (!mkdtemp(tmpdir)) {
-		r = -errno;
-		snprintf(err, errlen, "cannot create a directory in %s: %s", dir[0] ? dir : "/", strerror(errno));
-		return r;
-	}
-	snprintf(tmpsock, sizeof(tmpsock), "%s/s", tmpdir);
-	snprintf(target, sizeof(target), "unix:%s", tmpsock);
-	if (!grpc_server_add_http2_port(s->server, target, creds)) {
-		rmdir(tmpdir);
-		snprintf(err, errlen, "cannot listen on unix://%s", path);
-		return -EADDRNOTAVAIL;
-	}
-	r = 0;
-	if (chmod(tmpsock, 0600) || rename(tmpsock, path) || stat(path, &st)) {
-		r = -errno;
-		snprintf(err, errlen, "cannot create unix socket %s: %s", path, strerror(errno));
-		unlink(tmpsock);
-	} else {
-		s->unix_ino = st.st_ino;
-		s->unix_dev = st.st_dev;
-		s->unix_path = strdup(path);
-	}
-	rmdir(tmpdir);
-	return r;
-}
-
-/* Remove our socket, unless another agent has replaced it since. */
-static void remove_unix(struct rpc_server *s)
-{
-	struct stat st;
-
-	if (!s->unix_path)
-		return;
-	if (!stat(s->unix_path, &st) && st.st_ino == s->unix_ino && st.st_dev == s->unix_dev)
-		unlink(s->unix_path);
-	free(s->unix_path);
-	s->unix_path = NULL;
-}
-
 bool rpc_server_has_tcp(const struct rpc_server *s)
 {
-	return s && s->has_tcp;
+	return s && conn_gate_has_tcp(s->gate);
+}
+
+void rpc_server_get_stats(struct rpc_server *s, struct conn_gate_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (s && s->gate)
+		conn_gate_get_stats(s->gate, st);
+}
+
+/* A connection the gate admitted: gRPC owns it from here. */
+static void handoff(void *ctx, int fd)
+{
+	struct rpc_server *s = ctx;
+
+	grpc_server_add_channel_from_fd(s->server, fd, s->creds);
 }
 
 void rpc_server_stop(struct rpc_server *s)
 {
 	if (!s)
 		return;
-	__atomic_store_n(&s->stopping, 1, __ATOMIC_RELEASE);
-	grpc_server_shutdown_and_notify(s->server, s->cq, &s->t_shutdown);
-	grpc_server_cancel_all_calls(s->server);
-	if (s->thread_started)
-		pthread_join(s->thread, NULL);
-	else
-		cq_thread(s);
-	grpc_server_destroy(s->server);
-	grpc_completion_queue_destroy(s->cq);
-	remove_unix(s);
+	/* no new connections, then end the calls of the ones we have */
+	conn_gate_stop_accepting(s->gate);
+	if (s->server) {
+		__atomic_store_n(&s->stopping, 1, __ATOMIC_RELEASE);
+		grpc_server_shutdown_and_notify(s->server, s->cq, &s->t_shutdown);
+		grpc_server_cancel_all_calls(s->server);
+		if (s->thread_started)
+			pthread_join(s->thread, NULL);
+		else
+			cq_thread(s);
+		grpc_server_destroy(s->server);
+		grpc_completion_queue_destroy(s->cq);
+		grpc_server_credentials_release(s->creds);
+		tg_grpc_shutdown();
+	}
+	conn_gate_close(s->gate);
 	free(s);
-	tg_grpc_shutdown();
 }
 
 int rpc_server_start(struct rpc_server **out, const struct rpc_server_opts *o, const struct rpc_service *svc,
 		     char *err, size_t errlen)
 {
-	grpc_arg args[] = {
-		/* a second agent must fail to bind, not share the port */
-		{ .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ALLOW_REUSEPORT, .value.integer = 0 },
+	struct conn_gate_opts go = {
+		.tcp_address = o->tcp_address,
+		.tcp_optional = o->tcp_optional,
+		.unix_path = o->unix_path,
+		.access = o->access,
+		.max_connections = o->max_connections,
+		.max_per_client = o->max_per_client,
+		.handoff = handoff,
 	};
-	grpc_channel_args cargs = { .num_args = 1, .args = args };
-	grpc_server_credentials *creds;
+	grpc_arg args[] = {
+		{ .type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_METADATA_SIZE, .value.integer = 16384 },
+	};
+	grpc_channel_args cargs = { .num_args = sizeof(args) / sizeof(args[0]), .args = args };
 	struct rpc_server *s;
 	sigset_t all, old;
-	int r = 0;
+	int r;
 
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
@@ -620,8 +562,16 @@ int rpc_server_start(struct rpc_server **out, const struct rpc_server_opts *o, c
 		return -ENOMEM;
 	}
 	s->svc = *svc;
+	s->access = o->access;
 	s->queue_len = o->stream_queue_len ? o->stream_queue_len : 10000;
 	s->t_shutdown.fn = on_shutdown;
+	go.ctx = s;
+	/* bind first: a taken port or a live socket fails before anything starts */
+	r = conn_gate_open(&s->gate, &go, err, errlen);
+	if (r) {
+		free(s);
+		return r;
+	}
 
 	/* gRPC's threads must not take the agent's signals: they inherit this mask */
 	sigfillset(&all);
@@ -630,41 +580,22 @@ int rpc_server_start(struct rpc_server **out, const struct rpc_server_opts *o, c
 	s->server = grpc_server_create(&cargs, NULL);
 	s->cq = grpc_completion_queue_create_for_next(NULL);
 	grpc_server_register_completion_queue(s->server, s->cq, NULL);
-	creds = grpc_insecure_server_credentials_create();
-	tg_grpc_quiet(true);	/* bind failures are reported below, with the reason */
-	if (o->tcp_address && *o->tcp_address) {
-		if (grpc_server_add_http2_port(s->server, o->tcp_address, creds)) {
-			s->has_tcp = true;
-		} else {
-			int e = tcp_bind_errno(o->tcp_address);
-
-			if (o->tcp_optional) {
-				log_warn("gRPC: cannot listen on %s: %s; serving on the unix socket only",
-					 o->tcp_address, strerror(e));
-			} else {
-				snprintf(err, errlen, "cannot listen on %s: %s", o->tcp_address, strerror(e));
-				r = -e;
-			}
-		}
-	}
-	if (!r && o->unix_path)
-		r = listen_unix(s, o->unix_path, creds, err, errlen);
-	grpc_server_credentials_release(creds);
-	tg_grpc_quiet(false);
+	s->creds = grpc_insecure_server_credentials_create();
 	grpc_server_start(s->server);
-	if (!r) {
-		r = -pthread_create(&s->thread, NULL, cq_thread, s);
-		if (r)
-			snprintf(err, errlen, "cannot start the gRPC thread: %s", strerror(-r));
-		else
-			s->thread_started = true;
-	}
+	r = -pthread_create(&s->thread, NULL, cq_thread, s);
+	if (r)
+		snprintf(err, errlen, "cannot start the gRPC thread: %s", strerror(-r));
+	else
+		s->thread_started = true;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!r) {
+		request_call(s);
+		r = conn_gate_start(s->gate, err, errlen);
+	}
 	if (r) {
 		rpc_server_stop(s);
 		return r;
 	}
-	request_call(s);
 	*out = s;
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <protobuf-c/protobuf-c.h>
 
 /* gRPC status codes. */
@@ -66,8 +67,23 @@ void rpc_blob_unref(struct rpc_blob *b);
 struct rpc_server;
 struct rpc_stream;
 
+/* What a caller may do; a method names the least it needs. */
+enum rpc_access {
+	RPC_ACCESS_PUBLIC,	/* anyone who can connect: health, version */
+	RPC_ACCESS_READ,	/* events and what is loaded */
+	RPC_ACCESS_ADMIN,	/* anything that changes the agent */
+};
+
+/* Who gets which rights (see README "Security model"). */
+struct rpc_access_policy {
+	bool group_set;		/* members of group manage the agent as root does */
+	gid_t group;
+	bool public_read;	/* every local user may read (stream events, list) */
+};
+
 struct rpc_method {
 	const char *path;	/* "/tetragon.FineGuidanceSensors/GetHealth" */
+	enum rpc_access access;
 	const ProtobufCMessageDescriptor *request;
 	/*
 	 * Unary: return the packed response, or NULL with st->code set (a NULL
@@ -100,6 +116,10 @@ struct rpc_server_opts {
 	const char *unix_path;
 	/* messages queued per stream before new ones are dropped */
 	size_t stream_queue_len;
+	struct rpc_access_policy access;
+	/* connection bounds, 0 for the defaults (grpc/conn_gate.h) */
+	unsigned max_connections;
+	unsigned max_per_client;
 };
 
 /*
@@ -110,6 +130,9 @@ int rpc_server_start(struct rpc_server **out, const struct rpc_server_opts *o, c
 		     char *err, size_t errlen);
 /* True when the TCP listener is up (it may be optional). */
 bool rpc_server_has_tcp(const struct rpc_server *s);
+/* Connections accepted, refused, open, calls denied (grpc/conn_gate.h). */
+struct conn_gate_stats;
+void rpc_server_get_stats(struct rpc_server *s, struct conn_gate_stats *st);
 /* Cancel every call, wait for them, remove the unix socket, free. */
 void rpc_server_stop(struct rpc_server *s);
 
@@ -121,7 +144,7 @@ void rpc_server_stop(struct rpc_server *s);
 int rpc_stream_send(struct rpc_stream *s, struct rpc_blob *b);
 /* Start writing queued messages if the stream is idle (after a batch of sends). */
 void rpc_stream_kick(struct rpc_stream *s);
-/* "ipv4:127.0.0.1:41234", "unix:..." */
+/* "uid 0 over loopback TCP from 127.0.0.1:41234", "uid 0 (pid 12) on the unix socket" */
 const char *rpc_stream_peer(const struct rpc_stream *s);
 void rpc_stream_set_data(struct rpc_stream *s, void *data);
 void *rpc_stream_data(const struct rpc_stream *s);

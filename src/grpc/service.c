@@ -402,25 +402,25 @@ static struct rpc_blob *not_implemented(void *ctx, const ProtobufCMessage *req, 
 }
 
 static const struct rpc_method methods[] = {
-	{ SERVICE "GetEvents", &tetragon__get_events_request__descriptor, NULL, get_events_open },
-	{ SERVICE "GetHealth", &tetragon__get_health_status_request__descriptor, get_health, NULL },
-	{ SERVICE "GetVersion", &tetragon__get_version_request__descriptor, get_version, NULL },
-	{ SERVICE "ListSensors", &tetragon__list_sensors_request__descriptor, list_sensors, NULL },
-	{ SERVICE "AddTracingPolicy", &tetragon__add_tracing_policy_request__descriptor, tp_add, NULL },
-	{ SERVICE "DeleteTracingPolicy", &tetragon__delete_tracing_policy_request__descriptor, tp_delete, NULL },
-	{ SERVICE "ListTracingPolicies", &tetragon__list_tracing_policies_request__descriptor, tp_list, NULL },
-	{ SERVICE "ConfigureTracingPolicy", &tetragon__configure_tracing_policy_request__descriptor, tp_configure,
+	{ SERVICE "GetEvents", RPC_ACCESS_READ, &tetragon__get_events_request__descriptor, NULL, get_events_open },
+	{ SERVICE "GetHealth", RPC_ACCESS_PUBLIC, &tetragon__get_health_status_request__descriptor, get_health, NULL },
+	{ SERVICE "GetVersion", RPC_ACCESS_PUBLIC, &tetragon__get_version_request__descriptor, get_version, NULL },
+	{ SERVICE "ListSensors", RPC_ACCESS_READ, &tetragon__list_sensors_request__descriptor, list_sensors, NULL },
+	{ SERVICE "AddTracingPolicy", RPC_ACCESS_ADMIN, &tetragon__add_tracing_policy_request__descriptor, tp_add, NULL },
+	{ SERVICE "DeleteTracingPolicy", RPC_ACCESS_ADMIN, &tetragon__delete_tracing_policy_request__descriptor, tp_delete, NULL },
+	{ SERVICE "ListTracingPolicies", RPC_ACCESS_READ, &tetragon__list_tracing_policies_request__descriptor, tp_list, NULL },
+	{ SERVICE "ConfigureTracingPolicy", RPC_ACCESS_ADMIN, &tetragon__configure_tracing_policy_request__descriptor, tp_configure,
 	  NULL },
-	{ SERVICE "EnableTracingPolicy", &tetragon__enable_tracing_policy_request__descriptor, tp_enable, NULL },
-	{ SERVICE "DisableTracingPolicy", &tetragon__disable_tracing_policy_request__descriptor, tp_disable, NULL },
-	{ SERVICE "EnableSensor", &tetragon__enable_sensor_request__descriptor, not_implemented, NULL },
-	{ SERVICE "DisableSensor", &tetragon__disable_sensor_request__descriptor, not_implemented, NULL },
-	{ SERVICE "RemoveSensor", &tetragon__remove_sensor_request__descriptor, not_implemented, NULL },
-	{ SERVICE "ListDomains", &tetragon__list_domains_request__descriptor, list_domains, NULL },
-	{ SERVICE "GetInfo", &tetragon__get_info_request__descriptor, not_implemented, NULL },
-	{ SERVICE "RuntimeHook", &tetragon__runtime_hook_request__descriptor, not_implemented, NULL },
-	{ SERVICE "GetDebug", &tetragon__get_debug_request__descriptor, not_implemented, NULL },
-	{ SERVICE "SetDebug", &tetragon__set_debug_request__descriptor, not_implemented, NULL },
+	{ SERVICE "EnableTracingPolicy", RPC_ACCESS_ADMIN, &tetragon__enable_tracing_policy_request__descriptor, tp_enable, NULL },
+	{ SERVICE "DisableTracingPolicy", RPC_ACCESS_ADMIN, &tetragon__disable_tracing_policy_request__descriptor, tp_disable, NULL },
+	{ SERVICE "EnableSensor", RPC_ACCESS_ADMIN, &tetragon__enable_sensor_request__descriptor, not_implemented, NULL },
+	{ SERVICE "DisableSensor", RPC_ACCESS_ADMIN, &tetragon__disable_sensor_request__descriptor, not_implemented, NULL },
+	{ SERVICE "RemoveSensor", RPC_ACCESS_ADMIN, &tetragon__remove_sensor_request__descriptor, not_implemented, NULL },
+	{ SERVICE "ListDomains", RPC_ACCESS_READ, &tetragon__list_domains_request__descriptor, list_domains, NULL },
+	{ SERVICE "GetInfo", RPC_ACCESS_READ, &tetragon__get_info_request__descriptor, not_implemented, NULL },
+	{ SERVICE "RuntimeHook", RPC_ACCESS_ADMIN, &tetragon__runtime_hook_request__descriptor, not_implemented, NULL },
+	{ SERVICE "GetDebug", RPC_ACCESS_READ, &tetragon__get_debug_request__descriptor, not_implemented, NULL },
+	{ SERVICE "SetDebug", RPC_ACCESS_ADMIN, &tetragon__set_debug_request__descriptor, not_implemented, NULL },
 };
 
 /* ---- info file ------------------------------------------------------------------- */
@@ -537,6 +537,9 @@ int api_server_start(struct api_server **out, const struct api_server_opts *o, s
 	ro.tcp_address = addr;
 	ro.unix_path = *sock ? sock : NULL;
 	ro.stream_queue_len = h->queue_len;
+	ro.access = o->access;
+	ro.max_connections = o->max_connections;
+	ro.max_per_client = o->max_per_client;
 	r = rpc_server_start(&api->rpc, &ro, &svc, err, sizeof(err));
 	if (r) {
 		log_error("gRPC server: %s (set --server-address, or \"\" to disable TCP)", err);

@@ -54,6 +54,9 @@ struct api_server_opts {
 	const char *unix_socket;	/* NULL = API_DEFAULT_UNIX_SOCKET, "" = none */
 	const char *info_file;		/* NULL = API_DEFAULT_INFO_FILE, "" = none */
 	size_t event_queue_size;	/* per GetEvents client; 0 = API_DEFAULT_EVENT_QUEUE */
+	struct rpc_access_policy access;	/* who may read and manage (README "Security model") */
+	unsigned max_connections;	/* 0: the defaults of grpc/conn_gate.h */
+	unsigned max_per_client;
 	const char *version;
 	const struct tp_ops *tp_ops;	/* NULL until the policy engine plugs in */
 	void *tp_ctx;

@@ -69,9 +69,9 @@ static void stream_closed(void *ctx, struct rpc_stream *s)
 }
 
 static const struct rpc_method methods[] = {
-	{ "/t.S/Version", &tetragon__get_version_request__descriptor, version, NULL },
-	{ "/t.S/Fail", &tetragon__get_version_request__descriptor, failing, NULL },
-	{ "/t.S/Stream", &tetragon__get_events_request__descriptor, NULL, stream_open },
+	{ "/t.S/Version", RPC_ACCESS_PUBLIC, &tetragon__get_version_request__descriptor, version, NULL },
+	{ "/t.S/Fail", RPC_ACCESS_PUBLIC, &tetragon__get_version_request__descriptor, failing, NULL },
+	{ "/t.S/Stream", RPC_ACCESS_PUBLIC, &tetragon__get_events_request__descriptor, NULL, stream_open },
 };
 
 static struct rpc_server *start(void)

@@ -1,0 +1,932 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "grpc/conn_gate.h"
+#include "grpc/h2_guard.h"
+#include "grpc/peer_cred.h"
+#include "util/log.h"
+
+#define MAX_LISTENERS 8
+#define ACCEPT_BURST 64
+#define C2S_BUF (16 * 1024)
+#define S2C_BUF (64 * 1024)
+
+/*
+ * One admitted connection. The client's socket stays ours: gRPC gets one
+ * end of a socketpair and the gate relays between the two, checking what
+ * the client sends (h2_guard.h) on the way. gRPC names the connection's
+ * calls after its end ("fd:N"), which finds the relay and its rights.
+ */
+struct relay {
+	bool used;
+	int cfd;		/* the client */
+	int ifd;		/* our end of the socketpair */
+	int gfd;		/* gRPC's end: the number in its peer string */
+	dev_t gdev;		/* and what it is, so a reused number is not mistaken */
+	ino_t gino;
+	enum rpc_access access;
+	bool root;
+	char client[64];	/* the per-client key: "uid:N" or the remote address */
+	char desc[128];
+	struct h2_guard guard;
+	uint8_t *c2s, *s2c;	/* bytes read and not yet written on */
+	size_t c2s_len, c2s_off, s2c_len, s2c_off;
+	bool ieof;		/* gRPC closed its end: flush to the client, then close */
+	uint32_t cmask, imask;	/* epoll interest now set */
+};
+
+/* epoll tags: which fd of which relay (or a listener, or the stop pipe) */
+struct ep_tag {
+	struct relay *r;	/* NULL: a listener or the stop pipe */
+	int fd;
+};
+
+struct conn_gate {
+	struct conn_gate_opts o;
+	int lfd[MAX_LISTENERS];
+	size_t nl;
+	bool has_tcp;
+	int stop_pipe[2];
+	int epfd;
+	int spare_fd;		/* given up to accept-and-close when out of descriptors */
+	pthread_t thread;
+	bool started;
+
+	pthread_mutex_t mu;	/* relays' identity fields and stats: read by the RPC thread */
+	struct relay *relays;
+	struct ep_tag *tags;	/* 2 per relay */
+	struct ep_tag ltags[MAX_LISTENERS + 1];
+	unsigned nrelays, open;
+	struct conn_gate_stats st;
+	time_t last_warn[5];
+	uint64_t unwarned[5];
+
+	char *unix_path;
+	dev_t unix_dev;
+	ino_t unix_ino;
+};
+
+enum warn_kind { W_TOTAL, W_CLIENT, W_FDS, W_DENIED, W_PROTO };
+
+/* One warning per kind per 10 s, with how many were not logged since. */
+static void warn_rl(struct conn_gate *g, enum warn_kind k, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void warn_rl(struct conn_gate *g, enum warn_kind k, const char *fmt, ...)
+{
+	time_t now = time(NULL);
+	uint64_t skipped;
+	char msg[512];
+	va_list ap;
+
+	pthread_mutex_lock(&g->mu);
+	if (g->last_warn[k] && now - g->last_warn[k] < 10) {
+		g->unwarned[k]++;
+		pthread_mutex_unlock(&g->mu);
+		return;
+	}
+	skipped = g->unwarned[k];
+	g->last_warn[k] = now;
+	g->unwarned[k] = 0;
+	pthread_mutex_unlock(&g->mu);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (skipped)
+		log_warn("%s (and %llu more like it before this one)", msg, (unsigned long long)skipped);
+	else
+		log_warn("%s", msg);
+}
+
+/* ---- rights -------------------------------------------------------------------------- */
+
+static bool unix_peer_in_group(int fd, gid_t group)
+{
+	gid_t gids[256];
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	int n, i;
+
+	if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) && uc.gid == group)
+		return true;
+	n = peer_unix_groups(fd, gids, 256);
+	for (i = 0; i < n; i++)
+		if (gids[i] == group)
+			return true;
+	return false;
+}
+
+static enum rpc_access rights(const struct conn_gate *g, int fd, const struct peer_cred *p)
+{
+	const struct rpc_access_policy *a = &g->o.access;
+
+	/* no local identity: TLS client certificates are the only way in (not yet served) */
+	if (p->kind == PEER_TCP_REMOTE || !p->uid_known)
+		return RPC_ACCESS_PUBLIC;
+	if (p->uid == 0)
+		return RPC_ACCESS_ADMIN;
+	if (a->group_set &&
+	    (p->kind == PEER_UNIX ? unix_peer_in_group(fd, a->group) : peer_uid_in_group(p->uid, a->group)))
+		return RPC_ACCESS_ADMIN;
+	return a->public_read ? RPC_ACCESS_READ : RPC_ACCESS_PUBLIC;
+}
+
+static const char *access_name(enum rpc_access a)
+{
+	switch (a) {
+	case RPC_ACCESS_ADMIN:
+		return "manage";
+	case RPC_ACCESS_READ:
+		return "read";
+	default:
+		return "health and version only";
+	}
+}
+
+/* ---- relays ------------------------------------------------------------------------- */
+
+static unsigned client_count_locked(const struct conn_gate *g, const char *client)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < g->nrelays; i++)
+		if (g->relays[i].used && !strcmp(g->relays[i].client, client))
+			n++;
+	return n;
+}
+
+static void set_mask(struct conn_gate *g, struct relay *r, int fd, uint32_t *cur, uint32_t want, struct ep_tag *tag)
+{
+	struct epoll_event ev = { .events = want, .data.ptr = tag };
+
+	if (*cur == want)
+		return;
+	epoll_ctl(g->epfd, EPOLL_CTL_MOD, fd, &ev);
+	*cur = want;
+	(void)r;
+}
+
+/* What each side should wait for, from the buffers' state. */
+static void update_masks(struct conn_gate *g, struct relay *r)
+{
+	size_t i = (size_t)(r - g->relays);
+	uint32_t cw = 0, iw = 0;
+
+	if (r->c2s_len == 0 && !r->ieof)
+		cw |= EPOLLIN;
+	if (r->s2c_len)
+		cw |= EPOLLOUT;
+	if (r->s2c_len == 0 && !r->ieof)
+		iw |= EPOLLIN;
+	if (r->c2s_len)
+		iw |= EPOLLOUT;
+	set_mask(g, r, r->cfd, &r->cmask, cw, &g->tags[2 * i]);
+	set_mask(g, r, r->ifd, &r->imask, iw, &g->tags[2 * i + 1]);
+}
+
+static void relay_close(struct conn_gate *g, struct relay *r)
+{
+	epoll_ctl(g->epfd, EPOLL_CTL_DEL, r->cfd, NULL);
+	epoll_ctl(g->epfd, EPOLL_CTL_DEL, r->ifd, NULL);
+	/* gRPC sees its end close and ends the connection's calls */
+	close(r->cfd);
+	close(r->ifd);
+	free(r->c2s);
+	free(r->s2c);
+	pthread_mutex_lock(&g->mu);
+	r->used = false;
+	r->c2s = r->s2c = NULL;
+	g->open--;
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* Write what is buffered for fd; false when the connection is done for. */
+static bool flush(int fd, const uint8_t *buf, size_t *len, size_t *off)
+{
+	while (*len) {
+		ssize_t n = send(fd, buf + *off, *len, MSG_NOSIGNAL);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR;
+		*off += (size_t)n;
+		*len -= (size_t)n;
+	}
+	*off = 0;
+	return true;
+}
+
+static void relay_event(struct conn_gate *g, struct relay *r, int fd, uint32_t ev)
+{
+	ssize_t n;
+
+	if (fd == r->cfd) {
+		if (ev & EPOLLOUT && !flush(r->cfd, r->s2c, &r->s2c_len, &r->s2c_off))
+			goto close;
+		if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR) && !r->c2s_len && !r->ieof) {
+			n = recv(r->cfd, r->c2s, C2S_BUF, 0);
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+				goto close;
+			if (n > 0) {
+				if (h2_guard_feed(&r->guard, r->c2s, (size_t)n)) {
+					pthread_mutex_lock(&g->mu);
+					g->st.closed_protocol++;
+					pthread_mutex_unlock(&g->mu);
+					warn_rl(g, W_PROTO, "gRPC: closed the connection of %s: it sent %s", r->desc,
+						r->guard.why);
+					goto close;
+				}
+				r->c2s_len = (size_t)n;
+				r->c2s_off = 0;
+				if (!flush(r->ifd, r->c2s, &r->c2s_len, &r->c2s_off))
+					goto close;
+			}
+		}
+	} else {
+		if (ev & EPOLLOUT && !flush(r->ifd, r->c2s, &r->c2s_len, &r->c2s_off))
+			goto close;
+		if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR) && !r->s2c_len && !r->ieof) {
+			n = recv(r->ifd, r->s2c, S2C_BUF, 0);
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+				r->ieof = true;
+			} else if (n > 0) {
+				r->s2c_len = (size_t)n;
+				r->s2c_off = 0;
+				if (!flush(r->cfd, r->s2c, &r->s2c_len, &r->s2c_off))
+					goto close;
+			}
+		}
+	}
+	/* gRPC is done and everything it said reached the client */
+	if (r->ieof && !r->s2c_len)
+		goto close;
+	update_masks(g, r);
+	return;
+close:
+	relay_close(g, r);
+}
+
+static void admit(struct conn_gate *g, int fd)
+{
+	unsigned max = g->o.max_connections, share, i;
+	struct epoll_event ev;
+	struct relay *r = NULL;
+	struct peer_cred p;
+	char client[64], desc[128];
+	enum rpc_access acc;
+	struct stat st;
+	int sp[2];
+	bool root;
+
+	peer_cred_identify(fd, &p);
+	peer_cred_describe(&p, desc, sizeof(desc));
+	acc = rights(g, fd, &p);
+	root = p.kind != PEER_TCP_REMOTE && p.uid_known && p.uid == 0;
+	if (p.kind == PEER_TCP_REMOTE) {
+		const char *colon = strrchr(p.addr, ':');
+
+		snprintf(client, sizeof(client), "%.*s", colon ? (int)(colon - p.addr) : (int)strlen(p.addr), p.addr);
+	} else if (p.uid_known) {
+		snprintf(client, sizeof(client), "uid:%u", (unsigned)p.uid);
+	} else {
+		snprintf(client, sizeof(client), "unidentified");
+	}
+
+	pthread_mutex_lock(&g->mu);
+	share = root ? max : max - CONN_GATE_ROOT_RESERVE;
+	if (g->open >= share) {
+		g->st.refused_total++;
+		pthread_mutex_unlock(&g->mu);
+		warn_rl(g, W_TOTAL, "gRPC: refused a connection from %s: %u connections are open, the limit%s is %u "
+			"(--server-max-connections)", desc, g->open, root ? "" : " for non-root clients", share);
+		close(fd);
+		return;
+	}
+	if (!root && client_count_locked(g, client) >= g->o.max_per_client) {
+		g->st.refused_per_client++;
+		pthread_mutex_unlock(&g->mu);
+		warn_rl(g, W_CLIENT, "gRPC: refused a connection from %s: that client has %u open, the limit "
+			"(--server-max-connections-per-client)", desc, g->o.max_per_client);
+		close(fd);
+		return;
+	}
+	for (i = 0; i < g->nrelays && !r; i++)
+		if (!g->relays[i].used)
+			r = &g->relays[i];
+	pthread_mutex_unlock(&g->mu);
+	if (!r) {
+		close(fd);
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp)) {
+		warn_rl(g, W_FDS, "gRPC: refused a connection from %s: socketpair: %s", desc, strerror(errno));
+		pthread_mutex_lock(&g->mu);
+		g->st.refused_fds++;
+		pthread_mutex_unlock(&g->mu);
+		close(fd);
+		return;
+	}
+	memset(r, 0, sizeof(*r));
+	r->cfd = fd;
+	r->ifd = sp[1];
+	r->gfd = sp[0];
+	r->c2s = malloc(C2S_BUF);
+	r->s2c = malloc(S2C_BUF);
+	h2_guard_init(&r->guard, 0);
+	fstat(sp[0], &st);
+	r->gdev = st.st_dev;
+	r->gino = st.st_ino;
+	r->access = acc;
+	r->root = root;
+	snprintf(r->client, sizeof(r->client), "%s", client);
+	snprintf(r->desc, sizeof(r->desc), "%s", desc);
+	i = (unsigned)(r - g->relays);
+	g->tags[2 * i] = (struct ep_tag){ r, fd };
+	g->tags[2 * i + 1] = (struct ep_tag){ r, sp[1] };
+	r->cmask = EPOLLIN;
+	r->imask = EPOLLIN;
+	ev.events = EPOLLIN;
+	ev.data.ptr = &g->tags[2 * i];
+	if (!r->c2s || !r->s2c || epoll_ctl(g->epfd, EPOLL_CTL_ADD, fd, &ev) ||
+	    (ev.data.ptr = &g->tags[2 * i + 1], epoll_ctl(g->epfd, EPOLL_CTL_ADD, sp[1], &ev))) {
+		log_warn("gRPC: cannot serve the connection of %s: %s", desc, strerror(errno ? errno : ENOMEM));
+		epoll_ctl(g->epfd, EPOLL_CTL_DEL, fd, NULL);
+		free(r->c2s);
+		free(r->s2c);
+		close(fd);
+		close(sp[0]);
+		close(sp[1]);
+		return;
+	}
+	pthread_mutex_lock(&g->mu);
+	r->used = true;
+	g->open++;
+	g->st.accepted++;
+	pthread_mutex_unlock(&g->mu);
+	log_debug("gRPC: connection from %s (%s)%s%s", desc, access_name(acc), p.uid_known ? "" : ": ",
+		  p.uid_known ? "" : p.why);
+	g->o.handoff(g->o.ctx, sp[0]);
+}
+
+enum rpc_access conn_gate_access(struct conn_gate *g, const char *peer, char *desc, size_t desclen)
+{
+	enum rpc_access acc = RPC_ACCESS_PUBLIC;
+	char *end;
+	long fd;
+	unsigned i;
+
+	snprintf(desc, desclen, "an unknown connection (%s)", peer ? peer : "?");
+	if (!peer || strncmp(peer, "fd:", 3))
+		return acc;
+	errno = 0;
+	fd = strtol(peer + 3, &end, 10);
+	if (errno || *end || fd < 0 || fd > INT_MAX)
+		return acc;
+	pthread_mutex_lock(&g->mu);
+	for (i = 0; i < g->nrelays; i++) {
+		struct relay *r = &g->relays[i];
+		struct stat st;
+
+		if (!r->used || r->gfd != (int)fd)
+			continue;
+		if (!fstat(r->gfd, &st) && st.st_ino == r->gino && st.st_dev == r->gdev) {
+			acc = r->access;
+			snprintf(desc, desclen, "%s", r->desc);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&g->mu);
+	return acc;
+}
+
+void conn_gate_deny(struct conn_gate *g, const char *what)
+{
+	pthread_mutex_lock(&g->mu);
+	g->st.denied_calls++;
+	pthread_mutex_unlock(&g->mu);
+	warn_rl(g, W_DENIED, "gRPC: %s", what);
+}
+
+void conn_gate_get_stats(struct conn_gate *g, struct conn_gate_stats *st)
+{
+	pthread_mutex_lock(&g->mu);
+	*st = g->st;
+	st->open = g->open;
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* ---- accepting ------------------------------------------------------------------------- */
+
+static void accept_some(struct conn_gate *g, int lfd)
+{
+	int i;
+
+	for (i = 0; i < ACCEPT_BURST; i++) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
+
+		if (fd >= 0) {
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			admit(g, fd);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if ((errno == EMFILE || errno == ENFILE) && g->spare_fd >= 0) {
+			/* take the connection off the queue and refuse it, or the listener spins */
+			close(g->spare_fd);
+			fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0)
+				close(fd);
+			g->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			pthread_mutex_lock(&g->mu);
+			g->st.refused_fds++;
+			pthread_mutex_unlock(&g->mu);
+			warn_rl(g, W_FDS, "gRPC: refused a connection: the agent is out of file descriptors (%s)",
+				strerror(EMFILE));
+			continue;
+		}
+		return;	/* EAGAIN, or an error the next round retries */
+	}
+}
+
+static void remove_unix(struct conn_gate *g);
+
+/* On the gate's thread: no more connections; the admitted ones keep being relayed. */
+static void stop_listening(struct conn_gate *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nl; i++) {
+		epoll_ctl(g->epfd, EPOLL_CTL_DEL, g->lfd[i], NULL);
+		close(g->lfd[i]);
+	}
+	g->nl = 0;
+	remove_unix(g);
+}
+
+static void *gate_thread(void *arg)
+{
+	struct conn_gate *g = arg;
+	struct epoll_event evs[64];
+
+	for (;;) {
+		int n = epoll_wait(g->epfd, evs, 64, -1), i;
+
+		if (n < 0) {
+			if (errno != EINTR) {
+				log_error("gRPC: epoll_wait failed: %s", strerror(errno));
+				struct timespec ts = { 0, 100000000 };
+				nanosleep(&ts, NULL);
+			}
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			struct ep_tag *t = evs[i].data.ptr;
+
+			if (!t->r) {
+				if (t->fd == g->stop_pipe[0]) {
+					char cmd = 'q';
+
+					if (read(g->stop_pipe[0], &cmd, 1) != 1 || cmd == 'q')
+						return NULL;
+					stop_listening(g);
+					continue;
+				}
+				accept_some(g, t->fd);
+			} else if (t->r->used) {
+				relay_event(g, t->r, t->fd, evs[i].events);
+			}
+		}
+	}
+	return NULL;
+}
+
+/* ---- listeners ------------------------------------------------------------------------- */
+
+static int add_listener(struct conn_gate *g, int fd)
+{
+	if (g->nl == MAX_LISTENERS) {
+		close(fd);
+		return -E2BIG;
+	}
+	g->lfd[g->nl++] = fd;
+	return 0;
+}
+
+/* Every address host resolves to (localhost: 127.0.0.1 and ::1), as gRPC did. */
+static int listen_tcp(struct conn_gate *g, const char *address, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *res = NULL, *ai;
+	char host[256], *colon;
+	int bound = 0, first_err = 0, r;
+
+	snprintf(host, sizeof(host), "%s", address);
+	colon = strrchr(host, ':');
+	if (!colon || !colon[1]) {
+		snprintf(err, errlen, "cannot listen on %s: want host:port", address);
+		return -EINVAL;
+	}
+	*colon = '\0';
+	if (host[0] == '[') {
+		size_t l = strlen(host);
+
+		if (l < 2 || host[l - 1] != ']') {
+			snprintf(err, errlen, "cannot listen on %s: unbalanced [ ]", address);
+			return -EINVAL;
+		}
+		memmove(host, host + 1, l - 2);
+		host[l - 2] = '\0';
+	}
+	r = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
+	if (r) {
+		snprintf(err, errlen, "cannot listen on %s: %s", address, gai_strerror(r));
+		return -EADDRNOTAVAIL;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+
+		if (fd < 0) {
+			first_err = first_err ? first_err : errno;
+			continue;
+		}
+		/* a second agent must fail to bind, not share the port */
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 128)) {
+			int e = errno;
+
+			close(fd);
+			/* one family missing (no IPv6) is fine; a taken port is not */
+			if (e == EADDRNOTAVAIL || e == EAFNOSUPPORT) {
+				first_err = first_err ? first_err : e;
+				continue;
+			}
+			snprintf(err, errlen, "cannot listen on %s: %s", address, strerror(e));
+			freeaddrinfo(res);
+			return -e;
+		}
+		if (add_listener(g, fd)) {
+			snprintf(err, errlen, "cannot listen on %s: too many addresses", address);
+			freeaddrinfo(res);
+			return -E2BIG;
+		}
+		bound++;
+	}
+	freeaddrinfo(res);
+	if (!bound) {
+		snprintf(err, errlen, "cannot listen on %s: %s", address, strerror(first_err ? first_err : EADDRNOTAVAIL));
+		return -(first_err ? first_err : EADDRNOTAVAIL);
+	}
+	g->has_tcp = true;
+	return 0;
+}
+
+static int mkdir_p(const char *dir, mode_t mode)
+{
+	char buf[PATH_MAX], *p;
+
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/*
+ * The socket's directory must be the agent's: a directory another user owns
+ * or can write lets them replace the socket with their own.
+ */
+static int check_socket_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(dir, &st)) {
+		snprintf(err, errlen, "cannot use %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "cannot use %s for the unix socket: not a directory", dir);
+		return -ENOTDIR;
+	}
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(err, errlen,
+			 "refusing to create the unix socket in %s: it is owned by uid %u with mode %03o; the directory "
+			 "must be root's and writable only by root", dir, (unsigned)st.st_uid,
+			 (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+/*
+ * Is path a live socket? A connect that succeeds means another agent serves
+ * it; a refused one means a stale file left by a crash.
+ */
+static int check_socket_path(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, r = 0;
+
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot use %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "refusing to replace %s: it exists and is not a socket", path);
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		struct ucred uc;
+		socklen_t len = sizeof(uc);
+
+		if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) && uc.pid > 0)
+			snprintf(err, errlen, "another agent (pid %d) is serving unix://%s: stop it first, or give this "
+				 "one another --server-address", (int)uc.pid, path);
+		else
+			snprintf(err, errlen, "another agent is serving unix://%s: stop it first, or give this one "
+				 "another --server-address", path);
+		r = -EADDRINUSE;
+	}
+	close(fd);
+	return r;
+}
+
+static mode_t socket_mode(const struct rpc_access_policy *a)
+{
+	if (a->public_read)
+		return 0666;
+	return a->group_set ? 0660 : 0600;
+}
+
+/*
+ * Bind in a private directory, set mode and group, then rename into place:
+ * nobody can connect before the mode is right.
+ */
+static int listen_unix(struct conn_gate *g, const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[128], tmpdir[256], tmpsock[300];
+	const char *base = strrchr(path, '/');
+	struct stat st;
+	int fd, r;
+
+	if (!base || path[0] != '/' || strlen(path) >= 100) {
+		snprintf(err, errlen, "unix socket path \"%s\" must be absolute and shorter than 100 bytes", path);
+		return -EINVAL;
+	}
+	snprintf(dir, sizeof(dir), "%.*s", (int)(base - path), path);
+	if (!dir[0])
+		snprintf(dir, sizeof(dir), "/");
+	r = mkdir_p(dir, 0755);
+	if (r) {
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-r));
+		return r;
+	}
+	r = check_socket_dir(dir, err, errlen);
+	if (!r)
+		r = check_socket_path(path, err, errlen);
+	if (r)
+		return r;
+	snprintf(tmpdir, sizeof(tmpdir), "%s/.%s-XXXXXX", strcmp(dir, "/") ? dir : "", base + 1);
+	if (!mkdtemp(tmpdir)) {
+		r = -errno;
+		snprintf(err, errlen, "cannot create a directory in %s: %s", dir, strerror(errno));
+		return r;
+	}
+	snprintf(tmpsock, sizeof(tmpsock), "%s/s", tmpdir);
+	if (strlen(tmpsock) >= sizeof(sa.sun_path)) {
+		rmdir(tmpdir);
+		snprintf(err, errlen, "unix socket path \"%s\" is too long", path);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, tmpsock, strlen(tmpsock) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 128) ||
+	    chmod(tmpsock, socket_mode(&g->o.access)) ||
+	    (g->o.access.group_set && chown(tmpsock, 0, g->o.access.group)) || rename(tmpsock, path) ||
+	    lstat(path, &st)) {
+		r = -errno;
+		snprintf(err, errlen, "cannot create unix socket %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmpsock);
+		rmdir(tmpdir);
+		return r;
+	}
+	rmdir(tmpdir);
+	g->unix_dev = st.st_dev;
+	g->unix_ino = st.st_ino;
+	g->unix_path = strdup(path);
+	return add_listener(g, fd);
+}
+
+/* Remove our socket, unless another agent has replaced it since. */
+static void remove_unix(struct conn_gate *g)
+{
+	struct stat st;
+
+	if (!g->unix_path)
+		return;
+	if (!lstat(g->unix_path, &st) && st.st_ino == g->unix_ino && st.st_dev == g->unix_dev)
+		unlink(g->unix_path);
+	free(g->unix_path);
+	g->unix_path = NULL;
+}
+
+bool conn_gate_has_tcp(const struct conn_gate *g)
+{
+	return g && g->has_tcp;
+}
+
+/*
+ * Room for the connections and the agent's own files: raise the soft
+ * descriptor limit to the hard one, and keep the connection bound well
+ * below it.
+ */
+static void size_fd_limit(struct conn_gate *g)
+{
+	struct rlimit rl;
+	/* a connection holds three: the client's socket and both ends of its relay */
+	unsigned want = 3 * g->o.max_connections + 1024, fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur >= want)
+		return;
+	fit = rl.rlim_cur > 1024 + 6 * CONN_GATE_ROOT_RESERVE ? ((unsigned)rl.rlim_cur - 1024) / 3 :
+								       2 * CONN_GATE_ROOT_RESERVE;
+	log_warn("gRPC: the descriptor limit is %llu (RLIMIT_NOFILE): serving at most %u connections, not %u, to keep "
+		 "1024 for the agent's own work", (unsigned long long)rl.rlim_cur, fit, g->o.max_connections);
+	g->o.max_connections = fit;
+}
+
+int conn_gate_open(struct conn_gate **out, const struct conn_gate_opts *o, char *err, size_t errlen)
+{
+	struct conn_gate *g;
+	int r = 0;
+
+	*out = NULL;
+	g = calloc(1, sizeof(*g));
+	if (!g) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	g->o = *o;
+	g->epfd = -1;
+	g->spare_fd = -1;
+	if (!g->o.max_connections)
+		g->o.max_connections = CONN_GATE_DEFAULT_MAX;
+	if (g->o.max_connections < 2 * CONN_GATE_ROOT_RESERVE)
+		g->o.max_connections = 2 * CONN_GATE_ROOT_RESERVE;
+	if (!g->o.max_per_client)
+		g->o.max_per_client = CONN_GATE_DEFAULT_PER_CLIENT;
+	g->stop_pipe[0] = g->stop_pipe[1] = -1;
+	pthread_mutex_init(&g->mu, NULL);
+	size_fd_limit(g);
+	g->nrelays = g->o.max_connections;
+	g->relays = calloc(g->nrelays, sizeof(*g->relays));
+	g->tags = calloc(2 * (size_t)g->nrelays, sizeof(*g->tags));
+	g->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	g->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!g->relays || !g->tags || g->epfd < 0 || pipe2(g->stop_pipe, O_CLOEXEC)) {
+		snprintf(err, errlen, "cannot set up the listeners: %s", strerror(errno ? errno : ENOMEM));
+		conn_gate_close(g);
+		return -ENOMEM;
+	}
+	if (o->tcp_address && *o->tcp_address) {
+		char terr[256];
+
+		r = listen_tcp(g, o->tcp_address, terr, sizeof(terr));
+		if (r && o->tcp_optional) {
+			log_warn("gRPC: %s; serving on the unix socket only", terr);
+			r = 0;
+		} else if (r) {
+			snprintf(err, errlen, "%s", terr);
+		}
+	}
+	if (!r && o->unix_path)
+		r = listen_unix(g, o->unix_path, err, errlen);
+	if (r) {
+		conn_gate_close(g);
+		return r;
+	}
+	*out = g;
+	return 0;
+}
+
+int conn_gate_start(struct conn_gate *g, char *err, size_t errlen)
+{
+	sigset_t all, old;
+	size_t i;
+	int r;
+
+	g->ltags[0] = (struct ep_tag){ NULL, g->stop_pipe[0] };
+	for (i = 0; i < g->nl; i++)
+		g->ltags[i + 1] = (struct ep_tag){ NULL, g->lfd[i] };
+	for (i = 0; i <= g->nl; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &g->ltags[i] };
+
+		if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, g->ltags[i].fd, &ev)) {
+			r = -errno;
+			snprintf(err, errlen, "cannot watch the listeners: %s", strerror(errno));
+			return r;
+		}
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&g->thread, NULL, gate_thread, g);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r) {
+		snprintf(err, errlen, "cannot start the accept thread: %s", strerror(r));
+		return -r;
+	}
+	g->started = true;
+	return 0;
+}
+
+void conn_gate_stop_accepting(struct conn_gate *g)
+{
+	if (g && g->started && write(g->stop_pipe[1], "a", 1) != 1)
+		log_warn("gRPC: cannot stop accepting connections: %s", strerror(errno));
+}
+
+void conn_gate_close(struct conn_gate *g)
+{
+	size_t i;
+
+	if (!g)
+		return;
+	if (g->started) {
+		unsigned open = 1;
+		int waited;
+
+		/* let the last words of closed connections (statuses, GOAWAY) reach their clients */
+		for (waited = 0; waited < 200 && open; waited++) {
+			struct timespec ts = { 0, 10000000 };
+
+			pthread_mutex_lock(&g->mu);
+			open = g->open;
+			pthread_mutex_unlock(&g->mu);
+			if (open)
+				nanosleep(&ts, NULL);
+		}
+		if (write(g->stop_pipe[1], "q", 1) != 1)
+			log_warn("gRPC: cannot stop the connection thread: %s", strerror(errno));
+		pthread_join(g->thread, NULL);
+	}
+	for (i = 0; i < g->nl; i++)
+		close(g->lfd[i]);
+	remove_unix(g);
+	for (i = 0; g->relays && i < g->nrelays; i++)
+		if (g->relays[i].used)
+			relay_close(g, &g->relays[i]);
+	if (g->epfd >= 0)
+		close(g->epfd);
+	if (g->stop_pipe[0] >= 0)
+		close(g->stop_pipe[0]);
+	if (g->stop_pipe[1] >= 0)
+		close(g->stop_pipe[1]);
+	if (g->spare_fd >= 0)
+		close(g->spare_fd);
+	pthread_mutex_destroy(&g->mu);
+	free(g->relays);
+	free(g->tags);
+	free(g);
+}

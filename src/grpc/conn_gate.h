@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The API's front door. The agent listens and accepts itself (not gRPC), so
+ * that before a connection reaches gRPC it knows who is at the other end
+ * (peer_cred.h), what that peer may call, and whether it may hold another
+ * connection at all. Accepted connections are handed to gRPC by fd; gRPC
+ * names their calls' peer "fd:N", which maps a call back to its connection.
+ *
+ * Bounds: a total number of connections with a reserve only root may use,
+ * a number per client (local uid, or remote address), and a spare
+ * descriptor so that running out of descriptors refuses connections
+ * instead of leaving the listener stuck.
+ */
+#ifndef TG_GRPC_CONN_GATE_H
+#define TG_GRPC_CONN_GATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "grpc/rpc.h"
+
+struct conn_gate;
+
+struct conn_gate_opts {
+	const char *tcp_address;	/* "host:port" or NULL/"" */
+	bool tcp_optional;		/* a TCP bind failure only warns */
+	const char *unix_path;		/* absolute path or NULL */
+	struct rpc_access_policy access;
+	unsigned max_connections;	/* 0: CONN_GATE_DEFAULT_MAX */
+	unsigned max_per_client;	/* 0: CONN_GATE_DEFAULT_PER_CLIENT */
+	/* takes ownership of a connected, non-blocking socket */
+	void (*handoff)(void *ctx, int fd);
+	void *ctx;
+};
+
+#define CONN_GATE_DEFAULT_MAX		256
+#define CONN_GATE_DEFAULT_PER_CLIENT	32
+/* connections only root may open once the others reach max - reserve */
+#define CONN_GATE_ROOT_RESERVE		16
+
+struct conn_gate_stats {
+	uint64_t accepted;
+	uint64_t refused_total;		/* over the total (or non-root share) */
+	uint64_t refused_per_client;	/* over the per-client bound */
+	uint64_t refused_fds;		/* out of descriptors */
+	uint64_t denied_calls;		/* calls refused for their caller's rights */
+	uint64_t closed_protocol;	/* connections closed for breaking h2_guard's limits */
+	unsigned open;
+};
+
+/*
+ * Bind and listen (nothing is accepted before conn_gate_start). Returns 0,
+ * or -errno with the reason in err ("cannot listen on ...: ...",
+ * "another agent is serving ...").
+ */
+int conn_gate_open(struct conn_gate **out, const struct conn_gate_opts *o, char *err, size_t errlen);
+/* Start accepting on a thread of its own. */
+int conn_gate_start(struct conn_gate *g, char *err, size_t errlen);
+/* Close the listeners and remove the unix socket; admitted connections go on. */
+void conn_gate_stop_accepting(struct conn_gate *g);
+/* Wait a little for connections to end, close the rest, free. */
+void conn_gate_close(struct conn_gate *g);
+bool conn_gate_has_tcp(const struct conn_gate *g);
+
+/*
+ * What the connection behind a call's peer string ("fd:N") may do, and a
+ * description of it for messages ("uid 65534 over loopback TCP from ...").
+ */
+enum rpc_access conn_gate_access(struct conn_gate *g, const char *peer, char *desc, size_t desclen);
+/* Count a refused call and warn (rate-limited) with what. */
+void conn_gate_deny(struct conn_gate *g, const char *what);
+void conn_gate_get_stats(struct conn_gate *g, struct conn_gate_stats *st);
+
+#endif
