@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Event filters (allow/deny lists, field filters), their JSON syntax, the
- * RE2->POSIX regexp rewrite and label selectors. */
+ * regexps (RE2) with their limits and label selectors. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -551,52 +551,153 @@ static void test_pbjson_stream_and_types(void **state)
 
 /* ---- regexps and label selectors --------------------------------------------------- */
 
-static void check_re(const char *re2, const char *s, bool want)
+static void check_re(const char *pattern, const char *s, bool want)
 {
-	char err[256];
-	regex_t re;
+	struct tg_regex *re = NULL;
+	char err[320];
 
-	if (tg_regex_compile(&re, re2, err, sizeof(err)))
-		fail_msg("compile %s: %s", re2, err);
-	if (tg_regex_match(&re, s) != want)
-		fail_msg("regexp %s on \"%s\": want %d", re2, s, want);
-	regfree(&re);
+	if (tg_regex_compile(&re, pattern, TG_REGEX_MAX_MEM, err, sizeof(err)))
+		fail_msg("compile %s: %s", pattern, err);
+	if (tg_regex_match(re, s) != want)
+		fail_msg("regexp %s on \"%s\": want %d", pattern, s, want);
+	tg_regex_free(re);
 }
 
-static void test_regex_rewrite(void **state)
+/* The error compiling @pattern with @max_mem; fails the test when it compiles. */
+static char *re_error(const char *pattern, int64_t max_mem, int want)
 {
-	char err[256];
-	regex_t re;
+	struct tg_regex *re = NULL;
+	char err[320] = "";
 
+	assert_int_equal(tg_regex_compile(&re, pattern, max_mem, err, sizeof(err)), want);
+	assert_null(re);
+	return strdup(err);
+}
+
+static void assert_re_error(const char *pattern, const char *needle)
+{
+	char *e = re_error(pattern, TG_REGEX_MAX_MEM, -EINVAL);
+
+	assert_contains(e, needle);
+	free(e);
+}
+
+/* Upstream's filters are Go regexps: the syntax its users write works the same. */
+static void test_regex_syntax(void **state)
+{
 	(void)state;
 	check_re("curl", "/usr/bin/curl", true);
+	check_re("", "/usr/bin/curl", true);
 	check_re("^curl", "/usr/bin/curl", false);
 	check_re("(?:^|/)curl$", "/usr/bin/curl", true);
 	check_re("(?:^|/)curl$", "/usr/bin/xcurl", false);
 	check_re("\\d+\\.\\d+", "v1.22", true);
 	check_re("\\d", "abc", false);
+	check_re("\\D", "123", false);
 	check_re("[\\d]x", "5x", true);
+	check_re("\\w+", "---", false);
+	check_re("^\\W+$", "---", true);
+	check_re("\\s", "a b", true);
+	check_re("^\\S+$", "a b", false);
+	check_re("\\bcat\\b", "a cat here", true);
+	check_re("\\bcat\\b", "concatenate", false);
+	check_re("\\Bcat\\B", "concatenate", true);
+	check_re("(?i)CURL", "/usr/bin/curl", true);
+	check_re("CURL", "/usr/bin/curl", false);
+	check_re("a(?i:B)c", "abc", true);
+	check_re("a(?i:B)C", "abc", false);
+	check_re("a.*?b", "axxb", true);
+	check_re("^a+?$", "aaa", true);
+	check_re("^x{2,3}?$", "xxx", true);
+	check_re("cat|dog", "hotdog", true);
+	check_re("^(cat|dog)$", "hotdog", false);
+	check_re("^/usr/bin/[[:alpha:]]+$", "/usr/bin/curl", true);
+	check_re("^/usr/bin/[[:alpha:]]+$", "/usr/bin/curl2", false);
+	check_re("[[:^digit:]]", "123", false);
 	check_re("\\Apre", "prefix", true);
 	check_re("fix\\z", "prefix", true);
-	check_re("a.*?b", "axxb", true);
-	check_re("(?i)CURL", "/usr/bin/curl", true);
 	check_re("(?P<n>ab)+", "abab", true);
+	check_re("(?<n>ab)+$", "xabab", true);	/* Go 1.22's spelling, rewritten */
+	check_re("[(?<]x", "<x", true);		/* not a group: left alone */
+	check_re("\\(?<x", "(<x", true);
+	check_re("\\Q(?<n>\\E", "(?<n>", true);
+	check_re("[]a]", "]", true);
 	check_re("[\\]]", "]", true);
 	check_re("[a\\-z]", "-", true);
 	check_re("[a\\-z]", "b", false);
-	check_re("[\\^]", "^", true);
+	check_re("\\Q.*\\E", "a.*", true);
+	check_re("\\Q.*\\E", "aaa", false);
 	check_re("\\/tmp\\/", "/tmp/x", true);
-	check_re("\\s", "a b", true);
-	check_re("\\w+", "---", false);
 	check_re("x{2}", "xx", true);
 	check_re("a{", "a{", true);
 	check_re("\\x41", "A", true);
-	assert_int_equal(tg_regex_compile(&re, "(?=x)", err, sizeof(err)), -EINVAL);
-	assert_contains(err, "not supported");
-	assert_int_equal(tg_regex_compile(&re, "\\p{Greek}", err, sizeof(err)), -EINVAL);
-	assert_int_equal(tg_regex_compile(&re, "[a", err, sizeof(err)), -EINVAL);
-	assert_contains(err, "missing ]");
-	assert_int_equal(tg_regex_compile(&re, "a)", err, sizeof(err)), -EINVAL);
+	check_re("\\x{263a}", "\xe2\x98\xba", true);
+	/* UTF-8: . is one character, classes and case folding are Unicode */
+	check_re("^.$", "\xc3\xa9", true);
+	check_re("^..$", "\xc3\xa9", false);
+	check_re("\\p{Greek}", "\xce\xb1", true);
+	check_re("\\pL", "123", false);
+	check_re("(?i)\xc3\x89", "\xc3\xa9", true);
+	/* . and $ as Go: no newline unless (?s), $ only at the end unless (?m) */
+	check_re("a.b", "a\nb", false);
+	check_re("(?s)a.b", "a\nb", true);
+	check_re("a$", "a\n", false);
+	check_re("(?m)a$", "a\nb", true);
+	check_re("^b", "a\nb", false);
+	check_re("(?m)^b", "a\nb", true);
+	check_re("(?U)a+", "aaa", true);
+}
+
+/* What RE2 (and Go) refuse, with a message that says why. */
+static void test_regex_refused(void **state)
+{
+	(void)state;
+	assert_re_error("(a)\\1", "regexp \"(a)\\1\": backreferences (\\1) are not supported (RE2 syntax");
+	assert_re_error("(a)\\9x", "backreferences (\\9) are not supported");
+	assert_re_error("(?=x)", "regexp \"(?=x)\": lookahead and lookbehind");
+	assert_re_error("a(?!x)", "lookahead and lookbehind");
+	assert_re_error("(?<=x)y", "lookahead and lookbehind");
+	assert_re_error("(?<!x)y", "lookahead and lookbehind");
+	assert_re_error("[a", "regexp \"[a\": missing ]");
+	assert_re_error("a)", "regexp \"a)\": ");
+	assert_re_error("(", "regexp \"(\": missing )");
+	assert_re_error("a**", "bad repetition operator");
+	assert_re_error("x{1001}", "invalid repetition size");
+	assert_re_error("((a{100}){100}){100}", "invalid repetition size");
+	assert_re_error("((a{1,100}){1,100}){1,100}", "invalid repetition size");
+	assert_re_error("\xff", "invalid UTF-8");
+	assert_re_error("\\Z", "invalid escape sequence");
+	/* a control byte is not echoed as is */
+	assert_re_error("(\x01", "regexp \"(?\"");
+}
+
+static void test_regex_limits(void **state)
+{
+	struct tg_regex *re = NULL;
+	char pat[TG_REGEX_MAX_LEN + 2], err[320], *e;
+
+	(void)state;
+	/* length: 1024 bytes compile, 1025 do not */
+	memset(pat, 'a', sizeof(pat));
+	pat[TG_REGEX_MAX_LEN] = '\0';
+	assert_int_equal(tg_regex_compile(&re, pat, TG_REGEX_MAX_MEM, err, sizeof(err)), 0);
+	tg_regex_free(re);
+	pat[TG_REGEX_MAX_LEN] = 'a';
+	pat[TG_REGEX_MAX_LEN + 1] = '\0';
+	e = re_error(pat, TG_REGEX_MAX_MEM, -EINVAL);
+	assert_string_equal(e, "pattern is 1025 bytes, the limit is 1024");
+	free(e);
+	/* program memory: fine with 1 MiB, refused with less */
+	check_re("^a{1000}$", "aaa", false);
+	e = re_error("\\pL{100}", TG_REGEX_MAX_MEM, -E2BIG);
+	assert_string_equal(e, "pattern too large (compiled program exceeds 1 MiB)");
+	free(e);
+	assert_int_equal(tg_regex_compile(&re, "(a{999}|b{999}|c{999}|d{999}|e{999}|f{999}|g{999})",
+					  TG_REGEX_MAX_MEM, err, sizeof(err)), 0);
+	tg_regex_free(re);
+	e = re_error("(a{999}|b{999}|c{999}|d{999}|e{999}|f{999}|g{999})", 64 << 10, -E2BIG);
+	assert_string_equal(e, "pattern too large (compiled program exceeds 64 KiB)");
+	free(e);
 }
 
 struct kv {
@@ -670,7 +771,9 @@ int main(void)
 		cmocka_unit_test(test_field_filter_from_request),
 		cmocka_unit_test(test_pbjson_roundtrip_event),
 		cmocka_unit_test(test_pbjson_stream_and_types),
-		cmocka_unit_test(test_regex_rewrite),
+		cmocka_unit_test(test_regex_syntax),
+		cmocka_unit_test(test_regex_refused),
+		cmocka_unit_test(test_regex_limits),
 		cmocka_unit_test(test_label_selectors),
 	};
 
