@@ -700,6 +700,204 @@ static void test_regex_limits(void **state)
 	free(e);
 }
 
+/* A request with one allow filter whose binary_regex holds @n copies of @pattern. */
+static int request_error(const char *pattern, size_t nallow, size_t ndeny, char *err, size_t errlen)
+{
+	Tetragon__GetEventsRequest req = TETRAGON__GET_EVENTS_REQUEST__INIT;
+	Tetragon__Filter allow = TETRAGON__FILTER__INIT, deny = TETRAGON__FILTER__INIT;
+	Tetragon__Filter *allows[1] = { &allow }, *denies[1] = { &deny };
+	char **pats = calloc(nallow + ndeny + 1, sizeof(char *));
+	struct filter_set *fs = NULL;
+	size_t i;
+	int r;
+
+	assert_non_null(pats);
+	for (i = 0; i < nallow + ndeny; i++)
+		pats[i] = (char *)pattern;
+	/* the allow filter's regexps are split over two fields, to count across fields */
+	allow.binary_regex = pats;
+	allow.n_binary_regex = nallow / 2;
+	allow.pod_regex = pats;
+	allow.n_pod_regex = nallow - nallow / 2;
+	deny.arguments_regex = pats;
+	deny.n_arguments_regex = ndeny;
+	req.allow_list = allows;
+	req.n_allow_list = 1;
+	req.deny_list = denies;
+	req.n_deny_list = 1;
+	err[0] = '\0';
+	r = filter_set_from_request(&fs, &req, err, errlen);
+	filter_set_free(fs);
+	free(pats);
+	return r;
+}
+
+static void test_request_regex_limits(void **state)
+{
+	static const char big[] = "(a{999}|b{999}|c{999}|d{999}|e{999}|f{999}|g{999})";
+	char err[512], *e, *pat;
+
+	(void)state;
+	/* 128 regexps over the lists and fields are fine, 129 are not */
+	assert_int_equal(request_error("curl", 100, 28, err, sizeof(err)), 0);
+	assert_int_equal(request_error("curl", 100, 29, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "deny_list[0].arguments_regex[28]: too many regexps, the limit is 128 per request "
+				 "(over all its filters)");
+	assert_int_equal(request_error("curl", 129, 0, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "allow_list[0].pod_regex[64]: too many regexps, the limit is 128 per request "
+				 "(over all its filters)");
+	/* a program that needs more than its 1 MiB */
+	assert_int_equal(request_error("\\pL{100}", 1, 0, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "allow_list[0].pod_regex[0]: pattern too large (compiled program exceeds 1 MiB)");
+	/* 8 regexps each have 1 MiB; 128 share 8 MiB, 64 KiB each */
+	assert_int_equal(request_error(big, 8, 0, err, sizeof(err)), 0);
+	assert_int_equal(request_error(big, 128, 0, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "allow_list[0].binary_regex[0]: pattern too large (compiled program exceeds 64 KiB): "
+				 "this request's 128 regexps share 8 MiB");
+	/* the pattern length, in the flags' terms */
+	pat = malloc(4200);
+	assert_non_null(pat);
+	strcpy(pat, "{\"binary_regex\":[\"");
+	memset(pat + strlen(pat), 'a', 4100);
+	strcpy(pat + 18 + 4100, "\"]}");
+	e = compile_error(pat, NULL, NULL, true);
+	assert_string_equal(e, "--export-allowlist: line 1: binary_regex[0]: pattern is 4100 bytes, the limit is 1024");
+	free(e);
+	free(pat);
+	/* the exponential-blowup pattern of the report is refused at once */
+	assert_int_equal(request_error("((a{100}){100}){100}", 1, 0, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "allow_list[0].pod_regex[0]: regexp \"((a{100}){100}){100}\": invalid repetition "
+				 "size: {100}");
+}
+
+/* Values that name nothing are refused rather than silently matching nothing. */
+static void test_unknown_values_refused(void **state)
+{
+	Tetragon__GetEventsRequest req = TETRAGON__GET_EVENTS_REQUEST__INIT;
+	Tetragon__Filter allow = TETRAGON__FILTER__INIT, *allows[1] = { &allow };
+	Tetragon__FieldFilter ff = TETRAGON__FIELD_FILTER__INIT, *ffs[1] = { &ff };
+	Google__Protobuf__FieldMask mask = GOOGLE__PROTOBUF__FIELD_MASK__INIT;
+	Tetragon__EventType types[2] = { TETRAGON__EVENT_TYPE__PROCESS_EXEC, (Tetragon__EventType)3 };
+	char *paths[] = { "process.binary", "process.binry" };
+	struct filter_set *fs = NULL;
+	char err[512], *e;
+
+	(void)state;
+	/* over gRPC: numbers that are no EventType */
+	allow.event_set = types;
+	allow.n_event_set = 2;
+	req.allow_list = allows;
+	req.n_allow_list = 1;
+	assert_int_equal(filter_set_from_request(&fs, &req, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "allow_list[0].event_set[1]: unknown event type 3");
+	types[1] = TETRAGON__EVENT_TYPE__UNDEF;
+	assert_int_equal(filter_set_from_request(&fs, &req, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "allow_list[0].event_set[1]: UNDEF is not an event type");
+	types[1] = TETRAGON__EVENT_TYPE__RATE_LIMIT_INFO;
+	assert_int_equal(filter_set_from_request(&fs, &req, err, sizeof(err)), 0);
+	filter_set_free(fs);
+	fs = NULL;
+	/* field filters: their event_set and paths */
+	req.n_allow_list = 0;
+	mask.paths = paths;
+	mask.n_paths = 2;
+	ff.fields = &mask;
+	ff.event_set = types;
+	ff.n_event_set = 2;
+	types[1] = (Tetragon__EventType)40002;
+	req.field_filters = ffs;
+	req.n_field_filters = 1;
+	assert_int_equal(filter_set_from_request(&fs, &req, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "field_filters[0].event_set[1]: unknown event type 40002");
+	ff.n_event_set = 1;
+	assert_int_equal(filter_set_from_request(&fs, &req, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "field_filters[0].fields: path \"process.binry\": tetragon.Process has no field "
+				 "\"binry\"");
+	mask.n_paths = 0;
+	assert_int_equal(filter_set_from_request(&fs, &req, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "field_filters[0].fields: no field paths (a field filter needs at least one)");
+	ff.fields = NULL;
+	assert_int_equal(filter_set_from_request(&fs, &req, err, sizeof(err)), -EINVAL);
+	assert_null(fs);
+
+	/* the same in the flags' JSON */
+	e = compile_error("{\"event_set\":[3]}", NULL, NULL, true);
+	assert_string_equal(e, "--export-allowlist: line 1: event_set[0]: unknown event type 3");
+	free(e);
+	e = compile_error(NULL, "{}\n{\"event_set\":[\"UNDEF\"]}", NULL, true);
+	assert_string_equal(e, "--export-denylist: line 2: event_set[0]: UNDEF is not an event type");
+	free(e);
+	e = compile_error("{\"capabilities\":{\"effective\":{\"any\":[\"CAP_CHOWN\",99]}}}", NULL, NULL, true);
+	assert_string_equal(e, "--export-allowlist: line 1: capabilities.effective.any[1]: unknown capability 99");
+	free(e);
+	e = compile_error(NULL, NULL, "{\"fields\":\"process\",\"event_set\":[2]}", true);
+	assert_string_equal(e, "--field-filters: line 1: event_set[0]: unknown event type 2");
+	free(e);
+	e = compile_error(NULL, NULL, "{\"fields\":\"process.binary,process.binry\"}", true);
+	assert_string_equal(e, "--field-filters: line 1: fields: path \"process.binry\": tetragon.Process has no "
+			       "field \"binry\"");
+	free(e);
+	e = compile_error(NULL, NULL, "{\"fields\":\"bogus\",\"action\":\"EXCLUDE\"}", true);
+	assert_string_equal(e, "--field-filters: line 1: fields: path \"bogus\": no event type has a field \"bogus\"");
+	free(e);
+	/* policy_name exists in kprobe events, not in exec events */
+	e = compile_error(NULL, NULL, "{\"fields\":\"policy_name\",\"event_set\":[\"PROCESS_EXEC\"]}", true);
+	assert_string_equal(e, "--field-filters: line 1: fields: path \"policy_name\": tetragon.ProcessExec has no "
+			       "field \"policy_name\"");
+	free(e);
+	filter_set_free(compile_json(NULL, NULL, "{\"fields\":\"policy_name\",\"event_set\":[\"PROCESS_KPROBE\"]}"));
+	filter_set_free(compile_json(NULL, NULL, "{\"fields\":\"policy_name\"}"));
+	e = compile_error(NULL, NULL, "{\"fields\":\"process.binary.x\"}", true);
+	assert_string_equal(e, "--field-filters: line 1: fields: path \"process.binary.x\": tetragon.Process.binary "
+			       "has no fields");
+	free(e);
+	e = compile_error(NULL, NULL, "{\"fields\":\"process.pod.pod_labels.app.x\"}", true);
+	assert_string_equal(e, "--field-filters: line 1: fields: path \"process.pod.pod_labels.app.x\": the values "
+			       "of tetragon.Pod.pod_labels have no fields");
+	free(e);
+	e = compile_error(NULL, NULL, "{\"action\":\"INCLUDE\"}", true);
+	assert_string_equal(e, "--field-filters: line 1: fields: no field paths (a field filter needs at least one)");
+	free(e);
+	e = compile_error(NULL, NULL, "{\"fields\":\"process..binary\"}", true);
+	assert_string_equal(e, "--field-filters: line 1: fields: invalid path \"process..binary\"");
+	free(e);
+	e = compile_error(NULL, NULL, "{\"fields\":\"process\",\"event_set\":[\"PROCESS_EXEC\",\"PROCESS_EXIT\","
+			  "\"PROCESS_KPROBE\",\"PROCESS_TRACEPOINT\",\"PROCESS_LOADER\",\"PROCESS_UPROBE\","
+			  "\"PROCESS_THROTTLE\",\"PROCESS_LSM\",\"PROCESS_USDT\",\"TEST\",\"RATE_LIMIT_INFO\"],"
+			  "\"invert_event_set\":true}", true);
+	assert_contains(e, "--field-filters: line 1: fields: the filter applies to no event type");
+	free(e);
+}
+
+/* Paths after a map field are keys, matched as written. */
+static void test_field_map_keys(void **state)
+{
+	struct ev_fix f;
+	char *s;
+
+	(void)state;
+	ev_init(&f, EXEC, 42, "/usr/bin/curl", "-s");
+	ev_add_pod(&f, "default", "web-1", "main");
+	s = filtered_json("{\"fields\":\"process.pod.pod_labels.app\",\"action\":\"INCLUDE\"}", &f.ev);
+	assert_string_equal(s, "{\"process_exec\":{\"process\":{\"pod\":{\"pod_labels\":{\"app\":\"web\"}}}},"
+			       "\"node_name\":\"node1\",\"time\":\"2023-11-14T22:13:20.000000005Z\"}");
+	free(s);
+	s = filtered_json("{\"fields\":\"process.pod.pod_labels.other\",\"action\":\"INCLUDE\"}", &f.ev);
+	assert_null(strstr(s, "\"app\""));
+	free(s);
+	s = filtered_json("{\"fields\":\"process.pod.pod_labels.app\",\"action\":\"EXCLUDE\"}", &f.ev);
+	assert_null(strstr(s, "\"app\""));
+	assert_contains(s, "\"name\":\"web-1\"");
+	free(s);
+	/* both spellings of one field are one field; sub-paths of both apply */
+	s = filtered_json("{\"fields\":\"process.exec_id,process.execId,process.pod.name,process.pod.namespace\"}",
+			  &f.ev);
+	assert_string_equal(s, "{\"process_exec\":{\"process\":{\"exec_id\":\"ZXhlYw==\",\"pod\":{\"namespace\":"
+			       "\"default\",\"name\":\"web-1\"}}},"
+			       "\"node_name\":\"node1\",\"time\":\"2023-11-14T22:13:20.000000005Z\"}");
+	free(s);
+}
+
 struct kv {
 	const char *k, *v;
 };
@@ -774,6 +972,9 @@ int main(void)
 		cmocka_unit_test(test_regex_syntax),
 		cmocka_unit_test(test_regex_refused),
 		cmocka_unit_test(test_regex_limits),
+		cmocka_unit_test(test_request_regex_limits),
+		cmocka_unit_test(test_unknown_values_refused),
+		cmocka_unit_test(test_field_map_keys),
 		cmocka_unit_test(test_label_selectors),
 	};
 
