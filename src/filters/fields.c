@@ -262,16 +262,18 @@ static int add_checked_path(struct ffilter *f, const char *path, const char *whe
 {
 	const ProtobufCMessageDescriptor *rd = &tetragon__get_events_response__descriptor;
 	struct resolved best = { .canon = STRBUF_INIT }, cur = { .canon = STRBUF_INIT };
+	char q[80], part[80];
 	size_t ntypes = 0;
 	int r = 0, oom = 0;
 	unsigned i;
 	bool found = false;
 	const char *p;
 
+	filter_quote(q, sizeof(q), path, strlen(path));
 	for (p = path;; p++) {
 		if (*p == '.' || !*p) {
 			if (p == path || p[-1] == '.' || (*p == '.' && !p[1])) {
-				snprintf(err, errlen, "%s: invalid path \"%s\"", where, path);
+				snprintf(err, errlen, "%s: invalid path \"%s\"", where, q);
 				return -EINVAL;
 			}
 		}
@@ -299,29 +301,24 @@ static int add_checked_path(struct ffilter *f, const char *path, const char *whe
 			cur.canon = t;
 		}
 	}
-	if (!ntypes) {
+	r = -EINVAL;
+	if (!ntypes)
 		snprintf(err, errlen, "%s: the filter applies to no event type (invert_event_set with every type)",
 			 where);
-		r = -EINVAL;
-	} else if (found) {
+	else if (found)
 		r = mask_add_path(&f->root, best.canon.buf);
-	} else if (best.leaf && best.map_value) {
-		snprintf(err, errlen, "%s: path \"%s\": the values of %s.%s have no fields", where, path,
+	else if (best.leaf && best.map_value)
+		snprintf(err, errlen, "%s: path \"%s\": the values of %s.%s have no fields", where, q,
 			 best.md->name, best.leaf->name);
-		r = -EINVAL;
-	} else if (best.leaf) {
-		snprintf(err, errlen, "%s: path \"%s\": %s.%s has no fields", where, path, best.md->name,
+	else if (best.leaf)
+		snprintf(err, errlen, "%s: path \"%s\": %s.%s has no fields", where, q, best.md->name,
 			 best.leaf->name);
-		r = -EINVAL;
-	} else if (!best.depth && ntypes > 1) {
-		snprintf(err, errlen, "%s: path \"%s\": no event type has a field \"%.*s\"", where, path,
-			 (int)best.partlen, best.part);
-		r = -EINVAL;
-	} else {
-		snprintf(err, errlen, "%s: path \"%s\": %s has no field \"%.*s\"", where, path, best.md->name,
-			 (int)best.partlen, best.part);
-		r = -EINVAL;
-	}
+	else if (!best.depth && ntypes > 1)
+		snprintf(err, errlen, "%s: path \"%s\": no event type has a field \"%s\"", where, q,
+			 filter_quote(part, sizeof(part), best.part, best.partlen));
+	else
+		snprintf(err, errlen, "%s: path \"%s\": %s has no field \"%s\"", where, q, best.md->name,
+			 filter_quote(part, sizeof(part), best.part, best.partlen));
 out:
 	strbuf_free(&best.canon);
 	strbuf_free(&cur.canon);

@@ -557,6 +557,24 @@ static int compile_capset(struct cap_match *c, const Tetragon__CapFilterSet *s, 
 	return 0;
 }
 
+const char *filter_quote(char *buf, size_t len, const char *s, size_t n)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n && i < 64 && o + 4 < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		buf[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	if (i < n && o + 4 < len) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	if (len)
+		buf[o] = '\0';
+	return buf;
+}
+
 int filter_check_event_set(const Tetragon__EventType *v, size_t n, const char *where, char *err, size_t errlen)
 {
 	size_t i;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filters/filters_internal.h"
 #include "filters/re2_shim.h"
 #include "util/strbuf.h"
 
@@ -18,28 +19,10 @@ void tg_regex_fmt_size(char *buf, size_t len, int64_t bytes)
 {
 	if (bytes >= (1 << 20) && !(bytes % (1 << 20)))
 		snprintf(buf, len, "%lld MiB", (long long)(bytes >> 20));
-	else if (bytes >= 1024 && !(bytes % 1024))
-		snprintf(buf, len, "%lld KiB", (long long)(bytes >> 10));
+	else if (bytes >= 1024)
+		snprintf(buf, len, "%lld KiB", (long long)(bytes >> 10));	/* rounded down */
 	else
 		snprintf(buf, len, "%lld bytes", (long long)bytes);
-}
-
-/* The pattern for a message: control bytes replaced, long ones cut. */
-static void quote(char *buf, size_t len, const char *pattern)
-{
-	const size_t max = 64;
-	size_t n = strlen(pattern), i, o = 0;
-
-	for (i = 0; i < n && i < max && o + 4 < len; i++) {
-		unsigned char c = (unsigned char)pattern[i];
-
-		buf[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	if (i < n && o + 4 < len) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o] = '\0';
 }
 
 /*
@@ -129,7 +112,7 @@ int tg_regex_compile(struct tg_regex **re, const char *pattern, int64_t max_mem,
 		return 0;
 	}
 	free(r);
-	quote(q, sizeof(q), pattern);
+	filter_quote(q, sizeof(q), pattern, strlen(pattern));
 	switch (st) {
 	case TG_RE2_NOMEM:
 		snprintf(err, errlen, "out of memory");

@@ -32,7 +32,7 @@ int tg_regex_compile(struct tg_regex **re, const char *pattern, int64_t max_mem,
 bool tg_regex_match(const struct tg_regex *re, const char *s);
 void tg_regex_free(struct tg_regex *re);
 
-/* "1 MiB", "64 KiB", "100 bytes": for limit messages. */
+/* "1 MiB", "910 KiB" (rounded down), "100 bytes": for limit messages. */
 void tg_regex_fmt_size(char *buf, size_t len, int64_t bytes);
 
 #endif

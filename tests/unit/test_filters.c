@@ -698,6 +698,13 @@ static void test_regex_limits(void **state)
 	e = re_error("(a{999}|b{999}|c{999}|d{999}|e{999}|f{999}|g{999})", 64 << 10, -E2BIG);
 	assert_string_equal(e, "pattern too large (compiled program exceeds 64 KiB)");
 	free(e);
+	/* a request's share of its 8 MiB is not always round */
+	tg_regex_fmt_size(err, sizeof(err), (8 << 20) / 9);
+	assert_string_equal(err, "910 KiB");
+	tg_regex_fmt_size(err, sizeof(err), 1 << 20);
+	assert_string_equal(err, "1 MiB");
+	tg_regex_fmt_size(err, sizeof(err), 100);
+	assert_string_equal(err, "100 bytes");
 }
 
 /* A request with one allow filter whose binary_regex holds @n copies of @pattern. */
@@ -813,6 +820,11 @@ static void test_unknown_values_refused(void **state)
 	assert_int_equal(filter_set_from_request(&fs, &req, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "field_filters[0].fields: path \"process.binry\": tetragon.Process has no field "
 				 "\"binry\"");
+	/* a hostile path reaches logs: no control bytes echoed */
+	paths[1] = "process.bi\nlevel=error";
+	assert_int_equal(filter_set_from_request(&fs, &req, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "field_filters[0].fields: path \"process.bi?level=error\": tetragon.Process has no "
+				 "field \"bi?level=error\"");
 	mask.n_paths = 0;
 	assert_int_equal(filter_set_from_request(&fs, &req, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "field_filters[0].fields: no field paths (a field filter needs at least one)");
