@@ -288,8 +288,8 @@ def test_largest_accepted_filters_memory_bounded():
             p.communicate(timeout=30)
     print("     agent RSS %d kB -> %d kB with both streams open" % (rss0, rss1))
     assert rss1 - rss0 < RSS_BOUND_KB, "agent RSS grew from %d kB to %d kB" % (rss0, rss1)
-    # one more regexp per stream than its 8 MiB lets each have 1 MiB for: the
-    # share no longer fits this pattern
+    # 128 of them: each has a 64 KiB share of the request's 8 MiB, too little
+    # for this pattern
     r = tetra("getevents", "--process", ",".join([BIG] * 128))
     assert r.returncode == 1, (r.returncode, r.stderr)
     assert ("allow_list[0].binary_regex[0]: pattern too large (compiled program exceeds 64 KiB): this request's "

@@ -687,6 +687,17 @@ static void test_regex_limits(void **state)
 	e = re_error(pat, TG_REGEX_MAX_MEM, -EINVAL);
 	assert_string_equal(e, "pattern is 1025 bytes, the limit is 1024");
 	free(e);
+	/* deep nesting within the length limit: no recursion trouble */
+	memset(pat, '(', 511);
+	pat[511] = 'a';
+	memset(pat + 512, ')', 511);
+	pat[1023] = '\0';
+	check_re(pat, "xa", true);
+	for (size_t i = 0; i < 1022; i += 2)
+		memcpy(pat + i, "a|", 2);
+	pat[1022] = 'b';
+	pat[1023] = '\0';
+	check_re(pat, "b", true);
 	/* program memory: fine with 1 MiB, refused with less */
 	check_re("^a{1000}$", "aaa", false);
 	e = re_error("\\pL{100}", TG_REGEX_MAX_MEM, -E2BIG);
