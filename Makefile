@@ -45,6 +45,9 @@ LDLIBS   += -lcrypto	# uprobe binaryDigests (src/sensors/uprobe_digest.c)
 # gRPC C-core for the agent's API and tetra; jansson for filter flags and
 # tetra's stdin mode. Both are in libtetragon.a, so everything links them.
 LDLIBS   += -lgrpc -lgpr -ljansson
+# RE2 compiles filter regexps (upstream's syntax, linear-time matching,
+# bounded memory); it is C++, reached through src/filters/re2_shim.cc.
+LDLIBS   += -lre2 -lstdc++
 
 # ---- metrics (owner: src/metrics) -----------------------------------------------
 # libmicrohttpd serves --metrics-server; the exposition format is ours.
@@ -113,6 +116,11 @@ $(GEN)/google/protobuf/%.pb-c.c $(GEN)/google/protobuf/%.pb-c.h: /usr/include/go
 # ---- userspace ---------------------------------------------------------------
 LIB_SRC   := $(shell find src -name '*.c' ! -path 'src/agent/main.c' | sort)
 LIB_OBJ   := $(patsubst %.c,$(OBJ)/%.o,$(LIB_SRC)) $(patsubst $(GEN)/%.c,$(OBJ)/gen/%.o,$(PROTO_C))
+# C++ only where a library needs it (src/filters/re2_shim.cc), behind a C API.
+LIB_CXX_SRC := $(shell find src -name '*.cc' | sort)
+LIB_OBJ   += $(patsubst %.cc,$(OBJ)/%.o,$(LIB_CXX_SRC))
+CXXFLAGS ?= -O2 -g
+CXXFLAGS += -std=c++17 -Wall -Wextra -Werror -D_GNU_SOURCE -I. -Isrc $(SANFLAGS) -MMD -MP
 AGENT_OBJ := $(OBJ)/src/agent/main.o
 CLI_SRC   := $(wildcard cli/*.c)
 CLI_OBJ   := $(patsubst %.c,$(OBJ)/%.o,$(CLI_SRC))
@@ -124,6 +132,11 @@ $(OBJ)/%.o: %.c | $(GENERATED)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OBJ)/%.o: %.cc
+	@mkdir -p $(@D)
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) $(CXXFLAGS) -c $< -o $@
 
 $(OBJ)/gen/%.o: $(GEN)/%.c | $(GENERATED)
 	@mkdir -p $(@D)

@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(
 	make gcc pkg-config clang-19 llvm-14 bpftool libbpf-dev libelf-dev zlib1g-dev
 	libyaml-dev libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev
-	libcmocka-dev libjansson-dev libgrpc-dev libclang-rt-14-dev clang-14 python3 util-linux
+	libcmocka-dev libjansson-dev libgrpc-dev libre2-dev g++ libclang-rt-14-dev clang-14 python3 util-linux
 	binutils qemu-system-x86 busybox-static cpio
 	libmicrohttpd-dev prometheus curl
 	libssl-dev

@@ -2,10 +2,12 @@
 /*
  * Field filters: FieldMask paths applied to the message inside the event
  * oneof (ProcessExec, ProcessKprobe...), like upstream's fieldmask-based
- * filter. Path parts match field names in snake_case or camelCase. INCLUDE
- * keeps only the listed fields (a listed message field is kept whole unless
- * sub-paths narrow it); EXCLUDE drops them. Unknown names are ignored, and
- * an empty mask leaves the event alone.
+ * filter. Path parts match field names in snake_case or camelCase; after a
+ * map field comes a key ("process.pod.pod_labels.app"). INCLUDE keeps only
+ * the listed fields (a listed message field is kept whole unless sub-paths
+ * narrow it); EXCLUDE drops them. A path must name a field of at least one
+ * of the event types the filter applies to, and a filter needs a path: a
+ * typo would otherwise silently filter nothing.
  *
  * The result is built from shallow copies: only structs on a filtered path
  * are new, everything else is shared with the source event.
@@ -18,9 +20,10 @@
 #include <string.h>
 
 #include "filters/filters_internal.h"
+#include "util/strbuf.h"
 
 struct mask {
-	char *name;		/* normalized: "ExecId" */
+	char *name;		/* the proto field name ("exec_id") or a map key */
 	bool leaf;		/* the whole field */
 	struct mask *kids;
 	size_t n;
@@ -89,7 +92,7 @@ static void mask_free(struct mask *m)
 static struct mask *mask_child(struct mask *m, const char *part, size_t len)
 {
 	struct mask *nk;
-	char *name = normalize(part, len);
+	char *name = strndup(part, len);
 	size_t i;
 
 	if (!name)
@@ -111,7 +114,8 @@ static struct mask *mask_child(struct mask *m, const char *part, size_t len)
 	return &nk[m->n++];
 }
 
-static int mask_add_path(struct mask *root, const char *path, const char *where, char *err, size_t errlen)
+/* @path is canonical (resolve_path): its parts are field names or map keys. */
+static int mask_add_path(struct mask *root, const char *path)
 {
 	struct mask *m = root;
 	const char *p = path;
@@ -120,10 +124,6 @@ static int mask_add_path(struct mask *root, const char *path, const char *where,
 		const char *dot = strchr(p, '.');
 		size_t len = dot ? (size_t)(dot - p) : strlen(p);
 
-		if (!len) {
-			snprintf(err, errlen, "%s: invalid path \"%s\"", where, path);
-			return -EINVAL;
-		}
 		m = mask_child(m, p, len);
 		if (!m)
 			return -ENOMEM;
@@ -141,9 +141,188 @@ static const struct mask *mask_find(const struct mask *m, const char *field)
 	size_t i;
 
 	for (i = 0; i < m->n; i++)
-		if (name_matches(m->kids[i].name, field))
+		if (!strcmp(m->kids[i].name, field))
 			return &m->kids[i];
 	return NULL;
+}
+
+static bool is_map_entry(const ProtobufCMessageDescriptor *md)
+{
+	size_t l = strlen(md->name);
+
+	return md->n_fields == 2 && l > 5 && !strcmp(md->name + l - 5, "Entry") &&
+	       !strcmp(md->fields[0].name, "key") && md->fields[0].type == PROTOBUF_C_TYPE_STRING;
+}
+
+static bool applies(const struct ffilter *f, int type)
+{
+	size_t i;
+
+	if (!f->n_event_set)
+		return true;
+	for (i = 0; i < f->n_event_set; i++)
+		if (f->event_set[i] == type)
+			return !f->invert;
+	return f->invert;
+}
+
+/* ---- path checks ---------------------------------------------------------------- */
+
+/* How far a path got in one event message. */
+struct resolved {
+	size_t depth;					/* parts that named a field or key */
+	const ProtobufCMessageDescriptor *md;		/* where the next part was missing */
+	const ProtobufCFieldDescriptor *leaf;		/* or: this field has no sub-fields */
+	bool map_value;					/* leaf is a map of scalars */
+	const char *part;
+	size_t partlen;
+	struct strbuf canon;				/* "process.exec_id" */
+};
+
+static const ProtobufCFieldDescriptor *find_field(const ProtobufCMessageDescriptor *md, const char *part,
+						  size_t len, int *err)
+{
+	char *norm = normalize(part, len);
+	const ProtobufCFieldDescriptor *f = NULL;
+	unsigned i;
+
+	if (!norm) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < md->n_fields && !f; i++)
+		if (name_matches(norm, md->fields[i].name))
+			f = &md->fields[i];
+	free(norm);
+	return f;
+}
+
+/* True when every part of @path names a field of @md (or a map key); r->canon is then the canonical path. */
+static bool resolve_path(const ProtobufCMessageDescriptor *md, const char *path, struct resolved *r, int *err)
+{
+	const char *p = path;
+
+	strbuf_reset(&r->canon);
+	r->depth = 0;
+	r->leaf = NULL;
+	r->map_value = false;
+	for (;;) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+		const ProtobufCFieldDescriptor *f = find_field(md, p, len, err);
+
+		if (!f) {
+			r->md = md;
+			r->part = p;
+			r->partlen = len;
+			return false;
+		}
+		strbuf_adds(&r->canon, f->name);
+		r->depth++;
+		if (!dot)
+			return true;
+		p = dot + 1;
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE) {
+			r->md = md;
+			r->leaf = f;
+			return false;
+		}
+		if (f->label == PROTOBUF_C_LABEL_REPEATED && is_map_entry(f->descriptor)) {
+			const ProtobufCMessageDescriptor *ed = f->descriptor;
+			const ProtobufCFieldDescriptor *vf = &ed->fields[1];
+
+			dot = strchr(p, '.');
+			len = dot ? (size_t)(dot - p) : strlen(p);
+			strbuf_addc(&r->canon, '.');
+			strbuf_add(&r->canon, p, len);	/* a key, as written */
+			r->depth++;
+			if (!dot)
+				return true;
+			p = dot + 1;
+			if (vf->type != PROTOBUF_C_TYPE_MESSAGE) {
+				r->md = md;
+				r->leaf = f;
+				r->map_value = true;
+				return false;
+			}
+			md = vf->descriptor;
+		} else {
+			md = f->descriptor;
+		}
+		strbuf_addc(&r->canon, '.');
+	}
+}
+
+/*
+ * Check @path against the messages of the event types @f applies to and add
+ * its canonical form to f's mask; the message names the event type where it
+ * got furthest.
+ */
+static int add_checked_path(struct ffilter *f, const char *path, const char *where, char *err, size_t errlen)
+{
+	const ProtobufCMessageDescriptor *rd = &tetragon__get_events_response__descriptor;
+	struct resolved best = { .canon = STRBUF_INIT }, cur = { .canon = STRBUF_INIT };
+	char q[80], part[80];
+	size_t ntypes = 0;
+	int r = 0, oom = 0;
+	unsigned i;
+	bool found = false;
+	const char *p;
+
+	filter_quote(q, sizeof(q), path, strlen(path));
+	for (p = path;; p++) {
+		if (*p == '.' || !*p) {
+			if (p == path || p[-1] == '.' || (*p == '.' && !p[1])) {
+				snprintf(err, errlen, "%s: invalid path \"%s\"", where, q);
+				return -EINVAL;
+			}
+		}
+		if (!*p)
+			break;
+	}
+	best.depth = 0;
+	best.md = NULL;
+	for (i = 0; i < rd->n_fields && !found; i++) {
+		const ProtobufCFieldDescriptor *ef = &rd->fields[i];
+
+		if (!(ef->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) || ef->type != PROTOBUF_C_TYPE_MESSAGE ||
+		    !applies(f, (int)ef->id))
+			continue;
+		ntypes++;
+		found = resolve_path(ef->descriptor, path, &cur, &oom);
+		if (oom || cur.canon.oom) {
+			r = -ENOMEM;
+			goto out;
+		}
+		if (found || !best.md || cur.depth > best.depth) {
+			struct strbuf t = best.canon;
+
+			best = cur;
+			cur.canon = t;
+		}
+	}
+	r = -EINVAL;
+	if (!ntypes)
+		snprintf(err, errlen, "%s: the filter applies to no event type (invert_event_set with every type)",
+			 where);
+	else if (found)
+		r = mask_add_path(&f->root, best.canon.buf);
+	else if (best.leaf && best.map_value)
+		snprintf(err, errlen, "%s: path \"%s\": the values of %s.%s have no fields", where, q,
+			 best.md->name, best.leaf->name);
+	else if (best.leaf)
+		snprintf(err, errlen, "%s: path \"%s\": %s.%s has no fields", where, q, best.md->name,
+			 best.leaf->name);
+	else if (!best.depth && ntypes > 1)
+		snprintf(err, errlen, "%s: path \"%s\": no event type has a field \"%s\"", where, q,
+			 filter_quote(part, sizeof(part), best.part, best.partlen));
+	else
+		snprintf(err, errlen, "%s: path \"%s\": %s has no field \"%s\"", where, q, best.md->name,
+			 filter_quote(part, sizeof(part), best.part, best.partlen));
+out:
+	strbuf_free(&best.canon);
+	strbuf_free(&cur.canon);
+	return r;
 }
 
 void field_filters_free(struct ffilter *v, size_t n)
@@ -174,6 +353,7 @@ int field_filters_compile(struct ffilter **out, size_t *nout, Tetragon__FieldFil
 	for (i = 0; i < n; i++) {
 		const Tetragon__FieldFilter *f = in[i];
 		char where[64];
+		int r;
 
 		*nout = i + 1;
 		if (!f)
@@ -185,6 +365,10 @@ int field_filters_compile(struct ffilter **out, size_t *nout, Tetragon__FieldFil
 		}
 		v[i].exclude = f->action == TETRAGON__FIELD_FILTER_ACTION__EXCLUDE;
 		v[i].invert = f->invert_event_set && f->invert_event_set->value;
+		snprintf(where, sizeof(where), "field_filters[%zu].event_set", i);
+		r = filter_check_event_set(f->event_set, f->n_event_set, where, err, errlen);
+		if (r)
+			return r;
 		if (f->n_event_set) {
 			v[i].event_set = malloc(f->n_event_set * sizeof(int));
 			if (!v[i].event_set)
@@ -193,12 +377,14 @@ int field_filters_compile(struct ffilter **out, size_t *nout, Tetragon__FieldFil
 				v[i].event_set[j] = (int)f->event_set[j];
 			v[i].n_event_set = f->n_event_set;
 		}
-		for (j = 0; f->fields && j < f->fields->n_paths; j++) {
-			int r;
-
-			snprintf(where, sizeof(where), "field_filters[%zu].fields", i);
-			r = mask_add_path(&v[i].root, f->fields->paths[j] ? f->fields->paths[j] : "", where, err,
-					  errlen);
+		snprintf(where, sizeof(where), "field_filters[%zu].fields", i);
+		if (!f->fields || !f->fields->n_paths) {
+			snprintf(err, errlen, "%s: no field paths (a field filter needs at least one)", where);
+			return -EINVAL;
+		}
+		for (j = 0; j < f->fields->n_paths; j++) {
+			r = add_checked_path(&v[i], f->fields->paths[j] ? f->fields->paths[j] : "", where, err,
+					     errlen);
 			if (r)
 				return r;
 		}
@@ -316,14 +502,6 @@ static void clear_field(ProtobufCMessage *dst, const ProtobufCFieldDescriptor *f
 		memset(d + f->offset, 0, value_size(f->type));
 }
 
-static bool is_map_entry(const ProtobufCMessageDescriptor *md)
-{
-	size_t l = strlen(md->name);
-
-	return md->n_fields == 2 && l > 5 && !strcmp(md->name + l - 5, "Entry") &&
-	       !strcmp(md->fields[0].name, "key") && md->fields[0].type == PROTOBUF_C_TYPE_STRING;
-}
-
 static const ProtobufCMessage *filter_msg(struct field_copy *c, const struct mask *m, const ProtobufCMessage *src,
 					  bool exclude, int *err);
 
@@ -412,18 +590,6 @@ static const ProtobufCMessage *filter_msg(struct field_copy *c, const struct mas
 			return src;
 	}
 	return dst;
-}
-
-static bool applies(const struct ffilter *f, int type)
-{
-	size_t i;
-
-	if (!f->n_event_set)
-		return true;
-	for (i = 0; i < f->n_event_set; i++)
-		if (f->event_set[i] == type)
-			return !f->invert;
-	return f->invert;
 }
 
 int filter_set_apply_fields(const struct filter_set *fs, const Tetragon__GetEventsResponse *ev,

@@ -18,9 +18,36 @@
 /* pid_set children cache: warn when it gets this big, then at each doubling. */
 #define CHILD_CACHE_WARN 8192
 
+/*
+ * Bounds on what a request's regexps may cost (a GetEvents stream, the export
+ * flags, tetra's stdin mode): at most FILTER_MAX_REGEXPS over all its filters,
+ * sharing FILTER_REGEX_MEM of RE2 memory (program and matching caches), each
+ * at most TG_REGEX_MAX_MEM. So a request holds at most 8 MiB of regexp state
+ * and each regexp has at least 64 KiB.
+ */
+#define FILTER_MAX_REGEXPS 128
+#define FILTER_REGEX_MEM (8 << 20)
+
+/* The Filter fields that hold regexps: cfilter member, proto field. */
+#define REGEX_FIELDS(X)                                 \
+	X(binary, binary_regex)                         \
+	X(parent_binary, parent_binary_regex)           \
+	X(args, arguments_regex)                        \
+	X(parent_args, parent_arguments_regex)          \
+	X(pod, pod_regex)                               \
+	X(container_id, container_id)                   \
+	X(container_name, container_name_regex)         \
+	X(ns_regex, namespace_regex)
+
 struct regex_list {
-	regex_t *v;
+	struct tg_regex **v;
 	size_t n;
+};
+
+/* What compiling one request's filters shares. */
+struct compile_ctx {
+	int64_t regex_mem;	/* each regexp's RE2 budget */
+	size_t nregex;
 };
 
 /* Open-addressing set of pid+1 (0 marks an empty slot). */
@@ -79,14 +106,14 @@ static void regex_list_free(struct regex_list *l)
 	size_t i;
 
 	for (i = 0; i < l->n; i++)
-		regfree(&l->v[i]);
+		tg_regex_free(l->v[i]);
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
 }
 
-static int regex_list_compile(struct regex_list *l, char *const *pats, size_t n, const char *where, char *err,
-			      size_t errlen)
+static int regex_list_compile(struct regex_list *l, char *const *pats, size_t n, const struct compile_ctx *cx,
+			      const char *where, char *err, size_t errlen)
 {
 	size_t i;
 
@@ -96,14 +123,18 @@ static int regex_list_compile(struct regex_list *l, char *const *pats, size_t n,
 	if (!l->v)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		char why[320];
-		int r = tg_regex_compile(&l->v[i], pats[i], why, sizeof(why));
+		char why[320], total[32];
+		int r = tg_regex_compile(&l->v[i], pats[i], cx->regex_mem, why, sizeof(why));
 
-		if (r) {
-			if (r == -EINVAL)
-				ferr(err, errlen, "%s[%zu]: %s", where, i, why);
-			return r;
+		if (r == -E2BIG && cx->regex_mem < TG_REGEX_MAX_MEM) {
+			tg_regex_fmt_size(total, sizeof(total), FILTER_REGEX_MEM);
+			return ferr(err, errlen, "%s[%zu]: %s: this request's %zu regexps share %s", where, i, why,
+				    cx->nregex, total);
 		}
+		if (r == -EINVAL || r == -E2BIG)
+			return ferr(err, errlen, "%s[%zu]: %s", where, i, why);
+		if (r)
+			return r;
 		l->n++;
 	}
 	return 0;
@@ -114,7 +145,7 @@ static bool regex_list_match(const struct regex_list *l, const char *s)
 	size_t i;
 
 	for (i = 0; i < l->n; i++)
-		if (tg_regex_match(&l->v[i], s))
+		if (tg_regex_match(l->v[i], s))
 			return true;
 	return false;
 }
@@ -478,14 +509,9 @@ static void cfilter_free(struct cfilter *f)
 {
 	size_t i;
 
-	regex_list_free(&f->binary);
-	regex_list_free(&f->parent_binary);
-	regex_list_free(&f->args);
-	regex_list_free(&f->parent_args);
-	regex_list_free(&f->pod);
-	regex_list_free(&f->container_id);
-	regex_list_free(&f->container_name);
-	regex_list_free(&f->ns_regex);
+#define FREE(list, field) regex_list_free(&f->list);
+	REGEX_FIELDS(FREE)
+#undef FREE
 	free_strings(f->namespaces, f->n_namespaces);
 	free(f->pids);
 	free(f->pid_set);
@@ -501,32 +527,69 @@ static void cfilter_free(struct cfilter *f)
 static int compile_capset(struct cap_match *c, const Tetragon__CapFilterSet *s, const char *where, char *err,
 			  size_t errlen)
 {
-	int defined = 0;
+	static const char *const kinds[] = { "any", "all", "exactly", "none" };
+	const Tetragon__CapabilitiesType *v[] = { s ? s->any : NULL, s ? s->all : NULL, s ? s->exactly : NULL,
+						  s ? s->none : NULL };
+	size_t n[] = { s ? s->n_any : 0, s ? s->n_all : 0, s ? s->n_exactly : 0, s ? s->n_none : 0 };
+	int defined = 0, k, which = 0;
+	size_t i;
 
 	if (!s)
 		return 0;
-	defined = !!s->n_any + !!s->n_all + !!s->n_exactly + !!s->n_none;
+	for (k = 0; k < 4; k++) {
+		if (!n[k])
+			continue;
+		defined++;
+		which = k;
+		/* cap_bits would drop an unknown value silently */
+		for (i = 0; i < n[k]; i++)
+			if (!protobuf_c_enum_descriptor_get_value(&tetragon__capabilities_type__descriptor,
+								  (int)v[k][i]))
+				return ferr(err, errlen, "%s.%s[%zu]: unknown capability %d", where, kinds[k], i,
+					    (int)v[k][i]);
+	}
 	if (defined != 1)
 		return ferr(err, errlen, "%s: a capability filter must define exactly one of any, all, exactly, none",
 			    where);
 	c->set = true;
-	if (s->n_any) {
-		c->kind = CAP_ANY;
-		c->mask = cap_bits(s->any, s->n_any);
-	} else if (s->n_all) {
-		c->kind = CAP_ALL;
-		c->mask = cap_bits(s->all, s->n_all);
-	} else if (s->n_exactly) {
-		c->kind = CAP_EXACTLY;
-		c->mask = cap_bits(s->exactly, s->n_exactly);
-	} else {
-		c->kind = CAP_NONE;
-		c->mask = cap_bits(s->none, s->n_none);
+	c->kind = (enum cap_kind)which;	/* same order as kinds[] */
+	c->mask = cap_bits(v[which], n[which]);
+	return 0;
+}
+
+const char *filter_quote(char *buf, size_t len, const char *s, size_t n)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n && i < 64 && o + 4 < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		buf[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	if (i < n && o + 4 < len) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	if (len)
+		buf[o] = '\0';
+	return buf;
+}
+
+int filter_check_event_set(const Tetragon__EventType *v, size_t n, const char *where, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i] == TETRAGON__EVENT_TYPE__UNDEF)
+			return ferr(err, errlen, "%s[%zu]: UNDEF is not an event type", where, i);
+		if (!protobuf_c_enum_descriptor_get_value(&tetragon__event_type__descriptor, (int)v[i]))
+			return ferr(err, errlen, "%s[%zu]: unknown event type %d", where, i, (int)v[i]);
 	}
 	return 0;
 }
 
-static int compile_one(struct cfilter *f, const Tetragon__Filter *in, const char *where, char *err, size_t errlen)
+static int compile_one(struct cfilter *f, const Tetragon__Filter *in, const struct compile_ctx *cx,
+		       const char *where, char *err, size_t errlen)
 {
 	char w[96];
 	size_t i;
@@ -542,22 +605,19 @@ static int compile_one(struct cfilter *f, const Tetragon__Filter *in, const char
 	if (in->n_ancestor_binary_regex)
 		return ferr(err, errlen, "%s.ancestor_binary_regex: ancestors are not enabled, cannot configure "
 			    "ancestor filter", where);
+	snprintf(w, sizeof(w), "%s.event_set", where);
+	r = filter_check_event_set(in->event_set, in->n_event_set, w, err, errlen);
+	if (r)
+		return r;
 
 #define RX(list, field)                                                                             \
 	do {                                                                                        \
 		snprintf(w, sizeof(w), "%s." #field, where);                                        \
-		r = regex_list_compile(&f->list, in->field, in->n_##field, w, err, errlen);         \
+		r = regex_list_compile(&f->list, in->field, in->n_##field, cx, w, err, errlen);     \
 		if (r)                                                                              \
 			return r;                                                                   \
-	} while (0)
-	RX(binary, binary_regex);
-	RX(parent_binary, parent_binary_regex);
-	RX(args, arguments_regex);
-	RX(parent_args, parent_arguments_regex);
-	RX(pod, pod_regex);
-	RX(container_id, container_id);
-	RX(container_name, container_name_regex);
-	RX(ns_regex, namespace_regex);
+	} while (0);
+	REGEX_FIELDS(RX)
 #undef RX
 
 	r = dup_strings(&f->namespaces, &f->n_namespaces, in->namespace_, in->n_namespace_);
@@ -622,7 +682,7 @@ static int compile_one(struct cfilter *f, const Tetragon__Filter *in, const char
 }
 
 static int compile_list(struct cfilter **out, size_t *nout, Tetragon__Filter *const *in, size_t n,
-			const char *name, char *err, size_t errlen)
+			const struct compile_ctx *cx, const char *name, char *err, size_t errlen)
 {
 	size_t i;
 
@@ -639,9 +699,30 @@ static int compile_list(struct cfilter **out, size_t *nout, Tetragon__Filter *co
 		if (!in[i])
 			continue;	/* a null filter matches everything, as an empty one */
 		snprintf(where, sizeof(where), "%s[%zu]", name, i);
-		r = compile_one(&(*out)[i], in[i], where, err, errlen);
+		r = compile_one(&(*out)[i], in[i], cx, where, err, errlen);
 		if (r)
 			return r;
+	}
+	return 0;
+}
+
+/* Counts the request's regexps into *total; refuses the first one over the limit. */
+static int count_regexps(Tetragon__Filter *const *in, size_t n, const char *name, size_t *total, char *err,
+			 size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!in[i])
+			continue;
+#define COUNT(list, field)                                                                            \
+		if (*total + in[i]->n_##field > FILTER_MAX_REGEXPS)                                   \
+			return ferr(err, errlen, "%s[%zu]." #field "[%zu]: too many regexps, the limit is %d " \
+				    "per request (over all its filters)", name, i,                         \
+				    FILTER_MAX_REGEXPS - *total, FILTER_MAX_REGEXPS);                       \
+		*total += in[i]->n_##field;
+		REGEX_FIELDS(COUNT)
+#undef COUNT
 	}
 	return 0;
 }
@@ -665,14 +746,23 @@ void filter_set_free(struct filter_set *fs)
 int filter_set_compile(struct filter_set **out, const struct filter_spec *spec, char *err, size_t errlen)
 {
 	struct filter_set *fs = calloc(1, sizeof(*fs));
+	struct compile_ctx cx = { 0 };
 	int r;
 
 	*out = NULL;
 	if (!fs)
 		return -ENOMEM;
-	r = compile_list(&fs->allow, &fs->nallow, spec->allow, spec->nallow, "allow_list", err, errlen);
+	r = count_regexps(spec->allow, spec->nallow, "allow_list", &cx.nregex, err, errlen);
 	if (!r)
-		r = compile_list(&fs->deny, &fs->ndeny, spec->deny, spec->ndeny, "deny_list", err, errlen);
+		r = count_regexps(spec->deny, spec->ndeny, "deny_list", &cx.nregex, err, errlen);
+	if (cx.nregex)
+		cx.regex_mem = FILTER_REGEX_MEM / (int64_t)cx.nregex;
+	if (cx.regex_mem > TG_REGEX_MAX_MEM)
+		cx.regex_mem = TG_REGEX_MAX_MEM;
+	if (!r)
+		r = compile_list(&fs->allow, &fs->nallow, spec->allow, spec->nallow, &cx, "allow_list", err, errlen);
+	if (!r)
+		r = compile_list(&fs->deny, &fs->ndeny, spec->deny, spec->ndeny, &cx, "deny_list", err, errlen);
 	if (!r)
 		r = field_filters_compile(&fs->fields, &fs->nfields, spec->fields, spec->nfields, err, errlen);
 	if (r) {

@@ -14,10 +14,15 @@
  *     only for some event types (event_set, invert_event_set); they apply in
  *     order to a copy, never to the caller's event.
  *
- * Regexps are POSIX ERE with RE2 spellings rewritten (filters/regex.h).
- * Not supported: cel_expression (error), ancestor_binary_regex (error, like
- * upstream without --enable-ancestors). Matching is not thread-safe per set
- * (pid_set remembers children); use one set per thread/stream.
+ * Regexps have upstream's (Go, RE2) syntax and are compiled by RE2
+ * (filters/regex.h). A request holds at most 128 regexps over all its
+ * filters, sharing 8 MiB of RE2 memory (at most 1 MiB each); a pattern is at
+ * most 1024 bytes. event_set values that are no event type, unknown
+ * capabilities and field filter paths that name no field of the events
+ * filtered are refused. Not supported: cel_expression (error),
+ * ancestor_binary_regex (error, like upstream without --enable-ancestors).
+ * Matching is not thread-safe per set (pid_set remembers children); use one
+ * set per thread/stream.
  */
 #ifndef TG_FILTERS_FILTERS_H
 #define TG_FILTERS_FILTERS_H
@@ -40,7 +45,7 @@ struct filter_spec {
 
 /*
  * Compile; the spec is not referenced afterwards. Returns 0, -EINVAL with
- * e.g. "allow_list[1].binary_regex[0]: regexp \"(\": missing )" in err, or
+ * e.g. "allow_list[1].binary_regex[0]: regexp \"(\": missing ): (" in err, or
  * -ENOMEM.
  */
 int filter_set_compile(struct filter_set **out, const struct filter_spec *spec, char *err, size_t errlen);

@@ -1,28 +1,38 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Regular expressions for event filters. Upstream uses Go's regexp (RE2
- * syntax); we compile with POSIX extended regexps (glibc regcomp) after
- * rewriting the common RE2-only spellings:
- *   \d \D, \A \z, (?:...), (?P<name>...), (?i) at the start, lazy
- *   quantifiers (*? +? ?? {n,m}? match the same strings when only a yes/no
- *   answer is needed), \t \n \r \f \v \xHH, escaped punctuation, and
- *   \d \s \w inside brackets.
- * \s \S \w \W \b \B are glibc extensions and kept. Other RE2 features
- * (\p{..}, \Q..\E, other (?flags), \pN, \C) are rejected with a message.
- * Matching is unanchored, like Go's MatchString, on bytes.
+ * Regular expressions for event filters, with upstream's syntax and
+ * semantics (Go's regexp, RE2 syntax): compiled by RE2, which matches in time
+ * linear in the text and keeps each regexp within a memory budget.
+ * Go-only spellings RE2 2022 lacks are rewritten: (?<name>...) becomes
+ * (?P<name>...). Matching is unanchored, like Go's MatchString.
+ *
+ * Limits (a request's filters share TG_REGEX_REQUEST_MEM, filters.c):
+ *   - a pattern is at most TG_REGEX_MAX_LEN bytes;
+ *   - its compiled program and matching caches at most max_mem bytes
+ *     (TG_REGEX_MAX_MEM, or less when the request has many regexps).
  */
 #ifndef TG_FILTERS_REGEX_H
 #define TG_FILTERS_REGEX_H
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-/* Returns 0, or -EINVAL with "regexp \"...\": reason" in err. */
-int tg_regex_compile(regex_t *re, const char *pattern, char *err, size_t errlen);
-bool tg_regex_match(const regex_t *re, const char *s);
+#define TG_REGEX_MAX_LEN	1024
+#define TG_REGEX_MAX_MEM	(1 << 20)
 
-/* The rewritten POSIX pattern (for tests and messages); caller frees. */
-int tg_regex_translate(const char *pattern, char **posix, int *cflags, char *err, size_t errlen);
+struct tg_regex;
+
+/*
+ * Returns 0; -EINVAL with "regexp \"...\": reason" or "pattern is N bytes,
+ * the limit is 1024" in err; -E2BIG with "pattern too large (compiled
+ * program exceeds 1 MiB)" when it does not fit in max_mem; or -ENOMEM.
+ */
+int tg_regex_compile(struct tg_regex **re, const char *pattern, int64_t max_mem, char *err, size_t errlen);
+bool tg_regex_match(const struct tg_regex *re, const char *s);
+void tg_regex_free(struct tg_regex *re);
+
+/* "1 MiB", "910 KiB" (rounded down), "100 bytes": for limit messages. */
+void tg_regex_fmt_size(char *buf, size_t len, int64_t bytes);
 
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Event filters (allow/deny lists, field filters), their JSON syntax, the
- * RE2->POSIX regexp rewrite and label selectors. */
+ * regexps (RE2) with their limits and label selectors. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -551,52 +551,374 @@ static void test_pbjson_stream_and_types(void **state)
 
 /* ---- regexps and label selectors --------------------------------------------------- */
 
-static void check_re(const char *re2, const char *s, bool want)
+static void check_re(const char *pattern, const char *s, bool want)
 {
-	char err[256];
-	regex_t re;
+	struct tg_regex *re = NULL;
+	char err[320];
 
-	if (tg_regex_compile(&re, re2, err, sizeof(err)))
-		fail_msg("compile %s: %s", re2, err);
-	if (tg_regex_match(&re, s) != want)
-		fail_msg("regexp %s on \"%s\": want %d", re2, s, want);
-	regfree(&re);
+	if (tg_regex_compile(&re, pattern, TG_REGEX_MAX_MEM, err, sizeof(err)))
+		fail_msg("compile %s: %s", pattern, err);
+	if (tg_regex_match(re, s) != want)
+		fail_msg("regexp %s on \"%s\": want %d", pattern, s, want);
+	tg_regex_free(re);
 }
 
-static void test_regex_rewrite(void **state)
+/* The error compiling @pattern with @max_mem; fails the test when it compiles. */
+static char *re_error(const char *pattern, int64_t max_mem, int want)
 {
-	char err[256];
-	regex_t re;
+	struct tg_regex *re = NULL;
+	char err[320] = "";
 
+	assert_int_equal(tg_regex_compile(&re, pattern, max_mem, err, sizeof(err)), want);
+	assert_null(re);
+	return strdup(err);
+}
+
+static void assert_re_error(const char *pattern, const char *needle)
+{
+	char *e = re_error(pattern, TG_REGEX_MAX_MEM, -EINVAL);
+
+	assert_contains(e, needle);
+	free(e);
+}
+
+/* Upstream's filters are Go regexps: the syntax its users write works the same. */
+static void test_regex_syntax(void **state)
+{
 	(void)state;
 	check_re("curl", "/usr/bin/curl", true);
+	check_re("", "/usr/bin/curl", true);
 	check_re("^curl", "/usr/bin/curl", false);
 	check_re("(?:^|/)curl$", "/usr/bin/curl", true);
 	check_re("(?:^|/)curl$", "/usr/bin/xcurl", false);
 	check_re("\\d+\\.\\d+", "v1.22", true);
 	check_re("\\d", "abc", false);
+	check_re("\\D", "123", false);
 	check_re("[\\d]x", "5x", true);
+	check_re("\\w+", "---", false);
+	check_re("^\\W+$", "---", true);
+	check_re("\\s", "a b", true);
+	check_re("^\\S+$", "a b", false);
+	check_re("\\bcat\\b", "a cat here", true);
+	check_re("\\bcat\\b", "concatenate", false);
+	check_re("\\Bcat\\B", "concatenate", true);
+	check_re("(?i)CURL", "/usr/bin/curl", true);
+	check_re("CURL", "/usr/bin/curl", false);
+	check_re("a(?i:B)c", "abc", true);
+	check_re("a(?i:B)C", "abc", false);
+	check_re("a.*?b", "axxb", true);
+	check_re("^a+?$", "aaa", true);
+	check_re("^x{2,3}?$", "xxx", true);
+	check_re("cat|dog", "hotdog", true);
+	check_re("^(cat|dog)$", "hotdog", false);
+	check_re("^/usr/bin/[[:alpha:]]+$", "/usr/bin/curl", true);
+	check_re("^/usr/bin/[[:alpha:]]+$", "/usr/bin/curl2", false);
+	check_re("[[:^digit:]]", "123", false);
 	check_re("\\Apre", "prefix", true);
 	check_re("fix\\z", "prefix", true);
-	check_re("a.*?b", "axxb", true);
-	check_re("(?i)CURL", "/usr/bin/curl", true);
 	check_re("(?P<n>ab)+", "abab", true);
+	check_re("(?<n>ab)+$", "xabab", true);	/* Go 1.22's spelling, rewritten */
+	check_re("[(?<]x", "<x", true);		/* not a group: left alone */
+	check_re("\\(?<x", "(<x", true);
+	check_re("\\Q(?<n>\\E", "(?<n>", true);
+	check_re("[]a]", "]", true);
 	check_re("[\\]]", "]", true);
 	check_re("[a\\-z]", "-", true);
 	check_re("[a\\-z]", "b", false);
-	check_re("[\\^]", "^", true);
+	check_re("\\Q.*\\E", "a.*", true);
+	check_re("\\Q.*\\E", "aaa", false);
 	check_re("\\/tmp\\/", "/tmp/x", true);
-	check_re("\\s", "a b", true);
-	check_re("\\w+", "---", false);
 	check_re("x{2}", "xx", true);
 	check_re("a{", "a{", true);
 	check_re("\\x41", "A", true);
-	assert_int_equal(tg_regex_compile(&re, "(?=x)", err, sizeof(err)), -EINVAL);
-	assert_contains(err, "not supported");
-	assert_int_equal(tg_regex_compile(&re, "\\p{Greek}", err, sizeof(err)), -EINVAL);
-	assert_int_equal(tg_regex_compile(&re, "[a", err, sizeof(err)), -EINVAL);
-	assert_contains(err, "missing ]");
-	assert_int_equal(tg_regex_compile(&re, "a)", err, sizeof(err)), -EINVAL);
+	check_re("\\x{263a}", "\xe2\x98\xba", true);
+	/* UTF-8: . is one character, classes and case folding are Unicode */
+	check_re("^.$", "\xc3\xa9", true);
+	check_re("^..$", "\xc3\xa9", false);
+	check_re("\\p{Greek}", "\xce\xb1", true);
+	check_re("\\pL", "123", false);
+	check_re("(?i)\xc3\x89", "\xc3\xa9", true);
+	/* . and $ as Go: no newline unless (?s), $ only at the end unless (?m) */
+	check_re("a.b", "a\nb", false);
+	check_re("(?s)a.b", "a\nb", true);
+	check_re("a$", "a\n", false);
+	check_re("(?m)a$", "a\nb", true);
+	check_re("^b", "a\nb", false);
+	check_re("(?m)^b", "a\nb", true);
+	check_re("(?U)a+", "aaa", true);
+}
+
+/* What RE2 (and Go) refuse, with a message that says why. */
+static void test_regex_refused(void **state)
+{
+	(void)state;
+	assert_re_error("(a)\\1", "regexp \"(a)\\1\": backreferences (\\1) are not supported (RE2 syntax");
+	assert_re_error("(a)\\9x", "backreferences (\\9) are not supported");
+	assert_re_error("(?=x)", "regexp \"(?=x)\": lookahead and lookbehind");
+	assert_re_error("a(?!x)", "lookahead and lookbehind");
+	assert_re_error("(?<=x)y", "lookahead and lookbehind");
+	assert_re_error("(?<!x)y", "lookahead and lookbehind");
+	assert_re_error("[a", "regexp \"[a\": missing ]");
+	assert_re_error("a)", "regexp \"a)\": ");
+	assert_re_error("(", "regexp \"(\": missing )");
+	assert_re_error("a**", "bad repetition operator");
+	assert_re_error("x{1001}", "invalid repetition size");
+	assert_re_error("((a{100}){100}){100}", "invalid repetition size");
+	assert_re_error("((a{1,100}){1,100}){1,100}", "invalid repetition size");
+	assert_re_error("\xff", "invalid UTF-8");
+	assert_re_error("\\Z", "invalid escape sequence");
+	/* a control byte is not echoed as is */
+	assert_re_error("(\x01", "regexp \"(?\"");
+}
+
+static void test_regex_limits(void **state)
+{
+	struct tg_regex *re = NULL;
+	char pat[TG_REGEX_MAX_LEN + 2], err[320], *e;
+
+	(void)state;
+	/* length: 1024 bytes compile, 1025 do not */
+	memset(pat, 'a', sizeof(pat));
+	pat[TG_REGEX_MAX_LEN] = '\0';
+	assert_int_equal(tg_regex_compile(&re, pat, TG_REGEX_MAX_MEM, err, sizeof(err)), 0);
+	tg_regex_free(re);
+	pat[TG_REGEX_MAX_LEN] = 'a';
+	pat[TG_REGEX_MAX_LEN + 1] = '\0';
+	e = re_error(pat, TG_REGEX_MAX_MEM, -EINVAL);
+	assert_string_equal(e, "pattern is 1025 bytes, the limit is 1024");
+	free(e);
+	/* deep nesting within the length limit: no recursion trouble */
+	memset(pat, '(', 511);
+	pat[511] = 'a';
+	memset(pat + 512, ')', 511);
+	pat[1023] = '\0';
+	check_re(pat, "xa", true);
+	for (size_t i = 0; i < 1022; i += 2)
+		memcpy(pat + i, "a|", 2);
+	pat[1022] = 'b';
+	pat[1023] = '\0';
+	check_re(pat, "b", true);
+	/* program memory: fine with 1 MiB, refused with less */
+	check_re("^a{1000}$", "aaa", false);
+	e = re_error("\\pL{100}", TG_REGEX_MAX_MEM, -E2BIG);
+	assert_string_equal(e, "pattern too large (compiled program exceeds 1 MiB)");
+	free(e);
+	assert_int_equal(tg_regex_compile(&re, "(a{999}|b{999}|c{999}|d{999}|e{999}|f{999}|g{999})",
+					  TG_REGEX_MAX_MEM, err, sizeof(err)), 0);
+	tg_regex_free(re);
+	e = re_error("(a{999}|b{999}|c{999}|d{999}|e{999}|f{999}|g{999})", 64 << 10, -E2BIG);
+	assert_string_equal(e, "pattern too large (compiled program exceeds 64 KiB)");
+	free(e);
+	/* a request's share of its 8 MiB is not always round */
+	tg_regex_fmt_size(err, sizeof(err), (8 << 20) / 9);
+	assert_string_equal(err, "910 KiB");
+	tg_regex_fmt_size(err, sizeof(err), 1 << 20);
+	assert_string_equal(err, "1 MiB");
+	tg_regex_fmt_size(err, sizeof(err), 100);
+	assert_string_equal(err, "100 bytes");
+}
+
+/* A request with one allow filter whose binary_regex holds @n copies of @pattern. */
+static int request_error(const char *pattern, size_t nallow, size_t ndeny, char *err, size_t errlen)
+{
+	Tetragon__GetEventsRequest req = TETRAGON__GET_EVENTS_REQUEST__INIT;
+	Tetragon__Filter allow = TETRAGON__FILTER__INIT, deny = TETRAGON__FILTER__INIT;
+	Tetragon__Filter *allows[1] = { &allow }, *denies[1] = { &deny };
+	char **pats = calloc(nallow + ndeny + 1, sizeof(char *));
+	struct filter_set *fs = NULL;
+	size_t i;
+	int r;
+
+	assert_non_null(pats);
+	for (i = 0; i < nallow + ndeny; i++)
+		pats[i] = (char *)pattern;
+	/* the allow filter's regexps are split over two fields, to count across fields */
+	allow.binary_regex = pats;
+	allow.n_binary_regex = nallow / 2;
+	allow.pod_regex = pats;
+	allow.n_pod_regex = nallow - nallow / 2;
+	deny.arguments_regex = pats;
+	deny.n_arguments_regex = ndeny;
+	req.allow_list = allows;
+	req.n_allow_list = 1;
+	req.deny_list = denies;
+	req.n_deny_list = 1;
+	err[0] = '\0';
+	r = filter_set_from_request(&fs, &req, err, errlen);
+	filter_set_free(fs);
+	free(pats);
+	return r;
+}
+
+static void test_request_regex_limits(void **state)
+{
+	static const char big[] = "(a{999}|b{999}|c{999}|d{999}|e{999}|f{999}|g{999})";
+	char err[512], *e, *pat;
+
+	(void)state;
+	/* 128 regexps over the lists and fields are fine, 129 are not */
+	assert_int_equal(request_error("curl", 100, 28, err, sizeof(err)), 0);
+	assert_int_equal(request_error("curl", 100, 29, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "deny_list[0].arguments_regex[28]: too many regexps, the limit is 128 per request "
+				 "(over all its filters)");
+	assert_int_equal(request_error("curl", 129, 0, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "allow_list[0].pod_regex[64]: too many regexps, the limit is 128 per request "
+				 "(over all its filters)");
+	/* a program that needs more than its 1 MiB */
+	assert_int_equal(request_error("\\pL{100}", 1, 0, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "allow_list[0].pod_regex[0]: pattern too large (compiled program exceeds 1 MiB)");
+	/* 8 regexps each have 1 MiB; 128 share 8 MiB, 64 KiB each */
+	assert_int_equal(request_error(big, 8, 0, err, sizeof(err)), 0);
+	assert_int_equal(request_error(big, 128, 0, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "allow_list[0].binary_regex[0]: pattern too large (compiled program exceeds 64 KiB): "
+				 "this request's 128 regexps share 8 MiB");
+	/* the pattern length, in the flags' terms */
+	pat = malloc(4200);
+	assert_non_null(pat);
+	strcpy(pat, "{\"binary_regex\":[\"");
+	memset(pat + strlen(pat), 'a', 4100);
+	strcpy(pat + 18 + 4100, "\"]}");
+	e = compile_error(pat, NULL, NULL, true);
+	assert_string_equal(e, "--export-allowlist: line 1: binary_regex[0]: pattern is 4100 bytes, the limit is 1024");
+	free(e);
+	free(pat);
+	/* the exponential-blowup pattern of the report is refused at once */
+	assert_int_equal(request_error("((a{100}){100}){100}", 1, 0, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "allow_list[0].pod_regex[0]: regexp \"((a{100}){100}){100}\": invalid repetition "
+				 "size: {100}");
+}
+
+/* Values that name nothing are refused rather than silently matching nothing. */
+static void test_unknown_values_refused(void **state)
+{
+	Tetragon__GetEventsRequest req = TETRAGON__GET_EVENTS_REQUEST__INIT;
+	Tetragon__Filter allow = TETRAGON__FILTER__INIT, *allows[1] = { &allow };
+	Tetragon__FieldFilter ff = TETRAGON__FIELD_FILTER__INIT, *ffs[1] = { &ff };
+	Google__Protobuf__FieldMask mask = GOOGLE__PROTOBUF__FIELD_MASK__INIT;
+	Tetragon__EventType types[2] = { TETRAGON__EVENT_TYPE__PROCESS_EXEC, (Tetragon__EventType)3 };
+	char *paths[] = { "process.binary", "process.binry" };
+	struct filter_set *fs = NULL;
+	char err[512], *e;
+
+	(void)state;
+	/* over gRPC: numbers that are no EventType */
+	allow.event_set = types;
+	allow.n_event_set = 2;
+	req.allow_list = allows;
+	req.n_allow_list = 1;
+	assert_int_equal(filter_set_from_request(&fs, &req, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "allow_list[0].event_set[1]: unknown event type 3");
+	types[1] = TETRAGON__EVENT_TYPE__UNDEF;
+	assert_int_equal(filter_set_from_request(&fs, &req, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "allow_list[0].event_set[1]: UNDEF is not an event type");
+	types[1] = TETRAGON__EVENT_TYPE__RATE_LIMIT_INFO;
+	assert_int_equal(filter_set_from_request(&fs, &req, err, sizeof(err)), 0);
+	filter_set_free(fs);
+	fs = NULL;
+	/* field filters: their event_set and paths */
+	req.n_allow_list = 0;
+	mask.paths = paths;
+	mask.n_paths = 2;
+	ff.fields = &mask;
+	ff.event_set = types;
+	ff.n_event_set = 2;
+	types[1] = (Tetragon__EventType)40002;
+	req.field_filters = ffs;
+	req.n_field_filters = 1;
+	assert_int_equal(filter_set_from_request(&fs, &req, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "field_filters[0].event_set[1]: unknown event type 40002");
+	ff.n_event_set = 1;
+	assert_int_equal(filter_set_from_request(&fs, &req, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "field_filters[0].fields: path \"process.binry\": tetragon.Process has no field "
+				 "\"binry\"");
+	/* a hostile path reaches logs: no control bytes echoed */
+	paths[1] = "process.bi\nlevel=error";
+	assert_int_equal(filter_set_from_request(&fs, &req, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "field_filters[0].fields: path \"process.bi?level=error\": tetragon.Process has no "
+				 "field \"bi?level=error\"");
+	mask.n_paths = 0;
+	assert_int_equal(filter_set_from_request(&fs, &req, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "field_filters[0].fields: no field paths (a field filter needs at least one)");
+	ff.fields = NULL;
+	assert_int_equal(filter_set_from_request(&fs, &req, err, sizeof(err)), -EINVAL);
+	assert_null(fs);
+
+	/* the same in the flags' JSON */
+	e = compile_error("{\"event_set\":[3]}", NULL, NULL, true);
+	assert_string_equal(e, "--export-allowlist: line 1: event_set[0]: unknown event type 3");
+	free(e);
+	e = compile_error(NULL, "{}\n{\"event_set\":[\"UNDEF\"]}", NULL, true);
+	assert_string_equal(e, "--export-denylist: line 2: event_set[0]: UNDEF is not an event type");
+	free(e);
+	e = compile_error("{\"capabilities\":{\"effective\":{\"any\":[\"CAP_CHOWN\",99]}}}", NULL, NULL, true);
+	assert_string_equal(e, "--export-allowlist: line 1: capabilities.effective.any[1]: unknown capability 99");
+	free(e);
+	e = compile_error(NULL, NULL, "{\"fields\":\"process\",\"event_set\":[2]}", true);
+	assert_string_equal(e, "--field-filters: line 1: event_set[0]: unknown event type 2");
+	free(e);
+	e = compile_error(NULL, NULL, "{\"fields\":\"process.binary,process.binry\"}", true);
+	assert_string_equal(e, "--field-filters: line 1: fields: path \"process.binry\": tetragon.Process has no "
+			       "field \"binry\"");
+	free(e);
+	e = compile_error(NULL, NULL, "{\"fields\":\"bogus\",\"action\":\"EXCLUDE\"}", true);
+	assert_string_equal(e, "--field-filters: line 1: fields: path \"bogus\": no event type has a field \"bogus\"");
+	free(e);
+	/* policy_name exists in kprobe events, not in exec events */
+	e = compile_error(NULL, NULL, "{\"fields\":\"policy_name\",\"event_set\":[\"PROCESS_EXEC\"]}", true);
+	assert_string_equal(e, "--field-filters: line 1: fields: path \"policy_name\": tetragon.ProcessExec has no "
+			       "field \"policy_name\"");
+	free(e);
+	filter_set_free(compile_json(NULL, NULL, "{\"fields\":\"policy_name\",\"event_set\":[\"PROCESS_KPROBE\"]}"));
+	filter_set_free(compile_json(NULL, NULL, "{\"fields\":\"policy_name\"}"));
+	e = compile_error(NULL, NULL, "{\"fields\":\"process.binary.x\"}", true);
+	assert_string_equal(e, "--field-filters: line 1: fields: path \"process.binary.x\": tetragon.Process.binary "
+			       "has no fields");
+	free(e);
+	e = compile_error(NULL, NULL, "{\"fields\":\"process.pod.pod_labels.app.x\"}", true);
+	assert_string_equal(e, "--field-filters: line 1: fields: path \"process.pod.pod_labels.app.x\": the values "
+			       "of tetragon.Pod.pod_labels have no fields");
+	free(e);
+	e = compile_error(NULL, NULL, "{\"action\":\"INCLUDE\"}", true);
+	assert_string_equal(e, "--field-filters: line 1: fields: no field paths (a field filter needs at least one)");
+	free(e);
+	e = compile_error(NULL, NULL, "{\"fields\":\"process..binary\"}", true);
+	assert_string_equal(e, "--field-filters: line 1: fields: invalid path \"process..binary\"");
+	free(e);
+	e = compile_error(NULL, NULL, "{\"fields\":\"process\",\"event_set\":[\"PROCESS_EXEC\",\"PROCESS_EXIT\","
+			  "\"PROCESS_KPROBE\",\"PROCESS_TRACEPOINT\",\"PROCESS_LOADER\",\"PROCESS_UPROBE\","
+			  "\"PROCESS_THROTTLE\",\"PROCESS_LSM\",\"PROCESS_USDT\",\"TEST\",\"RATE_LIMIT_INFO\"],"
+			  "\"invert_event_set\":true}", true);
+	assert_contains(e, "--field-filters: line 1: fields: the filter applies to no event type");
+	free(e);
+}
+
+/* Paths after a map field are keys, matched as written. */
+static void test_field_map_keys(void **state)
+{
+	struct ev_fix f;
+	char *s;
+
+	(void)state;
+	ev_init(&f, EXEC, 42, "/usr/bin/curl", "-s");
+	ev_add_pod(&f, "default", "web-1", "main");
+	s = filtered_json("{\"fields\":\"process.pod.pod_labels.app\",\"action\":\"INCLUDE\"}", &f.ev);
+	assert_string_equal(s, "{\"process_exec\":{\"process\":{\"pod\":{\"pod_labels\":{\"app\":\"web\"}}}},"
+			       "\"node_name\":\"node1\",\"time\":\"2023-11-14T22:13:20.000000005Z\"}");
+	free(s);
+	s = filtered_json("{\"fields\":\"process.pod.pod_labels.other\",\"action\":\"INCLUDE\"}", &f.ev);
+	assert_null(strstr(s, "\"app\""));
+	free(s);
+	s = filtered_json("{\"fields\":\"process.pod.pod_labels.app\",\"action\":\"EXCLUDE\"}", &f.ev);
+	assert_null(strstr(s, "\"app\""));
+	assert_contains(s, "\"name\":\"web-1\"");
+	free(s);
+	/* both spellings of one field are one field; sub-paths of both apply */
+	s = filtered_json("{\"fields\":\"process.exec_id,process.execId,process.pod.name,process.pod.namespace\"}",
+			  &f.ev);
+	assert_string_equal(s, "{\"process_exec\":{\"process\":{\"exec_id\":\"ZXhlYw==\",\"pod\":{\"namespace\":"
+			       "\"default\",\"name\":\"web-1\"}}},"
+			       "\"node_name\":\"node1\",\"time\":\"2023-11-14T22:13:20.000000005Z\"}");
+	free(s);
 }
 
 struct kv {
@@ -670,7 +992,12 @@ int main(void)
 		cmocka_unit_test(test_field_filter_from_request),
 		cmocka_unit_test(test_pbjson_roundtrip_event),
 		cmocka_unit_test(test_pbjson_stream_and_types),
-		cmocka_unit_test(test_regex_rewrite),
+		cmocka_unit_test(test_regex_syntax),
+		cmocka_unit_test(test_regex_refused),
+		cmocka_unit_test(test_regex_limits),
+		cmocka_unit_test(test_request_regex_limits),
+		cmocka_unit_test(test_unknown_values_refused),
+		cmocka_unit_test(test_field_map_keys),
 		cmocka_unit_test(test_label_selectors),
 	};
 

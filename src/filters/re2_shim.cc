@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+// RE2 behind a C interface (filters/re2_shim.h). No C++ exception may leave
+// these functions: they are called from C.
+#include "filters/re2_shim.h"
+
+#include <cstdio>
+#include <new>
+#include <string>
+
+#include <re2/re2.h>
+
+struct tg_re2 {
+	re2::RE2 re;
+
+	tg_re2(const re2::StringPiece &p, const re2::RE2::Options &o) : re(p, o) {}
+};
+
+static void copy_out(char *dst, size_t len, const std::string &s)
+{
+	if (len)
+		snprintf(dst, len, "%s", s.c_str());
+}
+
+extern "C" enum tg_re2_status tg_re2_compile(struct tg_re2 **out, const char *pattern, size_t len,
+					     int64_t max_mem, char *why, size_t whylen, char *arg, size_t arglen)
+{
+	re2::RE2::Options o;
+	enum tg_re2_status st;
+	tg_re2 *r;
+
+	*out = nullptr;
+	copy_out(why, whylen, "");
+	copy_out(arg, arglen, "");
+	// Defaults already are Go's: UTF-8, Perl syntax (not POSIX), first
+	// match, dot_nl off, case-sensitive unless (?i).
+	o.set_log_errors(false);
+	o.set_max_mem(max_mem);
+	o.set_never_capture(true);	// only a yes/no answer is needed
+	try {
+		r = new tg_re2(re2::StringPiece(pattern, len), o);
+	} catch (const std::bad_alloc &) {
+		return TG_RE2_NOMEM;
+	}
+	switch (r->re.error_code()) {
+	case re2::RE2::NoError:
+		*out = r;
+		return TG_RE2_OK;
+	case re2::RE2::ErrorBadEscape:
+		st = TG_RE2_BAD_ESCAPE;
+		break;
+	case re2::RE2::ErrorBadPerlOp:
+		st = TG_RE2_BAD_PERL_OP;
+		break;
+	case re2::RE2::ErrorPatternTooLarge:
+		st = TG_RE2_TOO_LARGE;
+		break;
+	default:
+		st = TG_RE2_SYNTAX;
+		break;
+	}
+	copy_out(why, whylen, r->re.error());
+	copy_out(arg, arglen, r->re.error_arg());
+	delete r;
+	return st;
+}
+
+extern "C" bool tg_re2_search(const struct tg_re2 *re, const char *text, size_t len)
+{
+	try {
+		return re2::RE2::PartialMatch(re2::StringPiece(text, len), re->re);
+	} catch (const std::bad_alloc &) {
+		return false;
+	}
+}
+
+extern "C" void tg_re2_free(struct tg_re2 *re)
+{
+	delete re;
+}
