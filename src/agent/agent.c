@@ -16,6 +16,7 @@
 #include "abi/msg_process.h"
 #include "agent/loop_call.h"
 #include "agent/policy_rpc.h"
+#include "grpc/conn_gate.h"
 #include "event/pipeline.h"
 #include "event/process_events.h"
 #include "export/sinks.h"
@@ -221,16 +222,19 @@ static void report_losses(struct agent *a, int final)
 static void publish_metrics(struct agent *a)
 {
 	struct strbuf sb = STRBUF_INIT;
+	struct conn_gate_stats api_stats;
 	struct metrics_sources src = {
 		.events = a->counts, .pe = &a->pe, .cache = a->cache, .sensor = a->sensor,
 		.policies = a->policies, .pipeline = &a->pipeline, .ringbuf_records = a->rb_records,
 		.cache_capacity = a->o->process_cache_size, .export_sink = a->export_sink, .msg_ops = a->msg_ops,
 		.grpc_dropped = api_server_events_dropped(a->api),
+		.api = &api_stats,
 		.version = TG_VERSION,
 	};
 
 	if (!a->metrics)
 		return;
+	api_server_conn_stats(a->api, &api_stats);
 	agent_metrics_render(&sb, &src);
 	if (!sb.oom && sb.buf)
 		metrics_server_publish(a->metrics, sb.buf, sb.len);

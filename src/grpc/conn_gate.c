@@ -55,6 +55,12 @@ struct relay {
 	uint32_t cmask, imask;	/* epoll interest now set */
 };
 
+/* event streams per non-root client */
+struct stream_count {
+	char client[64];
+	unsigned n;		/* 0: free */
+};
+
 /* epoll tags: which fd of which relay (or a listener, or the stop pipe) */
 struct ep_tag {
 	struct relay *r;	/* NULL: a listener or the stop pipe */
@@ -74,6 +80,7 @@ struct conn_gate {
 
 	pthread_mutex_t mu;	/* relays' identity fields and stats: read by the RPC thread */
 	struct relay *relays;
+	struct stream_count *scounts;	/* as many as relays: a stream needs a connection */
 	struct ep_tag *tags;	/* 2 per relay */
 	struct ep_tag ltags[MAX_LISTENERS + 1];
 	unsigned nrelays, open;
@@ -385,20 +392,22 @@ static void admit(struct conn_gate *g, int fd)
 	g->o.handoff(g->o.ctx, sp[0]);
 }
 
-enum rpc_access conn_gate_access(struct conn_gate *g, const char *peer, char *desc, size_t desclen)
+void conn_gate_peer(struct conn_gate *g, const char *peer, struct conn_gate_peer *out)
 {
-	enum rpc_access acc = RPC_ACCESS_PUBLIC;
 	char *end;
 	long fd;
 	unsigned i;
 
-	snprintf(desc, desclen, "an unknown connection (%s)", peer ? peer : "?");
+	memset(out, 0, sizeof(*out));
+	out->access = RPC_ACCESS_PUBLIC;
+	snprintf(out->client, sizeof(out->client), "unknown");
+	snprintf(out->desc, sizeof(out->desc), "an unknown connection (%s)", peer ? peer : "?");
 	if (!peer || strncmp(peer, "fd:", 3))
-		return acc;
+		return;
 	errno = 0;
 	fd = strtol(peer + 3, &end, 10);
 	if (errno || *end || fd < 0 || fd > INT_MAX)
-		return acc;
+		return;
 	pthread_mutex_lock(&g->mu);
 	for (i = 0; i < g->nrelays; i++) {
 		struct relay *r = &g->relays[i];
@@ -407,13 +416,73 @@ enum rpc_access conn_gate_access(struct conn_gate *g, const char *peer, char *de
 		if (!r->used || r->gfd != (int)fd)
 			continue;
 		if (!fstat(r->gfd, &st) && st.st_ino == r->gino && st.st_dev == r->gdev) {
-			acc = r->access;
-			snprintf(desc, desclen, "%s", r->desc);
+			out->access = r->access;
+			out->root = r->root;
+			snprintf(out->client, sizeof(out->client), "%s", r->client);
+			snprintf(out->desc, sizeof(out->desc), "%s", r->desc);
 		}
 		break;
 	}
 	pthread_mutex_unlock(&g->mu);
-	return acc;
+}
+
+static struct stream_count *stream_count_locked(struct conn_gate *g, const char *client, bool add)
+{
+	struct stream_count *free_sc = NULL;
+	unsigned i;
+
+	for (i = 0; i < g->nrelays; i++) {
+		struct stream_count *sc = &g->scounts[i];
+
+		if (sc->n && !strcmp(sc->client, client))
+			return sc;
+		if (!sc->n && !free_sc)
+			free_sc = sc;
+	}
+	if (add && free_sc)
+		snprintf(free_sc->client, sizeof(free_sc->client), "%s", client);
+	return add ? free_sc : NULL;
+}
+
+int conn_gate_stream_begin(struct conn_gate *g, const struct conn_gate_peer *p, char *why, size_t len)
+{
+	struct stream_count *sc;
+	int r = 0;
+
+	if (p->root)
+		return 0;
+	pthread_mutex_lock(&g->mu);
+	sc = stream_count_locked(g, p->client, true);
+	if (g->st.streams >= CONN_GATE_STREAMS_TOTAL) {
+		snprintf(why, len, "non-root clients hold %u event streams, the limit", g->st.streams);
+		r = -EBUSY;
+	} else if (!sc || sc->n >= CONN_GATE_STREAMS_PER_CLIENT) {
+		snprintf(why, len, "%s holds %u event streams, the limit per client", p->desc,
+			 CONN_GATE_STREAMS_PER_CLIENT);
+		r = -EBUSY;
+	} else {
+		sc->n++;
+		g->st.streams++;
+	}
+	if (r)
+		g->st.refused_streams++;
+	pthread_mutex_unlock(&g->mu);
+	return r;
+}
+
+void conn_gate_stream_end(struct conn_gate *g, const struct conn_gate_peer *p)
+{
+	struct stream_count *sc;
+
+	if (p->root)
+		return;
+	pthread_mutex_lock(&g->mu);
+	sc = stream_count_locked(g, p->client, false);
+	if (sc && sc->n) {
+		sc->n--;
+		g->st.streams--;
+	}
+	pthread_mutex_unlock(&g->mu);
 }
 
 void conn_gate_deny(struct conn_gate *g, const char *what)
@@ -823,9 +892,10 @@ int conn_gate_open(struct conn_gate **out, const struct conn_gate_opts *o, char 
 	g->nrelays = g->o.max_connections;
 	g->relays = calloc(g->nrelays, sizeof(*g->relays));
 	g->tags = calloc(2 * (size_t)g->nrelays, sizeof(*g->tags));
+	g->scounts = calloc(g->nrelays, sizeof(*g->scounts));
 	g->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	g->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!g->relays || !g->tags || g->epfd < 0 || pipe2(g->stop_pipe, O_CLOEXEC)) {
+	if (!g->relays || !g->tags || !g->scounts || g->epfd < 0 || pipe2(g->stop_pipe, O_CLOEXEC)) {
 		snprintf(err, errlen, "cannot set up the listeners: %s", strerror(errno ? errno : ENOMEM));
 		conn_gate_close(g);
 		return -ENOMEM;
@@ -928,5 +998,6 @@ void conn_gate_close(struct conn_gate *g)
 	pthread_mutex_destroy(&g->mu);
 	free(g->relays);
 	free(g->tags);
+	free(g->scounts);
 	free(g);
 }

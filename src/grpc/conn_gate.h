@@ -38,6 +38,9 @@ struct conn_gate_opts {
 #define CONN_GATE_DEFAULT_PER_CLIENT	32
 /* connections only root may open once the others reach max - reserve */
 #define CONN_GATE_ROOT_RESERVE		16
+/* event streams: each may hold filters worth megabytes (src/filters) */
+#define CONN_GATE_STREAMS_PER_CLIENT	8
+#define CONN_GATE_STREAMS_TOTAL		64
 
 struct conn_gate_stats {
 	uint64_t accepted;
@@ -46,6 +49,8 @@ struct conn_gate_stats {
 	uint64_t refused_fds;		/* out of descriptors */
 	uint64_t denied_calls;		/* calls refused for their caller's rights */
 	uint64_t closed_protocol;	/* connections closed for breaking h2_guard's limits */
+	uint64_t refused_streams;	/* event streams over a client's or the total bound */
+	unsigned streams;		/* non-root event streams open */
 	unsigned open;
 };
 
@@ -63,11 +68,25 @@ void conn_gate_stop_accepting(struct conn_gate *g);
 void conn_gate_close(struct conn_gate *g);
 bool conn_gate_has_tcp(const struct conn_gate *g);
 
+/* The connection behind a call. */
+struct conn_gate_peer {
+	enum rpc_access access;
+	bool root;
+	char client[64];	/* who the per-client bounds count: "uid:N" or an address */
+	char desc[128];		/* for messages: "uid 65534 over loopback TCP from ..." */
+};
+
+/* What the connection behind a call's peer string ("fd:N") may do, and who it is. */
+void conn_gate_peer(struct conn_gate *g, const char *peer, struct conn_gate_peer *out);
+
 /*
- * What the connection behind a call's peer string ("fd:N") may do, and a
- * description of it for messages ("uid 65534 over loopback TCP from ...").
+ * A long-lived stream (GetEvents) starts: 0, or -EBUSY when its client
+ * (non-root) already holds CONN_GATE_STREAMS_PER_CLIENT streams or all
+ * non-root clients together hold CONN_GATE_STREAMS_TOTAL, with why set.
+ * Each 0 is paired with conn_gate_stream_end.
  */
-enum rpc_access conn_gate_access(struct conn_gate *g, const char *peer, char *desc, size_t desclen);
+int conn_gate_stream_begin(struct conn_gate *g, const struct conn_gate_peer *p, char *why, size_t len);
+void conn_gate_stream_end(struct conn_gate *g, const struct conn_gate_peer *p);
 /* Count a refused call and warn (rate-limited) with what. */
 void conn_gate_deny(struct conn_gate *g, const char *what);
 void conn_gate_get_stats(struct conn_gate *g, struct conn_gate_stats *st);

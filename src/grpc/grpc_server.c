@@ -78,7 +78,9 @@ struct rpc_stream {
 	grpc_byte_buffer *send_bb;
 	uint64_t drops;
 	void *data;
-	char peer[160];
+	struct conn_gate_peer who;
+	bool counted;		/* an event stream counted by the gate */
+	const char *peer;	/* who.desc */
 };
 
 static void on_new_call(struct tag *t, bool ok);
@@ -112,6 +114,8 @@ static void call_free(struct rpc_stream *c)
 	grpc_call_details_destroy(&c->details);
 	if (c->call)
 		grpc_call_unref(c->call);
+	if (c->counted)
+		conn_gate_stream_end(c->srv->gate, &c->who);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
@@ -223,7 +227,6 @@ static void on_new_call(struct tag *t, bool ok)
 {
 	struct rpc_stream *c = container_of(t, struct rpc_stream, t_new);
 	struct rpc_server *s = c->srv;
-	enum rpc_access have;
 	grpc_op ops[2];
 	grpc_call_error e;
 	char *peer;
@@ -236,11 +239,12 @@ static void on_new_call(struct tag *t, bool ok)
 	if (!stopping(s))
 		request_call(s);
 	peer = grpc_call_get_peer(c->call);
-	have = conn_gate_access(s->gate, peer, c->peer, sizeof(c->peer));
+	conn_gate_peer(s->gate, peer, &c->who);
+	c->peer = c->who.desc;
 	gpr_free(peer);
 
 	c->m = find_method(&s->svc, c->details.method);
-	if (c->m && c->m->access > have) {
+	if (c->m && c->m->access > c->who.access) {
 		struct rpc_status st;
 		const char *name = strrchr(c->m->path, '/') + 1;
 
@@ -318,6 +322,18 @@ static void on_request(struct tag *t, bool ok)
 		rpc_status_set(&st, RPC_RESOURCE_EXHAUSTED, "out of memory");
 		finish(c, &st, NULL, true);
 		return;
+	}
+	{
+		char why[256];
+
+		if (conn_gate_stream_begin(s->gate, &c->who, why, sizeof(why))) {
+			protobuf_c_message_free_unpacked(req, NULL);
+			rpc_status_set(&st, RPC_RESOURCE_EXHAUSTED, "%s", why);
+			conn_gate_deny(s->gate, st.message);
+			finish(c, &st, NULL, true);
+			return;
+		}
+		c->counted = true;
 	}
 	/* one reference for the close op, taken before the service can send */
 	c->streaming = true;

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "filters/filters.h"
+#include "grpc/conn_gate.h"
 #include "util/log.h"
 
 #define SERVICE "/tetragon.FineGuidanceSensors/"
@@ -471,6 +472,11 @@ uint64_t api_server_events_dropped(struct api_server *api)
 	n = api->hub->drops;
 	pthread_mutex_unlock(&api->hub->mu);
 	return n;
+}
+
+void api_server_conn_stats(struct api_server *api, struct conn_gate_stats *st)
+{
+	rpc_server_get_stats(api ? api->rpc : NULL, st);
 }
 
 void api_server_stop(struct api_server *api)

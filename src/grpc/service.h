@@ -73,5 +73,8 @@ int api_server_start(struct api_server **out, const struct api_server_opts *o, s
 void api_server_stop(struct api_server *api);
 /* Events GetEvents clients lost to full queues, all clients so far (for the metrics). */
 uint64_t api_server_events_dropped(struct api_server *api);
+/* Connections and refusals at the API's door (for the metrics); zeros without a server. */
+struct conn_gate_stats;
+void api_server_conn_stats(struct api_server *api, struct conn_gate_stats *st);
 
 #endif

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "metrics/agent_metrics.h"
 
+#include "grpc/conn_gate.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
@@ -250,6 +252,31 @@ static void cache(struct strbuf *sb, const struct metrics_sources *s)
 	metrics_sample_u64(sb, "tetragon_process_cache_misses_total", &l, 1, st.misses);
 }
 
+/* Ours: who the API turned away (README "Security model"). */
+static void api_door(struct strbuf *sb, const struct conn_gate_stats *a)
+{
+	static const struct conn_gate_stats none;
+	const struct metric_label reasons[] = {
+		{ "reason", "total" }, { "reason", "per_client" }, { "reason", "descriptors" },
+		{ "reason", "protocol" },
+	};
+
+	if (!a)
+		a = &none;
+	gauge(sb, "tetragon_api_connections", "API connections open (unix socket and TCP).", a->open);
+	counter(sb, "tetragon_api_connections_accepted_total", "API connections accepted.", a->accepted);
+	metrics_family(sb, "tetragon_api_connections_refused_total",
+		       "API connections refused or closed: over the total or per-client bound, out of descriptors, "
+		       "or for breaking the HTTP/2 limits.", METRIC_COUNTER);
+	metrics_sample_u64(sb, "tetragon_api_connections_refused_total", &reasons[0], 1, a->refused_total);
+	metrics_sample_u64(sb, "tetragon_api_connections_refused_total", &reasons[1], 1, a->refused_per_client);
+	metrics_sample_u64(sb, "tetragon_api_connections_refused_total", &reasons[2], 1, a->refused_fds);
+	metrics_sample_u64(sb, "tetragon_api_connections_refused_total", &reasons[3], 1, a->closed_protocol);
+	counter(sb, "tetragon_api_calls_denied_total",
+		"API calls refused: the caller may not make them, or holds too many event streams.",
+		a->denied_calls);
+}
+
 static void outputs(struct strbuf *sb, const struct metrics_sources *s)
 {
 	const struct event_sink *x = s->export_sink;
@@ -260,6 +287,7 @@ static void outputs(struct strbuf *sb, const struct metrics_sources *s)
 	      x ? (double)x->last_time : 0);
 	counter(sb, "tetragon_notify_overflowed_events_total",
 		"The total number of events dropped because listener buffer was full", s->grpc_dropped);
+	api_door(sb, s->api);
 	metrics_family(sb, "tetragon_sink_events_total", "Events each output (sink) took.", METRIC_COUNTER);
 	for (int i = 0; i < s->pipeline->nsinks; i++) {
 		const struct metric_label l = { "sink", s->pipeline->sinks[i]->name };

@@ -8,6 +8,8 @@
 #ifndef TG_METRICS_AGENT_METRICS_H
 #define TG_METRICS_AGENT_METRICS_H
 
+struct conn_gate_stats;
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +37,7 @@ struct metrics_sources {
 	const uint64_t *msg_ops;		/* METRICS_MSG_OPS records read, by opcode */
 	uint64_t ringbuf_records;		/* records read from the ring buffer */
 	uint64_t grpc_dropped;			/* events GetEvents clients lost (full queues) */
+	const struct conn_gate_stats *api;	/* API connections and refusals, or NULL */
 	const char *version;
 };
 

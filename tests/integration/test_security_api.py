@@ -225,6 +225,59 @@ def test_public_read_opens_streaming_only():
         assert a.stop() == 0
 
 
+STREAMS = r"""
+import socket, struct, sys
+# raw HTTP/2 GetEvents calls on one connection: stream ids 1, 3, 5...
+port, n = int(sys.argv[1]), int(sys.argv[2])
+def frame(t, flags, sid, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([t, flags]) + struct.pack(">I", sid) + payload
+def lit(name, value):
+    return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b""))
+hdr = (b"\x83\x86" + lit(b":path", b"/tetragon.FineGuidanceSensors/GetEvents") + lit(b":authority", b"x") +
+       lit(b"content-type", b"application/grpc") + lit(b"te", b"trailers"))
+for i in range(n):
+    sid = 1 + 2 * i
+    s.sendall(frame(1, 4, sid, hdr) + frame(0, 0, sid, b"\x00\x00\x00\x00\x00"))
+# read until a RST or trailers carry grpc-status 8 (RESOURCE_EXHAUSTED): it is plain in the HPACK literal
+data = b""
+s.settimeout(10)
+try:
+    while b"grpc-status" not in data and len(data) < 1 << 20:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+except socket.timeout:
+    pass
+print("exhausted" if b"event streams" in data else "none", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_event_streams_per_client_are_bounded():
+    require_root()
+    a = start("--server-public-read")
+    script = os.path.join(TMP, "streams.py")
+    with open(script, "w") as f:
+        f.write(STREAMS)
+    port = int(a.tcp.rsplit(":", 1)[1])
+    try:
+        p = subprocess.Popen(NOBODY + [PY, script, str(port), "9"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        line = p.stdout.readline().decode().strip()
+        assert line == "exhausted", "the 9th stream was not refused: %r %s" % (line, p.stderr.read1(2000))
+        assert a.stderr().count("GetEvents client uid 65534") == 8, a.stderr()[-3000:]
+        assert "holds 8 event streams, the limit per client" in a.stderr()
+        # root is not counted against nobody's streams
+        rc, out, err = tetra("tracingpolicy", "list", "--server-address", a.tcp)
+        assert rc == 0, err
+        p.communicate(b"\n", timeout=30)
+    finally:
+        assert a.stop() == 0
+
+
 def host_address():
     """A non-loopback IPv4 address of this machine, or None."""
     try:
@@ -327,9 +380,25 @@ print(alive, flush=True)
 """
 
 
+def metrics_page(port):
+    import urllib.request
+    return urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read().decode()
+
+
+def wait_metric(port, line, timeout=10):
+    """The metrics page is rendered every second: wait for the line."""
+    deadline = time.time() + timeout
+    while True:
+        page = metrics_page(port)
+        if line in page.splitlines() or time.time() > deadline:
+            return page
+        time.sleep(0.2)
+
+
 def test_connection_flood_is_bounded_and_the_listener_recovers():
     require_root()
-    a = start()
+    mport = free_port()
+    a = start("--metrics-server", "127.0.0.1:%d" % mport)
     script = os.path.join(TMP, "flood.py")
     with open(script, "w") as f:
         f.write(FLOOD)
@@ -352,6 +421,9 @@ def test_connection_flood_is_bounded_and_the_listener_recovers():
         assert alive == 32, "nobody kept %d connections open, the bound is 32" % alive
         fds = len(os.listdir("/proc/%d/fd" % a.proc.pid))
         assert fds < 400, "the agent holds %d descriptors" % fds
+        want = 'tetragon_api_connections_refused_total{reason="per_client"} 568'
+        page = wait_metric(mport, want)
+        assert want in page.splitlines(), [l for l in page.splitlines() if "api_conn" in l]
         # they are gone: nobody may connect again
         deadline = time.time() + 10
         while True:
@@ -444,6 +516,7 @@ if __name__ == "__main__":
         test_access_group_on_the_unix_socket,
         test_access_group_over_tcp_from_the_group_database,
         test_public_read_opens_streaming_only,
+        test_event_streams_per_client_are_bounded,
         test_remote_tcp_gets_health_only,
         test_second_agent_refuses_a_live_socket,
         test_stale_socket_replaced_and_other_files_refused,
