@@ -33,6 +33,7 @@
 #include "sensors/process_lifecycle.h"
 #include "util/ktime.h"
 #include "util/log.h"
+#include "util/safe_path.h"
 
 #define RINGBUF_POLL_MS 20
 
@@ -94,6 +95,7 @@ static int setup_sinks(struct agent *a)
 {
 	const struct agent_options *o = a->o;
 	struct event_sink *s = NULL;
+	char why[SAFE_WHY_MAX];
 
 	if (o->export_filename) {
 		struct rotating_file_opts ro = {
@@ -106,11 +108,12 @@ static int setup_sinks(struct agent *a)
 			/* like upstream: owner rw always, never world-writable or executable */
 			.perm = (o->export_file_perm | 0600) & ~(mode_t)0013,
 			.rotation_interval_ms = o->export_file_rotation_interval_ms,
+			.err = why, .errlen = sizeof(why),
 		};
 		int err = rotating_file_open(&a->export_file, &ro);
 
 		if (err) {
-			log_error("cannot open export file %s: %s", o->export_filename, strerror(-err));
+			log_error("cannot open export file: %s", why);
 			return err;
 		}
 		s = json_file_sink_new(a->export_file);
@@ -374,6 +377,12 @@ int agent_run(const struct agent_options *o)
 		sigaddset(&mask, SIGHUP);
 		pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	}
+	/*
+	 * A closed pipe or socket is an error to handle where it happens
+	 * (EPIPE: the stdout sink stops, the agent keeps running), never a
+	 * signal that kills the agent without a word (`tetragon | head`).
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	resolve_node_name(&a);
 	ktime_sync();
 

@@ -19,8 +19,13 @@ void pipeline_emit(struct pipeline *p, const Tetragon__GetEventsResponse *ev)
 	p->events++;
 	for (int i = 0; i < p->nsinks; i++) {
 		struct event_sink *s = p->sinks[i];
-		int err = s->write(s, ev);
+		int err;
 
+		if (s->stopped) {
+			s->errors++;
+			continue;
+		}
+		err = s->write(s, ev);
 		if (err) {
 			/* Log the first failure and then every 1000th, not each event. */
 			if (s->errors++ % 1000 == 0)
@@ -35,7 +40,7 @@ void pipeline_emit(struct pipeline *p, const Tetragon__GetEventsResponse *ev)
 void pipeline_flush(struct pipeline *p)
 {
 	for (int i = 0; i < p->nsinks; i++)
-		if (p->sinks[i]->flush)
+		if (p->sinks[i]->flush && !p->sinks[i]->stopped)
 			p->sinks[i]->flush(p->sinks[i]);
 }
 

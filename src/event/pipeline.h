@@ -20,6 +20,9 @@ struct event_sink {
 	void (*destroy)(struct event_sink *s);
 	uint64_t written;
 	uint64_t errors;
+	/* set by a sink that can take nothing more (stdout closed): the
+	 * pipeline then counts each event in errors without calling it */
+	int stopped;
 	/* line sinks, for the metrics (tetragon_events_exported_*): bytes taken, time (s) of the last event */
 	uint64_t bytes;
 	int64_t last_time;

@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "util/log.h"
+#include "util/safe_path.h"
 
 /* "2006-01-02T15-04-05.000" in Go layout terms: fixed width, so backups
  * sort by name exactly as they sort by time. */
@@ -31,9 +32,13 @@
 
 struct rotating_file {
 	char *path;
-	char *dir;		/* "." when the path has no '/' */
+	char *dir;		/* "." when the path has no '/'; for messages */
+	char *base;		/* the live file's name in dirfd */
 	char *prefix;		/* "<stem>-" */
 	char *ext;		/* "" or ".log" */
+	/* The directory, checked once (src/util/safe_path.h) and held: every
+	 * later rename, create and unlink happens in it, never through a path. */
+	int dirfd;
 	int fd;
 	int regular;		/* rotation only makes sense for regular files */
 	int first_write;	/* lumberjack's first write rotates at size+len >= max */
@@ -46,6 +51,7 @@ struct rotating_file {
 	uint64_t last_tick_rotation_ms;
 	int tick_started;
 	uint64_t retry_after_ms;
+	char why[SAFE_WHY_MAX];	/* the last failure, for the log */
 };
 
 static uint64_t mono_ms(void)
@@ -61,16 +67,6 @@ static void sleep_1ms(void)
 	struct timespec ts = { 0, 1000000 };
 
 	nanosleep(&ts, NULL);
-}
-
-static char *join(const char *dir, const char *name)
-{
-	char *p;
-	size_t dl = strlen(dir);
-
-	if (asprintf(&p, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", name) < 0)
-		return NULL;
-	return p;
 }
 
 /* Splits the path like Go's filepath.Dir/Base/Ext, which lumberjack uses to
@@ -91,36 +87,12 @@ static int split_path(struct rotating_file *f)
 	else
 		f->dir = strndup(f->path, (size_t)(slash - f->path));
 	f->ext = strdup(dot ? dot : "");
-	if (!f->dir || !f->ext || asprintf(&f->prefix, "%.*s-", (int)stem_len, base) < 0) {
+	f->base = strdup(base);
+	if (!f->dir || !f->ext || !f->base || asprintf(&f->prefix, "%.*s-", (int)stem_len, base) < 0) {
 		f->prefix = NULL;
 		return -ENOMEM;
 	}
 	return 0;
-}
-
-static int mkdir_parents(const char *dir)
-{
-	char *p = strdup(dir);
-	int err = 0;
-
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1;; s++) {
-		char c = *s;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) && errno != EEXIST) {
-			err = -errno;
-			break;
-		}
-		*s = c;
-		if (!c)
-			break;
-	}
-	free(p);
-	return err;
 }
 
 static void format_ts(char out[TS_LEN + 1])
@@ -191,25 +163,41 @@ static int write_all(int fd, const char *p, size_t n, size_t *done)
 	return 0;
 }
 
-/* Gzips @src into @dst through "<dst>.tmp" (so a crash never leaves a
- * truncated .gz under the final name), then removes @src. The result keeps
- * the backup's mode and owner. */
-static int compress_file(const char *src, const char *dst)
+/* Creates @name in the directory for writing, new (O_EXCL), with the
+ * configured mode; a leftover of ours under that name (a crash during
+ * compression) is removed first, anybody else's is refused. */
+static int create_new(struct rotating_file *f, const char *name)
 {
+	struct safe_open_opts so = {
+		.oflags = O_WRONLY | O_CREAT | O_EXCL, .mode = f->perm, .may_write = f->perm & 022,
+	};
+	struct stat st;
+	int fd = safe_openat(f->dirfd, f->dir, name, &so, f->why, sizeof(f->why));
+
+	if (fd != -EEXIST || fstatat(f->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) ||
+	    S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()))
+		return fd;
+	if (unlinkat(f->dirfd, name, 0))
+		return -errno;
+	return safe_openat(f->dirfd, f->dir, name, &so, f->why, sizeof(f->why));
+}
+
+/* Gzips @src into @dst through "<dst>.tmp" (so a crash never leaves a
+ * truncated .gz under the final name), then removes @src. Only a backup
+ * of ours is read (a regular file owned by root, one link); the .gz is a
+ * new file with the configured mode. */
+static int compress_file(struct rotating_file *f, const char *src, const char *dst)
+{
+	struct safe_open_opts ro = { .oflags = O_RDONLY, .may_write = 022 };
 	unsigned char *in = NULL, *out = NULL;
 	char *tmp = NULL;
 	int sfd, tfd = -1, err = 0, zerr = Z_OK, zinit = 0;
-	struct stat st;
 	z_stream zs = { 0 };
 	size_t done;
 
-	sfd = open(src, O_RDONLY | O_CLOEXEC);
+	sfd = safe_openat(f->dirfd, f->dir, src, &ro, f->why, sizeof(f->why));
 	if (sfd < 0)
-		return -errno;
-	if (fstat(sfd, &st)) {
-		err = -errno;
-		goto out;
-	}
+		return sfd;
 	in = malloc(COPY_CHUNK);
 	out = malloc(COPY_CHUNK);
 	if (!in || !out || asprintf(&tmp, "%s%s", dst, GZ_TMP_SUFFIX) < 0) {
@@ -217,13 +205,13 @@ static int compress_file(const char *src, const char *dst)
 		err = -ENOMEM;
 		goto out;
 	}
-	tfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777);
+	tfd = create_new(f, tmp);
 	if (tfd < 0) {
-		err = -errno;
+		err = tfd;
+		free(tmp);
+		tmp = NULL;	/* not ours to unlink */
 		goto out;
 	}
-	/* Best effort: only root can give files away. */
-	(void)!fchown(tfd, st.st_uid, st.st_gid);
 	/* windowBits 15 + 16: gzip framing rather than zlib's. */
 	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
 			 Z_DEFAULT_STRATEGY) != Z_OK) {
@@ -268,11 +256,11 @@ static int compress_file(const char *src, const char *dst)
 	tfd = -1;
 	if (err)
 		goto out;
-	if (rename(tmp, dst)) {
+	if (renameat(f->dirfd, tmp, f->dirfd, dst)) {
 		err = -errno;
 		goto out;
 	}
-	if (unlink(src))
+	if (unlinkat(f->dirfd, src, 0))
 		err = -errno;
 out:
 	if (zinit)
@@ -280,7 +268,9 @@ out:
 	if (tfd >= 0)
 		close(tfd);
 	if (err && tmp)
-		unlink(tmp);
+		unlinkat(f->dirfd, tmp, 0);
+	if (err && !f->why[0])
+		snprintf(f->why, sizeof(f->why), "compressing %s/%s: %s", f->dir, src, strerror(-err));
 	close(sfd);
 	free(tmp);
 	free(in);
@@ -324,33 +314,41 @@ static int match_backup(const struct rotating_file *f, const char *name, struct 
 }
 
 /* Lumberjack's "mill": drop backups beyond max_backups (newest kept; a
- * backup and its .gz count once), then compress what is left uncompressed. */
+ * backup and its .gz count once), then compress what is left uncompressed.
+ * Files named like backups but owned by another user (a shared directory
+ * such as /tmp) are left alone. Fills f->why on failure. */
 static int mill(struct rotating_file *f)
 {
 	struct backup *v = NULL;
-	size_t n = 0, cap = 0, kept = 0;
+	size_t n = 0, cap = 0, kept = 0, foreign = 0;
 	struct dirent *de;
-	int err = 0;
+	int err = 0, fd;
 	DIR *d;
 
+	f->why[0] = '\0';
 	if (!f->regular || (f->max_backups <= 0 && !f->compress))
 		return 0;
-	d = opendir(f->dir);
-	if (!d)
-		return -errno;
+	fd = openat(f->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		snprintf(f->why, sizeof(f->why), "cannot list %s: %s", f->dir, strerror(-err));
+		return err;
+	}
 	while ((de = readdir(d))) {
 		struct backup b;
+		struct stat st;
 
-		if (de->d_type == DT_DIR)
+		if (de->d_type == DT_DIR || !match_backup(f, de->d_name, &b))
 			continue;
-		if (de->d_type == DT_UNKNOWN) {
-			struct stat st;
-
-			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) || S_ISDIR(st.st_mode))
-				continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) || S_ISDIR(st.st_mode))
+			continue;
+		if (st.st_uid != 0 && st.st_uid != geteuid()) {
+			foreign++;
+			continue;
 		}
-		if (!match_backup(f, de->d_name, &b))
-			continue;
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 16;
 			struct backup *nv = realloc(v, nc * sizeof(*v));
@@ -369,34 +367,37 @@ static int mill(struct rotating_file *f)
 		}
 		v[n++] = b;
 	}
+	if (foreign)
+		log_warn("export file %s: %zu file(s) in %s named like its backups belong to another user; "
+			 "not pruning or compressing them", f->path, foreign, f->dir);
 	if (n)
 		qsort(v, n, sizeof(*v), backup_cmp_newest_first);
 	for (size_t i = 0; i < n; i++) {
-		char *p;
+		char *gz;
 
 		if (!i || strcmp(v[i].ts, v[i - 1].ts))
 			kept++;
 		if (f->max_backups > 0 && kept > (size_t)f->max_backups) {
-			if (unlinkat(dirfd(d), v[i].name, 0) && errno != ENOENT && !err)
+			if (unlinkat(dirfd(d), v[i].name, 0) && errno != ENOENT && !err) {
 				err = -errno;
+				snprintf(f->why, sizeof(f->why), "cannot remove %s/%s: %s", f->dir, v[i].name,
+					 strerror(errno));
+			}
 			continue;
 		}
 		if (!f->compress || v[i].gz)
 			continue;
-		p = join(f->dir, v[i].name);
-		if (p) {
-			char *gz;
+		if (asprintf(&gz, "%s%s", v[i].name, GZ_SUFFIX) >= 0) {
+			char why[sizeof(f->why)];
+			int e;
 
-			if (asprintf(&gz, "%s%s", p, GZ_SUFFIX) >= 0) {
-				int e = compress_file(p, gz);
-
-				if (e && !err)
-					err = e;
-				free(gz);
-			} else if (!err) {
-				err = -ENOMEM;
-			}
-			free(p);
+			memcpy(why, f->why, sizeof(why));	/* keep the first failure */
+			e = compress_file(f, v[i].name, gz);
+			if (!e || err)
+				memcpy(f->why, why, sizeof(why));
+			if (e && !err)
+				err = e;
+			free(gz);
 		} else if (!err) {
 			err = -ENOMEM;
 		}
@@ -406,6 +407,8 @@ out:
 		free(v[i].name);
 	free(v);
 	closedir(d);
+	if (err && !f->why[0])
+		snprintf(f->why, sizeof(f->why), "%s", strerror(-err));
 	return err;
 }
 
@@ -414,87 +417,114 @@ out:
 static int rename_to_backup(struct rotating_file *f, char **bak)
 {
 	for (int i = 0; i < NAME_RETRIES; i++, sleep_1ms()) {
-		char ts[TS_LEN + 1], *name, *p, *gz;
+		char ts[TS_LEN + 1], *name, *gz;
 		struct stat st;
 		int r, e;
 
 		format_ts(ts);
 		if (asprintf(&name, "%s%s%s", f->prefix, ts, f->ext) < 0)
 			return -ENOMEM;
-		p = join(f->dir, name);
-		free(name);
-		if (!p)
-			return -ENOMEM;
-		if (asprintf(&gz, "%s%s", p, GZ_SUFFIX) < 0) {
-			free(p);
+		if (asprintf(&gz, "%s%s", name, GZ_SUFFIX) < 0) {
+			free(name);
 			return -ENOMEM;
 		}
-		r = lstat(gz, &st);
+		r = fstatat(f->dirfd, gz, &st, AT_SYMLINK_NOFOLLOW);
 		free(gz);
 		if (!r) {
-			free(p);
+			free(name);
 			continue;
 		}
-		r = renameat2(AT_FDCWD, f->path, AT_FDCWD, p, RENAME_NOREPLACE);
+		r = renameat2(f->dirfd, f->base, f->dirfd, name, RENAME_NOREPLACE);
 		if (r && (errno == EINVAL || errno == ENOSYS)) {
 			/* No RENAME_NOREPLACE on this filesystem: check, then rename
 			 * (we are the only writer of these names). */
-			if (!lstat(p, &st)) {
+			if (!fstatat(f->dirfd, name, &st, AT_SYMLINK_NOFOLLOW))
 				errno = EEXIST;
-			} else {
-				r = rename(f->path, p);
-			}
+			else
+				r = renameat(f->dirfd, f->base, f->dirfd, name);
 		}
 		if (!r) {
-			*bak = p;
+			*bak = name;
 			return 0;
 		}
 		e = errno;
-		free(p);
+		free(name);
 		if (e != EEXIST)
 			return -e;
 	}
 	return -EEXIST;
 }
 
-static int open_live(struct rotating_file *f)
+/* Renames backup @bak back to the live name, unless that name was taken. */
+static int restore(struct rotating_file *f, const char *bak)
 {
-	int fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, f->perm);
+	struct stat st;
 
-	return fd < 0 ? -errno : fd;
+	if (!renameat2(f->dirfd, bak, f->dirfd, f->base, RENAME_NOREPLACE))
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (!fstatat(f->dirfd, f->base, &st, AT_SYMLINK_NOFOLLOW)) {
+		errno = EEXIST;
+		return -1;
+	}
+	return renameat(f->dirfd, bak, f->dirfd, f->base);
 }
 
+/* The live file: appended to if it is there and ours, else created with
+ * the configured mode (@excl: it must be new, as after a rotation). */
+static int open_live(struct rotating_file *f, int excl)
+{
+	struct safe_open_opts so = {
+		.oflags = O_WRONLY | O_APPEND | O_CREAT | (excl ? O_EXCL : 0),
+		.mode = f->perm,
+		.may_write = f->perm & 022,
+		.flags = SAFE_ALLOW_CHR,	/* /dev/null, a terminal: written, never rotated */
+	};
+
+	return safe_openat(f->dirfd, f->dir, f->base, &so, f->why, sizeof(f->why));
+}
+
+/* Fills f->why on failure. */
 static int do_rotate(struct rotating_file *f)
 {
-	struct stat old, st;
+	struct stat st;
 	char *bak = NULL;
 	int fd, err, have_old;
 
+	f->why[0] = '\0';
 	if (!f->regular)
 		return 0;
-	have_old = !lstat(f->path, &old);
+	/* checked at open; its owner or mode may have changed since */
+	err = safe_dirfd_check(f->dirfd, f->dir, f->why, sizeof(f->why));
+	if (err)
+		return err;
+	have_old = !fstatat(f->dirfd, f->base, &st, AT_SYMLINK_NOFOLLOW);
 	if (have_old) {
 		err = rename_to_backup(f, &bak);
-		if (err == -ENOENT)
+		if (err == -ENOENT) {
 			have_old = 0;	/* removed under us: just start afresh */
-		else if (err)
+		} else if (err) {
+			snprintf(f->why, sizeof(f->why), "cannot rename %s to a backup name: %s", f->path,
+				 strerror(-err));
 			return err;
+		}
 	}
-	fd = open_live(f);
+	fd = open_live(f, 1);
 	if (fd < 0) {
 		/* Put the file back so writes keep landing under the live name;
 		 * if even that fails, the old descriptor still works. */
-		if (bak && rename(bak, f->path))
-			log_warn("export file %s: cannot restore from %s: %s", f->path, bak, strerror(errno));
+		if (bak && restore(f, bak))
+			log_warn("export file %s: cannot restore from %s/%s: %s", f->path, f->dir, bak,
+				 strerror(errno));
 		free(bak);
 		return fd;
 	}
-	if (have_old)
-		(void)!fchown(fd, old.st_uid, old.st_gid);	/* best effort */
 	if (fstat(fd, &st)) {
 		err = -errno;
 		close(fd);
 		free(bak);
+		snprintf(f->why, sizeof(f->why), "%s: %s", f->path, strerror(-err));
 		return err;
 	}
 	if (f->fd >= 0)
@@ -503,11 +533,11 @@ static int do_rotate(struct rotating_file *f)
 	f->size = (unsigned long long)st.st_size;
 	f->first_write = 0;
 	if (bak)
-		log_debug("export file %s rotated to %s", f->path, bak);
+		log_debug("export file %s rotated to %s/%s", f->path, f->dir, bak);
 	free(bak);
 	err = mill(f);
 	if (err)
-		log_warn("export file %s: cleaning up backups: %s", f->path, strerror(-err));
+		log_warn("export file %s: cleaning up backups: %s", f->path, f->why);
 	return 0;
 }
 
@@ -515,15 +545,19 @@ int rotating_file_open(struct rotating_file **ret, const struct rotating_file_op
 {
 	struct rotating_file *f;
 	struct stat st;
+	char *name = NULL;
 	int err;
 
 	*ret = NULL;
+	if (o && o->err && o->errlen)
+		o->err[0] = '\0';
 	if (!o || !o->path || !*o->path)
 		return -EINVAL;
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
 	f->fd = -1;
+	f->dirfd = -1;
 	f->max = o->max_size_bytes;
 	f->max_backups = o->max_backups;
 	f->compress = !!o->compress;
@@ -531,16 +565,18 @@ int rotating_file_open(struct rotating_file **ret, const struct rotating_file_op
 	f->interval_ms = o->rotation_interval_ms;
 	f->path = strdup(o->path);
 	err = f->path ? split_path(f) : -ENOMEM;
-	if (err)
-		goto fail;
-	err = mkdir_parents(f->dir);
-	if (err)
-		goto fail;
-	if (!stat(f->path, &st) && S_ISDIR(st.st_mode)) {
-		err = -EISDIR;
+	if (err) {
+		snprintf(f->why, sizeof(f->why), "%s: %s", o->path,
+			 err == -EINVAL ? "the path names a directory (it ends in '/')" : strerror(-err));
 		goto fail;
 	}
-	err = open_live(f);
+	/* missing directories are created (0755) */
+	err = safe_parent_open(f->path, SAFE_MKDIR, &name, f->why, sizeof(f->why));
+	if (err < 0)
+		goto fail;
+	f->dirfd = err;
+	free(name);
+	err = open_live(f, 0);
 	if (err < 0)
 		goto fail;
 	f->fd = err;
@@ -548,23 +584,24 @@ int rotating_file_open(struct rotating_file **ret, const struct rotating_file_op
 		err = -errno;
 		goto fail;
 	}
-	/* Never rename a device or a pipe (e.g. /dev/stdout) away. */
+	/* Never rename a device away. */
 	f->regular = S_ISREG(st.st_mode);
 	f->size = (unsigned long long)st.st_size;
 	f->first_write = 1;
 	if (f->regular && f->max && f->size >= f->max) {
 		err = do_rotate(f);
 		if (err)
-			log_warn("export file %s: cannot rotate full file, appending: %s",
-				 f->path, strerror(-err));
+			log_warn("export file %s: cannot rotate full file, appending: %s", f->path, f->why);
 	} else {
 		err = mill(f);
 		if (err)
-			log_warn("export file %s: cleaning up backups: %s", f->path, strerror(-err));
+			log_warn("export file %s: cleaning up backups: %s", f->path, f->why);
 	}
 	*ret = f;
 	return 0;
 fail:
+	if (o->err && o->errlen)
+		snprintf(o->err, o->errlen, "%s", f->why[0] ? f->why : strerror(-err));
 	rotating_file_close(f);
 	return err;
 }
@@ -597,8 +634,8 @@ int rotating_file_write(struct rotating_file *f, const void *buf, size_t len)
 			err = do_rotate(f);
 			if (err) {
 				f->retry_after_ms = now + ROTATE_RETRY_MS;
-				log_warn("export file %s: rotation failed, still appending: %s",
-					 f->path, strerror(-err));
+				log_warn("export file %s: rotation failed, still appending: %s", f->path,
+					 f->why[0] ? f->why : strerror(-err));
 			}
 		}
 	}
@@ -629,7 +666,8 @@ int rotating_file_rotate(struct rotating_file *f)
 		return -EBADF;
 	err = do_rotate(f);
 	if (err)
-		log_warn("export file %s: rotation failed, still appending: %s", f->path, strerror(-err));
+		log_warn("export file %s: rotation failed, still appending: %s", f->path,
+			 f->why[0] ? f->why : strerror(-err));
 	return err;
 }
 
@@ -655,8 +693,11 @@ void rotating_file_close(struct rotating_file *f)
 		return;
 	if (f->fd >= 0)
 		close(f->fd);
+	if (f->dirfd >= 0)
+		close(f->dirfd);
 	free(f->path);
 	free(f->dir);
+	free(f->base);
 	free(f->prefix);
 	free(f->ext);
 	free(f);

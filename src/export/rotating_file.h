@@ -37,14 +37,27 @@ struct rotating_file_opts {
 	unsigned long long max_size_bytes;	/* 0 = never rotate on size */
 	int max_backups;			/* <= 0 = keep every backup */
 	int compress;				/* gzip backups to <backup>.gz */
-	mode_t perm;				/* new files (umask applies); 0 = 0600 */
+	mode_t perm;				/* new files and .gz backups (umask applies); 0 = 0600 */
 	unsigned long long rotation_interval_ms; /* 0 = no time based rotation */
+	char *err;				/* may be NULL: why rotating_file_open failed */
+	size_t errlen;
 };
 
-/* Creates missing parent directories (0755) and opens @o->path for appending;
+/*
+ * Creates missing parent directories (0755) and opens @o->path for appending;
  * an existing file that already reached the size limit is rotated first, and
  * leftover backups are compressed/pruned. Returns 0 or -errno (-EISDIR when
- * the path is a directory, -EINVAL for an empty path or one ending in '/'). */
+ * the path is a directory, -EINVAL for an empty path or one ending in '/'),
+ * with the reason in @o->err.
+ *
+ * The path is resolved under the rules of src/util/safe_path.h: no
+ * directory on the way owned or writable by another user (sticky ones like
+ * /tmp aside), no symlink another user made; the file itself is not a
+ * symlink, is ours (root's), has one link and no group/other write bit
+ * beyond @perm's. New files (the live one after each rotation, backups'
+ * .gz) get @perm and stay root's: nothing is chowned to the previous
+ * file's owner. A character device (/dev/null, a tty) is written as is.
+ */
 int rotating_file_open(struct rotating_file **ret, const struct rotating_file_opts *o);
 
 /* Appends one whole record (a JSON line including its '\n'). Rotates first

@@ -3,15 +3,25 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "encode/protojson.h"
 #include "event/process_view.h"
+#include "util/log.h"
 #include "util/strbuf.h"
 
-/* Output is batched in one buffer and written when it grows large or when
+/*
+ * Output is batched in one buffer and written when it grows large or when
  * the pipeline has drained the ring buffer (flush). A batch may overshoot
- * the export file's size limit by at most FD_FLUSH_BYTES before rotating. */
+ * the export file's size limit by at most FD_FLUSH_BYTES before rotating.
+ *
+ * Counting (tetragon_sink_events_total / _errors_total): an event is
+ * "written" when the sink takes it into the batch; when writing the batch
+ * fails, its events are added to "errors" (dropped). A closed pipe (EPIPE,
+ * `tetragon | head`) stops the sink for good with one log line; the
+ * pipeline then counts every further event of it in errors.
+ */
 #define FD_FLUSH_BYTES (64 * 1024)
 
 struct line_sink {
@@ -22,6 +32,8 @@ struct line_sink {
 	struct compact_opts copts;
 	struct strbuf line;		/* scratch for one event */
 	struct strbuf pending;		/* fd mode: unflushed output */
+	uint64_t pending_events;	/* events in pending */
+	uint64_t failed_batches;
 };
 
 static int write_all(int fd, const char *p, size_t n)
@@ -40,19 +52,43 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+static void batch_failed(struct line_sink *s, int err, uint64_t lost)
+{
+	s->base.errors += lost;
+	if (err == -EPIPE) {
+		s->base.stopped = 1;
+		if (s->file)
+			log_warn("sink %s: the export file is a closed pipe (EPIPE): no more events to it; "
+				 "other exports continue", s->base.name);
+		else
+			log_warn("stdout is closed (EPIPE): no more events on standard output; other exports "
+				 "continue");
+		return;
+	}
+	/* the first failure, then every 1000th */
+	if (s->failed_batches++ % 1000 == 0)
+		log_warn("sink %s: writing %llu event(s) failed, dropped: %s (%llu events dropped so far)",
+			 s->base.name, (unsigned long long)lost, strerror(-err),
+			 (unsigned long long)s->base.errors);
+}
+
 /* One write(2) per batch of events, whole lines only. */
 static int fd_flush(struct event_sink *base)
 {
 	struct line_sink *s = (struct line_sink *)base;
+	uint64_t n = s->pending_events;
 	int err = 0;
 
-	if (!s->pending.len)
+	if (!s->pending.len || base->stopped)
 		return 0;
 	if (s->file)
 		err = rotating_file_write(s->file, s->pending.buf, s->pending.len);
 	else
 		err = write_all(s->fd, s->pending.buf, s->pending.len);
 	strbuf_reset(&s->pending);
+	s->pending_events = 0;
+	if (err)
+		batch_failed(s, err, n);
 	return err;
 }
 
@@ -77,12 +113,14 @@ static int line_write(struct event_sink *base, const Tetragon__GetEventsResponse
 	strbuf_add(&s->pending, s->line.buf, s->line.len);
 	if (s->pending.oom)
 		return -ENOMEM;
+	s->pending_events++;
 	/* for the metrics (tetragon_events_exported_bytes_total, _last_exported_timestamp) */
 	base->bytes += s->line.len;
 	if (ev->time)
 		base->last_time = ev->time->seconds;
+	/* taken: a failed batch write is counted and logged by the flush */
 	if (s->pending.len >= FD_FLUSH_BYTES)
-		return fd_flush(base);
+		fd_flush(base);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "filters/filters.h"
 #include "grpc/conn_gate.h"
 #include "util/log.h"
+#include "util/safe_path.h"
 
 #define SERVICE "/tetragon.FineGuidanceSensors/"
 #define DROP_REPORT_MS 5000
@@ -426,23 +427,26 @@ static const struct rpc_method methods[] = {
 
 /* ---- info file ------------------------------------------------------------------- */
 
-/* {"server_address":"unix:///var/run/tetragon/tetragon.sock"}, written atomically. */
+/*
+ * {"server_address":"unix:///var/run/tetragon/tetragon.sock"}, written
+ * atomically (a temp file with an unpredictable name, O_EXCL, renamed) in a
+ * directory only root can write, never through a symlink nor over another
+ * user's file (src/util/safe_path.h). 0644: it holds only an address.
+ */
 static void write_info_file(struct api_server *api, const char *path, const char *addr)
 {
-	char tmp[4096];
 	json_t *j = json_pack("{s:s}", "server_address", addr);
+	char why[SAFE_WHY_MAX], *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	struct stat st;
 
-	if (!j)
-		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (json_dump_file(j, tmp, JSON_COMPACT) || chmod(tmp, 0644) || rename(tmp, path) || stat(path, &st)) {
-		log_warn("cannot write %s: %s; tetra will need --server-address", path, strerror(errno));
-		unlink(tmp);
-	} else {
+	if (text && !safe_write_file(path, text, strlen(text), 0644, &st, why, sizeof(why))) {
 		api->info_file = strdup(path);
 		api->info_ino = st.st_ino;
+	} else {
+		log_warn("cannot write the info file: %s; tetra will need --server-address",
+			 text ? why : "out of memory");
 	}
+	free(text);
 	json_decref(j);
 }
 

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +19,13 @@
 #include "google/protobuf/timestamp.pb-c.h"
 #include "kernel/bpf_errors.h"
 #include "policy/policy.h"
+#include "policy/yaml_dom.h"
 #include "sensors/syscall_table.h"
 #include "tetragon/tetragon.pb-c.h"
 #include "util/ktime.h"
 #include "tracing/tp_format.h"
 #include "util/log.h"
+#include "util/safe_path.h"
 #include "util/strbuf.h"
 
 static void inst_free(struct hook_inst *hi)
@@ -313,15 +316,74 @@ static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *
 	return bad;
 }
 
-static int add_file(struct policy_engine *e, const char *path, const char *tracefs)
+/*
+ * Reads a policy file the agent is to trust (a Sigkill policy kills
+ * processes): refused when another user owns it, could write it, or
+ * controls a directory or symlink on the way to it (src/util/safe_path.h).
+ * @dirfd >= 0: @name inside that checked directory (@dir names it).
+ */
+static int read_policy(int dirfd, const char *dir, const char *name, struct strbuf *sb, char *why,
+		       size_t whylen)
+{
+	struct safe_open_opts so = { .oflags = O_RDONLY, .flags = SAFE_FOLLOW };
+	int fd = dirfd >= 0 ? safe_openat(dirfd, dir, name, &so, why, whylen) : safe_open(name, &so, why, whylen);
+	char chunk[65536];
+	int err = 0;
+
+	if (fd < 0)
+		return fd;
+	for (;;) {
+		ssize_t r = read(fd, chunk, sizeof(chunk));
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			snprintf(why, whylen, "%s%s%s: %s", dirfd >= 0 ? dir : "", dirfd >= 0 ? "/" : "", name,
+				 strerror(errno));
+			break;
+		}
+		if (!r)
+			break;
+		if (sb->len + (size_t)r > YDOM_MAX_INPUT) {
+			err = -EFBIG;
+			snprintf(why, whylen, "%s%s%s: file too large (limit %u bytes)", dirfd >= 0 ? dir : "",
+				 dirfd >= 0 ? "/" : "", name, YDOM_MAX_INPUT);
+			break;
+		}
+		strbuf_add(sb, chunk, (size_t)r);
+		if (sb->oom) {
+			err = -ENOMEM;
+			break;
+		}
+	}
+	close(fd);
+	return err;
+}
+
+/* @path names the file in messages and the policy list; @dirfd/@dir/@name
+ * as for read_policy(). */
+static int add_file(struct policy_engine *e, int dirfd, const char *dir, const char *name, const char *path,
+		    const char *tracefs)
 {
 	struct tp_diags d = TP_DIAGS_INIT;
 	struct tp_policy_set *set = NULL;
 	struct strbuf sb = STRBUF_INIT;
-	char why[768];
+	char why[SAFE_WHY_MAX];
 	int err;
 
-	err = tp_parse_file(path, &set, &d);
+	err = read_policy(dirfd, dir, name, &sb, why, sizeof(why));
+	if (err == -ENOMEM) {
+		strbuf_free(&sb);
+		return err;
+	}
+	if (err) {
+		log_error("tracing policy refused: %s", why);
+		strbuf_free(&sb);
+		e->refused++;
+		return 0;
+	}
+	err = tp_parse(path, sb.buf ? sb.buf : "", sb.len, &set, &d);
 	for (size_t i = 0; i < d.n; i++) {
 		strbuf_reset(&sb);
 		tp_diag_format(&d.v[i], path, &sb);
@@ -364,14 +426,27 @@ static int cmp_str(const void *a, const void *b)
 
 static int add_dir(struct policy_engine *e, const char *dir, const char *tracefs)
 {
-	DIR *d = opendir(dir);
+	char why[SAFE_WHY_MAX];
+	int dfd = safe_dir_open(dir, 0, why, sizeof(why)), fd;
 	struct dirent *de;
 	char **names = NULL;
 	size_t n = 0;
 	int err = 0;
+	DIR *d;
 
+	if (dfd == -ENOMEM)
+		return dfd;
+	if (dfd < 0) {
+		log_error("--tracing-policy-dir refused: %s; no policy loaded from it", why);
+		return 0;
+	}
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		log_error("--tracing-policy-dir %s: %s; no policy loaded from it", dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		close(dfd);
 		return 0;
 	}
 	while ((de = readdir(d))) {
@@ -389,7 +464,8 @@ static int add_dir(struct policy_engine *e, const char *dir, const char *tracefs
 			break;
 		}
 		names = nv;
-		if (asprintf(&names[n], "%s/%s", dir, de->d_name) < 0) {
+		names[n] = strdup(de->d_name);
+		if (!names[n]) {
 			err = -ENOMEM;
 			break;
 		}
@@ -399,11 +475,20 @@ static int add_dir(struct policy_engine *e, const char *dir, const char *tracefs
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
+		char *path = NULL;
+
+		/* opened in the checked directory, not through its path again */
+		if (!err && asprintf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]) < 0) {
+			path = NULL;
+			err = -ENOMEM;
+		}
 		if (!err)
-			err = add_file(e, names[i], tracefs);
+			err = add_file(e, dfd, dir, names[i], path, tracefs);
+		free(path);
 		free(names[i]);
 	}
 	free(names);
+	close(dfd);
 	return err;
 }
 
@@ -426,7 +511,7 @@ int policy_engine_open(struct policy_engine **ret, const struct policy_engine_op
 	if (e->bin_cache_fd < 0)
 		e->bin_cache_fd = -1;
 	for (size_t i = 0; i < o->nfiles && !err; i++)
-		err = add_file(e, o->files[i], o->tracefs);
+		err = add_file(e, -1, NULL, o->files[i], o->files[i], o->tracefs);
 	if (!err && o->dir)
 		err = add_dir(e, o->dir, o->tracefs);
 	if (err) {

@@ -20,6 +20,9 @@
 #include <zlib.h>
 
 #include "export/rotating_file.h"
+#include "util/safe_path.h"
+
+#define SAFE_WHY SAFE_WHY_MAX
 
 /* Backups made now; the fixtures planted by tests use years 19xx. */
 #define TS_RE "2[0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}\\.[0-9]{3}"
@@ -685,6 +688,169 @@ static void test_failed_rotation_keeps_writing(void **state)
 	free(path);
 }
 
+static struct stat stat_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(lstat(path, &st), 0);
+	return st;
+}
+
+/* Every file the export creates (the live file after each rotation, plain
+ * and .gz backups) has the configured mode and is ours, whatever the file
+ * before it had: nothing is chowned or chmod'ed to match an older file. */
+static void test_rotation_modes_and_owner(void **state)
+{
+	const char *dir = *state;
+	char *path = pathf(dir, "tetragon.log");
+	struct rotating_file *f;
+	struct names n;
+	struct stat st;
+
+	/* an older live file of ours, 0640 and another group: kept as it is */
+	write_raw(path, "old\n", 0640);
+	assert_int_equal(chmod(path, 0640), 0);
+	if (geteuid() == 0)
+		assert_int_equal(chown(path, 0, 65534), 0);
+	f = open_rf(path, 0, 0, 0, 0600);
+	put(f, "new\n");
+	assert_int_equal(mode_of(path), 0640);
+	assert_int_equal(rotating_file_rotate(f), 0);
+	st = stat_of(path);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_uid, geteuid());
+	assert_int_equal(st.st_gid, getegid());
+	put(f, "after\n");
+	assert_int_equal(rotating_file_rotate(f), 0);
+	rotating_file_close(f);
+	list(dir, "tetragon-" TS_RE "\\.log", &n);
+	assert_int_equal(n.n, 2);
+	{
+		char *b0 = pathf(dir, n.v[0]), *b1 = pathf(dir, n.v[1]);
+
+		assert_int_equal(mode_of(b0), 0640);	/* the old file, renamed */
+		st = stat_of(b1);
+		assert_int_equal(st.st_mode & 07777, 0600);
+		assert_int_equal(st.st_uid, geteuid());
+		free(b0);
+		free(b1);
+	}
+	names_free(&n);
+
+	/* compressed: the .gz is new, configured mode, ours */
+	f = open_rf(path, 0, 0, 1, 0600);
+	list(dir, "tetragon-" TS_RE "\\.log\\.gz", &n);
+	assert_int_equal(n.n, 2);
+	for (int i = 0; i < n.n; i++) {
+		char *b = pathf(dir, n.v[i]);
+
+		st = stat_of(b);
+		assert_int_equal(st.st_mode & 07777, 0600);
+		assert_int_equal(st.st_uid, geteuid());
+		assert_int_equal(st.st_gid, getegid());
+		free(b);
+	}
+	names_free(&n);
+	rotating_file_close(f);
+	free(path);
+}
+
+/* The traps another user can set for the export file: each refused with
+ * the reason, the target unchanged. */
+static void test_refuses_traps(void **state)
+{
+	const char *dir = *state;
+	char *path = pathf(dir, "tetragon.log"), *secret = pathf(dir, "secret");
+	char *sub = pathf(dir, "theirs"), *in_sub = pathf(dir, "theirs/tetragon.log");
+	char *ww = pathf(dir, "ww"), *in_ww = pathf(dir, "ww/tetragon.log"), *s;
+	char err[SAFE_WHY];
+	struct rotating_file_opts o = { .path = path, .err = err, .errlen = sizeof(err) };
+	struct rotating_file *f = NULL;
+
+	/* a symlink to a file only root may write */
+	write_raw(secret, "root only\n", 0600);
+	assert_int_equal(symlink(secret, path), 0);
+	assert_int_equal(rotating_file_open(&f, &o), -ELOOP);
+	assert_null(f);
+	assert_non_null(strstr(err, "symbolic link"));
+	s = slurp(secret);
+	assert_string_equal(s, "root only\n");
+	free(s);
+	assert_int_equal(unlink(path), 0);
+
+	/* a hard link to it */
+	assert_int_equal(link(secret, path), 0);
+	assert_int_equal(rotating_file_open(&f, &o), -EMLINK);
+	assert_non_null(strstr(err, "hard links"));
+	assert_int_equal(unlink(path), 0);
+
+	/* a directory anyone can write */
+	assert_int_equal(mkdir(ww, 0777), 0);
+	assert_int_equal(chmod(ww, 0777), 0);
+	o.path = in_ww;
+	assert_int_equal(rotating_file_open(&f, &o), -EPERM);
+	assert_non_null(strstr(err, "writable by group and others"));
+	assert_int_equal(access(in_ww, F_OK), -1);
+
+	if (geteuid() == 0) {
+		/* a file pre-created by another user */
+		o.path = path;
+		write_raw(path, "theirs\n", 0600);
+		assert_int_equal(chown(path, 65534, 65534), 0);
+		assert_int_equal(rotating_file_open(&f, &o), -EPERM);
+		assert_non_null(strstr(err, "owned by uid 65534"));
+		s = slurp(path);
+		assert_string_equal(s, "theirs\n");
+		free(s);
+		assert_int_equal(stat_of(path).st_uid, 65534);
+
+		/* a directory of another user, also for the directories to create */
+		assert_int_equal(mkdir(sub, 0755), 0);
+		assert_int_equal(chown(sub, 65534, 65534), 0);
+		o.path = in_sub;
+		assert_int_equal(rotating_file_open(&f, &o), -EPERM);
+		assert_non_null(strstr(err, "theirs is owned by uid 65534"));
+		assert_int_equal(access(in_sub, F_OK), -1);
+	}
+	free(path);
+	free(secret);
+	free(sub);
+	free(in_sub);
+	free(ww);
+	free(in_ww);
+}
+
+/* In a shared sticky directory, files named like our backups but owned by
+ * another user are neither pruned nor compressed (nor read). */
+static void test_foreign_backups_left_alone(void **state)
+{
+	const char *dir = *state;
+	char *shared = pathf(dir, "shared"), *path = pathf(dir, "shared/tetragon.log");
+	char *foreign = pathf(dir, "shared/tetragon-1999-01-01T00-00-00.000.log");
+	char *mine = pathf(dir, "shared/tetragon-1998-01-01T00-00-00.000.log");
+	struct rotating_file *f;
+
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(mkdir(shared, 0700), 0);
+	assert_int_equal(chmod(shared, 01777), 0);
+	write_raw(foreign, "theirs\n", 0644);
+	assert_int_equal(chown(foreign, 65534, 65534), 0);
+	write_raw(mine, "mine\n", 0600);
+	f = open_rf(path, 0, 1, 1, 0600);
+	put(f, "x\n");
+	assert_int_equal(rotating_file_rotate(f), 0);
+	rotating_file_close(f);
+	assert_int_equal(access(foreign, F_OK), 0);
+	assert_int_equal(count(shared, "tetragon-1999-01-01T00-00-00.000.log.gz"), 0);
+	assert_int_equal(access(mine, F_OK), -1);	/* pruned: one backup kept */
+	assert_int_equal(count(shared, "tetragon-" TS_RE "\\.log\\.gz"), 1);
+	free(shared);
+	free(path);
+	free(foreign);
+	free(mine);
+}
+
 /* Writing to a character device (export to /dev/null or a tty) works and
  * never tries to rename the device away. */
 static void test_non_regular_file(void **state)
@@ -719,6 +885,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_rotation_keeps_writing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_non_regular_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_modes_and_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_traps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_backups_left_alone, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
