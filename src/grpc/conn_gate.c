@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -24,6 +25,7 @@
 #include "grpc/conn_gate.h"
 #include "grpc/h2_guard.h"
 #include "grpc/peer_cred.h"
+#include "util/safe_path.h"
 #include "util/log.h"
 
 #define MAX_LISTENERS 8
@@ -89,6 +91,8 @@ struct conn_gate {
 	uint64_t unwarned[5];
 
 	char *unix_path;
+	int unix_dirfd;		/* the socket's directory, checked once and held */
+	char *unix_name;
 	dev_t unix_dev;
 	ino_t unix_ino;
 };
@@ -668,61 +672,25 @@ static int listen_tcp(struct conn_gate *g, const char *address, char *err, size_
 	return 0;
 }
 
-static int mkdir_p(const char *dir, mode_t mode)
+/* "/proc/self/fd/N/name": a path through a held directory fd, for bind and connect. */
+static int fd_path(char *buf, size_t len, int dirfd, const char *name)
 {
-	char buf[PATH_MAX], *p;
+	int n = snprintf(buf, len, "/proc/self/fd/%d/%s", dirfd, name);
 
-	snprintf(buf, sizeof(buf), "%s", dir);
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) && errno != EEXIST)
-		return -errno;
-	return 0;
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
 /*
- * The socket's directory must be the agent's: a directory another user owns
- * or can write lets them replace the socket with their own.
+ * Is name (in dirfd) a live socket? A connect that succeeds means another
+ * agent serves it; a refused one means a stale file left by a crash.
  */
-static int check_socket_dir(const char *dir, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (stat(dir, &st)) {
-		snprintf(err, errlen, "cannot use %s: %s", dir, strerror(errno));
-		return -errno;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "cannot use %s for the unix socket: not a directory", dir);
-		return -ENOTDIR;
-	}
-	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		snprintf(err, errlen,
-			 "refusing to create the unix socket in %s: it is owned by uid %u with mode %03o; the directory "
-			 "must be root's and writable only by root", dir, (unsigned)st.st_uid,
-			 (unsigned)(st.st_mode & 07777));
-		return -EPERM;
-	}
-	return 0;
-}
-
-/*
- * Is path a live socket? A connect that succeeds means another agent serves
- * it; a refused one means a stale file left by a crash.
- */
-static int check_socket_path(const char *path, char *err, size_t errlen)
+static int check_socket_path(int dirfd, const char *name, const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
 	int fd, r = 0;
 
-	if (lstat(path, &st)) {
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW)) {
 		if (errno == ENOENT)
 			return 0;
 		snprintf(err, errlen, "cannot use %s: %s", path, strerror(errno));
@@ -732,20 +700,21 @@ static int check_socket_path(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "refusing to replace %s: it exists and is not a socket", path);
 		return -EEXIST;
 	}
+	if (fd_path(sa.sun_path, sizeof(sa.sun_path), dirfd, name))
+		return 0;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return 0;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		struct ucred uc;
 		socklen_t len = sizeof(uc);
 
 		if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) && uc.pid > 0)
 			snprintf(err, errlen, "another agent (pid %d) is serving unix://%s: stop it first, or give this "
-				 "one another --server-address", (int)uc.pid, path);
+				 "one another --server-socket", (int)uc.pid, path);
 		else
 			snprintf(err, errlen, "another agent is serving unix://%s: stop it first, or give this one "
-				 "another --server-address", path);
+				 "another --server-socket", path);
 		r = -EADDRINUSE;
 	}
 	close(fd);
@@ -760,65 +729,73 @@ static mode_t socket_mode(const struct rpc_access_policy *a)
 }
 
 /*
- * Bind in a private directory, set mode and group, then rename into place:
- * nobody can connect before the mode is right.
+ * The socket's directory must be the agent's (safe_path.h: a directory
+ * another user owns or can write lets them replace the socket with their
+ * own); it is held open and used by fd from here on. The socket is bound
+ * in a private directory inside it, given its mode and group, then renamed
+ * into place: nobody can connect before the mode is right.
  */
 static int listen_unix(struct conn_gate *g, const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char dir[128], tmpdir[256], tmpsock[300];
-	const char *base = strrchr(path, '/');
+	char why[SAFE_WHY_MAX], tmpname[64], *name = NULL;
 	struct stat st;
-	int fd, r;
+	int dirfd, tmpfd = -1, fd = -1, r;
+	unsigned rnd;
 
-	if (!base || path[0] != '/' || strlen(path) >= 100) {
+	if (path[0] != '/' || strlen(path) >= 100) {
 		snprintf(err, errlen, "unix socket path \"%s\" must be absolute and shorter than 100 bytes", path);
 		return -EINVAL;
 	}
-	snprintf(dir, sizeof(dir), "%.*s", (int)(base - path), path);
-	if (!dir[0])
-		snprintf(dir, sizeof(dir), "/");
-	r = mkdir_p(dir, 0755);
-	if (r) {
-		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-r));
-		return r;
+	dirfd = safe_parent_open(path, SAFE_MKDIR, &name, why, sizeof(why));
+	if (dirfd < 0) {
+		snprintf(err, errlen, "refusing to create the unix socket %s: %s", path, why);
+		return dirfd;
 	}
-	r = check_socket_dir(dir, err, errlen);
-	if (!r)
-		r = check_socket_path(path, err, errlen);
+	r = check_socket_path(dirfd, name, path, err, errlen);
 	if (r)
-		return r;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/.%s-XXXXXX", strcmp(dir, "/") ? dir : "", base + 1);
-	if (!mkdtemp(tmpdir)) {
+		goto out;
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (unsigned)getpid() ^ (unsigned)time(NULL);
+	snprintf(tmpname, sizeof(tmpname), ".tetragon-sock-%08x", rnd);
+	if (mkdirat(dirfd, tmpname, 0700)) {
 		r = -errno;
-		snprintf(err, errlen, "cannot create a directory in %s: %s", dir, strerror(errno));
-		return r;
+		snprintf(err, errlen, "cannot create a directory beside %s: %s", path, strerror(errno));
+		goto out;
 	}
-	snprintf(tmpsock, sizeof(tmpsock), "%s/s", tmpdir);
-	if (strlen(tmpsock) >= sizeof(sa.sun_path)) {
-		rmdir(tmpdir);
-		snprintf(err, errlen, "unix socket path \"%s\" is too long", path);
-		return -ENAMETOOLONG;
-	}
-	memcpy(sa.sun_path, tmpsock, strlen(tmpsock) + 1);
+	tmpfd = openat(dirfd, tmpname, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 128) ||
-	    chmod(tmpsock, socket_mode(&g->o.access)) ||
-	    (g->o.access.group_set && chown(tmpsock, 0, g->o.access.group)) || rename(tmpsock, path) ||
-	    lstat(path, &st)) {
-		r = -errno;
-		snprintf(err, errlen, "cannot create unix socket %s: %s", path, strerror(errno));
+	if (tmpfd < 0 || fd < 0 || fd_path(sa.sun_path, sizeof(sa.sun_path), tmpfd, "s") ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 128) ||
+	    fchmodat(tmpfd, "s", socket_mode(&g->o.access), 0) ||
+	    (g->o.access.group_set && fchownat(tmpfd, "s", 0, g->o.access.group, AT_SYMLINK_NOFOLLOW)) ||
+	    renameat(tmpfd, "s", dirfd, name) || fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW)) {
+		r = errno ? -errno : -EIO;
+		snprintf(err, errlen, "cannot create unix socket %s: %s", path, strerror(-r));
+		if (tmpfd >= 0)
+			unlinkat(tmpfd, "s", 0);
 		if (fd >= 0)
 			close(fd);
-		unlink(tmpsock);
-		rmdir(tmpdir);
-		return r;
+		fd = -1;
 	}
-	rmdir(tmpdir);
+	unlinkat(dirfd, tmpname, AT_REMOVEDIR);
+	if (fd < 0)
+		goto out;
 	g->unix_dev = st.st_dev;
 	g->unix_ino = st.st_ino;
 	g->unix_path = strdup(path);
-	return add_listener(g, fd);
+	g->unix_dirfd = dirfd;
+	g->unix_name = name;
+	dirfd = -1;
+	name = NULL;
+	r = add_listener(g, fd);
+out:
+	if (tmpfd >= 0)
+		close(tmpfd);
+	if (dirfd >= 0)
+		close(dirfd);
+	free(name);
+	return r;
 }
 
 /* Remove our socket, unless another agent has replaced it since. */
@@ -828,8 +805,11 @@ static void remove_unix(struct conn_gate *g)
 
 	if (!g->unix_path)
 		return;
-	if (!lstat(g->unix_path, &st) && st.st_ino == g->unix_ino && st.st_dev == g->unix_dev)
-		unlink(g->unix_path);
+	if (!fstatat(g->unix_dirfd, g->unix_name, &st, AT_SYMLINK_NOFOLLOW) && st.st_ino == g->unix_ino &&
+	    st.st_dev == g->unix_dev)
+		unlinkat(g->unix_dirfd, g->unix_name, 0);
+	close(g->unix_dirfd);
+	free(g->unix_name);
 	free(g->unix_path);
 	g->unix_path = NULL;
 }

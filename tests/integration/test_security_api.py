@@ -353,7 +353,7 @@ def test_stale_socket_replaced_and_other_files_refused():
                         "--server-socket", os.path.join(shared, "t.sock")],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
     err = b.stderr.decode()
-    assert b.returncode != 0 and "refusing to create the unix socket in %s" % shared in err, err
+    assert b.returncode != 0 and "refusing to create the unix socket %s/t.sock" % shared in err and "uid 65534" in err, err
 
 
 # ---- exhaustion ----------------------------------------------------------------------------------
