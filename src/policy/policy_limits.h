@@ -152,6 +152,18 @@
 /* Label values in label selectors (CRD pattern and maxLength 63). */
 #define TP_MAX_LABEL_VALUE_LEN 63
 
+/*
+ * Names (policy_values.c). Tracefs subsystem and event names: the kernel's
+ * TRACE_EVENT names are C identifiers, a few subsystems use '-'
+ * (xhci-hcd); 63 is MAX_EVENT_NAME_LEN - 1 of dynamic events. Kernel
+ * symbols: KSYM_NAME_LEN (512) - 1. User-space symbols and USDT names have
+ * no kernel bound; these keep them sane.
+ */
+#define TP_MAX_TRACEFS_NAME_LEN 63
+#define TP_MAX_KSYM_LEN 511
+#define TP_MAX_UPROBE_SYMBOL_LEN 1023
+#define TP_MAX_USDT_NAME_LEN 255
+
 /* Highest signal number accepted by the Signal action (SIGRTMAX on Linux). */
 #define TP_MAX_SIGNAL 64
 
