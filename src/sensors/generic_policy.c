@@ -116,6 +116,13 @@ static const char *attach_hook(struct policy_engine *e, struct tp_policy *p, con
 
 	if (!hi)
 		return "out of memory";
+	/* names must fit whole: a cut symbol would probe another function */
+	if (name && strlen(name) >= sizeof(hi->function) - (h->kind == TP_HOOK_UPROBE ? 0 : strlen("__x64_sys_"))) {
+		snprintf(why, len, "%s %s is longer than this agent supports", h->kind == TP_HOOK_UPROBE ? "symbol" : "call",
+			 name);
+		free(hi);
+		return why;
+	}
 	hi->p = p;
 	hi->h = h;
 	hi->e = e;

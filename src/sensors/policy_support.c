@@ -171,6 +171,13 @@ static const char *check_tracepoint(const char *tracefs, const char *subsys, con
 		snprintf(why, len, "out of memory");
 		return why;
 	}
+	/* the parser refuses such names; this holds for any other caller too */
+	if (!tp_format_valid_name(subsys) || !tp_format_valid_name(event)) {
+		snprintf(why, len, "invalid tracepoint name %s/%s: tracefs names are at most %d letters, digits, "
+			 "'_' or '-'", subsys, event, TP_FORMAT_MAX_NAME);
+		free(f);
+		return why;
+	}
 	err = tp_format_load(tracefs, subsys, event, f);
 	if (err) {
 		snprintf(why, len, "tracepoint %s/%s is not available on this kernel (%s/events/%s/%s/format: %s)",
@@ -226,6 +233,11 @@ static const char *check_exit(const char *tracefs, const struct tp_hook *h, cons
 		ret |= h->args[i].return_copy;
 	if (!ret)
 		return NULL;
+	snprintf(path, sizeof(path), "sys_exit_%s", policy_syscall_base(call));
+	if (!tp_format_valid_name(path)) {
+		snprintf(why, len, "return probe of %s: invalid tracepoint name syscalls/%s", call, path);
+		return why;
+	}
 	snprintf(path, sizeof(path), "%s/events/syscalls/sys_exit_%s/format", tracefs, policy_syscall_base(call));
 	if (access(path, R_OK)) {
 		snprintf(why, len, "return probe of %s: tracepoint syscalls/sys_exit_%s is not available (%s: %s)",
