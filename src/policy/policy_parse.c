@@ -36,8 +36,8 @@ static char *xstrdup(const char *s)
 	return d ? memcpy(d, s, n) : NULL;
 }
 
-static void diag_add(struct tp_diags *d, enum tp_severity sev, unsigned line, unsigned col,
-		     const char *path, const char *msg)
+void tp_diag_add(struct tp_diags *d, enum tp_severity sev, unsigned line, unsigned col, const char *path,
+		 const char *msg)
 {
 	size_t i, max = d->max ? d->max : TP_MAX_DIAGS;
 	struct tp_diag *e;
@@ -169,7 +169,7 @@ static void vreport(struct pctx *c, enum tp_severity sev, const struct ydom_node
 		c->oom = true;
 		return;
 	}
-	diag_add(c->d, sev, n ? n->line : 0, n ? n->col : 0, c->path.buf ? c->path.buf : "",
+	tp_diag_add(c->d, sev, n ? n->line : 0, n ? n->col : 0, c->path.buf ? c->path.buf : "",
 		 c->msg.buf ? c->msg.buf : "");
 }
 
@@ -3768,7 +3768,8 @@ static void parse_spec(struct pctx *c, const struct ydom_node *spec)
 	p->container_selector = get_label_selector(c, spec, "containerSelector");
 	p->host_selector = get_host_selector(c, spec);
 	p->node_selector = get_label_selector(c, spec, "nodeSelector");
-	get_bool(c, spec, "loader", &p->loader);
+	if (get_bool(c, spec, "loader", &p->loader) > 0)
+		set_pos(&p->loader_pos, field(spec, "loader"));
 
 	if (p->kind == TP_KIND_TRACING_POLICY_NAMESPACED) {
 		static const char *const forbidden[] = { "uprobes", "usdts" };
@@ -3912,6 +3913,7 @@ static void parse_document(struct pctx *c, const struct ydom_node *doc)
 		perr(c, doc, "missing required field \"kind\" (want TracingPolicy or TracingPolicyNamespaced)");
 		return;
 	}
+	set_pos(&c->pol->kind_pos, kv);
 	if (scalar_eq(kv, "TracingPolicy")) {
 		c->pol->kind = TP_KIND_TRACING_POLICY;
 	} else if (scalar_eq(kv, "TracingPolicyNamespaced")) {
@@ -4030,7 +4032,7 @@ static void check_duplicate_names(const struct tp_policy_set *set, struct tp_dia
 		       !strcmp(v[first]->namespace ? v[first]->namespace : "", v[i]->namespace ? v[i]->namespace : "")) {
 			snprintf(msg, sizeof(msg), "duplicate policy name \"%.300s\" (document at line %u has it too)",
 				 v[i]->name, v[first]->pos.line);
-			diag_add(d, TP_SEV_ERROR, v[i]->name_pos.line, v[i]->name_pos.col, "metadata.name", msg);
+			tp_diag_add(d, TP_SEV_ERROR, v[i]->name_pos.line, v[i]->name_pos.col, "metadata.name", msg);
 			i++;
 		}
 	}
@@ -4052,7 +4054,7 @@ int tp_parse(const char *file, const char *buf, size_t len, struct tp_policy_set
 	if (rc == -ENOMEM)
 		return -ENOMEM;
 	if (rc) {
-		diag_add(d, TP_SEV_ERROR, yerr.line, yerr.col, "", yerr.msg);
+		tp_diag_add(d, TP_SEV_ERROR, yerr.line, yerr.col, "", yerr.msg);
 		return -EINVAL;
 	}
 	set = calloc(1, sizeof(*set));
@@ -4104,7 +4106,7 @@ int tp_parse(const char *file, const char *buf, size_t len, struct tp_policy_set
 	}
 	sort_diags(d, diags_before);
 	if (!npol && d->nerrors == errors_before)
-		diag_add(d, TP_SEV_ERROR, 0, 0, "", "no policy found (the file has no YAML document)");
+		tp_diag_add(d, TP_SEV_ERROR, 0, 0, "", "no policy found (the file has no YAML document)");
 	if (d->nerrors != errors_before) {
 		tp_policy_set_free(set);
 		return -EINVAL;
@@ -4124,7 +4126,7 @@ int tp_parse_file(const char *path, struct tp_policy_set **out, struct tp_diags 
 	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
 	if (fd < 0) {
 		rc = -errno;
-		diag_add(d, TP_SEV_ERROR, 0, 0, "", strerror(-rc));
+		tp_diag_add(d, TP_SEV_ERROR, 0, 0, "", strerror(-rc));
 		return rc;
 	}
 	for (;;) {
@@ -4153,9 +4155,9 @@ int tp_parse_file(const char *path, struct tp_policy_set **out, struct tp_diags 
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "file too large (limit %u bytes)", YDOM_MAX_INPUT);
-		diag_add(d, TP_SEV_ERROR, 0, 0, "", msg);
+		tp_diag_add(d, TP_SEV_ERROR, 0, 0, "", msg);
 	} else if (rc) {
-		diag_add(d, TP_SEV_ERROR, 0, 0, "", strerror(-rc));
+		tp_diag_add(d, TP_SEV_ERROR, 0, 0, "", strerror(-rc));
 	} else {
 		rc = tp_parse(path, sb.buf ? sb.buf : "", sb.len, out, d);
 	}

@@ -291,7 +291,7 @@ static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *
 		return ENOMEM_REASON;
 	e->v = v;
 	e->acct_lp = NULL;
-	bad = policy_unsupported(p, why, len);
+	bad = policy_unsupported(p, file, why, len);
 	for (size_t h = 0; h < p->nhooks && !bad; h++)
 		bad = policy_hook_unsupported(p, h, tracefs, why, len);
 	if (!bad)

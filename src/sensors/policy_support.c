@@ -283,25 +283,24 @@ size_t policy_tp_nfields(const struct tp_format *f, const struct tp_hook *h)
 	return f->nfields;
 }
 
-const char *policy_unsupported(const struct tp_policy *p, char *why, size_t len)
+const char *policy_unsupported(const struct tp_policy *p, const char *file, char *why, size_t len)
 {
-	if (p->loader) {
-		snprintf(why, len, "spec.loader: true (process_loader events for the shared objects "
-			 "processes map) is not supported by this agent yet; remove it to run the hooks");
-		return why;
+	struct tp_diags d = TP_DIAGS_INIT;
+	struct strbuf sb = STRBUF_INIT;
+
+	/* the refusals the validator knows too: one message for both */
+	if (!tp_check_agent(p, &d)) {
+		tp_diags_free(&d);
+		return NULL;
 	}
-	if (p->pod_selector || p->container_selector) {
-		snprintf(why, len, "spec.%s needs Kubernetes pod and container information, which this "
-			 "agent does not collect yet; remove it to apply the policy to every process",
-			 p->pod_selector ? "podSelector" : "containerSelector");
-		return why;
-	}
-	if (p->nenforcers) {
-		snprintf(why, len, "spec.enforcers (BPF enforcer programs on syscalls) are not supported "
-			 "by this agent yet; use a Sigkill or Signal action instead");
-		return why;
-	}
-	return NULL;
+	if (d.n)
+		tp_diag_format(&d.v[0], file && *file ? file : "policy", &sb);
+	if (d.nerrors > 1)
+		strbuf_addf(&sb, " (and %zu more; tetra tracingpolicy validate lists them)", d.nerrors - 1);
+	snprintf(why, len, "%s", sb.buf && !sb.oom ? sb.buf : "out of memory");
+	strbuf_free(&sb);
+	tp_diags_free(&d);
+	return why;
 }
 
 const char *policy_hook_unsupported(const void *policy, size_t hi, const char *tracefs,

@@ -128,14 +128,19 @@ bool esc_is_clean(const char *s, size_t len)
 void esc_fputs_lines(const char *s, FILE *f)
 {
 	struct strbuf sb = STRBUF_INIT;
+	size_t len = strlen(s);
 	const char *nl;
 
-	while ((nl = strchr(s, '\n'))) {
+	/* trailing newlines would only leave an empty indented line */
+	while (len && s[len - 1] == '\n')
+		len--;
+	while ((nl = memchr(s, '\n', len))) {
 		strbuf_add_escaped(&sb, s, (size_t)(nl - s), 0);
 		strbuf_adds(&sb, "\n  ");
+		len -= (size_t)(nl + 1 - s);
 		s = nl + 1;
 	}
-	strbuf_add_escaped(&sb, s, strlen(s), 0);
+	strbuf_add_escaped(&sb, s, len, 0);
 	if (sb.buf)
 		fputs(sb.buf, f);
 	strbuf_free(&sb);

@@ -38,7 +38,8 @@ bool esc_is_clean(const char *s, size_t len);
 /*
  * Print untrusted text to a terminal or log stream: escaped, except that a
  * newline starts a new line indented by two spaces, so a multi-line server
- * message stays readable but cannot start a line of its own.
+ * message stays readable but cannot start a line of its own. Trailing
+ * newlines are dropped; no newline is added.
  */
 void esc_fputs_lines(const char *s, FILE *f);
 

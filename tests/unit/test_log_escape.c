@@ -96,7 +96,7 @@ static void test_fputs_lines(void **state)
 	assert_non_null(f);
 	esc_fputs_lines("first\nsecond \x1b[2J\n", f);
 	fclose(f);
-	assert_string_equal(buf, "first\n  second \\x1b[2J\n  ");
+	assert_string_equal(buf, "first\n  second \\x1b[2J");
 }
 
 /* Run log_msg with stderr redirected; returns what it wrote. */

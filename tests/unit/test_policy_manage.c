@@ -144,8 +144,14 @@ static void test_namespaced_and_domain(void **state)
 
 	(void)state;
 	assert_int_equal(policy_engine_add_yaml(e, y, strlen(y), "mine", why, sizeof(why)), -EOPNOTSUPP);
+	/* refused for its kind, with the validator's message and position */
+	assert_string_equal(why, "policy:2:7: kind: TracingPolicyNamespaced is not supported yet: this agent cannot "
+				 "scope a policy to a namespace's workloads in the kernel, so it would apply to the whole "
+				 "host; use kind TracingPolicy if that is what you want");
 	assert_int_equal(policy_engine_status(e, 0, &st), 0);
 	assert_string_equal(st.domain, "mine");
+	assert_int_equal(st.state, POLICY_STATE_LOAD_ERROR);
+	assert_int_equal(st.ninst, 0);
 	assert_string_equal(st.ns, "team");
 	assert_int_equal(policy_engine_delete(e, "nsd", NULL, NULL, why, sizeof(why)), -ENOENT);
 	assert_int_equal(policy_engine_delete(e, "nsd", "team", "grpc", why, sizeof(why)), -ENOENT);
