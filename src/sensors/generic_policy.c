@@ -22,6 +22,7 @@
 #include "tetragon/tetragon.pb-c.h"
 #include "util/ktime.h"
 #include "tracing/tp_format.h"
+#include "util/escape.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
@@ -586,6 +587,12 @@ int policy_engine_add_yaml(struct policy_engine *e, const char *yaml, size_t len
 
 	if (!domain || !*domain)
 		domain = POLICY_DOMAIN_GRPC;
+	/* listed, logged and counted later: a client's text, kept to one printable line */
+	if (strlen(domain) > POLICY_DOMAIN_MAX || !esc_is_clean(domain, strlen(domain))) {
+		snprintf(why, whylen, "domain: want at most %d characters without control characters",
+			 POLICY_DOMAIN_MAX);
+		return -EINVAL;
+	}
 	err = tp_parse("policy", yaml, len, &set, &d);
 	if (err) {
 		/* every error, "policy:line:col: message", one per line */

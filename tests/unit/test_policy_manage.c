@@ -156,6 +156,10 @@ static void test_namespaced_and_domain(void **state)
 	assert_int_equal(policy_engine_delete(e, "nsd", NULL, NULL, why, sizeof(why)), -ENOENT);
 	assert_int_equal(policy_engine_delete(e, "nsd", "team", "grpc", why, sizeof(why)), -ENOENT);
 	assert_int_equal(policy_engine_delete(e, "nsd", "team", NULL, why, sizeof(why)), 0);
+	/* a domain is a client's text that is listed and logged: one printable line */
+	assert_int_equal(policy_engine_add_yaml(e, y, strlen(y), "a\nlevel=error\x1b[31m", why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "domain: want at most 253 characters without control characters");
+	assert_int_equal(policy_engine_status(e, 0, &st), -ENOENT);
 	policy_engine_close(e);
 }
 
