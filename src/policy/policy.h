@@ -636,7 +636,9 @@ struct tp_policy *tp_policy_set_take(struct tp_policy_set *s, size_t i);
  * answers the first (upstream's schema and checks), this the part of the
  * second that needs no kernel: workload scoping the agent cannot apply in
  * the kernel (TracingPolicyNamespaced, podSelector, containerSelector,
- * matchWorkloads: refused, as they would apply to the whole host), features
+ * matchWorkloads: refused, as they would apply to the whole host; a
+ * nodeSelector other than {}, as this agent does not know its node's
+ * labels), features
  * it does not implement (loader, enforcers) and the limits of its BPF
  * selectors (policy_limits.h, TP_AGENT_*). The agent runs it before loading
  * a policy and "tetra tracingpolicy validate" after parsing, so both refuse

@@ -74,6 +74,14 @@ static void check_scope(struct actx *c)
 						       "apply to the whole host; remove it to apply the policy to "
 						       "every process");
 	}
+	/* {} selects every node; anything else needs the node's labels */
+	if (p->node_selector && (p->node_selector->nlabels || p->node_selector->nexprs)) {
+		set_path(c, "spec.nodeSelector");
+		refuse(c, &p->node_selector->pos, "nodeSelector is not supported yet: this agent does not know its "
+						  "node's labels, so it cannot tell whether the policy is meant for this "
+						  "node and would load it on every node; remove it (or make it {}) to "
+						  "load the policy here");
+	}
 	if (p->loader) {
 		set_path(c, "spec.loader");
 		refuse(c, &p->loader_pos, "loader: true (process_loader events for the shared objects processes "

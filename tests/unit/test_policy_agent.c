@@ -98,7 +98,15 @@ static void test_scope_refused(void **state)
 	       "p.yaml:11:9: spec.tracepoints[0].selectors[0].matchWorkloads: matchWorkloads is not supported "
 	       "yet: this agent does not know which pod or container a process runs in, so it cannot limit the "
 	       "selector to them and it would match on the whole host");
-	/* null selectors and hostSelector are fine */
+	expect(HDR("TracingPolicy") "  nodeSelector:\n    matchLabels:\n      kubernetes.io/arch: amd64\n"
+				    "  tracepoints:\n  - subsystem: sched\n    event: sched_process_exec\n",
+	       "p.yaml:7:5: spec.nodeSelector: nodeSelector is not supported yet: this agent does not know its "
+	       "node's labels, so it cannot tell whether the policy is meant for this node and would load it on "
+	       "every node; remove it (or make it {}) to load the policy here");
+	/* null selectors, {} for every node and hostSelector are fine */
+	expect(HDR("TracingPolicy") "  nodeSelector: {}\n"
+				    "  tracepoints:\n  - subsystem: sched\n    event: sched_process_exec\n",
+	       "");
 	expect(HDR("TracingPolicy") "  podSelector: null\n  hostSelector: {}\n"
 				    "  tracepoints:\n  - subsystem: sched\n    event: sched_process_exec\n",
 	       "");
