@@ -332,6 +332,13 @@ static void check_hook(struct actx *c, size_t i)
 			refuse(c, &h->pos, "symbol is %zu bytes long: this agent supports at most %d",
 			       strlen(h->symbols[k]), TP_AGENT_MAX_UPROBE_SYMBOL);
 		}
+	/* a uprobe's string return value is read into the argument slot after the args */
+	if (h->kind == TP_HOOK_UPROBE && h->ret && h->return_arg && h->return_arg->type == TP_ARG_STRING &&
+	    h->nargs >= TP_MAX_ARGS) {
+		set_path(c, "spec.%s[%zu].returnArg", section, i);
+		refuse(c, &h->return_arg->pos, "a string returnArg needs a free argument slot: at most %d args with it",
+		       TP_MAX_ARGS - 1);
+	}
 	for (size_t j = 0; j < h->nselectors; j++) {
 		set_path(c, "spec.%s[%zu].selectors[%zu]", section, i, j);
 		check_selector(c, &hc, &h->selectors[j]);

@@ -215,6 +215,12 @@ static void test_selector_limits(void **state)
 	       "p.yaml:14:9: spec.kprobes[0].selectors[0].matchCapabilities: at most 4 matchCapabilities entries "
 	       "per selector are supported, got 5");
 	expect(HDR("TracingPolicy") "  uprobes:\n  - path: /bin/true\n    symbols: [\"main\"]\n"
+				    "    return: true\n    returnArg:\n      index: 0\n      type: string\n"
+				    "    args:\n    - {index: 0, type: int}\n    - {index: 1, type: int}\n"
+				    "    - {index: 2, type: int}\n    - {index: 3, type: int}\n    - {index: 4, type: int}\n",
+	       "p.yaml:11:7: spec.uprobes[0].returnArg: a string returnArg needs a free argument slot: at most 4 "
+	       "args with it");
+	expect(HDR("TracingPolicy") "  uprobes:\n  - path: /bin/true\n    symbols: [\"main\"]\n"
 				    "    selectors:\n    - matchBinaries:\n      - operator: In\n"
 				    "        values: [/bin/sh]\n        followChildren: true\n"
 				    "      matchParentBinaries:\n      - operator: In\n        values: [/bin/sh]\n"
