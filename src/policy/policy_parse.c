@@ -3467,8 +3467,6 @@ static void parse_lists(struct pctx *c, const struct ydom_node *spec)
 		if (field(e, "values") && !get_str_list(c, e, "values", F_NONEMPTY | (type == TP_LIST_NONE ? F_KSYM : F_TEXT),
 							 &l->values, &l->nvalues))
 			ok = false;
-		if (l->values && l->nvalues != field(e, "values")->nitems)
-			ok = false;
 		if (get_str(c, e, "pattern", 0, &l->pattern) < 0 || get_bool(c, e, "validated", &l->validated) < 0)
 			ok = false;
 		if ((type == TP_LIST_GENERATED_SYSCALLS || type == TP_LIST_GENERATED_FTRACE) && has_items(field(e, "values"))) {
