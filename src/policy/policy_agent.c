@@ -197,11 +197,12 @@ static void count_str(struct actx *c, struct hook_counts *hc, const struct tp_po
 	}
 }
 
-static void count_ints(struct actx *c, struct hook_counts *hc, const struct tp_pos *pos, uint64_t n)
+/* n values (span: n - 1, so that a full 64-bit range does not wrap to 0) */
+static void count_ints(struct actx *c, struct hook_counts *hc, const struct tp_pos *pos, uint64_t span)
 {
 	if (hc->ints_over)
 		return;
-	hc->ints += n > TP_AGENT_MAX_INT_VALUES ? TP_AGENT_MAX_INT_VALUES + 1 : (size_t)n;
+	hc->ints += span >= TP_AGENT_MAX_INT_VALUES ? TP_AGENT_MAX_INT_VALUES + 1 : (size_t)span + 1;
 	if (hc->ints > TP_AGENT_MAX_INT_VALUES) {
 		hc->ints_over = true;
 		refuse(c, pos, "too many InMap values in one hook: at most %d integers are supported per hook, "
@@ -237,16 +238,18 @@ static void check_arg_filter(struct actx *c, struct hook_counts *hc, const struc
 				   f->nvalues > TP_AGENT_MAX_FAMILY_VALUES)) {
 			switch (v->kind) {
 			case TP_VAL_INT_RANGE:
-				count_ints(c, hc, &v->pos, (uint64_t)(v->u.irange.hi - v->u.irange.lo) + 1);
+				count_ints(c, hc, &v->pos, (uint64_t)v->u.irange.hi - (uint64_t)v->u.irange.lo);
 				break;
 			case TP_VAL_UINT_RANGE:
-				count_ints(c, hc, &v->pos, v->u.urange.hi - v->u.urange.lo + 1);
+				count_ints(c, hc, &v->pos, v->u.urange.hi - v->u.urange.lo);
 				break;
 			case TP_VAL_LIST:
-				count_ints(c, hc, &v->pos, c->p->lists[v->u.list.index].nvalues);
+				/* an empty list adds nothing */
+				if (c->p->lists[v->u.list.index].nvalues)
+					count_ints(c, hc, &v->pos, c->p->lists[v->u.list.index].nvalues - 1);
 				break;
 			default:
-				count_ints(c, hc, &v->pos, 1);
+				count_ints(c, hc, &v->pos, 0);
 			}
 		}
 		c->path[len0] = '\0';

@@ -184,6 +184,19 @@ static void test_value_limits(void **state)
 	expect(KPROBE_SEL("    - index: 0\n      type: int\n",
 			  "matchArgs:\n      - index: 0\n        operator: InMap\n        values: [\"0:65535\"]\n"),
 	       "");
+	/* the whole 64-bit range does not wrap to nothing */
+	expect(KPROBE_SEL("    - index: 0\n      type: uint64\n",
+			  "matchArgs:\n      - index: 0\n        operator: InMap\n"
+			  "        values: [\"0:18446744073709551615\"]\n"),
+	       "p.yaml:16:18: spec.kprobes[0].selectors[0].matchArgs[0].values[0]: too many InMap values in one "
+	       "hook: at most 65536 integers are supported per hook, ranges and syscall lists counted value by "
+	       "value");
+	expect(KPROBE_SEL("    - index: 0\n      type: int64\n",
+			  "matchArgs:\n      - index: 0\n        operator: InMap\n"
+			  "        values: [\"-9223372036854775808:9223372036854775807\"]\n"),
+	       "p.yaml:16:18: spec.kprobes[0].selectors[0].matchArgs[0].values[0]: too many InMap values in one "
+	       "hook: at most 65536 integers are supported per hook, ranges and syscall lists counted value by "
+	       "value");
 }
 
 static void test_selector_limits(void **state)
