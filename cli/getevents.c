@@ -326,7 +326,7 @@ static int from_stdin(struct printer *p, const Tetragon__GetEventsRequest *req)
 
 	r = filter_set_from_request(&fs, req, err, sizeof(err));
 	if (r) {
-		fprintf(stderr, "tetra getevents: %s\n", err);
+		tetra_eprintf("tetra getevents: %s", err);
 		return TETRA_EXIT_FAIL;
 	}
 	while (!stop && (n = getline(&line, &cap, stdin)) >= 0) {
@@ -371,7 +371,7 @@ static int from_agent(struct printer *p, struct opts *o, const Tetragon__GetEven
 	int r, rc = TETRA_EXIT_OK;
 
 	if (rpc_client_open(&cl, addr, err, sizeof(err))) {
-		fprintf(stderr, "tetra getevents: %s\n", err);
+		tetra_eprintf("tetra getevents: %s", err);
 		return TETRA_EXIT_FAIL;
 	}
 	r = rpc_cstream_start(cl, TETRA_SERVICE "GetEvents", &req->base, &s, &stop, &st);
@@ -391,8 +391,8 @@ static int from_agent(struct printer *p, struct opts *o, const Tetragon__GetEven
 	}
 	if (r == -EIO) {
 		/* connected before: an agent going away is not "unreachable" */
-		fprintf(stderr, "tetra getevents: the stream from the agent at %s ended: %s (%s)\n", addr,
-			st.message[0] ? st.message : "no details", rpc_code_name(st.code));
+		tetra_eprintf("tetra getevents: the stream from the agent at %s ended: %s (%s)", addr,
+			      st.message[0] ? st.message : "no details", rpc_code_name(st.code));
 		rc = st.code == RPC_CANCELLED ? TETRA_EXIT_OK : TETRA_EXIT_FAIL;
 	}
 out:

@@ -115,13 +115,15 @@ const char *tetra_conn_address(struct tetra_conn *c)
 
 void tetra_print_rpc_error(const char *cmd, const char *what, const char *addr, const struct rpc_status *st)
 {
-	if (st->code == RPC_UNAVAILABLE || st->code == RPC_DEADLINE_EXCEEDED)
-		fprintf(stderr, "tetra %s: cannot reach the tetragon agent at %s: %s (%s)\n"
-				"Is the agent running? Set the address with --server-address.\n",
-			cmd, addr, st->message[0] ? st->message : "unavailable", rpc_code_name(st->code));
-	else
-		fprintf(stderr, "tetra %s: %s: %s (%s)\n", cmd, what, st->message[0] ? st->message : "error",
-			rpc_code_name(st->code));
+	/* the status message is the server's text: escaped */
+	if (st->code == RPC_UNAVAILABLE || st->code == RPC_DEADLINE_EXCEEDED) {
+		tetra_eprintf("tetra %s: cannot reach the tetragon agent at %s: %s (%s)", cmd, addr,
+			      st->message[0] ? st->message : "unavailable", rpc_code_name(st->code));
+		fputs("Is the agent running? Set the address with --server-address.\n", stderr);
+	} else {
+		tetra_eprintf("tetra %s: %s: %s (%s)", cmd, what, st->message[0] ? st->message : "error",
+			      rpc_code_name(st->code));
+	}
 }
 
 int tetra_call(struct tetra_conn *c, const char *cmd, const char *what, const char *method,
@@ -135,7 +137,7 @@ int tetra_call(struct tetra_conn *c, const char *cmd, const char *what, const ch
 
 	*resp = NULL;
 	if (rpc_client_open(&cl, addr, err, sizeof(err))) {
-		fprintf(stderr, "tetra %s: %s\n", cmd, err);
+		tetra_eprintf("tetra %s: %s", cmd, err);
 		return TETRA_EXIT_FAIL;
 	}
 	snprintf(path, sizeof(path), "%s%s", TETRA_SERVICE, method);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* "tetra status": the agent's health, as upstream prints it. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/rpc_cli.h"
@@ -44,8 +45,13 @@ static int status_run(int argc, char **argv)
 	resp = (Tetragon__GetHealthStatusResponse *)m;
 	if (!resp->n_health_status)
 		printf("Health Status: no status available\n");
-	else
-		printf("Health Status: %s\n", resp->health_status[0]->details ? resp->health_status[0]->details : "");
+	else {
+		/* the server's text, on a terminal */
+		char *d = tetra_escape(resp->health_status[0]->details);
+
+		printf("Health Status: %s\n", d ? d : "");
+		free(d);
+	}
 	protobuf_c_message_free_unpacked(m, NULL);
 	return TETRA_EXIT_OK;
 }

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /* tetra: command line client. This file only finds and runs commands. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/tetra.h"
+#include "util/escape.h"
+#include "util/strbuf.h"
 
 #define MAX_COMMANDS 64
 
@@ -18,6 +21,42 @@ void tetra_register(const struct tetra_cmd *cmd)
 		abort();
 	}
 	commands[ncommands++] = cmd;
+}
+
+void tetra_eprint(const char *msg)
+{
+	esc_fputs_lines(msg, stderr);
+	fputc('\n', stderr);
+}
+
+void tetra_eprintf(const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		fputs("tetra: out of memory\n", stderr);
+		return;
+	}
+	tetra_eprint(msg);
+	free(msg);
+}
+
+char *tetra_escape(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_add_escaped(&sb, s ? s : "", s ? strlen(s) : 0, 0);
+	strbuf_addc(&sb, '\0');
+	if (sb.oom) {
+		strbuf_free(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb, NULL);
 }
 
 int tetra_is_help(const char *arg)

@@ -33,6 +33,19 @@ struct tetra_cmd {
 
 void tetra_register(const struct tetra_cmd *cmd);
 
+/*
+ * Print one message to stderr that may carry text from the agent or from a
+ * file (gRPC status messages, policy diagnostics, event fields): control
+ * characters escaped (util/escape.h), each line of a multi-line message on
+ * its own line, continuation lines indented so none can pass for a line of
+ * tetra's own. Ends with a newline.
+ */
+void tetra_eprint(const char *msg);
+/* printf-style tetra_eprint; the whole result counts as untrusted. */
+void tetra_eprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* s escaped for one line of text output (tables, status); malloc'ed, NULL on ENOMEM. */
+char *tetra_escape(const char *s);
+
 #define TETRA_COMMAND(cmd)                                                     \
 	static void __attribute__((constructor)) tetra_register_##cmd(void) \
 	{                                                                      \

@@ -210,8 +210,8 @@ static int set_mode(char **yaml, const char *path, const char *mode, const char 
 	size_t len;
 
 	if (policy_yaml_set_mode(*yaml, strlen(*yaml), mode, &out, &len, err, sizeof(err))) {
-		fprintf(stderr, "tetra %s: failed to apply mode \"%s\" to yaml file %s: %s\n", cmd, mode ? mode : "",
-			path, err);
+		tetra_eprintf("tetra %s: failed to apply mode \"%s\" to yaml file %s: %s", cmd, mode ? mode : "",
+			      path, err);
 		free(*yaml);
 		*yaml = NULL;
 		return -1;
@@ -229,7 +229,7 @@ static int modify_run(int argc, char **argv)
 	PARSE(tp_modify_cmd, a, 1, OPT_MODE);
 	yaml = read_file(a.pos[0], err, sizeof(err));
 	if (!yaml) {
-		fprintf(stderr, "tetra tracingpolicy modify: %s\n", err);
+		tetra_eprintf("tetra tracingpolicy modify: %s", err);
 		return TETRA_EXIT_FAIL;
 	}
 	if (set_mode(&yaml, a.pos[0], a.mode, "tracingpolicy modify"))
@@ -262,8 +262,12 @@ static int domains_run(int argc, char **argv)
 	} else {
 		/* as Go prints a []string, like upstream */
 		printf("[");
-		for (size_t i = 0; i < d->n_domains; i++)
-			printf("%s%s", i ? " " : "", d->domains[i]);
+		for (size_t i = 0; i < d->n_domains; i++) {
+			char *e = tetra_escape(d->domains[i]);
+
+			printf("%s%s", i ? " " : "", e ? e : "");
+			free(e);
+		}
 		printf("]\n");
 	}
 	protobuf_c_message_free_unpacked(resp, NULL);
@@ -281,7 +285,7 @@ static int add_run(int argc, char **argv)
 	PARSE(tp_add_cmd, a, 1, OPT_MODE | OPT_DOMAIN | OPT_CONN);
 	yaml = read_file(a.pos[0], err, sizeof(err));
 	if (!yaml) {
-		fprintf(stderr, "tetra tracingpolicy add: %s\n", err);
+		tetra_eprintf("tetra tracingpolicy add: %s", err);
 		return TETRA_EXIT_FAIL;
 	}
 	if (a.mode && set_mode(&yaml, a.pos[0], a.mode, "tracingpolicy add"))
@@ -446,14 +450,15 @@ static void print_table(const Tetragon__ListTracingPoliciesResponse *resp)
 		}
 		snprintf(b, sizeof(b), "%llu", (unsigned long long)p->id);
 		cells[i][0] = strdup(b);
-		cells[i][1] = strdup(p->name);
-		cells[i][2] = strdup(p->domain);
+		/* the server's strings: escaped, they go to a terminal */
+		cells[i][1] = tetra_escape(p->name);
+		cells[i][2] = tetra_escape(p->domain);
 		cells[i][3] = strdup(enum_short(&tetragon__tracing_policy_state__descriptor, p->state, "TP_STATE_", b,
 						sizeof(b)));
 		snprintf(b, sizeof(b), "%llu", (unsigned long long)p->filter_id);
 		cells[i][4] = strdup(b);
-		cells[i][5] = strdup(p->namespace_[0] ? p->namespace_ : "(global)");
-		cells[i][6] = strdup(sensors.buf ? sensors.buf : "");
+		cells[i][5] = tetra_escape(p->namespace_[0] ? p->namespace_ : "(global)");
+		cells[i][6] = tetra_escape(sensors.buf ? sensors.buf : "");
 		humanize(p->kernel_memory_bytes, b, sizeof(b));
 		cells[i][7] = strdup(b);
 		cells[i][8] = strdup(enum_short(&tetragon__tracing_policy_mode__descriptor, p->mode, "TP_MODE_", b,

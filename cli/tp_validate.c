@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* "tetra tracingpolicy validate FILE...": offline policy check, no agent needed. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,10 +15,18 @@ static void validate_help(FILE *out)
 	fprintf(out, "Parse and validate TracingPolicy / TracingPolicyNamespaced YAML files the way\n"
 		     "the agent would load them, without contacting it. Every document of a\n"
 		     "multi-document file (separated by ---) must be a policy. \"-\" reads stdin.\n\n"
+		     "Besides upstream's schema and limits, this applies what this agent refuses\n"
+		     "without asking the kernel: workload scoping it cannot apply (kind\n"
+		     "TracingPolicyNamespaced, podSelector, containerSelector, matchWorkloads),\n"
+		     "loader, enforcers, and the limits of its BPF selectors, with the agent's\n"
+		     "messages. What the kernel decides (tracepoints, symbols) is left to the agent.\n\n"
 		     "Problems go to stderr as FILE:LINE:COL: FIELD.PATH: message (warnings say\n"
-		     "\"warning:\"); each valid file prints \"FILE: ok (N policies)\" on stdout.\n\n"
+		     "\"warning:\"), control characters escaped; each valid file prints\n"
+		     "\"FILE: ok (N policies)\" on stdout.\n\n"
 		     "Options:\n"
-		     "  -q, --quiet   do not print the \"ok\" lines\n\n"
+		     "  -q, --quiet     do not print the \"ok\" lines\n"
+		     "  --parse-only    check only that the files parse (upstream's schema), not\n"
+		     "                  what this agent refuses\n\n"
 		     "Exit status: 0 if every file is valid, 1 if any is not, 2 on usage errors.\n");
 }
 
@@ -29,17 +38,20 @@ static void print_diags(const char *file, const struct tp_diags *d)
 	for (i = 0; i < d->n; i++) {
 		strbuf_reset(&sb);
 		tp_diag_format(&d->v[i], file, &sb);
-		fprintf(stderr, "%s\n", sb.buf ? sb.buf : "");
+		tetra_eprint(sb.buf ? sb.buf : "");
 	}
-	if (d->dropped)
-		fprintf(stderr, "%s: %zu more problem%s not shown\n", file, d->dropped, d->dropped == 1 ? "" : "s");
+	if (d->dropped) {
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "%s: %zu more problem%s not shown", file, d->dropped, d->dropped == 1 ? "" : "s");
+		tetra_eprint(sb.buf ? sb.buf : "");
+	}
 	strbuf_free(&sb);
 }
 
 static int validate_run(int argc, char **argv)
 {
 	int i, first = 1, rc = TETRA_EXIT_OK;
-	int quiet = 0, nfiles = 0;
+	int quiet = 0, parse_only = 0, nfiles = 0;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -58,8 +70,12 @@ static int validate_run(int argc, char **argv)
 			quiet = 1;
 			continue;
 		}
+		if (!strcmp(a, "--parse-only")) {
+			parse_only = 1;
+			continue;
+		}
 		fprintf(stderr, "tetra tracingpolicy validate: unknown option \"%s\"\n"
-				"Usage: tetra tracingpolicy validate [-q] FILE...\n", a);
+				"Usage: tetra tracingpolicy validate [-q] [--parse-only] FILE...\n", a);
 		return TETRA_EXIT_USAGE;
 	}
 	/* files: every non-option before "--", everything after it */
@@ -77,6 +93,10 @@ static int validate_run(int argc, char **argv)
 			continue;
 		nfiles++;
 		r = tp_parse_file(file, &set, &d);
+		/* parses; then what this agent would refuse, as it says it */
+		for (size_t k = 0; !r && !parse_only && k < set->n; k++)
+			if (tp_check_agent(set->policies[k], &d))
+				r = -EINVAL;
 		print_diags(!strcmp(file, "-") ? "<stdin>" : file, &d);
 		if (!r) {
 			if (!quiet)
@@ -100,7 +120,7 @@ static int validate_run(int argc, char **argv)
 static const struct tetra_cmd tp_validate_cmd = {
 	.parent = "tracingpolicy",
 	.name = "validate",
-	.args = "[-q] FILE...",
+	.args = "[-q] [--parse-only] FILE...",
 	.summary = "Check policy files offline (no agent needed)",
 	.run = validate_run,
 	.help = validate_help,

@@ -50,10 +50,12 @@ static void process_info(struct ctx *c, const char *node, const Tetragon__Proces
 {
 	strbuf_addc(c->out, ' ');
 	color_on(c, GREEN);
-	if (p->pod)
-		strbuf_addf(c->out, "%s/%s", p->pod->namespace_ ? p->pod->namespace_ : "",
-			    p->pod->name ? p->pod->name : "");
-	else
+	/* the same as upstream's for valid Kubernetes names; quoted when not */
+	if (p->pod) {
+		go_maybe_quote(c->out, p->pod->namespace_ ? p->pod->namespace_ : "");
+		strbuf_addc(c->out, '/');
+		go_maybe_quote(c->out, p->pod->name ? p->pod->name : "");
+	} else
 		go_maybe_quote(c->out, node ? node : "");
 	color_off(c);
 	strbuf_addc(c->out, ' ');
@@ -247,9 +249,8 @@ static void kprobe_line(struct ctx *c, const char *node, const Tetragon__Process
 		head(c, BLUE, "❓", "syscall");
 		process_info(c, node, p);
 		strbuf_addc(c->out, ' ');
-		color_on(c, CYAN);
-		strbuf_adds(c->out, k->function_name ? k->function_name : "");
-		color_off(c);
+		/* never raw on a terminal: quoted if it is not a plain name */
+		quoted(c, CYAN, k->function_name);
 	}
 }
 
@@ -288,7 +289,7 @@ int compact_encode(struct strbuf *out, const Tetragon__GetEventsResponse *ev,
 		strbuf_addc(out, ' ');
 		color_on(&c, RED);
 		if (x->signal && *x->signal)
-			strbuf_adds(out, x->signal);
+			go_maybe_quote(out, x->signal);
 		else
 			strbuf_addf(out, "%u", x->status);
 		color_off(&c);
@@ -312,7 +313,10 @@ int compact_encode(struct strbuf *out, const Tetragon__GetEventsResponse *ev,
 			goto none;
 		head(&c, BLUE, "⁉️", "tracepoint");
 		process_info(&c, ev->node_name, p);
-		strbuf_addf(out, " %s %s", t->subsys ? t->subsys : "", t->event ? t->event : "");
+		strbuf_addc(out, ' ');
+		go_maybe_quote(out, t->subsys ? t->subsys : "");
+		strbuf_addc(out, ' ');
+		go_maybe_quote(out, t->event ? t->event : "");
 		break;
 	}
 	case TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_UPROBE: {
@@ -338,7 +342,8 @@ int compact_encode(struct strbuf *out, const Tetragon__GetEventsResponse *ev,
 			goto none;
 		head(&c, BLUE, "🔒", "LSM");
 		process_info(&c, ev->node_name, p);
-		strbuf_addf(out, " %s", l->function_name ? l->function_name : "");
+		strbuf_addc(out, ' ');
+		go_maybe_quote(out, l->function_name ? l->function_name : "");
 		break;
 	}
 	default:

@@ -572,6 +572,8 @@ struct tp_policy {
 	struct tp_label_selector *host_selector;
 	struct tp_label_selector *node_selector;
 	bool loader;
+	struct tp_pos kind_pos;		/* of the kind field */
+	struct tp_pos loader_pos;	/* of spec.loader, when set */
 
 	struct tp_arena *arena;	/* owns everything above */
 };
@@ -626,6 +628,36 @@ void tp_policy_free(struct tp_policy *p);
 void tp_policy_set_free(struct tp_policy_set *s);
 /* Detach policy i so it outlives the set (the slot becomes NULL). */
 struct tp_policy *tp_policy_set_take(struct tp_policy_set *s, size_t i);
+
+/* ---- what this agent runs ---------------------------------------------------- */
+
+/*
+ * "It parses" and "this agent can run it" are separate questions: tp_parse()
+ * answers the first (upstream's schema and checks), this the part of the
+ * second that needs no kernel: workload scoping the agent cannot apply in
+ * the kernel (TracingPolicyNamespaced, podSelector, containerSelector,
+ * matchWorkloads: refused, as they would apply to the whole host; a
+ * nodeSelector other than {}, as this agent does not know its node's
+ * labels), features
+ * it does not implement (loader, enforcers) and the limits of its BPF
+ * selectors (policy_limits.h, TP_AGENT_*). The agent runs it before loading
+ * a policy and "tetra tracingpolicy validate" after parsing, so both refuse
+ * with one message. Errors go to d like the parser's (line, column, field
+ * path); returns how many were added.
+ */
+size_t tp_check_agent(const struct tp_policy *p, struct tp_diags *d);
+
+/*
+ * matchPIDs entries of one selector are AND'ed; fold them into one In or
+ * NotIn set as the BPF filter evaluates it. 0; -EINVAL when the entries
+ * disagree on followForks/isNamespacePID; -E2BIG when more than
+ * TP_AGENT_MAX_PIDS distinct values remain.
+ */
+int tp_fold_pids(const struct tp_selector *s, uint32_t *out, size_t *nout, bool *is_in);
+
+/* Add one diagnostic (deduplicated, capped at d->max like the parser's). */
+void tp_diag_add(struct tp_diags *d, enum tp_severity sev, unsigned line, unsigned col, const char *path,
+		 const char *msg);
 
 /* ---- names ------------------------------------------------------------------ */
 

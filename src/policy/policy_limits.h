@@ -152,8 +152,46 @@
 /* Label values in label selectors (CRD pattern and maxLength 63). */
 #define TP_MAX_LABEL_VALUE_LEN 63
 
+/*
+ * Names (policy_values.c). Tracefs subsystem and event names: the kernel's
+ * TRACE_EVENT names are C identifiers, a few subsystems use '-'
+ * (xhci-hcd); 63 is MAX_EVENT_NAME_LEN - 1 of dynamic events. Kernel
+ * symbols: KSYM_NAME_LEN (512) - 1. User-space symbols and USDT names have
+ * no kernel bound; these keep them sane.
+ */
+#define TP_MAX_TRACEFS_NAME_LEN 63
+#define TP_MAX_KSYM_LEN 511
+#define TP_MAX_UPROBE_SYMBOL_LEN 1023
+#define TP_MAX_USDT_NAME_LEN 255
+
 /* Highest signal number accepted by the Signal action (SIGRTMAX on Linux). */
 #define TP_MAX_SIGNAL 64
+
+/*
+ * ---- this agent's own limits ----------------------------------------------
+ * Upstream accepts more; this agent's BPF selectors (abi/msg_generic.h,
+ * src/sensors/policy_selectors.c) hold this much. tp_check_agent()
+ * enforces them offline so the validator refuses what the agent refuses;
+ * the sensors assert their sizes against these.
+ */
+/* String, binary path and address values of one hook: one LPM trie (gt_strs). */
+#define TP_AGENT_MAX_STR_VALUES 65536
+/* InMap integers of one hook (gt_ints), ranges and syscall lists expanded. */
+#define TP_AGENT_MAX_INT_VALUES 65536
+/* Bytes of a string value the selectors compare (GT_STR_MAX - 1). */
+#define TP_AGENT_MAX_STR_LEN 255
+/* Bytes of a matchBinaries path (GT_BIN_MAX - 1). */
+#define TP_AGENT_MAX_BINARY_PATH 255
+/* Distinct matchPIDs values of one selector, its entries folded (GT_MAX_PIDS). */
+#define TP_AGENT_MAX_PIDS 4
+/* matchReturnArgs entries per selector (GT_MAX_RETF). */
+#define TP_AGENT_MAX_RETURN_ARGS 2
+/* matchCapabilities entries per selector (GT_MAX_CAPF). */
+#define TP_AGENT_MAX_CAPS 4
+/* Family values of one sockaddr filter (GT_MAX_VALS). */
+#define TP_AGENT_MAX_FAMILY_VALUES 4
+/* Bytes of a uprobe symbol (the hook instance's name buffer). */
+#define TP_AGENT_MAX_UPROBE_SYMBOL 127
 
 /* Diagnostics reported per file before the validator stops listing them. */
 #define TP_MAX_DIAGS 50

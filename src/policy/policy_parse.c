@@ -36,8 +36,8 @@ static char *xstrdup(const char *s)
 	return d ? memcpy(d, s, n) : NULL;
 }
 
-static void diag_add(struct tp_diags *d, enum tp_severity sev, unsigned line, unsigned col,
-		     const char *path, const char *msg)
+void tp_diag_add(struct tp_diags *d, enum tp_severity sev, unsigned line, unsigned col, const char *path,
+		 const char *msg)
 {
 	size_t i, max = d->max ? d->max : TP_MAX_DIAGS;
 	struct tp_diag *e;
@@ -169,7 +169,7 @@ static void vreport(struct pctx *c, enum tp_severity sev, const struct ydom_node
 		c->oom = true;
 		return;
 	}
-	diag_add(c->d, sev, n ? n->line : 0, n ? n->col : 0, c->path.buf ? c->path.buf : "",
+	tp_diag_add(c->d, sev, n ? n->line : 0, n ? n->col : 0, c->path.buf ? c->path.buf : "",
 		 c->msg.buf ? c->msg.buf : "");
 }
 
@@ -301,7 +301,8 @@ static const char *quote(struct pctx *c, const struct ydom_node *n)
 	if (n->kind != YDOM_SCALAR)
 		return n->kind == YDOM_SEQ ? "a list" : "a mapping";
 	out[o++] = '"';
-	for (i = 0; i < n->len && o < cap - 8; i++) {
+	/* room for the longest escape (8), "...", the quote and the NUL */
+	for (i = 0; i < n->len && o + 13 <= cap; i++) {
 		unsigned char ch = (unsigned char)n->str[i];
 
 		if (ch == '"' || ch == '\\') {
@@ -309,6 +310,10 @@ static const char *quote(struct pctx *c, const struct ydom_node *n)
 			out[o++] = (char)ch;
 		} else if (ch < 0x20 || ch == 0x7f) {
 			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", ch);
+		} else if (ch == 0xc2 && i + 1 < n->len && (unsigned char)n->str[i + 1] >= 0x80 &&
+			   (unsigned char)n->str[i + 1] <= 0x9f) {
+			/* a C1 control (U+0080..U+009F): terminals may obey it */
+			o += (size_t)snprintf(out + o, cap - o, "\\xc2\\x%02x", (unsigned char)n->str[++i]);
 		} else {
 			out[o++] = (char)ch;
 		}
@@ -454,7 +459,45 @@ static void missing(struct pctx *c, const struct ydom_node *map, const char *key
 	perr(c, map, "missing required field \"%s\"", key);
 }
 
-enum { F_REQUIRED = 1, F_NONEMPTY = 2, F_ALLOW_NUL = 4 };
+enum {
+	F_REQUIRED = 1,
+	F_NONEMPTY = 2,
+	F_ALLOW_NUL = 4,
+	/* what the string names; checked before it reaches a path, the kernel or a log */
+	F_TRACEFS = 8,		/* tracefs subsystem or event */
+	F_KSYM = 16,		/* kernel symbol */
+	F_USYM = 32,		/* uprobe symbol */
+	F_USDT = 64,		/* USDT provider or name */
+	F_TEXT = 128,		/* text shown to people: no control characters */
+};
+
+/* The naming rules of flags; false (after reporting) when v breaks them. */
+static bool check_name(struct pctx *c, const struct ydom_node *v, unsigned flags)
+{
+	if ((flags & F_TRACEFS) && !tp_valid_tracefs_name(v->str)) {
+		perr(c, v, "invalid tracefs name %s: want at most %d letters, digits, '_' or '-', not starting "
+			   "with '-'", quote(c, v), TP_MAX_TRACEFS_NAME_LEN);
+		return false;
+	}
+	if ((flags & F_KSYM) && !tp_valid_ksym(v->str)) {
+		perr(c, v, "invalid kernel symbol %s: want at most %d letters, digits, '_' or '.'", quote(c, v),
+		     TP_MAX_KSYM_LEN);
+		return false;
+	}
+	if ((flags & (F_USYM | F_USDT)) &&
+	    !tp_valid_symbol(v->str, flags & F_USYM ? TP_MAX_UPROBE_SYMBOL_LEN : TP_MAX_USDT_NAME_LEN)) {
+		perr(c, v, "invalid %s %s: want at most %d bytes without spaces or control characters",
+		     flags & F_USYM ? "symbol" : "USDT name", quote(c, v),
+		     flags & F_USYM ? TP_MAX_UPROBE_SYMBOL_LEN : TP_MAX_USDT_NAME_LEN);
+		return false;
+	}
+	if ((flags & F_TEXT) && tp_has_control(v->str, v->len)) {
+		perr(c, v, "must not contain control characters (newlines, tabs, escape codes...), got %s",
+		     quote(c, v));
+		return false;
+	}
+	return true;
+}
 
 /*
  * Read a scalar as a string (any scalar: plain numbers and booleans are
@@ -474,6 +517,8 @@ static int str_node(struct pctx *c, const struct ydom_node *v, unsigned flags, c
 		perr(c, v, "must not be empty");
 		return -1;
 	}
+	if (v->len && !check_name(c, v, flags))
+		return -1;
 	*out = xmemdup(c, v->str, v->len);
 	if (lenp)
 		*lenp = v->len;
@@ -930,7 +975,7 @@ static void parse_arg(struct pctx *c, const struct ydom_node *n, struct tp_hook 
 	a->type = t < 0 ? TP_ARG_AUTO : (enum tp_arg_type)t;
 	if (get_str(c, n, "resolve", 0, &a->resolve) < 0 || get_u32(c, n, "sizeArgIndex", &a->size_arg_index) < 0 ||
 	    get_bool(c, n, "returnCopy", &a->return_copy) < 0 || get_bool(c, n, "maxData", &a->max_data) < 0 ||
-	    get_str(c, n, "label", 0, &a->label) < 0 || get_str(c, n, "source", 0, &source) < 0 ||
+	    get_str(c, n, "label", F_TEXT, &a->label) < 0 || get_str(c, n, "source", 0, &source) < 0 ||
 	    get_str(c, n, "btfType", 0, &a->btf_type) < 0 || get_str(c, n, "btfTypeModule", 0, &a->btf_type_module) < 0)
 		*ok = false;
 	if (a->resolve && !a->resolve[0])
@@ -2815,7 +2860,7 @@ static void parse_selector(struct pctx *c, const struct ydom_node *n, struct hoo
 	if (!CHECK_FIELDS(c, n, selector_fields))
 		return;
 	set_pos(&s->pos, n);
-	get_str(c, n, "label", 0, &s->label);
+	get_str(c, n, "label", F_TEXT, &s->label);
 	if (s->label && !s->label[0])
 		s->label = NULL;
 
@@ -3029,7 +3074,7 @@ static void parse_message_tags(struct pctx *c, const struct ydom_node *n, struct
 	const struct ydom_node *tv;
 	size_t i, mark;
 
-	if (get_str(c, n, "message", 0, &h->message) > 0) {
+	if (get_str(c, n, "message", F_TEXT, &h->message) > 0) {
 		size_t len = strlen(h->message);
 
 		mark = path_key(c, "message");
@@ -3043,7 +3088,7 @@ static void parse_message_tags(struct pctx *c, const struct ydom_node *n, struct
 		}
 		path_pop(c, mark);
 	}
-	tv = get_str_list(c, n, "tags", 0, &h->tags, &h->ntags);
+	tv = get_str_list(c, n, "tags", F_TEXT, &h->tags, &h->ntags);
 	if (tv) {
 		mark = path_key(c, "tags");
 		if (tv->nitems > TP_MAX_TAGS)
@@ -3121,7 +3166,7 @@ static bool is_syscall_list_value(const char *v)
 			return false;
 		v = slash + 1;
 	}
-	return v[0] != '\0';
+	return tp_valid_ksym(v);
 }
 
 static void parse_kprobe(struct pctx *c, const struct ydom_node *n, struct tp_hook *h)
@@ -3134,14 +3179,17 @@ static void parse_kprobe(struct pctx *c, const struct ydom_node *n, struct tp_ho
 		return;
 	h->syscall = true;	/* CRD default */
 	h->call_list = -1;
-	if (get_str(c, n, "call", F_REQUIRED | F_NONEMPTY, &h->call) > 0 && !strncmp(h->call, "list:", 5)) {
+	if (get_str(c, n, "call", F_REQUIRED | F_NONEMPTY | F_TEXT, &h->call) > 0) {
 		cn = field(n, "call");
-		h->call_list = find_list(c, h->call + 5, strlen(h->call + 5));
-		if (h->call_list < 0) {
-			mark = path_key(c, "call");
-			perr(c, cn, "\"%s\" refers to an undefined list (see spec.lists)", h->call);
-			path_pop(c, mark);
+		mark = path_key(c, "call");
+		if (!strncmp(h->call, "list:", 5)) {
+			h->call_list = find_list(c, h->call + 5, strlen(h->call + 5));
+			if (h->call_list < 0)
+				perr(c, cn, "%s refers to an undefined list (see spec.lists)", quote(c, cn));
+		} else {
+			check_name(c, cn, F_KSYM);
 		}
+		path_pop(c, mark);
 	}
 	get_bool(c, n, "syscall", &h->syscall);
 	parse_message_tags(c, n, h);
@@ -3178,8 +3226,8 @@ static void parse_tracepoint(struct pctx *c, const struct ydom_node *n, struct t
 	if (!CHECK_FIELDS(c, n, tracepoint_fields))
 		return;
 	h->call_list = -1;
-	get_str(c, n, "subsystem", F_REQUIRED | F_NONEMPTY, &h->subsystem);
-	get_str(c, n, "event", F_REQUIRED | F_NONEMPTY, &h->event);
+	get_str(c, n, "subsystem", F_REQUIRED | F_NONEMPTY | F_TRACEFS, &h->subsystem);
+	get_str(c, n, "event", F_REQUIRED | F_NONEMPTY | F_TRACEFS, &h->event);
 	get_bool(c, n, "raw", &h->raw);
 	parse_message_tags(c, n, h);
 	parse_args(c, n, "args", h, ROLE_ARG, &h->args, &h->nargs);
@@ -3266,7 +3314,7 @@ static void parse_uprobe(struct pctx *c, const struct ydom_node *n, struct tp_ho
 	get_str(c, n, "btfPath", 0, &h->btf_path);
 	if (h->btf_path && !h->btf_path[0])
 		h->btf_path = NULL;
-	get_str_list(c, n, "symbols", F_NONEMPTY, &h->symbols, &h->nsymbols);
+	get_str_list(c, n, "symbols", F_NONEMPTY | F_USYM, &h->symbols, &h->nsymbols);
 	get_u64_list(c, n, "offsets", 64, &h->offsets, &h->noffsets);
 	get_u64_list(c, n, "addrs", 64, &h->addrs, &h->naddrs);
 	get_u64_list(c, n, "refCtrOffsets", 64, &h->ref_ctr_offsets, &h->nref_ctr_offsets);
@@ -3305,8 +3353,8 @@ static void parse_usdt(struct pctx *c, const struct ydom_node *n, struct tp_hook
 	get_str(c, n, "btfPath", 0, &h->btf_path);
 	if (h->btf_path && !h->btf_path[0])
 		h->btf_path = NULL;
-	get_str(c, n, "provider", F_REQUIRED | F_NONEMPTY, &h->provider);
-	get_str(c, n, "name", F_REQUIRED | F_NONEMPTY, &h->name);
+	get_str(c, n, "provider", F_REQUIRED | F_NONEMPTY | F_USDT, &h->provider);
+	get_str(c, n, "name", F_REQUIRED | F_NONEMPTY | F_USDT, &h->name);
 	parse_message_tags(c, n, h);
 	parse_args(c, n, "args", h, ROLE_ARG, &h->args, &h->nargs);
 	check_arg_count(c, n, h);
@@ -3318,7 +3366,7 @@ static void parse_lsm(struct pctx *c, const struct ydom_node *n, struct tp_hook 
 	if (!CHECK_FIELDS(c, n, lsm_fields))
 		return;
 	h->call_list = -1;
-	get_str(c, n, "hook", F_REQUIRED | F_NONEMPTY, &h->hook);
+	get_str(c, n, "hook", F_REQUIRED | F_NONEMPTY | F_KSYM, &h->hook);
 	parse_message_tags(c, n, h);
 	parse_args(c, n, "args", h, ROLE_ARG, &h->args, &h->nargs);
 	check_arg_count(c, n, h);
@@ -3410,12 +3458,14 @@ static void parse_lists(struct pctx *c, const struct ydom_node *spec)
 			continue;
 		}
 		set_pos(&l->pos, e);
-		if (get_str(c, e, "name", F_REQUIRED | F_NONEMPTY, &l->name) <= 0)
+		if (get_str(c, e, "name", F_REQUIRED | F_NONEMPTY | F_TEXT, &l->name) <= 0)
 			ok = false;
 		if (get_enum(c, e, "type", tp_list_type_map, false, "list type", 0, &type) < 0)
 			ok = false;
 		l->type = (enum tp_list_type)type;
-		if (field(e, "values") && !get_str_list(c, e, "values", F_NONEMPTY, &l->values, &l->nvalues))
+		/* plain lists hold kernel functions; syscall entries are checked below */
+		if (field(e, "values") && !get_str_list(c, e, "values", F_NONEMPTY | (type == TP_LIST_NONE ? F_KSYM : F_TEXT),
+							 &l->values, &l->nvalues))
 			ok = false;
 		if (get_str(c, e, "pattern", 0, &l->pattern) < 0 || get_bool(c, e, "validated", &l->validated) < 0)
 			ok = false;
@@ -3441,8 +3491,8 @@ static void parse_lists(struct pctx *c, const struct ydom_node *spec)
 					continue;
 				m3 = path_key(c, "values");
 				path_idx(c, j);
-				perr(c, vals->items[j], "invalid syscall list entry \"%s\" (want [ABI/]NAME, ABI one of "
-							"x64, i386, arm64, arm32)", l->values[j]);
+				perr(c, vals->items[j], "invalid syscall list entry %s (want [ABI/]NAME, ABI one of "
+							"x64, i386, arm64, arm32, NAME a kernel symbol)", quote(c, vals->items[j]));
 				path_pop(c, m3);
 				ok = false;
 			}
@@ -3581,7 +3631,7 @@ static void parse_enforcers(struct pctx *c, const struct ydom_node *spec)
 			continue;
 		}
 		set_pos(&en->pos, e);
-		calls = get_str_list(c, e, "calls", F_REQUIRED | F_NONEMPTY, &en->calls, &en->ncalls);
+		calls = get_str_list(c, e, "calls", F_REQUIRED | F_NONEMPTY | F_TEXT, &en->calls, &en->ncalls);
 		if (!calls || en->ncalls != calls->nitems)
 			ok = false;
 		for (j = 0; calls && j < en->ncalls; j++) {
@@ -3589,7 +3639,7 @@ static void parse_enforcers(struct pctx *c, const struct ydom_node *spec)
 			size_t m3;
 
 			if (!strncmp(call, "list:", 5) ? find_list(c, call + 5, strlen(call + 5)) >= 0
-						       : (strstr(call, "sys_") == call || !strncmp(call, "__x64_sys_", 10) ||
+						       : tp_valid_ksym(call) && (strstr(call, "sys_") == call || !strncmp(call, "__x64_sys_", 10) ||
 							  !strncmp(call, "__ia32_sys_", 11) ||
 							  !strncmp(call, "__arm64_sys_", 12) ||
 							  !strncmp(call, "security_", 9)))
@@ -3597,10 +3647,11 @@ static void parse_enforcers(struct pctx *c, const struct ydom_node *spec)
 			m3 = path_key(c, "calls");
 			path_idx(c, j);
 			if (!strncmp(call, "list:", 5))
-				perr(c, calls->items[j], "\"%s\" refers to an undefined list (see spec.lists)", call);
+				perr(c, calls->items[j], "%s refers to an undefined list (see spec.lists)",
+				     quote(c, calls->items[j]));
 			else
-				perr(c, calls->items[j], "enforcer call \"%s\" is neither a syscall (sys_*) nor a "
-							 "security_ function", call);
+				perr(c, calls->items[j], "enforcer call %s is neither a syscall (sys_*) nor a "
+							 "security_ function", quote(c, calls->items[j]));
 			path_pop(c, m3);
 			ok = false;
 		}
@@ -3715,7 +3766,8 @@ static void parse_spec(struct pctx *c, const struct ydom_node *spec)
 	p->container_selector = get_label_selector(c, spec, "containerSelector");
 	p->host_selector = get_host_selector(c, spec);
 	p->node_selector = get_label_selector(c, spec, "nodeSelector");
-	get_bool(c, spec, "loader", &p->loader);
+	if (get_bool(c, spec, "loader", &p->loader) > 0)
+		set_pos(&p->loader_pos, field(spec, "loader"));
 
 	if (p->kind == TP_KIND_TRACING_POLICY_NAMESPACED) {
 		static const char *const forbidden[] = { "uprobes", "usdts" };
@@ -3813,8 +3865,8 @@ static void parse_metadata(struct pctx *c, const struct ydom_node *doc)
 			set_pos(&p->name_pos, field(m, "name"));
 			if (!tp_valid_dns_subdomain(p->name))
 				perr(c, field(m, "name"),
-				     "invalid name \"%s\": want at most %d lower case alphanumerics, '-' or '.', "
-				     "starting and ending with an alphanumeric", p->name, TP_MAX_NAME_LEN);
+				     "invalid name %s: want at most %d lower case alphanumerics, '-' or '.', "
+				     "starting and ending with an alphanumeric", quote(c, field(m, "name")), TP_MAX_NAME_LEN);
 			path_pop(c, m2);
 		}
 		if (get_str(c, m, "namespace", 0, &p->namespace) > 0) {
@@ -3827,8 +3879,9 @@ static void parse_metadata(struct pctx *c, const struct ydom_node *doc)
 							       "namespace (use kind TracingPolicyNamespaced)");
 			} else if (!tp_valid_dns_label(p->namespace)) {
 				perr(c, field(m, "namespace"),
-				     "invalid namespace \"%s\": want at most %d lower case alphanumerics or '-', "
-				     "starting and ending with an alphanumeric", p->namespace, TP_MAX_NAMESPACE_LEN);
+				     "invalid namespace %s: want at most %d lower case alphanumerics or '-', "
+				     "starting and ending with an alphanumeric", quote(c, field(m, "namespace")),
+				     TP_MAX_NAMESPACE_LEN);
 			}
 			path_pop(c, m2);
 		}
@@ -3858,6 +3911,7 @@ static void parse_document(struct pctx *c, const struct ydom_node *doc)
 		perr(c, doc, "missing required field \"kind\" (want TracingPolicy or TracingPolicyNamespaced)");
 		return;
 	}
+	set_pos(&c->pol->kind_pos, kv);
 	if (scalar_eq(kv, "TracingPolicy")) {
 		c->pol->kind = TP_KIND_TRACING_POLICY;
 	} else if (scalar_eq(kv, "TracingPolicyNamespaced")) {
@@ -3976,7 +4030,7 @@ static void check_duplicate_names(const struct tp_policy_set *set, struct tp_dia
 		       !strcmp(v[first]->namespace ? v[first]->namespace : "", v[i]->namespace ? v[i]->namespace : "")) {
 			snprintf(msg, sizeof(msg), "duplicate policy name \"%.300s\" (document at line %u has it too)",
 				 v[i]->name, v[first]->pos.line);
-			diag_add(d, TP_SEV_ERROR, v[i]->name_pos.line, v[i]->name_pos.col, "metadata.name", msg);
+			tp_diag_add(d, TP_SEV_ERROR, v[i]->name_pos.line, v[i]->name_pos.col, "metadata.name", msg);
 			i++;
 		}
 	}
@@ -3998,7 +4052,7 @@ int tp_parse(const char *file, const char *buf, size_t len, struct tp_policy_set
 	if (rc == -ENOMEM)
 		return -ENOMEM;
 	if (rc) {
-		diag_add(d, TP_SEV_ERROR, yerr.line, yerr.col, "", yerr.msg);
+		tp_diag_add(d, TP_SEV_ERROR, yerr.line, yerr.col, "", yerr.msg);
 		return -EINVAL;
 	}
 	set = calloc(1, sizeof(*set));
@@ -4050,7 +4104,7 @@ int tp_parse(const char *file, const char *buf, size_t len, struct tp_policy_set
 	}
 	sort_diags(d, diags_before);
 	if (!npol && d->nerrors == errors_before)
-		diag_add(d, TP_SEV_ERROR, 0, 0, "", "no policy found (the file has no YAML document)");
+		tp_diag_add(d, TP_SEV_ERROR, 0, 0, "", "no policy found (the file has no YAML document)");
 	if (d->nerrors != errors_before) {
 		tp_policy_set_free(set);
 		return -EINVAL;
@@ -4070,7 +4124,7 @@ int tp_parse_file(const char *path, struct tp_policy_set **out, struct tp_diags 
 	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
 	if (fd < 0) {
 		rc = -errno;
-		diag_add(d, TP_SEV_ERROR, 0, 0, "", strerror(-rc));
+		tp_diag_add(d, TP_SEV_ERROR, 0, 0, "", strerror(-rc));
 		return rc;
 	}
 	for (;;) {
@@ -4099,9 +4153,9 @@ int tp_parse_file(const char *path, struct tp_policy_set **out, struct tp_diags 
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "file too large (limit %u bytes)", YDOM_MAX_INPUT);
-		diag_add(d, TP_SEV_ERROR, 0, 0, "", msg);
+		tp_diag_add(d, TP_SEV_ERROR, 0, 0, "", msg);
 	} else if (rc) {
-		diag_add(d, TP_SEV_ERROR, 0, 0, "", strerror(-rc));
+		tp_diag_add(d, TP_SEV_ERROR, 0, 0, "", strerror(-rc));
 	} else {
 		rc = tp_parse(path, sb.buf ? sb.buf : "", sb.len, out, d);
 	}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "policy/policy_values.h"
+#include "policy/policy_limits.h"
 
 static int lower(int c)
 {
@@ -243,6 +244,57 @@ bool tp_valid_label_key(const char *s)
 	if (!slash)
 		return label_name_n(s, strlen(s), false);
 	return dns_subdomain_n(s, (size_t)(slash - s)) && label_name_n(slash + 1, strlen(slash + 1), false);
+}
+
+bool tp_valid_tracefs_name(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (!n || n > TP_MAX_TRACEFS_NAME_LEN || s[0] == '-')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '-')
+			return false;
+	return true;
+}
+
+bool tp_valid_ksym(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (!n || n > TP_MAX_KSYM_LEN)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+bool tp_valid_symbol(const char *s, size_t max)
+{
+	size_t i, n = strlen(s);
+
+	if (!n || n > max || tp_has_control(s, n))
+		return false;
+	for (i = 0; i < n; i++)
+		if (s[i] == ' ')
+			return false;
+	return true;
+}
+
+bool tp_has_control(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return true;
+		/* U+0080..U+009F are C2 80..C2 9F in UTF-8 */
+		if (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+			return true;
+	}
+	return false;
 }
 
 /* Same splitting rules as upstream's BTF path formatter. */

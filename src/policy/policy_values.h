@@ -24,6 +24,19 @@ bool tp_valid_dns_label(const char *s);
 bool tp_valid_label_key(const char *s);
 bool tp_valid_label_value(const char *s);
 
+/*
+ * Names that reach tracefs paths, the kernel or logs (policy_limits.h has
+ * the bounds): a tracefs subsystem or event name ([A-Za-z0-9_-], not
+ * starting with '-', so never "/", "." or ".."); a kernel symbol
+ * ([A-Za-z0-9_.]); a user-space symbol or USDT name (no whitespace or
+ * control characters); free text shown to people (no control characters:
+ * C0, DEL, and the C1 range U+0080..U+009F).
+ */
+bool tp_valid_tracefs_name(const char *s);
+bool tp_valid_ksym(const char *s);
+bool tp_valid_symbol(const char *s, size_t max);
+bool tp_has_control(const char *s, size_t n);
+
 /* Steps of a resolve path ("mm.owner.comm", "f[2].g") or -1 when malformed. */
 int tp_resolve_path_depth(const char *s);
 

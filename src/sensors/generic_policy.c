@@ -24,6 +24,7 @@
 #include "tetragon/tetragon.pb-c.h"
 #include "util/ktime.h"
 #include "tracing/tp_format.h"
+#include "util/escape.h"
 #include "util/log.h"
 #include "util/safe_path.h"
 #include "util/strbuf.h"
@@ -119,6 +120,13 @@ static const char *attach_hook(struct policy_engine *e, struct tp_policy *p, con
 
 	if (!hi)
 		return "out of memory";
+	/* names must fit whole: a cut symbol would probe another function */
+	if (name && strlen(name) >= sizeof(hi->function) - (h->kind == TP_HOOK_UPROBE ? 0 : strlen("__x64_sys_"))) {
+		snprintf(why, len, "%s %s is longer than this agent supports", h->kind == TP_HOOK_UPROBE ? "symbol" : "call",
+			 name);
+		free(hi);
+		return why;
+	}
 	hi->p = p;
 	hi->h = h;
 	hi->e = e;
@@ -287,7 +295,7 @@ static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *
 		return ENOMEM_REASON;
 	e->v = v;
 	e->acct_lp = NULL;
-	bad = policy_unsupported(p, why, len);
+	bad = policy_unsupported(p, file, why, len);
 	for (size_t h = 0; h < p->nhooks && !bad; h++)
 		bad = policy_hook_unsupported(p, h, tracefs, why, len);
 	if (!bad)
@@ -664,6 +672,12 @@ int policy_engine_add_yaml(struct policy_engine *e, const char *yaml, size_t len
 
 	if (!domain || !*domain)
 		domain = POLICY_DOMAIN_GRPC;
+	/* listed, logged and counted later: a client's text, kept to one printable line */
+	if (strlen(domain) > POLICY_DOMAIN_MAX || !esc_is_clean(domain, strlen(domain))) {
+		snprintf(why, whylen, "domain: want at most %d characters without control characters",
+			 POLICY_DOMAIN_MAX);
+		return -EINVAL;
+	}
 	err = tp_parse("policy", yaml, len, &set, &d);
 	if (err) {
 		/* every error, "policy:line:col: message", one per line */

@@ -74,6 +74,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
  */
 #define POLICY_DOMAIN_STATIC "static"
 #define POLICY_DOMAIN_GRPC "grpc"
+#define POLICY_DOMAIN_MAX 253	/* bytes of a domain a client names */
 
 int policy_engine_add_yaml(struct policy_engine *e, const char *yaml, size_t len, const char *domain, char *why,
 			   size_t whylen);

@@ -102,8 +102,8 @@ struct policy_engine {
 	uint64_t stale_records;		/* of instances torn down since, dropped */
 };
 
-/* Why policy-wide features of p cannot run here (NULL when they can). */
-const char *policy_unsupported(const struct tp_policy *p, char *why, size_t len);
+/* What this agent refuses before the kernel is asked (tp_check_agent), as "FILE:L:C: path: why". */
+const char *policy_unsupported(const struct tp_policy *p, const char *file, char *why, size_t len);
 
 /* tracefs mount point: t, or /sys/kernel/tracing */
 const char *policy_tracefs(const char *t);

@@ -22,12 +22,21 @@
 
 #include "abi/msg_generic.h"
 #include "policy/policy.h"
+#include "policy/policy_limits.h"
 #include "process/procfs.h"
 #include "sensors/syscall_table.h"
 #include "util/log.h"
 
-#define SEL_MAX_INTS 65536	/* InMap entries per hook, ranges expanded */
-#define SEL_MAX_STRS 65536	/* string and binary values per hook */
+#define SEL_MAX_INTS TP_AGENT_MAX_INT_VALUES	/* InMap entries per hook, ranges expanded */
+#define SEL_MAX_STRS TP_AGENT_MAX_STR_VALUES	/* string and binary values per hook */
+
+/* the validator (src/policy/policy_agent.c) checks policies against these */
+_Static_assert(GT_MAX_PIDS == TP_AGENT_MAX_PIDS && GT_MAX_RETF == TP_AGENT_MAX_RETURN_ARGS &&
+		       GT_MAX_CAPF == TP_AGENT_MAX_CAPS && GT_MAX_VALS == TP_AGENT_MAX_FAMILY_VALUES &&
+		       GT_STR_MAX - 1 == TP_AGENT_MAX_STR_LEN && GT_BIN_MAX - 1 == TP_AGENT_MAX_BINARY_PATH &&
+		       GT_MAX_SEL == TP_MAX_SELECTORS && GT_MAX_ARGF == TP_MAX_MATCH_ARGS &&
+		       GT_MAX_NSF == TP_MAX_NS_FILTERS && GT_MAX_NSVALS == TP_MAX_NS_VALUES,
+	       "selector limits differ from policy_limits.h");
 #define SEL_RATE_ENTRIES 8192	/* rateLimit LRU entries per hook */
 
 static enum gt_op str_op(enum tp_op op)
@@ -232,86 +241,30 @@ static const char *add_syscall_list(struct hook_inst *hi, uint8_t id, const stru
 	return NULL;
 }
 
-static bool has_pid(const uint32_t *v, size_t n, uint32_t pid)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i] == pid)
-			return true;
-	return false;
-}
-
-/*
- * matchPIDs entries of one selector are AND'ed. Entries with the same
- * followForks/isNamespacePID flags fold into one set: NotIn A and NotIn B
- * is NotIn A+B; In A and In B is In (A and B); In A and NotIn B is In A-B.
- */
+/* matchPIDs entries folded into one set (tp_fold_pids, shared with the validator). */
 static const char *compile_pids(const struct tp_selector *s, struct gt_selector *g, char *why, size_t len)
 {
-	uint32_t in[GT_MAX_PIDS * 4], out[GT_MAX_PIDS * 4];
-	size_t nin = 0, nout = 0;
-	bool any_in = false;
-	const struct tp_pid_filter *f0 = &s->pids[0];
+	uint32_t v[GT_MAX_PIDS];
+	size_t n;
+	bool in;
+	int err = tp_fold_pids(s, v, &n, &in);
 
-	for (size_t i = 0; i < s->npids; i++) {
-		const struct tp_pid_filter *pf = &s->pids[i];
-
-		if (pf->is_namespace_pid != f0->is_namespace_pid || pf->follow_forks != f0->follow_forks) {
-			snprintf(why, len, "line %u: matchPIDs entries of one selector must agree on "
-				 "followForks and isNamespacePID here", pf->pos.line);
-			return why;
-		}
-		if (pf->op == TP_OP_IN) {
-			uint32_t keep[GT_MAX_PIDS * 4];
-			size_t nkeep = 0;
-
-			if (!any_in) {
-				for (size_t k = 0; k < pf->nvalues && nkeep < GT_MAX_PIDS * 4; k++)
-					if (!has_pid(keep, nkeep, pf->values[k]))
-						keep[nkeep++] = pf->values[k];
-				if (pf->nvalues > GT_MAX_PIDS * 4)
-					goto too_many;
-			} else {
-				for (size_t k = 0; k < nin; k++)
-					if (has_pid(pf->values, pf->nvalues, in[k]))
-						keep[nkeep++] = in[k];
-			}
-			memcpy(in, keep, nkeep * sizeof(*keep));
-			nin = nkeep;
-			any_in = true;
-		} else {
-			for (size_t k = 0; k < pf->nvalues; k++) {
-				if (has_pid(out, nout, pf->values[k]))
-					continue;
-				if (nout >= GT_MAX_PIDS * 4)
-					goto too_many;
-				out[nout++] = pf->values[k];
-			}
-		}
+	if (err == -EINVAL) {
+		snprintf(why, len, "line %u: matchPIDs entries of one selector must agree on "
+			 "followForks and isNamespacePID here", s->pos.line);
+		return why;
 	}
-	g->pid_flags = (f0->is_namespace_pid ? GT_PID_NS : 0) | (f0->follow_forks ? GT_PID_FOLLOW : 0);
-	if (any_in) {
-		size_t n = 0;
-
-		for (size_t k = 0; k < nin; k++)
-			if (!has_pid(out, nout, in[k]))
-				in[n++] = in[k];
-		if (n > GT_MAX_PIDS)
-			goto too_many;
-		g->pid_op = GT_OP_IN;
-		g->npids = (uint8_t)n;	/* an empty In set matches nothing, as it should */
-		memcpy(g->pids, in, n * sizeof(*in));
-	} else {
-		if (nout > GT_MAX_PIDS)
-			goto too_many;
-		g->pid_op = GT_OP_NOT_IN;
-		g->npids = (uint8_t)nout;
-		memcpy(g->pids, out, nout * sizeof(*out));
+	if (err) {
+		snprintf(why, len, "line %u: matchPIDs: at most %d distinct values per selector are supported",
+			 s->pos.line, GT_MAX_PIDS);
+		return why;
 	}
+	g->pid_flags = (s->pids[0].is_namespace_pid ? GT_PID_NS : 0) | (s->pids[0].follow_forks ? GT_PID_FOLLOW : 0);
+	/* an empty In set matches nothing, as it should */
+	g->pid_op = in ? GT_OP_IN : GT_OP_NOT_IN;
+	g->npids = (uint8_t)n;
+	memcpy(g->pids, v, n * sizeof(*v));
 	return NULL;
-too_many:
-	snprintf(why, len, "line %u: matchPIDs: at most %d distinct values per selector are supported",
-		 s->pos.line, GT_MAX_PIDS);
-	return why;
 }
 
 static const char *compile_values(struct hook_inst *hi, const struct tp_arg_filter *a, struct gt_argf *gf,

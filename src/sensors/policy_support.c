@@ -171,6 +171,13 @@ static const char *check_tracepoint(const char *tracefs, const char *subsys, con
 		snprintf(why, len, "out of memory");
 		return why;
 	}
+	/* the parser refuses such names; this holds for any other caller too */
+	if (!tp_format_valid_name(subsys) || !tp_format_valid_name(event)) {
+		snprintf(why, len, "invalid tracepoint name %s/%s: tracefs names are at most %d letters, digits, "
+			 "'_' or '-'", subsys, event, TP_FORMAT_MAX_NAME);
+		free(f);
+		return why;
+	}
 	err = tp_format_load(tracefs, subsys, event, f);
 	if (err) {
 		snprintf(why, len, "tracepoint %s/%s is not available on this kernel (%s/events/%s/%s/format: %s)",
@@ -226,6 +233,11 @@ static const char *check_exit(const char *tracefs, const struct tp_hook *h, cons
 		ret |= h->args[i].return_copy;
 	if (!ret)
 		return NULL;
+	snprintf(path, sizeof(path), "sys_exit_%s", policy_syscall_base(call));
+	if (!tp_format_valid_name(path)) {
+		snprintf(why, len, "return probe of %s: invalid tracepoint name syscalls/%s", call, path);
+		return why;
+	}
 	snprintf(path, sizeof(path), "%s/events/syscalls/sys_exit_%s/format", tracefs, policy_syscall_base(call));
 	if (access(path, R_OK)) {
 		snprintf(why, len, "return probe of %s: tracepoint syscalls/sys_exit_%s is not available (%s: %s)",
@@ -271,25 +283,24 @@ size_t policy_tp_nfields(const struct tp_format *f, const struct tp_hook *h)
 	return f->nfields;
 }
 
-const char *policy_unsupported(const struct tp_policy *p, char *why, size_t len)
+const char *policy_unsupported(const struct tp_policy *p, const char *file, char *why, size_t len)
 {
-	if (p->loader) {
-		snprintf(why, len, "spec.loader: true (process_loader events for the shared objects "
-			 "processes map) is not supported by this agent yet; remove it to run the hooks");
-		return why;
+	struct tp_diags d = TP_DIAGS_INIT;
+	struct strbuf sb = STRBUF_INIT;
+
+	/* the refusals the validator knows too: one message for both */
+	if (!tp_check_agent(p, &d)) {
+		tp_diags_free(&d);
+		return NULL;
 	}
-	if (p->pod_selector || p->container_selector) {
-		snprintf(why, len, "spec.%s needs Kubernetes pod and container information, which this "
-			 "agent does not collect yet; remove it to apply the policy to every process",
-			 p->pod_selector ? "podSelector" : "containerSelector");
-		return why;
-	}
-	if (p->nenforcers) {
-		snprintf(why, len, "spec.enforcers (BPF enforcer programs on syscalls) are not supported "
-			 "by this agent yet; use a Sigkill or Signal action instead");
-		return why;
-	}
-	return NULL;
+	if (d.n)
+		tp_diag_format(&d.v[0], file && *file ? file : "policy", &sb);
+	if (d.nerrors > 1)
+		strbuf_addf(&sb, " (and %zu more; tetra tracingpolicy validate lists them)", d.nerrors - 1);
+	snprintf(why, len, "%s", sb.buf && !sb.oom ? sb.buf : "out of memory");
+	strbuf_free(&sb);
+	tp_diags_free(&d);
+	return why;
 }
 
 const char *policy_hook_unsupported(const void *policy, size_t hi, const char *tracefs,

@@ -104,6 +104,22 @@ int tp_format_parse(const char *text, struct tp_format *ret, unsigned *ret_line)
 	return 0;
 }
 
+bool tp_format_valid_name(const char *s)
+{
+	size_t i, n = s ? strlen(s) : 0;
+
+	if (!n || n > TP_FORMAT_MAX_NAME || s[0] == '-')
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+		      c == '-'))
+			return false;
+	}
+	return true;
+}
+
 int tp_format_load(const char *tracefs, const char *subsys, const char *event,
 		   struct tp_format *ret)
 {
@@ -113,7 +129,11 @@ int tp_format_load(const char *tracefs, const char *subsys, const char *event,
 	FILE *f;
 	int err;
 
-	snprintf(path, sizeof(path), "%s/events/%s/%s/format", tracefs, subsys, event);
+	/* before any path is formed: the answer must not depend on what exists */
+	if (!tp_format_valid_name(subsys) || !tp_format_valid_name(event))
+		return -EINVAL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/events/%s/%s/format", tracefs, subsys, event) >= sizeof(path))
+		return -ENAMETOOLONG;
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;

@@ -31,7 +31,18 @@ struct tp_format {
 /* Parse the text of a format file. 0, or -EINVAL with *ret_line at fault. */
 int tp_format_parse(const char *text, struct tp_format *ret, unsigned *ret_line);
 
-/* Read <tracefs>/events/<subsys>/<event>/format. -ENOENT: no such tracepoint. */
+/*
+ * Tracefs subsystem and event names: letters, digits, '_' and '-' (not
+ * first), at most TP_FORMAT_MAX_NAME bytes; never '/', "." or "..".
+ */
+#define TP_FORMAT_MAX_NAME 63
+bool tp_format_valid_name(const char *s);
+
+/*
+ * Read <tracefs>/events/<subsys>/<event>/format. -ENOENT: no such
+ * tracepoint; -EINVAL: a name tp_format_valid_name() refuses (checked
+ * before the path is formed) or a malformed format file.
+ */
 int tp_format_load(const char *tracefs, const char *subsys, const char *event,
 		   struct tp_format *ret);
 

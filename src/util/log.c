@@ -2,11 +2,14 @@
 #include "util/log.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "util/escape.h"
 
 static enum log_level min_level = LOG_INFO;
 
@@ -30,33 +33,47 @@ int log_parse_level(const char *s, enum log_level *ret)
 	return -EINVAL;
 }
 
+/*
+ * The message is untrusted (policy fields, request strings, process names
+ * reach it), so it is escaped here, for every call site: one record is one
+ * line, msg="..." a logfmt value with no raw control bytes.
+ */
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	static const char *const tag[] = { "debug", "info", "warn", "error" };
-	char line[2048];
+	static const char cut_mark[] = " truncated=true";
+	char raw[8192], line[4096];
 	struct timespec ts;
 	struct tm tm;
 	va_list ap;
-	int n, m;
+	size_t n, rawlen, used, room;
+	bool cut;
+	int m;
 
 	if (lvl < min_level)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	n = snprintf(line, sizeof(line), "time=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s msg=\"",
+	va_start(ap, fmt);
+	m = vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	rawlen = m < 0 ? 0 : (size_t)m < sizeof(raw) ? (size_t)m : sizeof(raw) - 1;
+	cut = m >= (int)sizeof(raw);
+	m = snprintf(line, sizeof(line), "time=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s msg=\"",
 		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 		     tm.tm_sec, ts.tv_nsec / 1000000, tag[lvl]);
-	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 2, fmt, ap);
-	va_end(ap);
-	if (m < 0)
-		m = 0;
-	n += m;
-	if (n > (int)sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
+	n = m < 0 ? 0 : (size_t)m;
+	/* room for the closing quote, the truncation mark and the newline */
+	room = sizeof(line) - n - 1 - (sizeof(cut_mark) - 1) - 1;
+	n += esc_bounded(line + n, room, raw, rawlen, ESC_QUOTED, &used);
+	cut |= used < rawlen;
 	line[n++] = '"';
+	if (cut) {
+		memcpy(line + n, cut_mark, sizeof(cut_mark) - 1);
+		n += sizeof(cut_mark) - 1;
+	}
 	line[n++] = '\n';
-	if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+	if (write(STDERR_FILENO, line, n) < 0) {
 		/* nowhere left to report it */
 	}
 }

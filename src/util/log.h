@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Leveled logging to stderr, one write(2) per record so threads never interleave. */
+/*
+ * Leveled logging to stderr, one write(2) per record so threads never
+ * interleave. Records are logfmt lines: time=... level=... msg="...", the
+ * message escaped (util/escape.h) so untrusted text cannot forge a line or
+ * reach the terminal raw; a record cut for length ends in truncated=true.
+ */
 #ifndef TG_UTIL_LOG_H
 #define TG_UTIL_LOG_H
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * libFuzzer target: arbitrary bytes -> YAML DOM -> typed policy. Built with
+ * libFuzzer target: arbitrary bytes -> YAML DOM -> typed policy -> the
+ * agent's offline checks (tp_check_agent). Built with
  * "make fuzz" (clang-14, ASan+UBSan). Any crash, leak or sanitizer report is
  * a bug: the parser must turn every input into a policy or diagnostics.
  */
@@ -24,6 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* success and diagnostics must agree */
 	if ((rc == 0) != (set != NULL) || (rc == 0 && d.nerrors))
 		__builtin_trap();
+	/* what the agent refuses without the kernel runs on every parsed policy */
+	for (i = 0; set && i < set->n; i++)
+		tp_check_agent(set->policies[i], &d);
 	for (i = 0; i < d.n; i++) {
 		strbuf_reset(&sb);
 		tp_diag_format(&d.v[i], "fuzz.yaml", &sb);

@@ -289,7 +289,8 @@ def test_unsupported_policies_refused():
     err = agent.stderr()
     assert re.search(r"tracing policy lsm-refused \(.*\) refused: lsmhooks hooks are not supported", err), err
     assert re.search(r"tracing policy fd-install-refused \(.*\) refused: kprobe on fd_install", err), err
-    assert re.search(r"tracing policy loader-refused \(.*\) refused: spec.loader: true .* not supported", err), err
+    assert re.search(r"tracing policy loader-refused \(.*\) refused: \S+:\d+:\d+: spec.loader: loader: true .* "
+                     r"not supported", err), err
     assert "6 accepted, 3 refused" in err, err
     assert agent.proc.poll() is None
 

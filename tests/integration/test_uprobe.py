@@ -579,7 +579,7 @@ def test_refusals():
     assert re.search(r"tracing policy raw-bad-type \(.*\) refused: line \d+: raw tracepoint signal_generate "
                      r"argument 0 is int: type file cannot read it", err), err
     assert re.search(r"tracing policy raw-resolve-bad \(.*\) refused: line \d+: raw tracepoint sched_process_exec "
-                     r"argument 0 \(struct task_struct \*\): resolve \"mm.no_such_member\": struct mm_struct has no "
+                     r"argument 0 \(struct task_struct \*\): resolve \\\"mm.no_such_member\\\": struct mm_struct has no "
                      r"member no_such_member", err), err
     assert "%d accepted, %d refused" % (ACCEPTED, REFUSED) in err, err
 

@@ -236,6 +236,57 @@ static void test_kprobe_syscalls(void **state)
 	free(s);
 }
 
+/* Untrusted strings never reach the terminal raw: no ESC, no newline, whatever the field. */
+static void test_no_raw_control_bytes(void **state)
+{
+	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
+	Tetragon__ProcessTracepoint tp = TETRAGON__PROCESS_TRACEPOINT__INIT;
+	Tetragon__ProcessLsm lsm = TETRAGON__PROCESS_LSM__INIT;
+	Tetragon__ProcessKprobe kp = TETRAGON__PROCESS_KPROBE__INIT;
+	Tetragon__Process proc = TETRAGON__PROCESS__INIT;
+	Tetragon__Pod pod = TETRAGON__POD__INIT;
+	struct fixture f;
+	char *s;
+
+	(void)state;
+	/* a binary and arguments an unprivileged user chose */
+	setup_exec(&f, "/tmp/\x1b]0;owned\x07x", "\x1b[2J\ncleared");
+	s = encode(&f.ev, 0, 0);
+	assert_string_equal(s, "🚀 process node1 \"/tmp/\\x1b]0;owned\\ax\" \"\\x1b[2J\\ncleared\"");
+	free(s);
+	/* what the server sends: pod names, tracepoint and function names */
+	proc.binary = "/bin/sh";
+	pod.namespace_ = "ns\x1b[31m";
+	pod.name = "p\nq";
+	proc.pod = &pod;
+	tp.process = &proc;
+	tp.subsys = "sched\x1b[0m";
+	tp.event = "ev";
+	ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_TRACEPOINT;
+	ev.process_tracepoint = &tp;
+	s = encode(&ev, 0, 0);
+	assert_null(strchr(s, '\x1b'));
+	assert_null(strchr(s, '\n'));
+	assert_string_equal(s, "⁉️ tracepoint \"ns\\x1b[31m\"/\"p\\nq\" /bin/sh \"sched\\x1b[0m\" ev");
+	free(s);
+	proc.pod = NULL;
+	lsm.process = &proc;
+	lsm.function_name = "file_open\x1b";
+	ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_LSM;
+	ev.process_lsm = &lsm;
+	ev.node_name = "node1";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "🔒 LSM     node1 /bin/sh \"file_open\\x1b\"");
+	free(s);
+	kp.process = &proc;
+	kp.function_name = "sys_x\x1b[31m";
+	ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_KPROBE;
+	ev.process_kprobe = &kp;
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xe2\x9d\x93 syscall node1 /bin/sh \"sys_x\\x1b[31m\"");
+	free(s);
+}
+
 static void test_go_quote(void **state)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -262,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_color_and_timestamp),
 		cmocka_unit_test(test_no_process_is_enoent),
 		cmocka_unit_test(test_go_quote),
+		cmocka_unit_test(test_no_raw_control_bytes),
 		cmocka_unit_test(test_uprobe),
 		cmocka_unit_test(test_kprobe_syscalls),
 	};

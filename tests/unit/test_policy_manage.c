@@ -144,12 +144,22 @@ static void test_namespaced_and_domain(void **state)
 
 	(void)state;
 	assert_int_equal(policy_engine_add_yaml(e, y, strlen(y), "mine", why, sizeof(why)), -EOPNOTSUPP);
+	/* refused for its kind, with the validator's message and position */
+	assert_string_equal(why, "policy:2:7: kind: TracingPolicyNamespaced is not supported yet: this agent cannot "
+				 "scope a policy to a namespace's workloads in the kernel, so it would apply to the whole "
+				 "host; use kind TracingPolicy if that is what you want");
 	assert_int_equal(policy_engine_status(e, 0, &st), 0);
 	assert_string_equal(st.domain, "mine");
+	assert_int_equal(st.state, POLICY_STATE_LOAD_ERROR);
+	assert_int_equal(st.ninst, 0);
 	assert_string_equal(st.ns, "team");
 	assert_int_equal(policy_engine_delete(e, "nsd", NULL, NULL, why, sizeof(why)), -ENOENT);
 	assert_int_equal(policy_engine_delete(e, "nsd", "team", "grpc", why, sizeof(why)), -ENOENT);
 	assert_int_equal(policy_engine_delete(e, "nsd", "team", NULL, why, sizeof(why)), 0);
+	/* a domain is a client's text that is listed and logged: one printable line */
+	assert_int_equal(policy_engine_add_yaml(e, y, strlen(y), "a\nlevel=error\x1b[31m", why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "domain: want at most 253 characters without control characters");
+	assert_int_equal(policy_engine_status(e, 0, &st), -ENOENT);
 	policy_engine_close(e);
 }
 

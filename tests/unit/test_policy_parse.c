@@ -1134,7 +1134,7 @@ static void test_cli(void **state)
 	free(out);
 	free(err);
 	assert_int_equal(run_cli(tetra, "help tp validate", &out, &err), 0);
-	assert_non_null(strstr(out, "Usage: tetra tracingpolicy validate [-q] FILE..."));
+	assert_non_null(strstr(out, "Usage: tetra tracingpolicy validate [-q] [--parse-only] FILE..."));
 	free(out);
 	free(err);
 	assert_int_equal(run_cli(tetra, "tp validate --help", &out, &err), 0);

@@ -92,6 +92,28 @@ static void test_live_tracefs(void **state)
 	assert_int_equal(tp_format_load("/sys/kernel/tracing", "nope", "nope", &f), -ENOENT);
 }
 
+/* Names are refused before a path is formed: the same answer whether or not it exists. */
+static void test_names_refused(void **state)
+{
+	static const char *const bad[] = { "", ".", "..", "../../../../etc", "../../../../nonexistent", "a/b",
+					   "-x", "sys\nx", "x y", "\x1b[31m",
+					   "a234567890123456789012345678901234567890123456789012345678901234" };
+	struct tp_format f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_false(tp_format_valid_name(bad[i]));
+		assert_int_equal(tp_format_load("/sys/kernel/tracing", bad[i], "format", &f), -EINVAL);
+		assert_int_equal(tp_format_load("/", "events", bad[i], &f), -EINVAL);
+	}
+	assert_false(tp_format_valid_name(NULL));
+	assert_true(tp_format_valid_name("sched"));
+	assert_true(tp_format_valid_name("xhci-hcd"));
+	assert_true(tp_format_valid_name("sys_enter_openat"));
+	/* 63 bytes is the longest */
+	assert_true(tp_format_valid_name("a23456789012345678901234567890123456789012345678901234567890123"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -99,6 +121,7 @@ int main(void)
 		cmocka_unit_test(test_data_loc_and_arrays),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_live_tracefs),
+		cmocka_unit_test(test_names_refused),
 	};
 	return cmocka_run_group_tests_name("tp_format", tests, NULL, NULL);
 }
