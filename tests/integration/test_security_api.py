@@ -66,7 +66,9 @@ def free_port():
 
 def tetra(*args, user=None, timeout=30):
     cmd = (user or []) + [TETRA] + list(args)
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    # stdin: a pipe or file would make tetra getevents read events from it
+    p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=timeout)
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
@@ -203,7 +205,7 @@ def test_public_read_opens_streaming_only():
             n_before = a.stderr().count("GetEvents client uid 65534")
             p = subprocess.Popen(NOBODY + [TETRA, "getevents", "-o", "compact", "--color", "never",
                                            "--server-address", addr, "--process", "public-read-marker"],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             try:
                 # the sentinel: the agent registered nobody's stream
                 deadline = time.time() + 20
