@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/options.h"
 
+#include "agent/config.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
@@ -50,7 +52,69 @@ enum {
 	OPT_METRICS_SERVER,
 	OPT_METRICS_LABEL_FILTER,
 	OPT_EVENT_METRICS,
+	/* configuration */
+	OPT_CONFIG_DIR,
+	OPT_CONFIG_FILE,
+	OPT_DEBUG,
+	/* upstream's flags this agent does not implement: OPT_UPSTREAM + index */
+	OPT_UPSTREAM = 2000,
 };
+
+/*
+ * Upstream's flags (pkg/option/flags.go) that are not built yet. Accepted,
+ * so that an upstream configuration starts this agent, with one warning
+ * each; refused where ignoring them would weaken what the user asked for
+ * (serving without the TLS they configured, exporting what they redact).
+ */
+static const struct upstream_flag {
+	const char *name;
+	int has_arg;		/* no_argument for booleans (they take =BOOL) */
+	bool refuse;
+	const char *why;	/* for refused ones */
+} upstream_only[] = {
+	{ "bpf-dir", required_argument }, { "bpf-lib", required_argument }, { "cgroup-rate", required_argument },
+	{ "cluster-name", required_argument }, { "cpuprofile", required_argument },
+	{ "cri-endpoint", required_argument }, { "data-cache-size", required_argument },
+	{ "deleted-pod-cache-size", required_argument }, { "disable-kprobe-multi", no_argument },
+	{ "disable-process-cache", no_argument }, { "disable-uprobe-multi", no_argument },
+	{ "enable-ancestors", required_argument }, { "enable-cgidmap", no_argument },
+	{ "enable-cgidmap-debug", no_argument }, { "enable-cgtrackerid", no_argument },
+	{ "enable-cri", no_argument }, { "enable-deprecated-tracingpolicy-grpc", no_argument },
+	{ "enable-export-aggregation", no_argument }, { "enable-k8s-api", no_argument },
+	{ "enable-msg-handling-latency", no_argument }, { "enable-pod-annotations", no_argument },
+	{ "enable-pod-info", no_argument }, { "enable-policy-filter", no_argument },
+	{ "enable-policy-filter-cgroup-map", no_argument }, { "enable-policy-filter-debug", no_argument },
+	{ "enable-process-environment-variables", no_argument }, { "enable-tracing-policy-crd", no_argument },
+	{ "event-cache-retries", required_argument }, { "event-cache-retry-delay", required_argument },
+	{ "execve-map-entries", required_argument }, { "execve-map-size", required_argument },
+	{ "export-aggregation-buffer-size", required_argument },
+	{ "export-aggregation-window-size", required_argument }, { "export-rate-limit", required_argument },
+	{ "expose-stack-addresses", no_argument }, { "filter-environment-variables", required_argument },
+	{ "force-large-progs", no_argument }, { "force-small-progs", no_argument },
+	{ "generate-docs", no_argument }, { "gops-address", required_argument },
+	{ "health-server-address", required_argument }, { "health-server-interval", required_argument },
+	{ "k8s-controlplane-retry", required_argument }, { "k8s-kubeconfig-path", required_argument },
+	{ "keep-sensors-on-exit", no_argument }, { "kernel", required_argument },
+	{ "log-file", required_argument }, { "log-format", required_argument },
+	{ "memprofile", required_argument }, { "netns-dir", required_argument },
+	{ "parents-map-enabled", no_argument }, { "parents-map-entries", required_argument },
+	{ "parents-map-size", required_argument }, { "persist-grpc-policies", no_argument },
+	{ "persist-grpc-policies-dir", required_argument }, { "pprof-address", required_argument },
+	{ "rb-queue-size", required_argument }, { "rb-size-total", required_argument },
+	{ "redaction-filters", required_argument, true,
+	  "redaction is not built yet: the secrets it names would be exported" },
+	{ "release-pinned-bpf", no_argument }, { "retprobes-cache-size", required_argument },
+	{ "server-tls-cert-file", required_argument, true, "TLS is not built yet: the API would be served in clear" },
+	{ "server-tls-client-ca-files", required_argument, true,
+	  "TLS is not built yet: clients would not be authenticated" },
+	{ "server-tls-key-file", required_argument, true, "TLS is not built yet: the API would be served in clear" },
+	{ "server-tls-require-client-cert", no_argument, true,
+	  "TLS is not built yet: clients would not be authenticated" },
+	{ "sleepable-preload-size", required_argument }, { "use-perf-ring-buffer", no_argument },
+	{ "username-metadata", required_argument }, { "verbose", required_argument },
+};
+#define DEFAULT_TRACING_POLICY_DIR "/etc/tetragon/tetragon.tp.d"
+#define NUPSTREAM (sizeof(upstream_only) / sizeof(upstream_only[0]))
 
 static const struct option longopts[] = {
 	{ "node-name", required_argument, 0, OPT_NODE_NAME },
@@ -93,6 +157,9 @@ static const struct option longopts[] = {
 	{ "metrics-server", required_argument, 0, OPT_METRICS_SERVER },
 	{ "metrics-label-filter", required_argument, 0, OPT_METRICS_LABEL_FILTER },
 	{ "enable-event-metrics", optional_argument, 0, OPT_EVENT_METRICS },
+	{ "config-dir", required_argument, 0, OPT_CONFIG_DIR },
+	{ "config-file", required_argument, 0, OPT_CONFIG_FILE },
+	{ "debug", optional_argument, 0, OPT_DEBUG },
 	{ 0 },
 };
 
@@ -117,15 +184,16 @@ static void usage(FILE *f)
 		"                                     (default: $NODE_NAME, else the hostname)\n"
 		"\n"
 		"Process information:\n"
-		"  --enable-process-cred[=BOOL]       credentials and capabilities (default true)\n"
-		"  --enable-process-ns[=BOOL]         namespaces (default true)\n"
+		"  --enable-process-cred[=BOOL]       credentials and capabilities (default false)\n"
+		"  --enable-process-ns[=BOOL]         namespaces (default false)\n"
 		"  --process-cache-gc-interval D      check for vanished processes every D (default 30s)\n"
 		"  --process-cache-size N             cached processes before trimming (default 65536)\n"
 		"\n"
 		"Kernel:\n"
 		"  --procfs DIR                       procfs mount (default /proc)\n"
 		"  --btf FILE                         kernel BTF (default /sys/kernel/btf/vmlinux)\n"
-		"  --rb-size BYTES                    BPF ring buffer size (default 8388608)\n"
+		"  --rb-size SIZE                     BPF ring buffer size: bytes, or 64K, 16M, 1G\n"
+		"                                     (default 8M)\n"
 		"  --probe-features                   print which BPF features this kernel runs (kprobe,\n"
 		"                                     fentry, BPF LSM, ...), one line each, and exit\n"
 		"\n"
@@ -163,9 +231,19 @@ static void usage(FILE *f)
 		"\n"
 		"Policies:\n"
 		"  --tracing-policy FILE              load a TracingPolicy (repeatable)\n"
-		"  --tracing-policy-dir DIR           load every *.yaml / *.yml of DIR\n"
+		"  --tracing-policy-dir DIR           load every *.yaml / *.yml of DIR (default\n"
+		"                                     /etc/tetragon/tetragon.tp.d when it exists; \"\" none)\n"
 		"\n"
-		"  --log-level debug|info|warn|error  (default info)\n"
+		"  --log-level debug|info|warn|error  (default info); -d, --debug: debug\n"
+		"\n"
+		"Configuration (upstream's sources; the command line wins, then TETRAGON_<FLAG>\n"
+		"environment variables, --config-dir, /etc/tetragon/tetragon.conf.d/,\n"
+		"/etc/tetragon/tetragon.yaml, /usr/local/lib and /usr/lib/tetragon/tetragon.conf.d/):\n"
+		"  --config-dir DIR                   one file per flag, named after it, holding its value\n"
+		"  --config-file FILE                 YAML flag: value mapping instead of\n"
+		"                                     /etc/tetragon/tetragon.yaml\n"
+		"Upstream's other flags are accepted with a warning until they are built; the TLS\n"
+		"and redaction flags are refused (ignoring them would weaken what they ask for).\n"
 		"  --version, --help\n");
 }
 
@@ -219,6 +297,29 @@ static int parse_u64(const char *flag, const char *v, uint64_t *ret)
 	return 0;
 }
 
+/* A byte count with upstream's suffixes: 4096, 64K, 16M, 1G (powers of 1024). */
+static int parse_size(const char *flag, const char *v, uint64_t *ret)
+{
+	size_t l = strlen(v);
+	unsigned shift = 0;
+	char num[32];
+
+	if (l && l < sizeof(num) && strchr("KMG", v[l - 1])) {
+		shift = v[l - 1] == 'K' ? 10 : v[l - 1] == 'M' ? 20 : 30;
+		memcpy(num, v, l - 1);
+		num[l - 1] = '\0';
+		v = num;
+	}
+	if (parse_u64(flag, v, ret))
+		return -EINVAL;
+	if (*ret > (UINT64_MAX >> shift)) {
+		fprintf(stderr, "tetragon: --%s: %s is too large\n", flag, v);
+		return -EINVAL;
+	}
+	*ret <<= shift;
+	return 0;
+}
+
 int parse_duration_ms(const char *s, uint64_t *ret)
 {
 	static const struct { const char *unit; double ms; } units[] = {
@@ -265,26 +366,133 @@ static int dup_arg(char **dst, const char *v)
 	return *dst ? 0 : -ENOMEM;
 }
 
+#define NOURS (sizeof(longopts) / sizeof(longopts[0]) - 1)
+
+/* config.h's question: is name a flag, and does it take a value? */
+static int flag_kind(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NOURS; i++)
+		if (!strcmp(longopts[i].name, name))
+			return longopts[i].has_arg == required_argument ? 0 : 1;
+	for (i = 0; i < NUPSTREAM; i++)
+		if (!strcmp(upstream_only[i].name, name))
+			return upstream_only[i].has_arg == required_argument ? 0 : 1;
+	return -1;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), prev[64], cur[64], i, j;
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, sizeof(cur));
+	}
+	return prev[lb];
+}
+
+/* The closest flag name to a misspelt one, or NULL. */
+static const char *suggest(const char *arg)
+{
+	char name[64];
+	const char *best = NULL, *eq;
+	size_t bestd = 99, i, d, l;
+
+	while (*arg == '-')
+		arg++;
+	eq = strchr(arg, '=');
+	l = eq ? (size_t)(eq - arg) : strlen(arg);
+	if (l >= sizeof(name))
+		return NULL;
+	memcpy(name, arg, l);
+	name[l] = '\0';
+	for (i = 0; i < NOURS + NUPSTREAM; i++) {
+		const char *cand = i < NOURS ? longopts[i].name : upstream_only[i - NOURS].name;
+
+		d = edit_distance(name, cand);
+		if (d < bestd) {
+			bestd = d;
+			best = cand;
+		}
+	}
+	return bestd <= (l > 12 ? 3 : 2) ? best : NULL;
+}
+
+static int parse_args(struct agent_options *o, int argc, char **argv, char **origin);
+
 int agent_options_parse(struct agent_options *o, int argc, char **argv)
 {
+	struct config_argv xa;
+	char err[2048];
+	int r;
+
+	memset(o, 0, sizeof(*o));
+	r = config_expand(argc, argv, &config_default_roots, flag_kind, &xa, err, sizeof(err));
+	if (r) {
+		fprintf(stderr, "tetragon: %s\n", err);
+		return -EINVAL;
+	}
+	r = parse_args(o, xa.argc, xa.argv, xa.origin);
+	config_argv_free(&xa);
+	if (r < 0)
+		agent_options_free(o);
+	return r;
+}
+
+static int parse_args(struct agent_options *o, int argc, char **argv, char **origin)
+{
+	struct option all[NOURS + NUPSTREAM + 1];
+	bool warned[NUPSTREAM] = { false };
 	uint64_t u;
 	int c, err = 0;
+	size_t i;
+
+	memcpy(all, longopts, NOURS * sizeof(all[0]));
+	for (i = 0; i < NUPSTREAM; i++)
+		all[NOURS + i] = (struct option){ upstream_only[i].name,
+			upstream_only[i].has_arg == no_argument ? optional_argument : required_argument, 0,
+			OPT_UPSTREAM + (int)i };
+	memset(&all[NOURS + NUPSTREAM], 0, sizeof(all[0]));
 
 	memset(o, 0, sizeof(*o));
 	o->export_file_max_size_mb = 10;
 	o->export_file_max_backups = 5;
 	o->export_file_perm = 0600;
-	o->enable_process_cred = true;
 	o->enable_event_metrics = true;	/* metrics */
-	o->enable_process_ns = true;
 	o->process_cache_gc_interval_ms = 30000;
 	o->process_cache_size = 65536;
 	o->stdout_format = STDOUT_AUTO;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		const char *flag = optind > 1 && optind - 1 < argc ? argv[optind - 1] : "?";
+	for (;;) {
+		int before = optind, li = -1;
+		const char *flag;
+
+		c = getopt_long(argc, argv, "+hd", all, &li);
+		if (c == -1)
+			break;
+		flag = before < argc ? argv[before] : "?";
+		/* getopt takes unambiguous prefixes; upstream's parser does not, and a prefix is often a typo */
+		if (li >= 0 && !strncmp(flag, "--", 2) && strncmp(flag + 2, all[li].name, strlen(all[li].name)) == 0 &&
+		    (flag[2 + strlen(all[li].name)] == '=' || !flag[2 + strlen(all[li].name)])) {
+			/* the whole name */
+		} else if (li >= 0) {
+			fprintf(stderr, "tetragon: unknown flag %s: did you mean --%s? (see --help)\n", flag, all[li].name);
+			goto bad;
+		}
 
 		switch (c) {
 		case OPT_NODE_NAME:
@@ -359,7 +567,7 @@ int agent_options_parse(struct agent_options *o, int argc, char **argv)
 			err = dup_arg(&o->btf, optarg);
 			break;
 		case OPT_RB_SIZE:
-			err = parse_u64("rb-size", optarg, &u);
+			err = parse_size("rb-size", optarg, &u);
 			if (!err && (u < 4096 || u > (1ULL << 30))) {
 				fprintf(stderr, "tetragon: --rb-size: %s is out of range (4096 to 1073741824)\n", optarg);
 				err = -EINVAL;
@@ -466,15 +674,44 @@ int agent_options_parse(struct agent_options *o, int argc, char **argv)
 		case OPT_HELP:
 			usage(stdout);
 			return 1;
+		case OPT_CONFIG_DIR:
+		case OPT_CONFIG_FILE:
+			break;	/* read by config.c before parsing */
+		case 'd':
+		case OPT_DEBUG: {
+			bool on = true;
+
+			err = parse_bool("debug", optarg, &on);
+			if (!err && on)
+				err = dup_arg(&o->log_level, "debug");
+			break;
+		}
 		case ':':
 			fprintf(stderr, "tetragon: %s needs a value\n", flag);
-			return -EINVAL;
+			goto bad;
 		default:
-			fprintf(stderr, "tetragon: unknown flag %s (see --help)\n", flag);
-			return -EINVAL;
+			if (c >= OPT_UPSTREAM && c < OPT_UPSTREAM + (int)NUPSTREAM) {
+				const struct upstream_flag *uf = &upstream_only[c - OPT_UPSTREAM];
+
+				if (uf->refuse) {
+					fprintf(stderr, "tetragon: --%s: %s; remove the flag to start\n", uf->name, uf->why);
+					goto bad;
+				}
+				if (!warned[c - OPT_UPSTREAM])
+					fprintf(stderr, "tetragon: warning: --%s is an upstream Tetragon flag this agent "
+						"does not implement yet; ignored\n", uf->name);
+				warned[c - OPT_UPSTREAM] = true;
+				break;
+			}
+			if (suggest(flag))
+				fprintf(stderr, "tetragon: unknown flag %s: did you mean --%s? (see --help)\n", flag,
+					suggest(flag));
+			else
+				fprintf(stderr, "tetragon: unknown flag %s (see --help)\n", flag);
+			goto bad;
 		}
 		if (err)
-			return -EINVAL;
+			goto bad;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "tetragon: unexpected argument \"%s\" (see --help)\n", argv[optind]);
@@ -482,7 +719,19 @@ int agent_options_parse(struct agent_options *o, int argc, char **argv)
 	}
 	if (o->stdout_format == STDOUT_AUTO)
 		o->stdout_format = o->export_filename ? STDOUT_NONE : STDOUT_COMPACT;
-	return 0;
+	/* upstream's policy directory, when there is one; "" turns it off */
+	if (!o->tracing_policy_dir && !access(DEFAULT_TRACING_POLICY_DIR, F_OK))
+		err = dup_arg(&o->tracing_policy_dir, DEFAULT_TRACING_POLICY_DIR);
+	else if (o->tracing_policy_dir && !*o->tracing_policy_dir) {
+		free(o->tracing_policy_dir);
+		o->tracing_policy_dir = NULL;
+	}
+	return err ? -ENOMEM : 0;
+bad:
+	/* a value from a file or the environment: say which */
+	if (optind - 1 > 0 && optind - 1 < argc && origin[optind - 1])
+		fprintf(stderr, "tetragon: (%s set by %s)\n", argv[optind - 1], origin[optind - 1]);
+	return -EINVAL;
 }
 
 void agent_options_free(struct agent_options *o)

@@ -353,7 +353,7 @@ def main():
         print("integration: 0 passed, 0 failed, 1 skipped (needs root)")
         return 0
     HOST_NS.update(host_ns())
-    agent = Agent()
+    agent = Agent("--enable-process-cred", "--enable-process-ns")
     ME = agent.wait_for(execs(pid=os.getpid()), what="procFS exec of the test runner")["process_exec"]["process"]
     tests = [
         test_true_with_quoted_arguments,

@@ -422,7 +422,7 @@ def main():
         with open(p, "w") as f:
             f.write(text)
         args += ["--tracing-policy", p]
-    agent = Agent(*args)
+    agent = Agent("--enable-process-cred", "--enable-process-ns", *args)
     tests = [test_inmap_notinmap, test_inmap_syscall_list, test_binaries_postfix, test_follow_children,
              test_follow_children_older_process, test_parent_binaries, test_pid_follow_forks_main,
              test_pid_namespace_pid, test_namespaces_host_ns, test_capabilities,
