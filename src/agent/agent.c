@@ -325,7 +325,7 @@ static void pump_lifecycle(void *ctx)
 {
 	struct agent *a = ctx;
 
-	process_sensor_consume(a->sensor, RING_LIFECYCLE, 0);
+	process_sensor_drain(a->sensor, RING_LIFECYCLE);
 	pipeline_flush(&a->pipeline);
 }
 
@@ -414,8 +414,8 @@ static int event_loop(struct agent *a)
 				}
 				log_info("received %s, shutting down", strsignal((int)si.ssi_signo));
 				/* Drain what the kernel already produced before leaving. */
-				process_sensor_consume(a->sensor, RING_LIFECYCLE, 0);
-				process_sensor_consume(a->sensor, RING_POLICY, 0);
+				process_sensor_drain(a->sensor, RING_LIFECYCLE);
+				process_sensor_drain(a->sensor, RING_POLICY);
 				goto out;
 			} else if (fd == tfd) {
 				uint64_t exp;

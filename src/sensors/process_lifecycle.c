@@ -178,21 +178,26 @@ void process_sensor_ring_pos(struct process_sensor *s, enum process_ring r, uint
 
 int process_sensor_drain(struct process_sensor *s, enum process_ring r)
 {
-	uint64_t target, done;
+	uint64_t target, done, last;
+	int idle = 0;
 
 	process_sensor_ring_pos(s, r, &target, &done);
 	/*
-	 * libbpf stops at a record still being written (reserved, not yet
-	 * committed by a program on another CPU): it will be there in a moment.
+	 * In batches, so records arriving meanwhile (a flood) cannot keep it
+	 * going. libbpf stops at a record still being written (reserved, not
+	 * yet committed by a program on another CPU): it is there in a moment.
 	 */
-	for (int tries = 0; done < target; tries++) {
-		if (tries == 64)
-			return -EAGAIN;
-		if (tries)
-			sched_yield();
-		if (process_sensor_consume(s, r, 0) < 0)
-			return -EAGAIN;
+	while (done < target) {
+		last = done;
+		process_sensor_consume(s, r, 1024);
 		process_sensor_ring_pos(s, r, NULL, &done);
+		if (done != last) {
+			idle = 0;
+		} else if (++idle == 64) {
+			return -EAGAIN;
+		} else {
+			sched_yield();
+		}
 	}
 	return 0;
 }

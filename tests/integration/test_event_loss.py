@@ -312,7 +312,7 @@ spec:
     try:
         storm = subprocess.Popen([EXEC_STORM, "1000000"], stdout=subprocess.DEVNULL)
         t0 = time.time()
-        p = subprocess.run([TETRA, "--server-address", sock, "tracingpolicy", "add", pol],
+        p = subprocess.run([TETRA, "tracingpolicy", "add", pol, "--server-address", sock],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=900)
         took = time.time() - t0
         storm.kill()
