@@ -252,13 +252,15 @@ static void report_losses(struct agent *a, int final)
 		log_info("stats: events=%llu exec=%llu clone=%llu exit=%llu lost=%llu "
 			 "lost_exec=%llu lost_clone=%llu lost_exit=%llu "
 			 "lost_kprobe=%llu lost_tracepoint=%llu lost_uprobe=%llu "
-			 "bad_msgs=%llu exit_misses=%llu policy_misses=%llu cache_size=%llu cache_reaped=%llu",
+			 "bad_msgs=%llu exit_misses=%llu exit_unknown=%llu policy_misses=%llu cache_size=%llu "
+			 "cache_reaped=%llu",
 			 (unsigned long long)a->pipeline.events, (unsigned long long)a->pe.execs,
 			 (unsigned long long)a->pe.clones, (unsigned long long)a->pe.exits,
 			 (unsigned long long)l.total, (unsigned long long)l.exec, (unsigned long long)l.clone,
 			 (unsigned long long)l.exit, (unsigned long long)l.kprobe,
 			 (unsigned long long)l.tracepoint, (unsigned long long)l.uprobe,
 			 (unsigned long long)a->pe.bad_msgs, (unsigned long long)a->pe.exit_misses,
+			 (unsigned long long)a->pe.exit_unknown,
 			 (unsigned long long)a->pe.policy_misses, (unsigned long long)st.size,
 			 (unsigned long long)st.stale_reaped);
 	}

@@ -164,8 +164,15 @@ static int handle_exit(struct process_events *pe, const struct msg_exit *m, size
 	/* by pid only an incarnation that began before: never a later reuse of the pid */
 	p = process_cache_find(pe->cache, m->self.pid, m->self.ktime, m->common.ktime);
 	if (!p) {
-		/* Started and ended while we were not looking: nothing to link it to. */
-		pe->exit_misses++;
+		/*
+		 * Nothing to link it to. The kernel did not know it either (no
+		 * key): it started before the agent and ended before the /proc
+		 * scan, or execve_map was full. Else its start record was lost.
+		 */
+		if (m->self.ktime)
+			pe->exit_misses++;
+		else
+			pe->exit_unknown++;
 		return 0;
 	}
 	ex.process = (Tetragon__Process *)process_view(p, &pe->view);

@@ -24,7 +24,8 @@ struct process_events {
 	/* counters */
 	uint64_t execs, clones, exits;
 	uint64_t bad_msgs;		/* truncated/unknown records */
-	uint64_t exit_misses;		/* exits of processes we never saw */
+	uint64_t exit_misses;		/* exits of processes the kernel saw start, we did not */
+	uint64_t exit_unknown;		/* exits of processes neither saw start (older than the agent) */
 	uint64_t policy_misses;		/* policy records whose process is unknown, even after a drain */
 };
 

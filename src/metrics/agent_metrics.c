@@ -63,7 +63,7 @@ static void events(struct strbuf *sb, const struct metrics_sources *s)
 	const struct event_counts *c = s->events;
 
 	counter(sb, "tetragon_events_missing_process_info_total", "Number of events missing process info.",
-		(c ? c->missing_process : 0) + s->pe->exit_misses);
+		(c ? c->missing_process : 0) + s->pe->exit_misses + s->pe->exit_unknown);
 	if (!c)
 		return;	/* --enable-event-metrics=false */
 	metrics_family(sb, "tetragon_events_total", "The total number of Tetragon events", METRIC_COUNTER);
