@@ -26,6 +26,7 @@ enum {
 	OPT_PROCFS,
 	OPT_BTF,
 	OPT_RB_SIZE,
+	OPT_RB_SIZE_POLICY,
 	OPT_GC_INTERVAL,
 	OPT_CACHE_SIZE,
 	OPT_LOG_LEVEL,
@@ -131,6 +132,7 @@ static const struct option longopts[] = {
 	{ "procfs", required_argument, 0, OPT_PROCFS },
 	{ "btf", required_argument, 0, OPT_BTF },
 	{ "rb-size", required_argument, 0, OPT_RB_SIZE },
+	{ "rb-size-policy", required_argument, 0, OPT_RB_SIZE_POLICY },
 	{ "process-cache-gc-interval", required_argument, 0, OPT_GC_INTERVAL },
 	{ "process-cache-size", required_argument, 0, OPT_CACHE_SIZE },
 	{ "log-level", required_argument, 0, OPT_LOG_LEVEL },
@@ -192,8 +194,10 @@ static void usage(FILE *f)
 		"Kernel:\n"
 		"  --procfs DIR                       procfs mount (default /proc)\n"
 		"  --btf FILE                         kernel BTF (default /sys/kernel/btf/vmlinux)\n"
-		"  --rb-size SIZE                     BPF ring buffer size: bytes, or 64K, 16M, 1G\n"
-		"                                     (default 8M)\n"
+		"  --rb-size SIZE                     ring buffer of exec/clone/exit records: bytes, or\n"
+		"                                     64K, 16M, 1G (default 8M)\n"
+		"  --rb-size-policy SIZE              ring buffer of tracing policy records, apart, so a\n"
+		"                                     flooding policy loses only its own (default 8M)\n"
 		"  --probe-features                   print which BPF features this kernel runs (kprobe,\n"
 		"                                     fentry, BPF LSM, ...), one line each, and exit\n"
 		"\n"
@@ -567,13 +571,20 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 			err = dup_arg(&o->btf, optarg);
 			break;
 		case OPT_RB_SIZE:
-			err = parse_size("rb-size", optarg, &u);
+		case OPT_RB_SIZE_POLICY: {
+			const char *name = c == OPT_RB_SIZE ? "rb-size" : "rb-size-policy";
+
+			err = parse_size(name, optarg, &u);
 			if (!err && (u < 4096 || u > (1ULL << 30))) {
-				fprintf(stderr, "tetragon: --rb-size: %s is out of range (4096 to 1073741824)\n", optarg);
+				fprintf(stderr, "tetragon: --%s: %s is out of range (4096 to 1073741824)\n", name, optarg);
 				err = -EINVAL;
 			}
-			o->rb_size = (uint32_t)u;
+			if (c == OPT_RB_SIZE)
+				o->rb_size = (uint32_t)u;
+			else
+				o->rb_size_policy = (uint32_t)u;
 			break;
+		}
 		case OPT_CACHE_SIZE:
 			err = parse_u64("process-cache-size", optarg, &o->process_cache_size);
 			if (!err && o->process_cache_size < 64) {
