@@ -9,6 +9,7 @@
 #        scripts/check-deps.sh --packages  (every package it can name)
 # The tools are the Makefile's: CC, CXX, CLANG, BPFTOOL, PROTOC_C from the
 # environment. TG_INCLUDE_DIRS replaces the header search directories.
+# `make CHECK_DEPS=0` skips the check (headers in unusual places).
 set -u
 
 # header (under an include directory) -> package
@@ -58,6 +59,7 @@ check_cmd() {	# VARIABLE VALUE
 		need clang-19 "no clang-19 or clang on PATH ($var)"
 		return
 	fi
+	read -r val _ <<<"$val"	# the command of "ccache gcc" is ccache
 	command -v "$val" >/dev/null 2>&1 && return
 	pkg=$(cmd_package "$val")
 	need "${pkg:-?}" "no $val ($var)"
@@ -98,7 +100,10 @@ pkgs=()
 		printf '  %-22s %s\n' "${m%%|*}" "${m#*|}"
 		case " ${pkgs[*]} " in *" ${m%%|*} "*) ;; *) [ "${m%%|*}" = "?" ] || pkgs+=("${m%%|*}") ;; esac
 	done
-	echo "Run \`make deps\` to install them (apt-get, as root; \`make run\` and \`make test\` install them first),"
-	echo "or: apt-get install ${pkgs[*]}"
+	if [ ${#pkgs[@]} -gt 0 ]; then
+		echo "Run \`make deps\` to install them (apt-get, as root; \`make run\` and \`make test\` install them first),"
+		echo "or: apt-get install ${pkgs[*]}"
+	fi
+	case " ${missing[*]}" in *" ?|"*) echo "(?: a tool set on the make command line or in the environment that is not there)" ;; esac
 } >&2
 exit 1

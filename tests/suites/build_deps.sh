@@ -63,6 +63,11 @@ make --no-print-directory BUILD="$B" TG_INCLUDE_DIRS=/nonexistent tests >"$tmp/o
 check "make tests without them: names libcmocka-dev too" grep -q '^or: apt-get install .*libcmocka-dev' "$tmp/out"
 make --no-print-directory BUILD="$B" TG_INCLUDE_DIRS=/nonexistent install >"$tmp/out" 2>&1
 check "make install without them: stops at the check" grep -q 'run `make deps`' "$tmp/out"
+make -n --no-print-directory BUILD="$B" PROTOC_C=/nonexistent/protoc-c CHECK_DEPS=0 >"$tmp/out" 2>&1
+rc=$?
+check "make CHECK_DEPS=0 skips the check" test $rc -eq 0 -a "$(grep -c 'The build needs' "$tmp/out")" = 0
+make --no-print-directory BUILD="$B" CC="/nonexistent/ccache gcc" >"$tmp/out" 2>&1
+check "CC with a wrapper: the wrapper is checked" grep -Eq '^  \? +no /nonexistent/ccache \(CC\)$' "$tmp/out"
 # the goals that install the packages first, or need none, are not stopped
 # (run and test then call make again: that one checks)
 for g in deps run test clean uninstall; do
