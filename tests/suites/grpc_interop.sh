@@ -159,7 +159,7 @@ check "info file names the unix socket" grep -q "\"server_address\":\"unix://$SO
 
 # ---- the port is taken: a second agent fails clearly -------------------------------------
 "$AGENT" --stdout none --server-address "$addr" --server-socket "$SOCK" --info-file "$INFO" \
-	>/dev/null 2>"$tmp/second.err"
+	--export-filename "$tmp/second.log" >/dev/null 2>"$tmp/second.err"
 rc=$?
 check "a second agent on the same port exits with \"cannot listen on $addr\"" \
 	grep -q "cannot listen on $addr: Address already in use" "$tmp/second.err"

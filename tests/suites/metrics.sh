@@ -292,7 +292,8 @@ stop_agent "$tmp/agent.err"
 # ---- --metrics-label-filter: labels left out stay, empty --------------------------
 port=$(free_port)
 url=http://127.0.0.1:$port/metrics
-if start_agent "$tmp/agent2.err" --server-address "unix://$tmp/tg2.sock" --metrics-server "localhost:$port" \
+if start_agent "$tmp/agent2.err" --server-address "unix://$tmp/tg2.sock" --export-filename "$tmp/events2.json" \
+	--metrics-server "localhost:$port" \
 	--metrics-label-filter "node_name" --node-name metrics-node; then
 	"$tmp/mtrue"
 	# binaries are not labelled here: wait for the page that counts an exec
@@ -316,7 +317,8 @@ fi
 # ---- --enable-event-metrics=false: no event families, the rest as before ---------
 port=$(free_port)
 url=http://127.0.0.1:$port/metrics
-if start_agent "$tmp/agent3.err" --server-address "unix://$tmp/tg3.sock" --metrics-server "127.0.0.1:$port" \
+if start_agent "$tmp/agent3.err" --server-address "unix://$tmp/tg3.sock" --export-filename "$tmp/events3.json" \
+	--metrics-server "127.0.0.1:$port" \
 	--enable-event-metrics=false; then
 	curl -sf "$url" >"$tmp/m5"
 	if ! grep -q "^# TYPE tetragon_events_total" "$tmp/m5" && grep -q "^# TYPE tetragon_process_cache_size" "$tmp/m5"; then
