@@ -6,6 +6,8 @@ set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD
+# test agents never take the host's /etc/tetragon or packaged configuration
+export TETRAGON_READ_SYSTEM_CONFIG=false
 passed=0 failed=0 skipped=0
 log=$(mktemp)
 

@@ -161,6 +161,7 @@ static const struct option longopts[] = {
 	{ "enable-event-metrics", optional_argument, 0, OPT_EVENT_METRICS },
 	{ "config-dir", required_argument, 0, OPT_CONFIG_DIR },
 	{ "config-file", required_argument, 0, OPT_CONFIG_FILE },
+	{ "read-system-config", optional_argument, 0, OPT_CONFIG_FILE },
 	{ "debug", optional_argument, 0, OPT_DEBUG },
 	{ 0 },
 };
@@ -246,6 +247,7 @@ static void usage(FILE *f)
 		"  --config-dir DIR                   one file per flag, named after it, holding its value\n"
 		"  --config-file FILE                 YAML flag: value mapping instead of\n"
 		"                                     /etc/tetragon/tetragon.yaml\n"
+		"  --read-system-config=false         skip /etc/tetragon and the package drop-ins (tests)\n"
 		"Upstream's other flags are accepted with a warning until they are built; the TLS\n"
 		"and redaction flags are refused (ignoring them would weaken what they ask for).\n"
 		"  --version, --help\n");
@@ -727,6 +729,11 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 	if (optind < argc) {
 		fprintf(stderr, "tetragon: unexpected argument \"%s\" (see --help)\n", argv[optind]);
 		return -EINVAL;
+	}
+	/* as upstream, an empty export file name is no export file */
+	if (o->export_filename && !*o->export_filename) {
+		free(o->export_filename);
+		o->export_filename = NULL;
 	}
 	if (o->stdout_format == STDOUT_AUTO)
 		o->stdout_format = o->export_filename ? STDOUT_NONE : STDOUT_COMPACT;
