@@ -23,13 +23,13 @@
 #include "cli/rpc_cli.h"
 #include "cli/tetra.h"
 #include "filters/regex.h"
+#include "policy/tp_generate.h"
 #include "sensors/syscall_table.h"
 #include "util/strbuf.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 #define NT_STAPSDT 3
-#define USDT_MAX_ARGS 12	/* upstream's UsdtSpec holds 12 */
 
 static const struct tetra_cmd tp_generate_cmd;
 
@@ -110,19 +110,6 @@ static void y_seq_end(struct y *y)
 		y_event(y, &ev, yaml_sequence_end_event_initialize(&ev));
 }
 
-/* A string that a YAML reader would take for another type must be quoted. */
-static bool ambiguous(const char *s)
-{
-	static const char *const words[] = { "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~" };
-
-	if (!*s || strchr("0123456789+-.", *s))
-		return true;
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (!strcasecmp(s, words[i]))
-			return true;
-	return false;
-}
-
 static void y_scalar(struct y *y, const char *s, yaml_scalar_style_t style)
 {
 	yaml_event_t ev;
@@ -135,7 +122,7 @@ static void y_scalar(struct y *y, const char *s, yaml_scalar_style_t style)
 /* A string value: plain when that reads back as the same string, else quoted (libyaml escapes). */
 static void y_str(struct y *y, const char *s)
 {
-	y_scalar(y, s, ambiguous(s) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+	y_scalar(y, s, tp_gen_yaml_ambiguous(s) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
 }
 
 static void y_kv(struct y *y, const char *k, const char *v)
@@ -615,68 +602,30 @@ static int gen_uprobes(const struct gen_opts *o)
 struct usdt {
 	char *provider, *name;
 	size_t nargs;
-	char *label[USDT_MAX_ARGS];
-	const char *type[USDT_MAX_ARGS];
+	char *label[TP_GEN_USDT_MAX_ARGS];
+	const char *type[TP_GEN_USDT_MAX_ARGS];
 };
-
-/*
- * One stapsdt argument, "SIZE@LOCATION" ("-4@%eax", "8@-8(%rbp)"): the type
- * from its size, as upstream names it (int8...uint64).
- */
-static const char *usdt_arg_type(const char *arg)
-{
-	static const char *const types[] = { "uint8", "uint16", "uint32", "uint64" };
-	char *end;
-	long sz = strtol(arg, &end, 10);
-	int k;
-
-	if (end == arg || *end != '@')
-		return NULL;
-	switch (sz < 0 ? -sz : sz) {
-	case 1: k = 0; break;
-	case 2: k = 1; break;
-	case 4: k = 2; break;
-	case 8: k = 3; break;
-	default: return NULL;
-	}
-	return sz < 0 ? types[k] + 1 : types[k];
-}
 
 static int usdt_parse_args(struct usdt *u, const char *args, const char *path)
 {
-	char *s = strdup(args), *w = s, *tok, *save = NULL;
-	bool inside = false;
+	int err = tp_gen_usdt_split(args, u->label, TP_GEN_USDT_MAX_ARGS, &u->nargs);
 
-	if (!s)
-		return -ENOMEM;
-	/* "8@[x1, x2]": no space inside brackets before splitting */
-	for (char *r = s; *r; r++) {
-		if (*r == '[')
-			inside = true;
-		else if (*r == ']')
-			inside = false;
-		if (!(inside && *r == ' '))
-			*w++ = *r;
+	if (err == -E2BIG) {
+		tetra_eprintf("tetra tracingpolicy generate: failed to retrieve usdt targets '%s': %s:%s: more than %d "
+			      "arguments", path, u->provider, u->name, TP_GEN_USDT_MAX_ARGS);
+		return -EINVAL;
 	}
-	*w = '\0';
-	for (tok = strtok_r(s, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-		const char *t = usdt_arg_type(tok);
-
-		if (u->nargs == USDT_MAX_ARGS || !t) {
-			tetra_eprintf("tetra tracingpolicy generate: failed to retrieve usdt targets '%s': %s:%s: %s "
-				      "\"%s\"", path, u->provider, u->name,
-				      t ? "more than 12 arguments" : "cannot read argument", tok);
-			free(s);
+	if (err)
+		return err;
+	for (size_t i = 0; i < u->nargs; i++) {
+		u->type[i] = tp_gen_usdt_arg_type(u->label[i]);
+		if (!u->type[i]) {
+			tetra_eprintf("tetra tracingpolicy generate: failed to retrieve usdt targets '%s': %s:%s: "
+				      "cannot read argument \"%s\" (want SIZE@LOCATION, SIZE 1, 2, 4 or 8)", path,
+				      u->provider, u->name, u->label[i]);
 			return -EINVAL;
 		}
-		u->label[u->nargs] = strdup(tok);
-		if (!u->label[u->nargs]) {
-			free(s);
-			return -ENOMEM;
-		}
-		u->type[u->nargs++] = t;
 	}
-	free(s);
 	return 0;
 }
 
