@@ -59,7 +59,7 @@ struct bugtool {
 	struct tetra_conn conn;
 	struct rpc_client *cl;
 	bool agent_down;
-	const char *bpftool, *metrics, *log_file, *export_file, *tetragon;
+	const char *bpftool, *metrics, *log_file, *export_file, *tetragon, *config_dir;
 	/* from GetInfo's configuration, when the agent answered */
 	char *conf_metrics, *conf_export;
 };
@@ -88,7 +88,9 @@ static void bugtool_help(FILE *out)
 		"      --export-file FILE      the JSON export file (default: its --export-filename,\n"
 		"                              from GetInfo); its last 4 MiB\n"
 		"      --tetragon PATH         the agent binary for --probe-features (default:\n"
-		"                              tetragon next to tetra, else from PATH)\n" TETRA_CONN_HELP
+		"                              tetragon next to tetra, else from PATH)\n"
+		"      --config-dir DIR        the agent's --config-dir, when it has one: its files\n"
+		"                              go in with /etc/tetragon's\n" TETRA_CONN_HELP
 		"\nExit status 0 when the archive was written (items may be missing, see its log),\n"
 		"1 when it could not be, 2 on usage errors.\n");
 }
@@ -342,8 +344,8 @@ static bool holds_private_key(const struct strbuf *sb)
  */
 static void add_config(struct bugtool *b)
 {
-	static const char *const dirs[] = { ETC_DIR "/tetragon.conf.d", "/usr/lib/tetragon/tetragon.conf.d",
-					     "/usr/local/lib/tetragon/tetragon.conf.d" };
+	const char *const dirs[] = { ETC_DIR "/tetragon.conf.d", "/usr/lib/tetragon/tetragon.conf.d",
+				     "/usr/local/lib/tetragon/tetragon.conf.d", b->config_dir };
 	struct strbuf sb = STRBUF_INIT;
 	char path[PATH_MAX], name[PATH_MAX];
 	unsigned n = 0;
@@ -355,16 +357,19 @@ static void add_config(struct bugtool *b)
 			n++;
 	}
 	for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
-		DIR *dir = opendir(dirs[d]);
+		DIR *dir = dirs[d] ? opendir(dirs[d]) : NULL;
 		struct dirent *e;
 
-		if (!dir)
+		if (!dir) {
+			if (dirs[d] && dirs[d] == b->config_dir)	/* only a missing given one is a problem */
+				blog(b, "warn", "config: --config-dir %s: %s", dirs[d], strerror(errno));
 			continue;
+		}
 		while ((e = readdir(dir))) {
 			if (e->d_name[0] == '.')
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dirs[d], e->d_name);
-			snprintf(name, sizeof(name), "config%s/%s", dirs[d], e->d_name);
+			snprintf(name, sizeof(name), "config%s%s/%s", dirs[d][0] == '/' ? "" : "/", dirs[d], e->d_name);
 			strbuf_reset(&sb);
 			if (read_small(path, &sb, CONFIG_FILE_MAX))
 				continue;
@@ -378,7 +383,8 @@ static void add_config(struct bugtool *b)
 		closedir(dir);
 	}
 	strbuf_free(&sb);
-	blog(b, "info", "config/: %u configuration file(s) of " ETC_DIR " and the package drop-in directories", n);
+	blog(b, "info", "config/: %u configuration file(s) of " ETC_DIR ", the package drop-in directories%s%s", n,
+	     b->config_dir ? " and " : "", b->config_dir ? b->config_dir : "");
 }
 
 static void add_kernel(struct bugtool *b)
@@ -635,6 +641,7 @@ static int bugtool_run(int argc, char **argv)
 			{ "--log-file", NULL, offsetof(struct bugtool, log_file) },
 			{ "--export-file", NULL, offsetof(struct bugtool, export_file) },
 			{ "--tetragon", NULL, offsetof(struct bugtool, tetragon) },
+			{ "--config-dir", NULL, offsetof(struct bugtool, config_dir) },
 		};
 		size_t k;
 
