@@ -486,6 +486,7 @@ int agent_run(const struct agent_options *o)
 		a.prpc.engine = a.policies;
 		a.arpc.calls = &a.calls;
 		a.arpc.o = o;
+		a.arpc.version = TG_VERSION;
 		a.arpc.cache = a.cache;
 		a.arpc.view = &a.pe.view;
 		err = api_server_start(&a.api, &ao, &a.pipeline);

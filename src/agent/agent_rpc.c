@@ -265,7 +265,7 @@ static int agent_info(void *ctx, struct rpc_blob **resp, struct rpc_status *st)
 		values[i] = r->probes[i];
 	}
 	pthread_mutex_unlock(&r->mu);
-	*resp = debug_info_pack("tetragon", TG_VERSION, names, values, n, conf, sizeof(conf) / sizeof(conf[0]),
+	*resp = debug_info_pack("tetragon", r->version ? r->version : TG_VERSION, names, values, n, conf, sizeof(conf) / sizeof(conf[0]),
 				TG_COMMIT, TG_COMMIT_TIME, TG_MODIFIED);
 	if (!*resp) {
 		rpc_status_set(st, RPC_RESOURCE_EXHAUSTED, "out of memory");

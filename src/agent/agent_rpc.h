@@ -28,6 +28,7 @@
 struct agent_rpc {
 	struct loop_calls *calls;
 	const struct agent_options *o;
+	const char *version;			/* GetVersion's, so both say the same */
 	struct process_cache *cache;		/* event loop only */
 	const struct process_view_opts *view;	/* event loop only */
 	/* kernel features, probed once by a child process (see agent_rpc.c) */

@@ -82,8 +82,8 @@ def test_tetra_info():
         assert rc == 0, err
         info = json.loads(out)
         assert list(info) == ["Name", "Version", "Probes", "Conf", "Build"], list(info)
-        rc, ver, _ = tetra("version")
-        assert info["Name"] == "tetragon" and "CLI version: %s" % info["Version"] in ver, (info["Version"], ver)
+        rc, ver, _ = tetra("version", "--server", "--server-address", sock_of(a))
+        assert info["Name"] == "tetragon" and "Server version: %s\n" % info["Version"] in ver, (info["Version"], ver)
         conf = info["Conf"]
         assert conf["server-address"] == sock_of(a), conf["server-address"]
         assert conf["metrics-server"] == "127.0.0.1:%d" % mport
@@ -258,7 +258,7 @@ def test_bugtool_archive():
         assert re.search(rb"^btf: yes", files["probe-features.txt"], re.M), files["probe-features.txt"]
         assert b"tetragon_build_info" in files["metrics"], files["metrics"][:300]
         assert b"tetragon running" in files["agent.log"]
-        assert mexec.encode() in files["tetragon.log"], "the export file's tail lacks the marker exec"
+        assert mexec.encode() in files["tetragon.log"], "the export file's tail lacks the marker exec:\n" + log
         # without an agent: still an archive, saying what is missing
         rc, out, err = tetra("bugtool", "--server-address", "unix://" + os.path.join(TMP, "none.sock"), "-o",
                              os.path.join(out_dir, "down.tar.gz"), cwd=out_dir, timeout=120)
@@ -289,7 +289,8 @@ def test_generate_validates_and_loads():
     assert "kind: TracingPolicy" in gen["empty"][1] and "name: empty" in gen["empty"][1]
     assert "spec: {}" in gen["empty"][1]
     calls = re.findall(r"^  - call: (\S+)$", gen["all-syscalls"][1], re.M)
-    assert "getppid" in calls and "openat" in calls and len(calls) > 250, len(calls)
+    # upstream's test: a BTF function __x64_sys_NAME (SYSCALL_DEFINE0 ones such as getppid have none)
+    assert "openat" in calls and "execve" in calls and len(calls) > 250, calls
     assert gen["all-syscalls"][1].count("        - /usr/bin/true\n") == len(calls)
     assert "call: list:syscalls" in gen["all-syscalls-list"][1] and "type: syscalls" in gen["all-syscalls-list"][1]
     # a policy on every function of an ELF binary, and an unknown generator
@@ -380,8 +381,8 @@ def test_getevents_reconnect_across_restart():
         finally:
             assert b.stop() == 0
         lines = open(outp, "rb").read().decode().splitlines()
-        assert any(re.match(r"🚀 process \S+ %s$" % re.escape(before), ln) for ln in lines), lines
-        assert any(re.match(r"🚀 process \S+ %s$" % re.escape(after), ln) for ln in lines), lines
+        assert any(re.match(r"🚀 process \S+ %s\s*$" % re.escape(before), ln) for ln in lines), lines
+        assert any(re.match(r"🚀 process \S+ %s\s*$" % re.escape(after), ln) for ln in lines), lines
         assert t.poll() is None, "tetra stopped streaming"
     finally:
         t.send_signal(signal.SIGINT)
