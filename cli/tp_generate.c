@@ -844,7 +844,7 @@ static const struct tetra_cmd tp_generate_cmd = {
 	.parent = "tracingpolicy",
 	.name = "generate",
 	.args = "GENERATOR [-m PATH]",
-	.summary = "Generate tracing policies (empty, all-syscalls, all-syscalls-list, ...)",
+	.summary = "Print a policy made by one of upstream's generators (offline)",
 	.run = generate_run,
 	.help = generate_help,
 };
