@@ -82,6 +82,7 @@ $(METRICS_BUILD_INFO): metrics-build-info-check
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
 .PHONY: metrics-build-info-check
 $(BUILD)/obj/src/metrics/agent_metrics.o: $(METRICS_BUILD_INFO)
+$(BUILD)/obj/src/agent/agent_rpc.o: $(METRICS_BUILD_INFO)	# GetInfo's build
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
               -Wno-unused-function -I$(GEN) -I. -Ibpf
@@ -109,7 +110,7 @@ $(GEN)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 
 # ---- protobuf ----------------------------------------------------------------
 PROTO_SRC := $(wildcard api/tetragon/*.proto)
-WKT       := timestamp wrappers duration any field_mask empty
+WKT       := timestamp wrappers duration any field_mask empty struct
 PROTO_C   := $(patsubst api/%.proto,$(GEN)/%.pb-c.c,$(PROTO_SRC)) \
              $(patsubst %,$(GEN)/google/protobuf/%.pb-c.c,$(WKT))
 PROTO_H   := $(PROTO_C:.c=.h)
@@ -169,6 +170,8 @@ $(BIN)/tetragon: $(AGENT_OBJ) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# tetra bugtool writes its tar.gz with libarchive (tetra only)
+$(BIN)/tetra: LDLIBS += -larchive
 $(BIN)/tetra: $(CLI_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)

@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <jansson.h>
+
+#include "agent/options.h"
 
 #include "cli/rpc_cli.h"
 #include "cli/tetra.h"
@@ -46,7 +49,12 @@ struct opts {
 	struct list event_types, namespaces, pods, processes, containers, policy_names, namespace_regex;
 	struct list include_fields, exclude_fields;
 	struct tetra_conn conn;
+	int reconnect;
+	uint64_t reconnect_wait_ms;
 };
+
+/* --reconnect: the first wait is --reconnect-wait, doubled after each failed attempt up to this */
+#define RECONNECT_MAX_WAIT_MS 30000
 
 static void getevents_help(FILE *out)
 {
@@ -72,7 +80,12 @@ static void getevents_help(FILE *out)
 		"      --host                  host processes (same as --namespace \"\")\n"
 		"      --policy-names LIST     events of these tracing policies\n"
 		"  -f, --include-fields LIST   keep only these fields (process.binary,parent.pid)\n"
-		"  -F, --exclude-fields LIST   drop these fields\n" TETRA_CONN_HELP
+		"  -F, --exclude-fields LIST   drop these fields\n"
+		"      --reconnect             keep streaming across agent restarts: when the agent\n"
+		"                              cannot be reached or the stream ends, say so on stderr\n"
+		"                              and connect again\n"
+		"      --reconnect-wait D      wait before connecting again (default 2s; doubled after\n"
+		"                              each failed attempt, up to 30s or D)\n" TETRA_CONN_HELP
 		"\nRegexps are POSIX extended with common RE2 forms accepted (\\d, (?:...), (?i)).\n"
 		"Ctrl-C stops. Exit status 1 when the agent cannot be reached or refuses the filters.\n");
 }
@@ -155,8 +168,19 @@ static int parse(struct opts *o, int argc, char **argv)
 			return 0;
 		}
 		if (tetra_flag(argv, i, "--timestamps", NULL, &o->timestamps) ||
-		    tetra_flag(argv, i, "--host", NULL, &o->host))
+		    tetra_flag(argv, i, "--host", NULL, &o->host) || tetra_flag(argv, i, "--reconnect", NULL, &o->reconnect))
 			continue;
+		r = tetra_opt(argc, argv, &i, "getevents", "--reconnect-wait", NULL, &v);
+		if (r < 0)
+			return -1;
+		if (r) {
+			if (parse_duration_ms(v, &o->reconnect_wait_ms) || o->reconnect_wait_ms > 3600000) {
+				fprintf(stderr, "tetra getevents: --reconnect-wait: invalid duration \"%s\" (e.g. 2s, "
+						"500ms, at most 1h)\n", v);
+				return -1;
+			}
+			continue;
+		}
 		r = tetra_opt(argc, argv, &i, "getevents", "--output", "-o", &v);
 		if (r < 0)
 			return -1;
@@ -360,50 +384,127 @@ static int from_stdin(struct printer *p, const Tetragon__GetEventsRequest *req)
 	return TETRA_EXIT_OK;
 }
 
-static int from_agent(struct printer *p, struct opts *o, const Tetragon__GetEventsRequest *req)
+/* How one stream from the agent went. */
+enum stream_end {
+	STREAM_STOPPED,		/* Ctrl-C, or stdout closed: never reconnect */
+	STREAM_UNREACHABLE,	/* no stream started */
+	STREAM_ENDED,		/* a stream ran, then ended */
+};
+
+static enum stream_end stream_once(struct printer *p, struct opts *o, const Tetragon__GetEventsRequest *req,
+				   bool retrying, int *rc)
 {
 	const char *addr = tetra_conn_address(&o->conn);
 	struct rpc_status st = { 0 };
 	struct rpc_cstream *s = NULL;
+	enum stream_end end = STREAM_ENDED;
 	struct rpc_client *cl;
 	ProtobufCMessage *m;
 	char err[256];
-	int r, rc = TETRA_EXIT_OK;
+	int r;
 
+	*rc = TETRA_EXIT_OK;
 	if (rpc_client_open(&cl, addr, err, sizeof(err))) {
 		tetra_eprintf("tetra getevents: %s", err);
-		return TETRA_EXIT_FAIL;
+		*rc = TETRA_EXIT_FAIL;
+		return STREAM_UNREACHABLE;
 	}
 	r = rpc_cstream_start(cl, TETRA_SERVICE "GetEvents", &req->base, &s, &stop, &st);
-	if (r == -EINTR)
-		goto out;
-	if (r) {
-		tetra_print_rpc_error("getevents", "failed to call GetEvents", addr, &st);
-		rc = TETRA_EXIT_FAIL;
+	if (r == -EINTR) {
+		end = STREAM_STOPPED;
 		goto out;
 	}
+	if (r) {
+		if (o->reconnect)
+			tetra_eprintf("tetra getevents: cannot stream from the agent at %s: %s (%s)", addr,
+				      st.message[0] ? st.message : "unavailable", rpc_code_name(st.code));
+		else
+			tetra_print_rpc_error("getevents", "failed to call GetEvents", addr, &st);
+		*rc = TETRA_EXIT_FAIL;
+		end = STREAM_UNREACHABLE;
+		goto out;
+	}
+	if (retrying)
+		tetra_eprintf("tetra getevents: connected to the agent at %s again", addr);
 	while ((r = rpc_cstream_next(s, &tetragon__get_events_response__descriptor, &m, &st)) == 1) {
 		int w = print_event(p, (Tetragon__GetEventsResponse *)m);
 
 		protobuf_c_message_free_unpacked(m, NULL);
-		if (w == -EPIPE)
+		if (w == -EPIPE) {
+			end = STREAM_STOPPED;
 			break;
+		}
 	}
+	if (r == -EINTR)
+		end = STREAM_STOPPED;
 	if (r == -EIO) {
 		/* connected before: an agent going away is not "unreachable" */
 		tetra_eprintf("tetra getevents: the stream from the agent at %s ended: %s (%s)", addr,
 			      st.message[0] ? st.message : "no details", rpc_code_name(st.code));
-		rc = st.code == RPC_CANCELLED ? TETRA_EXIT_OK : TETRA_EXIT_FAIL;
+		*rc = st.code == RPC_CANCELLED ? TETRA_EXIT_OK : TETRA_EXIT_FAIL;
+	} else if (r == 0 && o->reconnect) {
+		tetra_eprintf("tetra getevents: the agent at %s ended the stream", addr);
 	}
 out:
 	rpc_cstream_free(s);
 	rpc_client_close(cl);
-	return rc;
+	return end;
+}
+
+/* Sleep ms, in slices, unless Ctrl-C comes first. */
+static void wait_ms(uint64_t ms)
+{
+	while (ms && !stop) {
+		uint64_t slice = ms < 100 ? ms : 100;
+		struct timespec ts = { 0, (long)slice * 1000000L };
+
+		nanosleep(&ts, NULL);
+		ms -= slice;
+	}
+}
+
+static void fmt_wait(char *buf, size_t len, uint64_t ms)
+{
+	if (ms % 1000)
+		snprintf(buf, len, "%llums", (unsigned long long)ms);
+	else
+		snprintf(buf, len, "%llus", (unsigned long long)(ms / 1000));
+}
+
+/*
+ * One stream, or with --reconnect streams until Ctrl-C: after an agent
+ * restart (or before it is up) it waits and connects again, saying so on
+ * stderr; events the agent produced while nobody was connected are not seen.
+ */
+static int from_agent(struct printer *p, struct opts *o, const Tetragon__GetEventsRequest *req)
+{
+	uint64_t first = o->reconnect_wait_ms < 100 ? 100 : o->reconnect_wait_ms, wait = first;
+	uint64_t max = first > RECONNECT_MAX_WAIT_MS ? first : RECONNECT_MAX_WAIT_MS;
+	bool retrying = false;
+	char buf[32];
+	int rc;
+
+	for (;;) {
+		enum stream_end end = stream_once(p, o, req, retrying, &rc);
+
+		if (!o->reconnect || end == STREAM_STOPPED || stop)
+			return end == STREAM_STOPPED && !stop ? TETRA_EXIT_OK : rc;
+		if (end == STREAM_ENDED)
+			wait = first;	/* it was up: start over with the short wait */
+		fmt_wait(buf, sizeof(buf), wait);
+		fprintf(stderr, "tetra getevents: reconnecting in %s (--reconnect)\n", buf);
+		wait_ms(wait);
+		if (stop)
+			return TETRA_EXIT_OK;
+		retrying = true;
+		if (end == STREAM_UNREACHABLE)
+			wait = wait * 2 > max ? max : wait * 2;
+	}
 }
 
 static int getevents_run(int argc, char **argv)
 {
-	struct opts o = { .color = -1, .conn = TETRA_CONN_INIT };
+	struct opts o = { .color = -1, .conn = TETRA_CONN_INIT, .reconnect_wait_ms = 2000 };
 	struct printer p = { 0 };
 	struct request rq;
 	struct sigaction sa;

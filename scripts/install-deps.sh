@@ -9,6 +9,7 @@ PKGS=(
 	binutils qemu-system-x86 busybox-static cpio
 	libmicrohttpd-dev prometheus curl
 	libssl-dev
+	libarchive-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -14,6 +14,7 @@
 
 #include "abi/msg_generic.h"
 #include "abi/msg_process.h"
+#include "agent/agent_rpc.h"
 #include "agent/loop_call.h"
 #include "agent/policy_rpc.h"
 #include "grpc/conn_gate.h"
@@ -57,6 +58,7 @@ struct agent {
 	struct api_server *api;		/* owner: src/grpc */
 	struct loop_calls calls;	/* policy RPCs run on the event loop */
 	struct policy_rpc prpc;
+	struct agent_rpc arpc;		/* GetInfo, GetDebug's process cache dump */
 	struct metrics_server *metrics;	/* owner: src/metrics; NULL when off */
 	struct event_counts *counts;	/* the metrics' pipeline sink, NULL without event metrics */
 	struct event_sink *export_sink;	/* metrics: the JSON file's sink, inside its filters */
@@ -499,6 +501,7 @@ int agent_run(const struct agent_options *o)
 		log_error("event loop setup failed: %s", strerror(-err));
 		return 1;
 	}
+	agent_rpc_init(&a.arpc);
 	err = setup_sinks(&a);
 	if (err)
 		goto out;
@@ -587,10 +590,17 @@ int agent_run(const struct agent_options *o)
 			.version = TG_VERSION,
 			.tp_ops = &policy_rpc_ops,
 			.tp_ctx = &a.prpc,
+			.agent_ops = &agent_rpc_ops,
+			.agent_ctx = &a.arpc,
 		};
 
 		a.prpc.calls = &a.calls;
 		a.prpc.engine = a.policies;
+		a.arpc.calls = &a.calls;
+		a.arpc.o = o;
+		a.arpc.version = TG_VERSION;
+		a.arpc.cache = a.cache;
+		a.arpc.view = &a.pe.view;
 		err = api_server_start(&a.api, &ao, &a.pipeline);
 		if (err)
 			goto out;
@@ -608,5 +618,6 @@ out:
 	process_sensor_close(a.sensor);
 	process_cache_free(a.cache);
 	loop_calls_destroy(&a.calls);
+	agent_rpc_destroy(&a.arpc);
 	return err ? 1 : 0;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 
 #include "filters/filters.h"
 #include "grpc/conn_gate.h"
+#include "grpc/debug_api.h"
 #include "util/log.h"
 #include "util/safe_path.h"
 
@@ -47,6 +49,10 @@ struct api_server {
 	const char *version;
 	const struct tp_ops *tp;
 	void *tp_ctx;
+	const struct agent_ops *agent;
+	void *agent_ctx;
+	/* the LogLevel SetDebug asked for last (trace logs as debug), -1 none; RPC thread only */
+	int level_asked;
 	char *info_file;
 	ino_t info_ino;
 };
@@ -390,16 +396,167 @@ static struct rpc_blob *tp_disable(void *ctx, const ProtobufCMessage *req, struc
 				 &tetragon__disable_tracing_policy_response__descriptor, st);
 }
 
-static struct rpc_blob *not_implemented(void *ctx, const ProtobufCMessage *req, struct rpc_status *st)
+/* ---- GetInfo, GetDebug, SetDebug ---------------------------------------------------- */
+
+static struct rpc_blob *get_info(void *ctx, const ProtobufCMessage *req, struct rpc_status *st)
+{
+	struct api_server *api = ctx;
+	struct rpc_blob *b = NULL;
+
+	(void)req;
+	if (api->agent && api->agent->info) {
+		if (api->agent->info(api->agent_ctx, &b, st) < 0) {
+			rpc_blob_unref(b);
+			if (st->code == RPC_OK)
+				rpc_status_set(st, RPC_INTERNAL, "gathering the agent's information failed");
+			return NULL;
+		}
+		return b;
+	}
+	return debug_info_pack("tetragon", api->version, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL);
+}
+
+/* The level GetDebug reports: what SetDebug asked for while it is in force (trace stays trace). */
+static int current_level(struct api_server *api)
+{
+	enum log_level now = log_get_level(), asked;
+
+	if (api->level_asked >= 0 && !debug_level_to_log(api->level_asked, &asked) && asked == now)
+		return api->level_asked;
+	return debug_level_from_log(now);
+}
+
+static struct rpc_blob *get_debug(void *ctx, const ProtobufCMessage *msg, struct rpc_status *st)
+{
+	const Tetragon__GetDebugRequest *req = (const Tetragon__GetDebugRequest *)msg;
+	Tetragon__GetDebugResponse resp = TETRAGON__GET_DEBUG_RESPONSE__INIT;
+	Tetragon__DumpProcessCacheReqArgs none = TETRAGON__DUMP_PROCESS_CACHE_REQ_ARGS__INIT;
+	struct api_server *api = ctx;
+	struct rpc_blob *b = NULL;
+
+	switch ((int)req->flag) {
+	case TETRAGON__CONFIG_FLAG__CONFIG_FLAG_LOG_LEVEL:
+		resp.flag = TETRAGON__CONFIG_FLAG__CONFIG_FLAG_LOG_LEVEL;
+		resp.arg_case = TETRAGON__GET_DEBUG_RESPONSE__ARG_LEVEL;
+		resp.level = current_level(api);
+		log_debug("GetDebug: the current log level is %s", debug_level_name(resp.level));
+		return rpc_blob_pack(&resp.base);
+	case TETRAGON__CONFIG_FLAG__CONFIG_FLAG_DUMP_PROCESS_CACHE:
+		if (!api->agent || !api->agent->dump_processes) {
+			rpc_status_set(st, RPC_UNIMPLEMENTED, "this agent has no process cache to dump");
+			return NULL;
+		}
+		log_debug("GetDebug: process cache dump requested");
+		if (api->agent->dump_processes(api->agent_ctx,
+					       req->arg_case == TETRAGON__GET_DEBUG_REQUEST__ARG_DUMP && req->dump ?
+					       req->dump : &none, &b, st) < 0) {
+			rpc_blob_unref(b);
+			if (st->code == RPC_OK)
+				rpc_status_set(st, RPC_INTERNAL, "dumping the process cache failed");
+			return NULL;
+		}
+		return b;
+	}
+	/* as upstream: a plain error, which gRPC answers as UNKNOWN */
+	log_warn("GetDebug: unknown config flag %d requested", (int)req->flag);
+	rpc_status_set(st, RPC_UNKNOWN, "client requested unknown config flag %d", (int)req->flag);
+	return NULL;
+}
+
+static struct rpc_blob *set_debug(void *ctx, const ProtobufCMessage *msg, struct rpc_status *st)
+{
+	const Tetragon__SetDebugRequest *req = (const Tetragon__SetDebugRequest *)msg;
+	Tetragon__SetDebugResponse resp = TETRAGON__SET_DEBUG_RESPONSE__INIT;
+	struct api_server *api = ctx;
+	enum log_level lvl;
+	const char *from, *to;
+
+	if (req->flag != TETRAGON__CONFIG_FLAG__CONFIG_FLAG_LOG_LEVEL) {
+		log_warn("SetDebug: change of unknown config flag %d requested", (int)req->flag);
+		rpc_status_set(st, RPC_UNKNOWN, "client requested change of unknown config flag %d", (int)req->flag);
+		return NULL;
+	}
+	/* upstream would read a missing or unknown level as panic or info: refused here */
+	if (req->arg_case != TETRAGON__SET_DEBUG_REQUEST__ARG_LEVEL) {
+		rpc_status_set(st, RPC_INVALID_ARGUMENT, "SetDebug CONFIG_FLAG_LOG_LEVEL without a level");
+		return NULL;
+	}
+	if (debug_level_to_log(req->level, &lvl)) {
+		rpc_status_set(st, RPC_INVALID_ARGUMENT, "level %d is not a LogLevel (LOG_LEVEL_PANIC %d to "
+			       "LOG_LEVEL_TRACE %d)", (int)req->level, TETRAGON__LOG_LEVEL__LOG_LEVEL_PANIC,
+			       TETRAGON__LOG_LEVEL__LOG_LEVEL_TRACE);
+		return NULL;
+	}
+	from = debug_level_name(current_level(api));
+	to = debug_level_name(req->level);
+	/* said at warn level, before a quieter level would hide it */
+	if (lvl > LOG_WARN)
+		log_warn("log level changed from %s to %s (SetDebug)", from, to);
+	log_set_level(lvl);
+	api->level_asked = req->level;
+	if (lvl <= LOG_WARN)
+		log_warn("log level changed from %s to %s (SetDebug)", from, to);
+	resp.flag = TETRAGON__CONFIG_FLAG__CONFIG_FLAG_LOG_LEVEL;
+	resp.arg_case = TETRAGON__SET_DEBUG_RESPONSE__ARG_LEVEL;
+	resp.level = req->level;
+	return rpc_blob_pack(&resp.base);
+}
+
+/* ---- deprecated sensor RPCs, RuntimeHook ------------------------------------------------ */
+
+/* Upstream's agent answers these with a plain error (gRPC UNKNOWN): sensors are policies now. */
+static struct rpc_blob *sensor_deprecated(void *ctx, const ProtobufCMessage *req, struct rpc_status *st)
 {
 	const char *name = req->descriptor->short_name;
 	size_t l = strlen(name);
 
 	(void)ctx;
-	/* "GetInfoRequest" -> "GetInfo" */
+	/* "EnableSensorRequest" -> "EnableSensor" */
 	if (l > 7 && !strcmp(name + l - 7, "Request"))
 		l -= 7;
-	rpc_status_set(st, RPC_UNIMPLEMENTED, "method %.*s not implemented by this agent", (int)l, name);
+	log_debug("gRPC: %.*s request (deprecated)", (int)l, name);
+	rpc_status_set(st, RPC_UNKNOWN, "%.*s is deprecated", (int)l, name);
+	return NULL;
+}
+
+/* A random version 4 UUID, for a log line a status message can point to. */
+static void log_id(char out[37])
+{
+	uint8_t b[16] = { 0 };
+
+	if (getrandom(b, sizeof(b), GRND_NONBLOCK) != sizeof(b)) {
+		uint64_t t = now_ms();
+
+		memcpy(b, &t, sizeof(t));
+	}
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+		 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+/*
+ * Upstream runs its container hooks (policy filter, cgroup id map) here;
+ * with them off, as this agent has them, a CreateContainer request does
+ * nothing and succeeds, and a request without an event fails the way
+ * upstream's runner fails it.
+ */
+static struct rpc_blob *runtime_hook(void *ctx, const ProtobufCMessage *msg, struct rpc_status *st)
+{
+	const Tetragon__RuntimeHookRequest *req = (const Tetragon__RuntimeHookRequest *)msg;
+	Tetragon__RuntimeHookResponse resp = TETRAGON__RUNTIME_HOOK_RESPONSE__INIT;
+	char id[37];
+
+	(void)ctx;
+	if (req->event_case == TETRAGON__RUNTIME_HOOK_REQUEST__EVENT_CREATE_CONTAINER && req->createcontainer) {
+		log_debug("RuntimeHook: CreateContainer for container %s: no runtime hooks to run",
+			  req->createcontainer->containerid ? req->createcontainer->containerid : "");
+		return rpc_blob_pack(&resp.base);
+	}
+	log_id(id);
+	log_warn("server runtime hook failed logid=%s: unknown RuntimeHookRequest type (event %d)", id,
+		 (int)req->event_case);
+	rpc_status_set(st, RPC_UNKNOWN, "server runtime hook failed. Check agent logs with logid=%s for details", id);
 	return NULL;
 }
 
@@ -415,14 +572,17 @@ static const struct rpc_method methods[] = {
 	  NULL },
 	{ SERVICE "EnableTracingPolicy", RPC_ACCESS_ADMIN, &tetragon__enable_tracing_policy_request__descriptor, tp_enable, NULL },
 	{ SERVICE "DisableTracingPolicy", RPC_ACCESS_ADMIN, &tetragon__disable_tracing_policy_request__descriptor, tp_disable, NULL },
-	{ SERVICE "EnableSensor", RPC_ACCESS_ADMIN, &tetragon__enable_sensor_request__descriptor, not_implemented, NULL },
-	{ SERVICE "DisableSensor", RPC_ACCESS_ADMIN, &tetragon__disable_sensor_request__descriptor, not_implemented, NULL },
-	{ SERVICE "RemoveSensor", RPC_ACCESS_ADMIN, &tetragon__remove_sensor_request__descriptor, not_implemented, NULL },
+	{ SERVICE "EnableSensor", RPC_ACCESS_ADMIN, &tetragon__enable_sensor_request__descriptor, sensor_deprecated,
+	  NULL },
+	{ SERVICE "DisableSensor", RPC_ACCESS_ADMIN, &tetragon__disable_sensor_request__descriptor, sensor_deprecated,
+	  NULL },
+	{ SERVICE "RemoveSensor", RPC_ACCESS_ADMIN, &tetragon__remove_sensor_request__descriptor, sensor_deprecated,
+	  NULL },
 	{ SERVICE "ListDomains", RPC_ACCESS_READ, &tetragon__list_domains_request__descriptor, list_domains, NULL },
-	{ SERVICE "GetInfo", RPC_ACCESS_READ, &tetragon__get_info_request__descriptor, not_implemented, NULL },
-	{ SERVICE "RuntimeHook", RPC_ACCESS_ADMIN, &tetragon__runtime_hook_request__descriptor, not_implemented, NULL },
-	{ SERVICE "GetDebug", RPC_ACCESS_READ, &tetragon__get_debug_request__descriptor, not_implemented, NULL },
-	{ SERVICE "SetDebug", RPC_ACCESS_ADMIN, &tetragon__set_debug_request__descriptor, not_implemented, NULL },
+	{ SERVICE "GetInfo", RPC_ACCESS_READ, &tetragon__get_info_request__descriptor, get_info, NULL },
+	{ SERVICE "RuntimeHook", RPC_ACCESS_ADMIN, &tetragon__runtime_hook_request__descriptor, runtime_hook, NULL },
+	{ SERVICE "GetDebug", RPC_ACCESS_READ, &tetragon__get_debug_request__descriptor, get_debug, NULL },
+	{ SERVICE "SetDebug", RPC_ACCESS_ADMIN, &tetragon__set_debug_request__descriptor, set_debug, NULL },
 };
 
 /* ---- info file ------------------------------------------------------------------- */
@@ -533,6 +693,9 @@ int api_server_start(struct api_server **out, const struct api_server_opts *o, s
 	api->version = o->version;
 	api->tp = o->tp_ops;
 	api->tp_ctx = o->tp_ctx;
+	api->agent = o->agent_ops;
+	api->agent_ctx = o->agent_ctx;
+	api->level_asked = -1;
 	svc.ctx = api;
 
 	/* like upstream: "unix:///path" serves that socket only */

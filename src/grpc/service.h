@@ -6,8 +6,11 @@
  * slow client loses events, counted and logged, and never blocks the
  * pipeline). GetHealth, GetVersion and ListSensors answer directly; the
  * tracing policy RPCs go to a struct tp_ops (the policy engine) when one is
- * plugged in, and answer UNIMPLEMENTED otherwise. Other methods answer
- * UNIMPLEMENTED.
+ * plugged in, and answer UNIMPLEMENTED otherwise. GetInfo and GetDebug's
+ * process cache dump go to a struct agent_ops; GetDebug/SetDebug's log level
+ * is util/log.h's. EnableSensor/DisableSensor/RemoveSensor answer UNKNOWN
+ * "... is deprecated" and RuntimeHook as upstream's agent without runtime
+ * hooks, as upstream does.
  *
  * Listeners, like upstream: TCP on --server-address (default
  * localhost:54321; "" disables it; "unix:///path" means that unix socket
@@ -48,6 +51,19 @@ struct tp_ops {
 	int (*domains)(void *ctx, struct rpc_blob **resp, struct rpc_status *st);
 };
 
+/*
+ * The agent's own state (owner: src/agent/agent_rpc.c); same calling rules
+ * as tp_ops. NULL members: GetInfo answers the name and version only, the
+ * process cache dump UNIMPLEMENTED.
+ */
+struct agent_ops {
+	/* GetInfo: fill *resp (a packed GetInfoResponse) */
+	int (*info)(void *ctx, struct rpc_blob **resp, struct rpc_status *st);
+	/* GetDebug CONFIG_FLAG_DUMP_PROCESS_CACHE: fill *resp (a packed GetDebugResponse) */
+	int (*dump_processes)(void *ctx, const Tetragon__DumpProcessCacheReqArgs *args, struct rpc_blob **resp,
+			      struct rpc_status *st);
+};
+
 struct api_server_opts {
 	const char *server_address;	/* see above; NULL = the default */
 	bool server_address_given;	/* false: a busy default port only warns */
@@ -60,6 +76,8 @@ struct api_server_opts {
 	const char *version;
 	const struct tp_ops *tp_ops;	/* NULL until the policy engine plugs in */
 	void *tp_ctx;
+	const struct agent_ops *agent_ops;	/* may be NULL */
+	void *agent_ctx;
 };
 
 struct api_server;

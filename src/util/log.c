@@ -11,11 +11,24 @@
 
 #include "util/escape.h"
 
-static enum log_level min_level = LOG_INFO;
+/* changed at run time by SetDebug (gRPC thread), read by every thread */
+static int min_level = LOG_INFO;
 
 void log_set_level(enum log_level lvl)
 {
-	min_level = lvl;
+	__atomic_store_n(&min_level, (int)lvl, __ATOMIC_RELAXED);
+}
+
+enum log_level log_get_level(void)
+{
+	return (enum log_level)__atomic_load_n(&min_level, __ATOMIC_RELAXED);
+}
+
+const char *log_level_name(enum log_level lvl)
+{
+	static const char *const names[] = { "debug", "info", "warn", "error" };
+
+	return (unsigned)lvl < sizeof(names) / sizeof(names[0]) ? names[lvl] : "unknown";
 }
 
 int log_parse_level(const char *s, enum log_level *ret)
@@ -50,7 +63,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	bool cut;
 	int m;
 
-	if (lvl < min_level)
+	if ((int)lvl < __atomic_load_n(&min_level, __ATOMIC_RELAXED))
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);

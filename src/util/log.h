@@ -10,7 +10,11 @@
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
+/* Any thread, at any time (SetDebug changes it at run time). */
 void log_set_level(enum log_level lvl);
+enum log_level log_get_level(void);
+/* "debug", "info", "warn", "error" */
+const char *log_level_name(enum log_level lvl);
 /* Parses "debug|info|warn|warning|error"; returns 0 or -EINVAL. */
 int log_parse_level(const char *s, enum log_level *ret);
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -523,14 +523,88 @@ test('AddTracingPolicy with bad YAML answers INVALID_ARGUMENT with line:col', as
 	await unary(client(tcpTarget), 'GetHealth', {});	/* still serving */
 });
 
-test('declared but unimplemented method answers UNIMPLEMENTED', async () => {
+async function expectError(p, code, re, what) {
 	try {
-		await unary(client(tcpTarget), 'GetInfo', {});
-		fail('GetInfo succeeded');
+		await p;
 	} catch (e) {
-		if (e.code !== grpc.status.UNIMPLEMENTED)
-			fail(`got ${e.code}: ${e.details}`);
+		if (e.code !== code || (re && !re.test(e.details)))
+			fail(`${what}: want ${code} ${re || ''}, got ${e.code}: ${e.details}`);
+		return e;
 	}
+	fail(`${what} succeeded`);
+}
+
+test('GetInfo: name, version, probed features, configuration as Any values, build', async () => {
+	const r = await unary(client(tcpTarget), 'GetInfo', {}, 30000);
+	if (r.name !== 'tetragon' || typeof r.version !== 'string' || !r.version.length)
+		fail(`name/version: ${JSON.stringify({ name: r.name, version: r.version })}`);
+	const btf = (r.probes || []).find((p) => p.Name === 'btf');
+	if (!btf || !btf.Enabled || btf.Enabled.value !== true)
+		fail(`no btf probe enabled in ${JSON.stringify(r.probes)}`);
+	const conf = {};
+	for (const c of r.conf || [])
+		conf[c.key] = c.value;
+	const sa = conf['server-address'];
+	if (!sa || sa.type_url !== 'type.googleapis.com/google.protobuf.StringValue' ||
+	    !sa.value.toString('latin1').includes(args.tcp))
+		fail(`server-address: ${JSON.stringify(sa)}`);
+	const eq = conf['event-queue-size'];
+	if (!eq || eq.type_url !== 'type.googleapis.com/google.protobuf.Int64Value')
+		fail(`event-queue-size: ${JSON.stringify(eq)}`);
+	if (!conf['tracing-policy'] || conf['tracing-policy'].type_url !== 'type.googleapis.com/google.protobuf.ListValue')
+		fail(`tracing-policy: ${JSON.stringify(conf['tracing-policy'])}`);
+	if (!r.build || !/^[0-9a-f]{40}$/.test(r.build.commit || ''))
+		fail(`build: ${JSON.stringify(r.build)}`);
+});
+
+test('GetDebug/SetDebug: the log level at run time; the process cache dump', async () => {
+	const c = client(unixTarget);
+	const level = async () => {
+		const r = await unary(c, 'GetDebug', { flag: 'CONFIG_FLAG_LOG_LEVEL' });
+		/* CONFIG_FLAG_LOG_LEVEL is 0, proto3's default: not on the wire */
+		if ((r.flag || 'CONFIG_FLAG_LOG_LEVEL') !== 'CONFIG_FLAG_LOG_LEVEL' || r.arg !== 'level')
+			fail(`GetDebug: ${JSON.stringify(r)}`);
+		return r.level;
+	};
+	if (await level() !== 'LOG_LEVEL_INFO')
+		fail('not at info to begin with');
+	const s = await unary(c, 'SetDebug', { flag: 'CONFIG_FLAG_LOG_LEVEL', level: 'LOG_LEVEL_DEBUG' });
+	if ((s.flag || 'CONFIG_FLAG_LOG_LEVEL') !== 'CONFIG_FLAG_LOG_LEVEL' || s.level !== 'LOG_LEVEL_DEBUG')
+		fail(`SetDebug: ${JSON.stringify(s)}`);
+	if (await level() !== 'LOG_LEVEL_DEBUG')
+		fail('GetDebug does not read the new level back');
+	await unary(c, 'SetDebug', { flag: 'CONFIG_FLAG_LOG_LEVEL', level: 'LOG_LEVEL_INFO' });
+	if (await level() !== 'LOG_LEVEL_INFO')
+		fail('not back at info');
+	await expectError(unary(c, 'SetDebug', { flag: 'CONFIG_FLAG_DUMP_PROCESS_CACHE' }), grpc.status.UNKNOWN,
+		/client requested change of unknown config flag 1/, 'SetDebug of the dump flag');
+	await expectError(unary(c, 'SetDebug', { flag: 'CONFIG_FLAG_LOG_LEVEL' }), grpc.status.INVALID_ARGUMENT,
+		/without a level/, 'SetDebug without a level');
+	const d = await unary(c, 'GetDebug', { flag: 'CONFIG_FLAG_DUMP_PROCESS_CACHE', dump: {} }, 30000);
+	const procs = (d.processes && d.processes.processes) || [];
+	const init = procs.find((p) => p.process && p.process.pid && p.process.pid.value === 1);
+	if (d.flag !== 'CONFIG_FLAG_DUMP_PROCESS_CACHE' || !init || init.color !== 'inUse' || !init.refcnt ||
+	    !(init.refcnt.value > 0))
+		fail(`no pid 1 in use in the dump of ${procs.length}: ${JSON.stringify(procs[0])}`);
+	const mine = procs.find((p) => p.process && p.process.pid && p.process.pid.value === process.pid);
+	if (!mine || !/node$/.test(mine.process.binary))
+		fail('this node process is not in the dump');
+});
+
+test('EnableSensor/DisableSensor/RemoveSensor answer UNKNOWN "... is deprecated", as upstream', async () => {
+	const c = client(tcpTarget);
+	for (const m of ['EnableSensor', 'DisableSensor', 'RemoveSensor'])
+		await expectError(unary(c, m, { name: '__base__' }), grpc.status.UNKNOWN, new RegExp(`^${m} is deprecated$`), m);
+});
+
+test('RuntimeHook: CreateContainer succeeds (no hooks to run), an empty request fails with a log id', async () => {
+	const c = client(unixTarget);
+	await unary(c, 'RuntimeHook', { createContainer: { containerID: 'interop', cgroupsPath: '/x' } });
+	const e = await expectError(unary(c, 'RuntimeHook', {}), grpc.status.UNKNOWN,
+		/^server runtime hook failed\. Check agent logs with logid=[0-9a-f-]{36} for details$/, 'empty RuntimeHook');
+	const id = /logid=([0-9a-f-]+)/.exec(e.details)[1];
+	if (args['agent-log'] && !fs.readFileSync(args['agent-log'], 'utf8').includes(`logid=${id}`))
+		fail(`logid ${id} is not in the agent's log`);
 });
 
 test('a client that stops reading loses events; the others get every one', async () => {
