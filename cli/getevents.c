@@ -367,13 +367,11 @@ static int from_agent(struct printer *p, struct opts *o, const Tetragon__GetEven
 	struct rpc_cstream *s = NULL;
 	struct rpc_client *cl;
 	ProtobufCMessage *m;
-	char err[256];
 	int r, rc = TETRA_EXIT_OK;
 
-	if (rpc_client_open(&cl, addr, err, sizeof(err))) {
-		tetra_eprintf("tetra getevents: %s", err);
-		return TETRA_EXIT_FAIL;
-	}
+	r = tetra_conn_open(&o->conn, "getevents", &cl);
+	if (r)
+		return r;
 	r = rpc_cstream_start(cl, TETRA_SERVICE "GetEvents", &req->base, &s, &stop, &st);
 	if (r == -EINTR)
 		goto out;
