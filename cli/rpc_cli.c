@@ -275,7 +275,8 @@ void tetra_print_rpc_error(const char *cmd, const char *what, const char *addr, 
 	if (st->code == RPC_UNAVAILABLE || st->code == RPC_DEADLINE_EXCEEDED) {
 		tetra_eprintf("tetra %s: cannot reach the tetragon agent at %s: %s (%s)", cmd, addr,
 			      st->message[0] ? st->message : "unavailable", rpc_code_name(st->code));
-		if (strstr(st->message, "andshake") || strstr(st->message, "SSL"))
+		if (strstr(st->message, "andshake") || strstr(st->message, "SSL") ||
+		    strstr(st->message, "peer certificate"))
 			fputs("The TLS handshake failed: check --tls-ca-cert-files (the CA of the agent's certificate), "
 			      "--tls-server-name, and --tls-cert-file/--tls-key-file when the agent asks for a client "
 			      "certificate.\n", stderr);
