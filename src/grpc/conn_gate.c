@@ -311,7 +311,7 @@ static bool tls_established(struct conn_gate *g, struct relay *r)
 	g->handshaking--;
 	tls_server_peer(r->ssl, &tp);
 	if (tp.verified) {
-		snprintf(desc, sizeof(desc), "client certificate \"%.150s\" (%.80s)", tp.subject, r->desc);
+		snprintf(desc, sizeof(desc), "certificate \"%.150s\" (%.80s)", tp.subject, r->desc);
 		pthread_mutex_lock(&g->mu);
 		n = client_count_locked(g, tp.key);
 		if (!r->root && n >= g->o.max_per_client) {

@@ -330,7 +330,7 @@ def test_require_client_cert_and_bounds_per_subject():
             assert got == ["served", "served", "closed", "served"], (got, p.stderr.read1(2000))
         finally:
             p.communicate(b"\n", timeout=30)
-        wait_log(a, r'refused a connection from client certificate \\"CN=tg-admin,O=tg-test\\" '
+        wait_log(a, r'refused a connection from certificate \\"CN=tg-admin,O=tg-test\\" '
                     r'\(uid 65534 over loopback TCP from \S+\): that client has 2 open')
     finally:
         assert a.stop() == 0
