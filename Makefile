@@ -6,6 +6,8 @@
 #   make test       build and run every test (unit tests under ASan/UBSan)
 #   make bench      run the benchmarks
 #   make SAN=1      sanitizer build into build-san/
+#   make install    install for systemd hosts (DESTDIR, PREFIX; make uninstall)
+#   make deps       install the Debian packages the build needs
 
 .DEFAULT_GOAL := all
 
@@ -32,6 +34,21 @@ OBJ      := $(BUILD)/obj
 BIN      := $(BUILD)/bin
 
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+# ---- build dependencies (owner: scripts/check-deps.sh) ------------------------
+# Checked before anything is built, so a fresh machine hears which Debian
+# packages are missing and to run `make deps`, not "No rule to make target".
+# Goals that install the packages first (or need none) skip it, as does
+# CHECK_DEPS=0 (headers in unusual places).
+NODEPS_GOALS := deps run test clean uninstall fuzz
+CHECK_DEPS   ?= 1
+ifneq ($(if $(filter 0,$(CHECK_DEPS)),,$(if $(MAKECMDGOALS),$(filter-out $(NODEPS_GOALS),$(MAKECMDGOALS)),all)),)
+ifneq ($(shell CC='$(CC)' CXX='$(CXX)' CLANG='$(CLANG)' BPFTOOL='$(BPFTOOL)' PROTOC_C='$(PROTOC_C)' \
+	TG_INCLUDE_DIRS='$(TG_INCLUDE_DIRS)' ./scripts/check-deps.sh $(if $(filter tests,$(MAKECMDGOALS)),tests) >&2 \
+	|| echo missing),)
+$(error build dependencies missing (listed above): run `make deps` (CHECK_DEPS=0 skips this check))
+endif
+endif
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
@@ -245,6 +262,20 @@ fuzz: $(FUZZ_DIR)/fuzz_policy
 		-dict=tests/fuzz/policy.dict $(FUZZ_DIR)/corpus
 
 ALL := $(BIN)/tetragon $(if $(CLI_SRC),$(BIN)/tetra)
+
+# ---- install (owner: scripts/install.sh, install/) ----------------------------
+# Upstream's Linux tarball layout for systemd hosts; DESTDIR stages it.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+UNITDIR ?= /usr/lib/systemd/system
+INSTALL_ENV = DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' BINDIR='$(BINDIR)' UNITDIR='$(UNITDIR)' BIN='$(BIN)'
+
+.PHONY: install uninstall
+install: $(ALL)
+	$(Q)$(INSTALL_ENV) ./scripts/install.sh install
+
+uninstall:
+	$(Q)$(INSTALL_ENV) ./scripts/install.sh uninstall
 
 .PHONY: all test run deps bench clean
 all: $(ALL)

@@ -44,7 +44,7 @@ policy bench-posted '    - matchArgs:
         values: ["/nonexistent/policy-bench-posted"]'
 
 start_agent() {	# POLICY
-	"$AGENT" --stdout none --server-address "" --export-filename "$work/events.log" \
+	"$AGENT" --stdout none --server-address "" --server-socket "" --info-file "" --export-filename "$work/events.log" \
 		--export-file-max-size-mb 100000 --tracing-policy "$work/$1.yaml" 2>"$work/agent.err" &
 	apid=$!
 	for _ in $(seq 1 300); do

@@ -22,10 +22,21 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by the agent before load. */
 const volatile __u32 agent_tgid = 0;
 
+/* Lifecycle records (exec, clone, exit) only: nothing else can fill it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 * 1024 * 1024);
 } events SEC(".maps");
+
+/*
+ * The policy programs' records (lib/gt_common.h, shared by
+ * bpf_map__reuse_fd): a flooding policy fills this one, never the
+ * lifecycle's. Created here so it lives as long as the agent.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024);
+} policy_events SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -34,7 +45,11 @@ struct {
 	__type(value, struct execve_map_value);
 } execve_map SEC(".maps");
 
-/* Events the ring buffer could not take, per opcode (index op & 31). */
+/*
+ * Records a ring buffer could not take, per opcode (index op & 31): the
+ * lifecycle's here, the policy programs' too (shared with them). The one
+ * place every kernel-side drop is counted.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 32);
@@ -337,7 +352,6 @@ int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linu
 	m->cwd_len = cl;
 	m->flags = flags;
 
-	/* Become the current incarnation of this tgid. */
 	nv.key = m->self;
 	nv.pkey = m->parent;
 	nv.flags = flags & EVENT_IN_INIT_TREE;
@@ -345,14 +359,20 @@ int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linu
 	nv.cap_permitted = m->creds.cap_permitted;
 	nv.mbset = curr ? curr->mbset : parent ? parent->mbset : 0;
 	nv.mbset |= exec_mbset(h, task, bprm);
-	if (bpf_map_update_elem(&execve_map, &tgid, &nv, BPF_ANY))
-		count(&map_errors, 0);
 
 	size = sizeof(*m) + fl + al + cl;
 	if (size > sizeof(*m) + MSG_EXEC_DATA_MAX)
 		size = sizeof(*m) + MSG_EXEC_DATA_MAX;
 	m->common.size = size;
+	/*
+	 * Posted before the new key is published: whoever reads the key from
+	 * execve_map (a policy record, the agent's sweep) knows its exec
+	 * record is already in the ring buffer (or counted as lost).
+	 */
 	output(m, size, MSG_OP_EXECVE);
+	/* Become the current incarnation of this tgid. */
+	if (bpf_map_update_elem(&execve_map, &tgid, &nv, BPF_ANY))
+		count(&map_errors, 0);
 	return 0;
 }
 
@@ -397,10 +417,10 @@ int BPF_PROG(tg_sched_fork, struct task_struct *parent_task, struct task_struct 
 	nv.pkey = m.parent;
 	nv.flags = m.flags;
 	nv.nspid = m.nspid;
+	/* record first, then the key (as at exec) */
+	output(&m, sizeof(m), MSG_OP_CLONE);
 	if (bpf_map_update_elem(&execve_map, &tgid, &nv, BPF_ANY))
 		count(&map_errors, 0);
-
-	output(&m, sizeof(m), MSG_OP_CLONE);
 	return 0;
 }
 

@@ -6,6 +6,8 @@ set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD
+# test agents never take the host's /etc/tetragon or packaged configuration
+export TETRAGON_READ_SYSTEM_CONFIG=false
 passed=0 failed=0 skipped=0
 log=$(mktemp)
 
@@ -69,6 +71,7 @@ if [ -z "${SKIP_INTEGRATION:-}" ]; then
 	run_summary_suite "integration: hostile GetEvents and export filters" /usr/bin/python3 tests/integration/test_security_filters.py
 	run_summary_suite "integration: files the agent writes or trusts, closed stdout" /usr/bin/python3 tests/integration/test_security_files.py
 	run_summary_suite "integration: untrusted input (log escaping, names, limits, scoped policies)" /usr/bin/python3 tests/integration/test_security_input.py
+	run_summary_suite "integration: event loss (sweep race, PID wrap, policy floods, drop accounting)" /usr/bin/python3 tests/integration/test_event_loss.py
 fi
 rm -f "$log"
 echo "tests: $passed passed, $failed failed, $skipped skipped"

@@ -22,11 +22,23 @@ const volatile struct gt_arg_cfg args_cfg[GT_MAX_ARGS] = {};
 /* return probe: the record waits in gt_ret for the exit program to post it */
 const volatile __u32 has_return = 0;
 
-/* Shared with the lifecycle sensor (bpf_map__reuse_fd before load). */
+/*
+ * Shared with the lifecycle sensor (bpf_map__reuse_fd before load): the
+ * policy programs' own ring buffer, apart from the lifecycle records, so a
+ * flooding policy loses only its own records; and the per-opcode count of
+ * records a ring buffer could not take (index op & 31).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 * 1024 * 1024);
-} events SEC(".maps");
+	__uint(max_entries, 4096);
+} policy_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 32);
+	__type(key, __u32);
+	__type(value, __u64);
+} missed_events SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -268,8 +280,14 @@ static __always_inline int gt_post(struct gt_heap *h)
 
 	h->m.data_len = len;
 	h->m.common.size = sizeof(h->m) + len;
-	if (bpf_ringbuf_output(&events, &h->m, sizeof(h->m) + len, 0))
+	if (bpf_ringbuf_output(&policy_events, &h->m, sizeof(h->m) + len, 0)) {
+		__u32 op = msg_op & 31;
+		__u64 *v = bpf_map_lookup_elem(&missed_events, &op);
+
 		stat(GT_STAT_LOST);
+		if (v)
+			*v += 1;
+	}
 	return 0;
 }
 

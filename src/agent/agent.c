@@ -36,6 +36,15 @@
 #include "util/safe_path.h"
 
 #define RINGBUF_POLL_MS 20
+/*
+ * Records handled per ring in one round of the loop: the lifecycle ring is
+ * read first every round, so a policy ring that never empties (a flood
+ * faster than the agent) cannot starve it, nor the timer and signals.
+ */
+#define LIFECYCLE_BUDGET 16384
+#define POLICY_BUDGET 4096
+/* A drop is warned about at once, then at most this often while it goes on. */
+#define LOSS_WARN_MS 10000
 
 struct agent {
 	const struct agent_options *o;
@@ -54,7 +63,8 @@ struct agent {
 	uint64_t rb_records;
 	uint64_t msg_ops[METRICS_MSG_OPS];	/* metrics: records by opcode */
 	struct rotating_file *export_file;
-	uint64_t missed_reported;
+	uint64_t missed_reported;	/* ring buffer drops at the last warning */
+	uint64_t missed_warned_ms;	/* when that was (monotonic) */
 	uint64_t map_errors_reported;
 };
 
@@ -190,17 +200,45 @@ static void scan_procfs(struct agent *a)
 	log_info("registered %zu running processes from %s", n, procdir);
 }
 
+/* Ring buffer drops by record kind: the kernel's one count (missed_events), both rings. */
+struct ring_losses {
+	uint64_t total;
+	uint64_t exec, clone, exit;		/* lifecycle ring */
+	uint64_t kprobe, tracepoint, uprobe;	/* policy ring */
+};
+
+static void ring_losses(struct agent *a, struct ring_losses *l)
+{
+	uint64_t per_op[32];
+
+	l->total = process_sensor_missed(a->sensor, per_op);
+	l->exec = per_op[MSG_OP_EXECVE];
+	l->clone = per_op[MSG_OP_CLONE];
+	l->exit = per_op[MSG_OP_EXIT];
+	l->kprobe = per_op[MSG_OP_GENERIC_KPROBE];
+	l->tracepoint = per_op[MSG_OP_GENERIC_TRACEPOINT];
+	l->uprobe = per_op[MSG_OP_GENERIC_UPROBE];
+}
+
 static void report_losses(struct agent *a, int final)
 {
-	uint64_t per_op[32], missed = process_sensor_missed(a->sensor, per_op);
-	uint64_t merr = process_sensor_map_errors(a->sensor);
+	uint64_t merr = process_sensor_map_errors(a->sensor), now = ktime_now_mono() / 1000000;
+	struct ring_losses l;
 
-	if (missed != a->missed_reported) {
-		log_warn("kernel ring buffer full: %llu events lost so far (exec %llu, clone %llu, "
-			 "exit %llu); raise --rb-size", (unsigned long long)missed,
-			 (unsigned long long)per_op[MSG_OP_EXECVE], (unsigned long long)per_op[MSG_OP_CLONE],
-			 (unsigned long long)per_op[MSG_OP_EXIT]);
-		a->missed_reported = missed;
+	ring_losses(a, &l);
+	/* at once when it starts, then at most every LOSS_WARN_MS, and at the end */
+	if (l.total != a->missed_reported &&
+	    (final || !a->missed_warned_ms || now - a->missed_warned_ms >= LOSS_WARN_MS)) {
+		log_warn("kernel ring buffer full: %llu events lost (%llu since the last report): "
+			 "lifecycle exec=%llu clone=%llu exit=%llu (raise --rb-size), "
+			 "policy kprobe=%llu tracepoint=%llu uprobe=%llu (raise --rb-size-policy, or "
+			 "narrow the policy's selectors)",
+			 (unsigned long long)l.total, (unsigned long long)(l.total - a->missed_reported),
+			 (unsigned long long)l.exec, (unsigned long long)l.clone, (unsigned long long)l.exit,
+			 (unsigned long long)l.kprobe, (unsigned long long)l.tracepoint,
+			 (unsigned long long)l.uprobe);
+		a->missed_reported = l.total;
+		a->missed_warned_ms = now;
 	}
 	if (merr != a->map_errors_reported) {
 		log_warn("execve_map full: %llu processes not tracked in the kernel",
@@ -212,11 +250,18 @@ static void report_losses(struct agent *a, int final)
 
 		process_cache_stats(a->cache, &st);
 		log_info("stats: events=%llu exec=%llu clone=%llu exit=%llu lost=%llu "
-			 "bad_msgs=%llu exit_misses=%llu cache_size=%llu cache_reaped=%llu",
+			 "lost_exec=%llu lost_clone=%llu lost_exit=%llu "
+			 "lost_kprobe=%llu lost_tracepoint=%llu lost_uprobe=%llu "
+			 "bad_msgs=%llu exit_misses=%llu exit_unknown=%llu policy_misses=%llu cache_size=%llu "
+			 "cache_reaped=%llu",
 			 (unsigned long long)a->pipeline.events, (unsigned long long)a->pe.execs,
 			 (unsigned long long)a->pe.clones, (unsigned long long)a->pe.exits,
-			 (unsigned long long)missed, (unsigned long long)a->pe.bad_msgs,
-			 (unsigned long long)a->pe.exit_misses, (unsigned long long)st.size,
+			 (unsigned long long)l.total, (unsigned long long)l.exec, (unsigned long long)l.clone,
+			 (unsigned long long)l.exit, (unsigned long long)l.kprobe,
+			 (unsigned long long)l.tracepoint, (unsigned long long)l.uprobe,
+			 (unsigned long long)a->pe.bad_msgs, (unsigned long long)a->pe.exit_misses,
+			 (unsigned long long)a->pe.exit_unknown,
+			 (unsigned long long)a->pe.policy_misses, (unsigned long long)st.size,
 			 (unsigned long long)st.stale_reaped);
 	}
 }
@@ -244,17 +289,76 @@ static void publish_metrics(struct agent *a)
 	strbuf_free(&sb);
 }
 
-static bool pid_alive(uint32_t pid)
+/*
+ * The incarnation p provably ended: its pid is free, or execve_map holds a
+ * later incarnation of it (the pid was reused, or it exec'd). Either way the
+ * kernel posted its exit (exec) record before: a zombie's pid is still taken,
+ * and a new key is published only after its record (process_lifecycle.bpf.c).
+ */
+static bool proc_gone(void *ctx, const struct process *p)
 {
-	return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+	struct agent *a = ctx;
+	struct execve_map_value v;
+
+	if (kill((pid_t)p->pid, 0) && errno == ESRCH)
+		return true;
+	return !process_sensor_lookup(a->sensor, p->pid, &v) && v.key.ktime > p->ktime;
+}
+
+static int drain_lifecycle(void *ctx)
+{
+	struct agent *a = ctx;
+
+	return process_sensor_drain(a->sensor, RING_LIFECYCLE);
+}
+
+/* Where the policy ring's producer is, when records are waiting there (0: none). */
+static uint64_t policy_hold_pos(void *ctx)
+{
+	struct agent *a = ctx;
+	uint64_t prod, cons;
+
+	process_sensor_ring_pos(a->sensor, RING_POLICY, &prod, &cons);
+	return prod > cons ? prod : 0;
+}
+
+/* Loading hooks: keep reading lifecycle records meanwhile. */
+static void pump_lifecycle(void *ctx)
+{
+	struct agent *a = ctx;
+
+	process_sensor_drain(a->sensor, RING_LIFECYCLE);
+	pipeline_flush(&a->pipeline);
+}
+
+/*
+ * One round: the lifecycle ring first (a policy record's process must be
+ * known before it), then a bounded batch of the policy ring; exited
+ * processes no queued policy record can name any more are let go. True when
+ * a budget ran out (more is waiting: poll again at once).
+ */
+static bool consume_rings(struct agent *a)
+{
+	bool more = false;
+	uint64_t cons;
+
+	if (process_sensor_consume(a->sensor, RING_LIFECYCLE, LIFECYCLE_BUDGET) == -EAGAIN)
+		more = true;
+	if (process_sensor_consume(a->sensor, RING_POLICY, POLICY_BUDGET) == -EAGAIN)
+		more = true;
+	process_sensor_ring_pos(a->sensor, RING_POLICY, NULL, &cons);
+	process_cache_release(a->cache, cons);
+	return more;
 }
 
 static int event_loop(struct agent *a)
 {
 	struct epoll_event evs[8], ev = { .events = EPOLLIN };
 	struct itimerspec its = { { 1, 0 }, { 1, 0 } };
+	struct process_cache_sweep sw = { .gone = proc_gone, .drain = drain_lifecycle, .ctx = a };
 	uint64_t ticks = 0, gc_every;
 	int ep, sfd, tfd, err = 0;
+	bool more = false;
 	sigset_t mask;
 
 	sigemptyset(&mask);
@@ -271,8 +375,10 @@ static int event_loop(struct agent *a)
 		goto out;
 	}
 	timerfd_settime(tfd, 0, &its, NULL);
-	ev.data.fd = process_sensor_fd(a->sensor);
-	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	for (int r = 0; r < RING__COUNT; r++) {
+		ev.data.fd = process_sensor_fd(a->sensor, r);
+		epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	}
 	ev.data.fd = sfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = tfd;
@@ -285,7 +391,7 @@ static int event_loop(struct agent *a)
 
 	for (;;) {
 		/* Timeout: the kernel side batches wakeups (see WAKEUP_BYTES). */
-		int n = epoll_wait(ep, evs, 8, RINGBUF_POLL_MS);
+		int n = epoll_wait(ep, evs, 8, more ? 0 : RINGBUF_POLL_MS);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -293,8 +399,8 @@ static int event_loop(struct agent *a)
 			err = -errno;
 			break;
 		}
-		if (n == 0)
-			process_sensor_consume(a->sensor);
+		/* every round, whichever fd woke us: reading an empty ring costs two loads */
+		more = consume_rings(a);
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 
@@ -310,7 +416,8 @@ static int event_loop(struct agent *a)
 				}
 				log_info("received %s, shutting down", strsignal((int)si.ssi_signo));
 				/* Drain what the kernel already produced before leaving. */
-				process_sensor_consume(a->sensor);
+				process_sensor_drain(a->sensor, RING_LIFECYCLE);
+				process_sensor_drain(a->sensor, RING_POLICY);
 				goto out;
 			} else if (fd == tfd) {
 				uint64_t exp;
@@ -323,14 +430,12 @@ static int event_loop(struct agent *a)
 				if (a->export_file)
 					rotating_file_tick(a->export_file, ktime_now_mono() / 1000000);
 				if (ticks % gc_every == 0)
-					process_cache_reap(a->cache, pid_alive);
-				process_cache_trim(a->cache, a->o->process_cache_size, pid_alive);
+					process_cache_reap(a->cache, &sw);
+				process_cache_trim(a->cache, a->o->process_cache_size, &sw);
 				if (ticks % 60 == 0)
 					ktime_sync();
 			} else if (fd == a->calls.efd) {
 				loop_calls_dispatch(&a->calls);
-			} else {
-				process_sensor_consume(a->sensor);
 			}
 		}
 		pipeline_flush(&a->pipeline);
@@ -439,9 +544,14 @@ int agent_run(const struct agent_options *o)
 	err = 0;
 
 	so.ringbuf_bytes = o->rb_size;
+	so.policy_ringbuf_bytes = o->rb_size_policy;
 	err = process_sensor_open(&a.sensor, &so, on_ringbuf, &a);
 	if (err)
 		goto out;
+	/* policy records may be read before their process' exec record, or after its exit */
+	a.pe.drain = drain_lifecycle;
+	a.pe.drain_ctx = &a;
+	process_cache_set_hold(a.cache, policy_hold_pos, &a);
 	/* Attached first, then scanned: nothing can start unseen in between. */
 	scan_procfs(&a);
 	/*
@@ -454,7 +564,9 @@ int agent_run(const struct agent_options *o)
 			.dir = o->tracing_policy_dir,
 		};
 
-		process_sensor_shared_fds(a.sensor, &po.events_fd, &po.execve_fd);
+		process_sensor_shared_fds(a.sensor, &po.events_fd, &po.execve_fd, &po.missed_fd);
+		po.pump = pump_lifecycle;
+		po.pump_ctx = &a;
 		process_sensor_mbset_fds(a.sensor, &po.mbset_fd, &po.mbset_cfg_fd);
 		err = policy_engine_open(&a.policies, &po);
 		if (err)

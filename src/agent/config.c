@@ -28,6 +28,8 @@ const struct config_roots config_default_roots = {
 	.package_dropins = package_dropins,
 };
 
+static const struct config_roots no_roots = { .etc_dir = NULL, .package_dropins = NULL };
+
 #define MAX_VALUE (64 * 1024)	/* one setting; a filter list can be long, not larger */
 #define MAX_SETTINGS 512
 
@@ -366,14 +368,25 @@ int config_expand(int argc, char **argv, const struct config_roots *roots, confi
 	int r = 0, n;
 
 	memset(out, 0, sizeof(*out));
+	{
+		bool given = false;
+		const char *v = arg_value(argc, argv, "read-system-config", &given);
+
+		if (!given && (v = getenv("TETRAGON_READ_SYSTEM_CONFIG")))
+			given = true;
+
+		/* a test agent must not take the host's configuration */
+		if (given && v && (!strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no")))
+			roots = &no_roots;
+	}
 	for (i = 0; !r && roots->package_dropins && roots->package_dropins[i]; i++)
 		r = read_dropins(&s, roots->package_dropins[i], false, err, errlen);
 	file = arg_value(argc, argv, "config-file", &file_given);
-	if (!r) {
-		snprintf(path, sizeof(path), "%s/tetragon.yaml", roots->etc_dir);
+	if (!r && (file_given || roots->etc_dir)) {
+		snprintf(path, sizeof(path), "%s/tetragon.yaml", roots->etc_dir ? roots->etc_dir : "");
 		r = read_yaml(&s, file_given ? (file ? file : "") : path, file_given, err, errlen);
 	}
-	if (!r) {
+	if (!r && roots->etc_dir) {
 		snprintf(path, sizeof(path), "%s/tetragon.conf.d", roots->etc_dir);
 		r = read_dropins(&s, path, false, err, errlen);
 	}
@@ -410,6 +423,7 @@ int config_expand(int argc, char **argv, const struct config_roots *roots, confi
 		size_t l;
 
 		if (!strcmp(s.v[i].key, "config-dir") || !strcmp(s.v[i].key, "config-file") ||
+		    !strcmp(s.v[i].key, "read-system-config") ||
 		    on_command_line(argc, argv, s.v[i].key))
 			continue;
 		l = strlen(s.v[i].key) + strlen(s.v[i].value) + 4;

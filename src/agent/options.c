@@ -26,6 +26,7 @@ enum {
 	OPT_PROCFS,
 	OPT_BTF,
 	OPT_RB_SIZE,
+	OPT_RB_SIZE_POLICY,
 	OPT_GC_INTERVAL,
 	OPT_CACHE_SIZE,
 	OPT_LOG_LEVEL,
@@ -129,6 +130,7 @@ static const struct option longopts[] = {
 	{ "procfs", required_argument, 0, OPT_PROCFS },
 	{ "btf", required_argument, 0, OPT_BTF },
 	{ "rb-size", required_argument, 0, OPT_RB_SIZE },
+	{ "rb-size-policy", required_argument, 0, OPT_RB_SIZE_POLICY },
 	{ "process-cache-gc-interval", required_argument, 0, OPT_GC_INTERVAL },
 	{ "process-cache-size", required_argument, 0, OPT_CACHE_SIZE },
 	{ "log-level", required_argument, 0, OPT_LOG_LEVEL },
@@ -161,6 +163,7 @@ static const struct option longopts[] = {
 	{ "enable-event-metrics", optional_argument, 0, OPT_EVENT_METRICS },
 	{ "config-dir", required_argument, 0, OPT_CONFIG_DIR },
 	{ "config-file", required_argument, 0, OPT_CONFIG_FILE },
+	{ "read-system-config", optional_argument, 0, OPT_CONFIG_FILE },
 	{ "debug", optional_argument, 0, OPT_DEBUG },
 	{ 0 },
 };
@@ -194,8 +197,10 @@ static void usage(FILE *f)
 		"Kernel:\n"
 		"  --procfs DIR                       procfs mount (default /proc)\n"
 		"  --btf FILE                         kernel BTF (default /sys/kernel/btf/vmlinux)\n"
-		"  --rb-size SIZE                     BPF ring buffer size: bytes, or 64K, 16M, 1G\n"
-		"                                     (default 8M)\n"
+		"  --rb-size SIZE                     ring buffer of exec/clone/exit records: bytes, or\n"
+		"                                     64K, 16M, 1G (default 8M)\n"
+		"  --rb-size-policy SIZE              ring buffer of tracing policy records, apart, so a\n"
+		"                                     flooding policy loses only its own (default 8M)\n"
 		"  --probe-features                   print which BPF features this kernel runs (kprobe,\n"
 		"                                     fentry, BPF LSM, ...), one line each, and exit\n"
 		"\n"
@@ -249,6 +254,7 @@ static void usage(FILE *f)
 		"  --config-dir DIR                   one file per flag, named after it, holding its value\n"
 		"  --config-file FILE                 YAML flag: value mapping instead of\n"
 		"                                     /etc/tetragon/tetragon.yaml\n"
+		"  --read-system-config=false         skip /etc/tetragon and the package drop-ins (tests)\n"
 		"Upstream's other flags are accepted with a warning until they are built;\n"
 		"--redaction-filters is refused (ignoring it would export what it redacts).\n"
 		"  --version, --help\n");
@@ -574,13 +580,20 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 			err = dup_arg(&o->btf, optarg);
 			break;
 		case OPT_RB_SIZE:
-			err = parse_size("rb-size", optarg, &u);
+		case OPT_RB_SIZE_POLICY: {
+			const char *name = c == OPT_RB_SIZE ? "rb-size" : "rb-size-policy";
+
+			err = parse_size(name, optarg, &u);
 			if (!err && (u < 4096 || u > (1ULL << 30))) {
-				fprintf(stderr, "tetragon: --rb-size: %s is out of range (4096 to 1073741824)\n", optarg);
+				fprintf(stderr, "tetragon: --%s: %s is out of range (4096 to 1073741824)\n", name, optarg);
 				err = -EINVAL;
 			}
-			o->rb_size = (uint32_t)u;
+			if (c == OPT_RB_SIZE)
+				o->rb_size = (uint32_t)u;
+			else
+				o->rb_size_policy = (uint32_t)u;
 			break;
+		}
 		case OPT_CACHE_SIZE:
 			err = parse_u64("process-cache-size", optarg, &o->process_cache_size);
 			if (!err && o->process_cache_size < 64) {
@@ -736,6 +749,11 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 	if (optind < argc) {
 		fprintf(stderr, "tetragon: unexpected argument \"%s\" (see --help)\n", argv[optind]);
 		return -EINVAL;
+	}
+	/* as upstream, an empty export file name is no export file */
+	if (o->export_filename && !*o->export_filename) {
+		free(o->export_filename);
+		o->export_filename = NULL;
 	}
 	if (o->stdout_format == STDOUT_AUTO)
 		o->stdout_format = o->export_filename ? STDOUT_NONE : STDOUT_COMPACT;

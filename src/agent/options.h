@@ -25,7 +25,8 @@ struct agent_options {
 	bool enable_process_ns;
 	char *procfs;
 	char *btf;
-	uint32_t rb_size;
+	uint32_t rb_size;		/* lifecycle ring buffer */
+	uint32_t rb_size_policy;	/* policy ring buffer */
 	uint64_t process_cache_gc_interval_ms;
 	uint64_t process_cache_size;
 	char *log_level;

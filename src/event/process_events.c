@@ -116,10 +116,9 @@ static int handle_clone(struct process_events *pe, const struct msg_clone *m, si
 
 	if (len < sizeof(*m))
 		return -EINVAL;
-	parent = process_cache_get(pe->cache, m->parent.pid ? m->parent.pid : m->parent_pid,
-				   m->parent.ktime);
-	if (!parent && m->parent.ktime)
-		parent = process_cache_get(pe->cache, m->parent.pid, 0);
+	/* a parent incarnation that began after the fork would be a reused pid */
+	parent = process_cache_find(pe->cache, m->parent.pid ? m->parent.pid : m->parent_pid, m->parent.ktime,
+				    m->common.ktime);
 	e.pid = m->self.pid;
 	e.ktime = m->self.ktime;
 	e.tid = m->tid;
@@ -162,12 +161,18 @@ static int handle_exit(struct process_events *pe, const struct msg_exit *m, size
 
 	if (len < sizeof(*m))
 		return -EINVAL;
-	p = process_cache_get(pe->cache, m->self.pid, m->self.ktime);
-	if (!p && m->self.ktime)
-		p = process_cache_get(pe->cache, m->self.pid, 0);
+	/* by pid only an incarnation that began before: never a later reuse of the pid */
+	p = process_cache_find(pe->cache, m->self.pid, m->self.ktime, m->common.ktime);
 	if (!p) {
-		/* Started and ended while we were not looking: nothing to link it to. */
-		pe->exit_misses++;
+		/*
+		 * Nothing to link it to. The kernel did not know it either (no
+		 * key): it started before the agent and ended before the /proc
+		 * scan, or execve_map was full. Else its start record was lost.
+		 */
+		if (m->self.ktime)
+			pe->exit_misses++;
+		else
+			pe->exit_unknown++;
 		return 0;
 	}
 	ex.process = (Tetragon__Process *)process_view(p, &pe->view);
@@ -191,6 +196,29 @@ static int handle_exit(struct process_events *pe, const struct msg_exit *m, size
 	pe->exits++;
 	process_cache_exit(pe->cache, p);
 	return 0;
+}
+
+static struct process *find_named(struct process_events *pe, const struct msg_execve_key *key, uint32_t tgid,
+				   uint64_t t)
+{
+	if (key->pid)
+		return process_cache_find(pe->cache, key->pid, key->ktime, t);
+	return process_cache_find(pe->cache, tgid, 0, t);
+}
+
+struct process *process_events_find(struct process_events *pe, const struct msg_execve_key *key, uint32_t tgid,
+				    uint64_t t)
+{
+	struct process *p = find_named(pe, key, tgid, t);
+
+	/* its exec record was queued before this record was posted */
+	if (!p && pe->drain) {
+		pe->drain(pe->drain_ctx);
+		p = find_named(pe, key, tgid, t);
+	}
+	if (!p)
+		pe->policy_misses++;
+	return p;
 }
 
 int process_events_handle(struct process_events *pe, const void *data, size_t len)

@@ -15,11 +15,28 @@ struct process_events {
 	struct pipeline *pipeline;
 	const char *node_name;
 	struct process_view_opts view;
+	/*
+	 * Handle every lifecycle record queued so far (the agent's; NULL:
+	 * none): a policy record read before its process' exec record.
+	 */
+	int (*drain)(void *ctx);
+	void *drain_ctx;
 	/* counters */
 	uint64_t execs, clones, exits;
 	uint64_t bad_msgs;		/* truncated/unknown records */
-	uint64_t exit_misses;		/* exits of processes we never saw */
+	uint64_t exit_misses;		/* exits of processes the kernel saw start, we did not */
+	uint64_t exit_unknown;		/* exits of processes neither saw start (older than the agent) */
+	uint64_t policy_misses;		/* policy records whose process is unknown, even after a drain */
 };
+
+/*
+ * The process a policy record names: its execve_map key, else (key pid 0)
+ * the incarnation of tgid that began before t, the record's time. Not
+ * cached yet: lifecycle records still queued are handled, then it is
+ * looked up again. NULL when still unknown (counted in policy_misses).
+ */
+struct process *process_events_find(struct process_events *pe, const struct msg_execve_key *key, uint32_t tgid,
+				    uint64_t t);
 
 /* Dispatch one ring buffer record by opcode. Never fails the loop. */
 int process_events_handle(struct process_events *pe, const void *data, size_t len);

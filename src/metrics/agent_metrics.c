@@ -63,7 +63,7 @@ static void events(struct strbuf *sb, const struct metrics_sources *s)
 	const struct event_counts *c = s->events;
 
 	counter(sb, "tetragon_events_missing_process_info_total", "Number of events missing process info.",
-		(c ? c->missing_process : 0) + s->pe->exit_misses);
+		(c ? c->missing_process : 0) + s->pe->exit_misses + s->pe->exit_unknown);
 	if (!c)
 		return;	/* --enable-event-metrics=false */
 	metrics_family(sb, "tetragon_events_total", "The total number of Tetragon events", METRIC_COUNTER);
@@ -80,47 +80,23 @@ static void events(struct strbuf *sb, const struct metrics_sources *s)
 		c->label_overflow);
 }
 
-/* Upstream's MSG_OP numbers of the records a policy of this kind sends. */
-static const char *policy_op(int hook_kind)
-{
-	switch (hook_kind) {
-	case TP_HOOK_TRACEPOINT: return "14";
-	case TP_HOOK_UPROBE: return "15";
-	case TP_HOOK_LSM: return "16";
-	case TP_HOOK_USDT: return "28";
-	default: return "13";	/* kprobes, and syscall kprobes served by tracepoints */
-	}
-}
-
 static void kernel(struct strbuf *sb, const struct metrics_sources *s)
 {
+	/* every ring buffer drop, lifecycle and policy records alike: the kernel's one count */
 	uint64_t per_op[32] = { 0 }, missed = process_sensor_missed(s->sensor, per_op);
-	static const char *const pol_ops[] = { "13", "14", "15", "16", "28" };
-	uint64_t pol_lost[5] = { 0 };
-	struct policy_status ps;
 	char op[16];
 
-	for (size_t i = 0; !policy_engine_status(s->policies, i, &ps); i++) {
-		const char *o = policy_op(ps.hook_kind);
-
-		for (size_t k = 0; k < 5; k++)
-			if (!strcmp(o, pol_ops[k]))
-				pol_lost[k] += ps.lost;
-	}
 	metrics_family(sb, "tetragon_bpf_missed_events_total",
 		       "Number of Tetragon perf events that are failed to be sent from the kernel.", METRIC_COUNTER);
 	{
 		/* the ring buffer's only failure is a full buffer (ENOSPC); msg_op sorted as strings */
-		const struct { const char *op; uint64_t v; } m[] = {
-			{ "13", pol_lost[0] }, { "14", pol_lost[1] }, { "15", pol_lost[2] }, { "16", pol_lost[3] },
-			{ "23", per_op[MSG_OP_CLONE] }, { "28", pol_lost[4] }, { "5", per_op[MSG_OP_EXECVE] },
-			{ "7", per_op[MSG_OP_EXIT] },
-		};
+		static const uint8_t ops[] = { 13, 14, 15, 16, 23, 28, 5, 7 };
 
-		for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
-			const struct metric_label l[2] = { { "error", "ENOSPC" }, { "msg_op", m[k].op } };
+		for (size_t k = 0; k < sizeof(ops); k++) {
+			const struct metric_label l[2] = { { "error", "ENOSPC" }, { "msg_op", op } };
 
-			metrics_sample_u64(sb, "tetragon_bpf_missed_events_total", l, 2, m[k].v);
+			snprintf(op, sizeof(op), "%u", ops[k]);
+			metrics_sample_u64(sb, "tetragon_bpf_missed_events_total", l, 2, per_op[ops[k]]);
 		}
 	}
 

@@ -17,6 +17,10 @@ struct process_cache {
 	struct process **by_pid;
 	size_t nbuckets;	/* power of two, both tables */
 	struct process_cache_stats st;
+	/* exited entries kept for queued records, oldest first */
+	uint64_t (*hold_pos)(void *ctx);
+	void *hold_ctx;
+	struct process *hold_head, *hold_tail;
 };
 
 static inline uint64_t mix64(uint64_t x)
@@ -202,18 +206,73 @@ static void put(struct process_cache *c, struct process *p)
 
 static void drop_live(struct process_cache *c, struct process *p)
 {
+	uint64_t pos;
+
 	if (!p->live)
 		return;
 	p->live = false;
 	if (find_pid(c, p->pid) == p)
 		unlink_pid(c, p);
-	put(c, p);
+	pos = c->hold_pos ? c->hold_pos(c->hold_ctx) : 0;
+	if (!pos) {
+		put(c, p);
+		return;
+	}
+	/* the live reference goes at release */
+	p->hold_pos = pos;
+	p->hold_next = NULL;
+	if (c->hold_tail)
+		c->hold_tail->hold_next = p;
+	else
+		c->hold_head = p;
+	c->hold_tail = p;
+	c->st.held++;
+}
+
+void process_cache_set_hold(struct process_cache *c, uint64_t (*pos)(void *ctx), void *ctx)
+{
+	c->hold_pos = pos;
+	c->hold_ctx = ctx;
+}
+
+void process_cache_release(struct process_cache *c, uint64_t consumed)
+{
+	/* positions only grow: the list is in release order */
+	while (c->hold_head && c->hold_head->hold_pos <= consumed) {
+		struct process *p = c->hold_head;
+
+		c->hold_head = p->hold_next;
+		if (!c->hold_head)
+			c->hold_tail = NULL;
+		p->hold_next = NULL;
+		c->st.held--;
+		put(c, p);
+	}
 }
 
 struct process *process_cache_get(struct process_cache *c, uint32_t pid, uint64_t ktime)
 {
 	struct process *p = ktime ? find_key(c, pid, ktime) : find_pid(c, pid);
 
+	if (!p)
+		c->st.misses++;
+	return p;
+}
+
+/* The current incarnation of pid if it began no later than before (0: any). */
+static struct process *find_pid_before(struct process_cache *c, uint32_t pid, uint64_t before)
+{
+	struct process *p = find_pid(c, pid);
+
+	return p && (!before || p->ktime <= before) ? p : NULL;
+}
+
+struct process *process_cache_find(struct process_cache *c, uint32_t pid, uint64_t ktime, uint64_t before)
+{
+	struct process *p = ktime ? find_key(c, pid, ktime) : NULL;
+
+	if (!p)
+		p = find_pid_before(c, pid, ktime ? ktime : before);
 	if (!p)
 		c->st.misses++;
 	return p;
@@ -234,12 +293,13 @@ struct process *process_cache_add(struct process_cache *c, struct process *e,
 		free(p);
 		goto oom;
 	}
+	/* by pid only an incarnation older than the child: a later one reuses the pid */
 	if (parent_key && parent_key->pid)
 		parent = find_key(c, parent_key->pid, parent_key->ktime);
 	if (!parent && parent_key && parent_key->pid)
-		parent = find_pid(c, parent_key->pid);
+		parent = find_pid_before(c, parent_key->pid, parent_key->ktime ? parent_key->ktime : p->ktime);
 	if (!parent && parent_pid)
-		parent = find_pid(c, parent_pid);
+		parent = find_pid_before(c, parent_pid, p->ktime);
 	p->parent = parent;
 	if (parent) {
 		parent->refcnt++;
@@ -299,45 +359,64 @@ void process_cache_exit(struct process_cache *c, struct process *p)
 	drop_live(c, p);
 }
 
-void process_cache_reap(struct process_cache *c, bool (*alive)(uint32_t pid))
+struct reap_key {
+	uint32_t pid;
+	uint64_t ktime;
+};
+
+void process_cache_reap(struct process_cache *c, const struct process_cache_sweep *sw)
 {
-	/* Collect first: dropping may free entries in any bucket. */
 	size_t n = 0, cap = 64;
-	struct process **dead = malloc(cap * sizeof(*dead));
+	struct reap_key *dead = malloc(cap * sizeof(*dead));
 
 	if (!dead)
 		return;
 	for (size_t i = 0; i < c->nbuckets; i++) {
 		for (struct process *p = c->by_pid[i]; p; p = p->pnext) {
-			if (p->live && !alive(p->pid)) {
-				if (n == cap) {
-					struct process **d = realloc(dead, 2 * cap * sizeof(*d));
+			if (!p->live || !sw->gone(sw->ctx, p))
+				continue;
+			if (n == cap) {
+				struct reap_key *d = realloc(dead, 2 * cap * sizeof(*d));
 
-					if (!d)
-						goto out;
-					dead = d;
-					cap *= 2;
-				}
-				dead[n++] = p;
+				if (!d)
+					goto drain;
+				dead = d;
+				cap *= 2;
 			}
+			dead[n].pid = p->pid;
+			dead[n].ktime = p->ktime;
+			n++;
 		}
 	}
-out:
+drain:
+	/*
+	 * Their exit (or exec) records were queued before they were seen
+	 * gone: handle everything queued so far, then drop what those records
+	 * did not. Keys, not pointers: handling records frees entries.
+	 */
+	if (n && sw->drain && sw->drain(sw->ctx)) {
+		c->st.reap_deferred++;
+		n = 0;
+	}
 	for (size_t i = 0; i < n; i++) {
-		c->st.stale_reaped++;
-		drop_live(c, dead[i]);
+		struct process *p = find_key(c, dead[i].pid, dead[i].ktime);
+
+		if (p && p->live) {
+			c->st.stale_reaped++;
+			drop_live(c, p);
+		}
 	}
 	free(dead);
 }
 
-void process_cache_trim(struct process_cache *c, size_t capacity, bool (*alive)(uint32_t pid))
+void process_cache_trim(struct process_cache *c, size_t capacity, const struct process_cache_sweep *sw)
 {
 	size_t n = 0, cap = 64;
 	struct process **links;
 
 	if (c->st.size <= capacity)
 		return;
-	process_cache_reap(c, alive);
+	process_cache_reap(c, sw);
 	if (c->st.size <= capacity)
 		return;
 	/*

@@ -45,6 +45,8 @@ struct process {
 	bool live;			/* not yet exited nor replaced */
 	struct process *hnext;		/* (pid, ktime) chain */
 	struct process *pnext;		/* pid -> current chain */
+	struct process *hold_next;	/* exited, held for records still queued */
+	uint64_t hold_pos;
 
 	/* Encoded view owned by the event layer, built once on first use. */
 	void *view;
@@ -57,6 +59,8 @@ struct process_cache_stats {
 	uint64_t misses;		/* lookups that found nothing */
 	uint64_t stale_reaped;		/* live entries whose process vanished unseen */
 	uint64_t evictions;		/* exited parents dropped to stay under capacity */
+	uint64_t reap_deferred;		/* sweeps that waited: the ring buffer could not be drained */
+	uint64_t held;			/* exited entries waiting for queued records (now) */
 };
 
 struct process_cache;
@@ -86,18 +90,51 @@ struct process *process_cache_add(struct process_cache *c, struct process *e,
 /* Exact lookup; ktime 0 means "the current incarnation of pid". */
 struct process *process_cache_get(struct process_cache *c, uint32_t pid, uint64_t ktime);
 
-/* The process exited: drop its live reference (entry may be freed). */
+/*
+ * The incarnation a kernel record names: (pid, ktime) exactly; failing that
+ * (or with ktime 0) the current incarnation of pid, but only one that began
+ * no later than @before (the record's own time or key; 0: no bound): a later
+ * one reuses the pid and cannot be the one meant.
+ */
+struct process *process_cache_find(struct process_cache *c, uint32_t pid, uint64_t ktime, uint64_t before);
+
+/* The process exited: drop its live reference (entry may be freed, or held). */
 void process_cache_exit(struct process_cache *c, struct process *p);
 
-/* Drop live entries whose pid no longer exists (lost exit events). */
-void process_cache_reap(struct process_cache *c, bool (*alive)(uint32_t pid));
+/*
+ * Records of another ring buffer (the policy programs') may still name a
+ * process after its exit was handled: with a hold, an entry that stops being
+ * live stays findable by key until process_cache_release() passes the
+ * position pos() returned then (0: nothing queued, free it now).
+ */
+void process_cache_set_hold(struct process_cache *c, uint64_t (*pos)(void *ctx), void *ctx);
+void process_cache_release(struct process_cache *c, uint64_t consumed);
+
+/*
+ * What the sweep needs from the kernel. gone(): p's incarnation provably
+ * ended (its pid is free, or belongs to a later incarnation), so its exit or
+ * exec record, if any, is already in the ring buffer. drain(): handle every
+ * record produced so far; 0 when done, else the sweep reaps nothing now.
+ */
+struct process_cache_sweep {
+	bool (*gone)(void *ctx, const struct process *p);
+	int (*drain)(void *ctx);
+	void *ctx;
+};
+
+/*
+ * Drop live entries whose process ended without its exit being handled
+ * (a lost record): only those seen gone before a drain that handled every
+ * record queued by then, so an exit still in the ring buffer is never lost.
+ */
+void process_cache_reap(struct process_cache *c, const struct process_cache_sweep *sw);
 
 /*
  * Bring the cache back under @capacity: first reap vanished processes, then
  * drop exited ancestors still held by children (children keep their
  * parent_exec_id). Live processes are never dropped.
  */
-void process_cache_trim(struct process_cache *c, size_t capacity, bool (*alive)(uint32_t pid));
+void process_cache_trim(struct process_cache *c, size_t capacity, const struct process_cache_sweep *sw);
 
 void process_cache_stats(const struct process_cache *c, struct process_cache_stats *ret);
 

@@ -85,8 +85,9 @@ static const char *attach_one(struct policy_engine *e, struct hook_inst *hi, cha
 		free(cfg);
 		return bad;
 	}
-	if (bpf_map__reuse_fd(hi->skel->maps.events, e->events_fd) ||
-	    bpf_map__reuse_fd(hi->skel->maps.execve_map, e->execve_fd)) {
+	if (bpf_map__reuse_fd(hi->skel->maps.policy_events, e->events_fd) ||
+	    bpf_map__reuse_fd(hi->skel->maps.execve_map, e->execve_fd) ||
+	    (e->missed_fd > 0 && bpf_map__reuse_fd(hi->skel->maps.missed_events, e->missed_fd))) {
 		snprintf(why, len, "sharing the lifecycle sensor's maps: %s", strerror(errno));
 		free(cfg);
 		return why;
@@ -104,10 +105,13 @@ static const char *attach_one(struct policy_engine *e, struct hook_inst *hi, cha
 		return bad;
 	hi->link = bpf_program__attach_tracepoint(hi->skel->progs.generic_tracepoint, hi->subsys, hi->event);
 	if (!hi->link) {
-		snprintf(why, len, "attaching to tracepoint %s/%s: %s", hi->subsys, hi->event, strerror(errno));
-		return why;
+		char what[256];
+
+		err = errno;
+		snprintf(what, sizeof(what), "attaching to tracepoint %s/%s", hi->subsys, hi->event);
+		return policy_attach_failed(e, hi->subsys, hi->event, err, why, len, what);
 	}
-	return policy_return_attach(hi, hi->skel, why, len);
+	return policy_return_attach(e, hi, hi->skel, why, len);
 }
 
 /* name: the syscall of a kprobe, the symbol of a uprobe (NULL: at offset) */
@@ -165,6 +169,8 @@ static const char *attach_hook(struct policy_engine *e, struct tp_policy *p, con
 	}
 	e->inst = v;
 	v[e->ninst++] = hi;
+	if (e->pump)
+		e->pump(e->pump_ctx);
 	return NULL;
 }
 
@@ -509,6 +515,9 @@ int policy_engine_open(struct policy_engine **ret, const struct policy_engine_op
 		return -ENOMEM;
 	e->events_fd = o->events_fd;
 	e->execve_fd = o->execve_fd;
+	e->missed_fd = o->missed_fd;
+	e->pump = o->pump;
+	e->pump_ctx = o->pump_ctx;
 	e->mbset_fd = o->mbset_fd;
 	e->mbset_cfg_fd = o->mbset_cfg_fd;
 	e->tracefs = policy_tracefs(o->tracefs);
@@ -618,7 +627,7 @@ const struct hook_inst *policy_engine_find(const struct policy_engine *e, uint32
 
 /* ---- run-time management (the agent's event loop calls these) ------------------ */
 
-/* Bytes of the instance's own maps (the shared ring buffer and execve_map are not its). */
+/* Bytes of the instance's own maps (the shared ring buffer, drop counters and execve_map are not its). */
 static uint64_t policy_inst_memory(const struct hook_inst *hi)
 {
 	const struct bpf_map *m;
@@ -629,7 +638,7 @@ static uint64_t policy_inst_memory(const struct hook_inst *hi)
 	bpf_object__for_each_map(m, hi->obj) {
 		const char *n = bpf_map__name(m);
 
-		if (!strcmp(n, "events") || !strcmp(n, "execve_map"))
+		if (!strcmp(n, "policy_events") || !strcmp(n, "missed_events") || !strcmp(n, "execve_map"))
 			continue;
 		sum += (uint64_t)bpf_map__max_entries(m) * (bpf_map__key_size(m) + bpf_map__value_size(m));
 	}

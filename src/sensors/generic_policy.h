@@ -20,9 +20,16 @@ struct policy_engine_opts {
 	size_t nfiles;
 	const char *dir;	/* --tracing-policy-dir, NULL = none */
 	const char *tracefs;	/* NULL = /sys/kernel/tracing */
-	int events_fd;		/* the lifecycle sensor's ring buffer and execve_map */
-	int execve_fd;
+	int events_fd;		/* the policy programs' ring buffer (the lifecycle sensor's, apart from its own) */
+	int execve_fd;		/* its execve_map */
+	int missed_fd;		/* its per-opcode drop counters (missed_events), 0 = none */
 	int mbset_fd;		/* its followChildren maps (process_sensor_mbset_fds), 0 = none */
+	/*
+	 * Called between hook attaches (NULL: not): loading many hooks takes
+	 * seconds, in which the agent must keep reading lifecycle records.
+	 */
+	void (*pump)(void *ctx);
+	void *pump_ctx;
 	int mbset_cfg_fd;
 };
 

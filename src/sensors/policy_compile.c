@@ -226,18 +226,20 @@ const char *policy_return_prepare(struct hook_inst *hi, struct generic_tracepoin
 	return NULL;
 }
 
-const char *policy_return_attach(struct hook_inst *hi, struct generic_tracepoint_bpf *skel, char *why, size_t len)
+const char *policy_return_attach(const struct policy_engine *e, struct hook_inst *hi,
+				 struct generic_tracepoint_bpf *skel, char *why, size_t len)
 {
-	char ev[128];
+	char ev[128], what[256];
 
 	if (!hi->has_return)
 		return NULL;
 	snprintf(ev, sizeof(ev), "sys_exit_%s", hi->event + strlen("sys_enter_"));
 	hi->link_ret = bpf_program__attach_tracepoint(skel->progs.generic_tracepoint_exit, hi->subsys, ev);
 	if (!hi->link_ret) {
-		snprintf(why, len, "attaching the return probe to tracepoint %s/%s: %s", hi->subsys, ev,
-			 strerror(errno));
-		return why;
+		int err = errno;
+
+		snprintf(what, sizeof(what), "attaching the return probe to tracepoint %s/%s", hi->subsys, ev);
+		return policy_attach_failed(e, hi->subsys, ev, err, why, len, what);
 	}
 	return NULL;
 }

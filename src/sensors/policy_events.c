@@ -296,9 +296,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 			pe->bad_msgs++;
 		return 0;
 	}
-	p = m->key.pid ? process_cache_get(pe->cache, m->key.pid, m->key.ktime) : NULL;
-	if (!p)
-		p = process_cache_get(pe->cache, m->tgid, 0);
+	p = process_events_find(pe, &m->key, m->tgid, m->common.ktime);
 	if (p) {
 		proc = process_view(p, &pe->view);
 		if (p->parent)

@@ -85,7 +85,8 @@ struct policy_engine {
 	size_t refused;
 	struct hook_inst **inst;
 	size_t ninst;
-	int events_fd, execve_fd;
+	int events_fd, execve_fd;	/* the policy ring buffer and execve_map (lifecycle sensor's) */
+	int missed_fd;			/* its per-opcode drop counters, 0 = none */
 	int mbset_fd, mbset_cfg_fd;	/* lifecycle sensor's followChildren maps, 0 = none */
 	struct sel_follow follow[64];	/* followChildren bits in use */
 	size_t nfollow;
@@ -100,10 +101,22 @@ struct policy_engine {
 	const struct hook_inst *acct_hi;
 	struct loaded_policy *acct_lp;
 	uint64_t stale_records;		/* of instances torn down since, dropped */
+	/* between hook attaches: the agent reads the lifecycle records meanwhile */
+	void (*pump)(void *ctx);
+	void *pump_ctx;
 };
 
 /* What this agent refuses before the kernel is asked (tp_check_agent), as "FILE:L:C: path: why". */
 const char *policy_unsupported(const struct tp_policy *p, const char *file, char *why, size_t len);
+
+/*
+ * why = "<what>: <reason>" for an attach that failed with errno err,
+ * naming the kernel's limit of programs per tracepoint or probe
+ * (BPF_TRACE_MAX_PROGS) when that is the reason. Returns why.
+ */
+#define POLICY_TRACE_MAX_PROGS 64
+const char *policy_attach_failed(const struct policy_engine *e, const char *subsys, const char *event, int err,
+				 char *why, size_t len, const char *what);
 
 /* tracefs mount point: t, or /sys/kernel/tracing */
 const char *policy_tracefs(const char *t);
@@ -153,7 +166,8 @@ const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_
  */
 const char *policy_return_prepare(struct hook_inst *hi, struct generic_tracepoint_bpf *skel, const char *tracefs,
 				  char *why, size_t len);
-const char *policy_return_attach(struct hook_inst *hi, struct generic_tracepoint_bpf *skel, char *why, size_t len);
+const char *policy_return_attach(const struct policy_engine *e, struct hook_inst *hi,
+				 struct generic_tracepoint_bpf *skel, char *why, size_t len);
 
 /*
  * Selectors of the instance's hook into cfg and hi->sm; a reason or NULL.

@@ -435,8 +435,9 @@ const char *policy_rawtp_attach(struct policy_engine *e, struct hook_inst *hi, c
 	bad = policy_compile_selectors(hi, cfg, why, len);
 	if (!bad)
 		bad = policy_selectors_size(hi, hi->rskel->obj, why, len);
-	if (!bad && (bpf_map__reuse_fd(hi->rskel->maps.events, e->events_fd) ||
-		     bpf_map__reuse_fd(hi->rskel->maps.execve_map, e->execve_fd))) {
+	if (!bad && (bpf_map__reuse_fd(hi->rskel->maps.policy_events, e->events_fd) ||
+		     bpf_map__reuse_fd(hi->rskel->maps.execve_map, e->execve_fd) ||
+		     (e->missed_fd > 0 && bpf_map__reuse_fd(hi->rskel->maps.missed_events, e->missed_fd)))) {
 		snprintf(why, len, "sharing the lifecycle sensor's maps: %s", strerror(errno));
 		bad = why;
 	}

@@ -25,6 +25,27 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 
+const char *policy_attach_failed(const struct policy_engine *e, const char *subsys, const char *event, int err,
+				 char *why, size_t len, const char *what)
+{
+	size_t ours = 0;
+
+	if (err != E2BIG) {
+		snprintf(why, len, "%s: %s", what, strerror(err));
+		return why;
+	}
+	for (size_t i = 0; e && i < e->ninst; i++)
+		ours += !strcmp(e->inst[i]->subsys, subsys) && !strcmp(e->inst[i]->event, event);
+	/* perf_event_attach_bpf_prog(): E2BIG once the hook's program array is full */
+	snprintf(why, len,
+		 "%s: the kernel runs at most %d BPF programs on one tracepoint or probe "
+		 "(BPF_TRACE_MAX_PROGS) and it has that many already (%zu of them this agent's: one per hook "
+		 "of each policy on it); merge the policies that hook it into one with several selectors, "
+		 "or remove some (bpftool perf list shows the others)",
+		 what, POLICY_TRACE_MAX_PROGS, ours);
+	return why;
+}
+
 const char *policy_tracefs(const char *t)
 {
 	return t ? t : "/sys/kernel/tracing";

@@ -238,8 +238,9 @@ const char *policy_uprobe_attach(struct policy_engine *e, struct hook_inst *hi, 
 	bad = policy_compile_selectors(hi, cfg, why, len);
 	if (!bad)
 		bad = policy_selectors_size(hi, hi->uskel->obj, why, len);
-	if (!bad && (bpf_map__reuse_fd(hi->uskel->maps.events, e->events_fd) ||
-		     bpf_map__reuse_fd(hi->uskel->maps.execve_map, e->execve_fd))) {
+	if (!bad && (bpf_map__reuse_fd(hi->uskel->maps.policy_events, e->events_fd) ||
+		     bpf_map__reuse_fd(hi->uskel->maps.execve_map, e->execve_fd) ||
+		     (e->missed_fd > 0 && bpf_map__reuse_fd(hi->uskel->maps.missed_events, e->missed_fd)))) {
 		snprintf(why, len, "sharing the lifecycle sensor's maps: %s", strerror(errno));
 		bad = why;
 	}
@@ -262,6 +263,12 @@ const char *policy_uprobe_attach(struct policy_engine *e, struct hook_inst *hi, 
 						   hi->uprobe_offset, &uo);
 	if (!hi->link) {
 		err = -errno;
+		if (err == -E2BIG) {
+			char what[512];
+
+			snprintf(what, sizeof(what), "uprobe: %s %s", hi->h->path, hi->event);
+			return policy_attach_failed(e, "uprobe", hi->event, -err, why, len, what);
+		}
 		if (hi->function[0])
 			snprintf(why, len, "uprobe: %s has no function %s (or it cannot be probed: %s)",
 				 hi->h->path, hi->function, strerror(-err));

@@ -27,7 +27,7 @@ class Skip(Exception):
 class Agent:
     """One agent process exporting JSON to a temporary file."""
 
-    def __init__(self, *extra, stdout=None):
+    def __init__(self, *extra, stdout=None, system_config=False):
         self.dir = tempfile.mkdtemp(prefix="tg-it-")
         if not os.environ.get("TG_KEEP_TEST_DIRS"):
             atexit.register(shutil.rmtree, self.dir, True)
@@ -48,6 +48,10 @@ class Agent:
         self.out = open(self.outlog, "wb")
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        if system_config:
+            env.pop("TETRAGON_READ_SYSTEM_CONFIG", None)
+        else:
+            env["TETRAGON_READ_SYSTEM_CONFIG"] = "false"	# not the host's /etc/tetragon
         self.proc = subprocess.Popen(args, stdout=self.out, stderr=self.err, env=env)
         self.offset = 0
         self.events = []

@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import AGENT, Agent, execs, require_root, run_tests  # noqa: E402
+from harness import AGENT, Agent, Skip, execs, require_root, run_tests  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="tg-config-")
 if not os.environ.get("TG_KEEP_TEST_DIRS"):
@@ -147,6 +147,33 @@ def test_configuration_others_can_write_is_refused():
     assert r.returncode != 0 and "configuration file refused" in err and "65534" in err, err
 
 
+def test_etc_tetragon_read_unless_told_not_to():
+    require_root()
+    if os.path.exists("/etc/tetragon"):
+        raise Skip("/etc/tetragon exists on this machine: not ours to change")
+    os.makedirs("/etc/tetragon/tetragon.conf.d", 0o755)
+    try:
+        os.chmod("/etc/tetragon", 0o755)
+        with open("/etc/tetragon/tetragon.conf.d/enable-process-ns", "w") as f:
+            f.write("true\n")
+        with open("/etc/tetragon/tetragon.yaml", "w") as f:
+            f.write("enable-process-cred: true\n")
+        a = Agent(system_config=True)
+        try:
+            p = exec_of(a, marker("etc-read"))
+            assert "ns" in p and "cap" in p, "/etc/tetragon was not read: %s" % sorted(p)
+        finally:
+            assert a.stop() == 0
+        a = Agent()	# TETRAGON_READ_SYSTEM_CONFIG=false
+        try:
+            p = exec_of(a, marker("etc-skipped"))
+            assert "ns" not in p and "cap" not in p, "/etc/tetragon was read"
+        finally:
+            assert a.stop() == 0
+    finally:
+        shutil.rmtree("/etc/tetragon", True)
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([
         test_upstream_defaults_leave_out_cred_and_ns,
@@ -155,4 +182,5 @@ if __name__ == "__main__":
         test_bad_values_name_their_source,
         test_flags_upstream_misspelt_and_refused,
         test_configuration_others_can_write_is_refused,
+        test_etc_tetragon_read_unless_told_not_to,
     ]))

@@ -307,10 +307,14 @@ def test_export_rotation():
     # the harness asks for a large size: the later flag wins
     try:
         tag = "tg-rot-%d" % time.time_ns()
+        procs = []
         for i in range(1500):
-            subprocess.Popen(["/bin/true", tag, "x" * 200]).wait() if i % 100 == 0 else \
-                subprocess.Popen(["/bin/true", tag, "x" * 200])
-        time.sleep(2)
+            procs.append(subprocess.Popen(["/bin/true", tag, "x" * 200]))
+            if i % 100 == 0:
+                procs[-1].wait()
+        # every exit has happened: SIGTERM drains the ring buffer into the file
+        for p in procs:
+            p.wait()
     finally:
         rc = a5.stop()
     assert rc == 0, a5.stderr()
@@ -330,7 +334,9 @@ def test_export_rotation():
 
 
 def run_agent_expect_error(args, want, as_nobody=False):
-    cmd = ([shutil.which("setpriv"), "--reuid=65534", "--regid=65534", "--clear-groups"] if as_nobody else []) + [AGENT] + args
+    # no socket, port or info file of the host's, should it start after all
+    cmd = ([shutil.which("setpriv"), "--reuid=65534", "--regid=65534", "--clear-groups"] if as_nobody else []) + \
+        [AGENT, "--server-address", "", "--server-socket", "", "--info-file", ""] + args
     r = subprocess.run(cmd, capture_output=True, timeout=60)
     err = r.stderr.decode(errors="replace")
     assert r.returncode != 0, err

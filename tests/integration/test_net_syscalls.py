@@ -19,6 +19,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Agent, Skip, require_root  # noqa: E402
+from sentinel import settle  # noqa: E402
 
 agent = None
 TMP = tempfile.mkdtemp(prefix="tg-net-")
@@ -141,7 +142,7 @@ def test_sockaddr_operators():
     udp_connect("127.0.0.1", P + 20)      # portset: posts
     agent.wait_count(kprobes("sock-saddr"), 3, what="SAddr events")
     agent.wait_count(kprobes("sock-portset"), 1, what="NotSPort events")
-    time.sleep(0.5)
+    settle(agent)
     want = {
         "sock-saddr": [("127.0.0.1", P), ("::1", P), ("127.0.0.1", P + 11)],
         "sock-notsaddr": [("::1", 53)],
@@ -164,7 +165,7 @@ def test_generated_syscalls():
     agent.wait_for(lambda e: kprobes("gen-all")(e) and e["process_kprobe"]["function_name"]
                    == "__x64_sys_getppid", what="getppid from the generated list")
     agent.wait_count(kprobes("gen-umask"), 1, what="umask(027) from the generated list")
-    time.sleep(0.3)
+    settle(agent)
     got = gen_events("gen-all")
     assert all(k["process"]["pid"] == c.pid for k in got), got
     names = [k["function_name"] for k in got]

@@ -12,10 +12,10 @@ import shutil
 import socket
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Agent, Skip, require_root, run_tests  # noqa: E402
+from sentinel import settle  # noqa: E402
 
 agent = None
 TMP = tempfile.mkdtemp(prefix="tg-pargs-")
@@ -318,7 +318,7 @@ def test_match_return_args_and_return_nopost():
     ev = agent.wait_for(kprobes("openat-retf"), what="openat-retf event")["process_kprobe"]
     assert ev["args"] == [{"string_arg": ok}], ev
     assert ev["return"]["int_arg"] >= 0, ev
-    time.sleep(0.3)
+    settle(agent)
     got = [e["process_kprobe"]["args"][0]["string_arg"] for e in agent.read() if kprobes("openat-retf")(e)]
     assert got == [ok], got
 
@@ -436,7 +436,7 @@ def test_long_paths():
     other = os.path.join(d, "g" * 150 + "-other.txt")
     with open(other, "w") as f:
         f.write("y")
-    time.sleep(0.3)
+    settle(agent)
     got = [e["process_kprobe"]["args"][0] for e in agent.read() if kprobes("long-paths")(e)]
     assert not [a for a in got if "-other" in str(a)], got
 

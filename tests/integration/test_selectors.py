@@ -20,6 +20,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Agent, Skip, require_root  # noqa: E402
+from sentinel import settle  # noqa: E402
 
 agent = None
 TMP = tempfile.mkdtemp(prefix="tg-sel-")
@@ -204,7 +205,7 @@ def test_inmap_notinmap():
     vals = [e["process_kprobe"]["args"][0]["int_arg"] for e in got]
     # InMap: 73, 105, 110; NotInMap: 200 and the restored mask if it is not in the set
     expect = [73, 105, 200, 110] + ([old] if old not in (18, 73, 63) and not 100 <= old <= 110 else [])
-    time.sleep(0.3)
+    settle(agent)
     vals = [e["process_kprobe"]["args"][0]["int_arg"] for e in agent.read() if kprobes("umask-map")(e)]
     assert vals == expect, (vals, expect)
 
@@ -221,7 +222,7 @@ def test_inmap_syscall_list():
     os.close(101)
     os.close(fd)
     got = agent.wait_count(tracepoints("syscall-list"), 2, what="dup2/dup3 tracepoints")
-    time.sleep(0.3)
+    settle(agent)
     ids = [e["process_tracepoint"]["args"][0]["long_arg"] for e in agent.read() if tracepoints("syscall-list")(e)]
     assert ids == ["33", "292"] or ids == [33, 292], (ids, got[0])
 
@@ -268,7 +269,7 @@ def test_parent_binaries():
     run(BASH, "-c", "%s %s; true" % (CAT, f))
     ev = agent.wait_for(kprobes("parent-bin"), what="parent-bin event")["process_kprobe"]
     assert ev["parent"]["binary"] == BASH, ev["parent"]
-    time.sleep(0.3)
+    settle(agent)
     assert g not in paths_of("parent-bin"), paths_of("parent-bin")
 
 
@@ -278,7 +279,7 @@ def test_pid_namespace_pid():
     run("unshare", "-p", "-f", "--mount-proc", CAT, f)   # cat is pid 1 of a new pid namespace
     ev = agent.wait_for(kprobes("pid-ns"), what="pid-ns event")["process_kprobe"]
     assert ev["process"]["binary"] == CAT, ev
-    time.sleep(0.3)
+    settle(agent)
     assert len(paths_of("pid-ns")) == 1, paths_of("pid-ns")
 
 
@@ -289,7 +290,7 @@ def test_namespaces_host_ns():
     ev = agent.wait_for(kprobes("net-ns"), what="net-ns event")["process_kprobe"]
     assert ev["process"]["binary"] == CAT, ev
     assert ev["process"]["ns"]["net"].get("is_host") is not True, ev["process"]["ns"]
-    time.sleep(0.3)
+    settle(agent)
     assert len(paths_of("net-ns")) == 1, paths_of("net-ns")
 
 
@@ -299,7 +300,7 @@ def test_capabilities():
     run(CAT, f)
     ev = agent.wait_for(kprobes("caps"), what="caps event")["process_kprobe"]
     assert "CAP_SYS_ADMIN" in ev["process"]["cap"]["effective"], ev["process"].get("cap")
-    time.sleep(0.3)
+    settle(agent)
     assert len(paths_of("caps")) == 1, paths_of("caps")
 
 
@@ -308,7 +309,7 @@ def test_namespace_capabilities():
     run(CAT, f)                           # host user namespace: never matches
     run("unshare", "-U", "-r", CAT, f)    # CAP_SYS_ADMIN in a new user namespace
     agent.wait_for(kprobes("ns-caps"), what="ns-caps event")
-    time.sleep(0.3)
+    settle(agent)
     assert len(paths_of("ns-caps")) == 1, paths_of("ns-caps")
 
 
@@ -319,7 +320,7 @@ def test_rate_limit():
         os.close(os.open(f, os.O_RDONLY))
     os.close(os.open(g, os.O_RDONLY))    # other arguments: their own budget
     agent.wait_count(kprobes("rate"), 2, what="rate-limited events")
-    time.sleep(0.3)
+    settle(agent)
     assert sorted(paths_of("rate")) == [f, g], paths_of("rate")
 
 
@@ -328,7 +329,7 @@ def test_rate_limit_global_scope():
     for _ in range(5):
         run(CAT, f)                       # five processes, one global budget
     agent.wait_for(kprobes("rate-global"), what="rate-global event")
-    time.sleep(0.3)
+    settle(agent)
     assert paths_of("rate-global") == [f], paths_of("rate-global")
 
 
@@ -336,7 +337,7 @@ def test_nopost_signal():
     f = touch(d("nopost/f"))
     proc = subprocess.run([CAT, f], capture_output=True)
     assert proc.returncode == -10, proc
-    time.sleep(0.3)
+    settle(agent)
     assert paths_of("nopost-signal") == [], paths_of("nopost-signal")
 
 
@@ -471,7 +472,7 @@ def test_pid_entries_anded():
     run(CAT, f)                           # another pid: filtered by both policies
     ev = agent.wait_for(kprobes("pids-and"), what="matchPIDs In+NotIn event")["process_kprobe"]
     assert ev["process"]["pid"] == ME, ev["process"]
-    time.sleep(0.3)
+    settle(agent)
     assert paths_of("pids-and") == [f], paths_of("pids-and")
     assert paths_of("pids-none") == [], paths_of("pids-none")
 

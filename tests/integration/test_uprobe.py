@@ -18,6 +18,7 @@ import atexit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Agent, HELPERS, Skip, require_root  # noqa: E402
+from sentinel import settle  # noqa: E402
 
 agent = None
 ACCEPTED = REFUSED = 0
@@ -480,8 +481,7 @@ def test_string_return_probe():
     mine = lambda e: uprobes("up-readline-ret")(e) and e["process_uprobe"]["process"]["pid"] == p.pid  # noqa: E731
     ev = agent.wait_for(mine, what="readline return event")["process_uprobe"]
     assert ev["symbol"] == "readline" and ev["args"] == [{"string_arg": "sudo-nothing --here"}], ev
-    import time
-    time.sleep(0.3)
+    settle(agent)
     assert len([e for e in agent.read() if mine(e)]) == 1
 
 
@@ -552,7 +552,7 @@ def test_raw_tracepoint_int():
     ev = agent.wait_for(tracepoints("raw-signal"), what="raw signal_generate")["process_tracepoint"]
     assert ev["args"] == [{"int_arg": 10}], ev["args"]
     assert ev["process"]["pid"] == os.getpid(), ev["process"]
-    time.sleep(0.3)
+    settle(agent)
     assert len([e for e in agent.read() if tracepoints("raw-signal")(e)]) == 1
 
 

@@ -3,7 +3,7 @@
 // runtime by @grpc/proto-loader from the project's api/tetragon/*.proto)
 // against a running agent.
 //
-//   node interop.js --tcp localhost:54321 --unix /var/run/tetragon/tetragon.sock
+//   node interop.js --tcp 127.0.0.1:PORT --unix /tmp/DIR/tetragon.sock
 //
 // Prints "ok NAME" or "FAIL NAME: why" per test and a final
 // "node-interop: N ok, N failed" line; exits 1 if anything failed.
@@ -304,7 +304,10 @@ test('AddTracingPolicy, ListTracingPolicies, Disable/Enable, DeleteTracingPolicy
 			fail('still listed after delete');
 		const f4 = touch();
 		const f5 = touch();
-		await sleep(1500);
+		// the sentinel: an exec after the opens, through the same ring buffer
+		// and stream; once it is here, an event of theirs would be too
+		await run(marker, ['after-delete']);
+		await s.waitFor(execOf(marker, 'after-delete'), 'the exec after the delete');
 		if (s.events.find(kprobeOf(f4)) || s.events.find(kprobeOf(f5)))
 			fail('an event after delete');
 		try {

@@ -3,15 +3,15 @@
 # gRPC API end to end, against an agent started here (from $BUILD, default
 # build): the stock Node gRPC client (tests/interop, @grpc/grpc-js loading
 # api/tetragon/*.proto), tetra, the export filters, and a clean shutdown.
-# Needs root, node and npm (skipped without). Last line:
+# The agent has its own socket, TCP port and info file, so this runs beside
+# any other agent on the host. Needs root, node and npm (skipped without).
+# Last line:
 #   grpc-interop: N passed, N failed, N skipped
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 AGENT=$BUILD/bin/tetragon
 TETRA=$BUILD/bin/tetra
-SOCK=/var/run/tetragon/tetragon.sock
-INFO=/var/run/tetragon/tetragon-info.json
 passed=0 failed=0 skipped=0
 agent_pid=
 
@@ -52,6 +52,11 @@ if [ ! -x "$AGENT" ] || [ ! -x "$TETRA" ]; then
 fi
 
 tmp=$(mktemp -d /tmp/tg-grpc-XXXXXX)
+# private: the socket, and the info file in a directory that stands in for
+# /run when tetra looks for it at its default path (see tetra_default below)
+SOCK=$tmp/tetragon.sock
+mkdir -p "$tmp/run/tetragon"
+INFO=$tmp/run/tetragon/tetragon-info.json
 cleanup() {
 	[ -n "$agent_pid" ] && kill -KILL "$agent_pid" 2>/dev/null
 	jobs -p | xargs -r kill 2>/dev/null
@@ -76,7 +81,7 @@ check "tetra getevents without an agent exits 1 naming the socket" \
 [ $rc -eq 1 ] || bad "tetra getevents without an agent: exit status $rc"
 
 # ---- a bad export filter stops the agent with a clear message --------------------------
-"$AGENT" --stdout none --export-filename "$tmp/bad.log" --server-address "" \
+"$AGENT" --stdout none --export-filename "$tmp/bad.log" --server-address "" --server-socket "" --info-file "" \
 	--export-allowlist '{"event_set":["PROCESS_EXEC"]}
 {"binary_regex":["("]}' >/dev/null 2>"$tmp/bad.err"
 rc=$?
@@ -129,7 +134,8 @@ spec:
       type: "file"
 YAML
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-"$AGENT" --node-name grpc-node --stdout none --server-address "$addr" --event-queue-size 1000 \
+"$AGENT" --node-name grpc-node --stdout none --server-address "$addr" --server-socket "$SOCK" --info-file "$INFO" \
+	--event-queue-size 1000 \
 	--tracing-policy "$tmp/static.yaml" --tracing-policy "$tmp/lsm.yaml" \
 	--export-filename "$tmp/export.log" --export-file-max-size-mb 1024 \
 	--export-allowlist '{"binary_regex":["grpc-marker$"]}' \
@@ -152,12 +158,14 @@ check "socket is mode 0600" test "$(stat -c %a "$SOCK")" = 600
 check "info file names the unix socket" grep -q "\"server_address\":\"unix://$SOCK\"" "$INFO"
 
 # ---- the port is taken: a second agent fails clearly -------------------------------------
-"$AGENT" --stdout none --server-address "$addr" >/dev/null 2>"$tmp/second.err"
+"$AGENT" --stdout none --server-address "$addr" --server-socket "$SOCK" --info-file "$INFO" \
+	--export-filename "$tmp/second.log" >/dev/null 2>"$tmp/second.err"
 rc=$?
 check "a second agent on the same port exits with \"cannot listen on $addr\"" \
 	grep -q "cannot listen on $addr: Address already in use" "$tmp/second.err"
 [ $rc -ne 0 ] || bad "second agent exited 0"
 check "the second agent left the first one's socket alone" test -S "$SOCK"
+check "... and its info file" grep -q "\"server_address\":\"unix://$SOCK\"" "$INFO"
 
 # ---- Node gRPC client ---------------------------------------------------------------------
 # the slow-client test: queue of 1000, then 2 x 1200 events (execs and exits)
@@ -172,7 +180,13 @@ failed=$((failed + n_fail))
 grep -q '^node-interop: ' "$tmp/node.out" || bad "node interop did not finish"
 
 # ---- tetra ----------------------------------------------------------------------------------
-"$TETRA" status >"$tmp/out" 2>&1
+# tetra reads the info file at its default path only (as upstream's): run it
+# in a mount namespace of its own where /run is the directory holding ours
+tetra_default() {
+	unshare --mount --propagation private sh -c 'mount --bind "$1" /run && shift && exec "$@"' sh \
+		"$tmp/run" "$TETRA" "$@"
+}
+tetra_default status >"$tmp/out" 2>&1
 check "tetra status (address from the info file)" grep -qx "Health Status: running" "$tmp/out"
 "$TETRA" version --server --server-address "$addr" >"$tmp/out" 2>&1
 check "tetra version --server" grep -q "^Server version: ." "$tmp/out"
@@ -182,18 +196,20 @@ n_conn=$(grep -c 'GetEvents client .* connected' "$tmp/agent.err")
 "$TETRA" getevents -o compact --color never --server-address "$addr" --process 'grpc-marker$' \
 	</dev/null >"$tmp/compact.out" 2>"$tmp/compact.err" &
 t1=$!
-"$TETRA" getevents -e PROCESS_EXEC -f process.binary,process.arguments </dev/null >"$tmp/json.out" 2>"$tmp/json.err" &
+"$TETRA" getevents -e PROCESS_EXEC -f process.binary,process.arguments --server-address "unix://$SOCK" \
+	</dev/null >"$tmp/json.out" 2>"$tmp/json.err" &
 t2=$!
 # they are subscribed once the agent logged both clients
 for _ in $(seq 100); do
 	[ "$(grep -c 'GetEvents client .* connected' "$tmp/agent.err")" -ge $((n_conn + 2)) ] && break
 	sleep 0.1
 done
-sleep 0.2
 "$marker" tetra-compact
 "$marker" denied
-for _ in $(seq 100); do
-	grep -q "grpc-marker tetra-compact" "$tmp/compact.out" && grep -q "tetra-compact" "$tmp/json.out" && break
+# the sentinel: the last exec reached both clients, so whatever else they
+# would wrongly print is there too
+for _ in $(seq 150); do
+	grep -q "grpc-marker denied" "$tmp/compact.out" && grep -q '"arguments":"denied"' "$tmp/json.out" && break
 	sleep 0.1
 done
 kill -INT $t1 $t2
@@ -214,8 +230,7 @@ check "tetra getevents exits 0 on Ctrl-C" test $rc1 -eq 0 -a $rc2 -eq 0
 "$TETRA" getevents -o compact --color never --process 'grpc-marker$' <"$tmp/json.out" >"$tmp/stdin.out" 2>&1
 check "tetra getevents reads JSON events from stdin" grep -q "^🚀 process grpc-node $marker tetra-compact" "$tmp/stdin.out"
 
-# ---- tetra tracingpolicy against the agent (its TCP address: the unix socket may
-# be another test's agent by now) ---------------------------------------------------
+# ---- tetra tracingpolicy against the agent (over its TCP address) ---------------------------
 cat >"$tmp/tp.yaml" <<YAML
 apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
@@ -310,16 +325,26 @@ check "tetra tracingpolicy domains -o json" grep -qx '{"domains":\["grpc","stati
 check "tetra tracingpolicy domains after the delete" grep -qx '\[static\]' "$tmp/out"
 
 # ---- export filters (JSON file only) --------------------------------------------------------
-sleep 1.5	# the export file is flushed at least once a second
+# the sentinel: an exec the allowlist keeps, after the denied one
+"$marker" export-sentinel
+for _ in $(seq 150); do
+	grep -q '"arguments":"export-sentinel"' "$tmp/export.log" && break
+	sleep 0.1
+done
+check "export: the sentinel exec arrived" grep -q '"arguments":"export-sentinel"' "$tmp/export.log"
 check "export allowlist + field filters: the marker exec, binary and arguments only" \
 	grep -qx "{\"process_exec\":{\"process\":{\"binary\":\"$marker\",\"arguments\":\"tetra-compact\"}},\"node_name\":\"grpc-node\",\"time\":\"[-0-9T:.]*Z\"}" "$tmp/export.log"
 check "export allowlist: nothing but the marker" test "$(grep -vc grpc-marker "$tmp/export.log")" -eq 0
 check "export denylist wins" test "$(grep -c '"arguments":"denied"' "$tmp/export.log")" -eq 0
 
 # ---- shutdown ----------------------------------------------------------------------------------
+n_conn=$(grep -c 'GetEvents client .* connected' "$tmp/agent.err")
 "$TETRA" getevents --server-address "$addr" </dev/null >/dev/null 2>"$tmp/late.err" &
 t3=$!
-sleep 0.5
+for _ in $(seq 100); do
+	[ "$(grep -c 'GetEvents client .* connected' "$tmp/agent.err")" -gt "$n_conn" ] && break
+	sleep 0.1
+done
 kill -TERM "$agent_pid"
 rc=0
 wait "$agent_pid" || rc=$?

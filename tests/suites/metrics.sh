@@ -3,7 +3,8 @@
 # --metrics-server end to end: the agent (from $BUILD) serves /metrics, a real
 # Prometheus parser (promtool) accepts the page, and the counters move when
 # processes run, policies fire, events are exported and a policy is disabled.
-# Needs root. Last line:
+# Each agent has its own socket and no TCP port or info file, so this runs
+# beside any other agent on the host. Needs root. Last line:
 #   metrics: N passed, N failed, N skipped
 set -u
 cd "$(dirname "$0")/../.."
@@ -38,6 +39,7 @@ echo x >"$tmp/watched/f"
 cp /bin/true "$tmp/mtrue"
 cp /bin/cat "$tmp/mcat"
 cp /bin/mkdir "$tmp/mmkdir"
+cp /bin/true "$tmp/msentinel"	# no policy matches it
 cat >"$tmp/open.yaml" <<YAML
 apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
@@ -113,7 +115,7 @@ YAML
 start_agent() {	# ERRFILE ARGS...
 	local err=$1
 	shift
-	"$AGENT" --stdout none "$@" 2>"$err" &
+	"$AGENT" --stdout none --info-file "" "$@" 2>"$err" &
 	apid=$!
 	for _ in $(seq 1 300); do
 		grep -q "tetragon running" "$err" 2>/dev/null && return 0
@@ -152,13 +154,26 @@ promcheck() {	# FILE NAME
 		bad "$2: $(head -5 "$tmp/promtool.out")"
 	fi
 }
-scrape() {	# OUTFILE: wait for the next page (refreshed every second), then fetch
-	sleep 2.2
-	curl -sf "$url" >"$1"
+# OUTFILE: the first page that counts a sentinel exec run now, so every
+# event before it is counted too (the page is refreshed every second)
+sentinels=0
+scrape() {
+	local i v
+	"$tmp/msentinel"
+	sentinels=$((sentinels + 1))
+	for i in $(seq 100); do
+		curl -sf "$url" >"$1"
+		v=$(value "$1" "$(ev "$tmp/msentinel" PROCESS_EXEC)")
+		[ "${v:-0}" -ge $sentinels ] && return 0
+		sleep 0.2
+	done
+	bad "the sentinel exec did not reach the metrics page: '$v' of $sentinels"
+	return 1
 }
 
 # ---- a bad address is refused clearly -------------------------------------------
-"$AGENT" --stdout none --server-address "" --metrics-server "no-port-here" >/dev/null 2>"$tmp/bad.err"
+"$AGENT" --stdout none --server-address "" --server-socket "" --info-file "" --metrics-server "no-port-here" \
+	>/dev/null 2>"$tmp/bad.err"
 rc=$?
 if [ $rc -ne 0 ] && grep -q "metrics-server no-port-here: expected \[HOST\]:PORT" "$tmp/bad.err"; then
 	ok "a bad --metrics-server address stops the agent with a clear message"
@@ -277,10 +292,17 @@ stop_agent "$tmp/agent.err"
 # ---- --metrics-label-filter: labels left out stay, empty --------------------------
 port=$(free_port)
 url=http://127.0.0.1:$port/metrics
-if start_agent "$tmp/agent2.err" --server-address "unix://$tmp/tg2.sock" --metrics-server "localhost:$port" \
+if start_agent "$tmp/agent2.err" --server-address "unix://$tmp/tg2.sock" --export-filename "$tmp/events2.json" \
+	--metrics-server "localhost:$port" \
 	--metrics-label-filter "node_name" --node-name metrics-node; then
 	"$tmp/mtrue"
-	scrape "$tmp/m4"
+	# binaries are not labelled here: wait for the page that counts an exec
+	for _ in $(seq 100); do
+		curl -sf "$url" >"$tmp/m4"
+		v=$(value "$tmp/m4" "$(ev "" PROCESS_EXEC metrics-node)")
+		[ "${v:-0}" -ge 1 ] && break
+		sleep 0.2
+	done
 	v=$(value "$tmp/m4" "$(ev "" PROCESS_EXEC metrics-node)")
 	[ "${v:-0}" -ge 1 ] && ok "--metrics-label-filter node_name: binary=\"\", node_name=\"metrics-node\"" ||
 		bad "label filter: $(grep '^tetragon_events_total' "$tmp/m4" | head -3)"
@@ -295,7 +317,8 @@ fi
 # ---- --enable-event-metrics=false: no event families, the rest as before ---------
 port=$(free_port)
 url=http://127.0.0.1:$port/metrics
-if start_agent "$tmp/agent3.err" --server-address "unix://$tmp/tg3.sock" --metrics-server "127.0.0.1:$port" \
+if start_agent "$tmp/agent3.err" --server-address "unix://$tmp/tg3.sock" --export-filename "$tmp/events3.json" \
+	--metrics-server "127.0.0.1:$port" \
 	--enable-event-metrics=false; then
 	curl -sf "$url" >"$tmp/m5"
 	if ! grep -q "^# TYPE tetragon_events_total" "$tmp/m5" && grep -q "^# TYPE tetragon_process_cache_size" "$tmp/m5"; then

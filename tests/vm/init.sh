@@ -89,7 +89,16 @@ check "tetra lists the $npol policies enabled" sh -c "[ \"\$(/bin/tetra tracingp
 
 PHASE=run
 for c in $CHECKS; do . "$c"; done
-sleep 2	# the last events through the ring buffer
+# the sentinel, not a sleep: an exec after the checks' events. Once it is in
+# $EV (one ring buffer, one pipeline, in order) so are theirs, and the checks
+# may assert that something is absent.
+/bin/busybox true vm-sentinel
+i=0
+while ! grep -q '"arguments":"true vm-sentinel"' $EV 2>/dev/null; do
+	i=$((i + 1))
+	if [ $i -gt 300 ]; then bad "sentinel exec exported" "not in $EV after 30 s"; break; fi
+	sleep 0.1
+done
 kill -TERM $apid
 wait $apid
 agent_status=$?
