@@ -375,8 +375,10 @@ def test_remote_client_needs_a_certificate_to_manage():
 # ---- files and flags at start ---------------------------------------------------------------------
 
 def start_fails(*args):
+    # not the host's /etc/tetragon (as the harness's agents)
+    env = dict(os.environ, TETRAGON_READ_SYSTEM_CONFIG="false")
     p = subprocess.run([AGENT, "--stdout", "none", "--info-file", "", "--server-socket", ""] + list(args),
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=120)
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=120, env=env)
     err = p.stderr.decode()
     assert p.returncode != 0, "the agent started with %s" % (args,)
     assert "tetragon running" not in err
