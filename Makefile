@@ -62,6 +62,8 @@ LDLIBS   += -lcrypto	# uprobe binaryDigests (src/sensors/uprobe_digest.c)
 # gRPC C-core for the agent's API and tetra; jansson for filter flags and
 # tetra's stdin mode. Both are in libtetragon.a, so everything links them.
 LDLIBS   += -lgrpc -lgpr -ljansson
+# OpenSSL terminates TLS on the API's TCP listener (src/grpc/tls_server.c)
+LDLIBS   += -lssl
 # RE2 compiles filter regexps (upstream's syntax, linear-time matching,
 # bounded memory); it is C++, reached through src/filters/re2_shim.cc.
 LDLIBS   += -lre2 -lstdc++

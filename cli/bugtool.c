@@ -469,11 +469,11 @@ static void add_agent(struct bugtool *b)
 	Tetragon__ListTracingPoliciesRequest lreq = TETRAGON__LIST_TRACING_POLICIES_REQUEST__INIT;
 	struct strbuf sb = STRBUF_INIT;
 	ProtobufCMessage *m;
-	char err[256];
 
 	strbuf_addf(&sb, "tetra: %s\n", TG_VERSION);
-	if (rpc_client_open(&b->cl, tetra_conn_address(&b->conn), err, sizeof(err))) {
-		blog(b, "warn", "gRPC: %s", err);
+	/* the connection flags (TLS too) as every other command takes them */
+	if (tetra_conn_open(&b->conn, "bugtool", &b->cl)) {
+		blog(b, "warn", "gRPC: cannot open a connection to %s", tetra_conn_address(&b->conn));
 		b->cl = NULL;
 	}
 	if (!call(b, "version.txt", "GetVersion", &vreq.base, &tetragon__get_version_response__descriptor, &m)) {

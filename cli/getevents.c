@@ -400,14 +400,14 @@ static enum stream_end stream_once(struct printer *p, struct opts *o, const Tetr
 	enum stream_end end = STREAM_ENDED;
 	struct rpc_client *cl;
 	ProtobufCMessage *m;
-	char err[256];
 	int r;
 
 	*rc = TETRA_EXIT_OK;
-	if (rpc_client_open(&cl, addr, err, sizeof(err))) {
-		tetra_eprintf("tetra getevents: %s", err);
-		*rc = TETRA_EXIT_FAIL;
-		return STREAM_UNREACHABLE;
+	r = tetra_conn_open(&o->conn, "getevents", &cl);
+	if (r) {
+		*rc = r;
+		/* a usage error (TLS flags against a unix socket) is not worth retrying */
+		return r == TETRA_EXIT_FAIL ? STREAM_UNREACHABLE : STREAM_STOPPED;
 	}
 	r = rpc_cstream_start(cl, TETRA_SERVICE "GetEvents", &req->base, &s, &stop, &st);
 	if (r == -EINTR) {
@@ -488,7 +488,8 @@ static int from_agent(struct printer *p, struct opts *o, const Tetragon__GetEven
 		enum stream_end end = stream_once(p, o, req, retrying, &rc);
 
 		if (!o->reconnect || end == STREAM_STOPPED || stop)
-			return end == STREAM_STOPPED && !stop ? TETRA_EXIT_OK : rc;
+			return end == STREAM_STOPPED && !stop && rc == TETRA_EXIT_USAGE ? rc :
+			       end == STREAM_STOPPED && !stop ? TETRA_EXIT_OK : rc;
 		if (end == STREAM_ENDED)
 			wait = first;	/* it was up: start over with the short wait */
 		fmt_wait(buf, sizeof(buf), wait);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/rpc_cli.h"
 #include "cli/tetra.h"
 #include "util/escape.h"
 #include "util/strbuf.h"
@@ -132,6 +133,9 @@ static void usage(FILE *out)
 		     "Commands:\n");
 	list_commands(NULL, out);
 	fprintf(out, "  %-26s %s\n", "help [COMMAND...]", "Show help for tetra or for a command");
+	fprintf(out, "\nThe connection flags (--server-address, --timeout, --tls-ca-cert-files, --tls-cert-file,\n"
+		     "--tls-key-file, --tls-server-name) may come before the command: tetra --server-address\n"
+		     "HOST:PORT --tls-ca-cert-files ca.crt status. See tetra status --help.\n");
 	fprintf(out, "\nExit status: 0 on success, 1 when the command failed, 2 on usage errors.\n");
 }
 
@@ -199,8 +203,18 @@ static int run(const struct tetra_cmd *cmd, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	const struct tetra_cmd *cmd;
+	int first;
 
 	qsort(commands, ncommands, sizeof(commands[0]), by_name);
+	/* upstream's connection flags are global: they may come first */
+	first = tetra_global_options(argc, argv);
+	if (first < 0)
+		return TETRA_EXIT_USAGE;
+	if (first > 1) {
+		argv[first - 1] = argv[0];
+		argv += first - 1;
+		argc -= first - 1;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return TETRA_EXIT_USAGE;
@@ -215,10 +229,6 @@ int main(int argc, char **argv)
 			return TETRA_EXIT_USAGE;
 		tetra_usage(cmd, stdout);
 		return TETRA_EXIT_OK;
-	}
-	if (argv[1][0] == '-') {
-		fprintf(stderr, "tetra: unknown option \"%s\" (see tetra --help)\n", argv[1]);
-		return TETRA_EXIT_USAGE;
 	}
 	cmd = find(NULL, argv[1]);
 	if (!cmd) {

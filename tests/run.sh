@@ -67,6 +67,7 @@ if [ -z "${SKIP_INTEGRATION:-}" ]; then
 	run_summary_suite "integration: sockaddr operators and generated syscall lists" /usr/bin/python3 tests/integration/test_net_syscalls.py
 	run_summary_suite "integration: configuration sources and upstream flags" /usr/bin/python3 tests/integration/test_config.py
 	run_summary_suite "integration: API access, sockets and floods (as nobody)" /usr/bin/python3 tests/integration/test_security_api.py
+	run_summary_suite "integration: TLS and client certificates on the API" /usr/bin/python3 tests/integration/test_tls.py
 	run_summary_suite "integration: hostile GetEvents and export filters" /usr/bin/python3 tests/integration/test_security_filters.py
 	run_summary_suite "integration: files the agent writes or trusts, closed stdout" /usr/bin/python3 tests/integration/test_security_files.py
 	run_summary_suite "integration: untrusted input (log escaping, names, limits, scoped policies)" /usr/bin/python3 tests/integration/test_security_input.py

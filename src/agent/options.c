@@ -45,6 +45,10 @@ enum {
 	OPT_MAX_CONNS,
 	OPT_MAX_CONNS_CLIENT,
 	OPT_EVENT_QUEUE_SIZE,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_TLS_CLIENT_CA,
+	OPT_TLS_REQUIRE_CLIENT_CERT,
 	OPT_EXPORT_ALLOWLIST,
 	OPT_EXPORT_DENYLIST,
 	OPT_FIELD_FILTERS,
@@ -65,7 +69,7 @@ enum {
  * Upstream's flags (pkg/option/flags.go) that are not built yet. Accepted,
  * so that an upstream configuration starts this agent, with one warning
  * each; refused where ignoring them would weaken what the user asked for
- * (serving without the TLS they configured, exporting what they redact).
+ * (exporting what they redact).
  */
 static const struct upstream_flag {
 	const char *name;
@@ -105,12 +109,6 @@ static const struct upstream_flag {
 	{ "redaction-filters", required_argument, true,
 	  "redaction is not built yet: the secrets it names would be exported" },
 	{ "release-pinned-bpf", no_argument }, { "retprobes-cache-size", required_argument },
-	{ "server-tls-cert-file", required_argument, true, "TLS is not built yet: the API would be served in clear" },
-	{ "server-tls-client-ca-files", required_argument, true,
-	  "TLS is not built yet: clients would not be authenticated" },
-	{ "server-tls-key-file", required_argument, true, "TLS is not built yet: the API would be served in clear" },
-	{ "server-tls-require-client-cert", no_argument, true,
-	  "TLS is not built yet: clients would not be authenticated" },
 	{ "sleepable-preload-size", required_argument }, { "use-perf-ring-buffer", no_argument },
 	{ "username-metadata", required_argument }, { "verbose", required_argument },
 };
@@ -151,6 +149,10 @@ static const struct option longopts[] = {
 	{ "server-max-connections", required_argument, 0, OPT_MAX_CONNS },
 	{ "server-max-connections-per-client", required_argument, 0, OPT_MAX_CONNS_CLIENT },
 	{ "event-queue-size", required_argument, 0, OPT_EVENT_QUEUE_SIZE },
+	{ "server-tls-cert-file", required_argument, 0, OPT_TLS_CERT },
+	{ "server-tls-key-file", required_argument, 0, OPT_TLS_KEY },
+	{ "server-tls-client-ca-files", required_argument, 0, OPT_TLS_CLIENT_CA },
+	{ "server-tls-require-client-cert", optional_argument, 0, OPT_TLS_REQUIRE_CLIENT_CERT },
 	{ "export-allowlist", required_argument, 0, OPT_EXPORT_ALLOWLIST },
 	{ "export-denylist", required_argument, 0, OPT_EXPORT_DENYLIST },
 	{ "field-filters", required_argument, 0, OPT_FIELD_FILTERS },
@@ -218,6 +220,11 @@ static void usage(FILE *f)
 		"                                     /var/run/tetragon/tetragon-info.json; \"\" none)\n"
 		"  --event-queue-size N               events queued per GetEvents client before dropping\n"
 		"                                     (default 10000)\n"
+		"  --server-tls-cert-file FILE        PEM certificate chain: TLS on the TCP listener\n"
+		"  --server-tls-key-file FILE         its PEM key (root's, readable by root only)\n"
+		"  --server-tls-client-ca-files LIST  comma-separated PEM CA files; a client certificate they\n"
+		"                                     sign may manage the agent from any address\n"
+		"  --server-tls-require-client-cert[=BOOL]  refuse TLS clients without one (default false)\n"
 		"\n"
 		"Export filters (JSON export only; one JSON object per line, OR between lines):\n"
 		"  --export-allowlist JSON            export only matching events, e.g.\n"
@@ -248,8 +255,8 @@ static void usage(FILE *f)
 		"  --config-file FILE                 YAML flag: value mapping instead of\n"
 		"                                     /etc/tetragon/tetragon.yaml\n"
 		"  --read-system-config=false         skip /etc/tetragon and the package drop-ins (tests)\n"
-		"Upstream's other flags are accepted with a warning until they are built; the TLS\n"
-		"and redaction flags are refused (ignoring them would weaken what they ask for).\n"
+		"Upstream's other flags are accepted with a warning until they are built;\n"
+		"--redaction-filters is refused (ignoring it would export what it redacts).\n"
 		"  --version, --help\n");
 }
 
@@ -656,6 +663,19 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 				err = -EINVAL;
 			}
 			break;
+		case OPT_TLS_CERT:
+			err = dup_arg(&o->server_tls_cert_file, optarg);
+			break;
+		case OPT_TLS_KEY:
+			err = dup_arg(&o->server_tls_key_file, optarg);
+			break;
+		case OPT_TLS_CLIENT_CA:
+			/* upstream's list: comma-separated; a later source replaces an earlier one */
+			err = dup_arg(&o->server_tls_client_ca_files, optarg);
+			break;
+		case OPT_TLS_REQUIRE_CLIENT_CERT:
+			err = parse_bool("server-tls-require-client-cert", optarg, &o->server_tls_require_client_cert);
+			break;
 		case OPT_EXPORT_ALLOWLIST:
 			err = dup_arg(&o->export_allowlist, optarg);
 			break;
@@ -766,6 +786,9 @@ void agent_options_free(struct agent_options *o)
 	free(o->server_address);
 	free(o->info_file);
 	free(o->server_socket);
+	free(o->server_tls_cert_file);
+	free(o->server_tls_key_file);
+	free(o->server_tls_client_ca_files);
 	free(o->export_allowlist);
 	free(o->export_denylist);
 	free(o->field_filters);

@@ -46,6 +46,10 @@ struct agent_options {
 	uint64_t max_connections;	/* --server-max-connections, 0: default */
 	uint64_t max_per_client;	/* --server-max-connections-per-client */
 	uint64_t event_queue_size;
+	char *server_tls_cert_file;	/* --server-tls-*: TLS on the TCP listener (grpc/tls_server.h) */
+	char *server_tls_key_file;
+	char *server_tls_client_ca_files;	/* comma-separated */
+	bool server_tls_require_client_cert;
 	char *export_allowlist;
 	char *export_denylist;
 	char *field_filters;

@@ -21,10 +21,13 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "grpc/conn_gate.h"
 #include "grpc/h2_guard.h"
 #include "grpc/peer_cred.h"
+#include "grpc/tls_server.h"
 #include "util/safe_path.h"
 #include "util/log.h"
 
@@ -38,23 +41,33 @@
  * end of a socketpair and the gate relays between the two, checking what
  * the client sends (h2_guard.h) on the way. gRPC names the connection's
  * calls after its end ("fd:N"), which finds the relay and its rights.
+ * A TLS client's bytes are decrypted before the guard sees them, and gRPC
+ * gets its end only once the handshake is done.
  */
 struct relay {
 	bool used;
 	int cfd;		/* the client */
 	int ifd;		/* our end of the socketpair */
 	int gfd;		/* gRPC's end: the number in its peer string */
+	bool handed;		/* gfd is gRPC's now (else ours to close) */
 	dev_t gdev;		/* and what it is, so a reused number is not mistaken */
 	ino_t gino;
 	enum rpc_access access;
 	bool root;
-	char client[64];	/* the per-client key: "uid:N" or the remote address */
-	char desc[128];
+	char client[64];	/* the per-client key: "uid:N", "x509:HASH" or the remote address */
+	char desc[256];
 	struct h2_guard guard;
 	uint8_t *c2s, *s2c;	/* bytes read and not yet written on */
 	size_t c2s_len, c2s_off, s2c_len, s2c_off;
 	bool ieof;		/* gRPC closed its end: flush to the client, then close */
 	uint32_t cmask, imask;	/* epoll interest now set */
+	/* TLS */
+	SSL *ssl;		/* NULL: plain */
+	bool hs_done;
+	uint64_t hs_deadline;	/* CLOCK_MONOTONIC ms: the handshake must be done by then */
+	uint32_t rd_want;	/* what SSL_read waits for on cfd (EPOLLIN/EPOLLOUT); 0: not waiting */
+	uint32_t wr_want;	/* the same for SSL_write */
+	bool again;		/* stopped with work left: pumped again without an event */
 };
 
 /* event streams per non-root client */
@@ -79,6 +92,11 @@ struct conn_gate {
 	int spare_fd;		/* given up to accept-and-close when out of descriptors */
 	pthread_t thread;
 	bool started;
+	SSL_CTX *tls;		/* TLS on the TCP listener, or NULL */
+	int unix_lfd;		/* the unix socket's listener (never TLS), or -1 */
+	unsigned handshaking;	/* relays in a TLS handshake (gate thread only) */
+	unsigned n_again;	/* relays with again set */
+	uint64_t next_sweep;	/* when to look for handshakes past their deadline */
 
 	pthread_mutex_t mu;	/* relays' identity fields and stats: read by the RPC thread */
 	struct relay *relays;
@@ -87,8 +105,8 @@ struct conn_gate {
 	struct ep_tag ltags[MAX_LISTENERS + 1];
 	unsigned nrelays, open;
 	struct conn_gate_stats st;
-	time_t last_warn[5];
-	uint64_t unwarned[5];
+	time_t last_warn[6];
+	uint64_t unwarned[6];
 
 	char *unix_path;
 	int unix_dirfd;		/* the socket's directory, checked once and held */
@@ -97,7 +115,7 @@ struct conn_gate {
 	ino_t unix_ino;
 };
 
-enum warn_kind { W_TOTAL, W_CLIENT, W_FDS, W_DENIED, W_PROTO };
+enum warn_kind { W_TOTAL, W_CLIENT, W_FDS, W_DENIED, W_PROTO, W_TLS };
 
 /* One warning per kind per 10 s, with how many were not logged since. */
 static void warn_rl(struct conn_gate *g, enum warn_kind k, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -149,7 +167,7 @@ static enum rpc_access rights(const struct conn_gate *g, int fd, const struct pe
 {
 	const struct rpc_access_policy *a = &g->o.access;
 
-	/* no local identity: TLS client certificates are the only way in (not yet served) */
+	/* no local identity: a TLS client certificate is the only way in (tls_established) */
 	if (p->kind == PEER_TCP_REMOTE || !p->uid_known)
 		return RPC_ACCESS_PUBLIC;
 	if (p->uid == 0)
@@ -213,6 +231,13 @@ static void update_masks(struct conn_gate *g, struct relay *r)
 	set_mask(g, r, r->ifd, &r->imask, iw, &g->tags[2 * i + 1]);
 }
 
+static void set_again(struct conn_gate *g, struct relay *r, bool again)
+{
+	if (r->again != again)
+		g->n_again += again ? 1 : (unsigned)-1;
+	r->again = again;
+}
+
 static void relay_close(struct conn_gate *g, struct relay *r)
 {
 	epoll_ctl(g->epfd, EPOLL_CTL_DEL, r->cfd, NULL);
@@ -220,6 +245,15 @@ static void relay_close(struct conn_gate *g, struct relay *r)
 	/* gRPC sees its end close and ends the connection's calls */
 	close(r->cfd);
 	close(r->ifd);
+	if (!r->handed)
+		close(r->gfd);
+	if (r->ssl) {
+		if (!r->hs_done)
+			g->handshaking--;
+		SSL_free(r->ssl);
+		r->ssl = NULL;
+	}
+	set_again(g, r, false);
 	free(r->c2s);
 	free(r->s2c);
 	pthread_mutex_lock(&g->mu);
@@ -244,10 +278,246 @@ static bool flush(int fd, const uint8_t *buf, size_t *len, size_t *off)
 	return true;
 }
 
+/* ---- TLS relays ------------------------------------------------------------------ */
+
+#define TLS_ROUNDS 8	/* moves per wake-up, so one busy client cannot starve the others */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void count_tls_failure(struct conn_gate *g)
+{
+	pthread_mutex_lock(&g->mu);
+	g->st.closed_tls++;
+	pthread_mutex_unlock(&g->mu);
+}
+
+/*
+ * The handshake is done: a verified client certificate manages the agent
+ * and is counted by its subject; then gRPC gets its end. False: closed.
+ */
+static bool tls_established(struct conn_gate *g, struct relay *r)
+{
+	struct tls_peer tp;
+	char desc[256];
+	unsigned n;
+
+	r->hs_done = true;
+	g->handshaking--;
+	tls_server_peer(r->ssl, &tp);
+	if (tp.verified) {
+		snprintf(desc, sizeof(desc), "certificate \"%.150s\" (%.80s)", tp.subject, r->desc);
+		pthread_mutex_lock(&g->mu);
+		n = client_count_locked(g, tp.key);
+		if (!r->root && n >= g->o.max_per_client) {
+			g->st.refused_per_client++;
+			pthread_mutex_unlock(&g->mu);
+			warn_rl(g, W_CLIENT, "gRPC: refused a connection from %s: that client has %u open, the limit "
+				"(--server-max-connections-per-client)", desc, g->o.max_per_client);
+			relay_close(g, r);
+			return false;
+		}
+		snprintf(r->client, sizeof(r->client), "%s", tp.key);
+		snprintf(r->desc, sizeof(r->desc), "%s", desc);
+		r->access = RPC_ACCESS_ADMIN;
+		pthread_mutex_unlock(&g->mu);
+	}
+	log_debug("gRPC: TLS connection from %s (%s, %s)", r->desc, access_name(r->access), SSL_get_version(r->ssl));
+	r->handed = true;
+	g->o.handoff(g->o.ctx, r->gfd);
+	return true;
+}
+
+/*
+ * Move what can move on a TLS relay. SSL_read and SSL_write may each need
+ * the client's socket readable or writable (WANT_READ/WANT_WRITE, in either
+ * direction); what they wait for is kept and retried on the socket's next
+ * event. cev: the events on the client's socket, 0 for gRPC's side.
+ */
+static void tls_pump(struct conn_gate *g, struct relay *r, uint32_t cev)
+{
+	size_t i = (size_t)(r - g->relays);
+	int rounds = 0, k, e;
+	uint32_t iw;
+	ssize_t n;
+
+	if (cev)
+		r->rd_want = r->wr_want = 0;
+	if (!r->hs_done) {
+		char pri[3];
+
+		/* a plaintext gRPC client says so at once: tell it apart from a broken handshake */
+		if (BIO_number_read(SSL_get_rbio(r->ssl)) == 0 && recv(r->cfd, pri, sizeof(pri), MSG_PEEK) == 3 &&
+		    !memcmp(pri, "PRI", 3)) {
+			count_tls_failure(g);
+			warn_rl(g, W_TLS, "gRPC: closed the connection of %s: it speaks HTTP/2 without TLS, and TCP "
+				"clients must use TLS here (--server-tls-cert-file); plaintext clients may use the unix "
+				"socket", r->desc);
+			goto close;
+		}
+		ERR_clear_error();
+		errno = 0;
+		k = SSL_do_handshake(r->ssl);
+		if (k != 1) {
+			e = SSL_get_error(r->ssl, k);
+			if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+				char why[320];
+
+				tls_error_reason(r->ssl, why, sizeof(why));
+				count_tls_failure(g);
+				warn_rl(g, W_TLS, "gRPC: closed the connection of %s: the TLS handshake failed: %s", r->desc,
+					why);
+				relay_close(g, r);
+				return;
+			}
+			set_mask(g, r, r->cfd, &r->cmask, e == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT, &g->tags[2 * i]);
+			return;
+		}
+		if (!tls_established(g, r))
+			return;
+	} else if (cev & (EPOLLERR | EPOLLHUP)) {
+		goto close;	/* reset, or gone both ways: nobody is left to answer */
+	}
+	for (; rounds < TLS_ROUNDS; rounds++) {
+		bool moved = false;
+
+		/* client -> gRPC, through the guard */
+		if (!r->c2s_len && !r->ieof && !r->rd_want) {
+			ERR_clear_error();
+			k = SSL_read(r->ssl, r->c2s, C2S_BUF);
+			if (k > 0) {
+				if (h2_guard_feed(&r->guard, r->c2s, (size_t)k)) {
+					pthread_mutex_lock(&g->mu);
+					g->st.closed_protocol++;
+					pthread_mutex_unlock(&g->mu);
+					warn_rl(g, W_PROTO, "gRPC: closed the connection of %s: it sent %s", r->desc,
+						r->guard.why);
+					goto close;
+				}
+				r->c2s_len = (size_t)k;
+				r->c2s_off = 0;
+				moved = true;
+			} else {
+				e = SSL_get_error(r->ssl, k);
+				if (e == SSL_ERROR_WANT_READ)
+					r->rd_want = EPOLLIN;
+				else if (e == SSL_ERROR_WANT_WRITE)
+					r->rd_want = EPOLLOUT;
+				else
+					goto close;	/* close_notify, end of stream or a TLS error */
+			}
+		}
+		if (r->c2s_len) {
+			size_t before = r->c2s_len;
+
+			if (!flush(r->ifd, r->c2s, &r->c2s_len, &r->c2s_off))
+				goto close;
+			moved |= r->c2s_len != before;
+		}
+		/* gRPC -> client */
+		if (!r->s2c_len && !r->ieof) {
+			n = recv(r->ifd, r->s2c, S2C_BUF, 0);
+			if (n > 0) {
+				r->s2c_len = (size_t)n;
+				r->s2c_off = 0;
+				moved = true;
+			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				/* its hang-up would wake us until the client has it all */
+				r->ieof = true;
+				epoll_ctl(g->epfd, EPOLL_CTL_DEL, r->ifd, NULL);
+				r->imask = 0;
+			}
+		}
+		if (r->s2c_len && !r->wr_want) {
+			ERR_clear_error();
+			k = SSL_write(r->ssl, r->s2c + r->s2c_off, (int)r->s2c_len);
+			if (k > 0) {
+				r->s2c_off += (size_t)k;
+				r->s2c_len -= (size_t)k;
+				if (!r->s2c_len)
+					r->s2c_off = 0;
+				moved = true;
+			} else {
+				e = SSL_get_error(r->ssl, k);
+				if (e == SSL_ERROR_WANT_WRITE)
+					r->wr_want = EPOLLOUT;
+				else if (e == SSL_ERROR_WANT_READ)
+					r->wr_want = EPOLLIN;
+				else
+					goto close;
+			}
+		}
+		/* gRPC is done and everything it said reached the client */
+		if (r->ieof && !r->s2c_len) {
+			ERR_clear_error();
+			SSL_shutdown(r->ssl);
+			goto close;
+		}
+		if (!moved)
+			break;
+	}
+	set_again(g, r, rounds == TLS_ROUNDS);
+	set_mask(g, r, r->cfd, &r->cmask, r->rd_want | r->wr_want, &g->tags[2 * i]);
+	iw = (r->c2s_len ? EPOLLOUT : 0) | (!r->s2c_len && !r->ieof ? EPOLLIN : 0);
+	if (!r->ieof)
+		set_mask(g, r, r->ifd, &r->imask, iw, &g->tags[2 * i + 1]);
+	return;
+close:
+	ERR_clear_error();
+	relay_close(g, r);
+}
+
+/* Handshakes past their deadline are closed (checked about once a second). */
+static void sweep_handshakes(struct conn_gate *g)
+{
+	uint64_t now = now_ms();
+	unsigned i;
+
+	if (now < g->next_sweep)
+		return;
+	g->next_sweep = now + 1000;
+	for (i = 0; i < g->nrelays; i++) {
+		struct relay *r = &g->relays[i];
+
+		if (!r->used || !r->ssl || r->hs_done || now < r->hs_deadline)
+			continue;
+		count_tls_failure(g);
+		warn_rl(g, W_TLS, "gRPC: closed the connection of %s: its TLS handshake did not finish within %d s",
+			r->desc, TLS_HANDSHAKE_TIMEOUT_MS / 1000);
+		relay_close(g, r);
+	}
+}
+
+/* Relays that stopped with work left (TLS_ROUNDS) go on. */
+static void pump_again(struct conn_gate *g)
+{
+	unsigned i;
+
+	for (i = 0; i < g->nrelays && g->n_again; i++) {
+		struct relay *r = &g->relays[i];
+
+		if (r->used && r->again) {
+			set_again(g, r, false);
+			tls_pump(g, r, 0);
+		}
+	}
+}
+
+/* ---- plain relays ---------------------------------------------------------------- */
+
 static void relay_event(struct conn_gate *g, struct relay *r, int fd, uint32_t ev)
 {
 	ssize_t n;
 
+	if (r->ssl) {
+		tls_pump(g, r, fd == r->cfd ? ev : 0);
+		return;
+	}
 	if (fd == r->cfd) {
 		if (ev & EPOLLOUT && !flush(r->cfd, r->s2c, &r->s2c_len, &r->s2c_off))
 			goto close;
@@ -294,7 +564,7 @@ close:
 	relay_close(g, r);
 }
 
-static void admit(struct conn_gate *g, int fd)
+static void admit(struct conn_gate *g, int fd, bool tcp)
 {
 	unsigned max = g->o.max_connections, share, i;
 	struct epoll_event ev;
@@ -304,7 +574,7 @@ static void admit(struct conn_gate *g, int fd)
 	enum rpc_access acc;
 	struct stat st;
 	int sp[2];
-	bool root;
+	bool root, tls = tcp && g->tls;
 
 	peer_cred_identify(fd, &p);
 	peer_cred_describe(&p, desc, sizeof(desc));
@@ -372,13 +642,29 @@ static void admit(struct conn_gate *g, int fd)
 	g->tags[2 * i] = (struct ep_tag){ r, fd };
 	g->tags[2 * i + 1] = (struct ep_tag){ r, sp[1] };
 	r->cmask = EPOLLIN;
-	r->imask = EPOLLIN;
+	/* a TLS client's gRPC end waits for the handshake */
+	r->imask = tls ? 0 : EPOLLIN;
+	if (tls) {
+		r->ssl = SSL_new(g->tls);
+		if (r->ssl && SSL_set_fd(r->ssl, fd) == 1) {
+			SSL_set_accept_state(r->ssl);
+		} else {
+			SSL_free(r->ssl);
+			r->ssl = NULL;
+		}
+		r->hs_deadline = now_ms() + TLS_HANDSHAKE_TIMEOUT_MS;
+	}
 	ev.events = EPOLLIN;
 	ev.data.ptr = &g->tags[2 * i];
-	if (!r->c2s || !r->s2c || epoll_ctl(g->epfd, EPOLL_CTL_ADD, fd, &ev) ||
-	    (ev.data.ptr = &g->tags[2 * i + 1], epoll_ctl(g->epfd, EPOLL_CTL_ADD, sp[1], &ev))) {
+	errno = 0;
+	if (!r->c2s || !r->s2c || (tls && !r->ssl) || epoll_ctl(g->epfd, EPOLL_CTL_ADD, fd, &ev) ||
+	    (ev.events = r->imask, ev.data.ptr = &g->tags[2 * i + 1],
+	     epoll_ctl(g->epfd, EPOLL_CTL_ADD, sp[1], &ev))) {
 		log_warn("gRPC: cannot serve the connection of %s: %s", desc, strerror(errno ? errno : ENOMEM));
 		epoll_ctl(g->epfd, EPOLL_CTL_DEL, fd, NULL);
+		SSL_free(r->ssl);
+		r->ssl = NULL;
+		ERR_clear_error();
 		free(r->c2s);
 		free(r->s2c);
 		close(fd);
@@ -391,8 +677,13 @@ static void admit(struct conn_gate *g, int fd)
 	g->open++;
 	g->st.accepted++;
 	pthread_mutex_unlock(&g->mu);
-	log_debug("gRPC: connection from %s (%s)%s%s", desc, access_name(acc), p.uid_known ? "" : ": ",
-		  p.uid_known ? "" : p.why);
+	log_debug("gRPC: connection from %s (%s)%s%s%s", desc, access_name(acc), tls ? ", TLS handshake" : "",
+		  p.uid_known ? "" : ": ", p.uid_known ? "" : p.why);
+	if (tls) {
+		g->handshaking++;
+		return;
+	}
+	r->handed = true;
 	g->o.handoff(g->o.ctx, sp[0]);
 }
 
@@ -509,6 +800,7 @@ void conn_gate_get_stats(struct conn_gate *g, struct conn_gate_stats *st)
 
 static void accept_some(struct conn_gate *g, int lfd)
 {
+	bool tcp = lfd != g->unix_lfd;
 	int i;
 
 	for (i = 0; i < ACCEPT_BURST; i++) {
@@ -516,7 +808,7 @@ static void accept_some(struct conn_gate *g, int lfd)
 
 		if (fd >= 0) {
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-			admit(g, fd);
+			admit(g, fd, tcp);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
@@ -560,7 +852,8 @@ static void *gate_thread(void *arg)
 	struct epoll_event evs[64];
 
 	for (;;) {
-		int n = epoll_wait(g->epfd, evs, 64, -1), i;
+		/* TLS: relays with work left go on at once; handshakes have a deadline */
+		int n = epoll_wait(g->epfd, evs, 64, g->n_again ? 0 : g->handshaking ? 1000 : -1), i;
 
 		if (n < 0) {
 			if (errno != EINTR) {
@@ -587,6 +880,10 @@ static void *gate_thread(void *arg)
 				relay_event(g, t->r, t->fd, evs[i].events);
 			}
 		}
+		if (g->n_again)
+			pump_again(g);
+		if (g->handshaking)
+			sweep_handshakes(g);
 	}
 	return NULL;
 }
@@ -609,6 +906,7 @@ static int listen_tcp(struct conn_gate *g, const char *address, char *err, size_
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *res = NULL, *ai;
 	char host[256], *colon;
 	int bound = 0, first_err = 0, r;
+	bool exposed = false;
 
 	snprintf(host, sizeof(host), "%s", address);
 	colon = strrchr(host, ':');
@@ -662,12 +960,18 @@ static int listen_tcp(struct conn_gate *g, const char *address, char *err, size_
 			return -E2BIG;
 		}
 		bound++;
+		exposed |= !peer_addr_is_loopback(ai->ai_addr);
 	}
 	freeaddrinfo(res);
 	if (!bound) {
 		snprintf(err, errlen, "cannot listen on %s: %s", address, strerror(first_err ? first_err : EADDRNOTAVAIL));
 		return -(first_err ? first_err : EADDRNOTAVAIL);
 	}
+	if (exposed && !g->tls)
+		log_warn("gRPC: serving the API on %s without TLS: other hosts can reach it in clear (they get health "
+			 "and version only, and cannot be told apart); set --server-tls-cert-file and "
+			 "--server-tls-key-file, and --server-tls-client-ca-files for clients that may manage the agent, "
+			 "or listen on localhost", address);
 	g->has_tcp = true;
 	return 0;
 }
@@ -788,6 +1092,7 @@ static int listen_unix(struct conn_gate *g, const char *path, char *err, size_t 
 	g->unix_name = name;
 	dirfd = -1;
 	name = NULL;
+	g->unix_lfd = fd;
 	r = add_listener(g, fd);
 out:
 	if (tmpfd >= 0)
@@ -860,6 +1165,7 @@ int conn_gate_open(struct conn_gate **out, const struct conn_gate_opts *o, char 
 	g->o = *o;
 	g->epfd = -1;
 	g->spare_fd = -1;
+	g->unix_lfd = -1;
 	if (!g->o.max_connections)
 		g->o.max_connections = CONN_GATE_DEFAULT_MAX;
 	if (g->o.max_connections < 2 * CONN_GATE_ROOT_RESERVE)
@@ -879,6 +1185,24 @@ int conn_gate_open(struct conn_gate **out, const struct conn_gate_opts *o, char 
 		snprintf(err, errlen, "cannot set up the listeners: %s", strerror(errno ? errno : ENOMEM));
 		conn_gate_close(g);
 		return -ENOMEM;
+	}
+	if (tls_server_configured(&o->tls)) {
+		r = tls_server_check(&o->tls, err, errlen);
+		if (r) {
+			conn_gate_close(g);
+			return r;
+		}
+		if (!o->tcp_address || !*o->tcp_address) {
+			snprintf(err, errlen, "--server-tls-* configure TLS on the TCP listener, and there is none "
+				 "(the unix socket is never TLS): set --server-address to host:port");
+			conn_gate_close(g);
+			return -EINVAL;
+		}
+		r = tls_server_ctx_new(&o->tls, &g->tls, err, errlen);
+		if (r) {
+			conn_gate_close(g);
+			return r;
+		}
 	}
 	if (o->tcp_address && *o->tcp_address) {
 		char terr[256];
@@ -979,5 +1303,6 @@ void conn_gate_close(struct conn_gate *g)
 	free(g->relays);
 	free(g->tags);
 	free(g->scounts);
+	SSL_CTX_free(g->tls);
 	free(g);
 }

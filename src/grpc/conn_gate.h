@@ -7,9 +7,14 @@
  * names their calls' peer "fd:N", which maps a call back to its connection.
  *
  * Bounds: a total number of connections with a reserve only root may use,
- * a number per client (local uid, or remote address), and a spare
- * descriptor so that running out of descriptors refuses connections
- * instead of leaving the listener stuck.
+ * a number per client (local uid, client certificate, or remote address),
+ * and a spare descriptor so that running out of descriptors refuses
+ * connections instead of leaving the listener stuck.
+ *
+ * TLS (tls_server.h): with a certificate and key, every TCP connection is
+ * TLS, terminated in the relay; a client certificate that verifies against
+ * the client CAs manages the agent from any address. The unix socket stays
+ * plain (its mode and SO_PEERCRED decide).
  */
 #ifndef TG_GRPC_CONN_GATE_H
 #define TG_GRPC_CONN_GATE_H
@@ -29,6 +34,7 @@ struct conn_gate_opts {
 	struct rpc_access_policy access;
 	unsigned max_connections;	/* 0: CONN_GATE_DEFAULT_MAX */
 	unsigned max_per_client;	/* 0: CONN_GATE_DEFAULT_PER_CLIENT */
+	struct rpc_tls_opts tls;	/* TLS on the TCP listener; unset: plain */
 	/* takes ownership of a connected, non-blocking socket */
 	void (*handoff)(void *ctx, int fd);
 	void *ctx;
@@ -49,6 +55,7 @@ struct conn_gate_stats {
 	uint64_t refused_fds;		/* out of descriptors */
 	uint64_t denied_calls;		/* calls refused for their caller's rights */
 	uint64_t closed_protocol;	/* connections closed for breaking h2_guard's limits */
+	uint64_t closed_tls;		/* TLS handshakes that failed or timed out */
 	uint64_t refused_streams;	/* event streams over a client's or the total bound */
 	unsigned streams;		/* non-root event streams open */
 	unsigned open;
@@ -72,8 +79,8 @@ bool conn_gate_has_tcp(const struct conn_gate *g);
 struct conn_gate_peer {
 	enum rpc_access access;
 	bool root;
-	char client[64];	/* who the per-client bounds count: "uid:N" or an address */
-	char desc[128];		/* for messages: "uid 65534 over loopback TCP from ..." */
+	char client[64];	/* who the per-client bounds count: "uid:N", "x509:HASH" or an address */
+	char desc[256];		/* for messages: "uid 65534 over loopback TCP from ..." */
 };
 
 /* What the connection behind a call's peer string ("fd:N") may do, and who it is. */

@@ -36,10 +36,14 @@ struct rpc_cstream {
 	bool status_pending, recv_pending, ended;
 };
 
-int rpc_client_open(struct rpc_client **out, const char *target, char *err, size_t errlen)
+int rpc_client_open(struct rpc_client **out, const char *target, const struct rpc_client_tls *tls, char *err,
+		    size_t errlen)
 {
 	struct rpc_client *c = calloc(1, sizeof(*c));
+	grpc_ssl_pem_key_cert_pair kp = { 0 };
 	grpc_channel_credentials *creds;
+	grpc_arg arg = { .type = GRPC_ARG_STRING, .key = (char *)GRPC_SSL_TARGET_NAME_OVERRIDE_ARG };
+	grpc_channel_args args = { .num_args = 1, .args = &arg };
 
 	*out = NULL;
 	if (!c) {
@@ -47,9 +51,17 @@ int rpc_client_open(struct rpc_client **out, const char *target, char *err, size
 		return -ENOMEM;
 	}
 	tg_grpc_init(true);
-	creds = grpc_insecure_credentials_create();
-	c->ch = grpc_channel_create(target, creds, NULL);
-	grpc_channel_credentials_release(creds);
+	if (tls) {
+		kp.private_key = tls->key_pem;
+		kp.cert_chain = tls->cert_pem;
+		creds = grpc_ssl_credentials_create(tls->ca_pem, tls->cert_pem ? &kp : NULL, NULL, NULL);
+		arg.value.string = (char *)tls->server_name;
+	} else {
+		creds = grpc_insecure_credentials_create();
+	}
+	c->ch = creds ? grpc_channel_create(target, creds, tls && tls->server_name ? &args : NULL) : NULL;
+	if (creds)
+		grpc_channel_credentials_release(creds);
 	c->cq = grpc_completion_queue_create_for_pluck(NULL);
 	if (!c->ch || !c->cq) {
 		snprintf(err, errlen, "cannot create a gRPC channel to %s", target);

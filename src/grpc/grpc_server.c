@@ -54,6 +54,7 @@ struct rpc_server {
 	struct conn_gate *gate;
 	grpc_server_credentials *creds;
 	struct rpc_access_policy access;
+	bool cert_clients;	/* TLS client certificates may manage the agent */
 };
 
 /* One call. For streams it is reference counted: the close op and each send hold one. */
@@ -204,6 +205,9 @@ static const struct rpc_method *find_method(const struct rpc_service *svc, grpc_
 static void deny_message(const struct rpc_server *s, enum rpc_access need, const char *method, const char *who,
 			 struct rpc_status *st)
 {
+	const char *how = s->cert_clients ? "over the unix socket or loopback TCP, or with a TLS client certificate "
+					    "signed by a CA of the agent's --server-tls-client-ca-files" :
+					    "over the unix socket or loopback TCP";
 	char may[64];
 
 	if (s->access.group_set)
@@ -211,14 +215,12 @@ static void deny_message(const struct rpc_server *s, enum rpc_access need, const
 	else
 		snprintf(may, sizeof(may), "root");
 	if (need == RPC_ACCESS_ADMIN)
-		rpc_status_set(st, RPC_PERMISSION_DENIED,
-			       "%s changes the agent: only %s may call it, over the unix socket or loopback TCP; this "
-			       "call came from %s%s", method, may, who,
+		rpc_status_set(st, RPC_PERMISSION_DENIED, "%s changes the agent: only %s may call it, %s; this call came "
+			       "from %s%s", method, may, how, who,
 			       s->access.group_set ? "" : " (the agent's --server-access-group names a group that may)");
 	else
-		rpc_status_set(st, RPC_PERMISSION_DENIED,
-			       "%s is only for %s, over the unix socket or loopback TCP; this call came from %s%s", method,
-			       may, who,
+		rpc_status_set(st, RPC_PERMISSION_DENIED, "%s is only for %s, %s; this call came from %s%s", method, may,
+			       how, who,
 			       s->access.public_read ? "" :
 			       " (the agent's --server-access-group or --server-public-read opens it to others)");
 }
@@ -561,6 +563,7 @@ int rpc_server_start(struct rpc_server **out, const struct rpc_server_opts *o, c
 		.access = o->access,
 		.max_connections = o->max_connections,
 		.max_per_client = o->max_per_client,
+		.tls = o->tls,
 		.handoff = handoff,
 	};
 	grpc_arg args[] = {
@@ -579,6 +582,7 @@ int rpc_server_start(struct rpc_server **out, const struct rpc_server_opts *o, c
 	}
 	s->svc = *svc;
 	s->access = o->access;
+	s->cert_clients = o->tls.client_ca_files && *o->tls.client_ca_files;
 	s->queue_len = o->stream_queue_len ? o->stream_queue_len : 10000;
 	s->t_shutdown.fn = on_shutdown;
 	go.ctx = s;

@@ -107,6 +107,17 @@ struct rpc_service {
 	void (*stream_closed)(void *ctx, struct rpc_stream *s);
 };
 
+/*
+ * TLS on the TCP listener (upstream's --server-tls-* flags); all unset: none.
+ * The unix socket is never TLS. See grpc/tls_server.h.
+ */
+struct rpc_tls_opts {
+	const char *cert_file;		/* PEM certificate chain, the server's own first */
+	const char *key_file;		/* its PEM private key: root's, mode 0600 or stricter */
+	const char *client_ca_files;	/* comma-separated PEM bundles that sign client certificates */
+	bool require_client_cert;	/* refuse clients without such a certificate */
+};
+
 struct rpc_server_opts {
 	/* "host:port" for TCP, or NULL/"" for none */
 	const char *tcp_address;
@@ -120,6 +131,7 @@ struct rpc_server_opts {
 	/* connection bounds, 0 for the defaults (grpc/conn_gate.h) */
 	unsigned max_connections;
 	unsigned max_per_client;
+	struct rpc_tls_opts tls;
 };
 
 /*
@@ -154,8 +166,20 @@ void *rpc_stream_data(const struct rpc_stream *s);
 struct rpc_client;
 struct rpc_cstream;
 
-/* target: "host:port" or "unix:///path". Connection happens at the first call. */
-int rpc_client_open(struct rpc_client **out, const char *target, char *err, size_t errlen);
+/* TLS to the server (tetra's --tls-* flags): PEM text, not file names. */
+struct rpc_client_tls {
+	const char *ca_pem;		/* roots that sign the server's certificate; NULL: the system's */
+	const char *cert_pem;		/* client certificate chain, or NULL */
+	const char *key_pem;		/* and its key */
+	const char *server_name;	/* the name the server's certificate must carry; NULL: the target's host */
+};
+
+/*
+ * target: "host:port" or "unix:///path"; tls NULL for plaintext. Connection
+ * happens at the first call.
+ */
+int rpc_client_open(struct rpc_client **out, const char *target, const struct rpc_client_tls *tls, char *err,
+		    size_t errlen);
 void rpc_client_close(struct rpc_client *c);
 
 /*

@@ -16,6 +16,7 @@
 #include "filters/filters.h"
 #include "grpc/conn_gate.h"
 #include "grpc/debug_api.h"
+#include "grpc/tls_server.h"
 #include "util/log.h"
 #include "util/safe_path.h"
 
@@ -713,9 +714,15 @@ int api_server_start(struct api_server **out, const struct api_server_opts *o, s
 	ro.access = o->access;
 	ro.max_connections = o->max_connections;
 	ro.max_per_client = o->max_per_client;
+	ro.tls = o->tls;
+	/* TLS asked for: serving without the TCP listener would not be what was configured */
+	if (tls_server_configured(&o->tls))
+		ro.tcp_optional = false;
 	r = rpc_server_start(&api->rpc, &ro, &svc, err, sizeof(err));
 	if (r) {
-		log_error("gRPC server: %s (set --server-address, or \"\" to disable TCP)", err);
+		/* a port or address problem has a way out */
+		log_error("gRPC server: %s%s", err,
+			  strncmp(err, "cannot listen on", 16) ? "" : " (set --server-address, or \"\" to disable TCP)");
 		hub_put(h);
 		free(api);
 		return r;
@@ -733,7 +740,10 @@ int api_server_start(struct api_server **out, const struct api_server_opts *o, s
 		snprintf(info_addr, sizeof(info_addr), "%s", addr);
 	if (*info && (*sock || rpc_server_has_tcp(api->rpc)))
 		write_info_file(api, info, info_addr);
-	log_info("gRPC server listening on %s%s%s%s", rpc_server_has_tcp(api->rpc) ? addr : "",
+	log_info("gRPC server listening on %s%s%s%s%s", rpc_server_has_tcp(api->rpc) ? addr : "",
+		 !rpc_server_has_tcp(api->rpc) || !tls_server_configured(&o->tls) ? "" :
+		 o->tls.require_client_cert ? " (TLS, client certificates required)" :
+		 o->tls.client_ca_files && *o->tls.client_ca_files ? " (TLS, client certificates verified)" : " (TLS)",
 		 rpc_server_has_tcp(api->rpc) && *sock ? " and " : "", *sock ? "unix://" : "", sock);
 	*out = api;
 	return 0;

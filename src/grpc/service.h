@@ -73,6 +73,7 @@ struct api_server_opts {
 	struct rpc_access_policy access;	/* who may read and manage (README "Security model") */
 	unsigned max_connections;	/* 0: the defaults of grpc/conn_gate.h */
 	unsigned max_per_client;
+	struct rpc_tls_opts tls;	/* TLS on the TCP listener (grpc/tls_server.h) */
 	const char *version;
 	const struct tp_ops *tp_ops;	/* NULL until the policy engine plugs in */
 	void *tp_ctx;

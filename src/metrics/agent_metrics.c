@@ -234,7 +234,7 @@ static void api_door(struct strbuf *sb, const struct conn_gate_stats *a)
 	static const struct conn_gate_stats none;
 	const struct metric_label reasons[] = {
 		{ "reason", "total" }, { "reason", "per_client" }, { "reason", "descriptors" },
-		{ "reason", "protocol" },
+		{ "reason", "protocol" }, { "reason", "tls" },
 	};
 
 	if (!a)
@@ -243,11 +243,12 @@ static void api_door(struct strbuf *sb, const struct conn_gate_stats *a)
 	counter(sb, "tetragon_api_connections_accepted_total", "API connections accepted.", a->accepted);
 	metrics_family(sb, "tetragon_api_connections_refused_total",
 		       "API connections refused or closed: over the total or per-client bound, out of descriptors, "
-		       "or for breaking the HTTP/2 limits.", METRIC_COUNTER);
+		       "for breaking the HTTP/2 limits, or for a failed or unfinished TLS handshake.", METRIC_COUNTER);
 	metrics_sample_u64(sb, "tetragon_api_connections_refused_total", &reasons[0], 1, a->refused_total);
 	metrics_sample_u64(sb, "tetragon_api_connections_refused_total", &reasons[1], 1, a->refused_per_client);
 	metrics_sample_u64(sb, "tetragon_api_connections_refused_total", &reasons[2], 1, a->refused_fds);
 	metrics_sample_u64(sb, "tetragon_api_connections_refused_total", &reasons[3], 1, a->closed_protocol);
+	metrics_sample_u64(sb, "tetragon_api_connections_refused_total", &reasons[4], 1, a->closed_tls);
 	counter(sb, "tetragon_api_calls_denied_total",
 		"API calls refused: the caller may not make them, or holds too many event streams.",
 		a->denied_calls);

@@ -100,7 +100,7 @@ static struct rpc_client *connect_client(void)
 	char target[160], err[256];
 
 	snprintf(target, sizeof(target), "unix://%s", sock);
-	if (rpc_client_open(&c, target, err, sizeof(err)))
+	if (rpc_client_open(&c, target, NULL, err, sizeof(err)))
 		fail_msg("client: %s", err);
 	return c;
 }
