@@ -65,6 +65,40 @@ agent_stop() {
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
+# prog_runtime PID NAME CMD...: nanoseconds per run of the BPF programs PID
+# holds whose name starts with NAME, while CMD runs (kernel.bpf_stats_enabled
+# on meanwhile: it adds its own clock reads, so never on while timing).
+prog_runtime() {
+	local pid=$1 name=$2 old a b
+	shift 2
+	old=$(sysctl -n kernel.bpf_stats_enabled)
+	sysctl -q -w kernel.bpf_stats_enabled=1
+	a=$(_prog_stats "$pid" "$name")
+	"$@" >/dev/null
+	b=$(_prog_stats "$pid" "$name")
+	sysctl -q -w kernel.bpf_stats_enabled="$old"
+	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x); split(b, y); print (y[1] > x[1] ? (y[2] - x[2]) / (y[1] - x[1]) : 0) }'
+}
+_prog_stats() {	# "runs ns" summed over the program fds PID holds (their fdinfo)
+	bpftool prog show -j | python3 -c '
+import glob, json, sys
+pid, name = sys.argv[1], sys.argv[2]
+names = {p["id"]: p.get("name", "") for p in json.load(sys.stdin)}
+runs = ns = 0
+seen = set()
+for f in glob.glob("/proc/%s/fdinfo/*" % pid):
+    try:
+        info = dict(l.split(":", 1) for l in open(f).read().splitlines() if ":" in l)
+    except OSError:
+        continue
+    i = int(info.get("prog_id", "0"))
+    if i and i not in seen and names.get(i, "").startswith(name):
+        seen.add(i)
+        runs += int(info.get("run_cnt", "0"))
+        ns += int(info.get("run_time_ns", "0"))
+print(runs, ns)' "$1" "$2"
+}
+
 # mark: where export_wait starts reading (the export file's size now).
 mark() { mark=$(stat -c %s "$work/events.log" 2>/dev/null || echo 0); }
 
