@@ -111,6 +111,21 @@ struct gt_heap {
 	__u32 pbin_done;
 	__u32 ns_done;
 	__u32 caps_done;
+	/*
+	 * The matchBinaries verdicts of the last process that ran this hook on
+	 * this CPU, kept across calls: a process' binary changes only at exec.
+	 * v_tgid, v_start (its group leader's start_time: a reused pid is
+	 * another process) and v_exec (its self_exec_id, which exec bumps) name
+	 * the process image; bit i of v_known: selector i's verdict is in bit i
+	 * of v_pass. A hot syscall of a filtered binary skips the binary's
+	 * lookups from its second call on.
+	 */
+	__u64 v_start;
+	__u64 v_exec;
+	__u32 v_tgid;
+	__u32 v_known;
+	__u32 v_pass;
+	__u32 v_pad;
 	struct msg_ns ns;
 	__u32 userns;
 	__u32 pad;
@@ -286,8 +301,10 @@ static __always_inline int gt_post(struct gt_heap *h)
  */
 static __always_inline __u32 gt_select_pre(struct gt_heap *h, __u32 tgid)
 {
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
 	__u32 zero = 0, cand = 0;
 	struct gt_config *cfg = bpf_map_lookup_elem(&gt_config, &zero);
+	__u64 start, xid;
 
 	if (!cfg)
 		return 0;
@@ -297,10 +314,19 @@ static __always_inline __u32 gt_select_pre(struct gt_heap *h, __u32 tgid)
 	h->pbin_done = 0;
 	h->ns_done = 0;
 	h->caps_done = 0;
+	start = task->group_leader->start_time;
+	xid = task->self_exec_id;
+	if (h->v_tgid != tgid || h->v_start != start || h->v_exec != xid) {
+		h->v_tgid = tgid;
+		h->v_start = start;
+		h->v_exec = xid;
+		h->v_known = 0;
+		h->v_pass = 0;
+	}
 	for (__u32 i = 0; i < GT_MAX_SEL; i++) {
 		if (i >= cfg->nsel)
 			break;
-		if (gt_sel_pre(h, &cfg->sel[i], tgid))
+		if (gt_sel_pre(h, &cfg->sel[i], tgid, i))
 			cand |= 1u << i;
 	}
 	if (!cand)

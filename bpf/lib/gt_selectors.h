@@ -379,8 +379,10 @@ __noinline int gt_cap_match(struct gt_heap *h, const struct gt_capf *f)
  * refuse costs no read of user memory. A global function: the verifier
  * checks it once, not once per selector and call site.
  */
-__noinline int gt_sel_pre(struct gt_heap *h, const struct gt_selector *s, __u32 tgid)
+__noinline int gt_sel_pre(struct gt_heap *h, const struct gt_selector *s, __u32 tgid, __u32 i)
 {
+	__u32 bit = 1u << (i & 31);
+
 	if (!h || !s)
 		return 0;
 	if (s->pid_op != GT_OP_NONE && !gt_pid_match(s, tgid))
@@ -397,9 +399,28 @@ __noinline int gt_sel_pre(struct gt_heap *h, const struct gt_selector *s, __u32 
 		if (!gt_cap_match(h, &s->capf[j]))
 			return 0;
 	}
-	/* the binary from gt_bin_cache; the parent's is walked, so last */
-	if (s->bin.op != GT_OP_NONE && !gt_bin_match(h, &s->bin, tgid, 0))
-		return 0;
+	/*
+	 * The binary: this process' verdict when this CPU kept it (gt_heap
+	 * v_*), else from gt_bin_cache. followChildren reads bits the agent
+	 * may set later, so it is not kept. The parent's binary is walked
+	 * (a process may be reparented), so last.
+	 */
+	if (s->bin.op != GT_OP_NONE) {
+		int ok;
+
+		if (s->bin.follow) {
+			ok = gt_bin_match(h, &s->bin, tgid, 0);
+		} else if (h->v_known & bit) {
+			ok = (h->v_pass & bit) != 0;
+		} else {
+			ok = gt_bin_match(h, &s->bin, tgid, 0);
+			h->v_known |= bit;
+			if (ok)
+				h->v_pass |= bit;
+		}
+		if (!ok)
+			return 0;
+	}
 	if (s->pbin.op != GT_OP_NONE && !gt_bin_match(h, &s->pbin, tgid, 1))
 		return 0;
 	return 1;

@@ -186,6 +186,15 @@ spec:
         operator: "Prefix"
         values: ["%s/"]
 """ % (CAT, d("order/a"), TAIL, d("order")),
+    # the kernel keeps a process' matchBinaries verdict per CPU until it execs
+    "verdict-bash": open_policy("verdict-bash", d("verdict"), """      matchBinaries:
+      - operator: "In"
+        values: ["%s"]
+""" % BASH),
+    "verdict-head": open_policy("verdict-head", d("verdict"), """      matchBinaries:
+      - operator: "In"
+        values: ["%s"]
+""" % HEAD),
     "nopost-signal": open_policy("nopost-signal", d("nopost"), "", """      matchActions:
       - action: NoPost
       - action: Signal
@@ -217,7 +226,7 @@ def touch(path):
     return path
 
 
-FILES = ["order/a", "order/b", "order/c", "postfix/f", "follow/f", "follow/g", "follow/pre", "parent/f", "parent/g", "forks/f", "forks/g",
+FILES = ["order/a", "order/b", "order/c", "verdict/f", "verdict/g", "verdict/h", "postfix/f", "follow/f", "follow/g", "follow/pre", "parent/f", "parent/g", "forks/f", "forks/g",
          "pidns/f", "netns/f", "caps/f", "nscaps/f", "rate/f", "rate/g", "rateg/f", "nopost/f", "pids/f"]
 
 
@@ -383,6 +392,24 @@ def test_selector_order():
     assert got == want, got
 
 
+def test_binary_verdict_after_exec():
+    """One process on one CPU opens as bash, then execs head, which opens:
+    the verdict bash got is not reused for head (nor the other way)."""
+    f, g, h = d("verdict/f"), d("verdict/g"), d("verdict/h")
+    run("taskset", "-c", "0", BASH, "-c", "read x < %s; exec %s -c1 %s" % (f, HEAD, g))
+    agent.wait_for(lambda e: kprobes("verdict-head")(e) and
+                   e["process_kprobe"]["args"][0]["string_arg"] == g, what="head's open")
+    run("taskset", "-c", "0", BASH, "-c", "read x < %s" % h)   # the sentinel of verdict-bash
+    agent.wait_for(lambda e: kprobes("verdict-bash")(e) and
+                   e["process_kprobe"]["args"][0]["string_arg"] == h, what="sentinel")
+
+    def got(policy):
+        return [(e["process_kprobe"]["process"]["binary"], e["process_kprobe"]["args"][0]["string_arg"])
+                for e in agent.read() if kprobes(policy)(e)]
+    assert got("verdict-bash") == [(BASH, f), (BASH, h)], got("verdict-bash")
+    assert got("verdict-head") == [(HEAD, g)], got("verdict-head")
+
+
 def test_nopost_signal():
     f = touch(d("nopost/f"))
     proc = subprocess.run([CAT, f], capture_output=True)
@@ -411,6 +438,7 @@ def check_counters(err, results):
         "ns-caps": (1, 1, 0), "rate": (51, 0, 49), "rate-global": (5, 0, 4),
         "nopost-signal": (1, 0, 0), "umask-map": (4, 1, 0), "syscall-list": (2, 1, 0),
         "pids-and": (1, 1, 0), "pids-none": (0, 2, 0), "or-order": (5, 2, 0),
+        "verdict-bash": (2, 1, 0), "verdict-head": (1, 2, 0),
     }
     for policy, (mat, fil, rl) in want.items():
         if policy not in results:
@@ -480,7 +508,8 @@ def main():
              test_follow_children_older_process, test_parent_binaries, test_pid_follow_forks_main,
              test_pid_namespace_pid, test_namespaces_host_ns, test_capabilities,
              test_namespace_capabilities, test_rate_limit, test_rate_limit_global_scope,
-             test_nopost_signal, test_pid_entries_anded, test_selector_order]
+             test_nopost_signal, test_pid_entries_anded, test_selector_order,
+             test_binary_verdict_after_exec]
     passed = failed = skipped = 0
     for t in tests:
         start = time.time()
