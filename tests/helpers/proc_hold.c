@@ -14,6 +14,8 @@ int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 0, i;
 	sigset_t set, old;
+	char self[4096];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	pid_t *pids;
 	int p[2], sig;
 	char c;
@@ -21,10 +23,11 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "-"))
 		for (;;)
 			pause();
-	if (n <= 0 || !(pids = calloc((size_t)n, sizeof(*pids))) || pipe2(p, O_CLOEXEC)) {
+	if (n <= 0 || len <= 0 || !(pids = calloc((size_t)n, sizeof(*pids))) || pipe2(p, O_CLOEXEC)) {
 		fprintf(stderr, "usage: proc_hold N\n");
 		return 2;
 	}
+	self[len] = 0;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -35,7 +38,7 @@ int main(int argc, char **argv)
 			sigprocmask(SIG_SETMASK, &old, NULL);
 			close(p[0]);
 			/* the pipe's write end closes at exec */
-			execl("/proc/self/exe", argv[0], "-", (char *)NULL);
+			execl(self, self, "-", (char *)NULL);
 			_exit(127);
 		}
 		if (pids[i] < 0) {
