@@ -4,6 +4,7 @@
 # it (JSON export to a file), ROUNDS pairs interleaved. Prints the median
 # time ratio and its range, the cost per exec, the exec events exported and
 # the losses the agent counted. N defaults to 5000.
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 N=${N:-5000}
 

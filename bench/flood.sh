@@ -5,6 +5,7 @@
 # agent then the agent: the time ratio, the calls made, the events exported
 # (lines of the export file), the events the agent counted as dropped, and
 # whether calls = exported + dropped. N defaults to 1000000.
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 N=${N:-1000000}
 storm=$(realpath "$HELPERS/syscall_storm")
@@ -12,13 +13,14 @@ policy_file flood sys_getppid "" "    - matchBinaries:
       - operator: In
         values: [\"$storm\"]"
 
-"$storm" "$N" getppid >/dev/null	# warm up
+wall() { local w; read -r w _ < <("$storm" "$N" getppid); echo "$w"; }	# its wall seconds
+wall >/dev/null	# warm up
 bad=0
 for ((r = 0; r < ROUNDS; r++)); do
-	record base "$("$storm" "$N" getppid)"
+	record base "$(wall)"
 	agent_start --tracing-policy "$work/flood.yaml"
 	t0=$(date +%s.%N)
-	record with "$("$storm" "$N" getppid)"
+	record with "$(wall)"
 	# the sentinel: one more call of the same binary, its event after every
 	# earlier one of the hook; again if the full buffer dropped it
 	calls=$N

@@ -10,6 +10,7 @@
 # run in its context, and time spent waiting for a CPU is not counted. Also
 # the BPF programs' own run time per call (kernel.bpf_stats_enabled, over
 # N/4 more calls, not timed). N defaults to 1000000.
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 N=${N:-1000000}
 HOT=${HOT:-openat}
@@ -35,7 +36,7 @@ stats_storm() { "$HELPERS/syscall_storm" $((N / 4)) "$arg"; }
 filtered_short=0
 for ((r = 0; r < ROUNDS; r++)); do
 	storm none
-	bg "$HELPERS/bpf_empty" "syscalls/sys_enter_$HOT" >"$work/empty.out"
+	spawn "$HELPERS/bpf_empty" "syscalls/sys_enter_$HOT" >"$work/empty.out"
 	epid=$!
 	wait_for "$work/empty.out" attached
 	storm empty

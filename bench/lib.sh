@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
 # Shared by the benchmarks (sourced): the agent's start and stop, paired
 # rounds and their summary. A benchmark measures one thing per round in
 # each condition, interleaved (no agent, agent, no agent, ...), records the
@@ -23,12 +24,12 @@ bench_cleanup() {
 	local p
 	for p in "${bg_pids[@]}" $apid; do kill -TERM "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	[ -n "${KEEP:-}" ] && echo "bench: kept $work" >&2 || rm -rf "$work"
+	if [ -n "${KEEP:-}" ]; then echo "bench: kept $work" >&2; else rm -rf "$work"; fi
 }
 trap bench_cleanup EXIT
 
-# Background a helper; remembered for cleanup. Its pid in $! as usual.
-bg() { "$@" & bg_pids+=($!); }
+# spawn CMD...: in the background, killed at exit if still running; its pid in $!.
+spawn() { "$@" & bg_pids+=($!); }
 
 # wait_for FILE PATTERN [SECONDS]: until FILE holds a line matching PATTERN.
 wait_for() {
@@ -56,7 +57,9 @@ agent_start() {
 agent_stop() {
 	local ut st
 	read -r ut st < <(awk '{print $14, $15}' "/proc/$apid/stat")
+	# shellcheck disable=SC2034  # read by the benchmarks
 	agent_cpu=$(awk -v u="$ut" -v s="$st" -v c="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", (u + s) / c }')
+	# shellcheck disable=SC2034
 	agent_hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$apid/status")
 	kill -TERM "$apid"
 	wait "$apid" || true

@@ -4,6 +4,7 @@
 # idle, then with P processes sleeping (tests/helpers/proc_hold: each exec'd,
 # so the agent caches it with its binary and arguments). Prints both RSS, the
 # ratio and the bytes per process. P defaults to 10000.
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 P=${P:-10000}
 [ -x "$HELPERS/proc_hold" ] || { echo "bench: $HELPERS/proc_hold missing" >&2; exit 1; }
@@ -12,7 +13,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 	agent_start
 	drain
 	record idle "$(rss_kib "$apid")"
-	bg "$HELPERS/proc_hold" "$P" >"$work/hold.out"
+	spawn "$HELPERS/proc_hold" "$P" >"$work/hold.out"
 	hpid=$!
 	wait_for "$work/hold.out" ready 300
 	drain	# every exec record read

@@ -7,6 +7,7 @@
 # RSS stayed flat (median of the last third of the samples within 5% of the
 # first third's) and the loss: what the loads made against what the agent's
 # metrics say it received, exported or counted as dropped.
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 MIN=${SOAK_MINUTES:-30}
 SAMPLE=${SOAK_SAMPLE:-60}
@@ -45,10 +46,10 @@ client() {	# reconnects every 10 s
 		echo 1 >>"$work/client.n"
 	done
 }
-bg churn
-bg opens
-bg client
-bg "$TETRA" getevents --server-address "unix://$work/tetragon.sock" </dev/null >"$work/long.json" 2>"$work/long.err"
+spawn churn
+spawn opens
+spawn client
+spawn "$TETRA" getevents --server-address "unix://$work/tetragon.sock" </dev/null >"$work/long.json" 2>"$work/long.err"
 lpid=$!
 t0=$(date +%s)
 for ((m = 1; m * SAMPLE <= MIN * 60; m++)); do
