@@ -4,7 +4,7 @@
 #
 #   make            build build/bin/tetragon and build/bin/tetra
 #   make test       build and run every test (unit tests under ASan/UBSan)
-#   make bench      run the benchmarks
+#   make bench      run the benchmarks (make soak: the long run)
 #   make SAN=1      sanitizer build into build-san/
 #   make install    install for systemd hosts (DESTDIR, PREFIX; make uninstall)
 #   make deps       install the Debian packages the build needs
@@ -280,7 +280,7 @@ install: $(ALL)
 uninstall:
 	$(Q)$(INSTALL_ENV) ./scripts/install.sh uninstall
 
-.PHONY: all test run deps bench clean
+.PHONY: all test run deps bench soak clean
 all: $(ALL)
 
 deps:
@@ -299,9 +299,16 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory SAN=1 tests
 	$(Q)BUILD=build-san ./tests/run.sh
 
+# Benchmarks (root; README "Benchmark"): ROUNDS pairs each (default 9).
 bench: all $(HELPER_BIN)
-	$(Q)./bench/exec_storm.sh
-	$(Q)./bench/policy_syscall.sh
+	$(Q)BUILD=$(BUILD) ./bench/exec_storm.sh
+	$(Q)BUILD=$(BUILD) ./bench/hot_syscall.sh
+	$(Q)BUILD=$(BUILD) ./bench/flood.sh
+	$(Q)BUILD=$(BUILD) ./bench/memory.sh
+
+# SOAK_MINUTES (default 30) of churn, policy events and gRPC clients.
+soak: all $(HELPER_BIN)
+	$(Q)BUILD=$(BUILD) ./bench/soak.sh
 
 clean:
 	rm -rf build build-san

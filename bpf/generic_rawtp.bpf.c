@@ -110,6 +110,7 @@ int generic_rawtp(struct bpf_raw_tracepoint_args *ctx)
 	__u64 raw[6] = {};
 	__u32 zero = 0;
 	struct gt_heap *h;
+	__u32 cand;
 
 	if ((__u32)(pid_tgid >> 32) == agent_tgid)
 		return 0;
@@ -123,9 +124,13 @@ int generic_rawtp(struct bpf_raw_tracepoint_args *ctx)
 	h = bpf_map_lookup_elem(&gt_heap_map, &zero);
 	if (!h)
 		return 0;
+	/* no argument is read for a call no selector can match */
+	cand = gt_select_pre(h, pid_tgid >> 32);
+	if (!cand)
+		return 0;
 	gt_args_begin(h);
 	for (__u32 i = 0; i < GT_MAX_ARGS; i++)
 		if (i < nargs)
 			read_raw_arg(raw, h, i);
-	return gt_select_and_post(h, pid_tgid);
+	return gt_select_and_post(h, pid_tgid, cand);
 }

@@ -259,6 +259,7 @@ int generic_tracepoint(void *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 zero = 0;
 	struct gt_heap *h;
+	__u32 cand;
 
 	if ((__u32)(pid_tgid >> 32) == agent_tgid)
 		return 0;
@@ -276,11 +277,15 @@ int generic_tracepoint(void *ctx)
 			return 0;
 		h->m.func_id = (__u32)id;
 	}
+	/* no argument is read for a call no selector can match */
+	cand = gt_select_pre(h, pid_tgid >> 32);
+	if (!cand)
+		return 0;
 	gt_args_begin(h);
 	for (__u32 i = 0; i < GT_MAX_ARGS; i++)
 		if (i < nargs)
 			read_arg(ctx, h, i);
-	return gt_select_and_post(h, pid_tgid);
+	return gt_select_and_post(h, pid_tgid, cand);
 }
 
 /* The held entry completed at sys_exit (return probes: lib/gt_common.h). */

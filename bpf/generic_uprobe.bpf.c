@@ -56,7 +56,7 @@ SEC("uprobe")
 int generic_uprobe(struct pt_regs *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 zero = 0;
+	__u32 zero = 0, cand;
 	struct gt_heap *h;
 	/*
 	 * Fixed-offset context loads, copied first: indexing pt_regs by a
@@ -72,17 +72,21 @@ int generic_uprobe(struct pt_regs *ctx)
 	h = bpf_map_lookup_elem(&gt_heap_map, &zero);
 	if (!h)
 		return 0;
-	gt_args_begin(h);
 	/*
 	 * A call left by longjmp or a thread's exit never returned: drop its
 	 * record so this call's return cannot post it if this entry is filtered.
 	 */
 	if (has_return)
 		bpf_map_delete_elem(&gt_ret, &pid_tgid);
+	/* no argument is read for a call no selector can match */
+	cand = gt_select_pre(h, pid_tgid >> 32);
+	if (!cand)
+		return 0;
+	gt_args_begin(h);
 	for (__u32 i = 0; i < GT_MAX_ARGS; i++)
 		if (i < nargs)
 			read_reg_arg(regs, h, i);
-	return gt_select_and_post(h, pid_tgid);
+	return gt_select_and_post(h, pid_tgid, cand);
 }
 
 SEC("uretprobe")

@@ -4,9 +4,11 @@
  * syscalls, and the hook kinds to come): the maps it shares with the
  * lifecycle sensor, its per-hook config and counters, the per-CPU scratch,
  * and the tail that runs the selectors, applies the action and posts the
- * record. A program starts an event with gt_args_begin(), reads its
- * arguments into h->m.args (their bytes through gt_arg_dst/gt_arg_commit or
- * the gt_put_* helpers, packed in h->data), then calls gt_select_and_post().
+ * record. A program first asks gt_select_pre() which selectors can match
+ * without looking at the arguments and stops when none can; it then starts
+ * the record with gt_args_begin(), reads its arguments into h->m.args
+ * (their bytes through gt_arg_dst/gt_arg_commit or the gt_put_* helpers,
+ * packed in h->data), and calls gt_select_and_post() with that answer.
  */
 #ifndef TG_BPF_GT_COMMON_H
 #define TG_BPF_GT_COMMON_H
@@ -103,7 +105,7 @@ struct {
 /*
  * Per-CPU scratch of one event. What the selectors read lazily (binaries,
  * namespaces, capabilities) is flagged *_done and reset by
- * gt_select_and_post(); a program only fills m.args and data.
+ * gt_select_pre(); a program only fills m.args and data.
  */
 struct gt_heap {
 	struct msg_generic m;
@@ -121,6 +123,21 @@ struct gt_heap {
 	__u32 pbin_done;
 	__u32 ns_done;
 	__u32 caps_done;
+	/*
+	 * The matchBinaries verdicts of the last process that ran this hook on
+	 * this CPU, kept across calls: a process' binary changes only at exec.
+	 * v_tgid, v_start (its group leader's start_time: a reused pid is
+	 * another process) and v_exec (its self_exec_id, which exec bumps) name
+	 * the process image; bit i of v_known: selector i's verdict is in bit i
+	 * of v_pass. A hot syscall of a filtered binary skips the binary's
+	 * lookups from its second call on.
+	 */
+	__u64 v_start;
+	__u64 v_exec;
+	__u32 v_tgid;
+	__u32 v_known;
+	__u32 v_pass;
+	__u32 v_pad;
 	struct msg_ns ns;
 	__u32 userns;
 	__u32 pad;
@@ -164,7 +181,6 @@ struct {
 static __always_inline void gt_args_begin(struct gt_heap *h)
 {
 	h->m.data_len = 0;
-	h->bin_done = 0;
 	for (__u32 i = 0; i < GT_MAX_ARGS; i++) {
 		h->m.args[i].len = 0;
 		h->m.args[i].off = 0;
@@ -291,7 +307,53 @@ static __always_inline int gt_post(struct gt_heap *h)
 	return 0;
 }
 
-static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid)
+/* gt_select_pre()'s answer when the hook has no selectors: every call matches */
+#define GT_SEL_ALL	(1u << GT_MAX_SEL)
+
+/*
+ * The selectors (bit i: cfg->sel[i]) whose argument-free conditions hold
+ * for the current task, GT_SEL_ALL when there are none, 0 when no selector
+ * can match whatever the arguments: the call is counted as filtered and the
+ * program returns before reading them. A selector matches only when all of
+ * its conditions hold, so one that fails here fails for any arguments.
+ */
+static __always_inline __u32 gt_select_pre(struct gt_heap *h, __u32 tgid)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	__u32 zero = 0, cand = 0;
+	struct gt_config *cfg = bpf_map_lookup_elem(&gt_config, &zero);
+	__u64 start, xid;
+
+	if (!cfg)
+		return 0;
+	if (!cfg->nsel)
+		return GT_SEL_ALL;
+	h->bin_done = 0;
+	h->pbin_done = 0;
+	h->ns_done = 0;
+	h->caps_done = 0;
+	start = task->group_leader->start_time;
+	xid = task->self_exec_id;
+	if (h->v_tgid != tgid || h->v_start != start || h->v_exec != xid) {
+		h->v_tgid = tgid;
+		h->v_start = start;
+		h->v_exec = xid;
+		h->v_known = 0;
+		h->v_pass = 0;
+	}
+	for (__u32 i = 0; i < GT_MAX_SEL; i++) {
+		if (i >= cfg->nsel)
+			break;
+		if (gt_sel_pre(h, &cfg->sel[i], tgid, i))
+			cand |= 1u << i;
+	}
+	if (!cand)
+		stat(GT_STAT_FILTERED);
+	return cand;
+}
+
+/* cand: gt_select_pre()'s answer for this call (not 0). */
+static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid, __u32 cand)
 {
 	__u32 tgid = pid_tgid >> 32, zero = 0, sel, action = GT_ACT_POST, post = 1;
 	struct execve_map_value *ev;
@@ -300,15 +362,12 @@ static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid)
 	cfg = bpf_map_lookup_elem(&gt_config, &zero);
 	if (!cfg)
 		return 0;
-	h->bin_done = 0;
-	h->pbin_done = 0;
-	h->ns_done = 0;
-	h->caps_done = 0;
 	sel = cfg->nsel;
-	for (__u32 i = 0; i < GT_MAX_SEL; i++) {
+	/* the first selector, in policy order, whose matchArgs hold too */
+	for (__u32 i = 0; i < GT_MAX_SEL && !(cand & GT_SEL_ALL); i++) {
 		if (i >= cfg->nsel)
 			break;
-		if (gt_sel_match(h, &cfg->sel[i], tgid)) {
+		if ((cand & (1u << i)) && gt_sel_args(h, &cfg->sel[i])) {
 			sel = i;
 			action = cfg->sel[i].action;
 			post = cfg->sel[i].post;

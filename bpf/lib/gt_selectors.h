@@ -3,7 +3,10 @@
  * Selector evaluation of the generic programs (included by gt_common.h):
  * matchArgs, matchBinaries, matchParentBinaries, matchPIDs,
  * matchNamespaces, matchCapabilities, and the Post rateLimit. Conditions
- * of one selector are AND'ed; gt_select_and_post() ORs the selectors.
+ * of one selector are AND'ed; the selectors are OR'ed, the first that
+ * matches wins: gt_select_pre() runs the argument-free conditions of every
+ * selector before the arguments are read, gt_select_and_post() the
+ * matchArgs of those that passed.
  *
  * String values live in the LPM trie gt_strs (see abi/msg_generic.h), so
  * one lookup answers Equal, Prefix or Postfix for any number of values.
@@ -370,11 +373,16 @@ __noinline int gt_cap_match(struct gt_heap *h, const struct gt_capf *f)
 }
 
 /*
- * A global function: the verifier checks it once, not once per selector
- * and call site (each of them would walk every filter's code again).
+ * The conditions of selector s that need no argument: matchPIDs,
+ * matchNamespaces, matchCapabilities, matchBinaries, matchParentBinaries.
+ * Run before any argument is copied (gt_select_pre), so a call they all
+ * refuse costs no read of user memory. A global function: the verifier
+ * checks it once, not once per selector and call site.
  */
-__noinline int gt_sel_match(struct gt_heap *h, const struct gt_selector *s, __u32 tgid)
+__noinline int gt_sel_pre(struct gt_heap *h, const struct gt_selector *s, __u32 tgid, __u32 i)
 {
+	__u32 bit = 1u << (i & 31);
+
 	if (!h || !s)
 		return 0;
 	if (s->pid_op != GT_OP_NONE && !gt_pid_match(s, tgid))
@@ -391,17 +399,44 @@ __noinline int gt_sel_match(struct gt_heap *h, const struct gt_selector *s, __u3
 		if (!gt_cap_match(h, &s->capf[j]))
 			return 0;
 	}
+	/*
+	 * The binary: this process' verdict when this CPU kept it (gt_heap
+	 * v_*), else from gt_bin_cache. followChildren reads bits the agent
+	 * may set later, so it is not kept. The parent's binary is walked
+	 * (a process may be reparented), so last.
+	 */
+	if (s->bin.op != GT_OP_NONE) {
+		int ok;
+
+		if (s->bin.follow) {
+			ok = gt_bin_match(h, &s->bin, tgid, 0);
+		} else if (h->v_known & bit) {
+			ok = (h->v_pass & bit) != 0;
+		} else {
+			ok = gt_bin_match(h, &s->bin, tgid, 0);
+			h->v_known |= bit;
+			if (ok)
+				h->v_pass |= bit;
+		}
+		if (!ok)
+			return 0;
+	}
+	if (s->pbin.op != GT_OP_NONE && !gt_bin_match(h, &s->pbin, tgid, 1))
+		return 0;
+	return 1;
+}
+
+/* matchArgs of selector s on the arguments read into h. */
+__noinline int gt_sel_args(struct gt_heap *h, const struct gt_selector *s)
+{
+	if (!h || !s)
+		return 0;
 	for (__u32 j = 0; j < GT_MAX_ARGF; j++) {
 		if (j >= s->nargf)
 			break;
 		if (!gt_argf_match(h, &s->argf[j]))
 			return 0;
 	}
-	/* binaries last: the path walk is the dearest test */
-	if (s->bin.op != GT_OP_NONE && !gt_bin_match(h, &s->bin, tgid, 0))
-		return 0;
-	if (s->pbin.op != GT_OP_NONE && !gt_bin_match(h, &s->pbin, tgid, 1))
-		return 0;
 	return 1;
 }
 

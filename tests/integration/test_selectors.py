@@ -4,7 +4,9 @@
 InMap/NotInMap, matchBinaries Postfix and followChildren (also for processes
 older than the policy), matchParentBinaries, matchPIDs followForks and
 isNamespacePID, matchNamespaces (host_ns), matchCapabilities (and
-isNamespaceCapability), Post rateLimit, NoPost with Signal. Each filtered
+isNamespaceCapability), Post rateLimit, NoPost with Signal, and the order
+of selectors (OR'ed, first match wins) whose argument-free conditions the
+kernel tests before it reads any argument. Each filtered
 event is proven dropped in the kernel by the per-hook counters the agent
 logs at exit."""
 
@@ -29,6 +31,8 @@ if not os.environ.get("TG_KEEP_TEST_DIRS"):
 # a private copy: the shell running this test must not count as "bash"
 BASH = os.path.join(TMP, "bin", "mybash")
 CAT = os.path.realpath("/usr/bin/cat")
+HEAD = os.path.realpath("/usr/bin/head")
+TAIL = os.path.realpath("/usr/bin/tail")
 ME = os.getpid()
 
 
@@ -153,6 +157,45 @@ spec:
         rateLimit: "1m"
         rateLimitScope: "global"
 """),
+    # sel 0: cat opening order/a, not posted; sel 1: any binary but tail under order/
+    "or-order": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "or-order"
+spec:
+  kprobes:
+  - call: "sys_openat"
+    syscall: true
+    args:
+    - index: 1
+      type: "string"
+    selectors:
+    - matchBinaries:
+      - operator: "In"
+        values: ["%s"]
+      matchArgs:
+      - index: 1
+        operator: "Equal"
+        values: ["%s"]
+      matchActions:
+      - action: NoPost
+    - matchBinaries:
+      - operator: "NotIn"
+        values: ["%s"]
+      matchArgs:
+      - index: 1
+        operator: "Prefix"
+        values: ["%s/"]
+""" % (CAT, d("order/a"), TAIL, d("order")),
+    # the kernel keeps a process' matchBinaries verdict per CPU until it execs
+    "verdict-bash": open_policy("verdict-bash", d("verdict"), """      matchBinaries:
+      - operator: "In"
+        values: ["%s"]
+""" % BASH),
+    "verdict-head": open_policy("verdict-head", d("verdict"), """      matchBinaries:
+      - operator: "In"
+        values: ["%s"]
+""" % HEAD),
     "nopost-signal": open_policy("nopost-signal", d("nopost"), "", """      matchActions:
       - action: NoPost
       - action: Signal
@@ -184,7 +227,7 @@ def touch(path):
     return path
 
 
-FILES = ["postfix/f", "follow/f", "follow/g", "follow/pre", "parent/f", "parent/g", "forks/f", "forks/g",
+FILES = ["order/a", "order/b", "order/c", "verdict/f", "verdict/g", "verdict/h", "postfix/f", "follow/f", "follow/g", "follow/pre", "parent/f", "parent/g", "forks/f", "forks/g",
          "pidns/f", "netns/f", "caps/f", "nscaps/f", "rate/f", "rate/g", "rateg/f", "nopost/f", "pids/f"]
 
 
@@ -333,6 +376,41 @@ def test_rate_limit_global_scope():
     assert paths_of("rate-global") == [f], paths_of("rate-global")
 
 
+def test_selector_order():
+    """A selector whose binary matches but whose matchArgs do not falls through
+    to the next; one whose binary fails is skipped; the first match wins."""
+    a, b = d("order/a"), d("order/b")
+    for argv in ([TAIL, a], [TAIL, b],          # both selectors refuse tail: filtered
+                 [CAT, a],                      # selector 0: NoPost
+                 [CAT, b], [HEAD, a], [HEAD, b]):   # selector 1
+        run(*argv)
+    run(HEAD, d("order/c"))                # the sentinel: posted after all of them
+    want = [(CAT, b), (HEAD, a), (HEAD, b), (HEAD, d("order/c"))]
+    agent.wait_for(lambda e: kprobes("or-order")(e) and
+                   e["process_kprobe"]["args"][0]["string_arg"] == d("order/c"), what="sentinel")
+    got = [(e["process_kprobe"]["process"]["binary"], e["process_kprobe"]["args"][0]["string_arg"])
+           for e in agent.read() if kprobes("or-order")(e)]
+    assert got == want, got
+
+
+def test_binary_verdict_after_exec():
+    """One process on one CPU opens as bash, then execs head, which opens:
+    the verdict bash got is not reused for head (nor the other way)."""
+    f, g, h = d("verdict/f"), d("verdict/g"), d("verdict/h")
+    run("taskset", "-c", "0", BASH, "-c", "read x < %s; exec %s -c1 %s" % (f, HEAD, g))
+    agent.wait_for(lambda e: kprobes("verdict-head")(e) and
+                   e["process_kprobe"]["args"][0]["string_arg"] == g, what="head's open")
+    run("taskset", "-c", "0", BASH, "-c", "read x < %s" % h)   # the sentinel of verdict-bash
+    agent.wait_for(lambda e: kprobes("verdict-bash")(e) and
+                   e["process_kprobe"]["args"][0]["string_arg"] == h, what="sentinel")
+
+    def got(policy):
+        return [(e["process_kprobe"]["process"]["binary"], e["process_kprobe"]["args"][0]["string_arg"])
+                for e in agent.read() if kprobes(policy)(e)]
+    assert got("verdict-bash") == [(BASH, f), (BASH, h)], got("verdict-bash")
+    assert got("verdict-head") == [(HEAD, g)], got("verdict-head")
+
+
 def test_nopost_signal():
     f = touch(d("nopost/f"))
     proc = subprocess.run([CAT, f], capture_output=True)
@@ -360,7 +438,8 @@ def check_counters(err, results):
         "pid-forks": (2, 1, 0), "pid-ns": (1, 1, 0), "net-ns": (1, 1, 0), "caps": (1, 1, 0),
         "ns-caps": (1, 1, 0), "rate": (51, 0, 49), "rate-global": (5, 0, 4),
         "nopost-signal": (1, 0, 0), "umask-map": (4, 1, 0), "syscall-list": (2, 1, 0),
-        "pids-and": (1, 1, 0), "pids-none": (0, 2, 0),
+        "pids-and": (1, 1, 0), "pids-none": (0, 2, 0), "or-order": (5, 2, 0),
+        "verdict-bash": (2, 1, 0), "verdict-head": (1, 2, 0),
     }
     for policy, (mat, fil, rl) in want.items():
         if policy not in results:
@@ -371,6 +450,8 @@ def check_counters(err, results):
             assert c[0] >= mat and c[1] >= fil and c[3] >= rl, (policy, c)
             # what matched and was not suppressed is exactly what user space got
             posted = 0 if policy == "nopost-signal" else c[0] - c[3]
+            if policy == "or-order":
+                posted -= 1               # cat opening order/a: matched, NoPost
             assert posted == results[policy], (policy, c, results[policy])
             print("ok   %s %s" % (name, c), flush=True)
             yield True
@@ -428,7 +509,8 @@ def main():
              test_follow_children_older_process, test_parent_binaries, test_pid_follow_forks_main,
              test_pid_namespace_pid, test_namespaces_host_ns, test_capabilities,
              test_namespace_capabilities, test_rate_limit, test_rate_limit_global_scope,
-             test_nopost_signal, test_pid_entries_anded]
+             test_nopost_signal, test_pid_entries_anded, test_selector_order,
+             test_binary_verdict_after_exec]
     passed = failed = skipped = 0
     for t in tests:
         start = time.time()
