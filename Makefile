@@ -263,9 +263,16 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory SAN=1 tests
 	$(Q)BUILD=build-san ./tests/run.sh
 
-bench: all $(HELPER_BIN)
+bench: all $(HELPER_BIN) $(BUILD)/bench/export_replay
 	$(Q)./bench/exec_storm.sh
 	$(Q)./bench/policy_syscall.sh
+	$(Q)./bench/export_throughput.sh
+
+# The export pipeline without the kernel (bench/export_replay.c).
+$(BUILD)/bench/export_replay: $(OBJ)/bench/export_replay.o $(LIB)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 clean:
 	rm -rf build build-san
