@@ -4,7 +4,34 @@
 #include <errno.h>
 #include <string.h>
 
+#include "encode/protojson.h"
+#include "event/process_view.h"
 #include "util/log.h"
+#include "util/strbuf.h"
+
+/* The event being emitted and its JSON, encoded on first demand. */
+static _Thread_local struct {
+	const Tetragon__GetEventsResponse *ev;
+	int state;		/* 0 not encoded yet, 1 done, < 0 the encoder's error */
+	struct strbuf json;
+} cur;
+
+int pipeline_event_json(const Tetragon__GetEventsResponse *ev, const char **json, size_t *len)
+{
+	if (!ev || ev != cur.ev)
+		return -ENOENT;
+	if (!cur.state) {
+		strbuf_reset(&cur.json);
+		cur.state = protojson_encode_cached(&cur.json, &ev->base, process_view_fragment);
+		if (!cur.state)
+			cur.state = 1;
+	}
+	if (cur.state < 0)
+		return cur.state;
+	*json = cur.json.buf;
+	*len = cur.json.len;
+	return 0;
+}
 
 int pipeline_add_sink(struct pipeline *p, struct event_sink *s)
 {
@@ -17,6 +44,8 @@ int pipeline_add_sink(struct pipeline *p, struct event_sink *s)
 void pipeline_emit(struct pipeline *p, const Tetragon__GetEventsResponse *ev)
 {
 	p->events++;
+	cur.ev = ev;
+	cur.state = 0;
 	for (int i = 0; i < p->nsinks; i++) {
 		struct event_sink *s = p->sinks[i];
 		int err;
@@ -31,10 +60,11 @@ void pipeline_emit(struct pipeline *p, const Tetragon__GetEventsResponse *ev)
 			if (s->errors++ % 1000 == 0)
 				log_warn("sink %s: writing an event failed: %s (%llu failures so far)",
 					 s->name, strerror(-err), (unsigned long long)s->errors);
-		} else {
+		} else if (!s->counts_itself) {
 			s->written++;
 		}
 	}
+	cur.ev = NULL;
 }
 
 void pipeline_flush(struct pipeline *p)

@@ -23,9 +23,17 @@ struct event_sink {
 	/* set by a sink that can take nothing more (stdout closed): the
 	 * pipeline then counts each event in errors without calling it */
 	int stopped;
-	/* line sinks, for the metrics (tetragon_events_exported_*): bytes taken, time (s) of the last event */
+	/* line sinks, for the metrics (tetragon_events_exported_*): bytes
+	 * written, time (s) of the last event written */
 	uint64_t bytes;
 	int64_t last_time;
+	/*
+	 * Set by a sink that counts written and errors itself, once its output
+	 * is really written (the line sinks: at each batch write, so an event
+	 * is "written" only when its whole line reached the file). The
+	 * pipeline then counts only the events write() refused (< 0).
+	 */
+	int counts_itself;
 };
 
 #define PIPELINE_MAX_SINKS 16
@@ -38,6 +46,16 @@ struct pipeline {
 
 int pipeline_add_sink(struct pipeline *p, struct event_sink *s);
 void pipeline_emit(struct pipeline *p, const Tetragon__GetEventsResponse *ev);
+
+/*
+ * The protojson text of the event pipeline_emit() is handing to the sinks,
+ * encoded on the first call and shared by every JSON sink after it (one
+ * encode per event, however many JSON outputs). 0 with the text (no
+ * newline; valid until the next event), -ENOENT when @ev is not that event
+ * (a field-filtered copy: encode it yourself), or the encoder's error.
+ * The pipeline's thread only.
+ */
+int pipeline_event_json(const Tetragon__GetEventsResponse *ev, const char **json, size_t *len);
 void pipeline_flush(struct pipeline *p);
 void pipeline_destroy(struct pipeline *p);
 
