@@ -66,6 +66,7 @@ if [ -z "${SKIP_INTEGRATION:-}" ]; then
 	run_summary_suite "integration: API access, sockets and floods (as nobody)" /usr/bin/python3 tests/integration/test_security_api.py
 	run_summary_suite "integration: hostile GetEvents and export filters" /usr/bin/python3 tests/integration/test_security_filters.py
 	run_summary_suite "integration: files the agent writes or trusts, closed stdout" /usr/bin/python3 tests/integration/test_security_files.py
+	run_summary_suite "integration: export accounting on a full disk, export file deleted or moved" /usr/bin/python3 tests/integration/test_export.py
 fi
 rm -f "$log"
 echo "tests: $passed passed, $failed failed, $skipped skipped"

@@ -77,8 +77,16 @@ void pipeline_flush(struct pipeline *p)
 void pipeline_destroy(struct pipeline *p)
 {
 	pipeline_flush(p);
-	for (int i = 0; i < p->nsinks; i++)
-		if (p->sinks[i]->destroy)
-			p->sinks[i]->destroy(p->sinks[i]);
+	for (int i = 0; i < p->nsinks; i++) {
+		struct event_sink *s = p->sinks[i];
+
+		/* the last word on each output: written + lost = events it was given */
+		if (s->counts_itself)
+			log_info("sink %s: %llu events written, %llu lost (of %llu events in the pipeline)",
+				 s->name, (unsigned long long)s->written, (unsigned long long)s->errors,
+				 (unsigned long long)p->events);
+		if (s->destroy)
+			s->destroy(s);
+	}
 	p->nsinks = 0;
 }
