@@ -82,6 +82,10 @@ static int hub_write(struct event_sink *s, const Tetragon__GetEventsResponse *ev
 	struct client *c;
 	int err = 0;
 
+	/* no stream open (the usual case): no lock taken per event; a client
+	 * connecting meanwhile starts with the next one */
+	if (!__atomic_load_n(&h->nclients, __ATOMIC_RELAXED))
+		return 0;
 	pthread_mutex_lock(&h->mu);
 	for (c = h->clients; c; c = c->next) {
 		struct rpc_blob *b;
@@ -183,7 +187,7 @@ static int get_events_open(void *ctx, struct rpc_stream *st, const ProtobufCMess
 	pthread_mutex_lock(&h->mu);
 	c->next = h->clients;
 	h->clients = c;
-	h->nclients++;
+	__atomic_add_fetch(&h->nclients, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&h->mu);
 	log_info("gRPC GetEvents client %s connected (%zu allow, %zu deny, %zu field filters)",
 		 rpc_stream_peer(st), req->n_allow_list, req->n_deny_list, req->n_field_filters);
@@ -202,7 +206,7 @@ static void stream_closed(void *ctx, struct rpc_stream *st)
 	for (pp = &h->clients; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
-			h->nclients--;
+			__atomic_sub_fetch(&h->nclients, 1, __ATOMIC_RELAXED);
 			break;
 		}
 	}
