@@ -19,12 +19,20 @@
 
 #define SERVICE "/tetragon.FineGuidanceSensors/"
 #define DROP_REPORT_MS 5000
+/*
+ * An idle stream starts sending when kicked: at each pipeline flush, and
+ * after this many events queued to it, because under a flood the event loop
+ * may not get to a flush for seconds (a ring-buffer drain that never ends)
+ * and the client would get nothing until the flood stops.
+ */
+#define KICK_EVERY 32
 
 struct client {
 	struct client *next;
 	struct rpc_stream *st;
 	struct filter_set *fs;
 	uint64_t sent, drops, drops_reported, last_report_ms;
+	unsigned unkicked;	/* events queued since the last kick */
 };
 
 /*
@@ -113,9 +121,13 @@ static int hub_write(struct event_sink *s, const Tetragon__GetEventsResponse *ev
 		}
 		r = rpc_stream_send(c->st, b);
 		rpc_blob_unref(b);
-		if (!r)
+		if (!r) {
 			c->sent++;
-		else if (r == -ENOBUFS) {
+			if (++c->unkicked >= KICK_EVERY) {
+				c->unkicked = 0;
+				rpc_stream_kick(c->st);
+			}
+		} else if (r == -ENOBUFS) {
 			c->drops++;
 			h->drops++;	/* metrics: tetragon_notify_overflowed_events_total */
 		}
@@ -134,6 +146,7 @@ static int hub_flush(struct event_sink *s)
 	pthread_mutex_lock(&h->mu);
 	for (c = h->clients; c; c = c->next) {
 		rpc_stream_kick(c->st);
+		c->unkicked = 0;
 		if (c->drops == c->drops_reported)
 			continue;
 		if (!now)

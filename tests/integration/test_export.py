@@ -177,10 +177,56 @@ def test_export_directory_removed_or_moved():
         shutil.rmtree(d, True)
 
 
+def test_grpc_stream_flows_during_a_flood():
+    """A GetEvents client gets events while a policy floods the agent, not
+    only once the flood stops: the hub kicks an idle stream every few events
+    instead of waiting for the event loop's next flush, which a ring buffer
+    that never empties delays for as long as the flood lasts."""
+    require_root()
+    storm = os.path.realpath(os.path.join(HELPERS, "getppid_storm"))
+    d = tempfile.mkdtemp(prefix="tg-export-flood-")
+    policy = os.path.join(d, "getppid.yaml")
+    with open(policy, "w") as f:
+        f.write("""apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: export-flood
+spec:
+  kprobes:
+  - call: sys_getppid
+    syscall: true
+    selectors:
+    - matchBinaries:
+      - operator: In
+        values: ["%s"]
+""" % storm)
+    a = Agent("--tracing-policy", policy, "--enable-process-cred=false", "--enable-process-ns=false")
+    client = None
+    try:
+        sock = "unix://" + os.path.join(a.dir, "tetragon.sock")
+        out = open(os.path.join(d, "stream.json"), "wb")
+        tetra = os.path.join(os.path.dirname(HELPERS), "..", "bin", "tetra")
+        client = subprocess.Popen([tetra, "getevents", "-o", "json", "--server-address", sock],
+                                  stdout=out, stderr=subprocess.DEVNULL)
+        wait_log(a, "GetEvents client")
+        subprocess.run([storm, "3"], check=True, stdout=subprocess.DEVNULL)
+        # counted the moment the flood ends, before any drain afterwards
+        with open(os.path.join(d, "stream.json"), "rb") as f:
+            during = f.read().count(b'"process_kprobe"')
+        assert during >= 1000, "only %d policy events reached the client during the flood" % during
+    finally:
+        if client:
+            client.terminate()
+            client.wait()
+        a.stop()
+        shutil.rmtree(d, True)
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([
         test_full_filesystem_accounting,
         test_deleted_export_file_reopened,
         test_moved_export_file_reopened,
         test_export_directory_removed_or_moved,
+        test_grpc_stream_flows_during_a_flood,
     ]))
