@@ -77,6 +77,20 @@ static inline void putc_(struct strbuf *sb, char c)
 
 #define PUTS(sb, lit) put(sb, lit, sizeof(lit) - 1)
 
+/* A field's key: plans keep KEY_PAD readable bytes past each key, so a
+ * short one is copied with one fixed-size move (the excess is overwritten). */
+#define KEY_PAD 32
+static inline void put_key(struct strbuf *sb, const char *key, size_t n)
+{
+	if (n <= KEY_PAD && sb->len + KEY_PAD < sb->cap) {
+		memcpy(sb->buf + sb->len, key, KEY_PAD);
+		sb->len += n;
+		sb->buf[sb->len] = '\0';
+	} else {
+		put(sb, key, n);
+	}
+}
+
 /* ---- scalars ------------------------------------------------------------- */
 
 static void add_u64(struct strbuf *sb, uint64_t v)
@@ -185,7 +199,8 @@ static void add_json_string(struct strbuf *sb, const char *str, size_t n)
 	size_t i = 0, start = 0, w;
 	bool bad_run = false;
 
-	strbuf_grow(sb, n + 2);
+	if (sb->len + n + 2 >= sb->cap)
+		strbuf_grow(sb, n + 2);
 	putc_(sb, '"');
 	while (i < n) {
 		unsigned char c = s[i];
@@ -1171,7 +1186,7 @@ static struct plan *plan_build(const ProtobufCMessageDescriptor *d, unsigned gen
 	for (unsigned i = 0; i < d->n_fields; i++)
 		keybytes += strlen(d->fields[i].name) + 4;
 	pl->steps = calloc(d->n_fields ? d->n_fields : 1, sizeof(*pl->steps));
-	pl->keys = malloc(keybytes + 1);
+	pl->keys = calloc(1, keybytes + KEY_PAD);
 	if (!pl->steps || !pl->keys) {
 		plan_free(pl);
 		return NULL;
@@ -1317,7 +1332,7 @@ static int enc_fields(struct strbuf *sb, const struct plan *pl, const ProtobufCM
 			if (!set)
 				continue;
 		}
-		put(sb, use->key + first, use->keylen - first);
+		put_key(sb, use->key + first, use->keylen - first);
 		first = false;
 		r = enc_field(sb, use->f, use->is_map, m, depth);
 		if (r)

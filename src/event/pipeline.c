@@ -7,29 +7,45 @@
 #include "encode/protojson.h"
 #include "event/process_view.h"
 #include "util/log.h"
-#include "util/strbuf.h"
 
-/* The event being emitted and its JSON, encoded on first demand. */
+/*
+ * The event being emitted and where its JSON went: the first JSON output
+ * encodes it straight into its own batch; the others copy it from there
+ * (a sink leaves what it appended alone until its next write).
+ */
 static _Thread_local struct {
 	const Tetragon__GetEventsResponse *ev;
-	int state;		/* 0 not encoded yet, 1 done, < 0 the encoder's error */
-	struct strbuf json;
+	int state;		/* 0 not encoded yet, 1 at sb/off/len, < 0 the encoder's error */
+	const struct strbuf *sb;
+	size_t off, len;
 } cur;
 
-int pipeline_event_json(const Tetragon__GetEventsResponse *ev, const char **json, size_t *len)
+int pipeline_event_json(const Tetragon__GetEventsResponse *ev, struct strbuf *out)
 {
+	size_t off = out->len;
+	int err;
+
 	if (!ev || ev != cur.ev)
 		return -ENOENT;
-	if (!cur.state) {
-		strbuf_reset(&cur.json);
-		cur.state = protojson_encode_cached(&cur.json, &ev->base, process_view_fragment);
-		if (!cur.state)
-			cur.state = 1;
+	if (cur.state == 1) {
+		if (strbuf_grow(out, cur.len))
+			return -ENOMEM;
+		memcpy(out->buf + out->len, cur.sb->buf + cur.off, cur.len);
+		out->len += cur.len;
+		out->buf[out->len] = '\0';
+		return 0;
 	}
 	if (cur.state < 0)
 		return cur.state;
-	*json = cur.json.buf;
-	*len = cur.json.len;
+	err = protojson_encode_cached(out, &ev->base, process_view_fragment);
+	if (err) {
+		cur.state = err;
+		return err;
+	}
+	cur.state = 1;
+	cur.sb = out;
+	cur.off = off;
+	cur.len = out->len - off;
 	return 0;
 }
 

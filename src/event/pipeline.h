@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "tetragon/events.pb-c.h"
+#include "util/strbuf.h"
 
 struct event_sink {
 	const char *name;
@@ -48,14 +49,15 @@ int pipeline_add_sink(struct pipeline *p, struct event_sink *s);
 void pipeline_emit(struct pipeline *p, const Tetragon__GetEventsResponse *ev);
 
 /*
- * The protojson text of the event pipeline_emit() is handing to the sinks,
- * encoded on the first call and shared by every JSON sink after it (one
- * encode per event, however many JSON outputs). 0 with the text (no
- * newline; valid until the next event), -ENOENT when @ev is not that event
- * (a field-filtered copy: encode it yourself), or the encoder's error.
- * The pipeline's thread only.
+ * Appends the protojson text (no newline) of the event pipeline_emit() is
+ * handing to the sinks to @out: the first JSON output to ask gets it encoded
+ * straight into @out, the others a copy of that (one encode per event,
+ * however many JSON outputs), so what a sink appended must stay untouched
+ * until its next write() or flush. 0, -ENOENT when @ev is not that event (a
+ * field-filtered copy: encode it yourself), or the encoder's error (@out
+ * unchanged). The pipeline's thread only.
  */
-int pipeline_event_json(const Tetragon__GetEventsResponse *ev, const char **json, size_t *len);
+int pipeline_event_json(const Tetragon__GetEventsResponse *ev, struct strbuf *out);
 void pipeline_flush(struct pipeline *p);
 void pipeline_destroy(struct pipeline *p);
 

@@ -42,7 +42,6 @@ struct line_sink {
 	int fd;
 	int compact;
 	struct compact_opts copts;
-	struct strbuf line;		/* scratch: a field-filtered event's JSON, a compact line */
 	struct strbuf pending;		/* unflushed output */
 	struct line_end {
 		uint32_t end;		/* offset in pending just past this event's '\n' */
@@ -185,31 +184,15 @@ static int fd_flush(struct event_sink *base)
 static int line_write(struct event_sink *base, const Tetragon__GetEventsResponse *ev)
 {
 	struct line_sink *s = (struct line_sink *)base;
-	const char *text;
-	size_t len;
+	size_t start;
 	int err;
 
 	if (base->stopped)
 		return -EPIPE;	/* reached through a filter wrapper */
-	if (s->compact) {
-		strbuf_reset(&s->line);
-		err = compact_encode(&s->line, ev, &s->copts);
-		if (err == -ENOENT)
-			return 0;	/* no compact form for this event */
-		text = s->line.buf;
-		len = s->line.len;
-	} else {
-		/* one encode per event, shared with the other JSON outputs */
-		err = pipeline_event_json(ev, &text, &len);
-		if (err == -ENOENT) {
-			strbuf_reset(&s->line);
-			err = protojson_encode_cached(&s->line, &ev->base, process_view_fragment);
-			text = s->line.buf;
-			len = s->line.len;
-		}
-	}
-	if (err)
-		return err;
+	/* a full batch is written before, not after, the next event is added:
+	 * what this sink appended stays for the other JSON outputs to copy */
+	if (s->pending.len >= FD_FLUSH_BYTES)
+		fd_flush(base);
 	if (s->nends == s->ends_cap) {
 		size_t cap = s->ends_cap ? s->ends_cap * 2 : 256;
 		struct line_end *e = realloc(s->ends, cap * sizeof(*e));
@@ -219,17 +202,31 @@ static int line_write(struct event_sink *base, const Tetragon__GetEventsResponse
 		s->ends = e;
 		s->ends_cap = cap;
 	}
-	if (strbuf_grow(&s->pending, len + 1))
-		return -ENOMEM;
-	memcpy(s->pending.buf + s->pending.len, text, len);
-	s->pending.len += len;
+	start = s->pending.len;
+	if (s->compact) {
+		err = compact_encode(&s->pending, ev, &s->copts);
+		if (err == -ENOENT)
+			return 0;	/* no compact form for this event */
+	} else {
+		/* one encode per event, shared with the other JSON outputs */
+		err = pipeline_event_json(ev, &s->pending);
+		if (err == -ENOENT)
+			err = protojson_encode_cached(&s->pending, &ev->base, process_view_fragment);
+	}
+	if (!err && (s->pending.oom || strbuf_grow(&s->pending, 1)))
+		err = -ENOMEM;
+	if (err) {
+		s->pending.len = start;	/* nothing of this event stays */
+		s->pending.oom = 0;
+		if (s->pending.buf)
+			s->pending.buf[start] = '\0';
+		return err;
+	}
 	s->pending.buf[s->pending.len++] = '\n';
 	s->pending.buf[s->pending.len] = '\0';
 	s->ends[s->nends].end = (uint32_t)s->pending.len;
 	s->ends[s->nends++].time = ev->time ? ev->time->seconds : 0;
-	/* taken: written or counted as lost by the flush */
-	if (s->pending.len >= FD_FLUSH_BYTES)
-		fd_flush(base);
+	/* taken: written or counted as lost by a flush */
 	return 0;
 }
 
@@ -248,7 +245,6 @@ static void line_destroy(struct event_sink *base)
 	fd_flush(base);
 	if (s->file)
 		rotating_file_close(s->file);
-	strbuf_free(&s->line);
 	strbuf_free(&s->pending);
 	free(s->ends);
 	free(s);

@@ -322,6 +322,39 @@ static void test_json_outputs_identical(void **state)
 	close(b[1]);
 }
 
+/* Past the 64 KiB batch, and with a compact output in between: every
+ * JSON output still gets the same bytes, one line per event. */
+static void test_json_outputs_identical_across_batches(void **state)
+{
+	char pa[] = "/tmp/test_sinks_a.XXXXXX", pb[] = "/tmp/test_sinks_b.XXXXXX";
+	int fa = mkstemp(pa), fb = mkstemp(pb), fc = open("/dev/null", O_WRONLY);
+	struct pipeline p = { 0 };
+	static char ba[1 << 20], bb[1 << 20];
+	ssize_t na, nb;
+
+	(void)state;
+	assert_true(fa >= 0 && fb >= 0 && fc >= 0);
+	assert_int_equal(pipeline_add_sink(&p, json_fd_sink_new(fa)), 0);
+	assert_int_equal(pipeline_add_sink(&p, compact_fd_sink_new(fc, NULL)), 0);
+	assert_int_equal(pipeline_add_sink(&p, json_fd_sink_new(fb)), 0);
+	for (int i = 0; i < 3000; i++)
+		emit_sized(&p, 1, 17 + (size_t)(i % 200));
+	pipeline_flush(&p);
+	assert_int_equal(p.sinks[0]->written, 3000);
+	assert_int_equal(p.sinks[2]->written, 3000);
+	na = pread(fa, ba, sizeof(ba), 0);
+	nb = pread(fb, bb, sizeof(bb), 0);
+	assert_true(na > 256 * 1024);
+	assert_int_equal(na, nb);
+	assert_memory_equal(ba, bb, (size_t)na);
+	pipeline_destroy(&p);
+	close(fa);
+	close(fb);
+	close(fc);
+	unlink(pa);
+	unlink(pb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +363,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_partial_batch_and_recovery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filtered_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_outputs_identical, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json_outputs_identical_across_batches, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
