@@ -267,6 +267,7 @@ bench: all $(HELPER_BIN) $(BUILD)/bench/export_replay
 	$(Q)./bench/exec_storm.sh
 	$(Q)./bench/policy_syscall.sh
 	$(Q)./bench/export_throughput.sh
+	$(Q)./bench/export_agent.sh
 
 # The export pipeline without the kernel (bench/export_replay.c).
 $(BUILD)/bench/export_replay: $(OBJ)/bench/export_replay.o $(LIB)

@@ -199,8 +199,23 @@ static void add_json_string(struct strbuf *sb, const char *str, size_t n)
 	size_t i = 0, start = 0, w;
 	bool bad_run = false;
 
-	if (sb->len + n + 2 >= sb->cap)
-		strbuf_grow(sb, n + 2);
+	if (sb->len + n + 2 >= sb->cap && strbuf_grow(sb, n + 2))
+		return;
+	/* the usual string is plain ASCII throughout: one scan, one copy */
+	while (i + 8 <= n && !needs_care(s + i))
+		i += 8;
+	while (i < n && !byte_class[s[i]])
+		i++;
+	if (i == n) {
+		char *d = sb->buf + sb->len;
+
+		d[0] = '"';
+		memcpy(d + 1, s, n);
+		d[n + 1] = '"';
+		sb->len += n + 2;
+		sb->buf[sb->len] = '\0';
+		return;
+	}
 	putc_(sb, '"');
 	while (i < n) {
 		unsigned char c = s[i];
@@ -457,7 +472,7 @@ static char *fmt_digits(char *p, uint32_t v, int width)
 /* Fractions take 0, 3, 6 or 9 digits, the fewest that are exact. */
 static void add_fraction(struct strbuf *sb, uint32_t nanos)
 {
-	char buf[10];
+	char buf[16] = { 0 };
 	int width = 9;
 
 	if (!nanos)
@@ -471,7 +486,14 @@ static void add_fraction(struct strbuf *sb, uint32_t nanos)
 	}
 	buf[0] = '.';
 	fmt_digits(buf + 1, nanos, width);
-	put(sb, buf, (size_t)width + 1);
+	if (sb->len + sizeof(buf) < sb->cap) {
+		/* one fixed-size move; the bytes past the digits are overwritten */
+		memcpy(sb->buf + sb->len, buf, sizeof(buf));
+		sb->len += (size_t)width + 1;
+		sb->buf[sb->len] = '\0';
+	} else {
+		put(sb, buf, (size_t)width + 1);
+	}
 }
 
 #define TS_MIN_SECONDS (-62135596800LL)	/* 0001-01-01T00:00:00Z */

@@ -322,7 +322,7 @@ static void test_json_outputs_identical(void **state)
 	close(b[1]);
 }
 
-/* Past the 64 KiB batch, and with a compact output in between: every
+/* Past the 256 KiB batch, and with a compact output in between: every
  * JSON output still gets the same bytes, one line per event. */
 static void test_json_outputs_identical_across_batches(void **state)
 {
