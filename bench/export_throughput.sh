@@ -87,7 +87,5 @@ for c in $CASES; do
 			"$sink" "$eps" "$elo" "$ehi" "$cpu" "$bpe" "$ir"
 	done
 done
-if grep -q . "$work/replay.err"; then
-	echo "(export_replay said:)" >&2
-	sort -u "$work/replay.err" | grep -v "reads too slowly\|stream from the agent" | head -5 >&2 || true
-fi
+said=$(sort -u "$work/replay.err" | grep -v "reads too slowly\|stream from the agent" | head -5 || true)
+[ -z "$said" ] || printf '(export_replay said:)\n%s\n' "$said" >&2
