@@ -19,9 +19,14 @@
 #   SECS=8 ROUNDS=5 SINKS="json-file" BLOCKS=default sudo bench/export_agent.sh
 #   AGENT=/path/to/old/tetragon TETRA=/path/to/old/tetra ...   compare two builds
 #
-# On a shared or virtual machine the wall clock and even the CPU time move with
-# whatever else runs (steal time, caches): compare runs made side by side, and use
-# bench/export_throughput.sh's instruction counts for what does not move.
+# "agent CPU" is the share of its core the agent used: below ~95% it kept up
+# with what one flooding core produces (or lost events to scheduling, not to its
+# own speed), and events/s is the producer's rate, not the agent's limit; the CPU
+# per event then includes wake-ups a saturated agent would amortize. On a shared
+# or virtual machine the wall clock and even the CPU time move with whatever else
+# runs (steal time, caches): compare runs made side by side, and use
+# bench/export_throughput.sh for the pipeline's own limit and its instruction
+# counts, which do not move.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -123,10 +128,11 @@ run_one() {	# BLOCKS SINK -> "events/s cpu_us_per_event lost"
 	local lost
 	lost=$(grep -o 'policy bench-getppid hook [^ ]*: .* lost=[0-9]*' "$work/agent.err" | sed -E 's/.*lost=([0-9]+)/\1/' | tail -1)
 	awk -v n=$((n - n0)) -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v t0="$t0" -v t1="$t1" -v l="${lost:-0}" \
-		'BEGIN { printf "%.0f %.3f %d\n", n / (t1 - t0 - 0.3), c / hz * 1e6 / (n ? n : 1), l }'
+		'BEGIN { w = t1 - t0 - 0.3; printf "%.0f %.3f %d %.0f\n", n / w, c / hz * 1e6 / (n ? n : 1), l, c / hz / w * 100 }'
 }
 
-printf '%-8s %-15s %12s %24s %14s %14s\n' blocks output "events/s" "(range)" "CPU us/event" "lost in kernel"
+printf '%-8s %-15s %12s %24s %14s %14s %10s\n' blocks output "events/s" "(range)" "CPU us/event" "lost in kernel" \
+	"agent CPU"
 for blocks in $BLOCKS; do
 	for sink in $SINKS; do
 		: >"$work/rounds"
@@ -136,6 +142,8 @@ for blocks in $BLOCKS; do
 		read -r eps elo ehi < <(cut -d' ' -f1 "$work/rounds" | stats)
 		read -r cpu _ _ < <(cut -d' ' -f2 "$work/rounds" | stats)
 		read -r lost _ _ < <(cut -d' ' -f3 "$work/rounds" | stats)
-		printf '%-8s %-15s %12.0f %11.0f-%-11.0f %14.3f %14.0f\n' "$blocks" "$sink" "$eps" "$elo" "$ehi" "$cpu" "$lost"
+		read -r load _ _ < <(cut -d' ' -f4 "$work/rounds" | stats)
+		printf '%-8s %-15s %12.0f %11.0f-%-11.0f %14.3f %14.0f %9.0f%%\n' "$blocks" "$sink" "$eps" "$elo" "$ehi" \
+			"$cpu" "$lost" "$load"
 	done
 done
