@@ -55,6 +55,7 @@ struct rotating_file {
 	 * a second while it fails, one warning per failing spell. */
 	uint64_t reopen_after_ms;
 	int reopen_failing;
+	int unwatched;		/* the filesystem's inode numbers cannot tell: no checks */
 	char why[SAFE_WHY_MAX];	/* the last failure, for the log */
 };
 
@@ -514,7 +515,7 @@ static enum gone check_live(struct rotating_file *f, int dir_too)
 	struct stat fst, pst, dst, ds;
 	int dead, moved;
 
-	if (!f->regular || f->fd < 0 || fstat(f->fd, &fst))
+	if (!f->regular || f->unwatched || f->fd < 0 || fstat(f->fd, &fst))
 		return LIVE_OK;
 	dead = fst.st_nlink == 0;
 	moved = fstatat(f->dirfd, f->base, &pst, AT_SYMLINK_NOFOLLOW) || !same_file(&fst, &pst);
@@ -582,6 +583,15 @@ static int reopen(struct rotating_file *f, enum gone why)
 	f->size = (unsigned long long)st.st_size;
 	f->reopen_failing = 0;
 	log_warn("export file %s %s: opened it again, events continue there", f->path, what[why]);
+	if (check_live(f, 0) == LIVE_MOVED && !fstatat(f->dirfd, f->base, &st, AT_SYMLINK_NOFOLLOW) &&
+	    still_linked(f)) {
+		/* just opened, linked, its name there, and yet "another file":
+		 * this filesystem's inode numbers do not tell files apart, and
+		 * reopening before every write would not help */
+		f->unwatched = 1;
+		log_warn("export file %s: cannot tell whether the path still names the open file on this "
+			 "filesystem; a deleted or moved export file will not be noticed", f->path);
+	}
 	return 0;
 fail:
 	f->reopen_after_ms = now + ROTATE_RETRY_MS;
