@@ -627,6 +627,17 @@ static int do_rotate(struct rotating_file *f)
 	if (err)
 		return err;
 	have_old = !fstatat(f->dirfd, f->base, &st, AT_SYMLINK_NOFOLLOW);
+	if (have_old && f->fd >= 0 && !f->unwatched) {
+		struct stat fst;
+
+		/* only our own file is renamed to a backup, never one that
+		 * took its name and could not be opened (another user's) */
+		if (!fstat(f->fd, &fst) && !same_file(&st, &fst)) {
+			snprintf(f->why, sizeof(f->why), "%s is no longer the file being written (it was "
+				 "replaced by one that cannot be opened); not renaming it", f->path);
+			return -EEXIST;
+		}
+	}
 	if (have_old) {
 		err = rename_to_backup(f, &bak);
 		if (err == -ENOENT) {

@@ -1007,6 +1007,38 @@ static void test_directory_gone_reopened(void **state)
 	free(in2);
 }
 
+/* Moved away and another user's file put at the path: that file is not
+ * opened, not rotated away, not touched; the moved file keeps the records. */
+static void test_foreign_file_at_path_left_alone(void **state)
+{
+	const char *dir = *state;
+	char *path = pathf(dir, "tetragon.log"), *moved = pathf(dir, "moved.log"), *s;
+	struct rotating_file *f;
+
+	if (geteuid() != 0)
+		skip();
+	f = open_rf(path, 0, 0, 0, 0600);
+	put(f, "a\n");
+	assert_int_equal(rename(path, moved), 0);
+	write_raw(path, "theirs\n", 0644);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	put(f, "b\n");
+	assert_int_equal(rotating_file_rotate(f), -EEXIST);
+	rotating_file_tick(f, 1);
+	put(f, "c\n");
+	s = slurp(path);
+	assert_string_equal(s, "theirs\n");
+	free(s);
+	assert_int_equal(stat_of(path).st_uid, 65534);
+	s = slurp(moved);
+	assert_string_equal(s, "a\nb\nc\n");
+	free(s);
+	assert_int_equal(count(dir, "tetragon-" TS_RE "\\.log"), 0);
+	rotating_file_close(f);
+	free(path);
+	free(moved);
+}
+
 /* Deleted and the path cannot be opened again (a file where its directory
  * was): writes fail (the caller counts them lost) instead of vanishing into
  * the deleted file; once the path works again, writes land there. */
@@ -1065,6 +1097,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_moved_file_reopened, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_directory_gone_reopened, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_and_unopenable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_file_at_path_left_alone, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
