@@ -9,6 +9,7 @@ PKGS=(
 	binutils qemu-system-x86 busybox-static cpio
 	libmicrohttpd-dev prometheus curl
 	libssl-dev
+	valgrind	# bench/export_throughput.sh: instructions per event
 )
 missing=()
 for p in "${PKGS[@]}"; do
