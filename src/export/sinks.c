@@ -2,8 +2,10 @@
 #include "export/sinks.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -132,6 +134,28 @@ static void batch_recovered(struct line_sink *s)
 		 (unsigned long long)s->fail_lost);
 }
 
+/*
+ * A write to stdout cut short after @done bytes: when stdout is a regular
+ * file (`> file` on a disk that filled up), the torn line is taken back off
+ * it, as the export file does, so the next batch does not glue onto half a
+ * line. Returns the bytes of whole lines written.
+ */
+static size_t take_back_torn_line(struct line_sink *s, size_t done)
+{
+	const char *nl = done ? memrchr(s->pending.buf, '\n', done) : NULL;
+	size_t keep = nl ? (size_t)(nl - s->pending.buf) + 1 : 0;
+	off_t torn = (off_t)(done - keep);
+	struct stat st;
+	int fl;
+
+	if (!torn || fstat(s->fd, &st) || !S_ISREG(st.st_mode) || st.st_size < torn)
+		return keep;
+	fl = fcntl(s->fd, F_GETFL);
+	if (ftruncate(s->fd, st.st_size - torn) == 0 && fl >= 0 && !(fl & O_APPEND))
+		(void)lseek(s->fd, -torn, SEEK_CUR);
+	return keep;
+}
+
 /* One write(2) per batch of events, whole lines only. */
 static int fd_flush(struct event_sink *base)
 {
@@ -152,6 +176,8 @@ static int fd_flush(struct event_sink *base)
 		err = rotating_file_write(s->file, s->pending.buf, s->pending.len, &kept);
 	} else {
 		err = write_all(s->fd, s->pending.buf, s->pending.len, &kept);
+		if (err)
+			kept = take_back_torn_line(s, kept);
 	}
 	/* the events whose whole line was written: ends are increasing */
 	if (kept == s->pending.len) {

@@ -270,6 +270,41 @@ static void test_partial_batch_and_recovery(void **state)
 	signal(SIGXFSZ, SIG_DFL);
 }
 
+/* The same through --stdout json redirected to a file (no O_APPEND): the
+ * torn line is taken back and the offset with it. */
+static void test_stdout_file_partial(void **state)
+{
+	char path[] = "/tmp/test_sinks_out.XXXXXX";
+	struct pipeline p = { 0 };
+	struct event_sink *s;
+	size_t size;
+	int fd;
+
+	(void)state;
+	signal(SIGXFSZ, SIG_IGN);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	s = json_fd_sink_new(fd);
+	assert_int_equal(pipeline_add_sink(&p, s), 0);
+	set_fsize(10 * 50 + 25);
+	emit_sized(&p, 20, 50);
+	pipeline_flush(&p);
+	assert_int_equal(s->written, 10);
+	assert_int_equal(s->errors, 10);
+	assert_int_equal(lines_of(path, &size), 10);
+	assert_int_equal(size, 500);
+	set_fsize(RLIM_INFINITY);
+	emit_sized(&p, 3, 50);
+	pipeline_flush(&p);
+	assert_int_equal(s->written, 13);
+	assert_int_equal(lines_of(path, &size), 13);
+	assert_int_equal(size, 650);
+	pipeline_destroy(&p);
+	close(fd);
+	unlink(path);
+	signal(SIGXFSZ, SIG_DFL);
+}
+
 /* Behind export filters, the wrapper shows what the file wrote and lost
  * (the metrics read it), not what it was offered. */
 static void test_filtered_counts(void **state)
@@ -361,6 +396,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_closed_stdout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_batch_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_batch_and_recovery, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stdout_file_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filtered_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_outputs_identical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_outputs_identical_across_batches, setup, teardown),
