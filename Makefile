@@ -300,11 +300,19 @@ test: deps
 	$(Q)BUILD=build-san ./tests/run.sh
 
 # Benchmarks (root; README "Benchmark"): ROUNDS pairs each (default 9).
-bench: all $(HELPER_BIN)
+bench: all $(HELPER_BIN) $(BUILD)/bench/export_replay
 	$(Q)BUILD=$(BUILD) ./bench/exec_storm.sh
 	$(Q)BUILD=$(BUILD) ./bench/hot_syscall.sh
 	$(Q)BUILD=$(BUILD) ./bench/flood.sh
 	$(Q)BUILD=$(BUILD) ./bench/memory.sh
+	$(Q)BUILD=$(BUILD) ./bench/export_throughput.sh
+	$(Q)BUILD=$(BUILD) ./bench/export_agent.sh
+
+# The export pipeline without the kernel (bench/export_replay.c).
+$(BUILD)/bench/export_replay: $(OBJ)/bench/export_replay.o $(LIB)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # SOAK_MINUTES (default 30) of churn, policy events and gRPC clients.
 soak: all $(HELPER_BIN)

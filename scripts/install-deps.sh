@@ -10,6 +10,7 @@ PKGS=(
 	libmicrohttpd-dev prometheus curl
 	libssl-dev
 	libarchive-dev
+	valgrind	# bench/export_throughput.sh: instructions per event
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -490,6 +490,8 @@ int agent_run(const struct agent_options *o)
 	 * signal that kills the agent without a word (`tetragon | head`).
 	 */
 	signal(SIGPIPE, SIG_IGN);
+	/* likewise a file size limit (ulimit -f): EFBIG, counted by the sink */
+	signal(SIGXFSZ, SIG_IGN);
 	resolve_node_name(&a);
 	ktime_sync();
 

@@ -20,8 +20,10 @@ struct ctx {
 
 static void color_on(struct ctx *c, enum color col)
 {
+	char esc[5] = { '\x1b', '[', (char)('0' + (int)col / 10), (char)('0' + (int)col % 10), 'm' };
+
 	if (c->o->color)
-		strbuf_addf(c->out, "\x1b[%dm", (int)col);
+		strbuf_add(c->out, esc, sizeof(esc));
 }
 
 static void color_off(struct ctx *c)
@@ -33,8 +35,14 @@ static void color_off(struct ctx *c)
 /* "<emoji> <label padded to 7>" in @col */
 static void head(struct ctx *c, enum color col, const char *emoji, const char *label)
 {
+	size_t l = strlen(label);
+
 	color_on(c, col);
-	strbuf_addf(c->out, "%s %-7s", emoji, label);
+	strbuf_adds(c->out, emoji);
+	strbuf_addc(c->out, ' ');
+	strbuf_add(c->out, label, l);
+	if (l < 7)
+		strbuf_addn(c->out, ' ', 7 - l);
 	color_off(c);
 }
 
@@ -288,10 +296,17 @@ int compact_encode(struct strbuf *out, const Tetragon__GetEventsResponse *ev,
 		quoted(&c, CYAN, p->arguments);
 		strbuf_addc(out, ' ');
 		color_on(&c, RED);
-		if (x->signal && *x->signal)
+		if (x->signal && *x->signal) {
 			go_maybe_quote(out, x->signal);
-		else
-			strbuf_addf(out, "%u", x->status);
+		} else {
+			char num[12], *q = num + sizeof(num);
+			uint32_t v = x->status;
+
+			do
+				*--q = (char)('0' + v % 10);
+			while (v /= 10);
+			strbuf_add(out, q, (size_t)(num + sizeof(num) - q));
+		}
 		color_off(&c);
 		break;
 	}

@@ -55,10 +55,21 @@ void go_quote(struct strbuf *out, const char *s, size_t len)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 
+	strbuf_grow(out, len + 2);
 	strbuf_addc(out, '"');
 	while (i < len) {
 		uint32_t r;
-		size_t n = utf8_decode(p + i, len - i, &r);
+		size_t n, run = i;
+
+		/* a run of printable ASCII that needs no escape, copied at once */
+		while (run < len && p[run] >= ' ' && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
+			run++;
+		if (run > i) {
+			strbuf_add(out, s + i, run - i);
+			i = run;
+			continue;
+		}
+		n = utf8_decode(p + i, len - i, &r);
 
 		if (n == 0) {
 			char e[4] = { '\\', 'x', hex[p[i] >> 4], hex[p[i] & 15] };
@@ -95,8 +106,16 @@ void go_quote(struct strbuf *out, const char *s, size_t len)
 void go_maybe_quote(struct strbuf *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t len = strlen(s), i = 0;
+	size_t len, i = 0;
 
+	/* the usual case: printable ASCII without a space, written as is */
+	while (p[i] > ' ' && p[i] < 0x7f)
+		i++;
+	if (!p[i]) {
+		strbuf_add(out, s, i);
+		return;
+	}
+	len = i + strlen(s + i);
 	while (i < len) {
 		uint32_t r;
 		size_t n = utf8_decode(p + i, len - i, &r);

@@ -22,6 +22,8 @@ static const struct protojson_field_order *order_tables[MAX_ORDER_TABLES] = {
 	tetragon_field_order,
 };
 static unsigned n_order_tables = 1;
+/* Bumped when a table is added: plans built before are rebuilt. */
+static unsigned order_gen = 1;
 
 int protojson_add_field_order(const struct protojson_field_order *table)
 {
@@ -33,6 +35,7 @@ int protojson_add_field_order(const struct protojson_field_order *table)
 	if (n_order_tables >= MAX_ORDER_TABLES)
 		return -ENOSPC;
 	order_tables[n_order_tables++] = table;
+	__atomic_add_fetch(&order_gen, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -46,29 +49,6 @@ static const uint16_t *field_order_lookup(const ProtobufCMessageDescriptor *d)
 			if (e->n_fields == d->n_fields && !strcmp(e->message, d->name))
 				return e->index;
 	return NULL;
-}
-
-/*
- * Every message written asks for its order: remember the answer per
- * descriptor (direct-mapped, per thread) instead of scanning the tables.
- */
-#define ORDER_CACHE_SIZE 256
-static _Thread_local struct {
-	const ProtobufCMessageDescriptor *d;
-	const uint16_t *index;
-	unsigned tables;	/* n_order_tables when cached */
-} order_cache[ORDER_CACHE_SIZE];
-
-static const uint16_t *field_order(const ProtobufCMessageDescriptor *d)
-{
-	size_t slot = ((uintptr_t)d >> 4) % ORDER_CACHE_SIZE;
-
-	if (order_cache[slot].d != d || order_cache[slot].tables != n_order_tables) {
-		order_cache[slot].index = field_order_lookup(d);
-		order_cache[slot].d = d;
-		order_cache[slot].tables = n_order_tables;
-	}
-	return order_cache[slot].index;
 }
 
 /* ---- output helpers -------------------------------------------------------- */
@@ -96,6 +76,20 @@ static inline void putc_(struct strbuf *sb, char c)
 }
 
 #define PUTS(sb, lit) put(sb, lit, sizeof(lit) - 1)
+
+/* A field's key: plans keep KEY_PAD readable bytes past each key, so a
+ * short one is copied with one fixed-size move (the excess is overwritten). */
+#define KEY_PAD 32
+static inline void put_key(struct strbuf *sb, const char *key, size_t n)
+{
+	if (n <= KEY_PAD && sb->len + KEY_PAD < sb->cap) {
+		memcpy(sb->buf + sb->len, key, KEY_PAD);
+		sb->len += n;
+		sb->buf[sb->len] = '\0';
+	} else {
+		put(sb, key, n);
+	}
+}
 
 /* ---- scalars ------------------------------------------------------------- */
 
@@ -127,6 +121,21 @@ static void add_i64(struct strbuf *sb, int64_t v)
 static const unsigned char byte_class[256] = {
 	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 2,
 };
+
+/*
+ * Whether any of the 8 bytes at p is not plain ASCII to copy as is: a
+ * control byte, '"', '\\' or >= 0x80 (the classic has-zero-byte tricks).
+ */
+static inline bool needs_care(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t x, q, b;
+
+	memcpy(&x, p, 8);
+	q = x ^ (ones * '"');
+	b = x ^ (ones * '\\');
+	return ((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high) != 0;
+}
 
 /* Length of the valid UTF-8 sequence at s (Go's utf8.DecodeRune rules), 0 if invalid. */
 static size_t utf8_seq_len(const unsigned char *s, size_t n)
@@ -190,16 +199,35 @@ static void add_json_string(struct strbuf *sb, const char *str, size_t n)
 	size_t i = 0, start = 0, w;
 	bool bad_run = false;
 
-	strbuf_grow(sb, n + 2);
+	if (sb->len + n + 2 >= sb->cap && strbuf_grow(sb, n + 2))
+		return;
+	/* the usual string is plain ASCII throughout: one scan, one copy */
+	while (i + 8 <= n && !needs_care(s + i))
+		i += 8;
+	while (i < n && !byte_class[s[i]])
+		i++;
+	if (i == n) {
+		char *d = sb->buf + sb->len;
+
+		d[0] = '"';
+		memcpy(d + 1, s, n);
+		d[n + 1] = '"';
+		sb->len += n + 2;
+		sb->buf[sb->len] = '\0';
+		return;
+	}
 	putc_(sb, '"');
 	while (i < n) {
 		unsigned char c = s[i];
 
 		switch (byte_class[c]) {
 		case 0:
-			/* the common case: a run of plain ASCII */
-			while (++i < n && !byte_class[s[i]])
-				;
+			/* the common case: a run of plain ASCII, 8 bytes at a time */
+			i++;
+			while (i + 8 <= n && !needs_care(s + i))
+				i += 8;
+			while (i < n && !byte_class[s[i]])
+				i++;
 			bad_run = false;
 			continue;
 		case 1:
@@ -421,22 +449,30 @@ static const ProtobufCFieldDescriptor *wkt_field(const ProtobufCMessageDescripto
 
 #define MEMBER(m, off, type) (*(const type *)((const char *)(m) + (off)))
 
-/* Zero-padded decimal of exactly width digits. */
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* Zero-padded decimal of exactly width digits, two at a time. */
 static char *fmt_digits(char *p, uint32_t v, int width)
 {
-	int i;
+	int i = width;
 
-	for (i = width - 1; i >= 0; i--) {
-		p[i] = (char)('0' + v % 10);
-		v /= 10;
+	while (i >= 2) {
+		i -= 2;
+		memcpy(p + i, digit_pairs + 2 * (v % 100), 2);
+		v /= 100;
 	}
+	if (i)
+		p[0] = (char)('0' + v % 10);
 	return p + width;
 }
 
 /* Fractions take 0, 3, 6 or 9 digits, the fewest that are exact. */
 static void add_fraction(struct strbuf *sb, uint32_t nanos)
 {
-	char buf[10];
+	char buf[16] = { 0 };
 	int width = 9;
 
 	if (!nanos)
@@ -450,7 +486,14 @@ static void add_fraction(struct strbuf *sb, uint32_t nanos)
 	}
 	buf[0] = '.';
 	fmt_digits(buf + 1, nanos, width);
-	put(sb, buf, (size_t)width + 1);
+	if (sb->len + sizeof(buf) < sb->cap) {
+		/* one fixed-size move; the bytes past the digits are overwritten */
+		memcpy(sb->buf + sb->len, buf, sizeof(buf));
+		sb->len += (size_t)width + 1;
+		sb->buf[sb->len] = '\0';
+	} else {
+		put(sb, buf, (size_t)width + 1);
+	}
 }
 
 #define TS_MIN_SECONDS (-62135596800LL)	/* 0001-01-01T00:00:00Z */
@@ -462,6 +505,12 @@ static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
 }
+
+static _Thread_local struct {
+	int64_t secs;
+	bool valid;
+	char text[20];	/* "2006-01-02T15:04:05 with the opening quote */
+} ts_cache;
 
 static void add_timestamp(struct strbuf *sb, int64_t secs, int64_t nanos)
 {
@@ -488,6 +537,13 @@ static void add_timestamp(struct strbuf *sb, int64_t secs, int64_t nanos)
 		nanos = NANOS_PER_SEC - 1;
 	}
 
+	/* events come in bursts of the same second: its text is kept */
+	if (secs == ts_cache.secs && ts_cache.valid) {
+		put(sb, ts_cache.text, sizeof(ts_cache.text));
+		add_fraction(sb, (uint32_t)nanos);
+		PUTS(sb, "Z\"");
+		return;
+	}
 	days = secs / 86400;
 	rem = secs % 86400;
 	if (rem < 0) {
@@ -521,6 +577,11 @@ static void add_timestamp(struct strbuf *sb, int64_t secs, int64_t nanos)
 	*p++ = ':';
 	p = fmt_digits(p, (uint32_t)(rem % 60), 2);
 	put(sb, buf, (size_t)(p - buf));
+	if ((size_t)(p - buf) == sizeof(ts_cache.text)) {
+		memcpy(ts_cache.text, buf, sizeof(ts_cache.text));
+		ts_cache.secs = secs;
+		ts_cache.valid = true;
+	}
 	add_fraction(sb, (uint32_t)nanos);
 	PUTS(sb, "Z\"");
 }
@@ -622,35 +683,6 @@ static bool is_zero(const ProtobufCFieldDescriptor *f, const void *v)
 		return *(const void *const *)v == NULL;
 	default:
 		return *(const uint32_t *)v == 0;
-	}
-}
-
-static bool field_present(const ProtobufCFieldDescriptor *f, const ProtobufCMessage *m)
-{
-	const void *v = (const char *)m + f->offset;
-	const void *p;
-
-	if (f->label == PROTOBUF_C_LABEL_REPEATED)
-		return MEMBER(m, f->quantifier_offset, size_t) > 0 &&
-		       *(const void *const *)v != NULL;
-	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-		/* selected members are written even when zero */
-		if (MEMBER(m, f->quantifier_offset, uint32_t) != f->id)
-			return false;
-		return f->type != PROTOBUF_C_TYPE_MESSAGE || *(const void *const *)v;
-	}
-	switch (f->label) {
-	case PROTOBUF_C_LABEL_REQUIRED:
-		return f->type != PROTOBUF_C_TYPE_MESSAGE || *(const void *const *)v;
-	case PROTOBUF_C_LABEL_OPTIONAL:
-		/* protobuf-c: pointers equal to the default are "not set", as on the wire */
-		if (f->type == PROTOBUF_C_TYPE_MESSAGE || f->type == PROTOBUF_C_TYPE_STRING) {
-			p = *(const void *const *)v;
-			return p && p != f->default_value;
-		}
-		return MEMBER(m, f->quantifier_offset, protobuf_c_boolean);
-	default:
-		return !is_zero(f, v);
 	}
 }
 
@@ -841,10 +873,116 @@ static int enc_map(struct strbuf *sb, const ProtobufCFieldDescriptor *f,
 
 /* ---- fields -------------------------------------------------------------- */
 
+/*
+ * An enum's names, quoted and escaped once, by value: capability lists
+ * name dozens per process. Dense enums only (values min..min+ENUM_SPAN);
+ * built on first use, shared by every thread, never freed.
+ */
+#define ENUM_SPAN 1024
+#define ENUM_SLOTS 512
+
+struct enum_names {
+	const ProtobufCEnumDescriptor *ed;
+	int32_t min;
+	uint32_t n;
+	bool null_value;		/* google.protobuf.NullValue: always null */
+	struct { uint32_t off, len; } *v;	/* len 0: no name, write the number */
+	char *text;
+};
+
+static struct enum_names *enum_table[ENUM_SLOTS];
+
+static struct enum_names *enum_names_build(const ProtobufCEnumDescriptor *ed)
+{
+	struct enum_names *e = calloc(1, sizeof(*e));
+	struct strbuf text = STRBUF_INIT;
+	int32_t min = INT32_MAX, max = INT32_MIN;
+
+	if (!e)
+		return NULL;
+	e->ed = ed;
+	e->null_value = ed->name && !strcmp(ed->name, "google.protobuf.NullValue");
+	for (unsigned i = 0; i < ed->n_values; i++) {
+		if (ed->values[i].value < min)
+			min = ed->values[i].value;
+		if (ed->values[i].value > max)
+			max = ed->values[i].value;
+	}
+	if (ed->n_values && (int64_t)max - min < ENUM_SPAN) {
+		e->min = min;
+		e->n = (uint32_t)((int64_t)max - min + 1);
+		e->v = calloc(e->n, sizeof(*e->v));
+		if (!e->v)
+			goto fail;
+		for (uint32_t i = 0; i < e->n; i++) {
+			const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(ed, min + (int32_t)i);
+			size_t start = text.len;
+
+			if (!ev || !ev->name)
+				continue;
+			add_cstring(&text, ev->name);
+			e->v[i].off = (uint32_t)start;
+			e->v[i].len = (uint32_t)(text.len - start);
+		}
+		if (text.oom)
+			goto fail;
+		e->text = strbuf_detach(&text, NULL);
+	}
+	return e;
+fail:
+	strbuf_free(&text);
+	free(e->v);
+	free(e);
+	return NULL;
+}
+
+static const struct enum_names *enum_names_of(const ProtobufCEnumDescriptor *ed)
+{
+	size_t h = ((uintptr_t)ed >> 4) * 0x9e3779b97f4a7c15ULL >> 40;
+
+	for (size_t i = 0; i < ENUM_SLOTS; i++) {
+		struct enum_names **slot = &enum_table[(h + i) & (ENUM_SLOTS - 1)];
+		struct enum_names *e = __atomic_load_n(slot, __ATOMIC_ACQUIRE), *ne;
+
+		if (e && e->ed == ed)
+			return e;
+		if (e)
+			continue;
+		ne = enum_names_build(ed);
+		if (!ne)
+			return NULL;
+		if (__atomic_compare_exchange_n(slot, &e, ne, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return ne;
+		free(ne->v);
+		free(ne->text);
+		free(ne);
+		i--;	/* taken meanwhile: look at it again */
+	}
+	return NULL;
+}
+
 static void add_enum(struct strbuf *sb, const ProtobufCEnumDescriptor *ed, int32_t v)
 {
+	const struct enum_names *e = ed ? enum_names_of(ed) : NULL;
 	const ProtobufCEnumValue *ev;
 
+	if (e) {
+		uint32_t i = (uint32_t)((int64_t)v - e->min);
+
+		if (e->null_value) {
+			PUTS(sb, "null");
+			return;
+		}
+		if (i < e->n && e->v[i].len) {
+			put(sb, e->text + e->v[i].off, e->v[i].len);
+			return;
+		}
+		if (e->n) {
+			add_i64(sb, v);	/* no name for this value */
+			return;
+		}
+	}
+	/* sparse enum (or out of memory) */
 	if (ed && ed->name && !strcmp(ed->name, "google.protobuf.NullValue")) {
 		PUTS(sb, "null");
 		return;
@@ -922,8 +1060,8 @@ static int enc_singular(struct strbuf *sb, const ProtobufCFieldDescriptor *f,
 	return 0;
 }
 
-static int enc_field(struct strbuf *sb, const ProtobufCMessageDescriptor *d,
-		     const ProtobufCFieldDescriptor *f, const ProtobufCMessage *m, int depth)
+static int enc_field(struct strbuf *sb, const ProtobufCFieldDescriptor *f, bool is_map,
+		     const ProtobufCMessage *m, int depth)
 {
 	const char *v = (const char *)m + f->offset;
 	size_t n, i, step;
@@ -934,7 +1072,7 @@ static int enc_field(struct strbuf *sb, const ProtobufCMessageDescriptor *d,
 
 	n = MEMBER(m, f->quantifier_offset, size_t);
 	v = *(const char *const *)v;
-	if (is_map_field(d, f))
+	if (is_map)
 		return enc_map(sb, f, (const ProtobufCMessage *const *)v, n, depth + 1);
 	step = value_size(f->type);
 	putc_(sb, '[');
@@ -947,32 +1085,278 @@ static int enc_field(struct strbuf *sb, const ProtobufCMessageDescriptor *d,
 	return r;
 }
 
-static int enc_fields(struct strbuf *sb, const ProtobufCMessageDescriptor *d,
-		      const ProtobufCMessage *m, int depth)
-{
-	const uint16_t *order = field_order(d);
-	bool first = true;
-	unsigned i;
-	int r;
+/* ---- plans ---------------------------------------------------------------------- */
 
-	putc_(sb, '{');
-	for (i = 0; i < d->n_fields; i++) {
+/*
+ * What encoding a message type takes, worked out once per descriptor and
+ * kept: its fields in declaration order with their keys ready to copy, how
+ * each one's presence is decided, the members of each oneof as one step
+ * (one read of the case instead of a test per member: GetEventsResponse has
+ * 20-odd), maps told apart, the well-known type and its fields.
+ */
+enum presence {
+	P_ONEOF,
+	/* the usual proto3 fields, tested inline */
+	P_PTR,			/* a message: set when not NULL */
+	P_STR,			/* a string: set when not NULL nor "" */
+	P_U32,			/* a 4-byte scalar or enum other than float: set when not 0 */
+	P_REPEATED,
+	P_REQUIRED,
+	P_OPTIONAL,
+	P_IMPLICIT,		/* the other proto3 scalars: is_zero() */
+};
+
+struct step {
+	const ProtobufCFieldDescriptor *f;
+	const char *key;	/* ,"name": (the comma skipped for the first) */
+	uint16_t keylen;
+	uint8_t presence;
+	bool is_map;
+	uint16_t group;		/* P_ONEOF: members from here on sharing the case (>= 1) */
+};
+
+struct plan {
+	const ProtobufCMessageDescriptor *d;
+	unsigned gen;
+	enum wkt wkt;
+	const ProtobufCFieldDescriptor *w1, *w2;	/* the well-known type's fields */
+	unsigned nsteps;
+	struct step *steps;
+	char *keys;
+	struct plan *retired;	/* rebuilt plans stay reachable, never freed */
+};
+
+static void plan_free(struct plan *pl)
+{
+	if (!pl)
+		return;
+	free(pl->steps);
+	free(pl->keys);
+	free(pl);
+}
+
+static enum presence presence_of(const ProtobufCFieldDescriptor *f)
+{
+	if (f->label == PROTOBUF_C_LABEL_REPEATED)
+		return P_REPEATED;
+	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+		return P_ONEOF;
+	switch (f->label) {
+	case PROTOBUF_C_LABEL_REQUIRED:
+		return P_REQUIRED;
+	case PROTOBUF_C_LABEL_OPTIONAL:
+		return P_OPTIONAL;
+	default:
+		break;
+	}
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return P_PTR;
+	case PROTOBUF_C_TYPE_STRING:
+		return P_STR;
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+	case PROTOBUF_C_TYPE_ENUM:
+		return P_U32;
+	default:
+		return P_IMPLICIT;
+	}
+}
+
+static struct plan *plan_build(const ProtobufCMessageDescriptor *d, unsigned gen)
+{
+	const uint16_t *order = field_order_lookup(d);
+	struct plan *pl = calloc(1, sizeof(*pl));
+	size_t keybytes = 0, off = 0;
+	struct step *head = NULL;
+
+	if (!pl)
+		return NULL;
+	pl->d = d;
+	pl->gen = gen;
+	pl->wkt = wkt_kind(d);
+	switch (pl->wkt) {
+	case WKT_TIMESTAMP:
+	case WKT_DURATION:
+		pl->w1 = wkt_field(d, 1, PROTOBUF_C_TYPE_INT64, false);
+		pl->w2 = wkt_field(d, 2, PROTOBUF_C_TYPE_INT32, false);
+		if (!pl->w1 || !pl->w2)
+			pl->wkt = WKT_NONE;
+		break;
+	case WKT_WRAPPER:
+		pl->w1 = protobuf_c_message_descriptor_get_field(d, 1);
+		if (!pl->w1 || pl->w1->label == PROTOBUF_C_LABEL_REPEATED || strcmp(pl->w1->name, "value"))
+			pl->wkt = WKT_NONE;
+		break;
+	case WKT_ANY:
+		pl->w1 = wkt_field(d, 1, PROTOBUF_C_TYPE_STRING, false);
+		if (!pl->w1)
+			pl->wkt = WKT_NONE;
+		break;
+	case WKT_FIELD_MASK:
+		pl->w1 = wkt_field(d, 1, PROTOBUF_C_TYPE_STRING, true);
+		if (!pl->w1)
+			pl->wkt = WKT_NONE;
+		break;
+	default:
+		break;
+	}
+	/* unexpected layout for a well-known name: plain fields, as any message */
+	for (unsigned i = 0; i < d->n_fields; i++)
+		keybytes += strlen(d->fields[i].name) + 4;
+	pl->steps = calloc(d->n_fields ? d->n_fields : 1, sizeof(*pl->steps));
+	pl->keys = calloc(1, keybytes + KEY_PAD);
+	if (!pl->steps || !pl->keys) {
+		plan_free(pl);
+		return NULL;
+	}
+	for (unsigned i = 0; i < d->n_fields; i++) {
 		unsigned idx = order ? order[i] : i;
 		const ProtobufCFieldDescriptor *f;
+		struct step *st;
+		size_t nl;
 
 		if (idx >= d->n_fields)
 			continue;
 		f = &d->fields[idx];
-		if (!field_present(f, m))
-			continue;
-		if (!first)
-			putc_(sb, ',');
-		first = false;
+		st = &pl->steps[pl->nsteps++];
+		st->f = f;
+		st->presence = (uint8_t)presence_of(f);
+		st->is_map = f->label == PROTOBUF_C_LABEL_REPEATED && is_map_field(d, f);
 		/* proto field names are plain identifiers: nothing to escape */
-		putc_(sb, '"');
-		put(sb, f->name, strlen(f->name));
-		PUTS(sb, "\":");
-		r = enc_field(sb, d, f, m, depth);
+		nl = strlen(f->name);
+		st->key = pl->keys + off;
+		st->keylen = (uint16_t)(nl + 4);
+		pl->keys[off++] = ',';
+		pl->keys[off++] = '"';
+		memcpy(pl->keys + off, f->name, nl);
+		off += nl;
+		pl->keys[off++] = '"';
+		pl->keys[off++] = ':';
+		/* a oneof's members are declared together: one step reads the case */
+		if (st->presence == P_ONEOF && head && head->f->quantifier_offset == f->quantifier_offset &&
+		    head + head->group == st) {
+			head->group++;
+		} else {
+			head = st->presence == P_ONEOF ? st : NULL;
+			st->group = 1;
+		}
+	}
+	return pl;
+}
+
+/* Plans by descriptor, shared by every thread: published with a CAS, never freed. */
+#define PLAN_SLOTS 2048
+static struct plan *plans[PLAN_SLOTS];
+static struct plan *retired_plans;
+
+static const struct plan *plan_of(const ProtobufCMessageDescriptor *d, struct plan **tmp)
+{
+	unsigned gen = __atomic_load_n(&order_gen, __ATOMIC_ACQUIRE);
+	size_t h = ((uintptr_t)d >> 4) * 0x9e3779b97f4a7c15ULL >> 40;
+
+	for (size_t i = 0; i < PLAN_SLOTS; i++) {
+		struct plan **slot = &plans[(h + i) & (PLAN_SLOTS - 1)];
+		struct plan *pl = __atomic_load_n(slot, __ATOMIC_ACQUIRE), *np;
+
+		if (pl && pl->d != d)
+			continue;
+		if (pl && pl->gen == gen)
+			return pl;
+		np = plan_build(d, gen);
+		if (!np)
+			return NULL;
+		if (__atomic_compare_exchange_n(slot, &pl, np, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			if (pl) {
+				/* a field-order table came: the old plan stays reachable */
+				pl->retired = __atomic_load_n(&retired_plans, __ATOMIC_RELAXED);
+				while (!__atomic_compare_exchange_n(&retired_plans, &pl->retired, pl, true,
+								    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+					;
+			}
+			return np;
+		}
+		plan_free(np);
+		i--;	/* somebody else filled the slot: look again */
+	}
+	/* the table is full (thousands of message types): build and drop */
+	*tmp = plan_build(d, gen);
+	return *tmp;
+}
+
+static bool step_present(const struct step *st, const ProtobufCMessage *m)
+{
+	const ProtobufCFieldDescriptor *f = st->f;
+	const void *v = (const char *)m + f->offset;
+	const void *p;
+
+	switch (st->presence) {
+	case P_REPEATED:
+		return MEMBER(m, f->quantifier_offset, size_t) > 0 && *(const void *const *)v != NULL;
+	case P_REQUIRED:
+		return f->type != PROTOBUF_C_TYPE_MESSAGE || *(const void *const *)v;
+	case P_OPTIONAL:
+		/* protobuf-c: pointers equal to the default are "not set", as on the wire */
+		if (f->type == PROTOBUF_C_TYPE_MESSAGE || f->type == PROTOBUF_C_TYPE_STRING) {
+			p = *(const void *const *)v;
+			return p && p != f->default_value;
+		}
+		return MEMBER(m, f->quantifier_offset, protobuf_c_boolean);
+	default:
+		return !is_zero(f, v);
+	}
+}
+
+static int enc_fields(struct strbuf *sb, const struct plan *pl, const ProtobufCMessage *m, int depth)
+{
+	const struct step *st, *end = pl->steps + pl->nsteps;
+	bool first = true;
+	int r;
+
+	putc_(sb, '{');
+	for (st = pl->steps; st < end;) {
+		const struct step *use = st;
+
+		if (st->presence == P_ONEOF) {
+			/* selected members are written even when zero */
+			uint32_t c = MEMBER(m, st->f->quantifier_offset, uint32_t);
+			const struct step *g = st + st->group;
+
+			st = g;
+			if (!c)
+				continue;
+			for (; use < g && use->f->id != c; use++)
+				;
+			if (use == g || (use->f->type == PROTOBUF_C_TYPE_MESSAGE &&
+					 !*(const void *const *)((const char *)m + use->f->offset)))
+				continue;
+		} else {
+			const void *v = (const char *)m + st->f->offset;
+			bool set;
+
+			st++;
+			switch (use->presence) {
+			case P_PTR:
+				set = *(const void *const *)v != NULL;
+				break;
+			case P_STR:
+				set = *(const char *const *)v && **(const char *const *)v;
+				break;
+			case P_U32:
+				set = *(const uint32_t *)v != 0;
+				break;
+			default:
+				set = step_present(use, m);
+			}
+			if (!set)
+				continue;
+		}
+		put_key(sb, use->key + first, use->keylen - first);
+		first = false;
+		r = enc_field(sb, use->f, use->is_map, m, depth);
 		if (r)
 			return r;
 	}
@@ -980,39 +1364,27 @@ static int enc_fields(struct strbuf *sb, const ProtobufCMessageDescriptor *d,
 	return 0;
 }
 
-static int enc_wkt(struct strbuf *sb, enum wkt kind, const ProtobufCMessageDescriptor *d,
-		   const ProtobufCMessage *m, int depth)
+static int enc_wkt(struct strbuf *sb, const struct plan *pl, const ProtobufCMessage *m, int depth)
 {
-	const ProtobufCFieldDescriptor *a, *b;
+	const ProtobufCFieldDescriptor *a = pl->w1, *b = pl->w2;
 	const char *s;
 	size_t i, n;
 
-	switch (kind) {
+	switch (pl->wkt) {
 	case WKT_TIMESTAMP:
+		add_timestamp(sb, MEMBER(m, a->offset, int64_t), MEMBER(m, b->offset, int32_t));
+		return 0;
 	case WKT_DURATION:
-		a = wkt_field(d, 1, PROTOBUF_C_TYPE_INT64, false);
-		b = wkt_field(d, 2, PROTOBUF_C_TYPE_INT32, false);
-		if (!a || !b)
-			return 1;
-		if (kind == WKT_TIMESTAMP)
-			add_timestamp(sb, MEMBER(m, a->offset, int64_t), MEMBER(m, b->offset, int32_t));
-		else
-			add_duration(sb, MEMBER(m, a->offset, int64_t), MEMBER(m, b->offset, int32_t));
+		add_duration(sb, MEMBER(m, a->offset, int64_t), MEMBER(m, b->offset, int32_t));
 		return 0;
 	case WKT_WRAPPER:
 		/* the bare value, written even when zero: the wrapper is present */
-		a = protobuf_c_message_descriptor_get_field(d, 1);
-		if (!a || a->label == PROTOBUF_C_LABEL_REPEATED || strcmp(a->name, "value"))
-			return 1;
 		return enc_singular(sb, a, (const char *)m + a->offset, depth);
 	case WKT_ANY:
 		/*
 		 * protojson expands the packed message; without a type registry
 		 * we can only name it. An empty Any is {} there too.
 		 */
-		a = wkt_field(d, 1, PROTOBUF_C_TYPE_STRING, false);
-		if (!a)
-			return 1;
 		s = MEMBER(m, a->offset, const char *);
 		if (!s || !*s) {
 			PUTS(sb, "{}");
@@ -1026,9 +1398,6 @@ static int enc_wkt(struct strbuf *sb, enum wkt kind, const ProtobufCMessageDescr
 		struct strbuf paths = STRBUF_INIT;
 		const char *const *v;
 
-		a = wkt_field(d, 1, PROTOBUF_C_TYPE_STRING, true);
-		if (!a)
-			return 1;
 		n = MEMBER(m, a->quantifier_offset, size_t);
 		v = MEMBER(m, a->offset, const char *const *);
 		for (i = 0; v && i < n; i++) {
@@ -1052,7 +1421,8 @@ static int enc_wkt(struct strbuf *sb, enum wkt kind, const ProtobufCMessageDescr
 static int enc_message(struct strbuf *sb, const ProtobufCMessageDescriptor *d,
 		       const ProtobufCMessage *m, int depth)
 {
-	enum wkt kind;
+	struct plan *tmp_plan = NULL;
+	const struct plan *pl;
 	void *tmp;
 	int r;
 
@@ -1093,14 +1463,12 @@ static int enc_message(struct strbuf *sb, const ProtobufCMessageDescriptor *d,
 			return 0;
 		}
 	}
-	kind = wkt_kind(d);
-	if (kind != WKT_NONE) {
-		r = enc_wkt(sb, kind, d, m, depth);
-		if (r <= 0)
-			return r;
-		/* unexpected layout for a well-known name: fall back to plain fields */
-	}
-	return enc_fields(sb, d, m, depth);
+	pl = plan_of(d, &tmp_plan);
+	if (!pl)
+		return -ENOMEM;
+	r = pl->wkt != WKT_NONE ? enc_wkt(sb, pl, m, depth) : enc_fields(sb, pl, m, depth);
+	plan_free(tmp_plan);
+	return r;
 }
 
 int protojson_encode(struct strbuf *out, const ProtobufCMessage *msg)

@@ -9,7 +9,27 @@
 #include "google/protobuf/wrappers.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
 
-/* Everything one Process message points at, in one allocation. */
+/* The --enable-process-cred blocks (about 1.5 KB: every capability). */
+struct view_cred {
+	Tetragon__Capabilities cap;
+	Tetragon__CapabilitiesType caps[3][64];
+
+	Tetragon__ProcessCredentials creds;
+	Google__Protobuf__UInt32Value cred_ids[8];
+	Tetragon__SecureBitsType securebits[8];
+};
+
+/* The --enable-process-ns block. */
+struct view_ns {
+	Tetragon__Namespaces ns;
+	Tetragon__Namespace nss[10];
+};
+
+/*
+ * Everything one Process message points at, in one allocation: the cred
+ * and ns parts follow the view only when they are enabled, so a view is
+ * small (and cheap to zero) with upstream's defaults.
+ */
 struct view {
 	Tetragon__Process proc;
 	Google__Protobuf__UInt32Value pid, tid, uid, auid;
@@ -17,15 +37,8 @@ struct view {
 	Google__Protobuf__Timestamp start_time;
 	char flags[256];
 
-	Tetragon__Capabilities cap;
-	Tetragon__CapabilitiesType caps[3][64];
-
-	Tetragon__ProcessCredentials creds;
-	Google__Protobuf__UInt32Value cred_ids[8];
-	Tetragon__SecureBitsType securebits[8];
-
-	Tetragon__Namespaces ns;
-	Tetragon__Namespace nss[10];
+	struct view_cred *cred;
+	struct view_ns *ns;
 
 	Tetragon__BinaryProperties bprops;
 	Google__Protobuf__UInt32Value setuid, setgid;
@@ -150,16 +163,21 @@ void process_flags_string(uint32_t flags, char *buf, size_t size)
 {
 	size_t n = 0;
 
+	if (!size)
+		return;
 	buf[0] = '\0';
 	for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
+		size_t l;
+
 		if (!(flags & flag_names[i].bit))
 			continue;
-		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", n ? " " : "",
-				      flag_names[i].name);
-		if (n >= size) {
-			buf[size - 1] = '\0';
-			return;
-		}
+		l = strlen(flag_names[i].name);
+		if (n + !!n + l >= size)
+			return;		/* cut at a whole name */
+		if (n)
+			buf[n++] = ' ';
+		memcpy(buf + n, flag_names[i].name, l + 1);
+		n += l;
 	}
 }
 
@@ -186,7 +204,7 @@ static void set_ns(Tetragon__Namespace *n, uint32_t inum, uint32_t host)
 	n->is_host = inum && inum == host;
 }
 
-static void build_ns(struct view *v, const struct msg_ns *ns, const struct msg_ns *host)
+static void build_ns(struct view_ns *v, const struct msg_ns *ns, const struct msg_ns *host)
 {
 	Tetragon__Namespaces *m = &v->ns;
 
@@ -213,7 +231,7 @@ static void build_ns(struct view *v, const struct msg_ns *ns, const struct msg_n
 	m->user = &v->nss[9];
 }
 
-static void build_creds(struct view *v, const struct msg_cred *c)
+static void build_creds(struct view_cred *v, const struct msg_cred *c)
 {
 	Tetragon__ProcessCredentials *m = &v->creds;
 	const uint32_t ids[8] = { c->uid, c->gid, c->euid, c->egid, c->suid, c->sgid, c->fsuid, c->fsgid };
@@ -295,9 +313,19 @@ const Tetragon__Process *process_view(struct process *p, const struct process_vi
 
 	if (v)
 		return &v->proc;
-	v = calloc(1, sizeof(*v));
+	v = calloc(1, sizeof(*v) + (o->cred ? sizeof(*v->cred) : 0) + (o->ns ? sizeof(*v->ns) : 0));
 	if (!v)
 		return NULL;
+	{
+		char *tail = (char *)(v + 1);
+
+		if (o->cred) {
+			v->cred = (struct view_cred *)tail;
+			tail += sizeof(*v->cred);
+		}
+		if (o->ns)
+			v->ns = (struct view_ns *)tail;
+	}
 	m = &v->proc;
 	tetragon__process__init(m);
 	m->exec_id = p->exec_id;
@@ -323,17 +351,17 @@ const Tetragon__Process *process_view(struct process *p, const struct process_vi
 	v->in_init_tree.value = (p->flags & EVENT_IN_INIT_TREE) != 0;
 	m->in_init_tree = &v->in_init_tree;
 	if (o->cred) {
-		build_creds(v, &p->creds);
-		m->cap = &v->cap;
-		m->process_credentials = &v->creds;
+		build_creds(v->cred, &p->creds);
+		m->cap = &v->cred->cap;
+		m->process_credentials = &v->cred->creds;
 		build_bprops(v, p);
 	} else {
 		tetragon__binary_properties__init(&v->bprops);
 	}
 	build_file(v, p);
 	if (o->ns) {
-		build_ns(v, &p->ns, &o->host_ns);
-		m->ns = &v->ns;
+		build_ns(v->ns, &p->ns, &o->host_ns);
+		m->ns = &v->ns->ns;
 	}
 	(void)live_add(v);	/* out of memory: the view is just encoded each time */
 	p->view = v;

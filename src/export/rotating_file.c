@@ -51,6 +51,11 @@ struct rotating_file {
 	uint64_t last_tick_rotation_ms;
 	int tick_started;
 	uint64_t retry_after_ms;
+	/* Reopening after the file or its directory went away: at most once
+	 * a second while it fails, one warning per failing spell. */
+	uint64_t reopen_after_ms;
+	int reopen_failing;
+	int unwatched;		/* the filesystem's inode numbers cannot tell: no checks */
 	char why[SAFE_WHY_MAX];	/* the last failure, for the log */
 };
 
@@ -485,6 +490,128 @@ static int open_live(struct rotating_file *f, int excl)
 	return safe_openat(f->dirfd, f->dir, f->base, &so, f->why, sizeof(f->why));
 }
 
+enum gone {
+	LIVE_OK,
+	LIVE_DELETED,		/* no name leads to our file any more */
+	LIVE_MOVED,		/* the path names another file, or none */
+	LIVE_DIR_GONE,		/* the directory was removed, moved or replaced */
+};
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/*
+ * Does the path still lead to the file we write? A file deleted (no link
+ * left) or moved away (the name now holds another file, or nothing) is
+ * seen from the open descriptor and one fstatat in the held directory.
+ * @dir_too: also whether the directory path still leads to the held
+ * directory (removed and recreated, or moved); a stat of the path, only a
+ * hint: the directory is then resolved again under safe_path's rules.
+ */
+static enum gone check_live(struct rotating_file *f, int dir_too)
+{
+	struct stat fst, pst, dst, ds;
+	int dead, moved;
+
+	if (!f->regular || f->unwatched || f->fd < 0 || fstat(f->fd, &fst))
+		return LIVE_OK;
+	dead = fst.st_nlink == 0;
+	moved = fstatat(f->dirfd, f->base, &pst, AT_SYMLINK_NOFOLLOW) || !same_file(&fst, &pst);
+	if (!dead && !moved && !dir_too)
+		return LIVE_OK;
+	if (!fstat(f->dirfd, &dst) &&
+	    (dst.st_nlink == 0 || stat(f->dir, &ds) || !same_file(&ds, &dst)))
+		return LIVE_DIR_GONE;
+	return dead ? LIVE_DELETED : moved ? LIVE_MOVED : LIVE_OK;
+}
+
+static int still_linked(const struct rotating_file *f)
+{
+	struct stat st;
+
+	return !fstat(f->fd, &st) && st.st_nlink > 0;
+}
+
+/*
+ * The export file was deleted or moved away, or its directory: open the
+ * path again (the directory resolved again, missing ones created, under
+ * the same rules as at startup) and write there from now on. When that
+ * fails, a file that still has a name somewhere keeps taking the events
+ * (0: they are not lost); a deleted one would swallow them, so every write
+ * fails (-errno, counted as lost by the sink) until the path opens again.
+ */
+static int reopen(struct rotating_file *f, enum gone why)
+{
+	static const char *const what[] = {
+		[LIVE_DELETED] = "was deleted",
+		[LIVE_MOVED] = "was moved away or replaced",
+		[LIVE_DIR_GONE] = "lost its directory (removed, moved or replaced)",
+	};
+	uint64_t now = mono_ms();
+	struct stat st;
+	char *name = NULL;
+	int err, fd, dirfd = -1;
+
+	if (now < f->reopen_after_ms)
+		return still_linked(f) ? 0 : -ENOENT;
+	f->why[0] = '\0';
+	if (why == LIVE_DIR_GONE) {
+		dirfd = safe_parent_open(f->path, SAFE_MKDIR, &name, f->why, sizeof(f->why));
+		free(name);
+		if (dirfd < 0) {
+			err = dirfd;
+			goto fail;
+		}
+		close(f->dirfd);
+		f->dirfd = dirfd;
+	}
+	fd = open_live(f, 0);
+	if (fd < 0) {
+		err = fd;
+		goto fail;
+	}
+	if (fstat(fd, &st)) {
+		err = -errno;
+		close(fd);
+		goto fail;
+	}
+	close(f->fd);
+	f->fd = fd;
+	f->regular = S_ISREG(st.st_mode);
+	f->size = (unsigned long long)st.st_size;
+	f->reopen_failing = 0;
+	log_warn("export file %s %s: opened it again, events continue there", f->path, what[why]);
+	if (check_live(f, 0) == LIVE_MOVED && !fstatat(f->dirfd, f->base, &st, AT_SYMLINK_NOFOLLOW) &&
+	    still_linked(f)) {
+		/* just opened, linked, its name there, and yet "another file":
+		 * this filesystem's inode numbers do not tell files apart, and
+		 * reopening before every write would not help */
+		f->unwatched = 1;
+		log_warn("export file %s: cannot tell whether the path still names the open file on this "
+			 "filesystem; a deleted or moved export file will not be noticed", f->path);
+	}
+	return 0;
+fail:
+	f->reopen_after_ms = now + ROTATE_RETRY_MS;
+	if (!f->reopen_failing)
+		log_warn("export file %s %s and cannot be opened again (retrying every second): %s", f->path,
+			 what[why], f->why[0] ? f->why : strerror(-err));
+	f->reopen_failing = 1;
+	/* a moved file still takes the events; a deleted one would swallow them */
+	return still_linked(f) ? 0 : err;
+}
+
+/* 0 when the path leads to our file (again) or the old one still takes
+ * the events, else -errno: see reopen(). */
+static int ensure_live(struct rotating_file *f, int dir_too)
+{
+	enum gone g = check_live(f, dir_too);
+
+	return g == LIVE_OK ? 0 : reopen(f, g);
+}
+
 /* Fills f->why on failure. */
 static int do_rotate(struct rotating_file *f)
 {
@@ -500,6 +627,17 @@ static int do_rotate(struct rotating_file *f)
 	if (err)
 		return err;
 	have_old = !fstatat(f->dirfd, f->base, &st, AT_SYMLINK_NOFOLLOW);
+	if (have_old && f->fd >= 0 && !f->unwatched) {
+		struct stat fst;
+
+		/* only our own file is renamed to a backup, never one that
+		 * took its name and could not be opened (another user's) */
+		if (!fstat(f->fd, &fst) && !same_file(&st, &fst)) {
+			snprintf(f->why, sizeof(f->why), "%s is no longer the file being written (it was "
+				 "replaced by one that cannot be opened); not renaming it", f->path);
+			return -EEXIST;
+		}
+	}
 	if (have_old) {
 		err = rename_to_backup(f, &bak);
 		if (err == -ENOENT) {
@@ -617,21 +755,29 @@ static int needs_size_rotation(const struct rotating_file *f, size_t len)
 	return end > f->max || (f->first_write && end == f->max);
 }
 
-int rotating_file_write(struct rotating_file *f, const void *buf, size_t len)
+int rotating_file_write(struct rotating_file *f, const void *buf, size_t len, size_t *kept)
 {
 	struct stat st;
-	size_t done;
+	size_t done, keep;
 	int err;
 
+	if (kept)
+		*kept = 0;
 	if (!f || f->fd < 0)
 		return -EBADF;
 	if (!len)
 		return 0;
+	/* two cheap syscalls per batch: a deleted file never swallows a batch */
+	err = ensure_live(f, 0);
+	if (err)
+		return err;
 	if (needs_size_rotation(f, len)) {
 		uint64_t now = mono_ms();
 
 		if (now >= f->retry_after_ms) {
-			err = do_rotate(f);
+			err = ensure_live(f, 1);
+			if (!err)
+				err = do_rotate(f);
 			if (err) {
 				f->retry_after_ms = now + ROTATE_RETRY_MS;
 				log_warn("export file %s: rotation failed, still appending: %s", f->path,
@@ -642,14 +788,23 @@ int rotating_file_write(struct rotating_file *f, const void *buf, size_t len)
 	f->first_write = 0;
 	err = write_all(f->fd, buf, len, &done);
 	if (err) {
-		/* Take back the torn tail; computed from the file itself in
-		 * case somebody else truncated it meanwhile. */
-		if (done && !fstat(f->fd, &st) && st.st_size >= (off_t)done &&
-		    ftruncate(f->fd, st.st_size - (off_t)done))
+		/* Whole lines that made it stay; the torn tail is taken back,
+		 * computed from the file itself in case somebody else truncated
+		 * it meanwhile. */
+		const char *nl = done ? memrchr(buf, '\n', done) : NULL;
+
+		keep = nl ? (size_t)(nl - (const char *)buf) + 1 : 0;
+		if (done > keep && !fstat(f->fd, &st) && st.st_size >= (off_t)(done - keep) &&
+		    ftruncate(f->fd, st.st_size - (off_t)(done - keep)))
 			log_warn("export file %s: cannot drop partial record: %s", f->path, strerror(errno));
+		f->size += keep;
+		if (kept)
+			*kept = keep;
 		return err;
 	}
 	f->size += len;
+	if (kept)
+		*kept = len;
 	return 0;
 }
 
@@ -664,6 +819,8 @@ int rotating_file_rotate(struct rotating_file *f)
 
 	if (!f || f->fd < 0)
 		return -EBADF;
+	/* a directory removed since would fail the rename: resolve it first */
+	(void)ensure_live(f, 1);
 	err = do_rotate(f);
 	if (err)
 		log_warn("export file %s: rotation failed, still appending: %s", f->path,
@@ -673,7 +830,10 @@ int rotating_file_rotate(struct rotating_file *f)
 
 void rotating_file_tick(struct rotating_file *f, uint64_t now_ms)
 {
-	if (!f || !f->interval_ms)
+	if (!f)
+		return;
+	(void)ensure_live(f, 1);
+	if (!f->interval_ms)
 		return;
 	if (!f->tick_started || now_ms < f->last_tick_rotation_ms) {
 		f->tick_started = 1;

@@ -16,8 +16,11 @@
  *    the rotation waits for the clock to move on (lumberjack overwrites);
  *  - if a rotation fails, the record still goes to the current file and the
  *    rotation is retried at most once a second;
- *  - a write that fails half-way is cut back off the file, so readers never
- *    see half a line;
+ *  - a write that fails half-way is cut back to its last whole line, so
+ *    readers never see half a line, and the caller learns what stayed;
+ *  - a live file deleted or moved away, or its directory removed or
+ *    replaced, is noticed (before each write and on each tick) and the path
+ *    opened again, with a warning; lumberjack writes on into the old inode;
  *  - compression and pruning of old backups run synchronously, right after
  *    the rename, instead of on a background goroutine.
  *
@@ -60,10 +63,20 @@ struct rotating_file_opts {
  */
 int rotating_file_open(struct rotating_file **ret, const struct rotating_file_opts *o);
 
-/* Appends one whole record (a JSON line including its '\n'). Rotates first
- * when the record would push the file past the size limit. Returns 0 or
- * -errno; on error nothing of the record stays in the file. */
-int rotating_file_write(struct rotating_file *f, const void *buf, size_t len);
+/*
+ * Appends whole records (JSON lines, each with its '\n'). Rotates first when
+ * they would push the file past the size limit. Returns 0 or -errno. On
+ * error the lines that were written whole stay and the torn rest is cut
+ * off; *@kept (may be NULL) receives how many bytes stayed (all of @len on
+ * success), so the caller can count which records made it.
+ *
+ * Before writing, the file is checked to still be the one the path names
+ * (fstat of the descriptor, fstatat of the name): deleted or moved away, the
+ * path is opened again. If that fails a moved file still takes the records;
+ * a deleted one is not written (-ENOENT or the reason it cannot be opened),
+ * retried at most once a second.
+ */
+int rotating_file_write(struct rotating_file *f, const void *buf, size_t len, size_t *kept);
 
 /* Nothing is buffered in user space (records go straight to write(2)) and
  * compression is synchronous, so this only reports whether the file is
@@ -75,10 +88,12 @@ int rotating_file_flush(struct rotating_file *f);
  * current file. */
 int rotating_file_rotate(struct rotating_file *f);
 
-/* Drives time based rotation. @now_ms is any monotonic millisecond clock;
- * the first call starts the interval, then one rotation happens whenever
- * at least rotation_interval_ms has passed since the previous one (missed
- * intervals are not made up). No-op when the interval is 0. */
+/* Call once a second. Checks that the path still leads to the file and its
+ * directory (else opens it again, see rotating_file_write), then drives time
+ * based rotation: @now_ms is any monotonic millisecond clock; the first call
+ * starts the interval, then one rotation happens whenever at least
+ * rotation_interval_ms has passed since the previous one (missed intervals
+ * are not made up); none when the interval is 0. */
 void rotating_file_tick(struct rotating_file *f, uint64_t now_ms);
 
 void rotating_file_close(struct rotating_file *f);

@@ -14,6 +14,15 @@ struct filtered_sink {
 	uint64_t dropped;
 };
 
+/* The wrapper shows the inner sink's counts (events written, lost), which
+ * a line sink only knows once a batch is written. */
+static void sync_counts(struct filtered_sink *s)
+{
+	s->base.written = s->inner->written;
+	s->base.errors = s->inner->errors;
+	s->base.stopped = s->inner->stopped;
+}
+
 static int filtered_write(struct event_sink *base, const Tetragon__GetEventsResponse *ev)
 {
 	struct filtered_sink *s = (struct filtered_sink *)base;
@@ -29,18 +38,21 @@ static int filtered_write(struct event_sink *base, const Tetragon__GetEventsResp
 	if (!err)
 		err = s->inner->write(s->inner, out);
 	field_copy_release(&c);
-	if (!err)
-		s->inner->written++;
-	else
+	if (err)
 		s->inner->errors++;
-	return err;
+	else if (!s->inner->counts_itself)
+		s->inner->written++;
+	sync_counts(s);
+	return 0;	/* counted above, in the inner sink */
 }
 
 static int filtered_flush(struct event_sink *base)
 {
 	struct filtered_sink *s = (struct filtered_sink *)base;
+	int err = s->inner->flush ? s->inner->flush(s->inner) : 0;
 
-	return s->inner->flush ? s->inner->flush(s->inner) : 0;
+	sync_counts(s);
+	return err;
 }
 
 static void filtered_destroy(struct event_sink *base)
@@ -63,6 +75,7 @@ struct event_sink *filtered_sink_new(struct event_sink *inner, struct filter_set
 	s->base.write = filtered_write;
 	s->base.flush = filtered_flush;
 	s->base.destroy = filtered_destroy;
+	s->base.counts_itself = 1;	/* sync_counts() */
 	s->inner = inner;
 	s->fs = fs;
 	return &s->base;

@@ -22,12 +22,20 @@
 
 #define SERVICE "/tetragon.FineGuidanceSensors/"
 #define DROP_REPORT_MS 5000
+/*
+ * An idle stream starts sending when kicked: at each pipeline flush, and
+ * after this many events queued to it, because under a flood the event loop
+ * may not get to a flush for seconds (a ring-buffer drain that never ends)
+ * and the client would get nothing until the flood stops.
+ */
+#define KICK_EVERY 32
 
 struct client {
 	struct client *next;
 	struct rpc_stream *st;
 	struct filter_set *fs;
 	uint64_t sent, drops, drops_reported, last_report_ms;
+	unsigned unkicked;	/* events queued since the last kick */
 };
 
 /*
@@ -89,6 +97,10 @@ static int hub_write(struct event_sink *s, const Tetragon__GetEventsResponse *ev
 	struct client *c;
 	int err = 0;
 
+	/* no stream open (the usual case): no lock taken per event; a client
+	 * connecting meanwhile starts with the next one */
+	if (!__atomic_load_n(&h->nclients, __ATOMIC_RELAXED))
+		return 0;
 	pthread_mutex_lock(&h->mu);
 	for (c = h->clients; c; c = c->next) {
 		struct rpc_blob *b;
@@ -116,9 +128,13 @@ static int hub_write(struct event_sink *s, const Tetragon__GetEventsResponse *ev
 		}
 		r = rpc_stream_send(c->st, b);
 		rpc_blob_unref(b);
-		if (!r)
+		if (!r) {
 			c->sent++;
-		else if (r == -ENOBUFS) {
+			if (++c->unkicked >= KICK_EVERY) {
+				c->unkicked = 0;
+				rpc_stream_kick(c->st);
+			}
+		} else if (r == -ENOBUFS) {
 			c->drops++;
 			h->drops++;	/* metrics: tetragon_notify_overflowed_events_total */
 		}
@@ -137,6 +153,7 @@ static int hub_flush(struct event_sink *s)
 	pthread_mutex_lock(&h->mu);
 	for (c = h->clients; c; c = c->next) {
 		rpc_stream_kick(c->st);
+		c->unkicked = 0;
 		if (c->drops == c->drops_reported)
 			continue;
 		if (!now)
@@ -190,7 +207,7 @@ static int get_events_open(void *ctx, struct rpc_stream *st, const ProtobufCMess
 	pthread_mutex_lock(&h->mu);
 	c->next = h->clients;
 	h->clients = c;
-	h->nclients++;
+	__atomic_add_fetch(&h->nclients, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&h->mu);
 	log_info("gRPC GetEvents client %s connected (%zu allow, %zu deny, %zu field filters)",
 		 rpc_stream_peer(st), req->n_allow_list, req->n_deny_list, req->n_field_filters);
@@ -209,7 +226,7 @@ static void stream_closed(void *ctx, struct rpc_stream *st)
 	for (pp = &h->clients; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
-			h->nclients--;
+			__atomic_sub_fetch(&h->nclients, 1, __ATOMIC_RELAXED);
 			break;
 		}
 	}

@@ -265,13 +265,14 @@ static void outputs(struct strbuf *sb, const struct metrics_sources *s)
 	counter(sb, "tetragon_notify_overflowed_events_total",
 		"The total number of events dropped because listener buffer was full", s->grpc_dropped);
 	api_door(sb, s->api);
-	metrics_family(sb, "tetragon_sink_events_total", "Events each output (sink) took.", METRIC_COUNTER);
+	metrics_family(sb, "tetragon_sink_events_total",
+		       "Events each output (sink) wrote (the line outputs: whole lines written).", METRIC_COUNTER);
 	for (int i = 0; i < s->pipeline->nsinks; i++) {
 		const struct metric_label l = { "sink", s->pipeline->sinks[i]->name };
 
 		metrics_sample_u64(sb, "tetragon_sink_events_total", &l, 1, s->pipeline->sinks[i]->written);
 	}
-	metrics_family(sb, "tetragon_sink_errors_total", "Events an output (sink) failed to write.",
+	metrics_family(sb, "tetragon_sink_errors_total", "Events an output (sink) failed to write (lost).",
 		       METRIC_COUNTER);
 	for (int i = 0; i < s->pipeline->nsinks; i++) {
 		const struct metric_label l = { "sink", s->pipeline->sinks[i]->name };

@@ -146,6 +146,47 @@ static void test_string_escaping(void **state)
 	check_string("\xef\xbf\xbd", "\xef\xbf\xbd");	/* a real U+FFFD stays */
 }
 
+/*
+ * Plain ASCII is scanned 8 bytes at a time: strings built from pieces
+ * (plain letters, each byte that needs an escape, valid and invalid UTF-8)
+ * at every length and offset come out as the pieces say.
+ */
+static void test_string_pieces_every_offset(void **state)
+{
+	static const struct { const char *in, *out; } pieces[] = {
+		{ "a", "a" }, { "Z", "Z" }, { " ", " " }, { "~", "~" }, { "\x7f", "\x7f" },
+		{ "\"", "\\\"" }, { "\\", "\\\\" }, { "\n", "\\n" }, { "\x01", "\\u0001" },
+		{ "\x1f", "\\u001f" }, { "\x20", " " }, { "\x21", "!" }, { "\x5b", "[" }, { "\x5d", "]" },
+		{ "\xc3\xa9", "\xc3\xa9" }, { "\xe6\x97\xa5", "\xe6\x97\xa5" }, { "\xff", "\xef\xbf\xbd" },
+	};
+	const size_t np = sizeof(pieces) / sizeof(pieces[0]);
+	unsigned seed = 12345;
+
+	(void)state;
+	for (int round = 0; round < 3000; round++) {
+		char in[128] = "", out[512] = "";
+		size_t il = 0, ol = 0, n = 1 + (size_t)(round % 40);
+		int prev_bad = 0;
+
+		for (size_t k = 0; k < n; k++) {
+			size_t pi;
+
+			seed = seed * 1103515245u + 12345u;
+			/* mostly plain letters, so the 8-byte runs get long */
+			pi = (seed >> 16) % 4 ? 0 : (seed >> 8) % np;
+			if (pieces[pi].in[0] == '\xff' && prev_bad)
+				continue;	/* a run of bad bytes is one U+FFFD: keep runs of one */
+			prev_bad = pieces[pi].in[0] == '\xff';
+			memcpy(in + il, pieces[pi].in, strlen(pieces[pi].in));
+			il += strlen(pieces[pi].in);
+			memcpy(out + ol, pieces[pi].out, strlen(pieces[pi].out));
+			ol += strlen(pieces[pi].out);
+		}
+		in[il] = out[ol] = '\0';
+		check_string(in, out);
+	}
+}
+
 static void test_string_invalid_utf8(void **state)
 {
 	(void)state;
@@ -1144,6 +1185,7 @@ int main(void)
 		cmocka_unit_test(test_enum_unknown_value_is_number),
 		cmocka_unit_test(test_string_escaping),
 		cmocka_unit_test(test_string_invalid_utf8),
+		cmocka_unit_test(test_string_pieces_every_offset),
 		cmocka_unit_test(test_bytes_base64),
 		cmocka_unit_test(test_double_format),
 		cmocka_unit_test(test_float_format),

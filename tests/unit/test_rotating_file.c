@@ -12,7 +12,9 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <regex.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -175,7 +177,7 @@ static struct rotating_file *open_rf(const char *path, unsigned long long max, i
 
 static void put(struct rotating_file *f, const char *s)
 {
-	assert_int_equal(rotating_file_write(f, s, strlen(s)), 0);
+	assert_int_equal(rotating_file_write(f, s, strlen(s), NULL), 0);
 }
 
 static void write_raw(const char *path, const char *s, mode_t mode)
@@ -620,7 +622,7 @@ static void test_bad_paths(void **state)
 	write_raw(file, "", 0600);
 	o.path = under_file;
 	assert_int_equal(rotating_file_open(&f, &o), -ENOTDIR);
-	assert_int_equal(rotating_file_write(NULL, "x", 1), -EBADF);
+	assert_int_equal(rotating_file_write(NULL, "x", 1, NULL), -EBADF);
 	assert_int_equal(rotating_file_rotate(NULL), -EBADF);
 	rotating_file_tick(NULL, 1);
 	rotating_file_close(NULL);
@@ -641,12 +643,12 @@ static int failed_rotation_scenario(const char *sub, const char *path)
 	int fd;
 
 	CHECK(rotating_file_open(&f, &o) == 0);
-	CHECK(rotating_file_write(f, "aaaaaa\n", 7) == 0);
+	CHECK(rotating_file_write(f, "aaaaaa\n", 7, NULL) == 0);
 	CHECK(chmod(sub, 0555) == 0);
 	/* The rotation fails, the record still lands. */
-	CHECK(rotating_file_write(f, "bbbbbb\n", 7) == 0);
+	CHECK(rotating_file_write(f, "bbbbbb\n", 7, NULL) == 0);
 	CHECK(rotating_file_rotate(f) == -EACCES);
-	CHECK(rotating_file_write(f, "cccccc\n", 7) == 0);
+	CHECK(rotating_file_write(f, "cccccc\n", 7, NULL) == 0);
 	CHECK(chmod(sub, 0755) == 0);
 	rotating_file_close(f);
 	fd = open(path, O_RDONLY);
@@ -865,6 +867,208 @@ static void test_non_regular_file(void **state)
 	rotating_file_close(f);
 }
 
+/* A write cut short (the disk filled up; a file size limit stands in):
+ * the whole lines stay, the torn one is taken back, the caller learns
+ * how much stayed. */
+static void test_partial_write_keeps_whole_lines(void **state)
+{
+	const char *dir = *state;
+	char *path = pathf(dir, "tetragon.log"), *s;
+	struct rotating_file *f = open_rf(path, 0, 0, 0, 0600);
+	struct rlimit rl = { 10, RLIM_INFINITY };
+	size_t kept = 99;
+
+	signal(SIGXFSZ, SIG_IGN);
+	put(f, "abc\n");
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	/* 6 more bytes fit: "def\n" and "gh" of the next line */
+	assert_int_equal(rotating_file_write(f, "def\nghi\njkl\n", 12, &kept), -EFBIG);
+	assert_int_equal(kept, 4);
+	s = slurp(path);
+	assert_string_equal(s, "abc\ndef\n");
+	free(s);
+	/* nothing fits: nothing stays */
+	assert_int_equal(rotating_file_write(f, "mno\n", 4, &kept), -EFBIG);
+	assert_int_equal(kept, 0);
+	rl.rlim_cur = RLIM_INFINITY;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	assert_int_equal(rotating_file_write(f, "pqr\n", 4, &kept), 0);
+	assert_int_equal(kept, 4);
+	s = slurp(path);
+	assert_string_equal(s, "abc\ndef\npqr\n");
+	free(s);
+	rotating_file_close(f);
+	signal(SIGXFSZ, SIG_DFL);
+	free(path);
+}
+
+/* The live file deleted: noticed before the next write and by the tick;
+ * the path is opened again (a new file, the configured mode). */
+static void test_deleted_file_reopened(void **state)
+{
+	const char *dir = *state;
+	char *path = pathf(dir, "tetragon.log"), *s;
+	struct rotating_file *f = open_rf(path, 0, 0, 0, 0640);
+
+	put(f, "a\n");
+	assert_int_equal(unlink(path), 0);
+	put(f, "b\n");
+	s = slurp(path);
+	assert_string_equal(s, "b\n");
+	free(s);
+	assert_int_equal(mode_of(path), 0640);
+	/* without a write: the tick notices */
+	assert_int_equal(unlink(path), 0);
+	rotating_file_tick(f, 1);
+	assert_int_equal(access(path, F_OK), 0);
+	put(f, "c\n");
+	s = slurp(path);
+	assert_string_equal(s, "c\n");
+	free(s);
+	rotating_file_close(f);
+	free(path);
+}
+
+/* Moved away (logrotate without copytruncate, an admin's mv): what was
+ * written stays in the moved file, new records go to the path; a file
+ * created at the path meanwhile (ours) is appended to. */
+static void test_moved_file_reopened(void **state)
+{
+	const char *dir = *state;
+	char *path = pathf(dir, "tetragon.log"), *moved = pathf(dir, "old.log"), *s;
+	struct rotating_file *f = open_rf(path, 0, 0, 0, 0600);
+
+	put(f, "a\n");
+	assert_int_equal(rename(path, moved), 0);
+	rotating_file_tick(f, 1);
+	put(f, "b\n");
+	s = slurp(moved);
+	assert_string_equal(s, "a\n");
+	free(s);
+	s = slurp(path);
+	assert_string_equal(s, "b\n");
+	free(s);
+	assert_int_equal(unlink(moved), 0);
+	assert_int_equal(rename(path, moved), 0);
+	write_raw(path, "new\n", 0600);
+	put(f, "c\n");
+	s = slurp(path);
+	assert_string_equal(s, "new\nc\n");
+	free(s);
+	s = slurp(moved);
+	assert_string_equal(s, "b\n");
+	free(s);
+	rotating_file_close(f);
+	free(path);
+	free(moved);
+}
+
+/* The directory removed (and recreated by somebody, or not) or moved: the
+ * directory path is resolved again, missing directories created. */
+static void test_directory_gone_reopened(void **state)
+{
+	const char *dir = *state;
+	char *sub = pathf(dir, "a/b"), *path = pathf(dir, "a/b/tetragon.log"), *sub2 = pathf(dir, "a/c");
+	char *in2 = pathf(dir, "a/c/tetragon.log"), *s;
+	struct rotating_file *f = open_rf(path, 0, 0, 0, 0600);
+
+	put(f, "a\n");
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(sub), 0);
+	rotating_file_tick(f, 1);
+	assert_int_equal(mode_of(sub), 0755);
+	put(f, "b\n");
+	s = slurp(path);
+	assert_string_equal(s, "b\n");
+	free(s);
+	/* moved: the file is still linked, in the moved directory */
+	assert_int_equal(rename(sub, sub2), 0);
+	put(f, "c\n");	/* not seen before the tick: lands in the moved file */
+	rotating_file_tick(f, 2);
+	put(f, "d\n");
+	s = slurp(in2);
+	assert_string_equal(s, "b\nc\n");
+	free(s);
+	s = slurp(path);
+	assert_string_equal(s, "d\n");
+	free(s);
+	/* a rotation (SIGHUP) right after the directory went: still works */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(sub), 0);
+	assert_int_equal(rotating_file_rotate(f), 0);
+	put(f, "e\n");
+	s = slurp(path);
+	assert_string_equal(s, "e\n");
+	free(s);
+	rotating_file_close(f);
+	free(sub);
+	free(path);
+	free(sub2);
+	free(in2);
+}
+
+/* Moved away and another user's file put at the path: that file is not
+ * opened, not rotated away, not touched; the moved file keeps the records. */
+static void test_foreign_file_at_path_left_alone(void **state)
+{
+	const char *dir = *state;
+	char *path = pathf(dir, "tetragon.log"), *moved = pathf(dir, "moved.log"), *s;
+	struct rotating_file *f;
+
+	if (geteuid() != 0)
+		skip();
+	f = open_rf(path, 0, 0, 0, 0600);
+	put(f, "a\n");
+	assert_int_equal(rename(path, moved), 0);
+	write_raw(path, "theirs\n", 0644);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	put(f, "b\n");
+	assert_int_equal(rotating_file_rotate(f), -EEXIST);
+	rotating_file_tick(f, 1);
+	put(f, "c\n");
+	s = slurp(path);
+	assert_string_equal(s, "theirs\n");
+	free(s);
+	assert_int_equal(stat_of(path).st_uid, 65534);
+	s = slurp(moved);
+	assert_string_equal(s, "a\nb\nc\n");
+	free(s);
+	assert_int_equal(count(dir, "tetragon-" TS_RE "\\.log"), 0);
+	rotating_file_close(f);
+	free(path);
+	free(moved);
+}
+
+/* Deleted and the path cannot be opened again (a file where its directory
+ * was): writes fail (the caller counts them lost) instead of vanishing into
+ * the deleted file; once the path works again, writes land there. */
+static void test_deleted_and_unopenable(void **state)
+{
+	const char *dir = *state;
+	char *sub = pathf(dir, "d"), *path = pathf(dir, "d/tetragon.log"), *s;
+	struct rotating_file *f = open_rf(path, 0, 0, 0, 0600);
+	size_t kept = 9;
+
+	put(f, "a\n");
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(sub), 0);
+	write_raw(sub, "not a directory\n", 0600);
+	rotating_file_tick(f, 1);
+	assert_true(rotating_file_write(f, "b\n", 2, &kept) < 0);
+	assert_int_equal(kept, 0);
+	assert_int_equal(unlink(sub), 0);
+	/* retried at most once a second */
+	sleep(1);
+	rotating_file_tick(f, 2);
+	put(f, "c\n");
+	s = slurp(path);
+	assert_string_equal(s, "c\n");
+	free(s);
+	rotating_file_close(f);
+	free(sub);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -888,6 +1092,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rotation_modes_and_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_traps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_backups_left_alone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_write_keeps_whole_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_file_reopened, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_moved_file_reopened, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_directory_gone_reopened, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_and_unopenable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_file_at_path_left_alone, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
