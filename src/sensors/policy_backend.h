@@ -56,6 +56,7 @@ struct policy_backend {
 	enum policy_event_type event;
 	const char *sensor;		/* upstream's sensor name ("generic_kprobe") */
 	const char *label;		/* upstream's hook label prefix ("kprobe": "kprobe:fd_install") */
+	bool returns;			/* has return probes: matchReturnArgs, matchReturnActions */
 	/* NULL: not implemented (a table slot); the hook is refused naming the section */
 	const char *(*check)(struct policy_engine *e, const struct tp_policy *p, const struct tp_hook *h, char *why,
 			     size_t len);

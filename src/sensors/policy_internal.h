@@ -172,8 +172,9 @@ bool policy_int_type(enum tp_arg_type t, unsigned *size, bool *sgn);
 /* uprobes: the file offset of a virtual address of an ELF file; 0 or -errno with why */
 int uprobe_addr_offset(const char *path, uint64_t addr, uint64_t *off, char *why, size_t len);
 
-/* Why the selectors of h cannot run on any back-end yet, or NULL (policy_support.c). */
-const char *policy_selectors_unsupported(const struct tp_hook *h, char *why, size_t len);
+/* Why the selectors of h cannot run on back-end be (yet), or NULL (policy_support.c). */
+const char *policy_selectors_unsupported(const struct policy_backend *be, const struct tp_hook *h, char *why,
+					 size_t len);
 /* Why argument type t is not read by a back-end: a sentence for messages. */
 const char *policy_arg_type_why(enum tp_arg_type t);
 

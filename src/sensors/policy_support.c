@@ -122,12 +122,13 @@ static const char *action_unsupported(const struct tp_action *a)
 	}
 }
 
-const char *policy_selectors_unsupported(const struct tp_hook *h, char *why, size_t len)
+const char *policy_selectors_unsupported(const struct policy_backend *be, const struct tp_hook *h, char *why,
+					 size_t len)
 {
 	for (size_t i = 0; i < h->nselectors; i++) {
 		const struct tp_selector *s = &h->selectors[i];
-		/* return selectors: kprobes (sys_exit_*, kretprobes) and uprobes (uretprobe) */
-		bool ret_ok = h->kind == TP_HOOK_KPROBE || h->kind == TP_HOOK_UPROBE;
+		/* return selectors: back-ends with return probes (sys_exit_*, kretprobes, uretprobes) */
+		bool ret_ok = be->returns;
 		const char *what = s->ndata ? "matchData" : s->nreturn_args && !ret_ok ? "matchReturnArgs" :
 				   s->nreturn_actions && !ret_ok ? "matchReturnActions" :
 				   s->nns_changes ? "matchNamespaceChanges" :
@@ -191,7 +192,7 @@ const char *policy_check_hook(struct policy_engine *e, const struct tp_policy *p
 			 tp_hook_kind_name(h->kind));
 		return why;
 	}
-	if (be->check(e, p, h, why, len) || policy_selectors_unsupported(h, why, len))
+	if (be->check(e, p, h, why, len) || policy_selectors_unsupported(be, h, why, len))
 		return why;
 	return NULL;
 }

@@ -613,6 +613,7 @@ const struct policy_backend policy_be_syscall_tp = {
 	.event = POLICY_EV_KPROBE,
 	.sensor = "generic_kprobe",
 	.label = "kprobe",
+	.returns = true,
 	.check = check_syscall,
 	.instances = instances_syscall,
 	.open = open_obj,

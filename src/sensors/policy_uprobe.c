@@ -344,6 +344,7 @@ const struct policy_backend policy_be_uprobe = {
 	.event = POLICY_EV_UPROBE,
 	.sensor = "generic_uprobe",
 	.label = "uprobe",
+	.returns = true,
 	.check = check,
 	.instances = instances,
 	.open = open_obj,
