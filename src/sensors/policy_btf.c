@@ -20,12 +20,60 @@ static struct btf *vmlinux_btf;
 static int vmlinux_err;
 static pthread_once_t btf_once = PTHREAD_ONCE_INIT;
 
+/*
+ * The kernel's functions by name (BTF_KIND_FUNC ids, sorted): a hook's
+ * functions are looked up several times each, and libbpf's lookup by name
+ * scans every type (100k+).
+ */
+static __u32 *func_ids;
+static size_t nfuncs;
+
+static int cmp_func(const void *a, const void *b)
+{
+	const struct btf_type *x = btf__type_by_id(vmlinux_btf, *(const __u32 *)a);
+	const struct btf_type *y = btf__type_by_id(vmlinux_btf, *(const __u32 *)b);
+
+	return strcmp(btf__name_by_offset(vmlinux_btf, x->name_off), btf__name_by_offset(vmlinux_btf, y->name_off));
+}
+
 static void load_btf(void)
 {
 	struct btf *b = btf__load_vmlinux_btf();
+	__u32 n;
 
 	vmlinux_err = libbpf_get_error(b) ? -ENODATA : 0;
 	vmlinux_btf = vmlinux_err ? NULL : b;
+	if (!vmlinux_btf)
+		return;
+	n = btf__type_cnt(vmlinux_btf);
+	func_ids = calloc(n, sizeof(*func_ids));
+	for (__u32 id = 1; func_ids && id < n; id++)
+		if (btf_is_func(btf__type_by_id(vmlinux_btf, id)))
+			func_ids[nfuncs++] = id;
+	if (nfuncs)
+		qsort(func_ids, nfuncs, sizeof(*func_ids), cmp_func);
+}
+
+/* The BTF_KIND_FUNC id of name, or -ENOENT. */
+static int find_func(const char *name)
+{
+	size_t lo = 0, hi = nfuncs;
+
+	if (!func_ids)
+		return btf__find_by_name_kind(vmlinux_btf, name, BTF_KIND_FUNC);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct btf_type *t = btf__type_by_id(vmlinux_btf, func_ids[mid]);
+		int c = strcmp(name, btf__name_by_offset(vmlinux_btf, t->name_off));
+
+		if (!c)
+			return (int)func_ids[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -ENOENT;
 }
 
 const struct btf *policy_btf_vmlinux(char *why, size_t len)
@@ -287,7 +335,7 @@ int policy_btf_func(const char *name, struct btf_hook *bh, char *why, size_t len
 	bh->any_memory = true;
 	if (!btf)
 		return -ENODATA;
-	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+	id = find_func(name);
 	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
 	t = t ? btf__type_by_id(btf, t->type) : NULL;
 	if (!t || !btf_is_func_proto(t)) {
