@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Kernel <-> user ABI of an argument's "resolve:" path (raw tracepoints,
- * bpf/generic_rawtp.bpf.c): the agent walks the BTF path once and leaves the
- * kernel a list of offsets. Starting from the raw argument (a pointer), each
+ * Kernel <-> user ABI of an argument's "resolve:" path (BTF-typed hooks:
+ * raw tracepoints, kprobes; bpf/lib/gt_args.h): the agent walks the BTF path
+ * once (src/sensors/policy_btf.c) and leaves the kernel a list of offsets. Starting from the raw argument (a pointer), each
  * offset but the last is a pointer member: p = *(u64 *)(p + off[k]). The
  * last gives the field's address, p + off[n - 1], whose value is then
  * loaded (GT_RES_LOAD: size bytes, little endian) or is the address itself
@@ -11,7 +11,9 @@
 #ifndef TG_ABI_GT_RESOLVE_H
 #define TG_ABI_GT_RESOLVE_H
 
-#include "abi/msg_process.h"
+#ifndef __BPF__
+#include <linux/types.h>
+#endif
 
 #define GT_RESOLVE_MAX	10	/* upstream's resolve depth */
 

@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Kernel <-> user ABI of the generic tracepoint program
- * (bpf/generic_tracepoint.bpf.c): its per-hook configuration (selectors,
- * argument layout) and the event it posts on the shared ring buffer.
+ * Kernel <-> user ABI of the policy engine's generic programs
+ * (bpf/generic_*.bpf.c, one per hook back-end): their per-hook
+ * configuration (struct gt_prog_cfg in rodata, selectors in gt_config) and
+ * the record they post on the policy ring buffer.
  */
 #ifndef TG_ABI_MSG_GENERIC_H
 #define TG_ABI_MSG_GENERIC_H
 
 #include "abi/msg_process.h"
+#include "abi/gt_resolve.h"
 
 #define MSG_OP_GENERIC_KPROBE		13	/* upstream's numbers */
 #define MSG_OP_GENERIC_TRACEPOINT	14
 #define MSG_OP_GENERIC_UPROBE		15
+#define MSG_OP_GENERIC_LSM		16
+#define MSG_OP_GENERIC_USDT		28
 
 #define GT_MAX_ARGS	5
 /*
@@ -37,40 +41,65 @@
 #define GT_BIN_MAX	256
 #define GT_MAX_RETF	2	/* matchReturnArgs entries per selector */
 
-/* How an argument is read from the tracepoint record. */
+/*
+ * How an argument is decoded (bpf/lib/gt_args.h). Arguments are read in two
+ * stages: each program fetches the raw word at gt_arg_cfg.offset, which is a
+ * record offset (tracepoints: size bytes there), a register or raw argument
+ * position (kprobes, uprobes, raw tracepoints); an optional resolve: path
+ * (abi/gt_resolve.h) follows it; then one shared decoder turns the word
+ * into the record's value by kind.
+ */
 enum gt_arg_kind {
 	GT_ARG_NONE,
-	GT_ARG_INT,		/* size bytes at offset, sign-extended when is_signed */
-	GT_ARG_STR_USER,	/* pointer at offset to a user string */
-	GT_ARG_STR_KERNEL,	/* pointer at offset to a kernel string */
-	GT_ARG_CHAR_ARRAY,	/* size bytes at offset */
-	GT_ARG_DATA_LOC,	/* u32 (len << 16 | off) at offset */
-	/* raw tracepoints: offset is the raw argument's position */
+	GT_ARG_INT,		/* the word, cut to size bytes, sign-extended when is_signed */
+	GT_ARG_STR_USER,	/* the word points to a user string (GT_ARGF_KMEM: or a kernel one) */
+	GT_ARG_STR_KERNEL,	/* the word points to a kernel string */
+	GT_ARG_CHAR_ARRAY,	/* tracepoints: size bytes in the record at offset */
+	GT_ARG_DATA_LOC,	/* tracepoints: u32 (len << 16 | off) at offset */
 	GT_ARG_FILE_PTR,	/* struct file *: its path, walked in the kernel */
 	GT_ARG_PATH_PTR,	/* struct path *: the path */
 	GT_ARG_BINPRM_PTR,	/* struct linux_binprm *: the path of bprm->file */
-	/* syscall records (generic_tracepoint.bpf.c): values read beyond the record */
-	GT_ARG_FD,		/* int fd at offset: ival = fd, str = its path (task's fd table) */
-	GT_ARG_BUF_USER,	/* pointer at offset: bytes, sized by size_off or, returnCopy, by ret */
-	GT_ARG_SOCKADDR_USER,	/* pointer at offset to a struct sockaddr: str = its bytes, ival = family */
-	GT_ARG_SYSCALL64,	/* syscall id at offset; GT_SYSCALL64_I386 set for a compat task */
-	GT_ARG_IOVEC_USER,	/* pointer at offset to struct iovec[count at size_off]: their bytes, concatenated */
+	GT_ARG_FD,		/* the word is an int fd: ival = fd, str = its path (task's fd table) */
+	GT_ARG_BUF_USER,	/* a pointer: bytes, sized by the size_off argument or, returnCopy, by ret */
+	GT_ARG_SOCKADDR_USER,	/* a pointer to a struct sockaddr: str = its bytes, ival = family */
+	GT_ARG_SYSCALL64,	/* a syscall id; GT_SYSCALL64_I386 set for a compat task */
+	GT_ARG_IOVEC_USER,	/* a pointer to struct iovec[count at size_off]: their bytes, concatenated */
+	GT_ARG_DENTRY_PTR,	/* struct dentry *: its path within its file system (no mount) */
 };
 
 #define GT_SYSCALL64_I386	0x80000000u	/* upstream's flag of 32-bit syscalls */
 
 /* gt_arg_cfg.flags */
-#define GT_ARGF_RETURN_COPY	0x1	/* GT_ARG_BUF_USER read at sys_exit, ret bytes */
-#define GT_ARGF_SIZE_ARG	0x2	/* GT_ARG_BUF_USER: byte count in the record at size_off */
+#define GT_ARGF_RETURN_COPY	0x1	/* GT_ARG_BUF_USER read at the return, ret bytes */
+#define GT_ARGF_SIZE_ARG	0x2	/* GT_ARG_BUF_USER: byte count in the argument at size_off */
 #define GT_ARGF_SIZE32		0x4	/* that count is 4 bytes (else 8) */
+#define GT_ARGF_KMEM		0x8	/* the pointer may be a kernel one: kernel memory first, user if that fails */
 
 struct gt_arg_cfg {
-	__u16 offset;
+	__u16 offset;		/* record offset, or register/argument position */
 	__u8 size;
 	__u8 kind;
 	__u8 is_signed;
 	__u8 flags;		/* GT_ARGF_* */
-	__u16 size_off;		/* GT_ARGF_SIZE_ARG: offset of the byte count */
+	__u16 size_off;		/* GT_ARGF_SIZE_ARG: where the byte count is, as offset */
+};
+
+/*
+ * Per-instance configuration every generic program has in its rodata
+ * ("gt_cfg", written before load): the hook, its record opcode and how to
+ * read its arguments.
+ */
+struct gt_prog_cfg {
+	__u32 hook_id;		/* in the records; never reused */
+	__u32 msg_op;		/* MSG_OP_GENERIC_* of the records */
+	__u32 nargs;
+	__u32 agent_tgid;	/* the agent's own calls are never traced */
+	__u32 has_return;	/* the record waits in gt_ret for the return program */
+	__u32 raw_nargs;	/* raw tracepoints, kprobes: arguments the hook has (fetches past them are pruned) */
+	__u16 ret_size;		/* return probes: bytes of the return value (a register's upper bits are not it) */
+	__u16 ret_signed;	/* it is sign-extended from ret_size bytes */
+	struct gt_arg_cfg args[GT_MAX_ARGS];
+	struct gt_resolve resolve[GT_MAX_ARGS];
 };
 
 enum gt_op {
@@ -245,7 +274,10 @@ struct msg_generic {
 	__s64 ret;
 	__u32 flags;		/* GT_MSG_* */
 	__u32 ret_action;	/* enum gt_action of matchReturnActions */
-	/* generated syscall lists (raw_syscalls/sys_enter): the x86_64 syscall number */
+	/*
+	 * generated syscall lists (raw_syscalls/sys_enter): the x86_64 syscall
+	 * number; kprobes: the function's index in the instance's functions
+	 */
 	__u32 func_id;
 	__u32 data_len;		/* bytes of data after this header (at most GT_DATA_MAX) */
 	/* char data[data_len]: the arguments' bytes (gt_arg_val.off/len) */
@@ -254,6 +286,8 @@ struct msg_generic {
 #define GT_MSG_RETURN	0x1	/* ret and ret_action are set */
 
 _Static_assert(sizeof(struct gt_arg_cfg) == 8, "gt_arg_cfg layout");
+_Static_assert(sizeof(struct gt_prog_cfg) == 28 + 8 * GT_MAX_ARGS + sizeof(struct gt_resolve) * GT_MAX_ARGS,
+	       "gt_prog_cfg layout");
 _Static_assert(sizeof(struct gt_lpm_key) == 4 + GT_LPM_DATA, "gt_lpm_key layout");
 _Static_assert(sizeof(struct gt_argf) == 72, "gt_argf layout");
 _Static_assert(sizeof(struct gt_binf) == 16, "gt_binf layout");

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * What every generic program of the policy engine shares (tracepoints,
- * syscalls, and the hook kinds to come): the maps it shares with the
- * lifecycle sensor, its per-hook config and counters, the per-CPU scratch,
- * and the tail that runs the selectors, applies the action and posts the
- * record. A program first asks gt_select_pre() which selectors can match
- * without looking at the arguments and stops when none can; it then starts
- * the record with gt_args_begin(), reads its arguments into h->m.args
- * (their bytes through gt_arg_dst/gt_arg_commit or the gt_put_* helpers,
- * packed in h->data), and calls gt_select_and_post() with that answer.
+ * What every generic program of the policy engine shares (one per hook
+ * back-end: tracepoints and syscalls, raw tracepoints, uprobes, kprobes):
+ * the maps it shares with the lifecycle sensor, its per-hook config and
+ * counters, the per-CPU scratch, and the tail that runs the selectors,
+ * applies the action and posts the record. A program gets its scratch with
+ * gt_heap_get(), asks gt_select_pre() which selectors can match without
+ * looking at the arguments and stops when none can; it then starts the
+ * record with gt_args_begin(), reads its arguments into h->m.args (the
+ * shared decoders of lib/gt_args.h over the program's own raw fetch), and
+ * calls gt_select_and_post() with that answer.
  */
 #ifndef TG_BPF_GT_COMMON_H
 #define TG_BPF_GT_COMMON_H
@@ -16,13 +17,8 @@
 #include "abi/msg_generic.h"
 #include "lib/path.h"
 
-const volatile __u32 hook_id = 0;
-const volatile __u32 msg_op = MSG_OP_GENERIC_TRACEPOINT;
-const volatile __u32 nargs = 0;
-const volatile __u32 agent_tgid = 0;
-const volatile struct gt_arg_cfg args_cfg[GT_MAX_ARGS] = {};
-/* return probe: the record waits in gt_ret for the exit program to post it */
-const volatile __u32 has_return = 0;
+/* The instance's configuration (abi/msg_generic.h), written by the agent before load. */
+const volatile struct gt_prog_cfg gt_cfg = {};
 
 /*
  * Shared with the lifecycle sensor (bpf_map__reuse_fd before load): the
@@ -177,6 +173,16 @@ struct {
 		__v;                                                                        \
 	})
 
+/* The per-CPU scratch, or NULL for the agent's own calls (never traced). */
+static __always_inline struct gt_heap *gt_heap_get(__u64 pid_tgid)
+{
+	__u32 zero = 0;
+
+	if ((__u32)(pid_tgid >> 32) == gt_cfg.agent_tgid)
+		return 0;
+	return bpf_map_lookup_elem(&gt_heap_map, &zero);
+}
+
 /* A new event: no argument bytes yet. */
 static __always_inline void gt_args_begin(struct gt_heap *h)
 {
@@ -221,60 +227,6 @@ static __always_inline const char *gt_arg_ptr(struct gt_heap *h, __u32 i)
 	return &h->data[(i < GT_MAX_ARGS ? h->m.args[i].off : 0) & (GT_DATA_MAX - 1)];
 }
 
-/* A NUL-terminated user (user != 0) or kernel string as argument i; its length. */
-static __always_inline long gt_put_str(struct gt_heap *h, __u32 i, const void *ptr, int user)
-{
-	__u32 room;
-	char *dst = gt_arg_dst(h, i, &room);
-	long n;
-
-	if (!ptr || !room)
-		return 0;
-	n = user ? bpf_probe_read_user_str(dst, room, ptr) : bpf_probe_read_kernel_str(dst, room, ptr);
-	if (n <= 0)
-		return 0;
-	gt_arg_commit(h, i, n - 1);
-	if ((__u32)n >= room && i < GT_MAX_ARGS)
-		h->m.args[i].flags |= GT_ARGV_TRUNCATED;
-	return n - 1;
-}
-
-/* Up to size bytes of user memory as argument i; the bytes kept. */
-static __always_inline __u32 gt_put_user(struct gt_heap *h, __u32 i, const void *ptr, __u64 size)
-{
-	__u32 room, n;
-	char *dst = gt_arg_dst(h, i, &room);
-
-	n = size > room ? room : (__u32)size;
-	n = GT_MIN(n, GT_ARG_MAX);
-	if (!ptr || !n)
-		return 0;
-	if (bpf_probe_read_user(dst, n, ptr))
-		return 0;
-	gt_arg_commit(h, i, n);
-	if (n < size && i < GT_MAX_ARGS)
-		h->m.args[i].flags |= GT_ARGV_TRUNCATED;
-	return n;
-}
-
-/* The full path of p (walked in the kernel, as seen from the task's root) as argument i. */
-static __always_inline void gt_put_path(struct gt_heap *h, __u32 i, const struct path *p)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
-	struct fs_struct *fs = BPF_CORE_READ(task, fs);
-	__u32 off, flags = 0;
-
-	gt_arg_dst(h, i, &off);	/* an empty argument until the walk is done */
-	if (!p || !fs || i >= GT_MAX_ARGS)
-		return;
-	off = path_walk(&h->scratch, p, &fs->root, &flags);
-	gt_put_str(h, i, &h->scratch.buf[off & PATH_WALK_MASK], 0);
-	if (flags & PATH_WALK_UNRESOLVED)
-		h->m.args[i].flags |= GT_ARGV_UNRESOLVED;
-	if (flags & PATH_WALK_TRUNCATED)
-		h->m.args[i].flags |= GT_ARGV_TRUNCATED;
-}
-
 static __always_inline void stat(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&gt_stats, &idx);
@@ -288,7 +240,6 @@ _Static_assert(__builtin_offsetof(struct gt_held, data) == sizeof(struct msg_gen
 
 #include "lib/gt_selectors.h"
 
-/* Run the selectors over the arguments in h, act, and post when asked to. */
 /* The record in h onto the ring buffer: its header and its data_len bytes. */
 static __always_inline int gt_post(struct gt_heap *h)
 {
@@ -297,7 +248,7 @@ static __always_inline int gt_post(struct gt_heap *h)
 	h->m.data_len = len;
 	h->m.common.size = sizeof(h->m) + len;
 	if (bpf_ringbuf_output(&policy_events, &h->m, sizeof(h->m) + len, 0)) {
-		__u32 op = msg_op & 31;
+		__u32 op = gt_cfg.msg_op & 31;
 		__u64 *v = bpf_map_lookup_elem(&missed_events, &op);
 
 		stat(GT_STAT_LOST);
@@ -352,8 +303,12 @@ static __always_inline __u32 gt_select_pre(struct gt_heap *h, __u32 tgid)
 	return cand;
 }
 
-/* cand: gt_select_pre()'s answer for this call (not 0). */
-static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid, __u32 cand)
+/*
+ * cand: gt_select_pre()'s answer for this call (not 0). ret_key: where a
+ * return probe finds the record (gt_ret), pid_tgid unless the program
+ * pairs calls otherwise.
+ */
+static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid, __u32 cand, __u64 ret_key)
 {
 	__u32 tgid = pid_tgid >> 32, zero = 0, sel, action = GT_ACT_POST, post = 1;
 	struct execve_map_value *ev;
@@ -391,7 +346,7 @@ static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid,
 		return 0;
 	}
 
-	h->m.common.op = msg_op;
+	h->m.common.op = gt_cfg.msg_op;
 	h->m.common.flags = 0;
 	h->m.common.ktime = bpf_ktime_get_ns();
 	ev = bpf_map_lookup_elem(&execve_map, &tgid);
@@ -402,31 +357,31 @@ static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid,
 		h->m.key.ktime = 0;
 	}
 	h->m.key.pad = 0;
-	h->m.hook_id = hook_id;
+	h->m.hook_id = gt_cfg.hook_id;
 	h->m.tid = (__u32)pid_tgid;
 	h->m.tgid = tgid;
 	h->m.action = action;
 	h->m.sel = sel;
-	h->m.nargs = nargs;
+	h->m.nargs = gt_cfg.nargs;
 	h->m.ret = 0;
 	h->m.flags = 0;
 	h->m.ret_action = 0;
-	if (has_return) {
+	if (gt_cfg.has_return) {
 		/* m and the data after it: a struct gt_held */
-		bpf_map_update_elem(&gt_ret, &pid_tgid, &h->m, BPF_ANY);
+		bpf_map_update_elem(&gt_ret, &ret_key, &h->m, BPF_ANY);
 		return 0;
 	}
 	return gt_post(h);
 }
 
 /*
- * Return probes (syscall exits, uretprobes): the record this thread's entry
- * held in gt_ret, moved into h. 0 when there is none (the entry was
- * filtered, or the LRU dropped it).
+ * Return probes (syscall exits, kretprobes, uretprobes): the record this
+ * call's entry held in gt_ret under key, moved into h. 0 when there is none
+ * (the entry was filtered, or the LRU dropped it).
  */
-static __always_inline int gt_return_take(struct gt_heap *h, __u64 pid_tgid)
+static __always_inline int gt_return_take(struct gt_heap *h, __u64 key)
 {
-	struct gt_held *held = bpf_map_lookup_elem(&gt_ret, &pid_tgid);
+	struct gt_held *held = bpf_map_lookup_elem(&gt_ret, &key);
 	__u32 len;
 	long err;
 
@@ -434,7 +389,7 @@ static __always_inline int gt_return_take(struct gt_heap *h, __u64 pid_tgid)
 		return 0;
 	len = GT_MIN(held->m.data_len, GT_DATA_MAX);
 	err = bpf_probe_read_kernel(&h->m, sizeof(h->m) + len, held);
-	bpf_map_delete_elem(&gt_ret, &pid_tgid);
+	bpf_map_delete_elem(&gt_ret, &key);
 	return !err;
 }
 

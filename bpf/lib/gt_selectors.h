@@ -190,7 +190,7 @@ __noinline int gt_argf_match(struct gt_heap *h, const struct gt_argf *f)
 		for (__u32 k = 0; k < GT_MAX_VALS; k++) {
 			if (k >= f->nvals)
 				break;
-			any = int_match(h->m.args[slot].ival, f, k, args_cfg[slot].is_signed);
+			any = int_match(h->m.args[slot].ival, f, k, gt_cfg.args[slot].is_signed);
 			if (any)
 				break;
 		}
@@ -459,7 +459,7 @@ __noinline int gt_rate_limited(struct gt_heap *h, const struct gt_selector *s, _
 	for (__u32 i = 0; i < GT_MAX_ARGS; i++) {
 		__u32 len;
 
-		if (i >= nargs)
+		if (i >= gt_cfg.nargs)
 			break;
 		__builtin_memcpy(&k->data[i * GT_RATE_ARG_BYTES], &h->m.args[i].ival, 8);
 		len = h->m.args[i].len;

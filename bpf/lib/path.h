@@ -86,6 +86,15 @@ static long path_walk_step(__u32 index, void *ctx)
 		c->done = 1;
 		return 1;
 	}
+	parent = BPF_CORE_READ(dentry, d_parent);
+	/* a dentry alone (no mount): its file system's root ends the walk, unnamed */
+	if (!vfsmnt) {
+		if (!dentry || parent == dentry) {
+			c->done = 1;
+			return 1;
+		}
+		goto name;
+	}
 	mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
 	if (dentry == mnt_root) {
 		mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
@@ -99,7 +108,7 @@ static long path_walk_step(__u32 index, void *ctx)
 						bpf_core_field_offset(struct mount, mnt));
 		return 0;
 	}
-	parent = BPF_CORE_READ(dentry, d_parent);
+name:
 	d_name = BPF_CORE_READ(dentry, d_name);
 	if (path_prepend(s, c, d_name.name, d_name.len)) {
 		c->done = 1;
@@ -130,6 +139,29 @@ static __always_inline __u32 path_walk(struct path_scratch *s, const struct path
 	c->mnt = real_mount_of(c->vfsmnt);
 	c->root_dentry = BPF_CORE_READ(root, dentry);
 	c->root_mnt = BPF_CORE_READ(root, mnt);
+	c->off = PATH_WALK_BUF - 1;
+	c->flags = 0;
+	c->done = 0;
+	s->buf[PATH_WALK_BUF - 1] = 0;
+
+	bpf_loop(PATH_MAX_COMPONENTS, path_walk_step, &arg, 0);
+	if (!c->done)
+		c->flags |= PATH_WALK_UNRESOLVED;
+	*flags = c->flags;
+	return c->off & PATH_WALK_MASK;
+}
+
+/* The path of dentry d from its file system's root (upstream's dentry arguments: one mount). */
+static __always_inline __u32 path_walk_dentry(struct path_scratch *s, struct dentry *d, __u32 *flags)
+{
+	struct path_loop_arg arg = { .s = s };
+	struct path_walk_ctx *c = &s->w;
+
+	c->dentry = d;
+	c->vfsmnt = 0;
+	c->mnt = 0;
+	c->root_dentry = 0;
+	c->root_mnt = 0;
 	c->off = PATH_WALK_BUF - 1;
 	c->flags = 0;
 	c->done = 0;

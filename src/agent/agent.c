@@ -93,8 +93,7 @@ static int on_ringbuf(void *ctx, const void *data, size_t len)
 	if (len >= sizeof(*c) && c->op < METRICS_MSG_OPS)	/* metrics: tetragon_msg_op_total */
 		a->msg_ops[c->op]++;
 	/* policy engine records */
-	if (len >= sizeof(*c) && (c->op == MSG_OP_GENERIC_KPROBE || c->op == MSG_OP_GENERIC_TRACEPOINT ||
-				   c->op == MSG_OP_GENERIC_UPROBE)) {
+	if (len >= sizeof(*c) && policy_engine_record_op(c->op)) {
 		/* 0: queued by a hook of a policy deleted or disabled since, dropped */
 		if (policy_engine_account(a->policies, data, len) == 0)
 			return 0;

@@ -114,18 +114,6 @@ static int tp_configure(void *ctx, const Tetragon__ConfigureTracingPolicyRequest
 	return run(ctx, configure_on_loop, &c);
 }
 
-static const char *sensor_name(int kind)
-{
-	switch (kind) {
-	case TP_HOOK_KPROBE: return "generic_kprobe";
-	case TP_HOOK_TRACEPOINT: return "generic_tracepoint";
-	case TP_HOOK_UPROBE: return "generic_uprobe";
-	case TP_HOOK_LSM: return "generic_lsm";
-	case TP_HOOK_USDT: return "generic_usdt";
-	default: return "generic";
-	}
-}
-
 static Tetragon__TracingPolicyState state_of(enum policy_state s)
 {
 	switch (s) {
@@ -143,7 +131,7 @@ struct tp_entry {
 	Tetragon__TracingPolicyStats stats;
 	Tetragon__TracingPolicyActionCounters counters;
 	char *sensor;
-	char info[256];
+	char info[2048];
 	Tetragon__HookStatus *hooks;
 	Tetragon__HookStatus **phooks;
 	/* per selector: the counters and what they point to */
@@ -216,8 +204,17 @@ static int fill_entry(struct policy_engine *e, size_t i, struct tp_entry *t)
 	snprintf(t->info, sizeof(t->info), "%s%s%zu BPF program instance(s), %llu matched, %llu filtered, %llu lost",
 		 st.file && *st.file ? st.file : "", st.file && *st.file ? ": " : "", st.ninst,
 		 (unsigned long long)st.matched, (unsigned long long)st.filtered, (unsigned long long)st.lost);
+	/* how each hook runs on this kernel: the back-end chosen and what it is attached to */
+	for (size_t k = 0; !policy_engine_hook(e, i, k, &hs); k++) {
+		size_t l = strlen(t->info);
+
+		if (l + 64 >= sizeof(t->info))
+			break;
+		snprintf(t->info + l, sizeof(t->info) - l, "; %s[%u] %s: %s", hs.section, hs.idx, hs.description,
+			 hs.attached);
+	}
 	s->info = t->info;
-	t->sensor = (char *)sensor_name(st.hook_kind);
+	t->sensor = (char *)st.sensor;
 	s->n_sensors = 1;
 	s->sensors = &t->sensor;
 	/* deprecated upstream, still filled for older clients */
@@ -256,7 +253,9 @@ static int fill_entry(struct policy_engine *e, size_t i, struct tp_entry *t)
 		h->section = (char *)hs.section;
 		h->hook_description = (char *)hs.description;
 		h->hook_idx = hs.idx;
-		h->state = hs.loaded ? TETRAGON__HOOK_STATE__STATUS_LOADED :
+		h->state = hs.partial_call_not_found ? TETRAGON__HOOK_STATE__STATUS_PARTIAL_CALL_NOT_FOUND :
+			   hs.call_not_found ? TETRAGON__HOOK_STATE__STATUS_CALL_NOT_FOUND :
+			   hs.loaded ? TETRAGON__HOOK_STATE__STATUS_LOADED :
 			   hs.digest_rejected ? TETRAGON__HOOK_STATE__STATUS_DIGEST_REJECTED :
 			   TETRAGON__HOOK_STATE__STATUS_UNSPECIFIED;
 		t->phooks[k] = h;
@@ -346,7 +345,7 @@ static int sensors_on_loop(void *arg)
 	for (size_t i = 0; i < n; i++) {
 		policy_engine_status(c->r->engine, i, &st);
 		tetragon__sensor_status__init(&v[i + 1]);
-		v[i + 1].name = (char *)sensor_name(st.hook_kind);
+		v[i + 1].name = (char *)st.sensor;
 		v[i + 1].enabled = st.enabled;
 		v[i + 1].collection = (char *)st.name;
 		pv[i + 1] = &v[i + 1];

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -80,6 +81,16 @@ static void events(struct strbuf *sb, const struct metrics_sources *s)
 		c->label_overflow);
 }
 
+/* Opcodes as their labels sort. */
+static int cmp_op_str(const void *a, const void *b)
+{
+	char x[16], y[16];
+
+	snprintf(x, sizeof(x), "%u", *(const uint32_t *)a);
+	snprintf(y, sizeof(y), "%u", *(const uint32_t *)b);
+	return strcmp(x, y);
+}
+
 static void kernel(struct strbuf *sb, const struct metrics_sources *s)
 {
 	/* every ring buffer drop, lifecycle and policy records alike: the kernel's one count */
@@ -89,12 +100,21 @@ static void kernel(struct strbuf *sb, const struct metrics_sources *s)
 	metrics_family(sb, "tetragon_bpf_missed_events_total",
 		       "Number of Tetragon perf events that are failed to be sent from the kernel.", METRIC_COUNTER);
 	{
-		/* the ring buffer's only failure is a full buffer (ENOSPC); msg_op sorted as strings */
-		static const uint8_t ops[] = { 13, 14, 15, 16, 23, 28, 5, 7 };
+		/*
+		 * the ring buffer's only failure is a full buffer (ENOSPC); the
+		 * opcodes of the lifecycle and of every policy hook back-end,
+		 * sorted as strings
+		 */
+		uint32_t ops[40] = { MSG_OP_EXECVE, MSG_OP_EXIT, MSG_OP_CLONE };
+		size_t nops = 3;
 
-		for (size_t k = 0; k < sizeof(ops); k++) {
+		nops += policy_engine_msg_ops(ops + nops, sizeof(ops) / sizeof(ops[0]) - nops);
+		qsort(ops, nops, sizeof(ops[0]), cmp_op_str);
+		for (size_t k = 0; k < nops; k++) {
 			const struct metric_label l[2] = { { "error", "ENOSPC" }, { "msg_op", op } };
 
+			if (ops[k] >= 32)
+				continue;
 			snprintf(op, sizeof(op), "%u", ops[k]);
 			metrics_sample_u64(sb, "tetragon_bpf_missed_events_total", l, 2, per_op[ops[k]]);
 		}

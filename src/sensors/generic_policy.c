@@ -14,202 +14,13 @@
 #include <bpf/libbpf.h>
 
 #include "abi/msg_generic.h"
-#include "event/process_events.h"
-#include "generic_tracepoint.skel.h"
-#include "google/protobuf/timestamp.pb-c.h"
-#include "kernel/bpf_errors.h"
 #include "policy/policy.h"
 #include "policy/yaml_dom.h"
-#include "sensors/syscall_table.h"
-#include "tetragon/tetragon.pb-c.h"
-#include "util/ktime.h"
-#include "tracing/tp_format.h"
+#include "sensors/policy_backend.h"
 #include "util/escape.h"
 #include "util/log.h"
 #include "util/safe_path.h"
 #include "util/strbuf.h"
-
-static void inst_free(struct hook_inst *hi)
-{
-	if (!hi)
-		return;
-	bpf_link__destroy(hi->link_ret);
-	bpf_link__destroy(hi->link);
-	generic_tracepoint_bpf__destroy(hi->skel);
-	policy_uprobe_destroy(hi);
-	policy_rawtp_destroy(hi);
-	policy_selectors_free(hi);
-	free(hi);
-}
-
-static const char *attach_one(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)
-{
-	struct gt_config *cfg = NULL;
-	const char *bad;
-	int err;
-
-	if (hi->h->kind == TP_HOOK_UPROBE)
-		return policy_uprobe_attach(e, hi, why, len);
-	if (hi->h->kind == TP_HOOK_TRACEPOINT && hi->h->raw)
-		return policy_rawtp_attach(e, hi, why, len);
-	hi->skel = generic_tracepoint_bpf__open();
-	if (!hi->skel) {
-		snprintf(why, len, "opening the BPF object: %s", strerror(errno));
-		return why;
-	}
-	hi->obj = hi->skel->obj;
-	/* a torn-down instance's records may still be queued: ids are not reused */
-	hi->id = e->next_id++;
-	hi->skel->rodata->hook_id = hi->id;
-	hi->skel->rodata->msg_op = hi->h->kind == TP_HOOK_KPROBE ? MSG_OP_GENERIC_KPROBE : MSG_OP_GENERIC_TRACEPOINT;
-	hi->skel->rodata->agent_tgid = (uint32_t)getpid();
-	bad = policy_compile_args(hi, hi->skel, e->tracefs, why, len);
-	if (!bad)
-		bad = policy_return_prepare(hi, hi->skel, e->tracefs, why, len);
-	if (!bad && hi->generated) {
-		/* every x86_64 syscall this agent knows (a generated_syscalls list is all of them) */
-		hi->skel->rodata->sys_filter = 1;
-		for (int nr = 0; nr < SYSCALL_NR_MAX; nr++)
-			if (syscall_name_x86_64(nr))
-				hi->skel->rodata->sys_mask[nr / 64] |= 1ULL << (nr % 64);
-	}
-	if (bad)
-		return bad;
-	cfg = calloc(1, sizeof(*cfg));
-	if (!cfg)
-		return "out of memory";
-	bad = policy_compile_selectors(hi, cfg, why, len);
-	if (!bad)
-		bad = policy_selectors_size(hi, hi->skel->obj, why, len);
-	if (bad) {
-		free(cfg);
-		return bad;
-	}
-	if (bpf_map__reuse_fd(hi->skel->maps.policy_events, e->events_fd) ||
-	    bpf_map__reuse_fd(hi->skel->maps.execve_map, e->execve_fd) ||
-	    (e->missed_fd > 0 && bpf_map__reuse_fd(hi->skel->maps.missed_events, e->missed_fd))) {
-		snprintf(why, len, "sharing the lifecycle sensor's maps: %s", strerror(errno));
-		free(cfg);
-		return why;
-	}
-	err = generic_tracepoint_bpf__load(hi->skel);
-	if (err) {
-		bpf_explain_error("policy engine: loading the generic tracepoint program", err);
-		snprintf(why, len, "the kernel refused the BPF program (%s)", strerror(-err));
-		free(cfg);
-		return why;
-	}
-	bad = policy_selectors_install(hi, hi->skel->obj, cfg, why, len);
-	free(cfg);
-	if (bad)
-		return bad;
-	hi->link = bpf_program__attach_tracepoint(hi->skel->progs.generic_tracepoint, hi->subsys, hi->event);
-	if (!hi->link) {
-		char what[256];
-
-		err = errno;
-		snprintf(what, sizeof(what), "attaching to tracepoint %s/%s", hi->subsys, hi->event);
-		return policy_attach_failed(e, hi->subsys, hi->event, err, why, len, what);
-	}
-	return policy_return_attach(e, hi, hi->skel, why, len);
-}
-
-/* name: the syscall of a kprobe, the symbol of a uprobe (NULL: at offset) */
-static const char *attach_hook(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h,
-			       const char *name, uint64_t offset, char *why, size_t len)
-{
-	struct hook_inst *hi = calloc(1, sizeof(*hi));
-	struct hook_inst **v;
-	const char *bad;
-
-	if (!hi)
-		return "out of memory";
-	/* names must fit whole: a cut symbol would probe another function */
-	if (name && strlen(name) >= sizeof(hi->function) - (h->kind == TP_HOOK_UPROBE ? 0 : strlen("__x64_sys_"))) {
-		snprintf(why, len, "%s %s is longer than this agent supports", h->kind == TP_HOOK_UPROBE ? "symbol" : "call",
-			 name);
-		free(hi);
-		return why;
-	}
-	hi->p = p;
-	hi->h = h;
-	hi->e = e;
-	if (h->kind == TP_HOOK_UPROBE) {
-		snprintf(hi->function, sizeof(hi->function), "%s", name ? name : "");
-		hi->uprobe_offset = offset;
-		/* names the instance in logs and stats */
-		snprintf(hi->subsys, sizeof(hi->subsys), "uprobe");
-		if (name)
-			snprintf(hi->event, sizeof(hi->event), "%s", name);
-		else
-			snprintf(hi->event, sizeof(hi->event), "%#llx", (unsigned long long)offset);
-	} else if (h->kind == TP_HOOK_KPROBE && !name) {
-		/* a generated syscall list: function_name comes from each record's number */
-		hi->generated = true;
-		snprintf(hi->subsys, sizeof(hi->subsys), "raw_syscalls");
-		snprintf(hi->event, sizeof(hi->event), "sys_enter");
-		snprintf(hi->function, sizeof(hi->function), "%s", h->call);
-	} else if (h->kind == TP_HOOK_KPROBE) {
-		snprintf(hi->subsys, sizeof(hi->subsys), "syscalls");
-		snprintf(hi->event, sizeof(hi->event), "sys_enter_%s", policy_syscall_base(name));
-		snprintf(hi->function, sizeof(hi->function), "__x64_sys_%s", policy_syscall_base(name));
-	} else {
-		snprintf(hi->subsys, sizeof(hi->subsys), "%s", h->subsystem);
-		snprintf(hi->event, sizeof(hi->event), "%s", h->event);
-	}
-	bad = attach_one(e, hi, why, len);
-	if (bad) {
-		inst_free(hi);
-		return bad;
-	}
-	v = realloc(e->inst, (e->ninst + 1) * sizeof(*v));
-	if (!v) {
-		inst_free(hi);
-		return "out of memory";
-	}
-	e->inst = v;
-	v[e->ninst++] = hi;
-	if (e->pump)
-		e->pump(e->pump_ctx);
-	return NULL;
-}
-
-/* All hooks of p, or none: on failure the instances of p are torn down. */
-static const char *attach_policy(struct policy_engine *e, struct tp_policy *p, char *why, size_t len)
-{
-	size_t first = e->ninst;
-	const char *bad = NULL;
-
-	for (size_t i = 0; i < p->nhooks && !bad; i++) {
-		const struct tp_hook *h = &p->hooks[i];
-
-		if (h->kind == TP_HOOK_KPROBE && h->call_list >= 0 &&
-		    p->lists[h->call_list].type == TP_LIST_GENERATED_SYSCALLS) {
-			/* one instance for all: ~350 would take a minute to verify */
-			bad = attach_hook(e, p, h, NULL, 0, why, len);
-		} else if (h->kind == TP_HOOK_KPROBE && h->call_list >= 0) {
-			const struct tp_list *l = &p->lists[h->call_list];
-
-			for (size_t k = 0; k < l->nvalues && !bad; k++)
-				bad = attach_hook(e, p, h, l->values[k], 0, why, len);
-		} else if (h->kind == TP_HOOK_UPROBE) {
-			for (size_t k = 0; k < h->nsymbols && !bad; k++)
-				bad = attach_hook(e, p, h, h->symbols[k], 0, why, len);
-			for (size_t k = 0; k < h->noffsets && !bad; k++)
-				bad = attach_hook(e, p, h, NULL, h->offsets[k], why, len);
-			/* addrs: policy_uprobe_attach() turns each into its file offset */
-			for (size_t k = 0; k < h->naddrs && !bad; k++)
-				bad = attach_hook(e, p, h, NULL, h->addrs[k], why, len);
-		} else {
-			bad = attach_hook(e, p, h, h->call, 0, why, len);
-		}
-	}
-	if (bad) {
-		while (e->ninst > first)
-			inst_free(e->inst[--e->ninst]);
-	}
-	return bad;
-}
 
 static const char ENOMEM_REASON[] = "out of memory";
 
@@ -221,25 +32,9 @@ static struct loaded_policy *find_policy(struct policy_engine *e, const char *na
 	return NULL;
 }
 
-/* Tear down the instances of p (records still queued for them are dropped: ids are not reused). */
-static void detach_policy(struct policy_engine *e, const struct tp_policy *p)
-{
-	size_t k = 0;
-
-	e->acct_hi = NULL;
-	e->acct_lp = NULL;
-	for (size_t i = 0; i < e->ninst; i++) {
-		if (e->inst[i]->p == p)
-			inst_free(e->inst[i]);
-		else
-			e->inst[k++] = e->inst[i];
-	}
-	e->ninst = k;
-}
-
 static void lp_free(struct policy_engine *e, struct loaded_policy *lp)
 {
-	detach_policy(e, lp->p);
+	policy_detach_policy(e, lp->p);
 	tp_policy_free(lp->p);
 	free(lp->file);
 	free(lp->domain);
@@ -283,7 +78,7 @@ static void set_error(struct loaded_policy *lp, int state, const char *fmt, cons
  * reason is a name already loaded or ENOMEM_REASON.
  */
 static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *set, size_t i, const char *file,
-				 const char *domain, const char *tracefs, char *why, size_t len)
+				 const char *domain, char *why, size_t len)
 {
 	struct tp_policy *p = set->policies[i];
 	struct loaded_policy *v, *old = find_policy(e, p->name);
@@ -303,9 +98,9 @@ static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *
 	e->acct_lp = NULL;
 	bad = policy_unsupported(p, file, why, len);
 	for (size_t h = 0; h < p->nhooks && !bad; h++)
-		bad = policy_hook_unsupported(p, h, tracefs, why, len);
+		bad = policy_check_hook(e, p, &p->hooks[h], why, len);
 	if (!bad)
-		bad = attach_policy(e, p, why, len);
+		bad = policy_attach_policy(e, p, why, len);
 	if (bad == ENOMEM_REASON)
 		return bad;
 	v = &e->v[e->n];
@@ -315,7 +110,7 @@ static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *
 	if (nselectors(p))
 		v->sel_actions = calloc(nselectors(p), sizeof(*v->sel_actions));
 	if (!v->file || !v->domain || (nselectors(p) && !v->sel_actions)) {
-		detach_policy(e, p);
+		policy_detach_policy(e, p);
 		free(v->file);
 		free(v->domain);
 		free(v->sel_actions);
@@ -328,6 +123,23 @@ static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *
 		set_error(v, POLICY_STATE_LOAD_ERROR, "policy %s refused: %s", bad);
 	e->n++;
 	return bad;
+}
+
+/* "; kprobes[0] fd_install: kprobe.multi on fd_install" per hook of policy i: how each runs here. */
+static const char *hooks_summary(struct policy_engine *e, size_t i, char *buf, size_t len)
+{
+	struct policy_hook_status hs;
+	size_t l = 0;
+
+	buf[0] = 0;
+	for (size_t k = 0; l + 1 < len && !policy_engine_hook(e, i, k, &hs); k++) {
+		int n = snprintf(buf + l, len - l, "; %s[%u] %s: %s", hs.section, hs.idx, hs.description, hs.attached);
+
+		if (n < 0)
+			break;
+		l += (size_t)n;
+	}
+	return buf;
 }
 
 /*
@@ -377,13 +189,12 @@ static int read_policy(int dirfd, const char *dir, const char *name, struct strb
 
 /* @path names the file in messages and the policy list; @dirfd/@dir/@name
  * as for read_policy(). */
-static int add_file(struct policy_engine *e, int dirfd, const char *dir, const char *name, const char *path,
-		    const char *tracefs)
+static int add_file(struct policy_engine *e, int dirfd, const char *dir, const char *name, const char *path)
 {
 	struct tp_diags d = TP_DIAGS_INIT;
 	struct tp_policy_set *set = NULL;
 	struct strbuf sb = STRBUF_INIT;
-	char why[SAFE_WHY_MAX];
+	char why[SAFE_WHY_MAX], sum[1024];
 	int err;
 
 	err = read_policy(dirfd, dir, name, &sb, why, sizeof(why));
@@ -416,7 +227,7 @@ static int add_file(struct policy_engine *e, int dirfd, const char *dir, const c
 	}
 	for (size_t i = 0; i < set->n; i++) {
 		struct tp_policy *p = set->policies[i];
-		const char *bad = accept_policy(e, set, i, path, POLICY_DOMAIN_STATIC, tracefs, why, sizeof(why));
+		const char *bad = accept_policy(e, set, i, path, POLICY_DOMAIN_STATIC, why, sizeof(why));
 
 		if (bad == ENOMEM_REASON) {
 			tp_policy_set_free(set);
@@ -427,7 +238,8 @@ static int add_file(struct policy_engine *e, int dirfd, const char *dir, const c
 			e->refused++;
 			continue;
 		}
-		log_info("tracing policy %s (%s) accepted: %zu hook(s)", p->name, path, p->nhooks);
+		log_info("tracing policy %s (%s) accepted: %zu hook(s)%s", p->name, path, p->nhooks,
+			 hooks_summary(e, e->n - 1, sum, sizeof(sum)));
 	}
 	tp_policy_set_free(set);
 	return 0;
@@ -438,7 +250,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int add_dir(struct policy_engine *e, const char *dir, const char *tracefs)
+static int add_dir(struct policy_engine *e, const char *dir)
 {
 	char why[SAFE_WHY_MAX];
 	int dfd = safe_dir_open(dir, 0, why, sizeof(why)), fd;
@@ -497,7 +309,7 @@ static int add_dir(struct policy_engine *e, const char *dir, const char *tracefs
 			err = -ENOMEM;
 		}
 		if (!err)
-			err = add_file(e, dfd, dir, names[i], path, tracefs);
+			err = add_file(e, dfd, dir, names[i], path);
 		free(path);
 		free(names[i]);
 	}
@@ -522,15 +334,17 @@ int policy_engine_open(struct policy_engine **ret, const struct policy_engine_op
 	e->mbset_cfg_fd = o->mbset_cfg_fd;
 	e->tracefs = policy_tracefs(o->tracefs);
 	e->tracefs_opt = o->tracefs;
+	e->dry_run = o->dry_run;
 	/* one binary path cache for every instance (see abi/msg_generic.h) */
-	e->bin_cache_fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "gt_bin_cache", sizeof(uint32_t),
+	e->bin_cache_fd = o->dry_run ? -1 :
+			  bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "gt_bin_cache", sizeof(uint32_t),
 					 sizeof(struct gt_bin_cache_val), 16384, NULL);
 	if (e->bin_cache_fd < 0)
 		e->bin_cache_fd = -1;
 	for (size_t i = 0; i < o->nfiles && !err; i++)
-		err = add_file(e, -1, NULL, o->files[i], o->files[i], o->tracefs);
+		err = add_file(e, -1, NULL, o->files[i], o->files[i]);
 	if (!err && o->dir)
-		err = add_dir(e, o->dir, o->tracefs);
+		err = add_dir(e, o->dir);
 	if (err) {
 		policy_engine_close(e);
 		return err;
@@ -602,7 +416,7 @@ void policy_engine_close(struct policy_engine *e)
 				 st.policy, st.subsys, st.event, (unsigned long long)st.matched,
 				 (unsigned long long)st.filtered, (unsigned long long)st.lost,
 				 (unsigned long long)st.rate_limited);
-		inst_free(e->inst[i]);
+		policy_inst_free(e->inst[i]);
 	}
 	free(e->inst);
 	e->ninst = 0;
@@ -614,6 +428,7 @@ void policy_engine_close(struct policy_engine *e)
 			 (unsigned long long)e->stale_records);
 	if (e->bin_cache_fd >= 0)
 		close(e->bin_cache_fd);
+	policy_ftrace_free(&e->ftrace);
 	free(e);
 }
 
@@ -677,6 +492,7 @@ int policy_engine_add_yaml(struct policy_engine *e, const char *yaml, size_t len
 	const char *bad = NULL;
 	uint64_t *ids;
 	size_t added = 0;
+	char sum[1024];
 	int err;
 
 	if (!domain || !*domain)
@@ -722,9 +538,10 @@ int policy_engine_add_yaml(struct policy_engine *e, const char *yaml, size_t len
 	for (size_t i = 0; i < set->n && !bad; i++) {
 		const char *name = set->policies[i]->name;
 
-		bad = accept_policy(e, set, i, "", domain, e->tracefs_opt, why, whylen);
+		bad = accept_policy(e, set, i, "", domain, why, whylen);
 		if (!bad) {
-			log_info("tracing policy %s added over the API", name);
+			log_info("tracing policy %s added over the API%s", name,
+				 hooks_summary(e, e->n - 1, sum, sizeof(sum)));
 			ids[added++] = e->v[e->n - 1].id;
 		} else if (bad != ENOMEM_REASON) {
 			log_warn("tracing policy %s added over the API refused: %s", name, bad);
@@ -771,7 +588,7 @@ int policy_engine_delete(struct policy_engine *e, const char *name, const char *
 static int reattach(struct policy_engine *e, struct loaded_policy *lp, const char *what, char *why, size_t whylen)
 {
 	char reason[1024];
-	const char *bad = attach_policy(e, lp->p, reason, sizeof(reason));
+	const char *bad = policy_attach_policy(e, lp->p, reason, sizeof(reason));
 
 	if (bad) {
 		snprintf(why, whylen, "failed to %s tracing policy %s: %s", what, lp->p->name, bad);
@@ -813,7 +630,7 @@ int policy_engine_configure(struct policy_engine *e, const char *name, const cha
 	want = monitor < 0 ? old : monitor ? TP_MODE_MONITOR : TP_MODE_ENFORCE;
 	lp->p->opts.policy_mode = want;
 	if (enable == 0) {
-		detach_policy(e, lp->p);
+		policy_detach_policy(e, lp->p);
 		lp->state = POLICY_STATE_DISABLED;
 		log_info("tracing policy %s disabled", lp->p->name);
 		return 0;
@@ -828,7 +645,7 @@ int policy_engine_configure(struct policy_engine *e, const char *name, const cha
 	/* a mode change alone: compiled into the selectors, so a running policy is attached again */
 	if (want == old || lp->state != POLICY_STATE_ENABLED)
 		return 0;
-	detach_policy(e, lp->p);
+	policy_detach_policy(e, lp->p);
 	err = reattach(e, lp, "change the mode of", why, whylen);
 	if (err) {
 		/* back to the mode that ran */
@@ -861,6 +678,7 @@ int policy_engine_status(struct policy_engine *e, size_t i, struct policy_status
 	st->enabled = lp->state == POLICY_STATE_ENABLED;
 	st->monitor = lp->p->opts.policy_mode == TP_MODE_MONITOR;
 	st->hook_kind = lp->p->nhooks ? lp->p->hooks[0].kind : TP_HOOK_NONE;
+	st->sensor = policy_section_sensor((enum tp_hook_kind)st->hook_kind);
 	st->actions = lp->actions;
 	for (size_t k = 0; k < e->ninst; k++) {
 		struct hook_inst *hi = e->inst[k];
@@ -878,8 +696,11 @@ int policy_engine_status(struct policy_engine *e, size_t i, struct policy_status
 
 int policy_engine_hook(struct policy_engine *e, size_t i, size_t k, struct policy_hook_status *hs)
 {
+	const struct policy_backend *be;
 	const struct tp_policy *p;
 	const struct tp_hook *h;
+	struct strbuf sb = STRBUF_INIT;
+	size_t ninst = 0, nskipped = 0, nmissing = 0, nfuncs = 0;
 
 	if (!e || i >= e->n || k >= e->v[i].p->nhooks)
 		return -ENOENT;
@@ -897,11 +718,35 @@ int policy_engine_hook(struct policy_engine *e, size_t i, size_t k, struct polic
 		hs->description = h->hook ? h->hook : "";
 	else
 		hs->description = h->call ? h->call : "";
-	for (size_t j = 0; j < e->ninst && !hs->loaded; j++)
-		hs->loaded = e->inst[j]->h == h;
-	/* a running policy with a uprobe and no instance: its digests did not match (ignored) */
-	hs->digest_rejected = !hs->loaded && e->v[i].state == POLICY_STATE_ENABLED && h->kind == TP_HOOK_UPROBE &&
-			      h->ndigests && h->ignore_digest_failure;
+	/* the back-end that serves it: the instances', or the one this kernel would choose */
+	be = policy_backend_of(e, p, h);
+	for (size_t j = 0; j < e->ninst; j++) {
+		const struct hook_inst *hi = e->inst[j];
+
+		if (hi->h != h)
+			continue;
+		be = hi->be;
+		ninst++;
+		nskipped += hi->skipped;
+		nmissing += hi->nmissing;
+		nfuncs += hi->nfuncs;
+		if (hi->skipped || sb.len > 512)
+			continue;
+		strbuf_addf(&sb, "%s", sb.len ? ", " : " on ");
+		if (be->describe)
+			be->describe(hi, &sb);
+		else
+			strbuf_addf(&sb, "%s/%s", hi->subsys, hi->event);
+	}
+	hs->loaded = ninst > nskipped;
+	hs->backend = be ? be->name : "none";
+	hs->call_not_found = ninst && !nfuncs && nmissing;
+	hs->partial_call_not_found = nfuncs && nmissing;
+	/* a running policy with a uprobe whose instances were all skipped: its digests did not match (ignored) */
+	hs->digest_rejected = !hs->loaded && ninst && h->kind == TP_HOOK_UPROBE;
+	snprintf(e->hook_buf, sizeof(e->hook_buf), "%s%s", hs->backend, sb.buf && !sb.oom ? sb.buf : "");
+	hs->attached = e->hook_buf;
+	strbuf_free(&sb);
 	return 0;
 }
 
@@ -972,37 +817,6 @@ int policy_engine_account(struct policy_engine *e, const void *data, size_t len)
 	return 1;
 }
 
-/* Upstream's hook names in selector counters. */
-static void stats_hook(const struct tp_hook *h, char *buf, size_t len)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	switch (h->kind) {
-	case TP_HOOK_KPROBE: strbuf_addf(&sb, "kprobe:%s", h->call ? h->call : ""); break;
-	case TP_HOOK_FENTRY: strbuf_addf(&sb, "fentry:%s", h->call ? h->call : ""); break;
-	case TP_HOOK_TRACEPOINT:
-		strbuf_addf(&sb, "tracepoint:%s/%s", h->subsystem ? h->subsystem : "", h->event ? h->event : "");
-		break;
-	case TP_HOOK_LSM: strbuf_addf(&sb, "lsm:%s", h->hook ? h->hook : ""); break;
-	case TP_HOOK_USDT:
-		strbuf_addf(&sb, "usdt:%s:%s/%s", h->path ? h->path : "", h->provider ? h->provider : "",
-			    h->name ? h->name : "");
-		break;
-	case TP_HOOK_UPROBE:
-		strbuf_addf(&sb, "uprobe:%s", h->path ? h->path : "");
-		for (size_t k = 0; k < h->nsymbols; k++)
-			strbuf_addf(&sb, "%s%s", k ? "," : ":", h->symbols[k]);
-		for (size_t k = 0; k < h->noffsets; k++)
-			strbuf_addf(&sb, "%s%llu", k ? "," : ":offsets=", (unsigned long long)h->offsets[k]);
-		for (size_t k = 0; k < h->naddrs; k++)
-			strbuf_addf(&sb, "%s%llu", k ? "," : ":addrs=", (unsigned long long)h->addrs[k]);
-		break;
-	default: break;
-	}
-	snprintf(buf, len, "%s", sb.buf ? sb.buf : "");
-	strbuf_free(&sb);
-}
-
 int policy_engine_selector_actions(struct policy_engine *e, size_t i, size_t n, struct policy_selector_actions *out)
 {
 	const struct loaded_policy *lp;
@@ -1022,7 +836,7 @@ int policy_engine_selector_actions(struct policy_engine *e, size_t i, size_t n, 
 			if (n--)
 				continue;
 			memset(out, 0, sizeof(*out));
-			stats_hook(h, out->hook, sizeof(out->hook));
+			policy_backend_hook_label(h, out->hook, sizeof(out->hook));
 			for (size_t x = 0; x < k; x++)
 				out->hook_index += lp->p->hooks[x].kind == h->kind;
 			out->selector_index = (uint32_t)j;

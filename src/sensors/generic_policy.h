@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * TracingPolicy engine, first slice: reads policies (--tracing-policy,
- * --tracing-policy-dir), checks each one against what this kernel and this
- * engine can run (tracepoints, and syscall kprobes served by the
- * syscalls/sys_enter_* tracepoints), and refuses the others with a log line
- * that says what is missing. The agent keeps running either way.
+ * TracingPolicy engine: reads policies (--tracing-policy,
+ * --tracing-policy-dir, the gRPC API), checks each hook against what this
+ * kernel and this engine can run (through the back-end that serves it:
+ * tracepoints, syscall kprobes on their tracepoints, raw tracepoints,
+ * uprobes, kernel-function kprobes; policy_backend.h), loads and attaches
+ * them, and refuses the others with the reason. The agent keeps running
+ * either way.
  */
 #ifndef TG_SENSORS_GENERIC_POLICY_H
 #define TG_SENSORS_GENERIC_POLICY_H
@@ -31,6 +33,8 @@ struct policy_engine_opts {
 	void (*pump)(void *ctx);
 	void *pump_ctx;
 	int mbset_cfg_fd;
+	/* tests: compile each instance (arguments, selectors) but load and attach nothing */
+	bool dry_run;
 };
 
 struct process_events;
@@ -51,7 +55,16 @@ size_t policy_engine_accepted(const struct policy_engine *e);
 size_t policy_engine_refused(const struct policy_engine *e);
 /* Counters of instance i (0..); -ENOENT past the last. */
 int policy_engine_stats(struct policy_engine *e, size_t i, struct policy_hook_stats *st);
-/* Turn a MSG_OP_GENERIC_* record into process_kprobe/process_tracepoint. */
+/* Is op the opcode of a record the policy engine's programs post (MSG_OP_GENERIC_*)? */
+bool policy_engine_record_op(uint32_t op);
+/*
+ * The record opcodes of every hook back-end (implemented or to come),
+ * ascending, for metrics; returns how many, at most max.
+ */
+size_t policy_engine_msg_ops(uint32_t *out, size_t max);
+/* Upstream's sensor name of a policy section (enum tp_hook_kind): "generic_kprobe"... */
+const char *policy_engine_sensor(int hook_kind);
+/* Turn a MSG_OP_GENERIC_* record into process_kprobe/process_tracepoint/process_uprobe. */
 int policy_engine_handle(struct policy_engine *e, struct process_events *pe, const void *data, size_t len);
 
 /*
@@ -116,6 +129,7 @@ struct policy_status {
 	enum policy_state state;
 	bool enabled, monitor;
 	int hook_kind;			/* enum tp_hook_kind of its hooks */
+	const char *sensor;		/* upstream's sensor name of that section ("generic_kprobe") */
 	size_t ninst;			/* BPF program instances attached */
 	uint64_t matched, filtered, lost;
 	uint64_t kernel_memory;		/* bytes of its BPF maps */
@@ -130,6 +144,10 @@ struct policy_hook_status {
 	uint32_t idx;			/* index in its section */
 	bool loaded;			/* BPF program instances attached for it */
 	bool digest_rejected;		/* skipped: binaryDigests mismatch, ignore set */
+	bool call_not_found;		/* every function missing, ignore: callNotFound */
+	bool partial_call_not_found;	/* some functions missing, ignore: callNotFound */
+	const char *backend;		/* the implementation serving it: "kprobe.multi", "syscall tracepoint"... */
+	const char *attached;		/* backend and what it is attached to, valid until the next call */
 };
 int policy_engine_hook(struct policy_engine *e, size_t i, size_t k, struct policy_hook_status *hs);
 /* Upstream's per-selector action counters. */

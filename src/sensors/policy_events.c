@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Kernel records of the generic programs -> process_kprobe / process_tracepoint. */
+/*
+ * Kernel records of the generic programs -> process_kprobe,
+ * process_tracepoint, process_uprobe: by the event type of the back-end
+ * that posted them (policy_backend.h).
+ */
 #include "sensors/generic_policy.h"
+#include "sensors/policy_backend.h"
 #include "sensors/policy_internal.h"
-#include "sensors/syscall_table.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,15 +22,10 @@
 
 #include "abi/msg_generic.h"
 #include "event/process_events.h"
-#include "generic_tracepoint.skel.h"
 #include "google/protobuf/timestamp.pb-c.h"
-#include "kernel/bpf_errors.h"
 #include "policy/policy.h"
 #include "tetragon/tetragon.pb-c.h"
 #include "util/ktime.h"
-#include "tracing/tp_format.h"
-#include "util/log.h"
-#include "util/strbuf.h"
 
 static void set_ts(Google__Protobuf__Timestamp *ts, uint64_t wall_ns)
 {
@@ -145,7 +144,11 @@ static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, co
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_FILE_ARG;
 		a->file_arg = &st->file;
 		return;
+	case TP_ARG_NOP:
+		/* upstream's nop: the argument's place, without a value */
+		return;
 	case TP_ARG_PATH:
+	case TP_ARG_DENTRY:
 		tetragon__kprobe_path__init(&st->path);
 		st->path.path = strbuf;
 		st->path.flags = path_flags(&m->args[i]);
@@ -286,7 +289,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	const struct hook_inst *hi;
 	struct process *p;
 	size_t nargs;
-	char fname[64];
+	char fname[160];
 
 	/* a header, then data_len bytes of arguments */
 	hi = len >= sizeof(*m) && m->data_len <= GT_DATA_MAX && len >= sizeof(*m) + m->data_len ?
@@ -322,20 +325,13 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	}
 	Tetragon__KprobeAction act = action_of(m->action, true);
 
-	if (hi->h->kind == TP_HOOK_KPROBE) {
+	switch (hi->be->event) {
+	case POLICY_EV_KPROBE:
 		kp.process = (Tetragon__Process *)proc;
 		kp.parent = (Tetragon__Process *)parent;
-		kp.function_name = (char *)hi->function;
-		if (hi->generated) {
-			/* one program serves the whole list: the record names the syscall */
-			const char *sc = syscall_name_x86_64((int)m->func_id);
-
-			if (sc)
-				snprintf(fname, sizeof(fname), "__x64_sys_%s", sc);
-			else
-				snprintf(fname, sizeof(fname), "__x64_sys_%u", m->func_id);
-			kp.function_name = fname;
-		}
+		/* a program on several functions: the record says which */
+		kp.function_name = (char *)(hi->be->function_name ? hi->be->function_name(hi, m, fname, sizeof(fname)) :
+					    hi->function);
 		kp.n_args = nargs;
 		kp.args = argp;
 		kp.action = act;
@@ -352,7 +348,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		}
 		ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_KPROBE;
 		ev.process_kprobe = &kp;
-	} else if (hi->h->kind == TP_HOOK_UPROBE) {
+		break;
+	case POLICY_EV_UPROBE:
 		up.process = (Tetragon__Process *)proc;
 		up.parent = (Tetragon__Process *)parent;
 		up.path = hi->h->path;
@@ -382,7 +379,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		up.tags = hi->h->tags;
 		ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_UPROBE;
 		ev.process_uprobe = &up;
-	} else {
+		break;
+	case POLICY_EV_TRACEPOINT:
 		tp.process = (Tetragon__Process *)proc;
 		tp.parent = (Tetragon__Process *)parent;
 		tp.subsys = (char *)hi->subsys;
@@ -396,6 +394,12 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		tp.tags = hi->h->tags;
 		ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_TRACEPOINT;
 		ev.process_tracepoint = &tp;
+		break;
+	default:
+		/* a back-end without an event builder yet posts nothing user space can show */
+		if (pe)
+			pe->bad_msgs++;
+		return 0;
 	}
 	ev.node_name = (char *)pe->node_name;
 	set_ts(&ts, ktime_mono_to_wall(m->common.ktime));

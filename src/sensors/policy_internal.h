@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Shared between the policy engine's modules: policy_support.c (what this
- * kernel and engine can run), policy_compile.c (policy -> BPF rodata and
- * selector maps), generic_policy.c (loading, attaching, lifetime) and
- * policy_events.c (kernel records -> process_kprobe/process_tracepoint).
+ * Shared between the policy engine's modules: generic_policy.c (policies:
+ * files, the API's management, statuses, counters), policy_driver.c (the
+ * load sequence of every hook back-end), policy_backend.c (the back-end
+ * table, kernel features), the back-ends (policy_tracepoint.c,
+ * policy_rawtp.c, policy_uprobe.c, policy_kprobe.c), policy_btf.c (BTF
+ * argument typing, resolve:), policy_selectors.c (selectors -> gt_config
+ * and value maps), policy_support.c (shared refusals) and policy_events.c
+ * (kernel records -> process_kprobe/process_tracepoint/process_uprobe).
  */
 #ifndef TG_SENSORS_POLICY_INTERNAL_H
 #define TG_SENSORS_POLICY_INTERNAL_H
@@ -16,12 +20,13 @@
 #include "policy/policy.h"
 #include "sensors/generic_policy.h"
 
-struct generic_tracepoint_bpf;
-struct generic_uprobe_bpf;
-struct generic_rawtp_bpf;
 struct bpf_link;
 struct bpf_object;
+struct btf;
 struct policy_engine;
+struct policy_backend;
+struct gt_prog_cfg;
+struct gt_config;
 
 /* Selector values bound for the hook's maps (policy_selectors.c). */
 struct sel_str {
@@ -55,28 +60,46 @@ struct loaded_policy {
 	struct policy_actions *sel_actions;	/* per selector, hook after hook; NULL without selectors */
 };
 
-/* One attached BPF object: a hook, or one syscall of a hook's list. */
+/*
+ * One BPF object of a hook, loaded and attached by the driver
+ * (policy_driver.c) through its back-end (policy_backend.h): a hook, one
+ * syscall of a hook's list, one symbol of a uprobe, or every function of a
+ * kprobe hook (one program on several functions).
+ */
 struct hook_inst {
 	struct tp_policy *p;
 	const struct tp_hook *h;
-	char subsys[64], event[96];
-	char function[128];	/* kprobes: __x64_sys_<name> */
+	const struct policy_backend *be;
+	char subsys[64], event[96];	/* names the instance in logs and stats ("syscalls", "sys_enter_openat") */
+	char function[128];	/* syscalls: __x64_sys_<name>; uprobes: the symbol */
+	char **funcs;		/* kprobes: the functions, indexed by the records' func_id */
+	size_t nfuncs;
 	enum tp_arg_type types[GT_MAX_ARGS];	/* reporting type per slot */
 	bool is_signed[GT_MAX_ARGS];
 	unsigned size[GT_MAX_ARGS];
-	struct generic_tracepoint_bpf *skel;
-	struct generic_uprobe_bpf *uskel;	/* uprobes (policy_uprobe.c) */
-	struct generic_rawtp_bpf *rskel;	/* raw tracepoints (policy_rawtp.c) */
-	uint64_t uprobe_offset;			/* uprobes by offset; function[] holds the symbol */
-	struct bpf_link *link;
-	struct bpf_link *link_ret;	/* return probe: syscalls/sys_exit_* */
+	void *skel;			/* the back-end's skeleton */
+	struct gt_prog_cfg *cfg;	/* its rodata configuration (until load) */
+	uint64_t uprobe_offset;		/* uprobes by offset; function[] holds the symbol */
+	struct bpf_link **links;	/* every attachment, return probes included */
+	size_t nlinks;
 	bool has_return;		/* return: true or a returnCopy argument */
 	bool generated;			/* a generated syscall list on raw_syscalls/sys_enter */
+	bool skipped;			/* nothing attached: digests did not match, every function missing (ignored) */
+	size_t nmissing;		/* kprobes: functions not found, ignore: callNotFound */
 	enum tp_arg_type ret_type;	/* returnArg's reporting type (TP_ARG_NOP: none) */
 	struct bpf_object *obj;		/* the loaded object, whichever its skeleton */
 	uint32_t id;		/* hook_id in records; never reused */
 	struct policy_engine *e;
+	struct gt_config *sel;	/* the compiled selectors (written to gt_config) */
 	struct sel_maps sm;
+};
+
+/* tracefs's available_filter_functions, sorted, loaded once per engine. */
+struct ftrace_funcs {
+	char **v;
+	size_t n;
+	int err;		/* 0, or -errno why it could not be read */
+	bool loaded;
 };
 
 struct policy_engine {
@@ -94,6 +117,8 @@ struct policy_engine {
 	bool host_ns_done;
 	const char *tracefs;
 	const char *tracefs_opt;	/* as given (NULL = the default) */
+	struct ftrace_funcs ftrace;	/* kprobes: what can be probed */
+	bool dry_run;			/* compile only: nothing is loaded nor attached (tests) */
 	uint32_t next_id;
 	uint64_t next_policy_id;
 	int bin_cache_fd;		/* gt_bin_cache shared by every instance, -1 = each its own */
@@ -104,6 +129,7 @@ struct policy_engine {
 	/* between hook attaches: the agent reads the lifecycle records meanwhile */
 	void (*pump)(void *ctx);
 	void *pump_ctx;
+	char hook_buf[1024];		/* policy_engine_hook()'s attached text */
 };
 
 /* What this agent refuses before the kernel is asked (tp_check_agent), as "FILE:L:C: path: why". */
@@ -143,31 +169,32 @@ void policy_raw_syscall_args(struct tp_format *f);
 /* Size and sign of an integer argument type; false for other types. */
 bool policy_int_type(enum tp_arg_type t, unsigned *size, bool *sgn);
 
-/* uprobes (policy_uprobe.c): why h cannot run here, or NULL */
-const char *policy_uprobe_unsupported(const struct tp_hook *h, char *why, size_t len);
-/* open, compile, load and attach one uprobe instance; a reason or NULL */
-const char *policy_uprobe_attach(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len);
-void policy_uprobe_destroy(struct hook_inst *hi);
-/* addrs: the file offset of a virtual address of an ELF file; 0 or -errno with why */
+/* uprobes: the file offset of a virtual address of an ELF file; 0 or -errno with why */
 int uprobe_addr_offset(const char *path, uint64_t addr, uint64_t *off, char *why, size_t len);
 
-/* raw tracepoints (policy_rawtp.c), the same three */
-const char *policy_rawtp_unsupported(const struct tp_hook *h, char *why, size_t len);
-const char *policy_rawtp_attach(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len);
-void policy_rawtp_destroy(struct hook_inst *hi);
+/* Why the selectors of h cannot run on back-end be (yet), or NULL (policy_support.c). */
+const char *policy_selectors_unsupported(const struct policy_backend *be, const struct tp_hook *h, char *why,
+					 size_t len);
+/* Why argument type t is not read by a back-end: a sentence for messages. */
+const char *policy_arg_type_why(enum tp_arg_type t);
 
-/* Argument layout of one instance into the object's rodata; a reason or NULL. */
-const char *policy_compile_args(struct hook_inst *hi, struct generic_tracepoint_bpf *skel, const char *tracefs,
-				char *why, size_t len);
 /*
- * Return probes of a syscall kprobe instance (policy_compile.c): before load,
- * enable and size the exit program's parts (after policy_compile_args);
- * after load, attach it to syscalls/sys_exit_<name>. Reasons or NULL.
+ * Is kernel feature f (src/kernel/features.h, an enum kfeature) there? Its
+ * probe runs once per process; why says what failed. Tests may replace the
+ * probe (policy_features_override).
  */
-const char *policy_return_prepare(struct hook_inst *hi, struct generic_tracepoint_bpf *skel, const char *tracefs,
-				  char *why, size_t len);
-const char *policy_return_attach(const struct policy_engine *e, struct hook_inst *hi,
-				 struct generic_tracepoint_bpf *skel, char *why, size_t len);
+bool policy_feature(int f, char *why, size_t len);
+void policy_features_override(bool (*fn)(int f, char *why, size_t len));
+
+/* An integer argument type's reporting, for BTF-typed hooks and returnArgs: false for others. */
+bool policy_ret_type_ok(enum tp_arg_type t);
+
+/* tracefs available_filter_functions of e (loaded on first use): is name there? -errno when unreadable. */
+int policy_ftrace_has(struct policy_engine *e, const char *name);
+/* Every name it lists that re matches, in ftrace order (deduplicated); -errno. */
+struct tg_regex;
+int policy_ftrace_match(struct policy_engine *e, const struct tg_regex *re, char ***out, size_t *n);
+void policy_ftrace_free(struct ftrace_funcs *f);
 
 /*
  * Selectors of the instance's hook into cfg and hi->sm; a reason or NULL.
@@ -180,6 +207,20 @@ const char *policy_selectors_size(struct hook_inst *hi, struct bpf_object *obj, 
 const char *policy_selectors_install(struct hook_inst *hi, struct bpf_object *obj, const struct gt_config *cfg,
 				     char *why, size_t len);
 void policy_selectors_free(struct hook_inst *hi);
+
+/* Why hook h of p cannot run here (its back-end's check, then the selectors), or NULL. */
+const char *policy_check_hook(struct policy_engine *e, const struct tp_policy *p, const struct tp_hook *h,
+			      char *why, size_t len);
+
+/*
+ * The driver (policy_driver.c): every hook of p attached, or none (on
+ * failure the instances of p are torn down and the reason returned);
+ * detach tears them down (records still queued for them are dropped: ids
+ * are not reused).
+ */
+const char *policy_attach_policy(struct policy_engine *e, struct tp_policy *p, char *why, size_t len);
+void policy_detach_policy(struct policy_engine *e, const struct tp_policy *p);
+void policy_inst_free(struct hook_inst *hi);
 
 /* The live instance whose records carry id, or NULL. */
 const struct hook_inst *policy_engine_find(const struct policy_engine *e, uint32_t id);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * "uprobes:" hooks: one generic_uprobe object per (path, symbol) or
- * (path, offset), with the hook's arguments read from the probed function's
- * registers and the selectors of every generic program.
+ * Back-end "uprobe" ("uprobes:" hooks): one generic_uprobe object per
+ * (path, symbol) or (path, offset), with the hook's arguments read from the
+ * probed function's registers and the selectors of every generic program.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,10 +19,11 @@
 
 #include "abi/msg_generic.h"
 #include "generic_uprobe.skel.h"
-#include "kernel/bpf_errors.h"
+#include "sensors/policy_backend.h"
 #include "sensors/policy_internal.h"
 #include "sensors/uprobe_digest.h"
 #include "util/log.h"
+#include "util/strbuf.h"
 
 /*
  * The file offset of virtual address addr of the ELF file path (addrs:
@@ -66,10 +67,13 @@ int uprobe_addr_offset(const char *path, uint64_t addr, uint64_t *off, char *why
 	return err;
 }
 
-const char *policy_uprobe_unsupported(const struct tp_hook *h, char *why, size_t len)
+static const char *check(struct policy_engine *e, const struct tp_policy *p, const struct tp_hook *h, char *why,
+			 size_t len)
 {
 	struct stat st;
 
+	(void)e;
+	(void)p;
 	if (!h->path || stat(h->path, &st)) {
 		snprintf(why, len, "uprobe path %s: %s", h->path ? h->path : "(none)",
 			 h->path ? strerror(errno) : "missing");
@@ -160,15 +164,80 @@ const char *policy_uprobe_unsupported(const struct tp_hook *h, char *why, size_t
 	return NULL;
 }
 
+/* name: the symbol; NULL: at offset (an address of addrs: its file offset is computed at attach) */
+static const char *add(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h, const char *name,
+		       uint64_t offset, char *why, size_t len)
+{
+	struct hook_inst *hi;
+
+	/* names must fit whole: a cut symbol would probe another function */
+	if (name && strlen(name) >= sizeof(hi->function)) {
+		snprintf(why, len, "symbol %s is longer than this agent supports", name);
+		return why;
+	}
+	hi = policy_inst_new(e, p, h, &policy_be_uprobe);
+	if (!hi)
+		return "out of memory";
+	snprintf(hi->function, sizeof(hi->function), "%s", name ? name : "");
+	hi->uprobe_offset = offset;
+	/* names the instance in logs and stats */
+	snprintf(hi->subsys, sizeof(hi->subsys), "uprobe");
+	if (name)
+		snprintf(hi->event, sizeof(hi->event), "%s", name);
+	else
+		snprintf(hi->event, sizeof(hi->event), "%#llx", (unsigned long long)offset);
+	/* upstream reports an address of addrs by its file offset */
+	if (h->naddrs && !name && uprobe_addr_offset(h->path, hi->uprobe_offset, &hi->uprobe_offset, why, len)) {
+		free(hi);
+		return why;
+	}
+	if (h->ndigests && uprobe_digest_match(h->path, h->digests, h->ndigests, why, len) != 1) {
+		/* check() let it through: ignore.digestVerificationFailure */
+		log_warn("tracing policy %s: uprobe %s %s not attached: %s (ignore.digestVerificationFailure)",
+			 p->name, h->path, name ? name : "(offset)", why);
+		hi->skipped = true;
+	}
+	return policy_inst_attach(e, hi, why, len);
+}
+
+static const char *instances(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h, char *why,
+			     size_t len)
+{
+	const char *bad = NULL;
+
+	for (size_t k = 0; k < h->nsymbols && !bad; k++)
+		bad = add(e, p, h, h->symbols[k], 0, why, len);
+	for (size_t k = 0; k < h->noffsets && !bad; k++)
+		bad = add(e, p, h, NULL, h->offsets[k], why, len);
+	for (size_t k = 0; k < h->naddrs && !bad; k++)
+		bad = add(e, p, h, NULL, h->addrs[k], why, len);
+	return bad;
+}
+
 /* Calls in flight a return probe instance holds (LRU: the oldest go first), as for syscalls. */
 #define RET_ENTRIES 1024
 
-static const char *compile_args(struct hook_inst *hi, struct generic_uprobe_bpf *skel)
+static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 {
+	struct generic_uprobe_bpf *skel = generic_uprobe_bpf__open();
+
+	if (!skel) {
+		snprintf(why, len, "opening the BPF object: %s", strerror(errno));
+		return NULL;
+	}
+	hi->skel = skel;
+	hi->obj = skel->obj;
+	return (struct gt_prog_cfg *)&skel->rodata->gt_cfg;
+}
+
+static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)
+{
+	struct generic_uprobe_bpf *skel = hi->skel;
 	const struct tp_hook *h = hi->h;
 
+	(void)e;
 	for (size_t i = 0; i < h->nargs; i++) {
-		struct gt_arg_cfg *c = (struct gt_arg_cfg *)&skel->rodata->args_cfg[i];
+		struct gt_arg_cfg *c = &hi->cfg->args[i];
 		enum tp_arg_type t = h->args[i].type;
 		unsigned sz = 8;
 		bool sg = false;
@@ -180,13 +249,14 @@ static const char *compile_args(struct hook_inst *hi, struct generic_uprobe_bpf 
 			c->is_signed = sg;
 		} else {
 			c->kind = GT_ARG_STR_USER;
+			c->size = 8;
 			t = TP_ARG_STRING;
 		}
 		hi->types[i] = t;
 		hi->is_signed[i] = sg;
 		hi->size[i] = sz;
 	}
-	skel->rodata->nargs = (uint32_t)h->nargs;
+	hi->cfg->nargs = (uint32_t)h->nargs;
 	/* return: true: a uretprobe on the same function completes the record */
 	hi->ret_type = TP_ARG_NOP;
 	hi->has_return = h->ret && h->return_arg;
@@ -195,73 +265,31 @@ static const char *compile_args(struct hook_inst *hi, struct generic_uprobe_bpf 
 		return NULL;
 	}
 	hi->ret_type = h->return_arg->type == TP_ARG_AUTO ? TP_ARG_INT : h->return_arg->type;
-	skel->rodata->has_return = 1;
+	hi->cfg->has_return = 1;
 	skel->rodata->ret_str = hi->ret_type == TP_ARG_STRING;
-	if (bpf_map__set_max_entries(skel->maps.gt_ret, RET_ENTRIES))
-		return "sizing gt_ret failed";
+	if (bpf_map__set_max_entries(skel->maps.gt_ret, RET_ENTRIES)) {
+		snprintf(why, len, "sizing gt_ret: %s", strerror(errno));
+		return why;
+	}
 	return NULL;
 }
 
-const char *policy_uprobe_attach(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)
+static int load(struct hook_inst *hi)
+{
+	return generic_uprobe_bpf__load(hi->skel);
+}
+
+static const char *attach(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, uo);
-	struct gt_config *cfg;
-	const char *bad;
+	struct generic_uprobe_bpf *skel = hi->skel;
+	struct bpf_link *l;
 	int err;
 
-	/* attach_policy() passed an address of addrs: upstream reports its file offset */
-	if (hi->h->naddrs && !hi->function[0] &&
-	    uprobe_addr_offset(hi->h->path, hi->uprobe_offset, &hi->uprobe_offset, why, len))
-		return why;
-	if (hi->h->ndigests && uprobe_digest_match(hi->h->path, hi->h->digests, hi->h->ndigests, why, len) != 1) {
-		/* policy_uprobe_unsupported() let it through: ignore.digestVerificationFailure */
-		log_warn("tracing policy %s: uprobe %s %s not attached: %s (ignore.digestVerificationFailure)",
-			 hi->p->name, hi->h->path, hi->function[0] ? hi->function : "(offset)", why);
-		return NULL;
-	}
-	hi->uskel = generic_uprobe_bpf__open();
-	if (!hi->uskel) {
-		snprintf(why, len, "opening the BPF object: %s", strerror(errno));
-		return why;
-	}
-	hi->obj = hi->uskel->obj;
-	hi->id = e->next_id++;
-	hi->uskel->rodata->hook_id = hi->id;
-	hi->uskel->rodata->msg_op = MSG_OP_GENERIC_UPROBE;
-	hi->uskel->rodata->agent_tgid = (uint32_t)getpid();
-	bad = compile_args(hi, hi->uskel);
-	if (bad)
-		return bad;
-	cfg = calloc(1, sizeof(*cfg));
-	if (!cfg)
-		return "out of memory";
-	bad = policy_compile_selectors(hi, cfg, why, len);
-	if (!bad)
-		bad = policy_selectors_size(hi, hi->uskel->obj, why, len);
-	if (!bad && (bpf_map__reuse_fd(hi->uskel->maps.policy_events, e->events_fd) ||
-		     bpf_map__reuse_fd(hi->uskel->maps.execve_map, e->execve_fd) ||
-		     (e->missed_fd > 0 && bpf_map__reuse_fd(hi->uskel->maps.missed_events, e->missed_fd)))) {
-		snprintf(why, len, "sharing the lifecycle sensor's maps: %s", strerror(errno));
-		bad = why;
-	}
-	if (!bad) {
-		err = generic_uprobe_bpf__load(hi->uskel);
-		if (err) {
-			bpf_explain_error("policy engine: loading the generic uprobe program", err);
-			snprintf(why, len, "the kernel refused the BPF program (%s)", strerror(-err));
-			bad = why;
-		}
-	}
-	if (!bad)
-		bad = policy_selectors_install(hi, hi->uskel->obj, cfg, why, len);
-	free(cfg);
-	if (bad)
-		return bad;
 	uo.func_name = hi->function[0] ? hi->function : NULL;
 	/* every process (pid -1) that maps the file */
-	hi->link = bpf_program__attach_uprobe_opts(hi->uskel->progs.generic_uprobe, -1, hi->h->path,
-						   hi->uprobe_offset, &uo);
-	if (!hi->link) {
+	l = bpf_program__attach_uprobe_opts(skel->progs.generic_uprobe, -1, hi->h->path, hi->uprobe_offset, &uo);
+	if (!l) {
 		err = -errno;
 		if (err == -E2BIG) {
 			char what[512];
@@ -277,23 +305,52 @@ const char *policy_uprobe_attach(struct policy_engine *e, struct hook_inst *hi, 
 				 (unsigned long long)hi->uprobe_offset, strerror(-err));
 		return why;
 	}
+	if (policy_inst_link(hi, l))
+		return "out of memory";
 	if (hi->has_return) {
 		uo.retprobe = true;
-		hi->link_ret = bpf_program__attach_uprobe_opts(hi->uskel->progs.generic_uretprobe, -1,
-							       hi->h->path, hi->uprobe_offset, &uo);
-		if (!hi->link_ret) {
+		l = bpf_program__attach_uprobe_opts(skel->progs.generic_uretprobe, -1, hi->h->path,
+						    hi->uprobe_offset, &uo);
+		if (!l) {
 			snprintf(why, len, "uprobe: return probe on %s %s: %s", hi->h->path,
 				 hi->function[0] ? hi->function : "(offset)", strerror(errno));
 			return why;
 		}
+		if (policy_inst_link(hi, l))
+			return "out of memory";
 	}
 	return NULL;
 }
 
-void policy_uprobe_destroy(struct hook_inst *hi)
+static void destroy(struct hook_inst *hi)
 {
-	generic_uprobe_bpf__destroy(hi->uskel);
-	hi->uskel = NULL;
-	if (!hi->skel && !hi->rskel)
-		hi->obj = NULL;
+	generic_uprobe_bpf__destroy(hi->skel);
 }
+
+static void describe(const struct hook_inst *hi, struct strbuf *sb)
+{
+	if (hi->function[0])
+		strbuf_addf(sb, "%s", hi->function);
+	else
+		strbuf_addf(sb, "offset %#llx", (unsigned long long)hi->uprobe_offset);
+	if (hi->has_return)
+		strbuf_addf(sb, ", with return probe");
+}
+
+const struct policy_backend policy_be_uprobe = {
+	.name = "uprobe",
+	.section = TP_HOOK_UPROBE,
+	.msg_op = MSG_OP_GENERIC_UPROBE,
+	.event = POLICY_EV_UPROBE,
+	.sensor = "generic_uprobe",
+	.label = "uprobe",
+	.returns = true,
+	.check = check,
+	.instances = instances,
+	.open = open_obj,
+	.prepare = prepare,
+	.load = load,
+	.attach = attach,
+	.destroy = destroy,
+	.describe = describe,
+};

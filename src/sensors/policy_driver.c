@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The attach driver: one load sequence for every hook back-end
+ * (policy_backend.h). For each instance a back-end asks for: open its
+ * object, write the common configuration (hook id, record opcode, the
+ * agent's tgid), let the back-end lay out the arguments, compile the
+ * selectors, size the selector maps, share the lifecycle sensor's maps,
+ * load, write the selectors, attach.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "abi/msg_generic.h"
+#include "kernel/bpf_errors.h"
+#include "sensors/policy_backend.h"
+#include "sensors/policy_internal.h"
+
+void policy_inst_free(struct hook_inst *hi)
+{
+	if (!hi)
+		return;
+	while (hi->nlinks)
+		bpf_link__destroy(hi->links[--hi->nlinks]);
+	free(hi->links);
+	if (hi->skel && hi->be->destroy)
+		hi->be->destroy(hi);
+	policy_selectors_free(hi);
+	for (size_t i = 0; i < hi->nfuncs; i++)
+		free(hi->funcs[i]);
+	free(hi->funcs);
+	free(hi->sel);
+	free(hi);
+}
+
+struct hook_inst *policy_inst_new(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h,
+				  const struct policy_backend *be)
+{
+	struct hook_inst *hi = calloc(1, sizeof(*hi));
+
+	if (!hi)
+		return NULL;
+	hi->p = p;
+	hi->h = h;
+	hi->e = e;
+	hi->be = be;
+	hi->ret_type = TP_ARG_NOP;
+	return hi;
+}
+
+int policy_inst_link(struct hook_inst *hi, struct bpf_link *l)
+{
+	struct bpf_link **v = realloc(hi->links, (hi->nlinks + 1) * sizeof(*v));
+
+	if (!v) {
+		bpf_link__destroy(l);
+		return -ENOMEM;
+	}
+	hi->links = v;
+	hi->links[hi->nlinks++] = l;
+	return 0;
+}
+
+static int reuse(struct bpf_object *obj, const char *name, int fd)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	return m ? bpf_map__reuse_fd(m, fd) : -ENOENT;
+}
+
+/* The sequence for one instance: a reason, or NULL when it runs (or, dry run, is compiled). */
+static const char *load_inst(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)
+{
+	const struct policy_backend *be = hi->be;
+	const char *bad;
+	int err;
+
+	hi->cfg = be->open(hi, why, len);
+	if (!hi->cfg)
+		return why;
+	/* a torn-down instance's records may still be queued: ids are not reused */
+	hi->id = e->next_id++;
+	hi->cfg->hook_id = hi->id;
+	hi->cfg->msg_op = be->msg_op;
+	hi->cfg->agent_tgid = (uint32_t)getpid();
+	bad = be->prepare(e, hi, why, len);
+	if (bad)
+		return bad;
+	/* the return value as its type has it: an int is the low half of the register */
+	if (hi->has_return && hi->ret_type != TP_ARG_NOP) {
+		unsigned sz;
+		bool sg;
+
+		if (policy_int_type(hi->ret_type, &sz, &sg)) {
+			hi->cfg->ret_size = (uint16_t)sz;
+			hi->cfg->ret_signed = sg;
+		}
+	}
+	hi->sel = calloc(1, sizeof(*hi->sel));
+	if (!hi->sel)
+		return "out of memory";
+	bad = policy_compile_selectors(hi, hi->sel, why, len);
+	if (!bad)
+		bad = policy_selectors_size(hi, hi->obj, why, len);
+	if (bad || e->dry_run)
+		return bad;
+	if (reuse(hi->obj, "policy_events", e->events_fd) || reuse(hi->obj, "execve_map", e->execve_fd) ||
+	    (e->missed_fd > 0 && reuse(hi->obj, "missed_events", e->missed_fd))) {
+		snprintf(why, len, "sharing the lifecycle sensor's maps: %s", strerror(errno));
+		return why;
+	}
+	err = be->load(hi);
+	/* rodata is frozen from here on */
+	hi->cfg = NULL;
+	if (err) {
+		char what[128];
+
+		snprintf(what, sizeof(what), "policy engine: loading the generic %s program", be->name);
+		bpf_explain_error(what, err);
+		snprintf(why, len, "the kernel refused the BPF program (%s)", strerror(-err));
+		return why;
+	}
+	bad = policy_selectors_install(hi, hi->obj, hi->sel, why, len);
+	if (bad)
+		return bad;
+	return be->attach(e, hi, why, len);
+}
+
+const char *policy_inst_attach(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)
+{
+	struct hook_inst **v;
+	const char *bad = hi->skipped ? NULL : load_inst(e, hi, why, len);
+
+	if (bad) {
+		policy_inst_free(hi);
+		return bad;
+	}
+	v = realloc(e->inst, (e->ninst + 1) * sizeof(*v));
+	if (!v) {
+		policy_inst_free(hi);
+		return "out of memory";
+	}
+	e->inst = v;
+	v[e->ninst++] = hi;
+	if (e->pump)
+		e->pump(e->pump_ctx);
+	return NULL;
+}
+
+const char *policy_attach_policy(struct policy_engine *e, struct tp_policy *p, char *why, size_t len)
+{
+	size_t first = e->ninst;
+	const char *bad = NULL;
+
+	for (size_t i = 0; i < p->nhooks && !bad; i++) {
+		const struct tp_hook *h = &p->hooks[i];
+		const struct policy_backend *be = policy_backend_of(e, p, h);
+
+		if (!be || !be->instances) {
+			snprintf(why, len, "%s hooks are not supported by this engine yet", tp_hook_kind_name(h->kind));
+			bad = why;
+			break;
+		}
+		bad = be->instances(e, p, h, why, len);
+	}
+	if (bad) {
+		while (e->ninst > first)
+			policy_inst_free(e->inst[--e->ninst]);
+	}
+	return bad;
+}
+
+void policy_detach_policy(struct policy_engine *e, const struct tp_policy *p)
+{
+	size_t k = 0;
+
+	e->acct_hi = NULL;
+	e->acct_lp = NULL;
+	for (size_t i = 0; i < e->ninst; i++) {
+		if (e->inst[i]->p == p)
+			policy_inst_free(e->inst[i]);
+		else
+			e->inst[k++] = e->inst[i];
+	}
+	e->ninst = k;
+}
