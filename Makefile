@@ -68,6 +68,9 @@ LDLIBS   += -lssl
 # bounded memory); it is C++, reached through src/filters/re2_shim.cc.
 LDLIBS   += -lre2 -lstdc++
 
+# libcurl asks Docker/Podman's HTTP API about containers (src/runtime)
+LDLIBS   += -lcurl
+
 # ---- metrics (owner: src/metrics) -----------------------------------------------
 # libmicrohttpd serves --metrics-server; the exposition format is ours.
 LDLIBS   += -lmicrohttpd
@@ -115,6 +118,10 @@ PROTO_SRC := $(wildcard api/tetragon/*.proto)
 WKT       := timestamp wrappers duration any field_mask empty struct
 PROTO_C   := $(patsubst api/%.proto,$(GEN)/%.pb-c.c,$(PROTO_SRC)) \
              $(patsubst %,$(GEN)/google/protobuf/%.pb-c.c,$(WKT))
+# container runtimes' APIs (owner: src/runtime): our declarations of the few
+# messages the agent asks containerd for, and the CRI ones the tests use
+RT_PROTO_SRC := $(wildcard api/runtime/*.proto)
+PROTO_C   += $(patsubst api/%.proto,$(GEN)/%.pb-c.c,$(RT_PROTO_SRC))
 PROTO_H   := $(PROTO_C:.c=.h)
 
 # protoc-c 1.4 rejects proto3 "optional"; a synthetic oneof is the same wire
@@ -127,6 +134,11 @@ $(GEN)/tetragon/%.pb-c.c $(GEN)/tetragon/%.pb-c.h: $(GEN)/proto/tetragon/%.proto
 	@mkdir -p $(GEN)
 	$(call msg,PROTOC,$<)
 	$(Q)$(PROTOC_C) -I$(GEN)/proto -I/usr/include --c_out=$(GEN) $<
+
+$(GEN)/runtime/%.pb-c.c $(GEN)/runtime/%.pb-c.h: api/runtime/%.proto
+	@mkdir -p $(GEN)
+	$(call msg,PROTOC,$<)
+	$(Q)$(PROTOC_C) -Iapi -I/usr/include --c_out=$(GEN) runtime/$*.proto
 
 $(GEN)/google/protobuf/%.pb-c.c $(GEN)/google/protobuf/%.pb-c.h: /usr/include/google/protobuf/%.proto
 	@mkdir -p $(GEN)

@@ -31,6 +31,11 @@ enum {
 #define EVENT_ROOT_CWD		0x1000
 #define EVENT_ERROR_CWD		0x2000
 #define EVENT_CLONE		0x4000
+#define EVENT_ERROR_CGROUP_NAME	0x10000		/* cgroup path cut or not walked to the root */
+#define EVENT_ERROR_CGROUP_SUBSYSCGRP 0x40000	/* no cgroup in the chosen hierarchy */
+#define EVENT_ERROR_CGROUP_SUBSYS 0x80000	/* no css for the v1 controller */
+#define EVENT_ERROR_CGROUPS	0x100000	/* task without a css_set */
+#define EVENT_ERROR_CGROUP_ID	0x200000
 #define EVENT_ERROR_PATH_COMPONENTS 0x400000
 #define EVENT_TRUNC_FILENAME	0x8000000	/* ours: filename longer than the buffer */
 #define EVENT_IN_INIT_TREE	0x2000000
@@ -46,6 +51,31 @@ enum {
 #define TG_FILENAME_MAX	4096
 #define TG_ARGS_MAX	16384
 #define TG_CWD_MAX	4096
+#define TG_CGROUP_PATH_MAX 1024	/* longer paths keep their tail (the container's end) */
+
+/*
+ * Which cgroup hierarchy a process' cgroup is read from (set by the agent
+ * before load, from the host's mounts): the default (v2) one wherever
+ * cgroup2 is mounted, pure or hybrid; else a v1 controller's, by its
+ * index in the css_set.
+ */
+enum {
+	TG_CGROUP_NONE = 0,
+	TG_CGROUP_V2 = 1,
+	TG_CGROUP_V1 = 2,
+};
+
+/*
+ * A process' cgroup as the kernel saw it: its id (the kernfs node id, the
+ * cgroup directory's inode number) and the length of its path, which
+ * follows the message's other data (from the hierarchy's root, no NUL).
+ */
+struct msg_cgroup {
+	__u64 id;
+	__u16 path_len;
+	__u16 pad;
+	__u32 pad2;
+};
 
 struct msg_common {
 	__u8 op;
@@ -95,10 +125,11 @@ struct msg_exec {
 	__u32 args_len;		/* NUL-separated argv bytes, after filename */
 	__u32 parent_pid;	/* real_parent tgid, even when parent key is unknown */
 	__u32 pad;
-	/* data: filename, args, cwd */
+	struct msg_cgroup cgrp;
+	/* data: filename, args, cwd, cgroup path */
 };
 
-#define MSG_EXEC_DATA_MAX (TG_FILENAME_MAX + TG_ARGS_MAX + TG_CWD_MAX)
+#define MSG_EXEC_DATA_MAX (TG_FILENAME_MAX + TG_ARGS_MAX + TG_CWD_MAX + TG_CGROUP_PATH_MAX)
 
 struct msg_clone {
 	struct msg_common common;
@@ -108,6 +139,9 @@ struct msg_clone {
 	__u32 nspid;
 	__u32 flags;			/* EVENT_CLONE | inherited EVENT_IN_INIT_TREE */
 	__u32 parent_pid;
+	/* path_len 0: the path is the parent's (same cgroup id), not repeated */
+	struct msg_cgroup cgrp;
+	/* data: cgroup path */
 };
 
 struct msg_exit {
@@ -125,6 +159,7 @@ struct execve_map_value {
 	__u32 nspid;
 	__u64 cap_permitted;	/* at the last exec/fork, to detect file caps */
 	__u64 mbset;		/* matchBinaries followChildren bits: inherited, plus the exec'd binary's */
+	__u64 cgrp_id;		/* cgroup at the last exec/fork (0: unknown) */
 };
 
 #define TG_EXECVE_MAP_ENTRIES 65536
@@ -133,9 +168,10 @@ _Static_assert(sizeof(struct msg_common) == 16, "msg_common layout");
 _Static_assert(sizeof(struct msg_execve_key) == 16, "msg_execve_key layout");
 _Static_assert(sizeof(struct msg_cred) == 64, "msg_cred layout");
 _Static_assert(sizeof(struct msg_ns) == 40, "msg_ns layout");
-_Static_assert(sizeof(struct msg_exec) == 216, "msg_exec layout");
-_Static_assert(sizeof(struct msg_clone) == 64, "msg_clone layout");
+_Static_assert(sizeof(struct msg_cgroup) == 16, "msg_cgroup layout");
+_Static_assert(sizeof(struct msg_exec) == 232, "msg_exec layout");
+_Static_assert(sizeof(struct msg_clone) == 80, "msg_clone layout");
 _Static_assert(sizeof(struct msg_exit) == 40, "msg_exit layout");
-_Static_assert(sizeof(struct execve_map_value) == 56, "execve_map_value layout");
+_Static_assert(sizeof(struct execve_map_value) == 64, "execve_map_value layout");
 
 #endif

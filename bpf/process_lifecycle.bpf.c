@@ -15,6 +15,7 @@
 
 #include "abi/msg_process.h"
 #include "lib/path.h"
+#include "lib/cgroup.h"
 #include "lib/task.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -96,6 +97,7 @@ struct exec_heap {
 	char data[EXEC_HEAP_DATA];
 	struct path_scratch scratch;
 	char mbkey[MBSET_PATH_MAX];
+	struct cgroup_scratch cg;
 };
 
 /*
@@ -109,6 +111,20 @@ struct {
 	__type(key, __u32);
 	__type(value, struct exec_heap);
 } exec_heap_map SEC(".maps");
+
+/* The clone record: a cgroup path follows it when the child's differs from its parent's. */
+struct clone_heap {
+	struct msg_clone msg;
+	char path[TG_CGROUP_PATH_MAX];
+	struct cgroup_scratch cg;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct clone_heap);
+} clone_heap_map SEC(".maps");
 
 static __always_inline void count(void *map, __u32 idx)
 {
@@ -283,7 +299,7 @@ int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linu
 	struct execve_map_value *parent, *curr, nv = {};
 	struct exec_heap *h;
 	struct msg_exec *m;
-	__u32 cpu, tgid, fl, al, cl, flags = EVENT_EXECVE, ppid;
+	__u32 cpu, tgid, fl, al, cl, gl, flags = EVENT_EXECVE, ppid;
 	const char *filename;
 	long n;
 	__u64 size;
@@ -346,6 +362,8 @@ int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linu
 	}
 	al = read_args(h, fl, &flags);
 	cl = read_cwd(h, task, fl + al, &flags);
+	/* read at every exec: a process moved into a container's cgroup (docker exec, nsenter) */
+	gl = read_task_cgroup(&h->cg, task, &m->cgrp, &h->data[(fl + al + cl) & EXEC_OFF_MASK], 1, &flags);
 
 	m->filename_len = fl;
 	m->args_len = al;
@@ -359,8 +377,9 @@ int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linu
 	nv.cap_permitted = m->creds.cap_permitted;
 	nv.mbset = curr ? curr->mbset : parent ? parent->mbset : 0;
 	nv.mbset |= exec_mbset(h, task, bprm);
+	nv.cgrp_id = m->cgrp.id;
 
-	size = sizeof(*m) + fl + al + cl;
+	size = sizeof(*m) + fl + al + cl + gl;
 	if (size > sizeof(*m) + MSG_EXEC_DATA_MAX)
 		size = sizeof(*m) + MSG_EXEC_DATA_MAX;
 	m->common.size = size;
@@ -376,12 +395,31 @@ int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linu
 	return 0;
 }
 
+/*
+ * The child's cgroup; its path only when the agent cannot take the
+ * parent's (another cgroup: CLONE_INTO_CGROUP, a parent moved since its
+ * exec, or a parent the kernel does not know). Returns the path's length.
+ */
+static __always_inline __u32 clone_cgroup(struct clone_heap *h, struct task_struct *child,
+					  struct execve_map_value *parent)
+{
+	__u32 flags = 0, len;
+
+	read_task_cgroup(&h->cg, child, &h->msg.cgrp, h->path, 0, &flags);
+	if (parent && parent->cgrp_id == h->msg.cgrp.id)
+		return 0;
+	len = read_task_cgroup(&h->cg, child, &h->msg.cgrp, h->path, 1, &flags);
+	h->msg.flags |= flags;
+	return len;
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(tg_sched_fork, struct task_struct *parent_task, struct task_struct *child)
 {
 	struct execve_map_value *parent, nv = {};
-	struct msg_clone m = {};
-	__u32 tgid, ptgid;
+	struct clone_heap *h;
+	struct msg_clone *m;
+	__u32 tgid, ptgid, zero = 0, gl;
 
 	tgid = BPF_CORE_READ(child, tgid);
 	ptgid = BPF_CORE_READ(parent_task, tgid);
@@ -390,35 +428,42 @@ int BPF_PROG(tg_sched_fork, struct task_struct *parent_task, struct task_struct 
 		return 0;
 	if (BPF_CORE_READ(child, flags) & PF_KTHREAD)
 		return 0;
+	h = bpf_map_lookup_elem(&clone_heap_map, &zero);
+	if (!h)
+		return 0;
+	m = &h->msg;
+	__builtin_memset(m, 0, sizeof(*m));
 
-	m.common.op = MSG_OP_CLONE;
-	m.common.size = sizeof(m);
-	m.common.ktime = bpf_ktime_get_ns();
-	m.self.pid = tgid;
-	m.self.ktime = BPF_CORE_READ(child, start_time);
-	m.tid = BPF_CORE_READ(child, pid);
-	m.nspid = task_nspid(child);
-	m.parent_pid = ptgid;
-	m.flags = EVENT_CLONE;
+	m->common.op = MSG_OP_CLONE;
+	m->common.ktime = bpf_ktime_get_ns();
+	m->self.pid = tgid;
+	m->self.ktime = BPF_CORE_READ(child, start_time);
+	m->tid = BPF_CORE_READ(child, pid);
+	m->nspid = task_nspid(child);
+	m->parent_pid = ptgid;
+	m->flags = EVENT_CLONE;
 
 	parent = bpf_map_lookup_elem(&execve_map, &ptgid);
 	if (parent) {
-		m.parent = parent->key;
-		m.flags |= parent->flags & EVENT_IN_INIT_TREE;
+		m->parent = parent->key;
+		m->flags |= parent->flags & EVENT_IN_INIT_TREE;
 		nv.cap_permitted = parent->cap_permitted;
 		nv.mbset = parent->mbset;
 	} else {
-		m.parent.pid = ptgid;
+		m->parent.pid = ptgid;
 	}
-	if (m.nspid == 1)
-		m.flags |= EVENT_IN_INIT_TREE;
+	if (m->nspid == 1)
+		m->flags |= EVENT_IN_INIT_TREE;
+	gl = clone_cgroup(h, child, parent) & (TG_CGROUP_PATH_MAX - 1);
+	m->common.size = sizeof(*m) + gl;
 
-	nv.key = m.self;
-	nv.pkey = m.parent;
-	nv.flags = m.flags;
-	nv.nspid = m.nspid;
+	nv.key = m->self;
+	nv.pkey = m->parent;
+	nv.flags = m->flags & (EVENT_CLONE | EVENT_IN_INIT_TREE);
+	nv.nspid = m->nspid;
+	nv.cgrp_id = m->cgrp.id;
 	/* record first, then the key (as at exec) */
-	output(&m, sizeof(m), MSG_OP_CLONE);
+	output(m, sizeof(*m) + gl, MSG_OP_CLONE);
 	if (bpf_map_update_elem(&execve_map, &tgid, &nv, BPF_ANY))
 		count(&map_errors, 0);
 	return 0;

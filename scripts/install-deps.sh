@@ -10,6 +10,7 @@ PKGS=(
 	libmicrohttpd-dev prometheus curl
 	libssl-dev
 	libarchive-dev
+	libcurl4-openssl-dev	# container runtimes' HTTP APIs (src/runtime/docker_api.c)
 	valgrind	# bench/export_throughput.sh: instructions per event
 )
 missing=()

@@ -29,7 +29,10 @@
 #include "metrics/http_server.h"
 #include "util/strbuf.h"
 #include "process/cache.h"
+#include "process/cgroup.h"
+#include "process/container.h"
 #include "process/procfs.h"
+#include "runtime/runtime.h"
 #include "sensors/generic_policy.h"
 #include "sensors/process_lifecycle.h"
 #include "util/ktime.h"
@@ -68,6 +71,9 @@ struct agent {
 	uint64_t missed_reported;	/* ring buffer drops at the last warning */
 	uint64_t missed_warned_ms;	/* when that was (monotonic) */
 	uint64_t map_errors_reported;
+	struct cgroup_host cgroup_host;
+	struct container_table *containers;
+	struct runtime *runtime;	/* container metadata; NULL when off */
 };
 
 static void resolve_node_name(struct agent *a)
@@ -82,6 +88,14 @@ static void resolve_node_name(struct agent *a)
 		snprintf(a->node_name, sizeof(a->node_name), "%s", env);
 	else if (gethostname(a->node_name, sizeof(a->node_name)))
 		snprintf(a->node_name, sizeof(a->node_name), "localhost");
+}
+
+/* A process is in container c: its runtime may be asked about it. */
+static void on_container(void *ctx, struct container *c)
+{
+	struct agent *a = ctx;
+
+	runtime_want(a->runtime, c);
 }
 
 static int on_ringbuf(void *ctx, const void *data, size_t len)
@@ -185,15 +199,21 @@ static void scan_procfs(struct agent *a)
 			pkey.pid = parent->pid;
 			pkey.ktime = parent->ktime;
 		}
+		v[i].p.cgroup = process_events_cgroup(&a->pe, v[i].cgroup_id, v[i].cgroup_path);
 		p = process_cache_add(a->cache, &v[i].p, &pkey, v[i].ppid, NULL);
-		if (!p)
+		if (!p) {
+			tg_cgroup_put(v[i].p.cgroup);
 			continue;
+		}
+		if (a->pe.on_container && process_container(p))
+			a->pe.on_container(a->pe.on_container_ctx, process_container(p));
 		mv.key.pid = p->pid;
 		mv.key.ktime = p->ktime;
 		mv.pkey = pkey;
 		mv.flags = p->flags & EVENT_IN_INIT_TREE;
 		mv.nspid = p->nspid;
 		mv.cap_permitted = p->creds.cap_permitted;
+		mv.cgrp_id = p->cgroup ? p->cgroup->id : 0;
 		process_sensor_seed(a->sensor, p->pid, &mv);
 		process_events_emit_exec(&a->pe, p);
 	}
@@ -386,6 +406,10 @@ static int event_loop(struct agent *a)
 	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
 	ev.data.fd = a->calls.efd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, a->calls.efd, &ev);
+	if (a->runtime) {
+		ev.data.fd = runtime_fd(a->runtime);
+		epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	}
 	gc_every = a->o->process_cache_gc_interval_ms / 1000;
 	if (!gc_every)
 		gc_every = 1;
@@ -419,6 +443,7 @@ static int event_loop(struct agent *a)
 				/* Drain what the kernel already produced before leaving. */
 				process_sensor_drain(a->sensor, RING_LIFECYCLE);
 				process_sensor_drain(a->sensor, RING_POLICY);
+				process_events_release(&a->pe, 0, true);
 				goto out;
 			} else if (fd == tfd) {
 				uint64_t exp;
@@ -435,10 +460,16 @@ static int event_loop(struct agent *a)
 				process_cache_trim(a->cache, a->o->process_cache_size, &sw);
 				if (ticks % 60 == 0)
 					ktime_sync();
+				runtime_tick(a->runtime, a->containers, ktime_now_mono() / 1000000);
 			} else if (fd == a->calls.efd) {
 				loop_calls_dispatch(&a->calls);
+			} else if (a->runtime && fd == runtime_fd(a->runtime)) {
+				runtime_dispatch(a->runtime, a->containers);
 			}
 		}
+		/* events held for their container's metadata: those that may go now */
+		if (a->pe.hold.n)
+			process_events_release(&a->pe, ktime_now_mono() / 1000000, false);
 		pipeline_flush(&a->pipeline);
 	}
 out:
@@ -534,6 +565,47 @@ int agent_run(const struct agent_options *o)
 	err = process_cache_new(&a.cache, &co);
 	if (err)
 		goto out;
+	/* containers: which cgroup hierarchy names them, and who to ask about them */
+	err = container_table_new(&a.containers);
+	if (err)
+		goto out;
+	a.pe.containers = a.containers;
+	{
+		char desc[600];
+
+		if (cgroup_host_detect(o->procfs ? o->procfs : "/proc", &a.cgroup_host))
+			log_warn("no cgroup hierarchy found in %s/self/mountinfo: processes will have no "
+				 "container identity", o->procfs ? o->procfs : "/proc");
+		cgroup_host_describe(&a.cgroup_host, desc, sizeof(desc));
+		log_info("process cgroups and containers from %s", desc);
+		procfs_set_cgroup_host(&a.cgroup_host);
+		so.cgroup_mode = a.cgroup_host.mode;
+		so.cgroup_subsys_idx = a.cgroup_host.subsys_idx;
+	}
+	if (o->container_metadata) {
+		struct runtime_opts ro = {
+			.docker_socket = o->docker_socket ? o->docker_socket : "/var/run/docker.sock",
+			.podman_socket = o->podman_socket ? o->podman_socket : "/run/podman/podman.sock",
+			.containerd_socket = o->containerd_socket ? o->containerd_socket
+								  : "/run/containerd/containerd.sock",
+			.timeout_ms = o->container_runtime_timeout_ms,
+			.retries = (unsigned)o->event_cache_retries,
+			.retry_delay_ms = o->event_cache_retry_delay_ms,
+		};
+
+		err = runtime_start(&a.runtime, &ro);
+		if (err) {
+			log_error("cannot start the container runtime client: %s", strerror(-err));
+			goto out;
+		}
+		if (a.runtime) {
+			a.pe.on_container = on_container;
+			a.pe.on_container_ctx = &a;
+			/* a container's first events wait for its lookup (one or two APIs asked) */
+			a.pe.hold.wait_ms = 2 * ro.timeout_ms;
+			a.pe.hold.max = 8192;
+		}
+	}
 	a.pe.cache = a.cache;
 	a.pe.pipeline = &a.pipeline;
 	a.pe.node_name = a.node_name;
@@ -618,9 +690,12 @@ out:
 	api_server_stop(a.api);	/* owner: src/grpc */
 	metrics_server_stop(a.metrics);
 	policy_engine_close(a.policies);
+	runtime_stop(a.runtime);
+	process_events_release(&a.pe, 0, true);
 	pipeline_destroy(&a.pipeline);
 	process_sensor_close(a.sensor);
 	process_cache_free(a.cache);
+	container_table_free(a.containers);
 	loop_calls_destroy(&a.calls);
 	agent_rpc_destroy(&a.arpc);
 	return err ? 1 : 0;

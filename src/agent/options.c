@@ -57,6 +57,14 @@ enum {
 	OPT_METRICS_SERVER,
 	OPT_METRICS_LABEL_FILTER,
 	OPT_EVENT_METRICS,
+	/* containers */
+	OPT_CONTAINER_METADATA,
+	OPT_DOCKER_SOCKET,
+	OPT_PODMAN_SOCKET,
+	OPT_CONTAINERD_SOCKET,
+	OPT_RUNTIME_TIMEOUT,
+	OPT_EVENT_CACHE_RETRIES,
+	OPT_EVENT_CACHE_RETRY_DELAY,
 	/* configuration */
 	OPT_CONFIG_DIR,
 	OPT_CONFIG_FILE,
@@ -90,7 +98,6 @@ static const struct upstream_flag {
 	{ "enable-pod-info", no_argument }, { "enable-policy-filter", no_argument },
 	{ "enable-policy-filter-cgroup-map", no_argument }, { "enable-policy-filter-debug", no_argument },
 	{ "enable-process-environment-variables", no_argument }, { "enable-tracing-policy-crd", no_argument },
-	{ "event-cache-retries", required_argument }, { "event-cache-retry-delay", required_argument },
 	{ "execve-map-entries", required_argument }, { "execve-map-size", required_argument },
 	{ "export-aggregation-buffer-size", required_argument },
 	{ "export-aggregation-window-size", required_argument }, { "export-rate-limit", required_argument },
@@ -161,6 +168,14 @@ static const struct option longopts[] = {
 	{ "metrics-server", required_argument, 0, OPT_METRICS_SERVER },
 	{ "metrics-label-filter", required_argument, 0, OPT_METRICS_LABEL_FILTER },
 	{ "enable-event-metrics", optional_argument, 0, OPT_EVENT_METRICS },
+	/* containers */
+	{ "enable-container-runtime-metadata", optional_argument, 0, OPT_CONTAINER_METADATA },
+	{ "docker-socket", required_argument, 0, OPT_DOCKER_SOCKET },
+	{ "podman-socket", required_argument, 0, OPT_PODMAN_SOCKET },
+	{ "containerd-socket", required_argument, 0, OPT_CONTAINERD_SOCKET },
+	{ "container-runtime-timeout", required_argument, 0, OPT_RUNTIME_TIMEOUT },
+	{ "event-cache-retries", required_argument, 0, OPT_EVENT_CACHE_RETRIES },
+	{ "event-cache-retry-delay", required_argument, 0, OPT_EVENT_CACHE_RETRY_DELAY },
 	{ "config-dir", required_argument, 0, OPT_CONFIG_DIR },
 	{ "config-file", required_argument, 0, OPT_CONFIG_FILE },
 	{ "read-system-config", optional_argument, 0, OPT_CONFIG_FILE },
@@ -240,6 +255,17 @@ static void usage(FILE *f)
 		"  --metrics-label-filter LIST        process labels of the event metrics (default\n"
 		"                                     namespace,workload,pod,binary; also node_name)\n"
 		"  --enable-event-metrics[=BOOL]      count events by type, policy, binary (default true)\n"
+		"\n"
+		"Containers (process.docker and pod from the cgroup and the runtime's own API):\n"
+		"  --enable-container-runtime-metadata[=BOOL]  ask Docker, Podman and containerd for\n"
+		"                                     container name, image, start, pod (default true)\n"
+		"  --docker-socket PATH               Docker's API (default /var/run/docker.sock; \"\" off)\n"
+		"  --podman-socket PATH               Podman's API service (default /run/podman/podman.sock)\n"
+		"  --containerd-socket PATH           containerd's (default /run/containerd/containerd.sock)\n"
+		"  --container-runtime-timeout D      one lookup, at most (default 1s); a container's first\n"
+		"                                     events wait for it, at most twice D\n"
+		"  --event-cache-retries N            lookups of a container, at most (default 15)\n"
+		"  --event-cache-retry-delay N        seconds between them (default 2)\n"
 		"\n"
 		"Policies:\n"
 		"  --tracing-policy FILE              load a TracingPolicy (repeatable)\n"
@@ -487,6 +513,10 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 	o->process_cache_gc_interval_ms = 30000;
 	o->process_cache_size = 65536;
 	o->stdout_format = STDOUT_AUTO;
+	o->container_metadata = true;
+	o->container_runtime_timeout_ms = 1000;
+	o->event_cache_retries = 15;
+	o->event_cache_retry_delay_ms = 2000;
 
 	optind = 1;
 	opterr = 0;
@@ -697,6 +727,53 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 		case OPT_EVENT_METRICS:
 			err = parse_bool("enable-event-metrics", optarg, &o->enable_event_metrics);
 			break;
+		case OPT_CONTAINER_METADATA:
+			err = parse_bool("enable-container-runtime-metadata", optarg, &o->container_metadata);
+			break;
+		case OPT_DOCKER_SOCKET:
+		case OPT_PODMAN_SOCKET:
+		case OPT_CONTAINERD_SOCKET: {
+			char **dst = c == OPT_DOCKER_SOCKET ? &o->docker_socket :
+				     c == OPT_PODMAN_SOCKET ? &o->podman_socket : &o->containerd_socket;
+			const char *v = optarg;
+
+			/* upstream's endpoints are written unix:///path */
+			if (!strncmp(v, "unix://", 7))
+				v += 7;
+			if (*v && *v != '/') {
+				fprintf(stderr, "tetragon: %s: \"%s\" is not an absolute unix socket path\n", flag, optarg);
+				err = -EINVAL;
+				break;
+			}
+			free(*dst);
+			*dst = NULL;
+			err = dup_arg(dst, v);
+			break;
+		}
+		case OPT_RUNTIME_TIMEOUT:
+			if (parse_duration_ms(optarg, &o->container_runtime_timeout_ms) ||
+			    !o->container_runtime_timeout_ms || o->container_runtime_timeout_ms > 60000) {
+				fprintf(stderr, "tetragon: --container-runtime-timeout: invalid duration \"%s\" "
+					"(1ms to 1m)\n", optarg);
+				err = -EINVAL;
+			}
+			break;
+		case OPT_EVENT_CACHE_RETRIES:
+			err = parse_u64("event-cache-retries", optarg, &o->event_cache_retries);
+			if (!err && (o->event_cache_retries < 1 || o->event_cache_retries > 255)) {
+				fprintf(stderr, "tetragon: --event-cache-retries: %s is out of range (1 to 255)\n", optarg);
+				err = -EINVAL;
+			}
+			break;
+		case OPT_EVENT_CACHE_RETRY_DELAY:
+			err = parse_u64("event-cache-retry-delay", optarg, &u);
+			if (!err && (u < 1 || u > 3600)) {
+				fprintf(stderr, "tetragon: --event-cache-retry-delay: %s is out of range (1 to 3600 seconds)\n",
+					optarg);
+				err = -EINVAL;
+			}
+			o->event_cache_retry_delay_ms = u * 1000;
+			break;
 		case OPT_VERSION:
 			o->show_version = true;
 			return 1;
@@ -794,5 +871,8 @@ void agent_options_free(struct agent_options *o)
 	free(o->field_filters);
 	free(o->metrics_server);
 	free(o->metrics_label_filter);
+	free(o->docker_socket);
+	free(o->podman_socket);
+	free(o->containerd_socket);
 	memset(o, 0, sizeof(*o));
 }

@@ -58,6 +58,14 @@ struct agent_options {
 	char *metrics_server;		/* NULL or "": off */
 	char *metrics_label_filter;	/* NULL: METRICS_DEFAULT_LABEL_FILTER */
 	bool enable_event_metrics;	/* tetragon_events_total and its kin */
+	/* containers (owner: src/runtime, src/process/container) */
+	bool container_metadata;	/* --enable-container-runtime-metadata */
+	char *docker_socket;		/* NULL: the default; "" off */
+	char *podman_socket;
+	char *containerd_socket;
+	uint64_t container_runtime_timeout_ms;
+	uint64_t event_cache_retries;	/* upstream's --event-cache-retries */
+	uint64_t event_cache_retry_delay_ms;	/* --event-cache-retry-delay (seconds) */
 };
 
 /*

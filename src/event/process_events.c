@@ -12,6 +12,14 @@
 #include "util/ktime.h"
 #include "util/log.h"
 
+struct held_event {
+	struct held_event *next;
+	struct process *p;		/* referenced */
+	uint64_t deadline_ms;
+	uint64_t exit_ktime;		/* 0: the exec event */
+	uint32_t code;
+};
+
 static void set_time(Google__Protobuf__Timestamp *ts, uint64_t wall_ns)
 {
 	google__protobuf__timestamp__init(ts);
@@ -34,7 +42,7 @@ static const char *signal_name(uint32_t sig)
 	return names[sig];
 }
 
-void process_events_emit_exec(struct process_events *pe, struct process *p)
+static void emit_exec_now(struct process_events *pe, struct process *p)
 {
 	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
 	Tetragon__ProcessExec exec = TETRAGON__PROCESS_EXEC__INIT;
@@ -64,6 +72,175 @@ void process_events_emit_exec(struct process_events *pe, struct process *p)
 	pipeline_emit(pe->pipeline, &ev);
 }
 
+static void emit_exit_now(struct process_events *pe, struct process *p, uint32_t code, uint64_t ktime)
+{
+	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
+	Tetragon__ProcessExit ex = TETRAGON__PROCESS_EXIT__INIT;
+	Google__Protobuf__Timestamp ts, ts2;
+	uint32_t sig;
+
+	ex.process = (Tetragon__Process *)process_view(p, &pe->view);
+	if (!ex.process)
+		return;
+	if (p->parent)
+		ex.parent = (Tetragon__Process *)process_view(p->parent, &pe->view);
+	/* wait status: low 7 bits the signal (0x80 = core dumped), then the code */
+	sig = code & 0x7f;
+	if (sig)
+		ex.signal = (char *)signal_name(sig);
+	ex.status = (code >> 8) & 0xff;
+	set_time(&ts, ktime_mono_to_wall(ktime));
+	ex.time = &ts;
+	ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_EXIT;
+	ev.process_exit = &ex;
+	ev.node_name = (char *)pe->node_name;
+	ts2 = ts;
+	ev.time = &ts2;
+	pipeline_emit(pe->pipeline, &ev);
+}
+
+static uint64_t now_ms(void)
+{
+	return ktime_now_mono() / 1000000;
+}
+
+static void emit_held(struct process_events *pe, struct held_event *e)
+{
+	if (e->exit_ktime)
+		emit_exit_now(pe, e->p, e->code, e->exit_ktime);
+	else
+		emit_exec_now(pe, e->p);
+}
+
+/* Has p's container anything still coming? (or p events held already: keep the order) */
+static bool must_hold(struct process_events *pe, struct process *p)
+{
+	struct container *c;
+
+	if (!pe->hold.wait_ms)
+		return false;
+	if (p->held)
+		return true;
+	c = process_container(p);
+	return c && c->pending;
+}
+
+static void unlink_release(struct process_events *pe, struct held_event *prev, struct held_event *e)
+{
+	struct event_hold *h = &pe->hold;
+
+	if (prev)
+		prev->next = e->next;
+	else
+		h->head = e->next;
+	if (h->tail == e)
+		h->tail = prev;
+	h->n--;
+	e->p->held--;
+}
+
+static void release_one(struct process_events *pe, struct held_event *e)
+{
+	struct container *c = process_container(e->p);
+
+	if (c && (c->meta || c->pod))
+		pe->hold.released++;
+	else if (e->exit_ktime)
+		pe->hold.failed_exit++;
+	else
+		pe->hold.failed_exec++;
+	emit_held(pe, e);
+	process_cache_unref(pe->cache, e->p);
+	free(e);
+}
+
+static void hold(struct process_events *pe, struct process *p, uint64_t exit_ktime, uint32_t code)
+{
+	struct event_hold *h = &pe->hold;
+	struct held_event *e;
+
+	if (h->n >= h->max && h->head) {
+		e = h->head;
+		unlink_release(pe, NULL, e);
+		h->overflows++;
+		release_one(pe, e);
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		if (exit_ktime)
+			emit_exit_now(pe, p, code, exit_ktime);
+		else
+			emit_exec_now(pe, p);
+		return;
+	}
+	e->p = p;
+	process_cache_ref(p);
+	p->held++;
+	e->deadline_ms = now_ms() + h->wait_ms;
+	e->exit_ktime = exit_ktime;
+	e->code = code;
+	if (h->tail)
+		h->tail->next = e;
+	else
+		h->head = e;
+	h->tail = e;
+	h->n++;
+	h->inserts++;
+}
+
+void process_events_release(struct process_events *pe, uint64_t now, bool all)
+{
+	struct held_event *prev = NULL, *e, *next;
+
+	for (e = pe->hold.head; e; e = next) {
+		struct container *c = process_container(e->p);
+
+		next = e->next;
+		/* an exit waits for its own exec, earlier in the list */
+		if (!all && c && c->pending && now < e->deadline_ms) {
+			prev = e;
+			continue;
+		}
+		unlink_release(pe, prev, e);
+		release_one(pe, e);
+	}
+}
+
+void process_events_emit_exec(struct process_events *pe, struct process *p)
+{
+	if (must_hold(pe, p))
+		hold(pe, p, 0, 0);
+	else
+		emit_exec_now(pe, p);
+}
+
+struct tg_cgroup *process_events_cgroup(struct process_events *pe, uint64_t id, const char *path)
+{
+	if (!pe->containers || (!id && (!path || !*path)))
+		return NULL;
+	return container_table_cgroup(pe->containers, id, path, path ? strlen(path) : 0, 0);
+}
+
+/* The process entered (or was found in) a container: it may want looking up. */
+static void seen_in(struct process_events *pe, struct process *p)
+{
+	struct container *c = process_container(p);
+
+	if (c && pe->on_container)
+		pe->on_container(pe->on_container_ctx, c);
+}
+
+static struct tg_cgroup *record_cgroup(struct process_events *pe, const struct msg_cgroup *g, const char *path,
+				       uint32_t flags)
+{
+	if (!pe->containers || (!g->id && !g->path_len))
+		return NULL;
+	return container_table_cgroup(pe->containers, g->id, path, g->path_len,
+				      flags & (EVENT_ERROR_CGROUP_NAME | EVENT_ERROR_CGROUP_SUBSYSCGRP |
+					       EVENT_ERROR_CGROUP_SUBSYS | EVENT_ERROR_CGROUPS |
+					       EVENT_ERROR_CGROUP_ID));
+}
+
 static int handle_exec(struct process_events *pe, const struct msg_exec *m, size_t len)
 {
 	struct process e = { 0 };
@@ -72,7 +249,7 @@ static int handle_exec(struct process_events *pe, const struct msg_exec *m, size
 	char *cwd;
 
 	if (len < sizeof(*m) ||
-	    len < sizeof(*m) + (size_t)m->filename_len + m->args_len + m->cwd_len)
+	    len < sizeof(*m) + (size_t)m->filename_len + m->args_len + m->cwd_len + m->cgrp.path_len)
 		return -EINVAL;
 
 	if (m->flags & EVENT_ROOT_CWD)
@@ -96,17 +273,20 @@ static int handle_exec(struct process_events *pe, const struct msg_exec *m, size
 	e.arguments = args_decode(data + m->filename_len, m->args_len);
 	if (!e.cwd || !e.binary || !e.arguments)
 		goto oom;
+	e.cgroup = record_cgroup(pe, &m->cgrp, data + m->filename_len + m->args_len + m->cwd_len, m->flags);
 
 	p = process_cache_add(pe->cache, &e, &m->parent, m->parent_pid, &m->replaced);
 	if (!p)
 		goto oom;
 	pe->execs++;
+	seen_in(pe, p);
 	process_events_emit_exec(pe, p);
 	return 0;
 oom:
 	free(e.cwd);
 	free(e.binary);
 	free(e.arguments);
+	tg_cgroup_put(e.cgroup);
 	return -ENOMEM;
 }
 
@@ -140,11 +320,19 @@ static int handle_clone(struct process_events *pe, const struct msg_clone *m, si
 		e.arguments = strdup("");
 		e.cwd = strdup("");
 	}
+	/* the parent's cgroup unless the kernel said otherwise (a path) */
+	if (len >= sizeof(*m) + m->cgrp.path_len && m->cgrp.path_len)
+		e.cgroup = record_cgroup(pe, &m->cgrp, (const char *)(m + 1), m->flags);
+	else if (parent && parent->cgroup && parent->cgroup->id == m->cgrp.id)
+		e.cgroup = tg_cgroup_get(parent->cgroup);
+	else
+		e.cgroup = record_cgroup(pe, &m->cgrp, NULL, m->flags);
 	if (!e.binary || !e.arguments || !e.cwd ||
 	    !process_cache_add(pe->cache, &e, &m->parent, m->parent_pid, NULL)) {
 		free(e.binary);
 		free(e.arguments);
 		free(e.cwd);
+		tg_cgroup_put(e.cgroup);
 		return -ENOMEM;
 	}
 	pe->clones++;
@@ -153,11 +341,7 @@ static int handle_clone(struct process_events *pe, const struct msg_clone *m, si
 
 static int handle_exit(struct process_events *pe, const struct msg_exit *m, size_t len)
 {
-	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
-	Tetragon__ProcessExit ex = TETRAGON__PROCESS_EXIT__INIT;
-	Google__Protobuf__Timestamp ts, ts2;
 	struct process *p;
-	uint32_t sig;
 
 	if (len < sizeof(*m))
 		return -EINVAL;
@@ -175,24 +359,10 @@ static int handle_exit(struct process_events *pe, const struct msg_exit *m, size
 			pe->exit_unknown++;
 		return 0;
 	}
-	ex.process = (Tetragon__Process *)process_view(p, &pe->view);
-	if (!ex.process)
-		return -ENOMEM;
-	if (p->parent)
-		ex.parent = (Tetragon__Process *)process_view(p->parent, &pe->view);
-	/* wait status: low 7 bits the signal (0x80 = core dumped), then the code */
-	sig = m->code & 0x7f;
-	if (sig)
-		ex.signal = (char *)signal_name(sig);
-	ex.status = (m->code >> 8) & 0xff;
-	set_time(&ts, ktime_mono_to_wall(m->common.ktime));
-	ex.time = &ts;
-	ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_EXIT;
-	ev.process_exit = &ex;
-	ev.node_name = (char *)pe->node_name;
-	ts2 = ts;
-	ev.time = &ts2;
-	pipeline_emit(pe->pipeline, &ev);
+	if (must_hold(pe, p))
+		hold(pe, p, m->common.ktime, m->code);
+	else
+		emit_exit_now(pe, p, m->code, m->common.ktime);
 	pe->exits++;
 	process_cache_exit(pe->cache, p);
 	return 0;

@@ -9,6 +9,26 @@
 #include "event/pipeline.h"
 #include "event/process_view.h"
 #include "process/cache.h"
+#include "process/container.h"
+
+struct held_event;
+
+/*
+ * Events of processes whose container is still being looked up
+ * (container.pending): held, in order, until the answer comes or the
+ * wait runs out (upstream's event cache, for pod info). Never longer
+ * than wait_ms; at most max of them (the oldest then goes as it is).
+ */
+struct event_hold {
+	struct held_event *head, *tail;
+	size_t n, max;
+	uint64_t wait_ms;		/* 0: never hold */
+	/* counters (upstream's tetragon_event_cache_*) */
+	uint64_t inserts;
+	uint64_t released;		/* with what they waited for */
+	uint64_t failed_exec, failed_exit;	/* released without it (lookup failed, wait ran out) */
+	uint64_t overflows;		/* released early: the hold was full */
+};
 
 struct process_events {
 	struct process_cache *cache;
@@ -21,6 +41,12 @@ struct process_events {
 	 */
 	int (*drain)(void *ctx);
 	void *drain_ctx;
+	/* cgroups and containers (NULL: not tracked) */
+	struct container_table *containers;
+	/* a process was seen in container c (exec, /proc scan): its metadata may be wanted */
+	void (*on_container)(void *ctx, struct container *c);
+	void *on_container_ctx;
+	struct event_hold hold;
 	/* counters */
 	uint64_t execs, clones, exits;
 	uint64_t bad_msgs;		/* truncated/unknown records */
@@ -41,7 +67,16 @@ struct process *process_events_find(struct process_events *pe, const struct msg_
 /* Dispatch one ring buffer record by opcode. Never fails the loop. */
 int process_events_handle(struct process_events *pe, const void *data, size_t len);
 
-/* Emit a process_exec for a cached process (used by the procfs scan). */
+/* Emit a process_exec for a cached process (used by the procfs scan); may be held. */
 void process_events_emit_exec(struct process_events *pe, struct process *p);
+
+/*
+ * Emit the held events that may go now: their container is no longer
+ * pending, or their wait ran out (now_ms, monotonic), or all of them.
+ */
+void process_events_release(struct process_events *pe, uint64_t now_ms, bool all);
+
+/* The cgroup a /proc-scanned process is in (procfs), for process_cache_add(). */
+struct tg_cgroup *process_events_cgroup(struct process_events *pe, uint64_t id, const char *path);
 
 #endif

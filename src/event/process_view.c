@@ -8,6 +8,7 @@
 
 #include "google/protobuf/wrappers.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
+#include "process/container.h"
 
 /* The --enable-process-cred blocks (about 1.5 KB: every capability). */
 struct view_cred {
@@ -25,6 +26,19 @@ struct view_ns {
 	Tetragon__Namespace nss[10];
 };
 
+/* The pod block of a process in a container the runtime told us about. */
+struct view_pod {
+	Tetragon__Pod pod;
+	Tetragon__Container container;
+	Tetragon__Image image;
+	Google__Protobuf__Timestamp start_time;
+	Google__Protobuf__UInt32Value pid;
+	char id[96];			/* "<runtime>://<id>" */
+	size_t nlabels;
+	Tetragon__Pod__PodLabelsEntry *labels;
+	Tetragon__Pod__PodLabelsEntry **label_ptrs;
+};
+
 /*
  * Everything one Process message points at, in one allocation: the cred
  * and ns parts follow the view only when they are enabled, so a view is
@@ -39,6 +53,8 @@ struct view {
 
 	struct view_cred *cred;
 	struct view_ns *ns;
+	struct view_pod *pod;		/* NULL outside containers with metadata */
+	uint32_t cgen;			/* the container's generation it was built from */
 
 	Tetragon__BinaryProperties bprops;
 	Google__Protobuf__UInt32Value setuid, setgid;
@@ -306,11 +322,88 @@ static void build_file(struct view *v, const struct process *p)
 	v->has_bprops = 1;
 }
 
+static void view_pod_free(struct view_pod *vp)
+{
+	if (!vp)
+		return;
+	free(vp->labels);
+	free(vp->label_ptrs);
+	free(vp);
+}
+
+/*
+ * pod as upstream fills it from the pod's status, here from what the
+ * runtime said: container id "<runtime>://<full id>", its name, image and
+ * start; namespace, name and uid for kubelet's containers.
+ */
+static struct view_pod *build_pod(const struct process *p, const struct container *c)
+{
+	const struct container_meta *m = c->meta;
+	struct view_pod *vp;
+
+	if (!m)
+		return NULL;
+	vp = calloc(1, sizeof(*vp));
+	if (!vp)
+		return NULL;
+	tetragon__pod__init(&vp->pod);
+	tetragon__container__init(&vp->container);
+	tetragon__image__init(&vp->image);
+	if (m->pod_namespace)
+		vp->pod.namespace_ = m->pod_namespace;
+	if (m->pod_name)
+		vp->pod.name = m->pod_name;
+	if (m->pod_uid)
+		vp->pod.uid = m->pod_uid;
+	snprintf(vp->id, sizeof(vp->id), "%s://%s", m->scheme ? m->scheme : "containerd", c->id);
+	vp->container.id = vp->id;
+	if (m->name)
+		vp->container.name = m->name;
+	if (m->image)
+		vp->image.name = m->image;
+	if (m->image_id)
+		vp->image.id = m->image_id;
+	vp->container.image = &vp->image;
+	if (m->start_time_ns) {
+		google__protobuf__timestamp__init(&vp->start_time);
+		vp->start_time.seconds = (int64_t)(m->start_time_ns / 1000000000ULL);
+		vp->start_time.nanos = (int32_t)(m->start_time_ns % 1000000000ULL);
+		vp->container.start_time = &vp->start_time;
+	}
+	/* the pid inside the container, as upstream: not when zero */
+	if (p->nspid) {
+		u32v(&vp->pid, p->nspid);
+		vp->container.pid = &vp->pid;
+	}
+	vp->pod.container = &vp->container;
+	if (m->npod_labels) {
+		vp->labels = calloc(m->npod_labels, sizeof(*vp->labels));
+		vp->label_ptrs = calloc(m->npod_labels, sizeof(*vp->label_ptrs));
+		if (vp->labels && vp->label_ptrs) {
+			for (size_t i = 0; i < m->npod_labels; i++) {
+				tetragon__pod__pod_labels_entry__init(&vp->labels[i]);
+				vp->labels[i].key = m->pod_labels[i].key;
+				vp->labels[i].value = m->pod_labels[i].value;
+				vp->label_ptrs[i] = &vp->labels[i];
+			}
+			vp->pod.n_pod_labels = m->npod_labels;
+			vp->pod.pod_labels = vp->label_ptrs;
+		}
+	}
+	return vp;
+}
+
 const Tetragon__Process *process_view(struct process *p, const struct process_view_opts *o)
 {
 	struct view *v = p->view;
+	struct container *c = process_container(p);
 	Tetragon__Process *m;
 
+	/* built before its container's metadata changed: build it again */
+	if (v && c && v->cgen != c->gen) {
+		process_view_free(v);
+		p->view = v = NULL;
+	}
 	if (v)
 		return &v->proc;
 	v = calloc(1, sizeof(*v) + (o->cred ? sizeof(*v->cred) : 0) + (o->ns ? sizeof(*v->ns) : 0));
@@ -363,6 +456,14 @@ const Tetragon__Process *process_view(struct process *p, const struct process_vi
 		build_ns(v->ns, &p->ns, &o->host_ns);
 		m->ns = &v->ns->ns;
 	}
+	if (c) {
+		/* process.docker: upstream's first 31 characters of the id */
+		m->docker = c->docker;
+		v->cgen = c->gen;
+		v->pod = build_pod(p, c);
+		if (v->pod)
+			m->pod = &v->pod->pod;
+	}
 	(void)live_add(v);	/* out of memory: the view is just encoded each time */
 	p->view = v;
 	return m;
@@ -387,5 +488,6 @@ void process_view_free(void *view)
 		return;
 	live_del(v);
 	protojson_fragment_release(&v->json);
+	view_pod_free(v->pod);
 	free(v);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "process/container.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
@@ -71,6 +72,7 @@ static void entry_free(struct process_cache *c, struct process *p)
 	free(p->binary);
 	free(p->arguments);
 	free(p->cwd);
+	tg_cgroup_put(p->cgroup);
 	free(p);
 }
 
@@ -324,6 +326,7 @@ struct process *process_cache_add(struct process_cache *c, struct process *e,
 			parent->refcnt--;
 		entry_free(c, p);
 		e->binary = e->arguments = e->cwd = NULL;
+		e->cgroup = NULL;
 		return old;
 	}
 
@@ -348,10 +351,21 @@ struct process *process_cache_add(struct process_cache *c, struct process *e,
 	c->st.size++;
 	c->st.inserts++;
 	e->binary = e->arguments = e->cwd = NULL;
+	e->cgroup = NULL;
 	return p;
 oom:
 	log_error("process cache: out of memory adding pid %u", e->pid);
 	return NULL;
+}
+
+void process_cache_ref(struct process *p)
+{
+	p->refcnt++;
+}
+
+void process_cache_unref(struct process_cache *c, struct process *p)
+{
+	put(c, p);
 }
 
 void process_cache_exit(struct process_cache *c, struct process *p)

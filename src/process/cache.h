@@ -18,6 +18,8 @@
 
 #include "abi/msg_process.h"
 
+struct tg_cgroup;
+
 struct process {
 	/* identity */
 	uint32_t pid;
@@ -39,10 +41,12 @@ struct process {
 	uint32_t secureexec;		/* EXEC_*, exec events only */
 	uint32_t nlink;
 	uint64_t ino;
+	struct tg_cgroup *cgroup;	/* referenced; NULL when unknown (process/container.h) */
 
 	/* bookkeeping */
 	int refcnt;
 	bool live;			/* not yet exited nor replaced */
+	uint16_t held;			/* events of it held for its container's metadata */
 	struct process *hnext;		/* (pid, ktime) chain */
 	struct process *pnext;		/* pid -> current chain */
 	struct process *hold_next;	/* exited, held for records still queued */
@@ -97,6 +101,13 @@ struct process *process_cache_get(struct process_cache *c, uint32_t pid, uint64_
  * one reuses the pid and cannot be the one meant.
  */
 struct process *process_cache_find(struct process_cache *c, uint32_t pid, uint64_t ktime, uint64_t before);
+
+/*
+ * Keep @p (and the ancestors it names) while something outside the cache,
+ * a held event, still needs it; process_cache_unref() lets it go.
+ */
+void process_cache_ref(struct process *p);
+void process_cache_unref(struct process_cache *c, struct process *p);
 
 /* The process exited: drop its live reference (entry may be freed, or held). */
 void process_cache_exit(struct process_cache *c, struct process *p);

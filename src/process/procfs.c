@@ -16,6 +16,13 @@
 
 #define PF_KTHREAD 0x00200000
 
+static const struct cgroup_host *cg_host;
+
+void procfs_set_cgroup_host(const struct cgroup_host *h)
+{
+	cg_host = h;
+}
+
 /* Whole small file into buf (NUL-terminated); returns bytes or -errno. */
 static ssize_t read_file(const char *path, char *buf, size_t size)
 {
@@ -168,6 +175,15 @@ int procfs_read_one(const char *procdir, uint32_t pid, struct procfs_proc *out)
 	if (read_file(path, buf, sizeof(buf)) > 0)
 		out->p.auid = (uint32_t)strtoul(buf, NULL, 10);
 	read_ns(procdir, pid, &out->p.ns);
+	if (cg_host && cg_host->mode != TG_CGROUP_NONE) {
+		char cpath[4096];
+
+		snprintf(path, sizeof(path), "%s/%u/cgroup", procdir, pid);
+		if (read_file(path, buf, sizeof(buf)) > 0 && cgroup_proc_path(cg_host, buf, cpath, sizeof(cpath)) >= 0) {
+			out->cgroup_path = strdup(cpath);
+			out->cgroup_id = cgroup_path_id(cg_host, cpath);
+		}
+	}
 
 	snprintf(path, sizeof(path), "%s/%u/cwd", procdir, pid);
 	cwd = read_link(path);
@@ -206,6 +222,7 @@ int procfs_read_one(const char *procdir, uint32_t pid, struct procfs_proc *out)
 		free(out->p.binary);
 		free(out->p.cwd);
 		free(out->p.arguments);
+		free(out->cgroup_path);
 		return -ENOMEM;
 	}
 	return 0;
@@ -264,6 +281,7 @@ void procfs_free(struct procfs_proc *v, size_t n)
 		free(v[i].p.binary);
 		free(v[i].p.arguments);
 		free(v[i].p.cwd);
+		free(v[i].cgroup_path);
 	}
 	free(v);
 }

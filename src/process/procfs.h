@@ -7,11 +7,17 @@
 #include <stdint.h>
 
 #include "process/cache.h"
+#include "process/cgroup.h"
 
 struct procfs_proc {
 	struct process p;	/* identity, strings owned until handed to the cache */
 	uint32_t ppid;
+	char *cgroup_path;	/* in the host's hierarchy (NULL: unknown) */
+	uint64_t cgroup_id;
 };
+
+/* Which hierarchy's cgroup to read (NULL or TG_CGROUP_NONE: none). */
+void procfs_set_cgroup_host(const struct cgroup_host *h);
 
 /*
  * Read every user-space process under @procdir ("/proc"), parents before

@@ -114,6 +114,10 @@ int process_sensor_open(struct process_sensor **ret, const struct process_sensor
 		goto fail;
 	}
 	s->skel->rodata->agent_tgid = (uint32_t)getpid();
+	if (o) {
+		s->skel->rodata->cgroup_mode = o->cgroup_mode;
+		s->skel->rodata->cgroup_subsys_idx = o->cgroup_subsys_idx;
+	}
 	bpf_map__set_max_entries(s->skel->maps.exec_heap_map, (uint32_t)s->ncpus);
 	if (o && o->ringbuf_bytes)
 		bpf_map__set_max_entries(s->skel->maps.events, ring_size(o->ringbuf_bytes));

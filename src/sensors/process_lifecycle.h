@@ -26,6 +26,8 @@ enum process_ring {
 struct process_sensor_opts {
 	uint32_t ringbuf_bytes;		/* lifecycle ring; 0 = default (8 MiB); rounded up to a power of two pages */
 	uint32_t policy_ringbuf_bytes;	/* policy ring; likewise */
+	uint32_t cgroup_mode;		/* TG_CGROUP_*: which hierarchy processes' cgroups are read from */
+	uint32_t cgroup_subsys_idx;	/* v1: the controller's css index */
 };
 
 /* Loads and attaches; on failure returns -errno with a message already logged. */
