@@ -201,11 +201,21 @@ bool cgroup_parse_container(const char *path, struct cgroup_container *out)
 	}
 	if (!found)
 		return false;
-	for (size_t i = 0; i < at; i++) {
-		if (has_prefix(start[i], len[i], "kubepods"))
+	for (size_t i = 0; i <= at; i++) {
+		size_t l = len[i];
+
+		/* the id's own component counts only for its "slice:" part */
+		if (i == at) {
+			const char *colon = memchr(start[i], ':', len[i]);
+
+			if (!colon)
+				break;
+			l = (size_t)(colon - start[i]);
+		}
+		if (has_prefix(start[i], l, "kubepods"))
 			out->kubepods = true;
 		if (out->kubepods && !out->pod_uid[0])
-			pod_uid_of(start[i], len[i], out->pod_uid, sizeof(out->pod_uid));
+			pod_uid_of(start[i], l, out->pod_uid, sizeof(out->pod_uid));
 	}
 	if (kind == 2 && out->runtime == CONTAINER_RT_UNKNOWN && at > 0) {
 		const char *parent = start[at - 1];
@@ -216,8 +226,10 @@ bool cgroup_parse_container(const char *path, struct cgroup_container *out)
 		else if (pl == 13 && !memcmp(parent, "libpod_parent", 13))
 			out->runtime = CONTAINER_RT_PODMAN;
 		else if (!out->kubepods && at == 1 && pl < sizeof(out->ns)) {
-			/* plain containerd: /<namespace>/<id> */
-			out->runtime = CONTAINER_RT_CONTAINERD;
+			/*
+			 * /<namespace>/<id>: plain containerd's layout, but a
+			 * custom parent of another runtime's looks the same
+			 */
 			memcpy(out->ns, parent, pl);
 			out->ns[pl] = '\0';
 		}

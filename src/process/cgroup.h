@@ -15,9 +15,10 @@
 
 /* Which runtime's layout the cgroup path has (the runtime to ask first). */
 enum container_runtime {
-	CONTAINER_RT_UNKNOWN = 0,	/* a bare id (kubelet cgroupfs, a custom parent) */
+	CONTAINER_RT_UNKNOWN = 0,	/* a bare id: kubelet's cgroupfs layout, containerd's
+					 * /<namespace>/<id>, another runtime's custom parent */
 	CONTAINER_RT_DOCKER,		/* /docker/<id>, docker-<id>.scope */
-	CONTAINER_RT_CONTAINERD,	/* /<namespace>/<id>, cri-containerd-<id>.scope */
+	CONTAINER_RT_CONTAINERD,	/* cri-containerd-<id>.scope */
 	CONTAINER_RT_CRIO,		/* crio-<id>.scope */
 	CONTAINER_RT_PODMAN,		/* libpod-<id>.scope, /libpod_parent/libpod-<id> */
 	CONTAINER_RT__COUNT,
@@ -29,7 +30,8 @@ struct cgroup_container {
 	char id[CONTAINER_ID_LEN + 1];
 	enum container_runtime runtime;
 	bool kubepods;			/* under kubelet's kubepods hierarchy */
-	char ns[64];			/* containerd namespace: from /<namespace>/<id>, "k8s.io" for pods */
+	char ns[64];			/* containerd namespace to ask: <namespace> of /<namespace>/<id>,
+					 * "k8s.io" for kubelet's */
 	char pod_uid[40];		/* kubelet's pod<uid> (systemd's '_' turned back into '-') */
 };
 
