@@ -303,7 +303,14 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(BIN)/tetragon $(ARGS)
 
-tests: $(ALL) $(UNIT_BIN) $(HELPER_BIN)
+# the container tests' CRI client (tests/integration/test_containers.py)
+CRI_CLIENT := $(BUILD)/tests/cri_client
+$(CRI_CLIENT): $(OBJ)/tests/tools/cri_client.o $(LIB)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+tests: $(ALL) $(UNIT_BIN) $(HELPER_BIN) $(CRI_CLIENT)
 
 # The README's test command. Unit tests run in a sanitizer build, the
 # integration suite against the real kernel with the sanitizer-built agent.
