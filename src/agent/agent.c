@@ -299,6 +299,8 @@ static void publish_metrics(struct agent *a)
 		.grpc_dropped = api_server_events_dropped(a->api),
 		.api = &api_stats,
 		.version = TG_VERSION,
+		.runtime = a->runtime,
+		.containers = a->containers,
 	};
 
 	if (!a->metrics)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "metrics/agent_metrics.h"
+#include "runtime/runtime_metrics.h"
 
 #include "grpc/conn_gate.h"
 
@@ -357,6 +358,7 @@ void agent_metrics_render(struct strbuf *sb, const struct metrics_sources *s)
 	kernel(sb, s);
 	policies(sb, s);
 	cache(sb, s);
+	container_metrics_render(sb, s->runtime, s->containers, s->pe);
 	outputs(sb, s);
 	self(sb);
 }

@@ -22,6 +22,8 @@ struct process_cache;
 struct process_sensor;
 struct policy_engine;
 struct pipeline;
+struct runtime;
+struct container_table;
 
 #define METRICS_MSG_OPS 64
 
@@ -39,6 +41,9 @@ struct metrics_sources {
 	uint64_t grpc_dropped;			/* events GetEvents clients lost (full queues) */
 	const struct conn_gate_stats *api;	/* API connections and refusals, or NULL */
 	const char *version;
+	/* containers (owner: src/runtime); may be NULL */
+	const struct runtime *runtime;
+	const struct container_table *containers;
 };
 
 void agent_metrics_render(struct strbuf *sb, const struct metrics_sources *s);
