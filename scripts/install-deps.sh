@@ -11,6 +11,8 @@ PKGS=(
 	libssl-dev
 	libarchive-dev
 	libcurl4-openssl-dev	# container runtimes' HTTP APIs (src/runtime/docker_api.c)
+	# tests/integration/test_containers.py: real runtimes (runc: crun refuses hybrid cgroups)
+	containerd runc docker.io podman conmon
 	valgrind	# bench/export_throughput.sh: instructions per event
 )
 missing=()

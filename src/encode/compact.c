@@ -58,8 +58,11 @@ static void process_info(struct ctx *c, const char *node, const Tetragon__Proces
 {
 	strbuf_addc(c->out, ' ');
 	color_on(c, GREEN);
-	/* the same as upstream's for valid Kubernetes names; quoted when not */
-	if (p->pod) {
+	/*
+	 * the same as upstream's for valid Kubernetes names; quoted when not.
+	 * A plain container's pod (no name: no pod) reads as the node, as upstream.
+	 */
+	if (p->pod && p->pod->name && *p->pod->name) {
 		go_maybe_quote(c->out, p->pod->namespace_ ? p->pod->namespace_ : "");
 		strbuf_addc(c->out, '/');
 		go_maybe_quote(c->out, p->pod->name ? p->pod->name : "");
