@@ -404,18 +404,29 @@ def test_runtime_slow_then_late():
         except OSError:
             pass
         shutil.rmtree(d, True)
-    # no runtime listening at all: not held (the socket is absent)
+    # a runtime that is down (its socket left behind, nobody listening): nothing waits,
+    # though a lookup could (a 5 s timeout would hold it 10 s)
     cid2 = "beef" * 16
     cg2 = os.path.join(v2_mount(), "docker", cid2)
     os.makedirs(cg2, exist_ok=True)
-    a = Agent("--docker-socket", "/nonexistent/docker.sock", "--containerd-socket", "", "--podman-socket", "")
+    d2 = tempfile.mkdtemp(prefix="tg-fake-")
+    stale = os.path.join(d2, "docker.sock")
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(stale)
+    s.close()
+    a = Agent("--docker-socket", stale, "--containerd-socket", "", "--podman-socket", "",
+              "--container-runtime-timeout", "5s")
     try:
+        t0 = time.time()
         subprocess.run(["sh", "-c", "echo $$ > %s/cgroup.procs && exec /bin/echo down-marker" % cg2], check=True,
                        capture_output=True)
-        ev = a.wait_for(exec_of("/bin/echo", "down-marker"), timeout=5, what="event with the runtime down")
+        ev = a.wait_for(exec_of("/bin/echo", "down-marker"), timeout=10, what="event with the runtime down")
+        assert time.time() - t0 < 3, time.time() - t0
         assert ev["process_exec"]["process"]["docker"] == cid2[:31]
+        assert "pod" not in ev["process_exec"]["process"]
     finally:
         a.stop()
+        shutil.rmtree(d2, True)
         try:
             os.rmdir(cg2)
         except OSError:
