@@ -396,30 +396,48 @@ int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linu
 }
 
 /*
- * The child's cgroup; its path only when the agent cannot take the
- * parent's (another cgroup: CLONE_INTO_CGROUP, a parent moved since its
- * exec, or a parent the kernel does not know). Returns the path's length.
+ * The child's cgroup into m; its path (into the per-CPU heap, returning its
+ * length) only when the agent cannot take the parent's: another cgroup
+ * (CLONE_INTO_CGROUP, a parent moved since its exec) or a parent the
+ * kernel does not know.
  */
-static __always_inline __u32 clone_cgroup(struct clone_heap *h, struct task_struct *child,
+static __always_inline __u32 clone_cgroup(struct msg_clone *m, struct task_struct *child,
 					  struct execve_map_value *parent)
 {
-	__u32 flags = 0, len;
+	__u32 flags = 0, zero = 0, len;
+	struct clone_heap *h;
 
-	read_task_cgroup(&h->cg, child, &h->msg.cgrp, h->path, 0, &flags);
-	if (parent && parent->cgrp_id == h->msg.cgrp.id)
+	read_task_cgroup(0, child, &m->cgrp, 0, 0, &flags);
+	if (parent && parent->cgrp_id == m->cgrp.id)
+		return 0;
+	h = bpf_map_lookup_elem(&clone_heap_map, &zero);
+	if (!h)
 		return 0;
 	len = read_task_cgroup(&h->cg, child, &h->msg.cgrp, h->path, 1, &flags);
-	h->msg.flags |= flags;
-	return len;
+	m->cgrp = h->msg.cgrp;
+	m->flags |= flags;
+	m->common.size = sizeof(*m) + (len & (TG_CGROUP_PATH_MAX - 1));
+	return len & (TG_CGROUP_PATH_MAX - 1);
+}
+
+/* A clone record with its cgroup path: the two contiguous in the heap. */
+static __always_inline void output_clone_path(struct msg_clone *m, __u32 len)
+{
+	__u32 zero = 0;
+	struct clone_heap *h = bpf_map_lookup_elem(&clone_heap_map, &zero);
+
+	if (!h)
+		return;
+	h->msg = *m;
+	output(&h->msg, sizeof(*m) + (len & (TG_CGROUP_PATH_MAX - 1)), MSG_OP_CLONE);
 }
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(tg_sched_fork, struct task_struct *parent_task, struct task_struct *child)
 {
 	struct execve_map_value *parent, nv = {};
-	struct clone_heap *h;
-	struct msg_clone *m;
-	__u32 tgid, ptgid, zero = 0, gl;
+	struct msg_clone m = {};
+	__u32 tgid, ptgid, gl;
 
 	tgid = BPF_CORE_READ(child, tgid);
 	ptgid = BPF_CORE_READ(parent_task, tgid);
@@ -428,42 +446,40 @@ int BPF_PROG(tg_sched_fork, struct task_struct *parent_task, struct task_struct 
 		return 0;
 	if (BPF_CORE_READ(child, flags) & PF_KTHREAD)
 		return 0;
-	h = bpf_map_lookup_elem(&clone_heap_map, &zero);
-	if (!h)
-		return 0;
-	m = &h->msg;
-	__builtin_memset(m, 0, sizeof(*m));
 
-	m->common.op = MSG_OP_CLONE;
-	m->common.ktime = bpf_ktime_get_ns();
-	m->self.pid = tgid;
-	m->self.ktime = BPF_CORE_READ(child, start_time);
-	m->tid = BPF_CORE_READ(child, pid);
-	m->nspid = task_nspid(child);
-	m->parent_pid = ptgid;
-	m->flags = EVENT_CLONE;
+	m.common.op = MSG_OP_CLONE;
+	m.common.size = sizeof(m);
+	m.common.ktime = bpf_ktime_get_ns();
+	m.self.pid = tgid;
+	m.self.ktime = BPF_CORE_READ(child, start_time);
+	m.tid = BPF_CORE_READ(child, pid);
+	m.nspid = task_nspid(child);
+	m.parent_pid = ptgid;
+	m.flags = EVENT_CLONE;
 
 	parent = bpf_map_lookup_elem(&execve_map, &ptgid);
 	if (parent) {
-		m->parent = parent->key;
-		m->flags |= parent->flags & EVENT_IN_INIT_TREE;
+		m.parent = parent->key;
+		m.flags |= parent->flags & EVENT_IN_INIT_TREE;
 		nv.cap_permitted = parent->cap_permitted;
 		nv.mbset = parent->mbset;
 	} else {
-		m->parent.pid = ptgid;
+		m.parent.pid = ptgid;
 	}
-	if (m->nspid == 1)
-		m->flags |= EVENT_IN_INIT_TREE;
-	gl = clone_cgroup(h, child, parent) & (TG_CGROUP_PATH_MAX - 1);
-	m->common.size = sizeof(*m) + gl;
+	if (m.nspid == 1)
+		m.flags |= EVENT_IN_INIT_TREE;
+	gl = clone_cgroup(&m, child, parent);
 
-	nv.key = m->self;
-	nv.pkey = m->parent;
-	nv.flags = m->flags & (EVENT_CLONE | EVENT_IN_INIT_TREE);
-	nv.nspid = m->nspid;
-	nv.cgrp_id = m->cgrp.id;
+	nv.key = m.self;
+	nv.pkey = m.parent;
+	nv.flags = m.flags & (EVENT_CLONE | EVENT_IN_INIT_TREE);
+	nv.nspid = m.nspid;
+	nv.cgrp_id = m.cgrp.id;
 	/* record first, then the key (as at exec) */
-	output(m, sizeof(*m) + gl, MSG_OP_CLONE);
+	if (gl)
+		output_clone_path(&m, gl);
+	else
+		output(&m, sizeof(m), MSG_OP_CLONE);
 	if (bpf_map_update_elem(&execve_map, &tgid, &nv, BPF_ANY))
 		count(&map_errors, 0);
 	return 0;

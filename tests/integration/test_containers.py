@@ -254,12 +254,22 @@ def test_nsenter_cgroup_move():
     cid = env["docker_id"]
     init_pid = json.loads(d.docker("inspect", cid))[0]["State"]["Pid"]
     procs = os.path.join(v2_mount(), "docker", cid, "cgroup.procs")
-    subprocess.run(["sh", "-c", "echo $$ > %s && exec nsenter -t %d -m -u -i -p -n /bin/echo nsenter-marker"
-                    % (procs, init_pid)], check=True, capture_output=True)
+    # "(exit 7)": a fork that never execs, in the cgroup its parent moved to after its exec
+    sh = subprocess.Popen(["sh", "-c", "echo $$ > %s && (exit 7); exec nsenter -t %d -m -u -i -p -n "
+                           "/bin/echo nsenter-marker" % (procs, init_pid)], stdout=subprocess.PIPE)
+    sh.communicate()
+    assert sh.returncode == 0
     ev = agent.wait_for(exec_of("/bin/echo", "nsenter-marker"), what="nsenter exec event")
     p = ev["process_exec"]["process"]
     assert p["docker"] == cid[:31], p
     assert p["pod"]["container"]["name"] == "tg-docker", p
+    shx = agent.wait_for(lambda e: e.get("process_exec", {}).get("process", {}).get("pid") == sh.pid and
+                         e["process_exec"]["process"]["binary"].endswith("/sh"), what="the shell's exec")
+    fork = agent.wait_for(lambda e: e.get("process_exit", {}).get("status") == 7 and
+                          e["process_exit"]["process"].get("parent_exec_id") ==
+                          shx["process_exec"]["process"]["exec_id"], what="the fork's exit")
+    assert "clone" in fork["process_exit"]["process"]["flags"], fork
+    assert fork["process_exit"]["process"]["docker"] == cid[:31], fork
     # the nsenter itself was exec'd after the move too
     ns = agent.wait_for(exec_of("/usr/bin/nsenter", "nsenter-marker"), what="nsenter itself")
     assert ns["process_exec"]["process"]["docker"] == cid[:31]
