@@ -68,6 +68,10 @@ LDLIBS   += -lssl
 # bounded memory); it is C++, reached through src/filters/re2_shim.cc.
 LDLIBS   += -lre2 -lstdc++
 
+# ---- Kubernetes API client (owner: src/k8s) -----------------------------------
+# libcurl (OpenSSL flavour) speaks HTTPS to the API server (README: Kubernetes).
+LDLIBS   += -lcurl
+
 # ---- metrics (owner: src/metrics) -----------------------------------------------
 # libmicrohttpd serves --metrics-server; the exposition format is ours.
 LDLIBS   += -lmicrohttpd

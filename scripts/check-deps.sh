@@ -24,6 +24,7 @@ HEADERS=(
 	re2/re2.h:libre2-dev
 	microhttpd.h:libmicrohttpd-dev
 	openssl/evp.h:libssl-dev
+	curl/curl.h:libcurl4-openssl-dev
 )
 TEST_HEADERS=(cmocka.h:libcmocka-dev)
 # the Makefile reads the well-known protos from this directory

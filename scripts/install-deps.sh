@@ -10,6 +10,7 @@ PKGS=(
 	libmicrohttpd-dev prometheus curl
 	libssl-dev
 	libarchive-dev
+	libcurl4-openssl-dev	# src/k8s: the Kubernetes API client (HTTPS)
 	valgrind	# bench/export_throughput.sh: instructions per event
 )
 missing=()

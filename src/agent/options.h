@@ -58,6 +58,12 @@ struct agent_options {
 	char *metrics_server;		/* NULL or "": off */
 	char *metrics_label_filter;	/* NULL: METRICS_DEFAULT_LABEL_FILTER */
 	bool enable_event_metrics;	/* tetragon_events_total and its kin */
+	/* Kubernetes (owner: src/k8s) */
+	bool enable_k8s_api;
+	char *k8s_kubeconfig_path;	/* NULL: in-cluster */
+	bool enable_pod_annotations;
+	bool enable_tracing_policy_crd;
+	uint64_t deleted_pod_cache_size;
 };
 
 /*

@@ -8,6 +8,7 @@
 
 #include "google/protobuf/wrappers.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
+#include "k8s/pods.h"
 
 /* The --enable-process-cred blocks (about 1.5 KB: every capability). */
 struct view_cred {
@@ -49,6 +50,7 @@ struct view {
 	int has_bprops;
 
 	struct protojson_fragment json;	/* this Process message, encoded once */
+	void *pod;			/* src/k8s's view of its pod */
 };
 
 /*
@@ -311,8 +313,14 @@ const Tetragon__Process *process_view(struct process *p, const struct process_vi
 	struct view *v = p->view;
 	Tetragon__Process *m;
 
-	if (v)
+	if (v) {
+		/* its pod became known since: encoded again with it */
+		if (o->pods && k8s_pod_view_refresh(o->pods, p, v->pod)) {
+			v->proc.pod = (Tetragon__Pod *)k8s_pod_view_msg(v->pod);
+			protojson_fragment_release(&v->json);
+		}
 		return &v->proc;
+	}
 	v = calloc(1, sizeof(*v) + (o->cred ? sizeof(*v->cred) : 0) + (o->ns ? sizeof(*v->ns) : 0));
 	if (!v)
 		return NULL;
@@ -363,6 +371,11 @@ const Tetragon__Process *process_view(struct process *p, const struct process_vi
 		build_ns(v->ns, &p->ns, &o->host_ns);
 		m->ns = &v->ns->ns;
 	}
+	if (o->pods) {
+		struct view *pv = p->parent ? p->parent->view : NULL;
+
+		m->pod = (Tetragon__Pod *)k8s_pod_view(o->pods, p, &v->pod, pv ? pv->pod : NULL);
+	}
 	(void)live_add(v);	/* out of memory: the view is just encoded each time */
 	p->view = v;
 	return m;
@@ -386,6 +399,7 @@ void process_view_free(void *view)
 	if (!v)
 		return;
 	live_del(v);
+	k8s_pod_view_free(v->pod);
 	protojson_fragment_release(&v->json);
 	free(v);
 }

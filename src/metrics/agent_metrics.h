@@ -22,6 +22,7 @@ struct process_cache;
 struct process_sensor;
 struct policy_engine;
 struct pipeline;
+struct k8s;
 
 #define METRICS_MSG_OPS 64
 
@@ -39,6 +40,7 @@ struct metrics_sources {
 	uint64_t grpc_dropped;			/* events GetEvents clients lost (full queues) */
 	const struct conn_gate_stats *api;	/* API connections and refusals, or NULL */
 	const char *version;
+	struct k8s *k8s;			/* src/k8s, or NULL */
 };
 
 void agent_metrics_render(struct strbuf *sb, const struct metrics_sources *s);
