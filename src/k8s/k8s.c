@@ -336,9 +336,8 @@ static int tp_apply(struct watcher *wt, json_t *obj)
 	err = k8s_tp_yaml(obj, &y, why, sizeof(why));
 	if (err) {
 		strbuf_free(&y);
-		if (err == -EINVAL)
-			log_warn("k8s: %s %s: refused: %s", w_kind[wt->which], name, why);
-		return err;
+		log_warn("k8s: %s %s: refused: %s", w_kind[wt->which], name, err == -ENOMEM ? "out of memory" : why);
+		return err == -ENOMEM ? err : -EINVAL;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {

@@ -301,6 +301,9 @@ static int do_list(struct kube_watch *w, struct kube_http *h, char *rv)
 			v[i] = json_array_get(all, i);
 		err = w->ops->listed(w->ctx, v, n);
 		free(v);
+		if (err && err != -ECANCELED)
+			log_warn("k8s: %s: applying the list failed: %s; listing again later", w->resource,
+				 strerror(-err));
 		if (!err) {
 			atomic_fetch_add(&w->st.lists, 1);
 			atomic_store(&w->st.synced, true);

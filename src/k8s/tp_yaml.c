@@ -19,7 +19,7 @@ static int scalar(yaml_emitter_t *em, const char *s, bool quoted)
 {
 	yaml_event_t ev;
 
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), !quoted, !quoted,
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), !quoted, 1,
 					  quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_PLAIN_SCALAR_STYLE))
 		return -ENOMEM;
 	return yaml_emitter_emit(em, &ev) ? 0 : -EIO;

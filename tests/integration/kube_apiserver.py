@@ -40,6 +40,7 @@ import os
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -100,10 +101,20 @@ class KubeAPIServer:
         self.objects = {p: {} for p in RESOURCES}      # path -> key -> object
         self.history = []                              # (rv, path, type, object)
         self.requests = []
+        self.bad_requests = []
+        self.errors = []
         self.watches = []
         self.watch_timeout_cap = 600
         self.list_status = None                        # (code, reason) to answer lists with
-        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        srv = self
+
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                # connections the agent closed or reset (its shutdown, dropped watches): kept, not printed
+                with srv.lock:
+                    srv.errors.append(repr(sys.exc_info()[1]))
+
+        httpd = Server(("127.0.0.1", 0), self._handler_class())
         httpd.daemon_threads = True
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self.pki["cert"], self.pki["key"])
@@ -264,6 +275,11 @@ class KubeAPIServer:
             def log_message(self, *a):
                 pass
 
+            def log_error(self, fmt, *a):
+                # a request the server could not parse: what the client sent is what a test wants to see
+                with srv.lock:
+                    srv.bad_requests.append((fmt % a, self.raw_requestline[:200]))
+
             def send_json(self, code, obj):
                 body = json.dumps(obj).encode()
                 self.send_response(code)
@@ -368,6 +384,7 @@ class KubeAPIServer:
                         with srv.lock:
                             if w.drop:
                                 # a dead connection: no terminating chunk
+                                self.close_connection = True
                                 self.connection.shutdown(socket.SHUT_RDWR)
                                 return
                             out = []

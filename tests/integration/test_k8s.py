@@ -151,7 +151,7 @@ def test_pod_fields():
     try:
         wait_log(a, r"k8s: pods: listed 1 objects")
         p = c.run("/bin/sleep", "30")
-        ev = a.wait_for(execs(pid=p.pid), what="the exec in the pod")
+        ev = a.wait_for(execs(binary="/bin/sleep", pid=p.pid), what="the exec in the pod")
         want = {"namespace": "shop", "name": "web-7d9f8b6c5d-x2x4q", "uid": uid,
                 "container": {"id": "containerd://" + c.id, "name": "nginx",
                               "image": {"id": "docker.io/library/nginx@sha256:" + "ab" * 32,
@@ -163,10 +163,15 @@ def test_pod_fields():
         got = ev["process_exec"]["process"].get("pod")
         assert got == want, json.dumps(got, indent=1)
         # the metrics' pod labels are real now
-        m = metrics(port)
-        assert any(k[0] == "tetragon_events_total" and ("namespace", "shop") in k[1] and
+        deadline = time.time() + 20
+        while True:     # the page is rendered once a second
+            m = metrics(port)
+            if any(k[0] == "tetragon_events_total" and ("namespace", "shop") in k[1] and
                    ("pod", "web-7d9f8b6c5d-x2x4q") in k[1] and ("workload", "web") in k[1] and
-                   ("type", "PROCESS_EXEC") in k[1] for k in m), [k for k in m if k[0] == "tetragon_events_total"]
+                   ("type", "PROCESS_EXEC") in k[1] for k in m):
+                break
+            assert time.time() < deadline, [k for k in m if k[0] == "tetragon_events_total"]
+            time.sleep(0.1)
         assert m[("tetragon_watcher_events_total", (("watcher", "k8s"),))] >= 1
         assert m[("tetragon_k8s_pods", (("state", "live"),))] == 1
         # what the client asked for, as client-go asks
@@ -197,7 +202,7 @@ def test_late_pod_and_dropped_watch():
         wait_log(a, r"k8s: pods: listed 0 objects")
         srv.wait_watches(3)
         p = c.run("/bin/sleep", "30")
-        ev = a.wait_for(execs(pid=p.pid), what="the exec")
+        ev = a.wait_for(execs(binary="/bin/sleep", pid=p.pid), what="the exec")
         assert "pod" not in ev["process_exec"]["process"], ev
         srv.bookmark()
         bookmark_rv = srv.rv
@@ -299,9 +304,11 @@ def test_auth():
     a, port = start(srv, "--enable-tracing-policy-crd=false", kubeconfig=srv.kubeconfig(token="wrong"))
     try:
         wait_log(a, r"k8s: pods: list failed: HTTP 401 Unauthorized: Unauthorized")
-        m = metrics(port)
-        assert m[("tetragon_k8s_errors_total", (("error", "http_status"), ("resource", "pods")))] >= 1
-        assert m[("tetragon_k8s_watch_synced", (("resource", "pods"),))] == 0
+        deadline = time.time() + 20
+        while metrics(port).get(("tetragon_k8s_errors_total", (("error", "http_status"), ("resource", "pods")))) < 1:
+            assert time.time() < deadline
+            time.sleep(0.1)
+        assert metrics(port)[("tetragon_k8s_watch_synced", (("resource", "pods"),))] == 0
     finally:
         a.stop()
     a, port = start(srv, "--enable-tracing-policy-crd=false",
@@ -360,7 +367,7 @@ def test_tracing_policy_crd():
         subprocess.run([SYSCALL_STORM, "--getppid", "1"], check=True, stdout=subprocess.DEVNULL)
         a.wait_for(kprobe_of("k8s-getppid", "generation two"), what="the reloaded policy's event")
         # namespaced: refused until kernel scoping exists, listed with the reason
-        ns = getppid_tp("ns-pol", "x")
+        ns = getppid_tp("ns-pol", "namespaced one")
         ns["metadata"]["namespace"] = "shop"
         srv.put(TPNS, ns)
         wait_log(a, r"k8s: TracingPolicyNamespaced shop/ns-pol \(generation 1\) refused: .*not supported yet")
@@ -379,9 +386,10 @@ def test_tracing_policy_crd():
         wait_log(a, r"k8s: TracingPolicyNamespaced shop/ns-pol deleted: unloaded")
         pols = list_policies(a)
         assert "k8s-getppid" not in pols and "ns-pol" not in pols and "bad-pol" in pols, pols
+        wait_metric(port, "tetragon_k8s_policy_changes_total", {"result": "unloaded"}, 2)
         m = metrics(port)
         assert m[("tetragon_k8s_policy_changes_total", (("result", "loaded"),))] == 2
-        assert m[("tetragon_k8s_policy_changes_total", (("result", "unloaded"),))] == 2
+        assert m[("tetragon_k8s_policy_changes_total", (("result", "refused"),))] == 2
     finally:
         a.stop()
         srv.close()
