@@ -12,6 +12,7 @@ PKGS=(
 	libarchive-dev
 	libcurl4-openssl-dev	# src/k8s: the Kubernetes API client (HTTPS)
 	valgrind	# bench/export_throughput.sh: instructions per event
+	python3-yaml	# tests/integration/test_k8s_crds.py reads the CRD manifests
 )
 missing=()
 for p in "${PKGS[@]}"; do
