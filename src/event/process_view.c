@@ -308,14 +308,22 @@ static void build_file(struct view *v, const struct process *p)
 	v->has_bprops = 1;
 }
 
+/* The parent's view of its pod, when the parent has a view. */
+static void *parent_pod_slot(const struct process *p)
+{
+	struct view *pv = p->parent ? p->parent->view : NULL;
+
+	return pv ? pv->pod : NULL;
+}
+
 const Tetragon__Process *process_view(struct process *p, const struct process_view_opts *o)
 {
 	struct view *v = p->view;
 	Tetragon__Process *m;
 
 	if (v) {
-		/* its pod became known since: encoded again with it */
-		if (o->pods && k8s_pod_view_refresh(o->pods, p, v->pod)) {
+		/* its pod became known since (or the view is older than the pod watch): encoded again with it */
+		if (o->pods && k8s_pod_view_refresh(o->pods, p, &v->pod, parent_pod_slot(p))) {
 			v->proc.pod = (Tetragon__Pod *)k8s_pod_view_msg(v->pod);
 			protojson_fragment_release(&v->json);
 		}
@@ -371,11 +379,8 @@ const Tetragon__Process *process_view(struct process *p, const struct process_vi
 		build_ns(v->ns, &p->ns, &o->host_ns);
 		m->ns = &v->ns->ns;
 	}
-	if (o->pods) {
-		struct view *pv = p->parent ? p->parent->view : NULL;
-
-		m->pod = (Tetragon__Pod *)k8s_pod_view(o->pods, p, &v->pod, pv ? pv->pod : NULL);
-	}
+	if (o->pods)
+		m->pod = (Tetragon__Pod *)k8s_pod_view(o->pods, p, &v->pod, parent_pod_slot(p));
 	(void)live_add(v);	/* out of memory: the view is just encoded each time */
 	p->view = v;
 	return m;

@@ -1006,11 +1006,13 @@ const Tetragon__Pod *k8s_pod_view(struct k8s_pods *c, struct process *p, void **
 	return v->has_msg ? &v->msg : NULL;
 }
 
-bool k8s_pod_view_refresh(struct k8s_pods *c, struct process *p, void *slot)
+bool k8s_pod_view_refresh(struct k8s_pods *c, struct process *p, void **slot, void *parent_slot)
 {
-	struct pod_view *v = slot;
+	struct pod_view *v = *slot;
 
-	if (!v || v->has_msg || !v->cid[0] || v->gen == c->gen)
+	if (!v)
+		return k8s_pod_view(c, p, slot, parent_slot) != NULL;
+	if (v->has_msg || !v->cid[0] || v->gen == c->gen)
 		return false;
 	lookup(c, v, p);
 	return v->has_msg;

@@ -115,11 +115,13 @@ void k8s_pods_stats(const struct k8s_pods *c, struct k8s_pods_stats *st);
  * A process's `pod`, for the process view (src/event/process_view.c). slot
  * is the view's (NULL at first); parent_slot its parent's view's, when there
  * is one (a process that exited before it was looked at is in its parent's
- * container). Returns the message or NULL. k8s_pod_view_refresh(): true
- * when a view without a pod has found one since (the caller encodes again).
+ * container). Returns the message or NULL. k8s_pod_view_refresh(), for a
+ * view built before: true when it has a pod now and had none (the pod
+ * became known since, or the view was built before the pod watch started);
+ * the caller encodes the process again.
  */
 const Tetragon__Pod *k8s_pod_view(struct k8s_pods *c, struct process *p, void **slot, void *parent_slot);
-bool k8s_pod_view_refresh(struct k8s_pods *c, struct process *p, void *slot);
+bool k8s_pod_view_refresh(struct k8s_pods *c, struct process *p, void **slot, void *parent_slot);
 const Tetragon__Pod *k8s_pod_view_msg(void *slot);
 void k8s_pod_view_free(void *slot);
 

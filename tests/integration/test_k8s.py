@@ -231,6 +231,34 @@ def test_late_pod_and_dropped_watch():
         srv.close()
 
 
+def test_process_older_than_agent():
+    """A container's process that ran before the agent started (found in /proc, before the pod
+    watch) has its pod in its next event."""
+    require_root()
+    srv = KubeAPIServer(TMP)
+    uid = str(uuid.uuid4())
+    c = Container(uid)
+    srv.put(PODS, nginx_pod(uid, c.id))
+    p = c.run("/bin/sleep", "30")
+    deadline = time.time() + 10
+    while c.id not in open("/proc/%d/cgroup" % p.pid).read() or \
+            os.readlink("/proc/%d/exe" % p.pid).endswith("/sh"):
+        assert time.time() < deadline
+        time.sleep(0.01)
+    a, port = start(srv)
+    try:
+        wait_log(a, r"k8s: pods: listed 1 objects")
+        p.kill()
+        ev = a.wait_for(lambda e: e.get("process_exit", {}).get("process", {}).get("pid") == p.pid,
+                        what="the exit of the older process")
+        got = ev["process_exit"]["process"].get("pod", {})
+        assert got.get("name") == "web-7d9f8b6c5d-x2x4q" and "procFS" in ev["process_exit"]["process"]["flags"], ev
+    finally:
+        a.stop()
+        c.close()
+        srv.close()
+
+
 def test_relist_after_gone():
     """The history the agent needs is compacted away while it is disconnected: the watch gets
     410 Gone (an ERROR event with a Status), the agent lists again and the cache is the new set."""
@@ -413,7 +441,8 @@ def test_config_errors():
 
 if __name__ == "__main__":
     try:
-        sys.exit(run_tests([test_pod_fields, test_late_pod_and_dropped_watch, test_relist_after_gone,
+        sys.exit(run_tests([test_pod_fields, test_late_pod_and_dropped_watch, test_process_older_than_agent,
+                            test_relist_after_gone,
                             test_hostile_stream, test_auth, test_tracing_policy_crd, test_config_errors]))
     finally:
         shutil.rmtree(TMP, True)

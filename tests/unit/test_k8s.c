@@ -494,12 +494,12 @@ static void test_pod_view(void **state)
 	(void)state;
 	/* not known yet */
 	assert_null(k8s_pod_view(c, &parent, &ps, NULL));
-	assert_false(k8s_pod_view_refresh(c, &parent, ps));
+	assert_false(k8s_pod_view_refresh(c, &parent, &ps, NULL));
 	assert_null(k8s_pod_view(c, &other, &os, NULL));
 	/* the pod arrives: the view finds it at its next event, the process without an id never looks */
 	assert_int_equal(k8s_pods_upsert(c, parse_pod(pod_text("late", "ul", CID1))), 0);
-	assert_true(k8s_pod_view_refresh(c, &parent, ps));
-	assert_false(k8s_pod_view_refresh(c, &other, os));
+	assert_true(k8s_pod_view_refresh(c, &parent, &ps, NULL));
+	assert_false(k8s_pod_view_refresh(c, &other, &os, NULL));
 	m = k8s_pod_view_msg(ps);
 	assert_non_null(m);
 	assert_string_equal(m->name, "late");
@@ -507,6 +507,16 @@ static void test_pod_view(void **state)
 	assert_int_equal(m->container->pid->value, 1);
 	assert_string_equal(m->container->image->name, "img");
 	assert_int_equal(m->container->start_time->seconds, 1704067200);
+	/* a view built before the pod watch started: looked up at its next event */
+	{
+		struct process old = { .pid = 13, .binary = CID1 };
+		void *ls = NULL;
+
+		assert_true(k8s_pod_view_refresh(c, &old, &ls, NULL));
+		assert_string_equal(k8s_pod_view_msg(ls)->name, "late");
+		assert_false(k8s_pod_view_refresh(c, &old, &ls, NULL));
+		k8s_pod_view_free(ls);
+	}
 	/* no id of its own: its parent's container */
 	m = k8s_pod_view(c, &child, &cs, ps);
 	assert_non_null(m);
