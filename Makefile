@@ -68,7 +68,9 @@ LDLIBS   += -lssl
 # bounded memory); it is C++, reached through src/filters/re2_shim.cc.
 LDLIBS   += -lre2 -lstdc++
 
-# libcurl asks Docker/Podman's HTTP API about containers (src/runtime)
+# ---- container runtimes and the Kubernetes API (owner: src/runtime, src/k8s) -----
+# libcurl (OpenSSL flavour): Docker/Podman's HTTP API over their sockets, and
+# HTTPS to the API server (README: Kubernetes).
 LDLIBS   += -lcurl
 
 # ---- metrics (owner: src/metrics) -----------------------------------------------

@@ -10,10 +10,11 @@ PKGS=(
 	libmicrohttpd-dev prometheus curl
 	libssl-dev
 	libarchive-dev
-	libcurl4-openssl-dev	# container runtimes' HTTP APIs (src/runtime/docker_api.c)
+	libcurl4-openssl-dev	# container runtimes' HTTP APIs (src/runtime), the Kubernetes API (src/k8s)
 	# tests/integration/test_containers.py: real runtimes (runc: crun refuses hybrid cgroups)
 	containerd runc docker.io podman conmon
 	valgrind	# bench/export_throughput.sh: instructions per event
+	python3-yaml	# tests/integration/test_k8s_crds.py reads the CRD manifests
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -75,6 +75,8 @@ if [ -z "${SKIP_INTEGRATION:-}" ]; then
 	run_summary_suite "integration: GetInfo, log level, sensors, bugtool, generate, getevents --reconnect" /usr/bin/python3 tests/integration/test_rpcs.py
 	run_summary_suite "integration: export accounting on a full disk, export file deleted or moved" /usr/bin/python3 tests/integration/test_export.py
 	run_summary_suite "integration: containers (Docker, containerd and CRI, Podman; slow runtime)" /usr/bin/python3 tests/integration/test_containers.py
+	run_summary_suite "integration: Kubernetes API client against a stand-in API server (pods, watch, custom resources)" /usr/bin/python3 tests/integration/test_k8s.py
+	run_summary_suite "integration: the TracingPolicy CustomResourceDefinitions" /usr/bin/python3 tests/integration/test_k8s_crds.py
 fi
 rm -f "$log"
 echo "tests: $passed passed, $failed failed, $skipped skipped"

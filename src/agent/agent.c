@@ -23,6 +23,7 @@
 #include "export/sinks.h"
 #include "filters/export.h"
 #include "grpc/service.h"
+#include "k8s/k8s.h"
 #include "kernel/environment.h"
 #include "metrics/agent_metrics.h"
 #include "metrics/event_counts.h"
@@ -63,6 +64,7 @@ struct agent {
 	struct policy_rpc prpc;
 	struct agent_rpc arpc;		/* GetInfo, GetDebug's process cache dump */
 	struct metrics_server *metrics;	/* owner: src/metrics; NULL when off */
+	struct k8s *k8s;		/* owner: src/k8s; NULL without --enable-k8s-api */
 	struct event_counts *counts;	/* the metrics' pipeline sink, NULL without event metrics */
 	struct event_sink *export_sink;	/* metrics: the JSON file's sink, inside its filters */
 	uint64_t rb_records;
@@ -301,6 +303,7 @@ static void publish_metrics(struct agent *a)
 		.version = TG_VERSION,
 		.runtime = a->runtime,
 		.containers = a->containers,
+		.k8s = a->k8s,
 	};
 
 	if (!a->metrics)
@@ -372,6 +375,22 @@ static bool consume_rings(struct agent *a)
 	process_sensor_ring_pos(a->sensor, RING_POLICY, NULL, &cons);
 	process_cache_release(a->cache, cons);
 	return more;
+}
+
+/* src/k8s's join point: the container id the process cache holds. */
+static size_t cache_container_id(void *ctx, const struct process *p, char *buf, size_t len)
+{
+	const char *id = process_container_id(p);
+	size_t n = id ? strlen(id) : 0;
+
+	(void)ctx;
+	if (!len)
+		return 0;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, id ? id : "", n);
+	buf[n] = '\0';
+	return n;
 }
 
 static int event_loop(struct agent *a)
@@ -650,6 +669,30 @@ int agent_run(const struct agent_options *o)
 		if (err)
 			goto out;
 	}
+	/* Kubernetes (owner: src/k8s): pods for events, TracingPolicy custom resources */
+	if (o->enable_k8s_api) {
+		struct k8s_opts ko = {
+			.kubeconfig = o->k8s_kubeconfig_path,
+			.node_name = a.node_name,
+			.policies = o->enable_tracing_policy_crd,
+			.annotations = o->enable_pod_annotations,
+			.deleted_pod_cache = o->deleted_pod_cache_size,
+			.procfs = o->procfs,
+			.version = TG_VERSION,
+			.calls = &a.calls,
+			.engine = a.policies,
+			/* the cgroup the kernel reported, not a re-read of /proc (a pid may be reused) */
+			.container_id = cache_container_id,
+		};
+		char why[1024];
+
+		err = k8s_start(&a.k8s, &ko, why, sizeof(why));
+		if (err) {
+			log_error("--enable-k8s-api: %s", why);
+			goto out;
+		}
+		a.pe.view.pods = k8s_pods(a.k8s);
+	}
 	/* gRPC API (owner: src/grpc) */
 	{
 		struct api_server_opts ao = {
@@ -674,6 +717,7 @@ int agent_run(const struct agent_options *o)
 
 		a.prpc.calls = &a.calls;
 		a.prpc.engine = a.policies;
+		a.prpc.k8s = a.k8s;
 		a.arpc.calls = &a.calls;
 		a.arpc.o = o;
 		a.arpc.version = TG_VERSION;
@@ -690,6 +734,7 @@ int agent_run(const struct agent_options *o)
 out:
 	loop_calls_close(&a.calls);	/* RPCs waiting on the loop fail, then the server stops */
 	api_server_stop(a.api);	/* owner: src/grpc */
+	k8s_stop(a.k8s);	/* its calls to the loop fail now */
 	metrics_server_stop(a.metrics);
 	policy_engine_close(a.policies);
 	runtime_stop(a.runtime);
@@ -698,6 +743,7 @@ out:
 	process_sensor_close(a.sensor);
 	process_cache_free(a.cache);
 	container_table_free(a.containers);
+	k8s_free(a.k8s);	/* after the process views that name its pods */
 	loop_calls_destroy(&a.calls);
 	agent_rpc_destroy(&a.arpc);
 	return err ? 1 : 0;

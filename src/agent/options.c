@@ -65,6 +65,12 @@ enum {
 	OPT_RUNTIME_TIMEOUT,
 	OPT_EVENT_CACHE_RETRIES,
 	OPT_EVENT_CACHE_RETRY_DELAY,
+	/* Kubernetes (owner: src/k8s) */
+	OPT_K8S_API,
+	OPT_K8S_KUBECONFIG,
+	OPT_POD_ANNOTATIONS,
+	OPT_TP_CRD,
+	OPT_DELETED_POD_CACHE,
 	/* configuration */
 	OPT_CONFIG_DIR,
 	OPT_CONFIG_FILE,
@@ -88,16 +94,16 @@ static const struct upstream_flag {
 	{ "bpf-dir", required_argument }, { "bpf-lib", required_argument }, { "cgroup-rate", required_argument },
 	{ "cluster-name", required_argument }, { "cpuprofile", required_argument },
 	{ "cri-endpoint", required_argument }, { "data-cache-size", required_argument },
-	{ "deleted-pod-cache-size", required_argument }, { "disable-kprobe-multi", no_argument },
+	{ "disable-kprobe-multi", no_argument },
 	{ "disable-process-cache", no_argument }, { "disable-uprobe-multi", no_argument },
 	{ "enable-ancestors", required_argument }, { "enable-cgidmap", no_argument },
 	{ "enable-cgidmap-debug", no_argument }, { "enable-cgtrackerid", no_argument },
 	{ "enable-cri", no_argument }, { "enable-deprecated-tracingpolicy-grpc", no_argument },
-	{ "enable-export-aggregation", no_argument }, { "enable-k8s-api", no_argument },
-	{ "enable-msg-handling-latency", no_argument }, { "enable-pod-annotations", no_argument },
+	{ "enable-export-aggregation", no_argument },
+	{ "enable-msg-handling-latency", no_argument },
 	{ "enable-pod-info", no_argument }, { "enable-policy-filter", no_argument },
 	{ "enable-policy-filter-cgroup-map", no_argument }, { "enable-policy-filter-debug", no_argument },
-	{ "enable-process-environment-variables", no_argument }, { "enable-tracing-policy-crd", no_argument },
+	{ "enable-process-environment-variables", no_argument },
 	{ "execve-map-entries", required_argument }, { "execve-map-size", required_argument },
 	{ "export-aggregation-buffer-size", required_argument },
 	{ "export-aggregation-window-size", required_argument }, { "export-rate-limit", required_argument },
@@ -105,7 +111,7 @@ static const struct upstream_flag {
 	{ "force-large-progs", no_argument }, { "force-small-progs", no_argument },
 	{ "generate-docs", no_argument }, { "gops-address", required_argument },
 	{ "health-server-address", required_argument }, { "health-server-interval", required_argument },
-	{ "k8s-controlplane-retry", required_argument }, { "k8s-kubeconfig-path", required_argument },
+	{ "k8s-controlplane-retry", required_argument },
 	{ "keep-sensors-on-exit", no_argument }, { "kernel", required_argument },
 	{ "log-file", required_argument }, { "log-format", required_argument },
 	{ "memprofile", required_argument }, { "netns-dir", required_argument },
@@ -176,6 +182,12 @@ static const struct option longopts[] = {
 	{ "container-runtime-timeout", required_argument, 0, OPT_RUNTIME_TIMEOUT },
 	{ "event-cache-retries", required_argument, 0, OPT_EVENT_CACHE_RETRIES },
 	{ "event-cache-retry-delay", required_argument, 0, OPT_EVENT_CACHE_RETRY_DELAY },
+	/* Kubernetes */
+	{ "enable-k8s-api", optional_argument, 0, OPT_K8S_API },
+	{ "k8s-kubeconfig-path", required_argument, 0, OPT_K8S_KUBECONFIG },
+	{ "enable-pod-annotations", optional_argument, 0, OPT_POD_ANNOTATIONS },
+	{ "enable-tracing-policy-crd", optional_argument, 0, OPT_TP_CRD },
+	{ "deleted-pod-cache-size", required_argument, 0, OPT_DELETED_POD_CACHE },
 	{ "config-dir", required_argument, 0, OPT_CONFIG_DIR },
 	{ "config-file", required_argument, 0, OPT_CONFIG_FILE },
 	{ "read-system-config", optional_argument, 0, OPT_CONFIG_FILE },
@@ -266,6 +278,16 @@ static void usage(FILE *f)
 		"                                     events wait for it, at most twice D\n"
 		"  --event-cache-retries N            lookups of a container, at most (default 15)\n"
 		"  --event-cache-retry-delay N        seconds between them (default 2)\n"
+		"Kubernetes:\n"
+		"  --enable-k8s-api[=BOOL]            watch the API server: this node's pods (the pod\n"
+		"                                     field of events) and TracingPolicy custom resources\n"
+		"                                     (default false)\n"
+		"  --k8s-kubeconfig-path FILE         a kubeconfig instead of the in-cluster service account\n"
+		"  --enable-pod-annotations[=BOOL]    pod annotations in events (default false)\n"
+		"  --enable-tracing-policy-crd[=BOOL] load TracingPolicy/TracingPolicyNamespaced custom\n"
+		"                                     resources (default true, with --enable-k8s-api)\n"
+		"  --deleted-pod-cache-size N         containers of deleted pods kept for late events\n"
+		"                                     (default 1024)\n"
 		"\n"
 		"Policies:\n"
 		"  --tracing-policy FILE              load a TracingPolicy (repeatable)\n"
@@ -510,6 +532,8 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 	o->export_file_max_backups = 5;
 	o->export_file_perm = 0600;
 	o->enable_event_metrics = true;	/* metrics */
+	o->enable_tracing_policy_crd = true;	/* Kubernetes */
+	o->deleted_pod_cache_size = 1024;
 	o->process_cache_gc_interval_ms = 30000;
 	o->process_cache_size = 65536;
 	o->stdout_format = STDOUT_AUTO;
@@ -774,6 +798,26 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 			}
 			o->event_cache_retry_delay_ms = u * 1000;
 			break;
+		case OPT_K8S_API:
+			err = parse_bool("enable-k8s-api", optarg, &o->enable_k8s_api);
+			break;
+		case OPT_K8S_KUBECONFIG:
+			err = dup_arg(&o->k8s_kubeconfig_path, optarg);
+			break;
+		case OPT_POD_ANNOTATIONS:
+			err = parse_bool("enable-pod-annotations", optarg, &o->enable_pod_annotations);
+			break;
+		case OPT_TP_CRD:
+			err = parse_bool("enable-tracing-policy-crd", optarg, &o->enable_tracing_policy_crd);
+			break;
+		case OPT_DELETED_POD_CACHE:
+			err = parse_u64("deleted-pod-cache-size", optarg, &o->deleted_pod_cache_size);
+			if (!err && o->deleted_pod_cache_size > 1000000) {
+				fprintf(stderr, "tetragon: --deleted-pod-cache-size: %s is out of range (0 to 1000000)\n",
+					optarg);
+				err = -EINVAL;
+			}
+			break;
 		case OPT_VERSION:
 			o->show_version = true;
 			return 1;
@@ -827,6 +871,10 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 		fprintf(stderr, "tetragon: unexpected argument \"%s\" (see --help)\n", argv[optind]);
 		return -EINVAL;
 	}
+	if (o->k8s_kubeconfig_path && !*o->k8s_kubeconfig_path) {
+		free(o->k8s_kubeconfig_path);
+		o->k8s_kubeconfig_path = NULL;
+	}
 	/* as upstream, an empty export file name is no export file */
 	if (o->export_filename && !*o->export_filename) {
 		free(o->export_filename);
@@ -874,5 +922,6 @@ void agent_options_free(struct agent_options *o)
 	free(o->docker_socket);
 	free(o->podman_socket);
 	free(o->containerd_socket);
+	free(o->k8s_kubeconfig_path);
 	memset(o, 0, sizeof(*o));
 }

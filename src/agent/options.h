@@ -66,6 +66,12 @@ struct agent_options {
 	uint64_t container_runtime_timeout_ms;
 	uint64_t event_cache_retries;	/* upstream's --event-cache-retries */
 	uint64_t event_cache_retry_delay_ms;	/* --event-cache-retry-delay (seconds) */
+	/* Kubernetes (owner: src/k8s) */
+	bool enable_k8s_api;
+	char *k8s_kubeconfig_path;	/* NULL: in-cluster */
+	bool enable_pod_annotations;
+	bool enable_tracing_policy_crd;
+	uint64_t deleted_pod_cache_size;
 };
 
 /*

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "google/protobuf/wrappers.pb-c.h"
+#include "k8s/k8s.h"
 #include "policy/policy.h"
 #include "sensors/generic_policy.h"
 
@@ -276,11 +277,16 @@ static int list_on_loop(void *arg)
 	size_t n = 0, k = 0;
 	int err = 0;
 
+	struct k8s_policy_status ks;
+	size_t nk = 0;
+
 	while (!policy_engine_status(c->r->engine, n, &st))
 		n++;
-	if (n) {
-		v = calloc(n, sizeof(*v));
-		pv = calloc(n, sizeof(*pv));
+	while (!k8s_policy_refused(c->r->k8s, nk, &ks))
+		nk++;
+	if (n + nk) {
+		v = calloc(n + nk, sizeof(*v));
+		pv = calloc(n + nk, sizeof(*pv));
 		if (!v || !pv)
 			err = -ENOMEM;
 	}
@@ -293,6 +299,24 @@ static int list_on_loop(void *arg)
 		pv[k] = &v[k].s;
 		k++;
 	}
+	/* custom resources refused before reaching the engine (src/k8s), as upstream lists a failed policy */
+	for (size_t i = 0; i < nk && !err; i++) {
+		Tetragon__TracingPolicyStatus *s = &v[k].s;
+
+		k8s_policy_refused(c->r->k8s, i, &ks);
+		if (req && req->domain && *req->domain && strcmp(req->domain, K8S_POLICY_DOMAIN))
+			continue;
+		tetragon__tracing_policy_status__init(s);
+		s->name = (char *)ks.name;
+		s->namespace_ = (char *)ks.ns;
+		s->domain = K8S_POLICY_DOMAIN;
+		snprintf(v[k].info, sizeof(v[k].info), "%s custom resource, generation %lld", ks.kind, ks.generation);
+		s->info = v[k].info;
+		s->state = TETRAGON__TRACING_POLICY_STATE__TP_STATE_LOAD_ERROR;
+		s->error = (char *)ks.error;
+		pv[k] = s;
+		k++;
+	}
 	if (!err) {
 		resp.n_policies = k;
 		resp.policies = pv;
@@ -300,7 +324,7 @@ static int list_on_loop(void *arg)
 		if (!*c->resp)
 			err = -ENOMEM;
 	}
-	for (size_t i = 0; v && i < n; i++) {
+	for (size_t i = 0; v && i < n + nk; i++) {
 		free(v[i].hooks);
 		free(v[i].phooks);
 		free(v[i].sels);

@@ -14,6 +14,7 @@ struct policy_engine;
 struct policy_rpc {
 	struct loop_calls *calls;
 	struct policy_engine *engine;
+	struct k8s *k8s;	/* custom resources refused before the engine, or NULL */
 };
 
 extern const struct tp_ops policy_rpc_ops;	/* ctx: struct policy_rpc * */

@@ -8,6 +8,7 @@
 
 #include "google/protobuf/wrappers.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
+#include "k8s/pods.h"
 #include "process/container.h"
 
 /* The --enable-process-cred blocks (about 1.5 KB: every capability). */
@@ -54,6 +55,7 @@ struct view {
 	struct view_cred *cred;
 	struct view_ns *ns;
 	struct view_pod *pod;		/* NULL outside containers with metadata */
+	void *k8s_pod;			/* src/k8s's view of its pod (it wins over the runtime's) */
 	uint32_t cgen;			/* the container's generation it was built from */
 
 	Tetragon__BinaryProperties bprops;
@@ -393,6 +395,14 @@ static struct view_pod *build_pod(const struct process *p, const struct containe
 	return vp;
 }
 
+/* The parent's view of its pod, when the parent has a view. */
+static void *parent_pod_slot(const struct process *p)
+{
+	struct view *pv = p->parent ? p->parent->view : NULL;
+
+	return pv ? pv->k8s_pod : NULL;
+}
+
 const Tetragon__Process *process_view(struct process *p, const struct process_view_opts *o)
 {
 	struct view *v = p->view;
@@ -404,8 +414,14 @@ const Tetragon__Process *process_view(struct process *p, const struct process_vi
 		process_view_free(v);
 		p->view = v = NULL;
 	}
-	if (v)
+	if (v) {
+		/* its pod became known since (or the view is older than the pod watch): encoded again with it */
+		if (o->pods && k8s_pod_view_refresh(o->pods, p, &v->k8s_pod, parent_pod_slot(p))) {
+			v->proc.pod = (Tetragon__Pod *)k8s_pod_view_msg(v->k8s_pod);
+			protojson_fragment_release(&v->json);
+		}
 		return &v->proc;
+	}
 	v = calloc(1, sizeof(*v) + (o->cred ? sizeof(*v->cred) : 0) + (o->ns ? sizeof(*v->ns) : 0));
 	if (!v)
 		return NULL;
@@ -464,6 +480,13 @@ const Tetragon__Process *process_view(struct process *p, const struct process_vi
 		if (v->pod)
 			m->pod = &v->pod->pod;
 	}
+	/* the API server's pod, when it knows one, as upstream fills it */
+	if (o->pods) {
+		Tetragon__Pod *kp = (Tetragon__Pod *)k8s_pod_view(o->pods, p, &v->k8s_pod, parent_pod_slot(p));
+
+		if (kp)
+			m->pod = kp;
+	}
 	(void)live_add(v);	/* out of memory: the view is just encoded each time */
 	p->view = v;
 	return m;
@@ -487,6 +510,7 @@ void process_view_free(void *view)
 	if (!v)
 		return;
 	live_del(v);
+	k8s_pod_view_free(v->k8s_pod);
 	protojson_fragment_release(&v->json);
 	view_pod_free(v->pod);
 	free(v);

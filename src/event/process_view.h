@@ -11,10 +11,13 @@
 #include "process/cache.h"
 #include "tetragon/tetragon.pb-c.h"
 
+struct k8s_pods;
+
 struct process_view_opts {
 	bool cred;		/* cap, process_credentials, binary_properties privileges */
 	bool ns;		/* ns */
 	struct msg_ns host_ns;	/* to compute Namespace.is_host */
+	struct k8s_pods *pods;	/* the pod field from Kubernetes (src/k8s/pods.h); NULL: none */
 };
 
 /* Returns the cached message for @p (building it on first use), NULL on OOM. */

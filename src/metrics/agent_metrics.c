@@ -15,6 +15,7 @@
 #include "abi/msg_process.h"
 #include "event/pipeline.h"
 #include "event/process_events.h"
+#include "k8s/k8s.h"
 #include "metrics/event_counts.h"
 #include "metrics/exposition.h"
 #include "metrics/registry.h"
@@ -360,5 +361,6 @@ void agent_metrics_render(struct strbuf *sb, const struct metrics_sources *s)
 	cache(sb, s);
 	container_metrics_render(sb, s->runtime, s->containers, s->pe);
 	outputs(sb, s);
+	k8s_metrics_render(sb, s->k8s);	/* owner: src/k8s; nothing without --enable-k8s-api */
 	self(sb);
 }

@@ -24,6 +24,7 @@ struct policy_engine;
 struct pipeline;
 struct runtime;
 struct container_table;
+struct k8s;
 
 #define METRICS_MSG_OPS 64
 
@@ -44,6 +45,7 @@ struct metrics_sources {
 	/* containers (owner: src/runtime); may be NULL */
 	const struct runtime *runtime;
 	const struct container_table *containers;
+	struct k8s *k8s;			/* src/k8s, or NULL */
 };
 
 void agent_metrics_render(struct strbuf *sb, const struct metrics_sources *s);

@@ -87,12 +87,12 @@ def test_config_file_yaml():
     require_root()
     y = os.path.join(TMP, "tetragon.yaml")
     with open(y, "w") as f:
-        f.write("enable-process-ns: true\nmetrics-label-filter: [binary, namespace]\nenable-k8s-api: false\n")
+        f.write("enable-process-ns: true\nmetrics-label-filter: [binary, namespace]\nenable-pod-info: false\n")
     a = Agent("--config-file", y)
     try:
         p = exec_of(a, marker("yamlfile"))
         assert "ns" in p and "cap" not in p, p
-        assert "--enable-k8s-api is an upstream Tetragon flag this agent does not implement yet" in a.stderr()
+        assert "--enable-pod-info is an upstream Tetragon flag this agent does not implement yet" in a.stderr()
     finally:
         assert a.stop() == 0
 
