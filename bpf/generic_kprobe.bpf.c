@@ -70,12 +70,16 @@ int generic_kprobe(struct pt_regs *ctx)
 		bpf_map_delete_elem(&gt_ret, &key);
 	/* no argument is read for a call no selector can match */
 	cand = gt_select_pre(h, pid_tgid >> 32);
-	if (!cand)
+	if (!cand) {
+		gt_override_leave(pid_tgid, 0);
 		return 0;
+	}
 	h->m.func_id = (__u32)cookie;
 	gt_args_begin(h);
 	gt_read_args(regs, h);
-	return gt_select_and_post(h, pid_tgid, cand, key);
+	/* Override: the companion program on this function applies it (gt_common.h) */
+	gt_override_leave(pid_tgid, gt_select_and_post(h, pid_tgid, cand, key));
+	return 0;
 }
 
 SEC("kretprobe")

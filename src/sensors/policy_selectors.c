@@ -516,11 +516,10 @@ static const char *compile_return(struct hook_inst *hi, const struct tp_selector
 			g->ret_post = 0;
 			break;
 		case TP_ACTION_SIGKILL:
-			if (hi->p->opts.policy_mode != TP_MODE_MONITOR)
-				g->ret_action = GT_ACT_SIGKILL;
+			g->ret_action = GT_ACT_SIGKILL;
 			break;
 		case TP_ACTION_SIGNAL:
-			if (g->ret_action != GT_ACT_SIGKILL && hi->p->opts.policy_mode != TP_MODE_MONITOR) {
+			if (g->ret_action != GT_ACT_SIGKILL) {
 				g->ret_action = GT_ACT_SIGNAL;
 				g->ret_sig = a->arg_sig;
 			}
@@ -563,6 +562,7 @@ const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg
 		return why;
 	}
 	cfg->nsel = (uint32_t)h->nselectors;
+	cfg->flags = hi->p->opts.policy_mode == TP_MODE_MONITOR ? GT_CFG_MONITOR : 0;
 	for (size_t i = 0; i < h->nselectors; i++) {
 		const struct tp_selector *s = &h->selectors[i];
 		struct gt_selector *g = &cfg->sel[i];
@@ -583,16 +583,22 @@ const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg
 					hi->sm.rate_entries = SEL_RATE_ENTRIES;
 				}
 				break;
-			/* policy-mode monitor: report, do not enforce */
+			/* the strongest is reported; policy-mode monitor applies none (GT_CFG_MONITOR) */
 			case TP_ACTION_SIGKILL:
-				if (hi->p->opts.policy_mode != TP_MODE_MONITOR)
-					g->action = GT_ACT_SIGKILL;
+				g->action = GT_ACT_SIGKILL;
 				break;
 			case TP_ACTION_SIGNAL:
-				if (g->action != GT_ACT_SIGKILL && hi->p->opts.policy_mode != TP_MODE_MONITOR) {
+				if (g->action != GT_ACT_SIGKILL) {
 					g->action = GT_ACT_SIGNAL;
 					g->sig = a->arg_sig;
 				}
+				break;
+			case TP_ACTION_OVERRIDE:
+				/* how is the back-end's (hi->ovr, policy_override.c); what is the selector's */
+				g->override = 1;
+				g->override_err = a->arg_error;
+				if (g->action == GT_ACT_POST)
+					g->action = GT_ACT_OVERRIDE;
 				break;
 			default: break;
 			}
