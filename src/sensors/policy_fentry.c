@@ -219,20 +219,12 @@ static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)
 {
 	struct generic_fentry_bpf *skel = hi->skel;
-	int err;
 
 	if (plan(e, hi->h, hi->function, hi->cfg, hi, why, len))
 		return why;
 	hi->cfg->nargs = (uint32_t)hi->h->nargs;
 	hi->has_return = has_return(hi->h);
 	hi->ret_type = ret_type(hi->h);
-	err = bpf_program__set_attach_target(skel->progs.generic_fentry, 0, hi->function);
-	if (!err && hi->has_return)
-		err = bpf_program__set_attach_target(skel->progs.generic_fexit, 0, hi->function);
-	if (err) {
-		snprintf(why, len, "fentry on %s: setting the attach target: %s", hi->function, strerror(-err));
-		return why;
-	}
 	if (!hi->has_return) {
 		bpf_program__set_autoload(skel->progs.generic_fexit, false);
 		return NULL;
@@ -247,7 +239,18 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 
 static int load(struct hook_inst *hi)
 {
-	return generic_fentry_bpf__load(hi->skel);
+	struct generic_fentry_bpf *skel = hi->skel;
+	/* right before the load: libbpf holds the kernel's BTF from then until a load frees it */
+	int err = bpf_program__set_attach_target(skel->progs.generic_fentry, 0, hi->function);
+
+	if (!err && hi->has_return)
+		err = bpf_program__set_attach_target(skel->progs.generic_fexit, 0, hi->function);
+	/* a load, even failing, frees the BTF the lookup loaded */
+	if (err) {
+		generic_fentry_bpf__load(skel);
+		return err;
+	}
+	return generic_fentry_bpf__load(skel);
 }
 
 static const char *attach(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)

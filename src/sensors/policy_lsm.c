@@ -213,7 +213,6 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 {
 	struct generic_lsm_bpf *skel = hi->skel;
 	struct btf_hook bh;
-	int err;
 
 	(void)e;
 	if (hook_btf(hi->h, &bh, why, len))
@@ -222,18 +221,24 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 	hi->cfg->nargs = (uint32_t)hi->h->nargs;
 	hi->ret_type = TP_ARG_NOP;
 	skel->rodata->lsm_override = hi->ovr == POLICY_OVR_LSM;
-	/* libbpf looks the target up as bpf_lsm_<hook> */
-	err = bpf_program__set_attach_target(skel->progs.generic_lsm, 0, hi->h->hook);
-	if (err) {
-		snprintf(why, len, "lsm hook %s: setting the attach target: %s", hi->h->hook, strerror(-err));
-		return why;
-	}
 	return setup_args(hi->h, &bh, hi->cfg, hi, why, len);
 }
 
 static int load(struct hook_inst *hi)
 {
-	return generic_lsm_bpf__load(hi->skel);
+	struct generic_lsm_bpf *skel = hi->skel;
+	/*
+	 * Set here, right before the load: libbpf keeps the kernel's BTF
+	 * (megabytes) from then until a load, which also frees it.
+	 */
+	int err = bpf_program__set_attach_target(skel->progs.generic_lsm, 0, hi->h->hook);
+
+	/* libbpf looks the target up as bpf_lsm_<hook>; a load, even failing, frees that BTF */
+	if (err) {
+		generic_lsm_bpf__load(skel);
+		return err;
+	}
+	return generic_lsm_bpf__load(skel);
 }
 
 static const char *attach(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)

@@ -315,10 +315,15 @@ static const char *attach_one(struct hook_inst *hi, const char *func, char *why,
 	bpf_program__set_autoload(fmod ? skel->progs.generic_override_kp : skel->progs.generic_fmod_ret, false);
 	fd = bpf_object__find_map_fd_by_name(hi->obj, "gt_override");
 	err = fd < 0 ? fd : bpf_map__reuse_fd(skel->maps.gt_override, fd);
-	if (!err && fmod)
-		err = bpf_program__set_attach_target(prog, 0, func);
-	if (!err)
-		err = generic_override_bpf__load(skel);
+	if (!err) {
+		/* loaded even when the target was not found: a load frees the BTF libbpf read to look */
+		int lerr;
+
+		if (fmod)
+			err = bpf_program__set_attach_target(prog, 0, func);
+		lerr = generic_override_bpf__load(skel);
+		err = err ? err : lerr;
+	}
 	if (err) {
 		snprintf(why, len, "Override by %s on %s: the kernel refused the program (%s)%s", policy_ovr_name(hi->ovr),
 			 func, strerror(-err), fmod && err == -EINVAL ?

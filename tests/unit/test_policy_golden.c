@@ -122,8 +122,12 @@ static int setup(void **state)
 		   "\tfield:pid_t pid;\toffset:12;\tsize:4;\tsigned:1;\n"
 		   "\tfield:pid_t old_pid;\toffset:16;\tsize:4;\tsigned:1;\n");
 	put(tracefs, "available_filter_functions",
-	    "fd_install\nvfs_read\nvfs_write\nsecurity_file_permission\nvfs_readv [ext4]\nvfs_read\n");
+	    "fd_install\nvfs_read\nvfs_write\nsecurity_file_permission\nvfs_readv [ext4]\nvfs_read\n"
+	    "security_inode_mkdir\ndo_mkdirat\n");
 	policy_features_override(all_features);
+	/* BPF LSM "active" whatever this machine's securityfs says: the features decide */
+	snprintf(path, sizeof(path), "%s/no-lsm-list", tracefs);
+	policy_lsm_list_override(path);
 	return 0;
 }
 
@@ -204,8 +208,12 @@ static void dump_inst(struct strbuf *sb, size_t n, const struct hook_inst *hi)
 		    hi->function);
 	for (size_t k = 0; k < hi->nfuncs; k++)
 		strbuf_addf(sb, "%s%s", k ? "," : " funcs=", hi->funcs[k]);
-	strbuf_addf(sb, "\n  has_return=%d ret_type=%s generated=%d\n", hi->has_return,
+	strbuf_addf(sb, "\n  has_return=%d ret_type=%s generated=%d", hi->has_return,
 		    tp_arg_type_name(hi->ret_type), hi->generated);
+	/* Override's mechanism (policy_override.c), when a selector overrides */
+	if (hi->ovr)
+		strbuf_addf(sb, " override=%s", policy_ovr_name(hi->ovr));
+	strbuf_addc(sb, '\n');
 	if (!pc || !c) {
 		strbuf_addf(sb, "  not compiled\n");
 		return;
@@ -235,7 +243,10 @@ static void dump_inst(struct strbuf *sb, size_t n, const struct hook_inst *hi)
 		strbuf_addf(sb, "gt_cfg bytes (hook_id, agent_tgid, resolve offsets zeroed):\n");
 		hexdump(sb, &copy, sizeof(copy));
 	}
-	strbuf_addf(sb, "gt_config: nsel=%u\n", c->nsel);
+	strbuf_addf(sb, "gt_config: nsel=%u", c->nsel);
+	if (c->flags)
+		strbuf_addf(sb, " flags=%#x", c->flags);
+	strbuf_addc(sb, '\n');
 	for (unsigned i = 0; i < c->nsel && i < GT_MAX_SEL; i++) {
 		const struct gt_selector *s = &c->sel[i];
 
@@ -244,6 +255,8 @@ static void dump_inst(struct strbuf *sb, size_t n, const struct hook_inst *hi)
 			    op_name(s->pid_op), s->pid_flags, s->npids);
 		for (unsigned k = 0; k < s->npids && k < GT_MAX_PIDS; k++)
 			strbuf_addf(sb, " %u", s->pids[k]);
+		if (s->override)
+			strbuf_addf(sb, " override=%u err=%d", s->override, s->override_err);
 		strbuf_addc(sb, '\n');
 		if (s->bin.op)
 			strbuf_addf(sb, "    bin: op=%s id=%u follow=%u\n", op_name(s->bin.op), s->bin.id, s->bin.follow);
@@ -581,6 +594,24 @@ static void test_rawtp(void **state)
 	run_case("rawtp", true);
 }
 
+static void test_lsm_override(void **state)
+{
+	(void)state;
+	run_case("lsm_override", true);
+}
+
+static void test_kprobe_override(void **state)
+{
+	(void)state;
+	run_case("kprobe_override", true);
+}
+
+static void test_fentry(void **state)
+{
+	(void)state;
+	run_case("fentry", true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -590,6 +621,9 @@ int main(void)
 		cmocka_unit_test(test_kprobe_fd_install),
 		cmocka_unit_test(test_kprobe_list),
 		cmocka_unit_test(test_rawtp),
+		cmocka_unit_test(test_lsm_override),
+		cmocka_unit_test(test_kprobe_override),
+		cmocka_unit_test(test_fentry),
 	};
 
 	return cmocka_run_group_tests_name("policy_golden", tests, setup, teardown);
