@@ -38,6 +38,12 @@
 /* Syscall entry points are on the error-injection list (x86_64 names). */
 #define OVERRIDE_FUNC "__x64_sys_getppid"
 #define OVERRIDE_ERR EDOM
+/*
+ * fmod_ret needs its target in BTF: a syscall with arguments (those
+ * without are aliases, which BTF does not describe); getpgid(0) is harmless.
+ */
+#define FMOD_SYSCALL_FUNC "__x64_sys_getpgid"
+
 #define LICENSE "Dual BSD/GPL"	/* several helpers and LSM need GPL-compatible */
 
 static const char *const names[KF__COUNT] = {
@@ -487,9 +493,9 @@ static long open_self(void)
 	return fd < 0 ? -1 : 0;
 }
 
-static long call_getppid(void)
+static long call_getpgid(void)
 {
-	return syscall(SYS_getppid);
+	return syscall(SYS_getpgid, 0);
 }
 
 /* This binary and the file offset of the uprobe target, from /proc/self/maps. */
@@ -630,7 +636,7 @@ bool kfeature_probe(enum kfeature f, char *why, size_t len)
 	case KF_URETPROBE: ok = probe_uprobe(&p, true); break;
 	case KF_SEND_SIGNAL: ok = probe_send_signal(&p); break;
 	case KF_FMOD_RET: ok = probe_fmod_ret(&p, "security_file_open", open_self); break;
-	case KF_FMOD_RET_SYSCALL: ok = probe_fmod_ret(&p, OVERRIDE_FUNC, call_getppid); break;
+	case KF_FMOD_RET_SYSCALL: ok = probe_fmod_ret(&p, FMOD_SYSCALL_FUNC, call_getpgid); break;
 	default: say(&p, "unknown feature %d", (int)f); break;
 	}
 	if (p.attach_fd >= 0)

@@ -134,9 +134,16 @@ const char *policy_ovr_choose(const struct tp_policy *p, const char *what, const
 	/* fmod_ret on a function that is not security_: the error-injection list must exist */
 	bool fmod_any = fmod && policy_feature(KF_FMOD_RET_SYSCALL, swhy, sizeof(swhy));
 	struct strbuf sb = STRBUF_INIT;
+	struct btf_hook bh;
+	char tmp[256];
 
 	if (!fmod)
 		snprintf(swhy, sizeof(swhy), "%s", fwhy);
+	/* a trampoline needs its target in BTF (Debian's syscall functions are not) */
+	if (!security && fmod && policy_btf_func(func, &bh, tmp, sizeof(tmp)) == -ENOENT) {
+		fmod_any = false;
+		snprintf(swhy, sizeof(swhy), "%s is not in the kernel's BTF, which fmod_ret needs", func);
+	}
 	*m = POLICY_OVR_NONE;
 	switch (p->opts.override_method) {
 	case TP_OVERRIDE_RETURN:

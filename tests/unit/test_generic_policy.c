@@ -84,7 +84,7 @@ static bool debian(int f, char *why, size_t len)
 		return false;
 	}
 	if (f == KF_FMOD_RET_SYSCALL) {
-		snprintf(why, len, "load fmod_ret/__x64_sys_getppid: Invalid argument: __x64_sys_getppid() is not "
+		snprintf(why, len, "load fmod_ret/__x64_sys_getpgid: Invalid argument: __x64_sys_getpgid() is not "
 			 "modifiable (not error-injectable here: the kernel lacks CONFIG_FUNCTION_ERROR_INJECTION)");
 		return false;
 	}
@@ -531,8 +531,8 @@ static void test_override(void **state)
 	set->policies[0]->opts.override_method = TP_OVERRIDE_FMOD_RET;
 	r = policy_ovr_choose(set->policies[0], "k", "__x64_sys_linkat", "sys_linkat", &m, why, sizeof(why));
 	assert_non_null(strstr(r, "k: override-method fmod-ret: fmod_ret can modify __x64_sys_linkat only on a kernel "
-				  "whose error-injection list has it (load fmod_ret/__x64_sys_getppid: Invalid argument: "
-				  "__x64_sys_getppid() is not modifiable (not error-injectable here: the kernel lacks "
+				  "whose error-injection list has it (load fmod_ret/__x64_sys_getpgid: Invalid argument: "
+				  "__x64_sys_getpgid() is not modifiable (not error-injectable here: the kernel lacks "
 				  "CONFIG_FUNCTION_ERROR_INJECTION)); the lsmhook path_link does the same"));
 	/* a syscall with no LSM counterpart */
 	set->policies[0]->opts.override_method = TP_OVERRIDE_DEFAULT;
@@ -547,7 +547,7 @@ static void test_override(void **state)
 	r = check(openat_override);
 	assert_string_equal(r, "kprobe on sys_openat: Override on __x64_sys_openat needs bpf_override_return (load "
 			       "bpf_override_return: Invalid argument (the kernel lacks CONFIG_BPF_KPROBE_OVERRIDE)) or "
-			       "fmod_ret on it (load fmod_ret/__x64_sys_getppid: Invalid argument: __x64_sys_getppid() is "
+			       "fmod_ret on it (load fmod_ret/__x64_sys_getpgid: Invalid argument: __x64_sys_getpgid() is "
 			       "not modifiable (not error-injectable here: the kernel lacks "
 			       "CONFIG_FUNCTION_ERROR_INJECTION)), and this kernel has neither; the lsmhook file_open "
 			       "does the same (lsmhooks: - hook: \"file_open\" with the Override action: the hook's "

@@ -600,6 +600,61 @@ static void test_lsm_override(void **state)
 	run_case("lsm_override", true);
 }
 
+/* The action counters of records (ListTracingPolicies, metrics): applied, or not (monitor mode). */
+static void test_action_counters(void **state)
+{
+	struct policy_engine_opts o = { .tracefs = tracefs, .dry_run = true, .events_fd = -1, .execve_fd = -1 };
+	struct policy_engine *e = NULL;
+	struct strbuf yaml = STRBUF_INIT;
+	struct policy_status st;
+	struct msg_generic m;
+	char why[4096], buf[4096];
+	size_t n;
+	FILE *f;
+
+	(void)state;
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		skip();
+		return;
+	}
+	f = fopen(GOLDEN_DIR "/lsm_override.yaml", "r");
+	assert_non_null(f);
+	while ((n = fread(buf, 1, sizeof(buf), f)))
+		strbuf_add(&yaml, buf, n);
+	fclose(f);
+	assert_int_equal(policy_engine_open(&e, &o), 0);
+	if (policy_engine_add_yaml(e, yaml.buf, yaml.len, NULL, why, sizeof(why)))
+		fail_msg("refused: %s", why);
+	assert_int_equal(e->ninst, 2);
+	memset(&m, 0, sizeof(m));
+	m.common.op = MSG_OP_GENERIC_LSM;
+	/* golden-lsm: selector 0 overrides, selector 1 kills */
+	m.hook_id = e->inst[0]->id;
+	m.sel = 0;
+	m.action = GT_ACT_OVERRIDE;
+	assert_int_equal(policy_engine_account(e, &m, sizeof(m)), 1);
+	m.sel = 1;
+	m.action = GT_ACT_SIGKILL;
+	assert_int_equal(policy_engine_account(e, &m, sizeof(m)), 1);
+	assert_int_equal(policy_engine_status(e, 0, &st), 0);
+	assert_string_equal(st.name, "golden-lsm");
+	assert_int_equal(st.actions.post, 2);
+	assert_int_equal(st.actions.override, 1);
+	assert_int_equal(st.actions.signal, 1);
+	assert_int_equal(st.actions.monitor_override + st.actions.monitor_signal, 0);
+	/* golden-lsm-monitor: reported as Override, not applied */
+	m.hook_id = e->inst[1]->id;
+	m.sel = 0;
+	m.action = GT_ACT_OVERRIDE;
+	assert_int_equal(policy_engine_account(e, &m, sizeof(m)), 1);
+	assert_int_equal(policy_engine_status(e, 1, &st), 0);
+	assert_true(st.monitor);
+	assert_int_equal(st.actions.monitor_override, 1);
+	assert_int_equal(st.actions.override, 0);
+	strbuf_free(&yaml);
+	policy_engine_close(e);
+}
+
 static void test_kprobe_override(void **state)
 {
 	(void)state;
@@ -622,6 +677,7 @@ int main(void)
 		cmocka_unit_test(test_kprobe_list),
 		cmocka_unit_test(test_rawtp),
 		cmocka_unit_test(test_lsm_override),
+		cmocka_unit_test(test_action_counters),
 		cmocka_unit_test(test_kprobe_override),
 		cmocka_unit_test(test_fentry),
 	};
