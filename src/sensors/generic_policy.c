@@ -742,8 +742,9 @@ int policy_engine_hook(struct policy_engine *e, size_t i, size_t k, struct polic
 	}
 	hs->loaded = ninst > nskipped;
 	hs->backend = be ? be->name : "none";
-	hs->call_not_found = ninst && !nfuncs && nmissing;
-	hs->partial_call_not_found = nfuncs && nmissing;
+	/* functions found: a kprobe instance's, or fentry instances (one per function) not skipped */
+	hs->call_not_found = nmissing && !nfuncs && ninst == nskipped;
+	hs->partial_call_not_found = nmissing && (nfuncs || ninst > nskipped);
 	/* a running policy with a uprobe whose instances were all skipped: its digests did not match (ignored) */
 	hs->digest_rejected = !hs->loaded && ninst && h->kind == TP_HOOK_UPROBE;
 	snprintf(e->hook_buf, sizeof(e->hook_buf), "%s%s", hs->backend, sb.buf && !sb.oom ? sb.buf : "");

@@ -655,6 +655,39 @@ static void test_action_counters(void **state)
 	policy_engine_close(e);
 }
 
+/* fentries with ignore.callNotFound: one instance per function, the hook's status partial, or not found */
+static void test_fentry_call_not_found(void **state)
+{
+	static const char y[] =
+		"apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata:\n  name: fe-missing\nspec:\n"
+		"  lists:\n  - name: l\n    values: [vfs_read, tg_no_such_function]\n"
+		"  fentries:\n  - call: list:l\n    syscall: false\n    ignore:\n      callNotFound: true\n"
+		"  - call: tg_no_such_function\n    syscall: false\n    ignore:\n      callNotFound: true\n";
+	struct policy_engine_opts o = { .tracefs = tracefs, .dry_run = true, .events_fd = -1, .execve_fd = -1 };
+	struct policy_engine *e = NULL;
+	struct policy_hook_status hs;
+	char why[1024];
+
+	(void)state;
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		skip();
+		return;
+	}
+	assert_int_equal(policy_engine_open(&e, &o), 0);
+	if (policy_engine_add_yaml(e, y, strlen(y), NULL, why, sizeof(why)))
+		fail_msg("refused: %s", why);
+	assert_int_equal(policy_engine_hook(e, 0, 0, &hs), 0);
+	assert_true(hs.loaded);
+	assert_true(hs.partial_call_not_found);
+	assert_false(hs.call_not_found);
+	assert_string_equal(hs.attached, "fentry on vfs_read");
+	assert_int_equal(policy_engine_hook(e, 0, 1, &hs), 0);
+	assert_false(hs.loaded);
+	assert_true(hs.call_not_found);
+	assert_false(hs.partial_call_not_found);
+	policy_engine_close(e);
+}
+
 static void test_kprobe_override(void **state)
 {
 	(void)state;
@@ -680,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_action_counters),
 		cmocka_unit_test(test_kprobe_override),
 		cmocka_unit_test(test_fentry),
+		cmocka_unit_test(test_fentry_call_not_found),
 	};
 
 	return cmocka_run_group_tests_name("policy_golden", tests, setup, teardown);
