@@ -115,7 +115,12 @@ enum gt_op {
 	GT_OP_ADDR, GT_OP_NOT_ADDR, GT_OP_PORT, GT_OP_NOT_PORT, GT_OP_PORT_PRIV, GT_OP_NOT_PORT_PRIV,
 };
 
-enum gt_action { GT_ACT_POST, GT_ACT_NOPOST, GT_ACT_SIGKILL, GT_ACT_SIGNAL };
+/*
+ * The action a record reports: the selector's strongest (Sigkill, Signal,
+ * Override, Post). A monitor-mode policy (GT_CFG_MONITOR) reports the same
+ * and applies none of the first three.
+ */
+enum gt_action { GT_ACT_POST, GT_ACT_NOPOST, GT_ACT_SIGKILL, GT_ACT_SIGNAL, GT_ACT_OVERRIDE };
 
 /*
  * String values (matchArgs on strings, matchBinaries, matchParentBinaries)
@@ -212,16 +217,18 @@ struct gt_selector {
 	__u8 nretf;
 	__u8 ret_post;		/* 1 unless NoPost */
 	__u8 ret_signed;
-	__u8 pad2;
+	__u8 override;		/* Override: the hook returns override_err (lib/gt_common.h) */
 	__u32 ret_action;	/* enum gt_action */
 	__u32 ret_sig;
-	__u32 pad3;
+	__s32 override_err;	/* argError: a negative errno */
 	struct gt_argf retf[GT_MAX_RETF];	/* slot unused: they test ret */
 };
 
+#define GT_CFG_MONITOR	0x1	/* policy-mode monitor: report the actions, apply none */
+
 struct gt_config {
 	__u32 nsel;		/* 0: every call matches and posts */
-	__u32 pad;
+	__u32 flags;		/* GT_CFG_* */
 	struct gt_selector sel[GT_MAX_SEL];
 };
 

@@ -28,16 +28,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Stage one: register argument pos, from the program's copy of them. */
-static __always_inline __u64 gt_fetch(const void *src, __u32 pos, __u32 size)
-{
-	return ((const __u64 *)src)[pos < 6 ? pos : 0];
-}
-
-static __always_inline const void *gt_fetch_addr(const void *src, __u32 pos)
-{
-	return 0;
-}
-
+#include "lib/gt_fetch_u64.h"
 #include "lib/gt_args.h"
 
 /* A call's key in gt_ret: the function (cookie) and the thread. */
@@ -57,7 +48,7 @@ int generic_kprobe(struct pt_regs *ctx)
 	 * Fixed-offset context loads, copied first: indexing pt_regs by a
 	 * variable is a modified-context access the verifier refuses.
 	 */
-	__u64 regs[6] = {
+	__u64 regs[GT_RAW_ARGS] = {
 		PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx),
 		PT_REGS_PARM4(ctx), PT_REGS_PARM5(ctx), ctx->r9,	/* no PARM6 in libbpf 1.1 */
 	};
@@ -70,12 +61,16 @@ int generic_kprobe(struct pt_regs *ctx)
 		bpf_map_delete_elem(&gt_ret, &key);
 	/* no argument is read for a call no selector can match */
 	cand = gt_select_pre(h, pid_tgid >> 32);
-	if (!cand)
+	if (!cand) {
+		gt_override_leave(pid_tgid, 0);
 		return 0;
+	}
 	h->m.func_id = (__u32)cookie;
 	gt_args_begin(h);
 	gt_read_args(regs, h);
-	return gt_select_and_post(h, pid_tgid, cand, key);
+	/* Override: the companion program on this function applies it (gt_common.h) */
+	gt_override_leave(pid_tgid, gt_select_and_post(h, pid_tgid, cand, key));
+	return 0;
 }
 
 SEC("kretprobe")

@@ -17,23 +17,14 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Stage one: raw argument pos, from the program's copy of them. */
-static __always_inline __u64 gt_fetch(const void *src, __u32 pos, __u32 size)
-{
-	return ((const __u64 *)src)[pos < 6 ? pos : 0];
-}
-
-static __always_inline const void *gt_fetch_addr(const void *src, __u32 pos)
-{
-	return 0;
-}
-
+#include "lib/gt_fetch_u64.h"
 #include "lib/gt_args.h"
 
 SEC("raw_tp")
 int generic_rawtp(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u64 raw[6] = {};
+	__u64 raw[GT_RAW_ARGS] = {};
 	struct gt_heap *h;
 	__u32 cand;
 
@@ -58,5 +49,6 @@ int generic_rawtp(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	gt_args_begin(h);
 	gt_read_args(raw, h);
-	return gt_select_and_post(h, pid_tgid, cand, pid_tgid);
+	gt_select_and_post(h, pid_tgid, cand, pid_tgid);
+	return 0;
 }

@@ -74,11 +74,15 @@ int generic_tracepoint(void *ctx)
 	}
 	/* no argument is read for a call no selector can match */
 	cand = gt_select_pre(h, pid_tgid >> 32);
-	if (!cand)
+	if (!cand) {
+		gt_override_leave(pid_tgid, 0);
 		return 0;
+	}
 	gt_args_begin(h);
 	gt_read_args(ctx, h);
-	return gt_select_and_post(h, pid_tgid, cand, pid_tgid);
+	/* Override of a syscall: the companion program on its __x64_sys_ function applies it (gt_common.h) */
+	gt_override_leave(pid_tgid, gt_select_and_post(h, pid_tgid, cand, pid_tgid));
+	return 0;
 }
 
 /* The held entry completed at sys_exit (return probes: lib/gt_common.h). */

@@ -21,6 +21,17 @@
 const volatile struct gt_prog_cfg gt_cfg = {};
 
 /*
+ * Override through a companion program (src/sensors/policy_override.c):
+ * set by the agent when a selector of the hook overrides and the program
+ * itself cannot (kprobes, syscall tracepoints). The program leaves the
+ * error for the calling thread in gt_override; a fmod_ret or
+ * bpf_override_return program on the same kernel function, which runs
+ * right after it in the same call, takes it and makes the function return
+ * it. An LSM program returns the error itself.
+ */
+const volatile __u32 gt_ovr = 0;
+
+/*
  * Shared with the lifecycle sensor (bpf_map__reuse_fd before load): the
  * policy programs' own ring buffer, apart from the lifecycle records, so a
  * flooding policy loses only its own records; and the per-opcode count of
@@ -83,6 +94,30 @@ struct {
 	__type(key, struct gt_rate_key);
 	__type(value, __u64);
 } gt_rate SEC(".maps");
+
+/* pid_tgid -> the error the companion program makes the function return; sized by the agent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, __s32);
+} gt_override SEC(".maps");
+
+/*
+ * After the selectors ran on a call (err: gt_select_and_post()'s answer):
+ * leave err for the companion, or take away an error an earlier call of
+ * this thread left and no companion consumed (a compat syscall has another
+ * entry point), so it never lands on this one.
+ */
+static __always_inline void gt_override_leave(__u64 pid_tgid, __s32 err)
+{
+	if (!gt_ovr)
+		return;
+	if (err)
+		bpf_map_update_elem(&gt_override, &pid_tgid, &err, BPF_ANY);
+	else
+		bpf_map_delete_elem(&gt_override, &pid_tgid);
+}
 
 /* A record held for the hook's return: header and argument bytes. */
 struct gt_held {
@@ -306,13 +341,16 @@ static __always_inline __u32 gt_select_pre(struct gt_heap *h, __u32 tgid)
 /*
  * cand: gt_select_pre()'s answer for this call (not 0). ret_key: where a
  * return probe finds the record (gt_ret), pid_tgid unless the program
- * pairs calls otherwise.
+ * pairs calls otherwise. Returns the error the hook is to return when the
+ * selector that matched overrides (a negative errno; never in monitor
+ * mode), else 0; NoPost and rateLimit silence the record, not the override.
  */
 static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid, __u32 cand, __u64 ret_key)
 {
 	__u32 tgid = pid_tgid >> 32, zero = 0, sel, action = GT_ACT_POST, post = 1;
 	struct execve_map_value *ev;
 	struct gt_config *cfg;
+	int enforce, ovr = 0;
 
 	cfg = bpf_map_lookup_elem(&gt_config, &zero);
 	if (!cfg)
@@ -334,16 +372,20 @@ static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid,
 		return 0;
 	}
 	stat(GT_STAT_MATCHED);
-	if (action == GT_ACT_SIGKILL)
+	/* monitor mode: the record says what the selector asks for, nothing is applied */
+	enforce = !(cfg->flags & GT_CFG_MONITOR);
+	if (enforce && action == GT_ACT_SIGKILL)
 		bpf_send_signal(9);
-	else if (action == GT_ACT_SIGNAL && sel < GT_MAX_SEL)
+	else if (enforce && action == GT_ACT_SIGNAL && sel < GT_MAX_SEL)
 		bpf_send_signal(cfg->sel[sel].sig);
+	if (enforce && sel < GT_MAX_SEL && cfg->sel[sel].override)
+		ovr = cfg->sel[sel].override_err;
 	if (!post)
-		return 0;
+		return ovr;
 	if (sel < GT_MAX_SEL && cfg->sel[sel].rate_ns &&
 	    gt_rate_limited(h, &cfg->sel[sel], sel, pid_tgid)) {
 		stat(GT_STAT_RATE_LIMITED);
-		return 0;
+		return ovr;
 	}
 
 	h->m.common.op = gt_cfg.msg_op;
@@ -369,9 +411,10 @@ static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid,
 	if (gt_cfg.has_return) {
 		/* m and the data after it: a struct gt_held */
 		bpf_map_update_elem(&gt_ret, &ret_key, &h->m, BPF_ANY);
-		return 0;
+		return ovr;
 	}
-	return gt_post(h);
+	gt_post(h);
+	return ovr;
 }
 
 /*
@@ -447,10 +490,12 @@ static __always_inline int gt_return_post(struct gt_heap *h, __s64 ret)
 		}
 		action = s->ret_action;
 		post = s->ret_post;
-		if (action == GT_ACT_SIGKILL)
-			bpf_send_signal(9);
-		else if (action == GT_ACT_SIGNAL)
-			bpf_send_signal(s->ret_sig);
+		if (!(cfg->flags & GT_CFG_MONITOR)) {
+			if (action == GT_ACT_SIGKILL)
+				bpf_send_signal(9);
+			else if (action == GT_ACT_SIGNAL)
+				bpf_send_signal(s->ret_sig);
+		}
 	}
 	if (!post)
 		return 0;

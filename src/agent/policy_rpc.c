@@ -151,6 +151,8 @@ static void fill_counters(Tetragon__TracingPolicyActionCounters *c, const struct
 	c->post = a->post;
 	c->signal = a->signal;
 	c->monitor_signal = a->monitor_signal;
+	c->override = a->override;
+	c->monitor_override = a->monitor_override;
 }
 
 static int fill_selectors(struct policy_engine *e, size_t i, struct tp_entry *t)

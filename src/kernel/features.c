@@ -38,6 +38,12 @@
 /* Syscall entry points are on the error-injection list (x86_64 names). */
 #define OVERRIDE_FUNC "__x64_sys_getppid"
 #define OVERRIDE_ERR EDOM
+/*
+ * fmod_ret needs its target in BTF: a syscall with arguments (those
+ * without are aliases, which BTF does not describe); getpgid(0) is harmless.
+ */
+#define FMOD_SYSCALL_FUNC "__x64_sys_getpgid"
+
 #define LICENSE "Dual BSD/GPL"	/* several helpers and LSM need GPL-compatible */
 
 static const char *const names[KF__COUNT] = {
@@ -56,6 +62,8 @@ static const char *const names[KF__COUNT] = {
 	[KF_UPROBE] = "uprobe",
 	[KF_URETPROBE] = "uretprobe",
 	[KF_SEND_SIGNAL] = "send_signal",
+	[KF_FMOD_RET] = "fmod_ret",
+	[KF_FMOD_RET_SYSCALL] = "fmod_ret_syscall",
 };
 
 const char *kfeature_name(enum kfeature f)
@@ -136,6 +144,21 @@ static size_t self_only_prog(struct bpf_insn *in, int tgid, int helper, int r1_f
 			      : INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, r1);
 	in[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, r2);
 	in[n++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, helper);
+	in[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
+	in[n++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	return n;
+}
+
+/* return (current tgid == @tgid) ? @ret : 0: an fmod_ret program that fails this process' calls only. */
+static size_t self_fail_prog(struct bpf_insn *in, int tgid, int ret)
+{
+	size_t n = 0;
+
+	in[n++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_current_pid_tgid);
+	in[n++] = INSN(BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_0, 0, 0, 32);
+	in[n++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_0, 0, 2, tgid);
+	in[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, ret);
+	in[n++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	in[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
 	in[n++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	return n;
@@ -428,6 +451,53 @@ static bool probe_override(struct probe *p)
 	return true;
 }
 
+/*
+ * fmod_ret on @func made to fail this process' calls with EDOM, then
+ * @call() (which reaches it) must see EDOM. The kernel allows fmod_ret on
+ * security_ functions and on the error-injection list, which is empty
+ * without CONFIG_FUNCTION_ERROR_INJECTION (Debian's kernels).
+ */
+static bool probe_fmod_ret(struct probe *p, const char *func, long (*call)(void))
+{
+	struct bpf_insn in[MAX_INSNS];
+	size_t n = self_fail_prog(in, getpid(), -OVERRIDE_ERR);
+	char what[96];
+	__u32 id = 0;
+	long r;
+
+	snprintf(what, sizeof(what), "fmod_ret/%s", func);
+	if (!vmlinux_id(p, func, BTF_KIND_FUNC, &id))
+		return false;
+	if (!load(p, what, BPF_PROG_TYPE_TRACING, BPF_MODIFY_RETURN, id, in, n)) {
+		if (p->why && strstr(p->why, "is not modifiable"))
+			append(p, " (not error-injectable here: the kernel lacks CONFIG_FUNCTION_ERROR_INJECTION)");
+		return false;
+	}
+	if (!attach_btf(p, what))
+		return false;
+	errno = 0;
+	r = call();
+	if (r != -1 || errno != OVERRIDE_ERR)
+		return say(p, "attached %s but the call was not made to fail", what);
+	say(p, "%s made to return -EDOM", func);
+	return true;
+}
+
+/* open(2) reaches security_file_open */
+static long open_self(void)
+{
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+	return fd < 0 ? -1 : 0;
+}
+
+static long call_getpgid(void)
+{
+	return syscall(SYS_getpgid, 0);
+}
+
 /* This binary and the file offset of the uprobe target, from /proc/self/maps. */
 static bool self_offset(struct probe *p, char *path, size_t len, uint64_t *off)
 {
@@ -565,6 +635,8 @@ bool kfeature_probe(enum kfeature f, char *why, size_t len)
 	case KF_UPROBE: ok = probe_uprobe(&p, false); break;
 	case KF_URETPROBE: ok = probe_uprobe(&p, true); break;
 	case KF_SEND_SIGNAL: ok = probe_send_signal(&p); break;
+	case KF_FMOD_RET: ok = probe_fmod_ret(&p, "security_file_open", open_self); break;
+	case KF_FMOD_RET_SYSCALL: ok = probe_fmod_ret(&p, FMOD_SYSCALL_FUNC, call_getpgid); break;
 	default: say(&p, "unknown feature %d", (int)f); break;
 	}
 	if (p.attach_fd >= 0)

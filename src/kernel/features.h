@@ -28,6 +28,8 @@ enum kfeature {
 	KF_UPROBE,		/* uprobe on a function of this binary */
 	KF_URETPROBE,
 	KF_SEND_SIGNAL,		/* bpf_send_signal helper (Sigkill action) */
+	KF_FMOD_RET,		/* BPF_MODIFY_RETURN on a security_ function (Override) */
+	KF_FMOD_RET_SYSCALL,	/* BPF_MODIFY_RETURN on a syscall: CONFIG_FUNCTION_ERROR_INJECTION */
 	KF__COUNT,
 };
 

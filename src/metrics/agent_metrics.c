@@ -191,13 +191,15 @@ static void policies(struct strbuf *sb, const struct metrics_sources *s)
 		struct policy_selector_actions sa;
 
 		for (size_t n = 0; !policy_engine_selector_actions(s->policies, i, n, &sa); n++) {
-			static const char *const act[] = { "monitor_signal", "post", "signal" };
-			const uint64_t v[] = { sa.actions.monitor_signal, sa.actions.post, sa.actions.signal };
+			static const char *const act[] = { "monitor_override", "monitor_signal", "override", "post",
+							   "signal" };
+			const uint64_t v[] = { sa.actions.monitor_override, sa.actions.monitor_signal, sa.actions.override,
+					       sa.actions.post, sa.actions.signal };
 			char hi[16], si[16];
 
 			snprintf(hi, sizeof(hi), "%u", sa.hook_index);
 			snprintf(si, sizeof(si), "%u", sa.selector_index);
-			for (int k = 0; k < 3; k++) {
+			for (size_t k = 0; k < sizeof(act) / sizeof(act[0]); k++) {
 				/* a counter appears with its first action, as upstream's */
 				const struct metric_label l[] = {
 					{ "action", act[k] },	    { "hook", sa.hook },

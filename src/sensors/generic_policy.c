@@ -737,11 +737,14 @@ int policy_engine_hook(struct policy_engine *e, size_t i, size_t k, struct polic
 			be->describe(hi, &sb);
 		else
 			strbuf_addf(&sb, "%s/%s", hi->subsys, hi->event);
+		/* how Override works here (policy_override.c) */
+		policy_ovr_describe(hi, &sb);
 	}
 	hs->loaded = ninst > nskipped;
 	hs->backend = be ? be->name : "none";
-	hs->call_not_found = ninst && !nfuncs && nmissing;
-	hs->partial_call_not_found = nfuncs && nmissing;
+	/* functions found: a kprobe instance's, or fentry instances (one per function) not skipped */
+	hs->call_not_found = nmissing && !nfuncs && ninst == nskipped;
+	hs->partial_call_not_found = nmissing && (nfuncs || ninst > nskipped);
 	/* a running policy with a uprobe whose instances were all skipped: its digests did not match (ignored) */
 	hs->digest_rejected = !hs->loaded && ninst && h->kind == TP_HOOK_UPROBE;
 	snprintf(e->hook_buf, sizeof(e->hook_buf), "%s%s", hs->backend, sb.buf && !sb.oom ? sb.buf : "");
@@ -758,22 +761,27 @@ static bool signals(const struct tp_action *a, size_t n)
 	return false;
 }
 
-/* One record's actions into c (sel: the selector that matched, NULL for none). */
+static bool overrides(const struct tp_action *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].type == TP_ACTION_OVERRIDE)
+			return true;
+	return false;
+}
+
+/*
+ * One record's actions into c (sel: the selector that matched, NULL for
+ * none): what the selector asks for, applied or (monitor mode) not.
+ */
 static void count_actions(struct policy_actions *c, const struct msg_generic *m, const struct tp_selector *sel,
 			  bool monitor)
 {
+	bool sig = sel && signals(sel->actions, sel->nactions), ovr = sel && overrides(sel->actions, sel->nactions);
+	bool rsig = sel && (m->flags & GT_MSG_RETURN) && signals(sel->return_actions, sel->nreturn_actions);
+
 	c->post++;
-	if (m->action == GT_ACT_SIGKILL || m->action == GT_ACT_SIGNAL)
-		c->signal++;
-	if ((m->flags & GT_MSG_RETURN) && (m->ret_action == GT_ACT_SIGKILL || m->ret_action == GT_ACT_SIGNAL))
-		c->signal++;
-	/* monitor mode compiled the signals out: count what the selector asked for */
-	if (monitor && sel) {
-		if (signals(sel->actions, sel->nactions))
-			c->monitor_signal++;
-		if ((m->flags & GT_MSG_RETURN) && signals(sel->return_actions, sel->nreturn_actions))
-			c->monitor_signal++;
-	}
+	*(monitor ? &c->monitor_signal : &c->signal) += sig + rsig;
+	*(monitor ? &c->monitor_override : &c->override) += ovr;
 }
 
 int policy_engine_account(struct policy_engine *e, const void *data, size_t len)
@@ -831,7 +839,7 @@ int policy_engine_selector_actions(struct policy_engine *e, size_t i, size_t n, 
 		for (size_t j = 0; j < h->nselectors; j++, idx++) {
 			const struct policy_actions *c = &lp->sel_actions[idx];
 
-			if (!c->post && !c->signal && !c->monitor_signal)
+			if (!c->post && !c->signal && !c->monitor_signal && !c->override && !c->monitor_override)
 				continue;
 			if (n--)
 				continue;

@@ -119,6 +119,8 @@ struct policy_actions {
 	uint64_t post;			/* records posted */
 	uint64_t signal;		/* Sigkill/Signal applied */
 	uint64_t monitor_signal;	/* Sigkill/Signal a monitor-mode policy did not apply */
+	uint64_t override;		/* Override applied */
+	uint64_t monitor_override;	/* Override a monitor-mode policy did not apply */
 };
 
 struct policy_status {

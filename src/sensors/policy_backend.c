@@ -3,7 +3,8 @@
  * The back-end table: which implementation serves a hook on this kernel,
  * and what every back-end is called in messages, metrics and the API. The
  * implemented back-ends are defined in their own files
- * (policy_tracepoint.c, policy_rawtp.c, policy_uprobe.c, policy_kprobe.c);
+ * (policy_tracepoint.c, policy_rawtp.c, policy_uprobe.c, policy_kprobe.c,
+ * policy_fentry.c, policy_lsm.c);
  * the slots of those to come are here, without operations.
  */
 #include "sensors/policy_backend.h"
@@ -18,18 +19,6 @@
 #include "util/strbuf.h"
 
 /* Slots: a hook of these sections is refused, naming the section (policy_check_hook). */
-const struct policy_backend policy_be_fentry = {
-	.name = "fentry", .section = TP_HOOK_FENTRY, .msg_op = MSG_OP_GENERIC_KPROBE, .event = POLICY_EV_KPROBE,
-	.sensor = "generic_fentry", .label = "fentry",
-};
-const struct policy_backend policy_be_fexit = {
-	.name = "fexit", .section = TP_HOOK_FENTRY, .msg_op = MSG_OP_GENERIC_KPROBE, .event = POLICY_EV_KPROBE,
-	.sensor = "generic_fentry", .label = "fentry",
-};
-const struct policy_backend policy_be_lsm = {
-	.name = "bpf lsm", .section = TP_HOOK_LSM, .msg_op = MSG_OP_GENERIC_LSM, .event = POLICY_EV_LSM,
-	.sensor = "generic_lsm", .label = "lsm",
-};
 const struct policy_backend policy_be_usdt = {
 	.name = "usdt", .section = TP_HOOK_USDT, .msg_op = MSG_OP_GENERIC_USDT, .event = POLICY_EV_USDT,
 	.sensor = "generic_usdt", .label = "usdt",
@@ -37,7 +26,7 @@ const struct policy_backend policy_be_usdt = {
 
 static const struct policy_backend *const table[] = {
 	&policy_be_tracepoint, &policy_be_syscall_tp, &policy_be_rawtp, &policy_be_uprobe, &policy_be_kprobe,
-	&policy_be_kprobe_multi, &policy_be_fentry, &policy_be_fexit, &policy_be_lsm, &policy_be_usdt,
+	&policy_be_kprobe_multi, &policy_be_fentry, &policy_be_lsm, &policy_be_usdt,
 };
 #define NTABLE (sizeof(table) / sizeof(table[0]))
 

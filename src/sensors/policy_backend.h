@@ -57,6 +57,7 @@ struct policy_backend {
 	const char *sensor;		/* upstream's sensor name ("generic_kprobe") */
 	const char *label;		/* upstream's hook label prefix ("kprobe": "kprobe:fd_install") */
 	bool returns;			/* has return probes: matchReturnArgs, matchReturnActions */
+	bool overrides;			/* can run the Override action (its check chooses how: policy_override.c) */
 	/* NULL: not implemented (a table slot); the hook is refused naming the section */
 	const char *(*check)(struct policy_engine *e, const struct tp_policy *p, const struct tp_hook *h, char *why,
 			     size_t len);
@@ -75,7 +76,7 @@ struct policy_backend {
 
 /* The table (policy_backend.c): every implemented back-end and the slots of the ones to come. */
 extern const struct policy_backend policy_be_tracepoint, policy_be_syscall_tp, policy_be_rawtp, policy_be_uprobe,
-	policy_be_kprobe, policy_be_kprobe_multi, policy_be_fentry, policy_be_fexit, policy_be_lsm, policy_be_usdt;
+	policy_be_kprobe, policy_be_kprobe_multi, policy_be_fentry, policy_be_lsm, policy_be_usdt;
 
 /* The back-end that serves hook h of p on this kernel (e may be NULL: features only). */
 const struct policy_backend *policy_backend_of(struct policy_engine *e, const struct tp_policy *p,

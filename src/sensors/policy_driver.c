@@ -30,6 +30,7 @@ void policy_inst_free(struct hook_inst *hi)
 	free(hi->links);
 	if (hi->skel && hi->be->destroy)
 		hi->be->destroy(hi);
+	policy_ovr_free(hi);
 	policy_selectors_free(hi);
 	for (size_t i = 0; i < hi->nfuncs; i++)
 		free(hi->funcs[i]);
@@ -89,6 +90,8 @@ static const char *load_inst(struct policy_engine *e, struct hook_inst *hi, char
 	hi->cfg->msg_op = be->msg_op;
 	hi->cfg->agent_tgid = (uint32_t)getpid();
 	bad = be->prepare(e, hi, why, len);
+	if (!bad)
+		bad = policy_ovr_prepare(hi, hi->obj, why, len);
 	if (bad)
 		return bad;
 	/* the return value as its type has it: an int is the low half of the register */
@@ -126,6 +129,9 @@ static const char *load_inst(struct policy_engine *e, struct hook_inst *hi, char
 		return why;
 	}
 	bad = policy_selectors_install(hi, hi->obj, hi->sel, why, len);
+	/* the Override companions first: the generic program's errors never wait for them */
+	if (!bad)
+		bad = policy_ovr_attach(e, hi, why, len);
 	if (bad)
 		return bad;
 	return be->attach(e, hi, why, len);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Kernel records of the generic programs -> process_kprobe,
- * process_tracepoint, process_uprobe: by the event type of the back-end
+ * process_tracepoint, process_uprobe, process_lsm: by the event type of the back-end
  * that posted them (policy_backend.h).
  */
 #include "sensors/generic_policy.h"
@@ -265,6 +265,7 @@ static Tetragon__KprobeAction action_of(uint32_t a, bool post)
 	switch (a) {
 	case GT_ACT_SIGKILL: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_SIGKILL;
 	case GT_ACT_SIGNAL: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_SIGNAL;
+	case GT_ACT_OVERRIDE: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_OVERRIDE;
 	default:
 		return post ? TETRAGON__KPROBE_ACTION__KPROBE_ACTION_POST :
 			      TETRAGON__KPROBE_ACTION__KPROBE_ACTION_NOPOST;
@@ -278,6 +279,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	Tetragon__ProcessKprobe kp = TETRAGON__PROCESS_KPROBE__INIT;
 	Tetragon__ProcessTracepoint tp = TETRAGON__PROCESS_TRACEPOINT__INIT;
 	Tetragon__ProcessUprobe up = TETRAGON__PROCESS_UPROBE__INIT;
+	Tetragon__ProcessLsm lsm = TETRAGON__PROCESS_LSM__INIT;
 	/* argp: + 1 for a uprobe's return value, which upstream appends to args */
 	Tetragon__KprobeArgument args[GT_MAX_ARGS], *argp[GT_MAX_ARGS + 1], ret;
 	char strs[GT_MAX_ARGS][GT_ARG_MAX + 1];
@@ -379,6 +381,21 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		up.tags = hi->h->tags;
 		ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_UPROBE;
 		ev.process_uprobe = &up;
+		break;
+	case POLICY_EV_LSM:
+		/* upstream: function_name is the hook's name ("file_open") */
+		lsm.process = (Tetragon__Process *)proc;
+		lsm.parent = (Tetragon__Process *)parent;
+		lsm.function_name = (char *)hi->function;
+		lsm.n_args = nargs;
+		lsm.args = argp;
+		lsm.action = act;
+		lsm.policy_name = hi->p->name;
+		lsm.message = hi->h->message;
+		lsm.n_tags = hi->h->ntags;
+		lsm.tags = hi->h->tags;
+		ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_LSM;
+		ev.process_lsm = &lsm;
 		break;
 	case POLICY_EV_TRACEPOINT:
 		tp.process = (Tetragon__Process *)proc;

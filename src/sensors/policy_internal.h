@@ -92,6 +92,10 @@ struct hook_inst {
 	struct policy_engine *e;
 	struct gt_config *sel;	/* the compiled selectors (written to gt_config) */
 	struct sel_maps sm;
+	/* Override (policy_override.c): the mechanism (enum policy_ovr) and its companion programs */
+	int ovr;
+	void **ovr_skels;
+	size_t novr;
 };
 
 /* tracefs's available_filter_functions, sorted, loaded once per engine. */
@@ -221,6 +225,52 @@ const char *policy_check_hook(struct policy_engine *e, const struct tp_policy *p
 const char *policy_attach_policy(struct policy_engine *e, struct tp_policy *p, char *why, size_t len);
 void policy_detach_policy(struct policy_engine *e, const struct tp_policy *p);
 void policy_inst_free(struct hook_inst *hi);
+
+/*
+ * Override (policy_override.c), chosen per hook and shown in its status:
+ * the LSM program's own return value; or a companion program on each
+ * kernel function the hook's program runs on (kprobes; a syscall's
+ * __x64_sys_ function for syscall kprobes), which applies the error the
+ * generic program left for the thread (gt_override, bpf/lib/gt_common.h).
+ */
+enum policy_ovr {
+	POLICY_OVR_NONE,
+	POLICY_OVR_LSM,		/* the BPF LSM program's return value */
+	POLICY_OVR_FMOD_RET,	/* a BPF_MODIFY_RETURN program */
+	POLICY_OVR_RETURN,	/* a kprobe calling bpf_override_return */
+};
+/* Does a selector of h have the Override action? */
+bool policy_hook_overrides(const struct tp_hook *h);
+/* "fmod_ret", "bpf_override_return", "the LSM hook's return value" */
+const char *policy_ovr_name(int m);
+/*
+ * The mechanism that makes kernel function func (a security_ function, a
+ * syscall's __x64_sys_<name>, ...) return an Override's error for hook
+ * what ("kprobe on security_inode_mkdir"), honouring the policy's
+ * override-method: *m, or a reason naming what this kernel lacks and the
+ * lsmhook that would do the same. syscall: the syscall's name for a
+ * syscall kprobe, else NULL.
+ */
+const char *policy_ovr_choose(const struct tp_policy *p, const char *what, const char *func, const char *syscall,
+			      int *m, char *why, size_t len);
+/*
+ * policy_ovr_choose() for every function of hook h (its call or list
+ * values; syscall: they are syscalls, overridden on __x64_sys_<name>),
+ * which must agree: *m (POLICY_OVR_NONE when no selector overrides), or a
+ * reason.
+ */
+const char *policy_ovr_hook(const struct tp_policy *p, const struct tp_hook *h, const char *what,
+			    const char *const *funcs, size_t n, bool syscall, int *m, char *why, size_t len);
+/* Size the instance's gt_override map (before load): a reason or NULL. */
+const char *policy_ovr_prepare(struct hook_inst *hi, struct bpf_object *obj, char *why, size_t len);
+/* Load and attach hi's companion programs (after its object is loaded, before it is attached). */
+const char *policy_ovr_attach(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len);
+void policy_ovr_free(struct hook_inst *hi);
+/* ", Override by fmod_ret on security_inode_mkdir" for statuses; nothing without Override */
+struct strbuf;
+void policy_ovr_describe(const struct hook_inst *hi, struct strbuf *sb);
+/* Tests: the active-LSM list file (/sys/kernel/security/lsm) read by the LSM back-end. */
+void policy_lsm_list_override(const char *path);
 
 /* The live instance whose records carry id, or NULL. */
 const struct hook_inst *policy_engine_find(const struct policy_engine *e, uint32_t id);

@@ -413,6 +413,12 @@ static const char *check(struct policy_engine *e, const struct tp_policy *p, con
 		return why;
 	}
 	bad = plan_hook(e, p, h, &pl, why, len);
+	if (!bad) {
+		int m;
+
+		/* how Override works on these functions here (policy_override.c) */
+		bad = policy_ovr_hook(p, h, name, (const char *const *)pl.funcs, pl.nfuncs, false, &m, why, len);
+	}
 	plan_free(&pl);
 	return bad;
 }
@@ -423,6 +429,7 @@ static const char *instances(struct policy_engine *e, struct tp_policy *p, const
 	const struct policy_backend *be = policy_backend_of(e, p, h);
 	struct hook_inst *hi;
 	struct kp_plan pl;
+	char name[256];
 
 	if (plan_hook(e, p, h, &pl, why, len)) {
 		plan_free(&pl);
@@ -432,6 +439,12 @@ static const char *instances(struct policy_engine *e, struct tp_policy *p, const
 	if (!hi) {
 		plan_free(&pl);
 		return "out of memory";
+	}
+	hook_name(p, h, name, sizeof(name));
+	if (policy_ovr_hook(p, h, name, (const char *const *)pl.funcs, pl.nfuncs, false, &hi->ovr, why, len)) {
+		plan_free(&pl);
+		policy_inst_free(hi);
+		return why;
 	}
 	hi->funcs = pl.funcs;
 	hi->nfuncs = pl.nfuncs;
@@ -609,6 +622,7 @@ const struct policy_backend policy_be_kprobe = {
 	.sensor = "generic_kprobe",
 	.label = "kprobe",
 	.returns = true,
+	.overrides = true,
 	.check = check,
 	.instances = instances,
 	.open = open_obj,
@@ -628,6 +642,7 @@ const struct policy_backend policy_be_kprobe_multi = {
 	.sensor = "generic_kprobe",
 	.label = "kprobe",
 	.returns = true,
+	.overrides = true,
 	.check = check,
 	.instances = instances,
 	.open = open_obj,

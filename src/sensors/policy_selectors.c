@@ -378,7 +378,8 @@ static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter
 		return compile_sock(hi, a, gf, next_id, why, len);
 	/* paths walked in the kernel (fd ones too) and buffers compare as strings */
 	gf->is_str = hi->types[slot] == TP_ARG_STRING || hi->types[slot] == TP_ARG_FILE ||
-		     hi->types[slot] == TP_ARG_PATH || hi->types[slot] == TP_ARG_LINUX_BINPRM ||
+		     hi->types[slot] == TP_ARG_PATH || hi->types[slot] == TP_ARG_DENTRY ||
+		     hi->types[slot] == TP_ARG_LINUX_BINPRM ||
 		     hi->types[slot] == TP_ARG_FD || hi->types[slot] == TP_ARG_CHAR_BUF ||
 		     hi->types[slot] == TP_ARG_CHAR_IOVEC;
 	return compile_values(hi, a, gf, next_id, why, len);
@@ -516,11 +517,10 @@ static const char *compile_return(struct hook_inst *hi, const struct tp_selector
 			g->ret_post = 0;
 			break;
 		case TP_ACTION_SIGKILL:
-			if (hi->p->opts.policy_mode != TP_MODE_MONITOR)
-				g->ret_action = GT_ACT_SIGKILL;
+			g->ret_action = GT_ACT_SIGKILL;
 			break;
 		case TP_ACTION_SIGNAL:
-			if (g->ret_action != GT_ACT_SIGKILL && hi->p->opts.policy_mode != TP_MODE_MONITOR) {
+			if (g->ret_action != GT_ACT_SIGKILL) {
 				g->ret_action = GT_ACT_SIGNAL;
 				g->ret_sig = a->arg_sig;
 			}
@@ -563,6 +563,7 @@ const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg
 		return why;
 	}
 	cfg->nsel = (uint32_t)h->nselectors;
+	cfg->flags = hi->p->opts.policy_mode == TP_MODE_MONITOR ? GT_CFG_MONITOR : 0;
 	for (size_t i = 0; i < h->nselectors; i++) {
 		const struct tp_selector *s = &h->selectors[i];
 		struct gt_selector *g = &cfg->sel[i];
@@ -583,16 +584,22 @@ const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg
 					hi->sm.rate_entries = SEL_RATE_ENTRIES;
 				}
 				break;
-			/* policy-mode monitor: report, do not enforce */
+			/* the strongest is reported; policy-mode monitor applies none (GT_CFG_MONITOR) */
 			case TP_ACTION_SIGKILL:
-				if (hi->p->opts.policy_mode != TP_MODE_MONITOR)
-					g->action = GT_ACT_SIGKILL;
+				g->action = GT_ACT_SIGKILL;
 				break;
 			case TP_ACTION_SIGNAL:
-				if (g->action != GT_ACT_SIGKILL && hi->p->opts.policy_mode != TP_MODE_MONITOR) {
+				if (g->action != GT_ACT_SIGKILL) {
 					g->action = GT_ACT_SIGNAL;
 					g->sig = a->arg_sig;
 				}
+				break;
+			case TP_ACTION_OVERRIDE:
+				/* how is the back-end's (hi->ovr, policy_override.c); what is the selector's */
+				g->override = 1;
+				g->override_err = a->arg_error;
+				if (g->action == GT_ACT_POST)
+					g->action = GT_ACT_OVERRIDE;
 				break;
 			default: break;
 			}

@@ -105,9 +105,10 @@ static const char *action_unsupported(const struct tp_action *a)
 	case TP_ACTION_NOPOST: case TP_ACTION_SIGKILL: case TP_ACTION_SIGNAL:
 		return NULL;
 	case TP_ACTION_OVERRIDE:
-		return "Override needs bpf_override_return from a kprobe, or an fmod_ret/LSM program, which "
-		       "this engine does not implement yet (Debian's kernels lack CONFIG_BPF_KPROBE_OVERRIDE); "
-		       "use Sigkill or Signal";
+		/* back-ends that override choose how in their check (policy_override.c) */
+		return "Override makes a kernel function or LSM hook return an error, and this hook has "
+		       "neither: it runs on kprobes (kernel functions and syscalls) and lsmhooks; use Sigkill "
+		       "or Signal here";
 	case TP_ACTION_GETURL: case TP_ACTION_DNSLOOKUP:
 		return "GetUrl and DnsLookup are not implemented by this agent";
 	case TP_ACTION_TRACKSOCK: case TP_ACTION_UNTRACKSOCK:
@@ -149,7 +150,8 @@ const char *policy_selectors_unsupported(const struct policy_backend *be, const 
 				return why;
 			}
 		for (size_t j = 0; j < s->nactions; j++) {
-			const char *r = action_unsupported(&s->actions[j]);
+			const char *r = s->actions[j].type == TP_ACTION_OVERRIDE && be->overrides ? NULL :
+					action_unsupported(&s->actions[j]);
 
 			if (r) {
 				snprintf(why, len, "line %u: action %s: %s", s->actions[j].pos.line,
@@ -187,9 +189,9 @@ const char *policy_check_hook(struct policy_engine *e, const struct tp_policy *p
 	const struct policy_backend *be = policy_backend_of(e, p, h);
 
 	if (!be || !be->check) {
-		snprintf(why, len, "%s hooks are not supported by this engine yet (tracepoints:, uprobes: "
-			 "and kprobes: are); the policy must be rewritten or run with upstream Tetragon",
-			 tp_hook_kind_name(h->kind));
+		snprintf(why, len, "%s hooks are not supported by this engine yet (tracepoints:, uprobes:, "
+			 "kprobes:, fentries: and lsmhooks: are); the policy must be rewritten or run with upstream "
+			 "Tetragon", tp_hook_kind_name(h->kind));
 		return why;
 	}
 	if (be->check(e, p, h, why, len) || policy_selectors_unsupported(be, h, why, len))

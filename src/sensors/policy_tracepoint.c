@@ -198,6 +198,27 @@ static const char *check_tp(struct policy_engine *e, const struct tp_policy *p, 
 	return check_tracepoint(policy_tracefs(e->tracefs), h->subsystem, h->event, h, why, len);
 }
 
+/*
+ * Override of syscalls: the tracepoint cannot, a companion on the
+ * syscall's __x64_sys_ function does (policy_override.c); *m how.
+ */
+static const char *override_of(const struct tp_policy *p, const struct tp_hook *h, int *m, char *why, size_t len)
+{
+	const struct tp_list *l = h->call_list >= 0 ? &p->lists[h->call_list] : NULL;
+	const char *const *v = l ? (const char *const *)l->values : (const char *const *)&h->call;
+	char what[160];
+
+	snprintf(what, sizeof(what), "kprobe on %s%s", l ? "list:" : "", l ? l->name : h->call);
+	return policy_ovr_hook(p, h, what, v, l ? l->nvalues : 1, true, m, why, len);
+}
+
+static const char *check_override(const struct tp_policy *p, const struct tp_hook *h, char *why, size_t len)
+{
+	int m;
+
+	return override_of(p, h, &m, why, len);
+}
+
 static const char *check_syscall(struct policy_engine *e, const struct tp_policy *p, const struct tp_hook *h,
 				 char *why, size_t len)
 {
@@ -222,6 +243,13 @@ static const char *check_syscall(struct policy_engine *e, const struct tp_policy
 		const struct tp_list *l = &p->lists[h->call_list];
 
 		if (l->type == TP_LIST_GENERATED_SYSCALLS) {
+			if (policy_hook_overrides(h)) {
+				snprintf(why, len, "line %u: list %s (generated_syscalls): Override is not supported on "
+					 "generated syscall lists (one program on raw_syscalls/sys_enter; the override "
+					 "is applied on each syscall's function): list the syscalls to override",
+					 h->pos.line, l->name);
+				return why;
+			}
 			/* one program on raw_syscalls/sys_enter */
 			if (h->ret) {
 				snprintf(why, len, "line %u: list %s (generated_syscalls): return: true is not "
@@ -243,7 +271,7 @@ static const char *check_syscall(struct policy_engine *e, const struct tp_policy
 			    check_exit(tracefs, h, l->values[i], why, len))
 				return why;
 		}
-		return NULL;
+		return check_override(p, h, why, len);
 	}
 	snprintf(ev, sizeof(ev), "sys_enter_%s", policy_syscall_base(h->call));
 	if (check_tracepoint(tracefs, "syscalls", ev, h, why, len)) {
@@ -253,7 +281,9 @@ static const char *check_syscall(struct policy_engine *e, const struct tp_policy
 		snprintf(why, len, "%s", tmp);
 		return why;
 	}
-	return check_exit(tracefs, h, h->call, why, len);
+	if (check_exit(tracefs, h, h->call, why, len))
+		return why;
+	return check_override(p, h, why, len);
 }
 
 /* ---- instances ------------------------------------------------------------------- */
@@ -294,6 +324,10 @@ static const char *add_syscall(struct policy_engine *e, struct tp_policy *p, con
 		snprintf(hi->subsys, sizeof(hi->subsys), "syscalls");
 		snprintf(hi->event, sizeof(hi->event), "sys_enter_%s", policy_syscall_base(name));
 		snprintf(hi->function, sizeof(hi->function), "__x64_sys_%s", policy_syscall_base(name));
+		if (policy_ovr_hook(p, h, hi->function, &name, 1, true, &hi->ovr, why, len)) {
+			policy_inst_free(hi);
+			return why;
+		}
 	}
 	return policy_inst_attach(e, hi, why, len);
 }
@@ -614,6 +648,7 @@ const struct policy_backend policy_be_syscall_tp = {
 	.sensor = "generic_kprobe",
 	.label = "kprobe",
 	.returns = true,
+	.overrides = true,
 	.check = check_syscall,
 	.instances = instances_syscall,
 	.open = open_obj,

@@ -177,6 +177,41 @@ spec:
       type: "file"
 """
 
+FENTRY_POLICY = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "fentry-refused"
+spec:
+  fentries:
+  - call: "vfs_read"
+    syscall: false
+    args:
+    - index: 0
+      type: "file"
+"""
+
+# Override on a syscall: bpf_override_return or fmod_ret on __x64_sys_openat, or refused with the lsmhook
+OVERRIDE_POLICY = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "override-refused"
+spec:
+  kprobes:
+  - call: "sys_openat"
+    syscall: true
+    args:
+    - index: 1
+      type: "string"
+    selectors:
+    - matchArgs:
+      - index: 1
+        operator: "Equal"
+        values: ["/nonexistent/override"]
+      matchActions:
+      - action: Override
+        argError: -1
+"""
+
 NONSYS_POLICY = """apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
 metadata:
@@ -282,28 +317,58 @@ def test_monitor_mode_does_not_enforce():
     out = subprocess.run(["/usr/bin/cat", MONITORED], capture_output=True)
     assert out.returncode == 0 and out.stdout == b"monitored\n", out
     ev = agent.wait_for(kprobes("monitor-kill"), what="monitor-kill kprobe")["process_kprobe"]
-    assert ev["action"] == "KPROBE_ACTION_POST", ev
+    # as upstream: the event says what the selector asks for; monitor mode did not apply it
+    assert ev["action"] == "KPROBE_ACTION_SIGKILL", ev
+
+
+def host_has(feature):
+    out = subprocess.run([AGENT, "--probe-features"], capture_output=True, text=True).stdout
+    return re.search(r"^%s: yes" % feature, out, re.M) is not None
 
 
 def host_has_kprobes():
-    out = subprocess.run([AGENT, "--probe-features"], capture_output=True, text=True).stdout
-    return re.search(r"^kprobe: yes", out, re.M) is not None
+    return host_has("kprobe")
 
 
 def test_unsupported_policies_refused():
     err = agent.stderr()
-    assert re.search(r"tracing policy lsm-refused \(.*\) refused: lsmhooks hooks are not supported", err), err
+    accepted, refused = 6, 5
+    if host_has("bpf_lsm"):
+        assert re.search(r"tracing policy lsm-refused \(.*\) accepted: 1 hook\(s\); lsmhooks\[0\] file_open: "
+                         r"bpf lsm on file_open", err), err
+        accepted, refused = accepted + 1, refused - 1
+    else:
+        # this machine's kernel (6.18): the BPF LSM probe's reason
+        assert re.search(r"tracing policy lsm-refused \(.*\) refused: lsmhooks file_open: (this kernel cannot run "
+                         r"BPF LSM programs: \S.*|BPF LSM is not active on this kernel: .*boot with lsm=.*bpf on the "
+                         r"kernel command line.*)$", err, re.M), err
+    if host_has("fentry"):
+        assert re.search(r"tracing policy fentry-refused \(.*\) accepted: 1 hook\(s\); fentries\[0\] vfs_read: "
+                         r"fentry on vfs_read", err), err
+        accepted, refused = accepted + 1, refused - 1
+    else:
+        assert re.search(r"tracing policy fentry-refused \(.*\) refused: fentry on vfs_read: this kernel cannot run "
+                         r"fentry programs \(BPF trampolines\): load fentry/vfs_read: \S+", err), err
+    if host_has("override_return") or host_has("fmod_ret_syscall"):
+        assert re.search(r"tracing policy override-refused \(.*\) accepted: 1 hook\(s\); kprobes\[0\] sys_openat: "
+                         r"syscall tracepoint on syscalls/sys_enter_openat, Override by (bpf_override_return|fmod_ret) "
+                         r"on __x64_sys_openat", err), err
+        accepted, refused = accepted + 1, refused - 1
+    else:
+        # neither mechanism: the kernel options it lacks, and the lsmhook that would do the same
+        assert re.search(r"tracing policy override-refused \(.*\) refused: kprobe on sys_openat: Override on "
+                         r"__x64_sys_openat needs bpf_override_return \(.*\) or fmod_ret on it \(.*\), and this "
+                         r"kernel has neither; the lsmhook file_open does the same", err), err
     if host_has_kprobes():
         # a kernel function on a kernel that has kprobes: it runs, and says how
         assert re.search(r"tracing policy fd-install-refused \(.*\) accepted: 1 hook\(s\); kprobes\[0\] fd_install: "
                          r"kprobe(\.multi)? on fd_install", err), err
-        accepted, refused = 7, 2
+        accepted, refused = accepted + 1, refused - 1
     else:
         # this machine's kernel (6.18): the reason names the missing feature and the probe that failed
         assert re.search(r"tracing policy fd-install-refused \(.*\) refused: kprobe on fd_install: this kernel has no "
                          r"kprobes: \S.*\(syscall: true serves syscalls through their "
                          r"tracepoints\)", err), err
-        accepted, refused = 6, 3
     assert re.search(r"tracing policy loader-refused \(.*\) refused: \S+:\d+:\d+: spec.loader: loader: true .* "
                      r"not supported", err), err
     assert "%d accepted, %d refused" % (accepted, refused) in err, err
@@ -327,7 +392,8 @@ def main():
     for name, text in (("open.yaml", OPEN_POLICY), ("kill.yaml", KILL_POLICY), ("tp.yaml", TP_POLICY),
                        ("exec.yaml", EXEC_POLICY), ("signal.yaml", SIGNAL_POLICY),
                        ("monitor.yaml", MONITOR_POLICY),
-                       ("lsm.yaml", LSM_POLICY), ("nonsys.yaml", NONSYS_POLICY),
+                       ("lsm.yaml", LSM_POLICY), ("fentry.yaml", FENTRY_POLICY),
+                       ("override.yaml", OVERRIDE_POLICY), ("nonsys.yaml", NONSYS_POLICY),
                        ("loader.yaml", LOADER_POLICY)):
         p = os.path.join(TMP, name)
         with open(p, "w") as f:

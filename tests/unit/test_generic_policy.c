@@ -37,12 +37,55 @@ static const char openat_fmt[] =
 
 static char tracefs[64];
 
-/* A kernel without kprobes (this host's), or one with them (and kprobe_multi when multi). */
+/*
+ * A kernel without kprobes, trampolines nor BPF LSM (this host's), or one
+ * with kprobes (and kprobe_multi when multi).
+ */
 static bool multi;
 static bool no_kprobes(int f, char *why, size_t len)
 {
-	if (f == KF_KPROBE || f == KF_KRETPROBE || f == KF_KPROBE_MULTI) {
+	switch (f) {
+	case KF_KPROBE: case KF_KRETPROBE: case KF_KPROBE_MULTI:
 		snprintf(why, len, "attach kprobe vfs_read: Operation not permitted");
+		return false;
+	case KF_FENTRY: case KF_FEXIT:
+		snprintf(why, len, "load fentry/vfs_read: Operation not permitted");
+		return false;
+	case KF_BPF_LSM:
+		snprintf(why, len, "load lsm/file_open: Operation not permitted");
+		return false;
+	case KF_OVERRIDE_RETURN:
+		snprintf(why, len, "load bpf_override_return: Invalid argument (the kernel lacks "
+			 "CONFIG_BPF_KPROBE_OVERRIDE)");
+		return false;
+	case KF_FMOD_RET: case KF_FMOD_RET_SYSCALL:
+		snprintf(why, len, "load fmod_ret/security_file_open: Operation not permitted");
+		return false;
+	default:
+		return true;
+	}
+}
+
+/*
+ * Debian's 6.1 and 6.12 as the VM matrix boots them: everything but
+ * bpf_override_return and fmod_ret on syscalls (neither
+ * CONFIG_BPF_KPROBE_OVERRIDE nor CONFIG_FUNCTION_ERROR_INJECTION);
+ * debian_plus adds both (another distribution's kernel).
+ */
+static bool debian_plus;
+static bool debian(int f, char *why, size_t len)
+{
+	snprintf(why, len, "ran");
+	if (debian_plus)
+		return true;
+	if (f == KF_OVERRIDE_RETURN) {
+		snprintf(why, len, "load bpf_override_return: Invalid argument (the kernel lacks "
+			 "CONFIG_BPF_KPROBE_OVERRIDE)");
+		return false;
+	}
+	if (f == KF_FMOD_RET_SYSCALL) {
+		snprintf(why, len, "load fmod_ret/__x64_sys_getpgid: Invalid argument: __x64_sys_getpgid() is not "
+			 "modifiable (not error-injectable here: the kernel lacks CONFIG_FUNCTION_ERROR_INJECTION)");
 		return false;
 	}
 	return true;
@@ -80,7 +123,8 @@ static int setup(void **state)
 	f = fopen(path, "w");
 	if (!f)
 		return -1;
-	fputs("vfs_write\nfd_install\nvfs_read\nvfs_read\nsome_module_fn [nf_tables]\n", f);
+	fputs("vfs_write\nfd_install\nvfs_read\nvfs_read\nsome_module_fn [nf_tables]\nsecurity_inode_mkdir\n"
+	      "do_mkdirat\n", f);
 	fclose(f);
 	policy_features_override(no_kprobes);
 	return 0;
@@ -137,8 +181,8 @@ static void test_refusals(void **state)
 		  "  kprobes:\n  - call: list:vfs\n");
 	assert_non_null(strstr(r, "list vfs is of type generated_ftrace: its kernel functions need kprobes, and this "
 				  "kernel has no kprobes: attach kprobe vfs_read"));
-	r = check("  lsmhooks:\n  - hook: file_open\n");
-	assert_non_null(strstr(r, "lsmhooks hooks are not supported"));
+	r = check("  usdts:\n  - path: /bin/true\n    provider: p\n    name: n\n");
+	assert_non_null(strstr(r, "usdts hooks are not supported by this engine yet"));
 	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    args:\n"
 		  "    - index: 4\n      type: int\n");
 	assert_non_null(strstr(r, "argument index 4 is out of range"));
@@ -158,9 +202,19 @@ static void test_refusals(void **state)
 			  "    - index: 1\n      type: char_iovec\n      sizeArgIndex: 3\n"));
 	r = check("  tracepoints:\n  - subsystem: sched\n    event: sched_process_fork\n");
 	assert_non_null(strstr(r, "tracepoint sched/sched_process_fork is not available"));
+	/* no kprobes, no trampolines: nothing overrides the syscall here */
 	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    selectors:\n"
 		  "    - matchActions:\n      - action: Override\n        argError: -1\n");
-	assert_non_null(strstr(r, "action Override: Override needs bpf_override_return"));
+	assert_string_equal(r, "kprobe on sys_openat: Override on __x64_sys_openat needs bpf_override_return "
+			       "(load bpf_override_return: Invalid argument (the kernel lacks "
+			       "CONFIG_BPF_KPROBE_OVERRIDE)) or fmod_ret on it (load fmod_ret/security_file_open: "
+			       "Operation not permitted), and this kernel has neither; the lsmhook file_open does the "
+			       "same (lsmhooks: - hook: \"file_open\" with the Override action: the hook's return value "
+			       "fails the operation), on a kernel with BPF LSM active (lsm=...,bpf)");
+	r = check("  tracepoints:\n  - subsystem: syscalls\n    event: sys_enter_openat\n    selectors:\n"
+		  "    - matchActions:\n      - action: Override\n        argError: -1\n");
+	assert_non_null(strstr(r, "action Override: Override makes a kernel function or LSM hook return an error, "
+				  "and this hook has neither"));
 	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    selectors:\n"
 		  "    - matchActions:\n      - action: GetUrl\n        argUrl: http://x\n");
 	assert_non_null(strstr(r, "GetUrl and DnsLookup are not implemented"));
@@ -302,6 +356,213 @@ static void test_kprobes(void **state)
 	policy_features_override(no_kprobes);
 }
 
+/* A fake /sys/kernel/security/lsm with list; NULL: none (securityfs not mounted). */
+static void lsm_list(const char *list)
+{
+	static char path[128];
+	FILE *f;
+
+	if (!list) {
+		snprintf(path, sizeof(path), "%s/no-such-lsm-file", tracefs);
+		policy_lsm_list_override(path);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/lsm", tracefs);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(list, f);
+	fputs("\n", f);
+	fclose(f);
+	policy_lsm_list_override(path);
+}
+
+static const char lsm_file_open[] =
+	"  lsmhooks:\n  - hook: file_open\n    args:\n    - index: 0\n      type: file\n    selectors:\n"
+	"    - matchArgs:\n      - index: 0\n        operator: Equal\n        values: [/etc/passwd]\n"
+	"      matchActions:\n      - action: Override\n        argError: -13\n";
+
+/* lsmhooks: BPF LSM must be active; arguments typed from bpf_lsm_<hook>; Override's verdict */
+static void test_lsm(void **state)
+{
+	char want[512];
+	const char *r;
+
+	(void)state;
+	assert_string_equal(backend(lsm_file_open), "bpf lsm");
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		skip();
+		return;
+	}
+	/* this host: the probe's reason */
+	lsm_list(NULL);
+	r = check(lsm_file_open);
+	assert_string_equal(r, "lsmhooks file_open: this kernel cannot run BPF LSM programs: load lsm/file_open: "
+			       "Operation not permitted");
+	/* a kernel that has BPF LSM, booted without it: how to enable it */
+	policy_features_override(debian);
+	lsm_list("lockdown,capability,yama,apparmor");
+	r = check(lsm_file_open);
+	snprintf(want, sizeof(want), "lsmhooks file_open: BPF LSM is not active on this kernel: %s/lsm lists "
+		 "\"lockdown,capability,yama,apparmor\", without bpf; boot with lsm=lockdown,capability,yama,apparmor,bpf "
+		 "on the kernel command line (the kernel needs CONFIG_BPF_LSM=y)", tracefs);
+	assert_string_equal(r, want);
+	/* booted with lsm=...,bpf */
+	lsm_list("lockdown,capability,yama,apparmor,bpf");
+	assert_null(check(lsm_file_open));
+	assert_null(check("  lsmhooks:\n  - hook: bprm_check_security\n    args:\n    - index: 0\n"
+			  "      type: linux_binprm\n    selectors:\n    - matchArgs:\n      - index: 0\n"
+			  "        operator: Postfix\n        values: [/nop]\n      matchActions:\n"
+			  "      - action: Sigkill\n      - action: NoPost\n"));
+	/* resolve: on the hook's BTF arguments */
+	assert_null(check("  lsmhooks:\n  - hook: bprm_check_security\n    args:\n    - index: 0\n"
+			  "      type: string\n      resolve: \"mm.owner.real_parent.comm\"\n"));
+	r = check("  lsmhooks:\n  - hook: tg_no_such_hook\n");
+	assert_non_null(strstr(r, "lsm hook tg_no_such_hook does not exist on this kernel (its BTF has no "
+				  "bpf_lsm_tg_no_such_hook)"));
+	r = check("  lsmhooks:\n  - hook: file_open\n    args:\n    - index: 0\n      type: string\n");
+	assert_non_null(strstr(r, "lsm hook file_open argument 0 is struct file *: type string cannot read it"));
+	r = check("  lsmhooks:\n  - hook: file_open\n    args:\n    - index: 1\n      type: int\n");
+	assert_non_null(strstr(r, "lsm hook file_open has 1 arguments: index 1 is out of range"));
+	/* Override: a verdict is 0 or -errno, and a void hook has none */
+	r = check("  lsmhooks:\n  - hook: file_open\n    selectors:\n    - matchActions:\n"
+		  "      - action: Override\n        argError: 5\n");
+	assert_non_null(strstr(r, "argError 5: an LSM hook's verdict is 0 or a negative errno (-4095..-1)"));
+	r = check("  lsmhooks:\n  - hook: file_free_security\n    selectors:\n    - matchActions:\n"
+		  "      - action: Override\n        argError: -1\n");
+	assert_non_null(strstr(r, "lsm hook file_free_security returns nothing: Override cannot fail it"));
+	lsm_list(NULL);
+	policy_features_override(no_kprobes);
+}
+
+static const char fentry_read[] =
+	"  fentries:\n  - call: vfs_read\n    syscall: false\n    args:\n    - index: 0\n      type: file\n"
+	"    - index: 2\n      type: size_t\n";
+
+/* fentries: trampolines, typed from BTF, one per function; no syscalls, no enforcement */
+static void test_fentry(void **state)
+{
+	const char *r;
+
+	(void)state;
+	assert_string_equal(backend(fentry_read), "fentry");
+	r = check(fentry_read);
+	assert_string_equal(r, "fentry on vfs_read: this kernel cannot run fentry programs (BPF trampolines): "
+			       "load fentry/vfs_read: Operation not permitted");
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		skip();
+		return;
+	}
+	policy_features_override(debian);
+	assert_null(check(fentry_read));
+	assert_null(check("  lists:\n  - name: rw\n    values: [vfs_read, vfs_write]\n"
+			  "  fentries:\n  - call: list:rw\n    syscall: false\n    args:\n"
+			  "    - index: 0\n      type: file\n"));
+	/* fexit with the return value */
+	assert_null(check("  fentries:\n  - call: do_mkdirat\n    syscall: false\n    return: true\n    args:\n"
+			  "    - index: 1\n      type: string\n      resolve: name\n    returnArg:\n      index: 0\n"
+			  "      type: int\n    selectors:\n    - matchReturnArgs:\n      - index: 0\n"
+			  "        operator: Equal\n        values: [-17]\n"));
+	r = check("  fentries:\n  - call: vfs_read\n");
+	assert_non_null(strstr(r, "fentry on vfs_read: syscall: true is not supported on fentries"));
+	r = check("  fentries:\n  - call: tg_no_such_function\n    syscall: false\n");
+	assert_non_null(strstr(r, "fentry on tg_no_such_function: the kernel's BTF has no function "
+				  "tg_no_such_function (fentry attaches to functions the kernel's BTF describes"));
+	assert_null(check("  fentries:\n  - call: tg_no_such_function\n    syscall: false\n"
+			  "    ignore:\n      callNotFound: true\n"));
+	r = check("  fentries:\n  - call: security_file_permission\n    syscall: false\n");
+	assert_non_null(strstr(r, "fentry on security_file_permission: it cannot be traced: it is not in "));
+	r = check("  fentries:\n  - call: vfs_read\n    syscall: false\n    args:\n    - index: 0\n"
+		  "      type: int\n      resolve: f_nope\n");
+	assert_non_null(strstr(r, "function vfs_read argument 0 (struct file *): resolve \"f_nope\": struct file has "
+				  "no member f_nope"));
+	policy_features_override(no_kprobes);
+}
+
+/* How Override runs: per hook, per kernel, per override-method; or why it cannot */
+static void test_override(void **state)
+{
+	static const char mkdir_override[] =
+		"  kprobes:\n  - call: security_inode_mkdir\n    syscall: false\n    selectors:\n"
+		"    - matchActions:\n      - action: Override\n        argError: -1\n";
+	static const char openat_override[] =
+		"  kprobes:\n  - call: sys_openat\n    syscall: true\n    selectors:\n"
+		"    - matchActions:\n      - action: Override\n        argError: -1\n";
+	struct tp_policy_set *set = NULL;
+	struct tp_diags d = TP_DIAGS_INIT;
+	char why[768], buf[512];
+	const char *r;
+	int m;
+
+	(void)state;
+	/* the choice itself */
+	snprintf(buf, sizeof(buf), "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata:\n  name: t\n"
+		 "spec:\n%s", mkdir_override);
+	assert_int_equal(tp_parse("t.yaml", buf, strlen(buf), &set, &d), 0);
+	tp_diags_free(&d);
+	policy_features_override(debian);
+	debian_plus = false;
+	assert_null(policy_ovr_choose(set->policies[0], "k", "security_inode_mkdir", NULL, &m, why, sizeof(why)));
+	assert_int_equal(m, POLICY_OVR_FMOD_RET);
+	r = policy_ovr_choose(set->policies[0], "k", "__x64_sys_linkat", "sys_linkat", &m, why, sizeof(why));
+	assert_non_null(r);
+	assert_int_equal(m, POLICY_OVR_NONE);
+	debian_plus = true;
+	policy_features_override(debian);
+	/* bpf_override_return first for what it can do, fmod_ret for security_ functions */
+	assert_null(policy_ovr_choose(set->policies[0], "k", "__x64_sys_linkat", "sys_linkat", &m, why, sizeof(why)));
+	assert_int_equal(m, POLICY_OVR_RETURN);
+	assert_null(policy_ovr_choose(set->policies[0], "k", "security_inode_mkdir", NULL, &m, why, sizeof(why)));
+	assert_int_equal(m, POLICY_OVR_FMOD_RET);
+	/* override-method */
+	set->policies[0]->opts.override_method = TP_OVERRIDE_FMOD_RET;
+	assert_null(policy_ovr_choose(set->policies[0], "k", "__x64_sys_linkat", "sys_linkat", &m, why, sizeof(why)));
+	assert_int_equal(m, POLICY_OVR_FMOD_RET);
+	set->policies[0]->opts.override_method = TP_OVERRIDE_RETURN;
+	r = policy_ovr_choose(set->policies[0], "k", "security_inode_mkdir", NULL, &m, why, sizeof(why));
+	assert_non_null(strstr(r, "k: override-method override-return: bpf_override_return cannot override "
+				  "security_inode_mkdir (security_ functions are not on the kernel's error-injection "
+				  "list); fmod-ret can; the lsmhook inode_mkdir does the same"));
+	debian_plus = false;
+	policy_features_override(debian);
+	r = policy_ovr_choose(set->policies[0], "k", "__x64_sys_linkat", "sys_linkat", &m, why, sizeof(why));
+	assert_non_null(strstr(r, "k: override-method override-return: this kernel has no bpf_override_return "
+				  "(load bpf_override_return: Invalid argument (the kernel lacks "
+				  "CONFIG_BPF_KPROBE_OVERRIDE)); the lsmhook path_link does the same"));
+	set->policies[0]->opts.override_method = TP_OVERRIDE_FMOD_RET;
+	r = policy_ovr_choose(set->policies[0], "k", "__x64_sys_linkat", "sys_linkat", &m, why, sizeof(why));
+	assert_non_null(strstr(r, "k: override-method fmod-ret: fmod_ret can modify __x64_sys_linkat only on a kernel "
+				  "whose error-injection list has it (load fmod_ret/__x64_sys_getpgid: Invalid argument: "
+				  "__x64_sys_getpgid() is not modifiable (not error-injectable here: the kernel lacks "
+				  "CONFIG_FUNCTION_ERROR_INJECTION)); the lsmhook path_link does the same"));
+	/* a syscall with no LSM counterpart */
+	set->policies[0]->opts.override_method = TP_OVERRIDE_DEFAULT;
+	r = policy_ovr_choose(set->policies[0], "k", "__x64_sys_getppid", "sys_getppid", &m, why, sizeof(why));
+	assert_non_null(strstr(r, "; no lsmhook is known to do the same for sys_getppid (Sigkill and Signal need "
+				  "neither)"));
+	tp_policy_set_free(set);
+
+	/* whole policies on Debian's kernels: security_ by fmod_ret, a syscall refused with the lsmhook */
+	if (!access("/sys/kernel/btf/vmlinux", R_OK))
+		assert_null(check(mkdir_override));
+	r = check(openat_override);
+	assert_string_equal(r, "kprobe on sys_openat: Override on __x64_sys_openat needs bpf_override_return (load "
+			       "bpf_override_return: Invalid argument (the kernel lacks CONFIG_BPF_KPROBE_OVERRIDE)) or "
+			       "fmod_ret on it (load fmod_ret/__x64_sys_getpgid: Invalid argument: __x64_sys_getpgid() is "
+			       "not modifiable (not error-injectable here: the kernel lacks "
+			       "CONFIG_FUNCTION_ERROR_INJECTION)), and this kernel has neither; the lsmhook file_open "
+			       "does the same (lsmhooks: - hook: \"file_open\" with the Override action: the hook's "
+			       "return value fails the operation)");
+	r = check("  lists:\n  - name: g\n    type: generated_syscalls\n"
+		  "  kprobes:\n  - call: list:g\n    selectors:\n"
+		  "    - matchActions:\n      - action: Override\n        argError: -1\n");
+	assert_non_null(strstr(r, "Override is not supported on generated syscall lists"));
+	debian_plus = true;
+	policy_features_override(debian);
+	assert_null(check(openat_override));
+	debian_plus = false;
+	policy_features_override(no_kprobes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +570,9 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_return_probe),
 		cmocka_unit_test(test_kprobes),
+		cmocka_unit_test(test_lsm),
+		cmocka_unit_test(test_fentry),
+		cmocka_unit_test(test_override),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -122,8 +122,12 @@ static int setup(void **state)
 		   "\tfield:pid_t pid;\toffset:12;\tsize:4;\tsigned:1;\n"
 		   "\tfield:pid_t old_pid;\toffset:16;\tsize:4;\tsigned:1;\n");
 	put(tracefs, "available_filter_functions",
-	    "fd_install\nvfs_read\nvfs_write\nsecurity_file_permission\nvfs_readv [ext4]\nvfs_read\n");
+	    "fd_install\nvfs_read\nvfs_write\nsecurity_file_permission\nvfs_readv [ext4]\nvfs_read\n"
+	    "security_inode_mkdir\ndo_mkdirat\n");
 	policy_features_override(all_features);
+	/* BPF LSM "active" whatever this machine's securityfs says: the features decide */
+	snprintf(path, sizeof(path), "%s/no-lsm-list", tracefs);
+	policy_lsm_list_override(path);
 	return 0;
 }
 
@@ -204,8 +208,12 @@ static void dump_inst(struct strbuf *sb, size_t n, const struct hook_inst *hi)
 		    hi->function);
 	for (size_t k = 0; k < hi->nfuncs; k++)
 		strbuf_addf(sb, "%s%s", k ? "," : " funcs=", hi->funcs[k]);
-	strbuf_addf(sb, "\n  has_return=%d ret_type=%s generated=%d\n", hi->has_return,
+	strbuf_addf(sb, "\n  has_return=%d ret_type=%s generated=%d", hi->has_return,
 		    tp_arg_type_name(hi->ret_type), hi->generated);
+	/* Override's mechanism (policy_override.c), when a selector overrides */
+	if (hi->ovr)
+		strbuf_addf(sb, " override=%s", policy_ovr_name(hi->ovr));
+	strbuf_addc(sb, '\n');
 	if (!pc || !c) {
 		strbuf_addf(sb, "  not compiled\n");
 		return;
@@ -235,7 +243,10 @@ static void dump_inst(struct strbuf *sb, size_t n, const struct hook_inst *hi)
 		strbuf_addf(sb, "gt_cfg bytes (hook_id, agent_tgid, resolve offsets zeroed):\n");
 		hexdump(sb, &copy, sizeof(copy));
 	}
-	strbuf_addf(sb, "gt_config: nsel=%u\n", c->nsel);
+	strbuf_addf(sb, "gt_config: nsel=%u", c->nsel);
+	if (c->flags)
+		strbuf_addf(sb, " flags=%#x", c->flags);
+	strbuf_addc(sb, '\n');
 	for (unsigned i = 0; i < c->nsel && i < GT_MAX_SEL; i++) {
 		const struct gt_selector *s = &c->sel[i];
 
@@ -244,6 +255,8 @@ static void dump_inst(struct strbuf *sb, size_t n, const struct hook_inst *hi)
 			    op_name(s->pid_op), s->pid_flags, s->npids);
 		for (unsigned k = 0; k < s->npids && k < GT_MAX_PIDS; k++)
 			strbuf_addf(sb, " %u", s->pids[k]);
+		if (s->override)
+			strbuf_addf(sb, " override=%u err=%d", s->override, s->override_err);
 		strbuf_addc(sb, '\n');
 		if (s->bin.op)
 			strbuf_addf(sb, "    bin: op=%s id=%u follow=%u\n", op_name(s->bin.op), s->bin.id, s->bin.follow);
@@ -581,6 +594,112 @@ static void test_rawtp(void **state)
 	run_case("rawtp", true);
 }
 
+static void test_lsm_override(void **state)
+{
+	(void)state;
+	run_case("lsm_override", true);
+}
+
+/* The action counters of records (ListTracingPolicies, metrics): applied, or not (monitor mode). */
+static void test_action_counters(void **state)
+{
+	struct policy_engine_opts o = { .tracefs = tracefs, .dry_run = true, .events_fd = -1, .execve_fd = -1 };
+	struct policy_engine *e = NULL;
+	struct strbuf yaml = STRBUF_INIT;
+	struct policy_status st;
+	struct msg_generic m;
+	char why[4096], buf[4096];
+	size_t n;
+	FILE *f;
+
+	(void)state;
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		skip();
+		return;
+	}
+	f = fopen(GOLDEN_DIR "/lsm_override.yaml", "r");
+	assert_non_null(f);
+	while ((n = fread(buf, 1, sizeof(buf), f)))
+		strbuf_add(&yaml, buf, n);
+	fclose(f);
+	assert_int_equal(policy_engine_open(&e, &o), 0);
+	if (policy_engine_add_yaml(e, yaml.buf, yaml.len, NULL, why, sizeof(why)))
+		fail_msg("refused: %s", why);
+	assert_int_equal(e->ninst, 2);
+	memset(&m, 0, sizeof(m));
+	m.common.op = MSG_OP_GENERIC_LSM;
+	/* golden-lsm: selector 0 overrides, selector 1 kills */
+	m.hook_id = e->inst[0]->id;
+	m.sel = 0;
+	m.action = GT_ACT_OVERRIDE;
+	assert_int_equal(policy_engine_account(e, &m, sizeof(m)), 1);
+	m.sel = 1;
+	m.action = GT_ACT_SIGKILL;
+	assert_int_equal(policy_engine_account(e, &m, sizeof(m)), 1);
+	assert_int_equal(policy_engine_status(e, 0, &st), 0);
+	assert_string_equal(st.name, "golden-lsm");
+	assert_int_equal(st.actions.post, 2);
+	assert_int_equal(st.actions.override, 1);
+	assert_int_equal(st.actions.signal, 1);
+	assert_int_equal(st.actions.monitor_override + st.actions.monitor_signal, 0);
+	/* golden-lsm-monitor: reported as Override, not applied */
+	m.hook_id = e->inst[1]->id;
+	m.sel = 0;
+	m.action = GT_ACT_OVERRIDE;
+	assert_int_equal(policy_engine_account(e, &m, sizeof(m)), 1);
+	assert_int_equal(policy_engine_status(e, 1, &st), 0);
+	assert_true(st.monitor);
+	assert_int_equal(st.actions.monitor_override, 1);
+	assert_int_equal(st.actions.override, 0);
+	strbuf_free(&yaml);
+	policy_engine_close(e);
+}
+
+/* fentries with ignore.callNotFound: one instance per function, the hook's status partial, or not found */
+static void test_fentry_call_not_found(void **state)
+{
+	static const char y[] =
+		"apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata:\n  name: fe-missing\nspec:\n"
+		"  lists:\n  - name: l\n    values: [vfs_read, tg_no_such_function]\n"
+		"  fentries:\n  - call: list:l\n    syscall: false\n    ignore:\n      callNotFound: true\n"
+		"  - call: tg_no_such_function\n    syscall: false\n    ignore:\n      callNotFound: true\n";
+	struct policy_engine_opts o = { .tracefs = tracefs, .dry_run = true, .events_fd = -1, .execve_fd = -1 };
+	struct policy_engine *e = NULL;
+	struct policy_hook_status hs;
+	char why[1024];
+
+	(void)state;
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		skip();
+		return;
+	}
+	assert_int_equal(policy_engine_open(&e, &o), 0);
+	if (policy_engine_add_yaml(e, y, strlen(y), NULL, why, sizeof(why)))
+		fail_msg("refused: %s", why);
+	assert_int_equal(policy_engine_hook(e, 0, 0, &hs), 0);
+	assert_true(hs.loaded);
+	assert_true(hs.partial_call_not_found);
+	assert_false(hs.call_not_found);
+	assert_string_equal(hs.attached, "fentry on vfs_read");
+	assert_int_equal(policy_engine_hook(e, 0, 1, &hs), 0);
+	assert_false(hs.loaded);
+	assert_true(hs.call_not_found);
+	assert_false(hs.partial_call_not_found);
+	policy_engine_close(e);
+}
+
+static void test_kprobe_override(void **state)
+{
+	(void)state;
+	run_case("kprobe_override", true);
+}
+
+static void test_fentry(void **state)
+{
+	(void)state;
+	run_case("fentry", true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -590,6 +709,11 @@ int main(void)
 		cmocka_unit_test(test_kprobe_fd_install),
 		cmocka_unit_test(test_kprobe_list),
 		cmocka_unit_test(test_rawtp),
+		cmocka_unit_test(test_lsm_override),
+		cmocka_unit_test(test_action_counters),
+		cmocka_unit_test(test_kprobe_override),
+		cmocka_unit_test(test_fentry),
+		cmocka_unit_test(test_fentry_call_not_found),
 	};
 
 	return cmocka_run_group_tests_name("policy_golden", tests, setup, teardown);

@@ -24,7 +24,7 @@ static char file[96];
 
 #define LSM_POLICY(name, ns)                                                                  \
 	"apiVersion: cilium.io/v1alpha1\nkind: " ns "\nmetadata:\n  name: " name "\n" \
-	"spec:\n  lsmhooks:\n  - hook: file_open\n    args:\n    - index: 0\n      type: file\n"
+	"spec:\n  lsmhooks:\n  - hook: tg_no_such_hook\n    args:\n    - index: 0\n      type: file\n"
 
 static int setup(void **state)
 {
@@ -88,21 +88,21 @@ static void test_refused_kept_in_load_error(void **state)
 
 	(void)state;
 	assert_int_equal(policy_engine_add_yaml(e, y, strlen(y), "", why, sizeof(why)), -EOPNOTSUPP);
-	assert_non_null(strstr(why, "lsmhooks hooks are not supported"));
+	assert_non_null(strstr(why, "lsm hook tg_no_such_hook does not exist on this kernel"));
 	assert_int_equal(policy_engine_status(e, 0, &st), 0);
 	assert_string_equal(st.name, "lsm");
 	assert_string_equal(st.domain, POLICY_DOMAIN_GRPC);
 	assert_int_equal(st.state, POLICY_STATE_LOAD_ERROR);
 	assert_false(st.enabled);
 	assert_non_null(st.error);
-	assert_non_null(strstr(st.error, "lsmhooks hooks are not supported"));
+	assert_non_null(strstr(st.error, "lsm hook tg_no_such_hook does not exist on this kernel"));
 	assert_int_equal(st.ninst, 0);
 	assert_int_equal(policy_engine_count(e, POLICY_STATE_LOAD_ERROR), 1);
 	assert_int_equal(policy_engine_accepted(e), 0);
 	id = st.id;
 	assert_int_equal(policy_engine_hook(e, 0, 0, &hs), 0);
 	assert_string_equal(hs.section, "lsmhooks");
-	assert_string_equal(hs.description, "file_open");
+	assert_string_equal(hs.description, "tg_no_such_hook");
 	assert_false(hs.loaded);
 	assert_int_equal(policy_engine_hook(e, 0, 1, &hs), -ENOENT);
 
@@ -137,7 +137,7 @@ static void test_refused_kept_in_load_error(void **state)
 static void test_namespaced_and_domain(void **state)
 {
 	static const char y[] = "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicyNamespaced\nmetadata:\n"
-				"  name: nsd\n  namespace: team\nspec:\n  lsmhooks:\n  - hook: file_open\n";
+				"  name: nsd\n  namespace: team\nspec:\n  lsmhooks:\n  - hook: tg_no_such_hook\n";
 	struct policy_engine *e = open_engine(NULL, 0);
 	struct policy_status st;
 	char why[1024];
