@@ -7,6 +7,7 @@
 #   make bench      run the benchmarks (make soak: the long run)
 #   make SAN=1      sanitizer build into build-san/
 #   make install    install for systemd hosts (DESTDIR, PREFIX; make uninstall)
+#   make image      the agent's OCI image (no Docker daemon needed)
 #   make deps       install the Debian packages the build needs
 
 .DEFAULT_GOAL := all
@@ -319,6 +320,14 @@ tests: $(ALL) $(UNIT_BIN) $(HELPER_BIN) $(CRI_CLIENT)
 test: deps
 	$(Q)$(MAKE) --no-print-directory SAN=1 tests
 	$(Q)BUILD=build-san ./tests/run.sh
+
+# The agent's container image, without a Docker daemon (scripts/build-image.py):
+# $(BUILD)/image/tetragon-oci.tar (podman load, skopeo) and tetragon-docker.tar
+# (docker load), tagged IMAGE (default tetragon:<version>).
+IMAGE ?= tetragon:$(VERSION)
+.PHONY: image
+image: all
+	$(Q)./scripts/build-image.py --bin $(BIN) --out $(BUILD)/image --tag $(IMAGE)
 
 # Benchmarks (root; README "Benchmark"): ROUNDS pairs each (default 9).
 bench: all $(HELPER_BIN) $(BUILD)/bench/export_replay
