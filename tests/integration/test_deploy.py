@@ -350,7 +350,7 @@ def mount_shared(path):
     return shared
 
 
-def agent_in_container(runner, image_ref, name):
+def agent_in_container(runner, image_ref, name, then=None):
     """The agent in the image, as the DaemonSet runs it, reports a host
     process's exec. Overrides on its command line: no API server here
     (enable-k8s-api off), free metrics and health ports (host network), and
@@ -404,6 +404,8 @@ def agent_in_container(runner, image_ref, name):
         status = runner("exec", name, "/usr/bin/tetra", "--server-address",
                         "unix:///var/run/tetragon/tetragon.sock", "status", check=False)
         assert status.returncode == 0, status
+        if then:
+            then(export)
     finally:
         runner("stop", "-t", "10", name, check=False)
         logs = runner("logs", name, check=False)
@@ -429,7 +431,30 @@ def test_image_in_podman():
         return p.podman(*a, check=check, timeout=180)
     out = p.podman("load", "-i", img["oci"])
     assert img["tag"] in out, out
-    agent_in_container(runner, img["tag"], "tg-deploy-podman")
+    os.makedirs(os.path.join(TMP, "busybox"))
+    p.podman("load", "-i", ce.build_images(os.path.join(TMP, "busybox"))[ce.IMAGE][0])
+    cid = p.podman("run", "-d", "--name", "tg-deploy-bb", "--network", "host", "--ulimit", "nofile=1024:1024",
+                   "--ulimit", "nproc=1024:1024", ce.IMAGE, "sleep", "100000").strip()
+
+    def container_exec(export):
+        """A process in another container: the agent in its own container
+        names that container (cgroup and hostPID seen through the mounts)."""
+        marker = "tg-deploy-ctr-%s" % uuid.uuid4().hex[:8]
+        deadline = time.time() + 30
+        while True:
+            p.podman("exec", "tg-deploy-bb", "/bin/echo", marker)
+            with open(export) as f:
+                ex = [e for e in (json.loads(x) for x in f if marker in x)
+                      if e.get("process_exec", {}).get("process", {}).get("binary") == "/bin/echo"]
+            if ex:
+                break
+            assert time.time() < deadline, "no exec event of %s" % marker
+            time.sleep(0.5)
+        assert ex[0]["process_exec"]["process"].get("docker") == cid[:31], (ex[0], p.podman("logs", "tg-deploy-podman", check=False))
+    try:
+        agent_in_container(runner, img["tag"], "tg-deploy-podman", then=container_exec)
+    finally:
+        p.podman("rm", "-f", "-t", "0", "tg-deploy-bb", check=False)
 
 
 def test_image_in_docker():
