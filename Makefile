@@ -337,6 +337,7 @@ bench: all $(HELPER_BIN) $(BUILD)/bench/export_replay
 	$(Q)BUILD=$(BUILD) ./bench/memory.sh
 	$(Q)BUILD=$(BUILD) ./bench/export_throughput.sh
 	$(Q)BUILD=$(BUILD) ./bench/export_agent.sh
+	$(Q)BUILD=$(BUILD) ./bench/container_exec.sh
 
 # The export pipeline without the kernel (bench/export_replay.c).
 $(BUILD)/bench/export_replay: $(OBJ)/bench/export_replay.o $(LIB)
