@@ -290,13 +290,16 @@ def test_oci_archive_layout():
 
 
 def run_args(confdir, rundir, logdir):
-    """`run` flags from the DaemonSet's pod spec: hostPID, privileged, its
+    """`run` flags from the DaemonSet's pod spec: hostNetwork, hostPID, privileged, its
     hostPath volumes (/var/run/tetragon and /var/log/tetragon moved to
     temporary directories), the ConfigMap directory, NODE_NAME, its args."""
     spec, c = pod_spec(), agent_container()
     vols = {v["name"]: v for v in spec["volumes"]}
     aside = {"/var/run/tetragon": rundir, "/var/log/tetragon": logdir}
-    out = ["--network", "host"] if spec.get("hostNetwork") else []
+    # a cgroup namespace of its own, as the kubelet's containers on cgroup v2 hosts
+    out = ["--cgroupns", "private"]
+    if spec.get("hostNetwork"):
+        out += ["--network", "host"]
     if spec.get("hostPID"):
         out += ["--pid", "host"]
     if c["securityContext"].get("privileged"):
@@ -450,7 +453,12 @@ def test_image_in_podman():
                 break
             assert time.time() < deadline, "no exec event of %s" % marker
             time.sleep(0.5)
-        assert ex[0]["process_exec"]["process"].get("docker") == cid[:31], (ex[0], p.podman("logs", "tg-deploy-podman", check=False))
+        assert ex[0]["process_exec"]["process"].get("docker") == cid[:31], ex[0]
+        # and its sleep, found in /proc at the agent's start
+        with open(export) as f:
+            init = [e for e in map(json.loads, f) if e.get("process_exec", {}).get("process", {}).get("docker")
+                    == cid[:31] and "procFS" in e["process_exec"]["process"]["flags"]]
+        assert init and init[0]["process_exec"]["process"]["arguments"] == "100000", init
     try:
         agent_in_container(runner, img["tag"], "tg-deploy-podman", then=container_exec)
     finally:
@@ -483,10 +491,14 @@ def test_image_in_docker():
 def cleanup():
     """The runtimes' mounts under our directory (overlays, shm, dockerd's netns), deepest first;
     the cgroup parents they leave in every hierarchy."""
-    with open("/proc/self/mountinfo") as f:
-        mps = [line.split()[4] for line in f]
-    for mp in sorted((m for m in mps if m.startswith(TMP + "/")), key=len, reverse=True):
-        subprocess.run(["umount", "-l", mp], stderr=subprocess.DEVNULL)
+    for _ in range(5):     # again: conmon's exit command (podman cleanup) may mount storage after
+        with open("/proc/self/mountinfo") as f:
+            mps = [m for m in (line.split()[4] for line in f) if m.startswith(TMP + "/")]
+        if not mps:
+            break
+        for mp in sorted(mps, key=len, reverse=True):
+            subprocess.run(["umount", "-l", mp], stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
     if not os.environ.get("TG_KEEP_TEST_DIRS"):
         shutil.rmtree(TMP, ignore_errors=True)
     for top in ("docker", "libpod_parent"):
