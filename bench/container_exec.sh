@@ -58,7 +58,8 @@ storm() { pm exec tg-bench-storm /storm "$N"; }
 exported() {
 	local all with
 	all=$(grep -c '"process_exec".*"binary":"/bin/true"' "$work/events.log" || true)
-	with=$(grep '"process_exec".*"binary":"/bin/true"' "$work/events.log" | grep -c "\"docker\":\"${cid:0:31}\".*\"pod\"" || true)
+	with=$(grep '"process_exec".*"binary":"/bin/true"' "$work/events.log" |
+		grep -c "\"docker\":\"${cid:0:31}\".*\"pod\"" || true)
 	echo "$all $with"
 }
 

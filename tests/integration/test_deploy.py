@@ -10,7 +10,9 @@ the image built without a daemon loads into Podman and Docker, and the
 agent in it, run as the DaemonSet's pod spec says, reports a host exec."""
 
 import glob
+import gzip
 import hashlib
+import io
 import json
 import os
 import re
@@ -42,10 +44,11 @@ def load(path):
     if yaml is None:
         raise Skip("python3-yaml missing (make deps)")
     with open(path) as f:
-        return [d for d in yaml.safe_load_all(f) if d is not None]
+        return [d for d in yaml.load_all(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if d is not None]
 
 
 def objects():
+    """kind -> object of tetragon.yaml (a fresh copy: callers may change it)."""
     return {d["kind"]: d for d in load(os.path.join(K8S, "tetragon.yaml"))}
 
 
@@ -242,6 +245,19 @@ def test_helm_chart_values_and_configmap():
     # written only when their value is set (btf, redaction, CRI): as upstream's chart
     assert keys - plain == {"btf", "redaction-filters", "cri-endpoint"}, keys - plain
     assert plain <= keys, plain - keys
+    # the DaemonSet template: the plain pod spec's volumes, mounts and settings
+    ds_text = open(os.path.join(CHART, "templates", "daemonset.yaml")).read()
+    spec, c = pod_spec(), agent_container()
+    for v in spec["volumes"]:
+        assert "- name: %s\n" % v["name"] in ds_text, v["name"]
+        src = v.get("hostPath", {}).get("path")
+        assert src is None or "path: %s\n" % src in ds_text or src in ("/proc", "/run", "/var/log/tetragon"), src
+    for m in c["volumeMounts"]:
+        assert "mountPath: %s\n" % m["mountPath"] in ds_text or m["mountPath"] == "/var/log/tetragon", m
+    for line in ("hostPID: true", "service: liveness", "fieldPath: spec.nodeName",
+                 "- --config-dir=/etc/tetragon/tetragon.conf.d/", "mountPropagation: Bidirectional",
+                 "mountPropagation: HostToContainer"):
+        assert line in ds_text, line
     crds = sorted(os.path.basename(p) for p in glob.glob(os.path.join(CHART, "crds", "*.yaml")))
     assert crds == sorted(os.path.basename(p) for p in glob.glob(os.path.join(K8S, "crds", "*.yaml"))), crds
 
@@ -279,8 +295,6 @@ def test_oci_archive_layout():
         manifest = json.loads(blob(desc))
         config = json.loads(blob(manifest["config"]))
         assert config["config"]["Entrypoint"] == ["/usr/bin/tetragon"]
-        import gzip
-        import io
         layer = gzip.decompress(blob(manifest["layers"][0]))
         assert config["rootfs"]["diff_ids"] == ["sha256:" + hashlib.sha256(layer).hexdigest()]
         names = set(tarfile.open(fileobj=io.BytesIO(layer)).getnames())
