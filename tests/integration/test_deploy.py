@@ -92,6 +92,11 @@ def test_manifests_are_kubernetes_objects():
             name = d["metadata"]["name"]
             assert re.match(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", name) and len(name) <= 253, (p, name)
             assert ("namespace" in d["metadata"]) == (d["kind"] in NAMESPACED), (p, d["kind"])
+            # the API server takes strings only there (an unquoted true or 2112 is refused)
+            for field in ("labels", "annotations"):
+                assert all(isinstance(v, str) for v in d["metadata"].get(field, {}).values()), (p, field)
+            if d["kind"] == "ConfigMap":
+                assert all(isinstance(k, str) and isinstance(v, str) for k, v in d["data"].items()), d["data"]
             docs.append((d["apiVersion"], d["kind"]))
     for want in [("v1", "ServiceAccount"), ("rbac.authorization.k8s.io/v1", "ClusterRole"),
                  ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"), ("v1", "ConfigMap"),
@@ -195,6 +200,47 @@ def test_configmap_starts_the_agent_rbac_covers_its_requests():
         assert verb in ("get", "list", "watch")
 
 
+TLS_KEYS = {"server-tls-cert-file": "tls.crt", "server-tls-key-file": "tls.key",
+            "server-tls-client-ca-files": "ca.crt", "server-tls-require-client-cert": None}
+
+
+def test_grpc_tls_from_a_secret():
+    """tetragon.grpc.tls with a Secret: the chart's keys and the Secret as
+    the kubelet mounts it (0400 files behind ..data links) start the agent
+    with TLS and client certificates required on its TCP address."""
+    require_root()
+    cm_text = open(os.path.join(CHART, "templates", "configmap.yaml")).read()
+    d = os.path.join(TMP, "tls")
+    secret = materialize({"data": {}}, os.path.join(d, "secret"))
+    data = os.path.join(secret, "..data")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        os.path.join(data, "tls.key"), "-out", os.path.join(data, "tls.crt"), "-days", "2",
+                        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                       capture_output=True)
+    assert r.returncode == 0, r.stderr
+    shutil.copy(os.path.join(data, "tls.crt"), os.path.join(data, "ca.crt"))
+    for f in ("tls.crt", "tls.key", "ca.crt"):
+        os.chmod(os.path.join(data, f), 0o400)
+        os.symlink(os.path.join("..data", f), os.path.join(secret, f))
+    cm = objects()["ConfigMap"]
+    for key, f in TLS_KEYS.items():
+        m = re.search(r"^  %s: (\S+)$" % key, cm_text, re.M)
+        assert m, key
+        want = '"true"' if f is None else "/var/lib/tetragon/tls/" + f
+        assert m.group(1) == want, (key, m.group(1))
+        cm["data"][key] = "true" if f is None else os.path.join(secret, f)
+    conf = materialize(cm, os.path.join(d, "conf"))
+    port = free_port()
+    a = Agent("--config-dir", conf, "--procfs", "/proc", "--enable-k8s-api=false", "--metrics-server", "",
+              "--health-server-address", "", "--server-address", "127.0.0.1:%d" % port,
+              "--server-socket", os.path.join(d, "tetragon.sock"))
+    try:
+        assert "gRPC server listening on 127.0.0.1:%d (TLS, client certificates required)" % port in a.stderr(), \
+            a.stderr()
+    finally:
+        assert a.stop() == 0, a.stderr()
+
+
 VALUE_RE = re.compile(r"\.Values((?:\.[A-Za-z0-9_]+)+)")
 
 
@@ -242,8 +288,8 @@ def test_helm_chart_values_and_configmap():
     cm_text = open(os.path.join(CHART, "templates", "configmap.yaml")).read()
     keys = set(re.findall(r"^  ([a-z][a-z0-9-]*):", cm_text.split("\ndata:\n", 1)[1], re.M))
     plain = set(objects()["ConfigMap"]["data"])
-    # written only when their value is set (btf, redaction, CRI): as upstream's chart
-    assert keys - plain == {"btf", "redaction-filters", "cri-endpoint"}, keys - plain
+    # written only when their value is set (btf, redaction, CRI, gRPC TLS): as upstream's chart
+    assert keys - plain == {"btf", "redaction-filters", "cri-endpoint"} | set(TLS_KEYS), keys - plain
     assert plain <= keys, plain - keys
     # the DaemonSet template: the plain pod spec's volumes, mounts and settings
     ds_text = open(os.path.join(CHART, "templates", "daemonset.yaml")).read()
@@ -529,7 +575,7 @@ if __name__ == "__main__":
     try:
         rc = run_tests([test_manifests_are_kubernetes_objects, test_daemonset_pod_spec,
                         test_configmap_starts_the_agent_rbac_covers_its_requests,
-                        test_helm_chart_values_and_configmap, test_oci_archive_layout,
+                        test_helm_chart_values_and_configmap, test_grpc_tls_from_a_secret, test_oci_archive_layout,
                         test_image_in_podman, test_image_in_docker])
     finally:
         cleanup()
