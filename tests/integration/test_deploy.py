@@ -318,7 +318,7 @@ def build_image():
         out = os.path.join(TMP, "image")
         tag = "tg.local/tetragon:%s" % uuid.uuid4().hex[:8]
         r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "build-image.py"), "--bin",
-                            os.path.join(ROOT, BUILD, "bin"), "--out", out, "--tag", tag], capture_output=True,
+                            os.path.join(ROOT, BUILD, "bin"), "--out", out, "--tag", tag, "--gzip-level", "1"], capture_output=True,
                            text=True, timeout=300)
         assert r.returncode == 0, r.stderr
         image.update(tag=tag, oci=os.path.join(out, "tetragon-oci.tar"),
