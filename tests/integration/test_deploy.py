@@ -7,7 +7,8 @@ metrics Service); the agent takes the ConfigMap as its --config-dir and,
 against a stand-in API server, asks only what the ClusterRole grants; the
 Helm chart uses upstream's value names and renders the same ConfigMap keys;
 the image built without a daemon loads into Podman and Docker, and the
-agent in it, run as the DaemonSet's pod spec says, reports a host exec."""
+agent in it, run as the DaemonSet's pod spec says, reports a host exec and
+a container's, with its pod from the API server it reaches as a pod does."""
 
 import glob
 import gzip
@@ -413,19 +414,34 @@ def mount_shared(path):
     return shared
 
 
-def agent_in_container(runner, image_ref, name, then=None):
+def service_account(api, d):
+    """What the kubelet mounts at /var/run/secrets/kubernetes.io/serviceaccount: token, ca.crt, namespace."""
+    with open(api.pki["ca"]) as f:
+        ca = f.read()
+    return materialize({"data": {"token": api.token, "ca.crt": ca, "namespace": "kube-system"}}, d)
+
+
+def agent_in_container(runner, image_ref, name, then=None, api=None):
     """The agent in the image, as the DaemonSet runs it, reports a host
-    process's exec. Overrides on its command line: no API server here
-    (enable-k8s-api off), free metrics and health ports (host network), and
-    a denylist without upstream's namespace "" (that drops every process
-    outside a pod, like this test's)."""
+    process's exec. With api (a stand-in API server): its in-cluster
+    configuration as a pod has it (the service account's files, the
+    KUBERNETES_SERVICE_* variables); else enable-k8s-api is turned off.
+    Overrides on its command line: free metrics and health ports (host
+    network), and a denylist without upstream's namespace "" (that drops
+    every process outside a pod, like this test's)."""
     d = os.path.join(TMP, name)
     confdir = materialize(objects()["ConfigMap"], os.path.join(d, "conf"))
     rundir, logdir = os.path.join(d, "run"), os.path.join(d, "log")
     os.makedirs(rundir)
     os.makedirs(logdir)
     flags, args = run_args(confdir, rundir, logdir)
-    args += ["--enable-k8s-api=false", "--metrics-server", "127.0.0.1:%d" % free_port(),
+    if api:
+        flags += ["-v", "%s:/var/run/secrets/kubernetes.io/serviceaccount:ro" % service_account(
+            api, os.path.join(d, "sa")), "-e", "KUBERNETES_SERVICE_HOST=127.0.0.1",
+            "-e", "KUBERNETES_SERVICE_PORT=%d" % api.port]
+    else:
+        args += ["--enable-k8s-api=false"]
+    args += ["--metrics-server", "127.0.0.1:%d" % free_port(),
              "--health-server-address", "127.0.0.1:%d" % free_port(),
              "--export-denylist", '{"health_check":true}']
     while True:
@@ -498,10 +514,18 @@ def test_image_in_podman():
     p.podman("load", "-i", ce.build_images(os.path.join(TMP, "busybox"))[ce.IMAGE][0])
     cid = p.podman("run", "-d", "--name", "tg-deploy-bb", "--network", "host", "--ulimit", "nofile=1024:1024",
                    "--ulimit", "nproc=1024:1024", ce.IMAGE, "sleep", "100000").strip()
+    # the pod the stand-in API server says that container is in, on this node
+    from kube_apiserver import KubeAPIServer, pod
+    os.makedirs(os.path.join(TMP, "api"), exist_ok=True)
+    api = KubeAPIServer(os.path.join(TMP, "api"))
+    api.put("/api/v1/pods", pod("web-0", namespace="shop", node="tg-deploy-node", labels={"app": "web"},
+                                containers=[{"name": "app", "image": ce.IMAGE, "id": "containerd://" + cid}]))
 
     def container_exec(export):
         """A process in another container: the agent in its own container
-        names that container (cgroup and hostPID seen through the mounts)."""
+        names that container (cgroup and hostPID seen through the mounts)
+        and, through the API server it reached as a pod does, its pod."""
+        api.wait_requests("/api/v1/pods", 1, watch=True)
         marker = "tg-deploy-ctr-%s" % uuid.uuid4().hex[:8]
         deadline = time.time() + 30
         while True:
@@ -513,16 +537,23 @@ def test_image_in_podman():
                 break
             assert time.time() < deadline, "no exec event of %s" % marker
             time.sleep(0.5)
-        assert ex[0]["process_exec"]["process"].get("docker") == cid[:31], ex[0]
+        pr = ex[0]["process_exec"]["process"]
+        assert pr.get("docker") == cid[:31], ex[0]
+        assert (pr["pod"]["namespace"], pr["pod"]["name"], pr["pod"]["container"]["name"],
+                pr["pod"]["pod_labels"]) == ("shop", "web-0", "app", {"app": "web"}), pr["pod"]
         # and its sleep, found in /proc at the agent's start
         with open(export) as f:
             init = [e for e in map(json.loads, f) if e.get("process_exec", {}).get("process", {}).get("docker")
                     == cid[:31] and "procFS" in e["process_exec"]["process"]["flags"]]
         assert init and init[0]["process_exec"]["process"]["arguments"] == "100000", init
     try:
-        agent_in_container(runner, img["tag"], "tg-deploy-podman", then=container_exec)
+        agent_in_container(runner, img["tag"], "tg-deploy-podman", then=container_exec, api=api)
+        # its service account's requests, as test_configmap_starts_the_agent_rbac_covers_its_requests checks
+        assert api.requests and all(r["headers"].get("Authorization") == "Bearer " + api.token
+                                    for r in api.requests)
     finally:
         p.podman("rm", "-f", "-t", "0", "tg-deploy-bb", check=False)
+        api.close()
 
 
 def test_image_in_docker():
