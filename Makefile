@@ -7,6 +7,7 @@
 #   make bench      run the benchmarks (make soak: the long run)
 #   make SAN=1      sanitizer build into build-san/
 #   make install    install for systemd hosts (DESTDIR, PREFIX; make uninstall)
+#   make image      the agent's OCI image (no Docker daemon needed)
 #   make deps       install the Debian packages the build needs
 
 .DEFAULT_GOAL := all
@@ -320,6 +321,14 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory SAN=1 tests
 	$(Q)BUILD=build-san ./tests/run.sh
 
+# The agent's container image, without a Docker daemon (scripts/build-image.py):
+# $(BUILD)/image/tetragon-oci.tar (podman load, skopeo) and tetragon-docker.tar
+# (docker load), tagged IMAGE (default tetragon:<version>).
+IMAGE ?= tetragon:$(VERSION)
+.PHONY: image
+image: all
+	$(Q)./scripts/build-image.py --bin $(BIN) --out $(BUILD)/image --tag $(IMAGE)
+
 # Benchmarks (root; README "Benchmark"): ROUNDS pairs each (default 9).
 bench: all $(HELPER_BIN) $(BUILD)/bench/export_replay
 	$(Q)BUILD=$(BUILD) ./bench/exec_storm.sh
@@ -329,6 +338,7 @@ bench: all $(HELPER_BIN) $(BUILD)/bench/export_replay
 	$(Q)BUILD=$(BUILD) ./bench/export_throughput.sh
 	$(Q)BUILD=$(BUILD) ./bench/export_agent.sh
 	$(Q)BUILD=$(BUILD) ./bench/vm_hooks.sh
+	$(Q)BUILD=$(BUILD) ./bench/container_exec.sh
 
 # The export pipeline without the kernel (bench/export_replay.c).
 $(BUILD)/bench/export_replay: $(OBJ)/bench/export_replay.o $(LIB)
