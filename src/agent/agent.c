@@ -33,6 +33,7 @@
 #include "process/cgroup.h"
 #include "process/container.h"
 #include "process/procfs.h"
+#include "process/userdb.h"
 #include "runtime/runtime.h"
 #include "sensors/generic_policy.h"
 #include "sensors/process_lifecycle.h"
@@ -202,6 +203,7 @@ static void scan_procfs(struct agent *a)
 			pkey.ktime = parent->ktime;
 		}
 		v[i].p.cgroup = process_events_cgroup(&a->pe, v[i].cgroup_id, v[i].cgroup_path);
+		process_events_user(&a->pe, &v[i].p, parent);
 		p = process_cache_add(a->cache, &v[i].p, &pkey, v[i].ppid, NULL);
 		if (!p) {
 			tg_cgroup_put(v[i].p.cgroup);
@@ -632,6 +634,19 @@ int agent_run(const struct agent_options *o)
 	a.pe.node_name = a.node_name;
 	a.pe.view.cred = o->enable_process_cred;
 	a.pe.view.ns = o->enable_process_ns;
+	/* process facts (event/process_facts.h) */
+	a.pe.view.ancestors = o->ancestors;
+	a.pe.envs = o->enable_process_envs;
+	a.pe.env_filter = o->env_filter;
+	a.pe.nenv_filter = o->nenv_filter;
+	so.envs = o->enable_process_envs;
+	if (o->username_unix) {
+		err = userdb_new(&a.pe.users, o->procfs);
+		if (err) {
+			log_error("--username-metadata: %s", strerror(-err));
+			goto out;
+		}
+	}
 	err = procfs_host_ns(o->procfs ? o->procfs : "/proc", &a.pe.view.host_ns);
 	if (err < 0)
 		log_warn("cannot read the host namespaces from /proc/1/ns nor /proc/self/ns: "
@@ -742,6 +757,7 @@ out:
 	pipeline_destroy(&a.pipeline);
 	process_sensor_close(a.sensor);
 	process_cache_free(a.cache);
+	userdb_free(a.pe.users);
 	container_table_free(a.containers);
 	k8s_free(a.k8s);	/* after the process views that name its pods */
 	loop_calls_destroy(&a.calls);

@@ -72,6 +72,8 @@ static void entry_free(struct process_cache *c, struct process *p)
 	free(p->binary);
 	free(p->arguments);
 	free(p->cwd);
+	free(p->envs);
+	free(p->user_name);
 	tg_cgroup_put(p->cgroup);
 	free(p);
 }
@@ -325,7 +327,7 @@ struct process *process_cache_add(struct process_cache *c, struct process *e,
 		if (parent)
 			parent->refcnt--;
 		entry_free(c, p);
-		e->binary = e->arguments = e->cwd = NULL;
+		e->binary = e->arguments = e->cwd = e->envs = e->user_name = NULL;
 		e->cgroup = NULL;
 		return old;
 	}
@@ -350,7 +352,7 @@ struct process *process_cache_add(struct process_cache *c, struct process *e,
 	c->by_pid[s] = p;
 	c->st.size++;
 	c->st.inserts++;
-	e->binary = e->arguments = e->cwd = NULL;
+	e->binary = e->arguments = e->cwd = e->envs = e->user_name = NULL;
 	e->cgroup = NULL;
 	return p;
 oom:

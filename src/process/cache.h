@@ -42,6 +42,11 @@ struct process {
 	uint32_t nlink;
 	uint64_t ino;
 	struct tg_cgroup *cgroup;	/* referenced; NULL when unknown (process/container.h) */
+	char *envs;			/* environment_variables: "K=V" strings, each NUL-ended; NULL: none */
+	uint32_t envs_len;		/* bytes of envs */
+	char *user_name;		/* user.name (--username-metadata); NULL: unknown */
+	uint64_t root_ino;		/* its root directory as the kernel saw it at exec (0: unknown) */
+	uint32_t root_dev;
 
 	/* bookkeeping */
 	int refcnt;
@@ -82,7 +87,7 @@ char *process_cache_exec_id(const struct process_cache *c, uint32_t pid, uint64_
 
 /*
  * Create the entry for a new incarnation. @e's identity fields are set by
- * the caller; strings are taken over (freed by the cache). @parent_key may
+ * the caller; strings (envs, user_name too) are taken over (freed by the cache). @parent_key may
  * be {0}, then @parent_pid's current incarnation is used. @replaced is the
  * entry this one supersedes (exec after clone/exec), {0} for none. Returns
  * the entry (owned by the cache) or NULL on allocation failure.

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "process/userdb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+struct uent {
+	uint32_t uid;
+	uint32_t off;		/* the name, in names */
+};
+
+struct root {
+	struct userdb_key key;
+	struct uent *ents;	/* sorted by uid, one per uid (the file's first) */
+	size_t n;
+	char *names;
+	/* the file parsed, to notice a change */
+	dev_t fdev;
+	ino_t fino;
+	struct timespec mtime;
+	off_t size;
+	uint64_t checked_ms;
+	uint64_t used;		/* LRU tick */
+};
+
+struct userdb {
+	char *procfs;
+	struct root *roots;
+	size_t n;
+	uint64_t tick;
+	struct userdb_stats st;
+	bool warned;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int userdb_new(struct userdb **ret, const char *procfs)
+{
+	struct userdb *db = calloc(1, sizeof(*db));
+
+	if (!db)
+		return -ENOMEM;
+	db->procfs = strdup(procfs ? procfs : "/proc");
+	db->roots = calloc(USERDB_ROOTS_MAX, sizeof(*db->roots));
+	if (!db->procfs || !db->roots) {
+		userdb_free(db);
+		return -ENOMEM;
+	}
+	*ret = db;
+	return 0;
+}
+
+static void root_clear(struct root *r)
+{
+	free(r->ents);
+	free(r->names);
+	memset(r, 0, sizeof(*r));
+}
+
+void userdb_free(struct userdb *db)
+{
+	if (!db)
+		return;
+	for (size_t i = 0; db->roots && i < db->n; i++)
+		root_clear(&db->roots[i]);
+	free(db->roots);
+	free(db->procfs);
+	free(db);
+}
+
+static bool key_eq(const struct userdb_key *a, const struct userdb_key *b)
+{
+	return a->mntns == b->mntns && a->root_dev == b->root_dev && a->root_ino == b->root_ino;
+}
+
+static int cmp_uent(const void *a, const void *b)
+{
+	const struct uent *x = a, *y = b;
+
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;	/* the file's order: the first entry wins */
+}
+
+/* A user name worth reporting: printable ASCII, no ':' (it ended at one), not empty. */
+static bool name_ok(const char *s, size_t l)
+{
+	if (!l || l >= USERDB_NAME_MAX || s[0] == '+' || s[0] == '-')
+		return false;	/* "+"/"-" lines are NIS compat entries, not users */
+	for (size_t i = 0; i < l; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* passwd(5) lines "name:password:uid:gid:gecos:dir:shell" -> r's table. Bad lines are skipped. */
+static int parse(struct root *r, char *buf, size_t len)
+{
+	size_t cap = 0, n = 0, i = 0;
+	struct uent *ents = NULL;
+
+	while (i < len) {
+		char *line = buf + i, *nl = memchr(line, '\n', len - i), *c1, *c2, *c3, *end;
+		size_t l = nl ? (size_t)(nl - line) : len - i;
+		unsigned long uid;
+
+		i += l + 1;
+		line[l] = '\0';		/* buf has a byte to spare past len */
+		c1 = strchr(line, ':');
+		if (!c1 || !name_ok(line, (size_t)(c1 - line)))
+			continue;
+		c2 = strchr(c1 + 1, ':');
+		if (!c2)
+			continue;
+		c3 = strchr(c2 + 1, ':');
+		if (!c3 || c3 == c2 + 1 || c2[1] < '0' || c2[1] > '9')
+			continue;
+		errno = 0;
+		uid = strtoul(c2 + 1, &end, 10);
+		if (errno || end != c3 || uid > UINT32_MAX)
+			continue;
+		if (n == cap) {
+			struct uent *x = realloc(ents, (cap = cap ? cap * 2 : 64) * sizeof(*x));
+
+			if (!x) {
+				free(ents);
+				return -ENOMEM;
+			}
+			ents = x;
+		}
+		*c1 = '\0';
+		ents[n].uid = (uint32_t)uid;
+		ents[n].off = (uint32_t)(line - buf);
+		n++;
+	}
+	if (n)
+		qsort(ents, n, sizeof(*ents), cmp_uent);
+	/* one per uid */
+	{
+		size_t k = 0;
+
+		for (size_t j = 0; j < n; j++)
+			if (!k || ents[k - 1].uid != ents[j].uid)
+				ents[k++] = ents[j];
+		n = k;
+	}
+	free(r->ents);
+	free(r->names);
+	r->ents = ents;
+	r->n = n;
+	r->names = buf;
+	return 0;
+}
+
+/* <procfs>/<pid>/root, checked to be in mount namespace @mntns: an O_PATH fd or -errno. */
+static int open_root(struct userdb *db, uint32_t pid, uint32_t mntns)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%u/root", db->procfs, pid);
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* opened after the check: the pid could be another process by now, in another namespace */
+	snprintf(path, sizeof(path), "%s/%u/ns/mnt", db->procfs, pid);
+	if (stat(path, &st) || (mntns && st.st_ino != mntns)) {
+		close(fd);
+		return -ESRCH;
+	}
+	return fd;
+}
+
+/* etc/passwd beneath @rootfd, never outside it: a read-only fd or -errno. */
+static int open_passwd(struct userdb *db, int rootfd)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
+		/* symlinks resolve as if rootfd were "/"; no /proc magic links out of it */
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, rootfd, "etc/passwd", &how, sizeof(how));
+
+	if (fd < 0) {
+		int err = -errno;
+
+		if (err == -ENOSYS && !db->warned) {
+			log_warn("--username-metadata: openat2(2) is missing (Linux 5.6+ needed): no user names");
+			db->warned = true;
+		}
+		return err;
+	}
+	return (int)fd;
+}
+
+/* Read and parse an open passwd file into r. */
+static int load(struct userdb *db, struct root *r, int fd, const struct stat *st)
+{
+	size_t len = 0;
+	char *buf;
+	int err;
+
+	if (!S_ISREG(st->st_mode))
+		return -EINVAL;
+	if (st->st_size < 0 || (uint64_t)st->st_size > USERDB_FILE_MAX)
+		return -EFBIG;
+	buf = malloc((size_t)st->st_size + 2);
+	if (!buf)
+		return -ENOMEM;
+	/* what is there now, up to the size seen (a file growing meanwhile is cut: read next time) */
+	while (len < (size_t)st->st_size + 1) {
+		ssize_t k = read(fd, buf + len, (size_t)st->st_size + 1 - len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			err = -errno;
+			free(buf);
+			return err;
+		}
+		if (!k)
+			break;
+		len += (size_t)k;
+	}
+	if (len > (size_t)st->st_size)
+		len = (size_t)st->st_size;
+	buf[len] = '\0';
+	err = parse(r, buf, len);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	r->fdev = st->st_dev;
+	r->fino = st->st_ino;
+	r->mtime = st->st_mtim;
+	r->size = st->st_size;
+	db->st.reads++;
+	return 0;
+}
+
+static bool same_file(const struct root *r, const struct stat *st)
+{
+	return r->names && r->fdev == st->st_dev && r->fino == st->st_ino && r->size == st->st_size &&
+	       r->mtime.tv_sec == st->st_mtim.tv_sec && r->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+static struct root *find(struct userdb *db, const struct userdb_key *k)
+{
+	for (size_t i = 0; i < db->n; i++)
+		if (key_eq(&db->roots[i].key, k))
+			return &db->roots[i];
+	return NULL;
+}
+
+/* A slot for a new root: a free one, else the least recently used. */
+static struct root *slot(struct userdb *db)
+{
+	struct root *lru;
+
+	if (db->n < USERDB_ROOTS_MAX)
+		return &db->roots[db->n++];
+	lru = &db->roots[0];
+	for (size_t i = 1; i < db->n; i++)
+		if (db->roots[i].used < lru->used)
+			lru = &db->roots[i];
+	root_clear(lru);
+	return lru;
+}
+
+/* Bring r (key k) up to date through pids; 0 when it holds a table now. */
+static int refresh(struct userdb *db, struct root **rp, const struct userdb_key *k, const uint32_t *pids,
+		   size_t npids)
+{
+	int err = -ESRCH;
+
+	for (size_t i = 0; i < npids; i++) {
+		int rfd = open_root(db, pids[i], k->mntns);
+		struct stat st;
+		int fd;
+
+		if (rfd < 0) {
+			err = rfd;
+			continue;
+		}
+		fd = open_passwd(db, rfd);
+		close(rfd);
+		if (fd < 0) {
+			err = fd;
+			break;		/* the root has no usable file: another pid of it has none either */
+		}
+		if (fstat(fd, &st)) {
+			err = -errno;
+			close(fd);
+			break;
+		}
+		if (!*rp) {
+			*rp = slot(db);
+			(*rp)->key = *k;
+		}
+		err = same_file(*rp, &st) ? 0 : load(db, *rp, fd, &st);
+		close(fd);
+		if (!err)
+			(*rp)->checked_ms = now_ms();
+		break;
+	}
+	return err;
+}
+
+int userdb_root_of(struct userdb *db, uint32_t pid, uint32_t mntns, uint32_t *dev, uint64_t *ino)
+{
+	struct stat st;
+	int fd = open_root(db, pid, mntns), err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st))
+		err = -errno;
+	close(fd);
+	if (err)
+		return err;
+	*ino = st.st_ino;
+	*dev = (uint32_t)(major(st.st_dev) << 20 | (minor(st.st_dev) & 0xfffff));
+	return 0;
+}
+
+char *userdb_name(struct userdb *db, const struct userdb_key *key, const uint32_t *pids, size_t npids, uint32_t uid)
+{
+	struct userdb_key k = *key;
+	struct root *r;
+	int err = 0;
+	size_t lo, hi;
+
+	if (!npids || !k.root_ino)
+		goto fail;
+	r = find(db, &k);
+	if (!r || now_ms() - r->checked_ms >= USERDB_RECHECK_MS) {
+		err = refresh(db, &r, &k, pids, npids);
+		/* could not look again: a table read before still answers */
+		if (err && (!r || !r->names)) {
+			if (r && !r->names) {
+				root_clear(r);
+				r->key = k;	/* an empty slot, refreshed again next time */
+			}
+			if (err != -ESRCH && err != -ENOENT)
+				log_debug("--username-metadata: no passwd file for mount namespace %u (pid %u): %s",
+					  k.mntns, npids ? pids[0] : 0, strerror(-err));
+			goto fail;
+		}
+	}
+	r->used = ++db->tick;
+	lo = 0;
+	hi = r->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->ents[mid].uid == uid) {
+			char *name = strdup(r->names + r->ents[mid].off);
+
+			if (name)
+				db->st.resolved++;
+			return name;
+		}
+		if (r->ents[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	db->st.unknown_uid++;
+	return NULL;
+fail:
+	db->st.failed++;
+	return NULL;
+}
+
+void userdb_get_stats(const struct userdb *db, struct userdb_stats *st)
+{
+	*st = db->st;
+	st->roots = db->n;
+}
