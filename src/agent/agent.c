@@ -272,13 +272,17 @@ static void report_losses(struct agent *a, int final)
 	}
 	if (final) {
 		struct process_cache_stats st;
+		struct userdb_stats us = { 0 };
 
 		process_cache_stats(a->cache, &st);
+		if (a->pe.users)
+			userdb_get_stats(a->pe.users, &us);
 		log_info("stats: events=%llu exec=%llu clone=%llu exit=%llu lost=%llu "
 			 "lost_exec=%llu lost_clone=%llu lost_exit=%llu "
 			 "lost_kprobe=%llu lost_tracepoint=%llu lost_uprobe=%llu "
 			 "bad_msgs=%llu exit_misses=%llu exit_unknown=%llu policy_misses=%llu cache_size=%llu "
-			 "cache_reaped=%llu",
+			 "cache_reaped=%llu envs_truncated=%llu envs_dropped=%llu ancestors_truncated=%llu "
+			 "user_names=%llu user_unknown_uid=%llu user_failed=%llu",
 			 (unsigned long long)a->pipeline.events, (unsigned long long)a->pe.execs,
 			 (unsigned long long)a->pe.clones, (unsigned long long)a->pe.exits,
 			 (unsigned long long)l.total, (unsigned long long)l.exec, (unsigned long long)l.clone,
@@ -287,7 +291,10 @@ static void report_losses(struct agent *a, int final)
 			 (unsigned long long)a->pe.bad_msgs, (unsigned long long)a->pe.exit_misses,
 			 (unsigned long long)a->pe.exit_unknown,
 			 (unsigned long long)a->pe.policy_misses, (unsigned long long)st.size,
-			 (unsigned long long)st.stale_reaped);
+			 (unsigned long long)st.stale_reaped, (unsigned long long)a->pe.envs_truncated,
+			 (unsigned long long)a->pe.envs_dropped, (unsigned long long)a->pe.ancestors_truncated,
+			 (unsigned long long)us.resolved, (unsigned long long)us.unknown_uid,
+			 (unsigned long long)us.failed);
 	}
 }
 
