@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -31,7 +30,6 @@ struct root {
 	ino_t fino;
 	struct timespec mtime;
 	off_t size;
-	uint64_t checked_ms;
 	uint64_t used;		/* LRU tick */
 };
 
@@ -43,14 +41,6 @@ struct userdb {
 	struct userdb_stats st;
 	bool warned;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int userdb_new(struct userdb **ret, const char *procfs)
 {
@@ -318,8 +308,6 @@ static int refresh(struct userdb *db, struct root **rp, const struct userdb_key 
 		}
 		err = same_file(*rp, &st) ? 0 : load(db, *rp, fd, &st);
 		close(fd);
-		if (!err)
-			(*rp)->checked_ms = now_ms();
 		break;
 	}
 	return err;
@@ -352,7 +340,12 @@ char *userdb_name(struct userdb *db, const struct userdb_key *key, const uint32_
 	if (!npids || !k.root_ino)
 		goto fail;
 	r = find(db, &k);
-	if (!r || now_ms() - r->checked_ms >= USERDB_RECHECK_MS) {
+	/*
+	 * Looked at again every time (a stat when unchanged): a bind mount or a
+	 * new file between two execs must not go unseen. The table read before
+	 * answers only when no process of the root can be opened any more.
+	 */
+	{
 		err = refresh(db, &r, &k, pids, npids);
 		/* could not look again: a table read before still answers */
 		if (err && (!r || !r->names)) {

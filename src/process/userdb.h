@@ -5,8 +5,9 @@
  * chroot gets its own users, not the host's. The file is opened beneath
  * that root (openat2 RESOLVE_IN_ROOT: its symlinks cannot leave it), must
  * be a regular file of at most USERDB_FILE_MAX bytes, and is parsed once
- * per root (mount namespace + root directory), checked again for changes
- * at most every USERDB_RECHECK_MS. No name services: the file only.
+ * per root (mount namespace + root directory) and version: every lookup
+ * opens and stats it again (a bind mount or an edit is seen at once),
+ * reading it only when it changed. No name services: the file only.
  */
 #ifndef TG_PROCESS_USERDB_H
 #define TG_PROCESS_USERDB_H
@@ -17,7 +18,6 @@
 
 #define USERDB_FILE_MAX		(4u << 20)
 #define USERDB_ROOTS_MAX	512	/* roots cached; the least recently used goes */
-#define USERDB_RECHECK_MS	2000
 #define USERDB_NAME_MAX		256
 
 /*
