@@ -29,6 +29,7 @@
 #include "metrics/event_counts.h"
 #include "metrics/http_server.h"
 #include "util/strbuf.h"
+#include "filters/filters.h"
 #include "process/cache.h"
 #include "process/cgroup.h"
 #include "process/container.h"
@@ -522,6 +523,8 @@ int agent_run(const struct agent_options *o)
 	enum log_level lvl;
 	int err;
 
+	/* before any filter is compiled (export flags, GetEvents): ancestor_binary_regex asks */
+	filters_set_ancestors(o->ancestors);
 	if (o->log_level) {
 		if (log_parse_level(o->log_level, &lvl)) {
 			fprintf(stderr, "tetragon: --log-level: invalid level \"%s\" (want debug, info, warn or error)\n",

@@ -14,6 +14,16 @@ static const struct { const char *name; uint32_t bit; } anc_names[] = {
 	{ "loader", ANCESTORS_LOADER },
 };
 
+size_t ancestors_names(uint32_t bits, const char **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(anc_names) / sizeof(anc_names[0]) && n < max; i++)
+		if (bits & anc_names[i].bit)
+			out[n++] = anc_names[i].name;
+	return n;
+}
+
 uint32_t ancestors_parse(const char *list, const char **unknown, int *needs_base)
 {
 	static char bad[128];

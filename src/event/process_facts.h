@@ -30,6 +30,9 @@
  */
 uint32_t ancestors_parse(const char *list, const char **unknown, int *needs_base);
 
+/* The names of @bits, in upstream's order, into out (at most max). Returns how many. */
+size_t ancestors_names(uint32_t bits, const char **out, size_t max);
+
 /*
  * An exec record's environment (NUL-separated "K=V" strings; @cut: the
  * last one may be incomplete, and is dropped) -> what the process cache

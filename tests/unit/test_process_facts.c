@@ -4,6 +4,7 @@
  * environment variables from exec records (filter, cut, hostile bytes) as
  * JSON, and user names from a passwd file read beneath a process' root.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include "encode/protojson.h"
 #include "event/process_events.h"
 #include "event/process_facts.h"
+#include "filters/filters.h"
 #include "process/userdb.h"
 #include "util/strbuf.h"
 
@@ -206,6 +208,45 @@ static void test_ancestors_walk(void **state)
 	assert_int_equal(process_view_ancestors(p, &e->pe.view, ANCESTORS_BASE, anc, 4, &trunc), 0);
 }
 
+static void test_ancestor_filter(void **state)
+{
+	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
+	Tetragon__ProcessExec ex = TETRAGON__PROCESS_EXEC__INIT;
+	Tetragon__Process p = TETRAGON__PROCESS__INIT, a0 = TETRAGON__PROCESS__INIT, a1 = TETRAGON__PROCESS__INIT;
+	Tetragon__Process *anc[2] = { &a0, &a1 };
+	struct filter_set *fs = NULL;
+	char err[512];
+
+	(void)state;
+	/* upstream's refusal without --enable-ancestors, naming the event type */
+	filters_set_ancestors(0);
+	assert_int_equal(filter_set_from_json(&fs, "{\"ancestor_binary_regex\":[\"sshd$\"]}", NULL, NULL, false, err,
+					      sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "ancestors are not enabled for PROCESS_EXEC event type"));
+	/* base only: a filter for every type still needs the others */
+	filters_set_ancestors(ANCESTORS_BASE);
+	assert_int_equal(filter_set_from_json(&fs, "{\"ancestor_binary_regex\":[\"sshd$\"]}", NULL, NULL, false, err,
+					      sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "PROCESS_KPROBE"));
+	assert_int_equal(filter_set_from_json(&fs, "{\"event_set\":[\"PROCESS_EXEC\",\"PROCESS_EXIT\"],"
+					      "\"ancestor_binary_regex\":[\"sshd$\"]}",
+					      NULL, NULL, false, err, sizeof(err)), 0);
+	p.binary = "/bin/ls";
+	a0.binary = "/bin/bash";
+	a1.binary = "/usr/sbin/sshd";
+	ex.process = &p;
+	ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_EXEC;
+	ev.process_exec = &ex;
+	assert_false(filter_set_match(fs, &ev));	/* no ancestors: no match */
+	ex.n_ancestors = 2;
+	ex.ancestors = anc;
+	assert_true(filter_set_match(fs, &ev));
+	a1.binary = "/usr/sbin/cron";
+	assert_false(filter_set_match(fs, &ev));
+	filter_set_free(fs);
+	filters_set_ancestors(0);
+}
+
 /* A fake procfs: <dir>/proc/<pid>/root -> <dir>/<root>, <dir>/proc/<pid>/ns/mnt a file. */
 static uint32_t fake_proc(const char *dir, uint32_t pid, const char *root)
 {
@@ -338,6 +379,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_envs_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ancestors_walk, setup, teardown),
 		cmocka_unit_test(test_userdb),
+		cmocka_unit_test(test_ancestor_filter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
