@@ -7,15 +7,20 @@ and `user.name` (--username-metadata=unix, from the passwd file of the
 process' own root: a mount namespace or chroot has its own users)."""
 
 import ctypes
+import json
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import AGENT, Agent, Skip, exit_of, require_root, run_tests  # noqa: E402
+from harness import AGENT, BUILD, ROOT, Agent, Skip, exit_of, require_root, run_tests  # noqa: E402
+
+TETRA = os.path.join(ROOT, BUILD, "bin", "tetra")
 
 TMP = tempfile.mkdtemp(prefix="tg-facts-")
 MKDIRS = os.path.join(TMP, "mk")
@@ -287,10 +292,62 @@ def test_username_host_namespace_and_chroot():
         assert agent.stop() == 0, agent.stderr()
 
 
+def test_grpc_stream_and_ancestor_filter():
+    """The same fields reach gRPC clients (tetra decodes the protobuf); ancestor_binary_regex filters."""
+    require_root()
+    sock = os.path.join(TMP, "grpc.sock")
+    # the export keeps only execs with an ancestor named like the marker shell
+    marker_sh = os.path.join(TMP, "facts-anc-sh")
+    shutil.copy2("/bin/sh", marker_sh)
+    agent = Agent("--enable-ancestors", "base", "--enable-process-environment-variables",
+                  "--filter-environment-variables", "TG_G", "--username-metadata", "unix",
+                  "--server-address", "unix://" + sock,
+                  "--export-allowlist", '{"event_set":["PROCESS_EXEC"],"ancestor_binary_regex":["/facts-anc-sh$"]}')
+    out = os.path.join(TMP, "tetra.out")
+    with open(out, "wb") as o:
+        t = subprocess.Popen([TETRA, "getevents", "-o", "json", "--server-address", "unix://" + sock,
+                              "--process", "^/bin/echo$"], stdin=subprocess.DEVNULL, stdout=o,
+                             stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 15
+        while not re.search(r"GetEvents client .* connected", agent.stderr()):
+            assert time.time() < deadline and t.poll() is None, agent.stderr()
+            time.sleep(0.05)
+        # marker sh -> sh -> echo: echo's ancestors hold the marker shell
+        spawn_with_env([marker_sh.encode(), b"-c", b"/bin/sh -c '/bin/echo grpc-facts; true'; true"],
+                       [b"TG_G=g", b"OTHER=o", b"PATH=/bin"])
+        # a direct child of the marker shell: it is the parent, not an ancestor (filtered out)
+        spawn_with_env([marker_sh.encode(), b"-c", b"/bin/echo grpc-facts-child; true"], [b"PATH=/bin"])
+        ev = agent.wait_for(exec_args("grpc-facts"), what="filtered export of echo")["process_exec"]
+        assert ev["ancestors"][0]["binary"] == marker_sh, ev
+        deadline = time.time() + 15
+        got = None
+        while got is None:
+            for ln in open(out, "rb").read().decode().splitlines():
+                e = json.loads(ln)
+                if e.get("process_exec", {}).get("process", {}).get("arguments") == "grpc-facts":
+                    got = e["process_exec"]
+            assert got is not None or time.time() < deadline, open(out).read()
+            time.sleep(0.05)
+        assert got["process"]["environment_variables"] == [{"Key": "TG_G", "Value": "g"}], got
+        assert got["process"]["user"] == {"name": "root"}, got
+        assert [a["exec_id"] for a in got["ancestors"]] == [a["exec_id"] for a in ev["ancestors"]], (got, ev)
+        # the sentinel of this export is an exec that matches too; the child's is not there
+        spawn_with_env([marker_sh.encode(), b"-c", b"/bin/sh -c '/bin/echo grpc-facts-end; true'; true"],
+                       [b"PATH=/bin"])
+        agent.wait_for(exec_args("grpc-facts-end"), what="the last marker exec")
+        assert not [e for e in agent.read() if exec_args("grpc-facts-child")(e)], "child of the marker exported"
+        assert all(e.get("process_exec", {}).get("ancestors") for e in agent.read()), "unfiltered event exported"
+    finally:
+        t.terminate()
+        t.wait(timeout=30)
+        assert agent.stop() == 0, agent.stderr()
+
+
 if __name__ == "__main__":
     try:
         sys.exit(run_tests([test_ancestors_exec_exit_and_tracepoint, test_ancestors_per_event_type,
                             test_environment_variables_filtered_and_escaped, test_environment_variables_unfiltered,
-                            test_username_host_namespace_and_chroot]))
+                            test_username_host_namespace_and_chroot, test_grpc_stream_and_ancestor_filter]))
     finally:
         shutil.rmtree(TMP, True)
