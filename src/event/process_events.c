@@ -291,14 +291,15 @@ static int handle_exec(struct process_events *pe, const struct msg_exec *m, size
 			pe->envs_truncated++;
 		if (envs_collect(data + m->filename_len + m->args_len + m->cwd_len + m->cgrp.path_len, m->envs_len,
 				 m->common.flags & MSG_EXEC_ENVS_TRUNC, pe->env_filter, pe->nenv_filter, &e.envs,
-				 &e.envs_len, &cut))
+				 &cut))
 			pe->envs_dropped++;	/* out of memory: the event goes without them */
 		pe->envs_dropped += cut;
 	}
 	e.root_dev = m->root_dev;
 	e.root_ino = m->root_ino;
-	process_events_user(pe, &e, process_cache_find(pe->cache, m->parent.pid ? m->parent.pid : m->parent_pid,
-						       m->parent.ktime, m->common.ktime));
+	if (pe->users)
+		process_events_user(pe, &e, process_cache_find(pe->cache, m->parent.pid ? m->parent.pid : m->parent_pid,
+							       m->parent.ktime, m->common.ktime));
 
 	p = process_cache_add(pe->cache, &e, &m->parent, m->parent_pid, &m->replaced);
 	if (!p)
@@ -311,7 +312,7 @@ oom:
 	free(e.cwd);
 	free(e.binary);
 	free(e.arguments);
-	free(e.envs);
+	envs_put(e.envs);
 	free(e.user_name);
 	tg_cgroup_put(e.cgroup);
 	return -ENOMEM;
@@ -365,10 +366,7 @@ static int handle_clone(struct process_events *pe, const struct msg_clone *m, si
 		e.arguments = strdup(parent->arguments);
 		e.cwd = strdup(parent->cwd);
 		/* the same image: its environment and user, as upstream's copy of the parent */
-		if (parent->envs_len && (e.envs = malloc(parent->envs_len))) {
-			memcpy(e.envs, parent->envs, parent->envs_len);
-			e.envs_len = parent->envs_len;
-		}
+		e.envs = envs_get(parent->envs);
 		e.user_name = parent->user_name ? strdup(parent->user_name) : NULL;
 		e.root_dev = parent->root_dev;
 		e.root_ino = parent->root_ino;
@@ -391,7 +389,7 @@ static int handle_clone(struct process_events *pe, const struct msg_clone *m, si
 		free(e.binary);
 		free(e.arguments);
 		free(e.cwd);
-		free(e.envs);
+		envs_put(e.envs);
 		free(e.user_name);
 		tg_cgroup_put(e.cgroup);
 		return -ENOMEM;

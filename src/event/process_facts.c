@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "process/cache.h"
 #include "util/strbuf.h"
 
 static const struct { const char *name; uint32_t bit; } anc_names[] = {
@@ -124,13 +125,14 @@ static int name_wanted(const char *v, size_t l, char *const *filter, size_t nfil
 }
 
 int envs_collect(const char *buf, size_t len, int cut, char *const *filter, size_t nfilter,
-		 char **ret, uint32_t *ret_len, uint64_t *dropped)
+		 struct envs_blob **ret, uint64_t *dropped)
 {
 	struct strbuf sb = STRBUF_INIT;
+	struct envs_blob *b;
+	uint32_t n = 0;
 	size_t i = 0;
 
 	*ret = NULL;
-	*ret_len = 0;
 	while (i < len) {
 		const char *v = buf + i, *end = memchr(v, '\0', len - i);
 		size_t l = end ? (size_t)(end - v) : len - i;
@@ -142,24 +144,39 @@ int envs_collect(const char *buf, size_t len, int cut, char *const *filter, size
 			break;
 		}
 		if (l && name_wanted(v, l, filter, nfilter)) {
-			add_valid_utf8(&sb, v, l);
+			const char *eq = memchr(v, '=', l);
+
+			if (eq) {
+				add_valid_utf8(&sb, v, (size_t)(eq - v));
+				strbuf_addc(&sb, '\0');
+				add_valid_utf8(&sb, eq + 1, l - (size_t)(eq - v) - 1);
+			} else {
+				strbuf_add(&sb, "invalid", sizeof("invalid"));
+				add_valid_utf8(&sb, v, l);
+			}
 			strbuf_addc(&sb, '\0');
+			n++;
 		}
 		i += l + 1;
 	}
-	if (sb.oom) {
+	if (sb.oom || sb.len > UINT32_MAX) {
 		strbuf_free(&sb);
 		return -ENOMEM;
 	}
-	if (!sb.len) {
+	if (!n) {
 		strbuf_free(&sb);
 		return 0;
 	}
-	if (sb.len > UINT32_MAX) {
+	b = malloc(sizeof(*b) + sb.len);
+	if (!b) {
 		strbuf_free(&sb);
-		return -E2BIG;
+		return -ENOMEM;
 	}
-	*ret_len = (uint32_t)sb.len;
-	*ret = strbuf_detach(&sb, NULL);
-	return *ret ? 0 : -ENOMEM;
+	b->refs = 1;
+	b->n = n;
+	b->len = (uint32_t)sb.len;
+	memcpy(b->data, sb.buf, sb.len);
+	strbuf_free(&sb);
+	*ret = b;
+	return 0;
 }

@@ -33,17 +33,20 @@ uint32_t ancestors_parse(const char *list, const char **unknown, int *needs_base
 /* The names of @bits, in upstream's order, into out (at most max). Returns how many. */
 size_t ancestors_names(uint32_t bits, const char **out, size_t max);
 
+struct envs_blob;
+
 /*
  * An exec record's environment (NUL-separated "K=V" strings; @cut: the
  * last one may be incomplete, and is dropped) -> what the process cache
  * keeps: only variables whose name (the part before the first '=', the
  * whole string without one) is one of @filter's @nfilter names (nfilter
  * 0: all), empty strings skipped, invalid UTF-8 as U+FFFD (upstream's
- * strings.ToValidUTF8), each NUL-ended. Returns 0 with *ret malloc'd
- * (*ret_len bytes; *ret NULL and *ret_len 0 when nothing is kept), or
- * -ENOMEM. *dropped counts the variables the cut cost.
+ * strings.ToValidUTF8), split as upstream: at the first '=', or key
+ * "invalid" with the whole string as value. Returns 0 with *ret a new
+ * blob (one reference; NULL when nothing is kept), or -ENOMEM. *dropped
+ * counts the variables the cut cost.
  */
 int envs_collect(const char *buf, size_t len, int cut, char *const *filter, size_t nfilter,
-		 char **ret, uint32_t *ret_len, uint64_t *dropped);
+		 struct envs_blob **ret, uint64_t *dropped);
 
 #endif

@@ -68,7 +68,7 @@ struct view {
 	int has_bprops;
 
 	Tetragon__UserRecord user;
-	Tetragon__EnvVar *envs;		/* environment_variables, with their strings (one allocation) */
+	Tetragon__EnvVar *envs;		/* environment_variables (with env_ptrs, one allocation) */
 	Tetragon__EnvVar **env_ptrs;
 
 	struct protojson_fragment json;	/* this Process message, encoded once */
@@ -400,46 +400,29 @@ static struct view_pod *build_pod(const struct process *p, const struct containe
 	return vp;
 }
 
-/*
- * environment_variables from the "K=V" strings: split at the first '=';
- * one without '=' is key "invalid" with the whole string as value, as
- * upstream does. One allocation: the entries, their pointers, the text.
- */
+/* environment_variables: pointers into the process' shared pairs (it outlives its view). */
 static void build_envs(struct view *v, const struct process *p)
 {
-	const char *s = p->envs, *end = p->envs + p->envs_len;
-	size_t n = 0, i = 0;
-	char *text;
+	const struct envs_blob *b = p->envs;
+	char *q = (char *)b->data;
 	void *blk;
 
-	for (const char *q = s; q < end; q += strlen(q) + 1)
-		n++;
-	if (!n)
-		return;
-	blk = malloc(n * (sizeof(*v->envs) + sizeof(*v->env_ptrs)) + p->envs_len);
+	blk = malloc(b->n * (sizeof(*v->envs) + sizeof(*v->env_ptrs)));
 	if (!blk)
 		return;		/* out of memory: the event goes without them */
 	v->envs = blk;
-	v->env_ptrs = (Tetragon__EnvVar **)(v->envs + n);
-	text = (char *)(v->env_ptrs + n);
-	memcpy(text, s, p->envs_len);
-	for (char *q = text, *next; q < text + p->envs_len; q = next) {
+	v->env_ptrs = (Tetragon__EnvVar **)(v->envs + b->n);
+	for (uint32_t i = 0; i < b->n; i++) {
 		Tetragon__EnvVar *e = &v->envs[i];
-		char *eq = strchr(q, '=');
 
-		next = q + strlen(q) + 1;
 		tetragon__env_var__init(e);
-		if (eq) {
-			*eq = '\0';
-			e->key = q;
-			e->value = eq + 1;
-		} else {
-			e->key = (char *)"invalid";
-			e->value = q;
-		}
-		v->env_ptrs[i++] = e;
+		e->key = q;
+		q += strlen(q) + 1;
+		e->value = q;
+		q += strlen(q) + 1;
+		v->env_ptrs[i] = e;
 	}
-	v->proc.n_environment_variables = i;
+	v->proc.n_environment_variables = b->n;
 	v->proc.environment_variables = v->env_ptrs;
 }
 
@@ -516,7 +499,7 @@ const Tetragon__Process *process_view(struct process *p, const struct process_vi
 		tetragon__binary_properties__init(&v->bprops);
 	}
 	build_file(v, p);
-	if (p->envs_len)
+	if (p->envs && p->envs->n)
 		build_envs(v, p);
 	if (p->user_name) {
 		tetragon__user_record__init(&v->user);

@@ -21,6 +21,7 @@
 #include "event/process_events.h"
 #include "event/process_facts.h"
 #include "filters/filters.h"
+#include "process/cache.h"
 #include "process/userdb.h"
 #include "util/strbuf.h"
 
@@ -48,26 +49,29 @@ static void test_envs_collect(void **state)
 {
 	static const char rec[] = "A=1\0B=x=y\0NOEQ\0\0C=\xff\xfe\xe2\x82z\0PARTIAL=abc";
 	char *const filter[] = { "A", "NOEQ", "C", "PARTIAL" };
+	struct envs_blob *b;
 	uint64_t dropped = 0;
-	uint32_t len;
-	char *out;
 
 	(void)state;
 	/* all of it, the record not cut: the last string ends where the record does */
-	assert_int_equal(envs_collect(rec, sizeof(rec) - 1, 0, NULL, 0, &out, &len, &dropped), 0);
-	assert_int_equal(len, sizeof("A=1\0B=x=y\0NOEQ\0C=\xef\xbf\xbdz\0PARTIAL=abc"));
-	assert_memory_equal(out, "A=1\0B=x=y\0NOEQ\0C=\xef\xbf\xbdz\0PARTIAL=abc", len);
-	free(out);
+	assert_int_equal(envs_collect(rec, sizeof(rec) - 1, 0, NULL, 0, &b, &dropped), 0);
+	assert_int_equal(b->n, 5);
+	assert_int_equal(b->len, sizeof("A\0" "1\0B\0x=y\0invalid\0NOEQ\0C\0\xef\xbf\xbdz\0PARTIAL\0abc"));
+	assert_memory_equal(b->data, "A\0" "1\0B\0x=y\0invalid\0NOEQ\0C\0\xef\xbf\xbdz\0PARTIAL\0abc", b->len);
+	envs_put(b);
 	/* filtered by name (before the first '='), cut: the unterminated last one is dropped */
-	assert_int_equal(envs_collect(rec, sizeof(rec) - 1, 1, filter, 4, &out, &len, &dropped), 0);
+	assert_int_equal(envs_collect(rec, sizeof(rec) - 1, 1, filter, 4, &b, &dropped), 0);
 	assert_int_equal(dropped, 1);
-	assert_int_equal(len, sizeof("A=1\0NOEQ\0C=\xef\xbf\xbdz"));
-	assert_memory_equal(out, "A=1\0NOEQ\0C=\xef\xbf\xbdz", len);
-	free(out);
-	/* nothing kept: no buffer */
-	assert_int_equal(envs_collect(rec, sizeof(rec) - 1, 0, (char *const[]){ "ZZ" }, 1, &out, &len, &dropped), 0);
-	assert_null(out);
-	assert_int_equal(len, 0);
+	assert_int_equal(b->n, 3);
+	assert_memory_equal(b->data, "A\0" "1\0invalid\0NOEQ\0C\0\xef\xbf\xbdz", b->len);
+	/* shared by reference */
+	assert_ptr_equal(envs_get(b), b);
+	assert_int_equal(b->refs, 2);
+	envs_put(b);
+	envs_put(b);
+	/* nothing kept: no blob */
+	assert_int_equal(envs_collect(rec, sizeof(rec) - 1, 0, (char *const[]){ "ZZ" }, 1, &b, &dropped), 0);
+	assert_null(b);
 }
 
 struct capture {
