@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,14 @@ struct root {
 	struct timespec mtime;
 	off_t size;
 	uint64_t used;		/* LRU tick */
+	/*
+	 * Its mount namespace's mountinfo (pins the namespace; polls when a
+	 * mount changes) and what it says: a file system a process can make
+	 * wait (its own FUSE daemon, a network server) at /, /etc or
+	 * /etc/passwd, or anywhere (then no symlink is followed).
+	 */
+	int mfd;
+	bool risky_path, risky_any;
 };
 
 struct userdb {
@@ -62,7 +71,10 @@ static void root_clear(struct root *r)
 {
 	free(r->ents);
 	free(r->names);
+	if (r->mfd >= 0)
+		close(r->mfd);
 	memset(r, 0, sizeof(*r));
+	r->mfd = -1;
 }
 
 void userdb_free(struct userdb *db)
@@ -180,13 +192,13 @@ static int open_root(struct userdb *db, uint32_t pid, uint32_t mntns)
 	return fd;
 }
 
-/* etc/passwd beneath @rootfd, never outside it: a read-only fd or -errno. */
-static int open_passwd(struct userdb *db, int rootfd)
+/* etc/passwd beneath @rootfd, never outside it: a read-only fd or -errno (-ELOOP: a symlink, when refused). */
+static int open_passwd(struct userdb *db, int rootfd, bool symlinks)
 {
 	struct open_how how = {
 		.flags = O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
 		/* symlinks resolve as if rootfd were "/"; no /proc magic links out of it */
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (symlinks ? 0 : RESOLVE_NO_SYMLINKS),
 	};
 	long fd = syscall(SYS_openat2, rootfd, "etc/passwd", &how, sizeof(how));
 
@@ -200,6 +212,141 @@ static int open_passwd(struct userdb *db, int rootfd)
 		return err;
 	}
 	return (int)fd;
+}
+
+/* A file system whose lookups a process can make wait: its own FUSE daemon, a network server. */
+static bool fs_may_block(const char *type)
+{
+	static const char *const types[] = {
+		"fuse", "fuseblk", "nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "ceph", "glusterfs",
+		"afs", "coda", "ncpfs", "lustre", "orangefs", "gfs2", "ocfs2",
+	};
+
+	if (!strncmp(type, "fuse.", 5))
+		return true;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(type, types[i]))
+			return true;
+	return false;
+}
+
+/* mountinfo's octal escapes (\040 for a space) undone in place. */
+static void unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+		    s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+/*
+ * (Re)read r->mfd: which mounts could block a lookup of etc/passwd.
+ * Mount points are relative to the process' root, as the kernel shows them.
+ */
+static int mounts_check(struct root *r)
+{
+	size_t cap = 64 << 10, len = 0;
+	char *buf = malloc(cap), *line, *save = NULL;
+
+	if (!buf)
+		return -ENOMEM;
+	if (lseek(r->mfd, 0, SEEK_SET) < 0) {
+		free(buf);
+		return -errno;
+	}
+	for (;;) {
+		ssize_t k;
+
+		if (len + 1 >= cap) {
+			char *nb;
+
+			if (cap >= USERDB_FILE_MAX) {
+				free(buf);
+				return -EFBIG;
+			}
+			nb = realloc(buf, cap *= 2);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		k = read(r->mfd, buf + len, cap - 1 - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			int err = -errno;
+
+			free(buf);
+			return err;
+		}
+		if (!k)
+			break;
+		len += (size_t)k;
+	}
+	buf[len] = '\0';
+	r->risky_path = r->risky_any = false;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		/* "id parent maj:min root mountpoint options [optional...] - fstype source super-options" */
+		char *f[5], *sep = strstr(line, " - "), *type, *p = line;
+		int i;
+
+		if (!sep)
+			continue;
+		*sep = '\0';
+		type = sep + 3;
+		type[strcspn(type, " ")] = '\0';
+		for (i = 0; i < 5 && p; i++) {
+			f[i] = p;
+			p = strchr(p, ' ');
+			if (p)
+				*p++ = '\0';
+		}
+		if (i < 5 || !fs_may_block(type))
+			continue;
+		unescape(f[4]);
+		r->risky_any = true;
+		if (!strcmp(f[4], "/") || !strcmp(f[4], "/etc") || !strcmp(f[4], "/etc/passwd"))
+			r->risky_path = true;
+	}
+	free(buf);
+	return 0;
+}
+
+/* A new mount table for r from @pid (in r's mount namespace, checked by the caller's root fd). */
+static int mounts_open(struct userdb *db, struct root *r, uint32_t pid)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%u/mountinfo", db->procfs, pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* the pid may be another process by now: its namespace must still be the record's */
+	snprintf(path, sizeof(path), "%s/%u/ns/mnt", db->procfs, pid);
+	if (stat(path, &st) || st.st_ino != r->key.mntns) {
+		close(fd);
+		return -ESRCH;
+	}
+	if (r->mfd >= 0)
+		close(r->mfd);
+	r->mfd = fd;
+	err = mounts_check(r);
+	if (err) {
+		close(r->mfd);
+		r->mfd = -1;
+	}
+	return err;
 }
 
 /* Read and parse an open passwd file into r. */
@@ -266,8 +413,10 @@ static struct root *slot(struct userdb *db)
 {
 	struct root *lru;
 
-	if (db->n < USERDB_ROOTS_MAX)
+	if (db->n < USERDB_ROOTS_MAX) {
+		db->roots[db->n].mfd = -1;
 		return &db->roots[db->n++];
+	}
 	lru = &db->roots[0];
 	for (size_t i = 1; i < db->n; i++)
 		if (db->roots[i].used < lru->used)
@@ -282,6 +431,15 @@ static int refresh(struct userdb *db, struct root **rp, const struct userdb_key 
 {
 	int err = -ESRCH;
 
+	/* a mount changed since: what may block is looked at again */
+	if (*rp && (*rp)->mfd >= 0) {
+		struct pollfd pfd = { .fd = (*rp)->mfd, .events = POLLPRI };
+
+		if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLPRI | POLLERR)) && mounts_check(*rp)) {
+			close((*rp)->mfd);
+			(*rp)->mfd = -1;
+		}
+	}
 	for (size_t i = 0; i < npids; i++) {
 		int rfd = open_root(db, pids[i], k->mntns);
 		struct stat st;
@@ -291,7 +449,29 @@ static int refresh(struct userdb *db, struct root **rp, const struct userdb_key 
 			err = rfd;
 			continue;
 		}
-		fd = open_passwd(db, rfd);
+		if (!*rp) {
+			*rp = slot(db);
+			(*rp)->key = *k;
+		}
+		if ((*rp)->mfd < 0 && (err = mounts_open(db, *rp, pids[i]))) {
+			close(rfd);
+			continue;
+		}
+		/*
+		 * Never a lookup a process can make wait forever (its FUSE daemon
+		 * on the way): none where such a file system is on the path, and
+		 * symlinks (which may lead anywhere) only where there is none at all.
+		 */
+		if ((*rp)->risky_path) {
+			close(rfd);
+			err = -EREMOTE;
+			break;
+		}
+		fd = open_passwd(db, rfd, false);
+		if (fd == -ELOOP && !(*rp)->risky_any)
+			fd = open_passwd(db, rfd, true);
+		else if (fd == -ELOOP)
+			fd = -EREMOTE;
 		close(rfd);
 		if (fd < 0) {
 			err = fd;
@@ -301,10 +481,6 @@ static int refresh(struct userdb *db, struct root **rp, const struct userdb_key 
 			err = -errno;
 			close(fd);
 			break;
-		}
-		if (!*rp) {
-			*rp = slot(db);
-			(*rp)->key = *k;
 		}
 		err = same_file(*rp, &st) ? 0 : load(db, *rp, fd, &st);
 		close(fd);

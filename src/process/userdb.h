@@ -8,6 +8,12 @@
  * per root (mount namespace + root directory) and version: every lookup
  * opens and stats it again (a bind mount or an edit is seen at once),
  * reading it only when it changed. No name services: the file only.
+ *
+ * A process must not be able to make that lookup wait (its own FUSE
+ * daemon on the way, or a network file system): the root's mount table
+ * (<procfs>/<pid>/mountinfo, kept open and polled for changes) says
+ * whether such a file system is mounted at /, /etc or /etc/passwd (then no
+ * name) or anywhere at all (then no symlink on the way is followed).
  */
 #ifndef TG_PROCESS_USERDB_H
 #define TG_PROCESS_USERDB_H
@@ -17,7 +23,7 @@
 #include <stdint.h>
 
 #define USERDB_FILE_MAX		(4u << 20)
-#define USERDB_ROOTS_MAX	512	/* roots cached; the least recently used goes */
+#define USERDB_ROOTS_MAX	128	/* roots cached (an open mountinfo each); the least recently used goes */
 #define USERDB_NAME_MAX		256
 
 /*

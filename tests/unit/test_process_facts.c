@@ -269,7 +269,23 @@ static uint32_t fake_proc(const char *dir, uint32_t pid, const char *root)
 	snprintf(p, sizeof(p), "%s/proc/%u/root", dir, pid);
 	snprintf(t, sizeof(t), "%s/%s", dir, root);
 	assert_int_equal(symlink(t, p), 0);
+	/* a mount table without anything that could block */
+	snprintf(p, sizeof(p), "%s/proc/%u/mountinfo", dir, pid);
+	fd = open(p, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
 	return (uint32_t)st.st_ino;
+}
+
+static void write_file(const char *path, const char *text);
+
+/* mountinfo lines for pid's fake mount table */
+static void fake_mounts(const char *dir, uint32_t pid, const char *text)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/proc/%u/mountinfo", dir, pid);
+	write_file(p, text);
 }
 
 static void write_file(const char *path, const char *text)
@@ -365,11 +381,39 @@ static void test_userdb(void **state)
 		k3.root_dev++;
 		assert_null(userdb_name(db, &k3, &pid3, 1, 0));
 	}
+	/* a file system a process can make wait: on the path no lookup at all, elsewhere no symlink followed */
+	{
+		struct userdb_key k4 = { 0 }, k5 = { 0 };
+		uint32_t pid4 = 50, pid5 = 60;
+
+		k4.mntns = fake_proc(dir, 50, "r4");
+		snprintf(p, sizeof(p), "%s/r4/etc/passwd", dir);
+		write_file(p, "four:x:0:0::/:\n");
+		fake_mounts(dir, 50, "20 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+				     "21 20 0:50 / /etc\\040x rw - fuse.sshfs x rw\n"
+				     "22 20 0:51 / /etc rw - fuse.sshfs u@h: rw\n");
+		assert_int_equal(userdb_root_of(db, 50, k4.mntns, &k4.root_dev, &k4.root_ino), 0);
+		assert_null(userdb_name(db, &k4, &pid4, 1, 0));
+		k5.mntns = fake_proc(dir, 60, "r5");
+		snprintf(p, sizeof(p), "%s/r5/realpw", dir);
+		write_file(p, "five:x:0:0::/:\n");
+		snprintf(p, sizeof(p), "%s/r5/etc/passwd", dir);
+		assert_int_equal(symlink("/realpw", p), 0);
+		fake_mounts(dir, 60, "30 1 0:52 / /home/u/mnt rw - fuse x rw\n");
+		assert_int_equal(userdb_root_of(db, 60, k5.mntns, &k5.root_dev, &k5.root_ino), 0);
+		assert_null(userdb_name(db, &k5, &pid5, 1, 0));
+		/* the same root, once that mount is gone (a new key: the fake table is not pollable) */
+		fake_mounts(dir, 60, "30 1 0:52 / /home/u/mnt rw - ext4 x rw\n");
+		k5.root_dev++;
+		name = userdb_name(db, &k5, &pid5, 1, 0);
+		assert_string_equal(name, "five");
+		free(name);
+	}
 	userdb_get_stats(db, &st);
-	assert_int_equal(st.resolved, 5);
+	assert_int_equal(st.resolved, 6);
 	assert_int_equal(st.unknown_uid, 4);
-	assert_int_equal(st.failed, 4);
-	assert_int_equal(st.reads, 2);
+	assert_int_equal(st.failed, 6);
+	assert_int_equal(st.reads, 3);
 	userdb_free(db);
 	snprintf(p, sizeof(p), "rm -rf %s", dir);
 	assert_int_equal(system(p), 0);
