@@ -39,7 +39,7 @@ struct root {
 	 * /etc/passwd, or anywhere (then no symlink is followed).
 	 */
 	int mfd;
-	bool risky_path, risky_any;
+	bool risky_root, risky_path, risky_any;
 };
 
 struct userdb {
@@ -293,7 +293,7 @@ static int mounts_check(struct root *r)
 		len += (size_t)k;
 	}
 	buf[len] = '\0';
-	r->risky_path = r->risky_any = false;
+	r->risky_root = r->risky_path = r->risky_any = false;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		/* "id parent maj:min root mountpoint options [optional...] - fstype source super-options" */
 		char *f[5], *sep = strstr(line, " - "), *type, *p = line;
@@ -314,6 +314,8 @@ static int mounts_check(struct root *r)
 			continue;
 		unescape(f[4]);
 		r->risky_any = true;
+		if (!strcmp(f[4], "/"))
+			r->risky_root = true;
 		if (!strcmp(f[4], "/") || !strcmp(f[4], "/etc") || !strcmp(f[4], "/etc/passwd"))
 			r->risky_path = true;
 	}
@@ -491,9 +493,19 @@ static int refresh(struct userdb *db, struct root **rp, const struct userdb_key 
 
 int userdb_root_of(struct userdb *db, uint32_t pid, uint32_t mntns, uint32_t *dev, uint64_t *ino)
 {
+	struct root tmp = { .key = { .mntns = mntns }, .mfd = -1 };
 	struct stat st;
-	int fd = open_root(db, pid, mntns), err = 0;
+	int fd, err;
 
+	/* a stat of a FUSE root could wait on its daemon: not on such a root */
+	err = mounts_open(db, &tmp, pid);
+	if (tmp.mfd >= 0)
+		close(tmp.mfd);
+	if (err)
+		return err;
+	if (tmp.risky_root)
+		return -EREMOTE;
+	fd = open_root(db, pid, mntns);
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st))
