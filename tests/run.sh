@@ -60,6 +60,7 @@ for s in tests/suites/*.sh; do
 done
 if [ -z "${SKIP_INTEGRATION:-}" ]; then
 	run_summary_suite "integration: process lifecycle" /usr/bin/python3 tests/integration/test_lifecycle.py
+	run_summary_suite "integration: process facts (ancestors, environment variables, user names)" /usr/bin/python3 tests/integration/test_process_facts.py
 	run_summary_suite "integration: tracing policies" /usr/bin/python3 tests/integration/test_policy.py
 	run_summary_suite "integration: policy selectors" /usr/bin/python3 tests/integration/test_selectors.py
 	run_summary_suite "integration: uprobes and raw tracepoints" /usr/bin/python3 tests/integration/test_uprobe.py

@@ -29,10 +29,12 @@
 #include "metrics/event_counts.h"
 #include "metrics/http_server.h"
 #include "util/strbuf.h"
+#include "filters/filters.h"
 #include "process/cache.h"
 #include "process/cgroup.h"
 #include "process/container.h"
 #include "process/procfs.h"
+#include "process/userdb.h"
 #include "runtime/runtime.h"
 #include "sensors/generic_policy.h"
 #include "sensors/process_lifecycle.h"
@@ -202,6 +204,7 @@ static void scan_procfs(struct agent *a)
 			pkey.ktime = parent->ktime;
 		}
 		v[i].p.cgroup = process_events_cgroup(&a->pe, v[i].cgroup_id, v[i].cgroup_path);
+		process_events_user(&a->pe, &v[i].p, parent);
 		p = process_cache_add(a->cache, &v[i].p, &pkey, v[i].ppid, NULL);
 		if (!p) {
 			tg_cgroup_put(v[i].p.cgroup);
@@ -270,13 +273,17 @@ static void report_losses(struct agent *a, int final)
 	}
 	if (final) {
 		struct process_cache_stats st;
+		struct userdb_stats us = { 0 };
 
 		process_cache_stats(a->cache, &st);
+		if (a->pe.users)
+			userdb_get_stats(a->pe.users, &us);
 		log_info("stats: events=%llu exec=%llu clone=%llu exit=%llu lost=%llu "
 			 "lost_exec=%llu lost_clone=%llu lost_exit=%llu "
 			 "lost_kprobe=%llu lost_tracepoint=%llu lost_uprobe=%llu "
 			 "bad_msgs=%llu exit_misses=%llu exit_unknown=%llu policy_misses=%llu cache_size=%llu "
-			 "cache_reaped=%llu",
+			 "cache_reaped=%llu envs_truncated=%llu envs_dropped=%llu ancestors_truncated=%llu "
+			 "user_names=%llu user_unknown_uid=%llu user_failed=%llu",
 			 (unsigned long long)a->pipeline.events, (unsigned long long)a->pe.execs,
 			 (unsigned long long)a->pe.clones, (unsigned long long)a->pe.exits,
 			 (unsigned long long)l.total, (unsigned long long)l.exec, (unsigned long long)l.clone,
@@ -285,7 +292,10 @@ static void report_losses(struct agent *a, int final)
 			 (unsigned long long)a->pe.bad_msgs, (unsigned long long)a->pe.exit_misses,
 			 (unsigned long long)a->pe.exit_unknown,
 			 (unsigned long long)a->pe.policy_misses, (unsigned long long)st.size,
-			 (unsigned long long)st.stale_reaped);
+			 (unsigned long long)st.stale_reaped, (unsigned long long)a->pe.envs_truncated,
+			 (unsigned long long)a->pe.envs_dropped, (unsigned long long)a->pe.ancestors_truncated,
+			 (unsigned long long)us.resolved, (unsigned long long)us.unknown_uid,
+			 (unsigned long long)us.failed);
 	}
 }
 
@@ -513,6 +523,8 @@ int agent_run(const struct agent_options *o)
 	enum log_level lvl;
 	int err;
 
+	/* before any filter is compiled (export flags, GetEvents): ancestor_binary_regex asks */
+	filters_set_ancestors(o->ancestors);
 	if (o->log_level) {
 		if (log_parse_level(o->log_level, &lvl)) {
 			fprintf(stderr, "tetragon: --log-level: invalid level \"%s\" (want debug, info, warn or error)\n",
@@ -632,6 +644,19 @@ int agent_run(const struct agent_options *o)
 	a.pe.node_name = a.node_name;
 	a.pe.view.cred = o->enable_process_cred;
 	a.pe.view.ns = o->enable_process_ns;
+	/* process facts (event/process_facts.h) */
+	a.pe.view.ancestors = o->ancestors;
+	a.pe.envs = o->enable_process_envs;
+	a.pe.env_filter = o->env_filter;
+	a.pe.nenv_filter = o->nenv_filter;
+	so.envs = o->enable_process_envs;
+	if (o->username_unix) {
+		err = userdb_new(&a.pe.users, o->procfs);
+		if (err) {
+			log_error("--username-metadata: %s", strerror(-err));
+			goto out;
+		}
+	}
 	err = procfs_host_ns(o->procfs ? o->procfs : "/proc", &a.pe.view.host_ns);
 	if (err < 0)
 		log_warn("cannot read the host namespaces from /proc/1/ns nor /proc/self/ns: "
@@ -742,6 +767,7 @@ out:
 	pipeline_destroy(&a.pipeline);
 	process_sensor_close(a.sensor);
 	process_cache_free(a.cache);
+	userdb_free(a.pe.users);
 	container_table_free(a.containers);
 	k8s_free(a.k8s);	/* after the process views that name its pods */
 	loop_calls_destroy(&a.calls);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/agent_rpc.h"
+#include "event/process_facts.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -212,7 +213,8 @@ static int agent_info(void *ctx, struct rpc_blob **resp, struct rpc_status *st)
 	char perm[16], rot[32], gc[32], group[24];
 	const char *names[KF__COUNT];
 	bool values[KF__COUNT];
-	size_t n;
+	const char *anc[8];
+	size_t n, nanc = ancestors_names(o->ancestors, anc, 8);
 
 	snprintf(perm, sizeof(perm), "%o", (unsigned)o->export_file_perm);
 	fmt_duration(rot, sizeof(rot), o->export_file_rotation_interval_ms);
@@ -257,6 +259,11 @@ static int agent_info(void *ctx, struct rpc_blob **resp, struct rpc_status *st)
 		S("metrics-server", OR(o->metrics_server, "")),
 		S("metrics-label-filter", OR(o->metrics_label_filter, METRICS_DEFAULT_LABEL_FILTER)),
 		B("enable-event-metrics", o->enable_event_metrics),
+		{ .key = "enable-ancestors", .kind = DEBUG_CONF_LIST, .list = (char **)anc, .nlist = nanc },
+		B("enable-process-environment-variables", o->enable_process_envs),
+		{ .key = "filter-environment-variables", .kind = DEBUG_CONF_LIST, .list = o->env_filter,
+		  .nlist = o->nenv_filter },
+		S("username-metadata", o->username_unix ? "unix" : "disabled"),
 	};
 
 	pthread_mutex_lock(&r->mu);

@@ -2,6 +2,7 @@
 #include "agent/options.h"
 
 #include "agent/config.h"
+#include "event/process_facts.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -71,6 +72,11 @@ enum {
 	OPT_POD_ANNOTATIONS,
 	OPT_TP_CRD,
 	OPT_DELETED_POD_CACHE,
+	/* process facts */
+	OPT_ANCESTORS,
+	OPT_PROC_ENVS,
+	OPT_FILTER_ENVS,
+	OPT_USERNAME_METADATA,
 	/* configuration */
 	OPT_CONFIG_DIR,
 	OPT_CONFIG_FILE,
@@ -96,18 +102,17 @@ static const struct upstream_flag {
 	{ "cri-endpoint", required_argument }, { "data-cache-size", required_argument },
 	{ "disable-kprobe-multi", no_argument },
 	{ "disable-process-cache", no_argument }, { "disable-uprobe-multi", no_argument },
-	{ "enable-ancestors", required_argument }, { "enable-cgidmap", no_argument },
+	{ "enable-cgidmap", no_argument },
 	{ "enable-cgidmap-debug", no_argument }, { "enable-cgtrackerid", no_argument },
 	{ "enable-cri", no_argument }, { "enable-deprecated-tracingpolicy-grpc", no_argument },
 	{ "enable-export-aggregation", no_argument },
 	{ "enable-msg-handling-latency", no_argument },
 	{ "enable-pod-info", no_argument }, { "enable-policy-filter", no_argument },
 	{ "enable-policy-filter-cgroup-map", no_argument }, { "enable-policy-filter-debug", no_argument },
-	{ "enable-process-environment-variables", no_argument },
 	{ "execve-map-entries", required_argument }, { "execve-map-size", required_argument },
 	{ "export-aggregation-buffer-size", required_argument },
 	{ "export-aggregation-window-size", required_argument }, { "export-rate-limit", required_argument },
-	{ "expose-stack-addresses", no_argument }, { "filter-environment-variables", required_argument },
+	{ "expose-stack-addresses", no_argument },
 	{ "force-large-progs", no_argument }, { "force-small-progs", no_argument },
 	{ "generate-docs", no_argument }, { "gops-address", required_argument },
 	{ "health-server-address", required_argument }, { "health-server-interval", required_argument },
@@ -123,7 +128,7 @@ static const struct upstream_flag {
 	  "redaction is not built yet: the secrets it names would be exported" },
 	{ "release-pinned-bpf", no_argument }, { "retprobes-cache-size", required_argument },
 	{ "sleepable-preload-size", required_argument }, { "use-perf-ring-buffer", no_argument },
-	{ "username-metadata", required_argument }, { "verbose", required_argument },
+	{ "verbose", required_argument },
 };
 #define DEFAULT_TRACING_POLICY_DIR "/etc/tetragon/tetragon.tp.d"
 #define NUPSTREAM (sizeof(upstream_only) / sizeof(upstream_only[0]))
@@ -188,6 +193,11 @@ static const struct option longopts[] = {
 	{ "enable-pod-annotations", optional_argument, 0, OPT_POD_ANNOTATIONS },
 	{ "enable-tracing-policy-crd", optional_argument, 0, OPT_TP_CRD },
 	{ "deleted-pod-cache-size", required_argument, 0, OPT_DELETED_POD_CACHE },
+	/* process facts */
+	{ "enable-ancestors", required_argument, 0, OPT_ANCESTORS },
+	{ "enable-process-environment-variables", optional_argument, 0, OPT_PROC_ENVS },
+	{ "filter-environment-variables", required_argument, 0, OPT_FILTER_ENVS },
+	{ "username-metadata", required_argument, 0, OPT_USERNAME_METADATA },
 	{ "config-dir", required_argument, 0, OPT_CONFIG_DIR },
 	{ "config-file", required_argument, 0, OPT_CONFIG_FILE },
 	{ "read-system-config", optional_argument, 0, OPT_CONFIG_FILE },
@@ -220,6 +230,14 @@ static void usage(FILE *f)
 		"  --enable-process-ns[=BOOL]         namespaces (default false)\n"
 		"  --process-cache-gc-interval D      check for vanished processes every D (default 30s)\n"
 		"  --process-cache-size N             cached processes before trimming (default 65536)\n"
+		"  --enable-ancestors LIST            events carry `ancestors` (beyond the parent): base\n"
+		"                                     (exec, exit; needed by the others), kprobe,\n"
+		"                                     tracepoint, uprobe, lsm, usdt, loader (default \"\")\n"
+		"  --enable-process-environment-variables[=BOOL]  exec events carry the environment\n"
+		"                                     (default false)\n"
+		"  --filter-environment-variables LIST  only these variables (comma-separated names)\n"
+		"  --username-metadata unix|disabled  process.user.name from the passwd file of the\n"
+		"                                     process' own root (default disabled)\n"
 		"\n"
 		"Kernel:\n"
 		"  --procfs DIR                       procfs mount (default /proc)\n"
@@ -493,6 +511,42 @@ static const char *suggest(const char *arg)
 
 static int parse_args(struct agent_options *o, int argc, char **argv, char **origin);
 
+/*
+ * --filter-environment-variables: names, comma-separated. Upstream's
+ * string slice: repeating the flag adds to the list; a value from a later
+ * source (the command line after a file) replaces it.
+ */
+static int parse_env_filter(struct agent_options *o, const char *v, const char *origin, const char **last)
+{
+	const char *p = v;
+
+	if (o->nenv_filter && !(origin == *last || (origin && *last && !strcmp(origin, *last)))) {
+		for (size_t i = 0; i < o->nenv_filter; i++)
+			free(o->env_filter[i]);
+		o->nenv_filter = 0;
+	}
+	*last = origin;
+	while (*p) {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		char **n;
+
+		if (l) {
+			n = realloc(o->env_filter, (o->nenv_filter + 1) * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			o->env_filter = n;
+			if (!(n[o->nenv_filter] = strndup(p, l)))
+				return -ENOMEM;
+			o->nenv_filter++;
+		}
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
 int agent_options_parse(struct agent_options *o, int argc, char **argv)
 {
 	struct config_argv xa;
@@ -516,6 +570,7 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 {
 	struct option all[NOURS + NUPSTREAM + 1];
 	bool warned[NUPSTREAM] = { false };
+	const char *env_filter_origin = NULL;
 	uint64_t u;
 	int c, err = 0;
 	size_t i;
@@ -818,6 +873,37 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 				err = -EINVAL;
 			}
 			break;
+		case OPT_ANCESTORS: {
+			const char *unknown;
+			int needs_base;
+
+			o->ancestors = ancestors_parse(optarg, &unknown, &needs_base);
+			/* upstream ignores these silently; say so once at least */
+			if (unknown)
+				fprintf(stderr, "tetragon: warning: --enable-ancestors: unknown event type \"%s\" ignored "
+					"(known: base, kprobe, tracepoint, uprobe, lsm, usdt, loader)\n", unknown);
+			if (needs_base)
+				fprintf(stderr, "tetragon: warning: --enable-ancestors \"%s\": without \"base\" no event "
+					"carries ancestors; add base to the list\n", optarg);
+			break;
+		}
+		case OPT_PROC_ENVS:
+			err = parse_bool("enable-process-environment-variables", optarg, &o->enable_process_envs);
+			break;
+		case OPT_FILTER_ENVS:
+			err = parse_env_filter(o, optarg, origin[optind - 1], &env_filter_origin);
+			break;
+		case OPT_USERNAME_METADATA:
+			if (!strcmp(optarg, "unix"))
+				o->username_unix = true;
+			else if (!strcmp(optarg, "disabled"))
+				o->username_unix = false;
+			else {
+				fprintf(stderr, "tetragon: --username-metadata: unknown option \"%s\" (want unix or disabled)\n",
+					optarg);
+				err = -EINVAL;
+			}
+			break;
 		case OPT_VERSION:
 			o->show_version = true;
 			return 1;
@@ -923,5 +1009,8 @@ void agent_options_free(struct agent_options *o)
 	free(o->podman_socket);
 	free(o->containerd_socket);
 	free(o->k8s_kubeconfig_path);
+	for (size_t i = 0; i < o->nenv_filter; i++)
+		free(o->env_filter[i]);
+	free(o->env_filter);
 	memset(o, 0, sizeof(*o));
 }

@@ -72,6 +72,12 @@ struct agent_options {
 	bool enable_pod_annotations;
 	bool enable_tracing_policy_crd;
 	uint64_t deleted_pod_cache_size;
+	/* process facts (owner: src/event/process_facts.h, src/process/userdb.h) */
+	uint32_t ancestors;		/* ANCESTORS_* of --enable-ancestors */
+	bool enable_process_envs;	/* --enable-process-environment-variables */
+	char **env_filter;		/* --filter-environment-variables (none: all variables) */
+	size_t nenv_filter;
+	bool username_unix;		/* --username-metadata=unix */
 };
 
 /*

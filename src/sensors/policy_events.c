@@ -22,6 +22,7 @@
 
 #include "abi/msg_generic.h"
 #include "event/process_events.h"
+#include "event/process_facts.h"
 #include "google/protobuf/timestamp.pb-c.h"
 #include "policy/policy.h"
 #include "tetragon/tetragon.pb-c.h"
@@ -260,6 +261,19 @@ static void fill_ret(Tetragon__KprobeArgument *a, const struct hook_inst *hi, in
 	set_int_arg(a, hi->ret_type, v);
 }
 
+/* The --enable-ancestors type of a back-end's events. */
+static uint32_t ancestors_kind(int event)
+{
+	switch (event) {
+	case POLICY_EV_KPROBE: return ANCESTORS_KPROBE;
+	case POLICY_EV_TRACEPOINT: return ANCESTORS_TRACEPOINT;
+	case POLICY_EV_UPROBE: return ANCESTORS_UPROBE;
+	case POLICY_EV_LSM: return ANCESTORS_LSM;
+	case POLICY_EV_USDT: return ANCESTORS_USDT;
+	default: return 0;
+	}
+}
+
 static Tetragon__KprobeAction action_of(uint32_t a, bool post)
 {
 	switch (a) {
@@ -286,6 +300,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	struct arg_store stores[GT_MAX_ARGS];
 	Google__Protobuf__Timestamp ts;
 	const Tetragon__Process *proc = NULL, *parent = NULL;
+	Tetragon__Process *anc[ANCESTORS_MAX];
+	size_t nanc = 0;
 	Tetragon__Process thread;	/* proc with the calling thread's tid */
 	Google__Protobuf__UInt32Value tid = GOOGLE__PROTOBUF__UINT32_VALUE__INIT;
 	const struct hook_inst *hi;
@@ -306,6 +322,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		proc = process_view(p, &pe->view);
 		if (p->parent)
 			parent = process_view(p->parent, &pe->view);
+		nanc = process_view_ancestors(p, &pe->view, ancestors_kind(hi->be->event), anc, ANCESTORS_MAX,
+					      &pe->ancestors_truncated);
 	}
 	/*
 	 * Upstream reports the thread that hit the hook in process.tid: a
@@ -331,6 +349,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	case POLICY_EV_KPROBE:
 		kp.process = (Tetragon__Process *)proc;
 		kp.parent = (Tetragon__Process *)parent;
+		kp.n_ancestors = nanc;
+		kp.ancestors = anc;
 		/* a program on several functions: the record says which */
 		kp.function_name = (char *)(hi->be->function_name ? hi->be->function_name(hi, m, fname, sizeof(fname)) :
 					    hi->function);
@@ -354,6 +374,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	case POLICY_EV_UPROBE:
 		up.process = (Tetragon__Process *)proc;
 		up.parent = (Tetragon__Process *)parent;
+		up.n_ancestors = nanc;
+		up.ancestors = anc;
 		up.path = hi->h->path;
 		up.symbol = (char *)hi->function;
 		up.offset = hi->uprobe_offset;
@@ -386,6 +408,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		/* upstream: function_name is the hook's name ("file_open") */
 		lsm.process = (Tetragon__Process *)proc;
 		lsm.parent = (Tetragon__Process *)parent;
+		lsm.n_ancestors = nanc;
+		lsm.ancestors = anc;
 		lsm.function_name = (char *)hi->function;
 		lsm.n_args = nargs;
 		lsm.args = argp;
@@ -400,6 +424,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	case POLICY_EV_TRACEPOINT:
 		tp.process = (Tetragon__Process *)proc;
 		tp.parent = (Tetragon__Process *)parent;
+		tp.n_ancestors = nanc;
+		tp.ancestors = anc;
 		tp.subsys = (char *)hi->subsys;
 		tp.event = (char *)hi->event;
 		tp.n_args = nargs;

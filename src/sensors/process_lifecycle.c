@@ -117,6 +117,7 @@ int process_sensor_open(struct process_sensor **ret, const struct process_sensor
 	if (o) {
 		s->skel->rodata->cgroup_mode = o->cgroup_mode;
 		s->skel->rodata->cgroup_subsys_idx = o->cgroup_subsys_idx;
+		s->skel->rodata->envs_enabled = o->envs;
 	}
 	bpf_map__set_max_entries(s->skel->maps.exec_heap_map, (uint32_t)s->ncpus);
 	if (o && o->ringbuf_bytes)
