@@ -21,6 +21,7 @@
 #include "event/pipeline.h"
 #include "event/process_events.h"
 #include "export/sinks.h"
+#include "grpc/health.h"
 #include "filters/export.h"
 #include "grpc/service.h"
 #include "k8s/k8s.h"
@@ -76,6 +77,8 @@ struct agent {
 	struct cgroup_host cgroup_host;
 	struct container_table *containers;
 	struct runtime *runtime;	/* container metadata; NULL when off */
+	struct health_server *health;	/* --health-server-address; NULL when off */
+	uint64_t heartbeat_ms;		/* the loop's last tick (monotonic), read by the health server */
 };
 
 static void resolve_node_name(struct agent *a)
@@ -472,6 +475,7 @@ static int event_loop(struct agent *a)
 				if (read(tfd, &exp, sizeof(exp)) < 0)
 					continue;
 				ticks++;
+				__atomic_store_n(&a->heartbeat_ms, ktime_now_mono() / 1000000, __ATOMIC_RELAXED);
 				report_losses(a, 0);
 				publish_metrics(a);
 				if (a->export_file)
@@ -520,6 +524,15 @@ int agent_run(const struct agent_options *o)
 			return 2;
 		}
 		log_set_level(lvl);
+	}
+	log_set_format(o->log_format);
+	if (o->log_file && *o->log_file) {
+		char why[SAFE_WHY_MAX];
+
+		if (log_open_file(o->log_file, why, sizeof(why))) {
+			log_error("--log-file: %s", why);
+			return 1;
+		}
 	}
 	/*
 	 * Block the signals the event loop reads from its signalfd before any
@@ -727,11 +740,31 @@ int agent_run(const struct agent_options *o)
 		if (err)
 			goto out;
 	}
+	/* the health port (upstream's default :6789; "" off): grpc.health.v1 only */
+	if (!o->health_server_address || *o->health_server_address) {
+		struct health_opts ho = {
+			.address = o->health_server_address ? o->health_server_address : HEALTH_DEFAULT_ADDRESS,
+			.optional = !o->health_server_address,
+			.interval_s = (unsigned)o->health_server_interval,
+			.heartbeat_ms = &a.heartbeat_ms,
+		};
+		char herr[512];
+
+		a.heartbeat_ms = ktime_now_mono() / 1000000;
+		err = health_server_start(&a.health, &ho, herr, sizeof(herr));
+		if (err) {
+			log_error("--health-server-address: %s", herr);
+			goto out;
+		}
+		if (a.health)
+			log_info("serving grpc.health.v1.Health on %s (checked every %u s)", ho.address, ho.interval_s);
+	}
 	publish_metrics(&a);
 	log_info("tetragon running on node %s (version %s)", a.node_name, TG_VERSION);
 	err = event_loop(&a);
 	report_losses(&a, 1);
 out:
+	health_server_stop(a.health);	/* probes see NOT_SERVING while the agent stops */
 	loop_calls_close(&a.calls);	/* RPCs waiting on the loop fail, then the server stops */
 	api_server_stop(a.api);	/* owner: src/grpc */
 	k8s_stop(a.k8s);	/* its calls to the loop fail now */
@@ -746,5 +779,6 @@ out:
 	k8s_free(a.k8s);	/* after the process views that name its pods */
 	loop_calls_destroy(&a.calls);
 	agent_rpc_destroy(&a.arpc);
+	log_close_file();
 	return err ? 1 : 0;
 }
