@@ -20,6 +20,7 @@
 #include "grpc/conn_gate.h"
 #include "event/pipeline.h"
 #include "event/process_events.h"
+#include "export/ratelimit.h"
 #include "export/sinks.h"
 #include "grpc/health.h"
 #include "filters/export.h"
@@ -77,6 +78,7 @@ struct agent {
 	struct cgroup_host cgroup_host;
 	struct container_table *containers;
 	struct runtime *runtime;	/* container metadata; NULL when off */
+	struct ratelimit_sink *ratelimit;	/* --export-rate-limit; NULL when off */
 	struct health_server *health;	/* --health-server-address; NULL when off */
 	uint64_t heartbeat_ms;		/* the loop's last tick (monotonic), read by the health server */
 };
@@ -150,6 +152,19 @@ static int setup_sinks(struct agent *a)
 		if (!s)
 			return -ENOMEM;
 		a->export_sink = s;	/* metrics: what the file took, after the filters */
+		/* --export-rate-limit: between the filters and the file (upstream: > 0 limits) */
+		if (o->export_rate_limit > 0) {
+			a->ratelimit = ratelimit_sink_new(s, (uint64_t)o->export_rate_limit, a->node_name,
+							  ktime_now_mono() / 1000000);
+			if (!a->ratelimit) {
+				s->destroy(s);
+				a->export_file = NULL;
+				return -ENOMEM;
+			}
+			s = ratelimit_sink_base(a->ratelimit);
+			log_info("export: at most %lld events a minute to the export file (--export-rate-limit)",
+				 (long long)o->export_rate_limit);
+		}
 		/* --export-allowlist/--export-denylist/--field-filters (owner: src/filters) */
 		err = export_filters_wrap(&s, o->export_allowlist, o->export_denylist, o->field_filters,
 					  o->enable_pid_set_filter);
@@ -302,6 +317,7 @@ static void publish_metrics(struct agent *a)
 		.policies = a->policies, .pipeline = &a->pipeline, .ringbuf_records = a->rb_records,
 		.cache_capacity = a->o->process_cache_size, .export_sink = a->export_sink, .msg_ops = a->msg_ops,
 		.grpc_dropped = api_server_events_dropped(a->api),
+		.ratelimit_dropped = ratelimit_sink_dropped(a->ratelimit),
 		.api = &api_stats,
 		.version = TG_VERSION,
 		.runtime = a->runtime,
@@ -478,6 +494,7 @@ static int event_loop(struct agent *a)
 				__atomic_store_n(&a->heartbeat_ms, ktime_now_mono() / 1000000, __ATOMIC_RELAXED);
 				report_losses(a, 0);
 				publish_metrics(a);
+				ratelimit_sink_tick(a->ratelimit, ktime_now_mono() / 1000000);
 				if (a->export_file)
 					rotating_file_tick(a->export_file, ktime_now_mono() / 1000000);
 				if (ticks % gc_every == 0)
