@@ -677,8 +677,11 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 			}
 			break;
 		case OPT_GC_INTERVAL:
-			if (parse_duration_ms(optarg, &o->process_cache_gc_interval_ms)) {
-				fprintf(stderr, "tetragon: --process-cache-gc-interval: invalid duration \"%s\"\n", optarg);
+			/* upstream refuses 0 too; the sweep runs on whole seconds (less is 1s) */
+			if (parse_duration_ms(optarg, &o->process_cache_gc_interval_ms) ||
+			    !o->process_cache_gc_interval_ms) {
+				fprintf(stderr, "tetragon: --process-cache-gc-interval: invalid duration \"%s\" (more than "
+					"0, e.g. 30s)\n", optarg);
 				err = -EINVAL;
 			}
 			break;

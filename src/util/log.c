@@ -94,8 +94,9 @@ void log_close_file(void)
 
 /*
  * Appends src[0..n) as the inside of a JSON string: the text is already
- * escaped (printable UTF-8 and backslash escapes), so only '"' and '\'
- * need it. Returns the new length, at most cap.
+ * escaped as the logfmt value is (printable UTF-8, backslash escapes), and
+ * that text is the JSON string's value, so only '"' and '\' need quoting.
+ * Returns the new length, at most cap.
  */
 static size_t json_quote(char *dst, size_t len, size_t cap, const char *src, size_t n, size_t *used)
 {
@@ -119,7 +120,7 @@ static size_t json_quote(char *dst, size_t len, size_t cap, const char *src, siz
  * reach it), so it is escaped here, for every call site: one record is one
  * line. Text: msg="..." a logfmt value with no raw control bytes. JSON
  * (upstream's slog JSON handler's keys: time with json-ts only, level, msg):
- * the same escaped text as a JSON string.
+ * msg's value is the text format's escaped msg, so both read the same.
  */
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
@@ -165,7 +166,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 		else
 			m = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"", tag[lvl]);
 		n = m < 0 ? 0 : (size_t)m;
-		elen = esc_bounded(esc, sizeof(esc), raw, rawlen, 0, &used);
+		elen = esc_bounded(esc, sizeof(esc), raw, rawlen, ESC_QUOTED, &used);
 		cut |= used < rawlen;
 		/* room for "}, the truncation field and the newline */
 		room = sizeof(line) - 2 - (sizeof(cut_json) - 1) - 1;
