@@ -22,6 +22,7 @@
 #include "event/process_events.h"
 #include "export/ratelimit.h"
 #include "export/sinks.h"
+#include "filters/redaction.h"
 #include "grpc/health.h"
 #include "filters/export.h"
 #include "grpc/service.h"
@@ -531,6 +532,7 @@ int agent_run(const struct agent_options *o)
 	struct process_sensor_opts so = { 0 };
 	struct env_opts eo = { .btf_path = o->btf };
 	struct agent a = { .o = o };
+	struct redaction_list *redactions = NULL;
 	enum log_level lvl;
 	int err;
 
@@ -543,6 +545,19 @@ int agent_run(const struct agent_options *o)
 		log_set_level(lvl);
 	}
 	log_set_format(o->log_format);
+	/* --redaction-filters: before the first process is recorded (the /proc scan) */
+	if (o->redaction_filters) {
+		char why[1024];
+
+		if (redaction_parse(o->redaction_filters, &redactions, why, sizeof(why))) {
+			log_error("--redaction-filters: %s", why);
+			return 1;
+		}
+		redaction_set_global(redactions);
+		if (redactions)
+			log_info("redacting process arguments with %zu filter(s) (--redaction-filters)",
+				 redaction_count(redactions));
+	}
 	if (o->log_file && *o->log_file) {
 		char why[SAFE_WHY_MAX];
 
@@ -796,6 +811,8 @@ out:
 	k8s_free(a.k8s);	/* after the process views that name its pods */
 	loop_calls_destroy(&a.calls);
 	agent_rpc_destroy(&a.arpc);
+	redaction_set_global(NULL);
+	redaction_free(redactions);
 	log_close_file();
 	return err ? 1 : 0;
 }

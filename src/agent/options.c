@@ -728,9 +728,6 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 			break;
 		}
 		case OPT_REDACTION_FILTERS:
-			fprintf(stderr, "tetragon: --redaction-filters: redaction is not built yet: the secrets it names "
-				"would be exported; remove the flag to start\n");
-			goto bad;
 			free(o->redaction_filters);
 			o->redaction_filters = NULL;
 			err = dup_arg(&o->redaction_filters, optarg);

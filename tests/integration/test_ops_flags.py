@@ -267,6 +267,53 @@ def test_export_rate_limit_values():
         assert "export-rate-limit" not in a.stderr(), a.stderr()
 
 
+# ---- --redaction-filters --------------------------------------------------------------------
+
+def test_redaction_filters():
+    require_root()
+    db = marker("mysql")
+    other = marker("notmysql")
+    # before the agent: its arguments come from the /proc scan, redacted the same way
+    early = subprocess.Popen(["/usr/bin/python3", "-c", "import sys; sys.stdin.read()", "--password", "early5ecret"],
+                             stdin=subprocess.PIPE)
+    filters = "\n".join([
+        json.dumps({"redact": [r"(?:--password|-p)(?:\s+|=)(\S+)"]}),
+        json.dumps({"binary_regex": [r"(?:^|/)mysql$"], "redact": [r"--user=(\w+)", r"(tok)en(\d+)"]}),
+    ])
+    a = Agent("--redaction-filters", filters)
+    try:
+        assert "redacting process arguments with 2 filter(s) (--redaction-filters)" in a.stderr(), a.stderr()
+        subprocess.check_call([db, "--password", "hunter2", "--user=root", "token42", "-v"])
+        subprocess.check_call([other, "-p=s3cret", "--user=root", "token42"])
+        ev = a.wait_for(execs(db))
+        p = ev["process_exec"]["process"]
+        assert p["arguments"] == "--password ***** --user=***** *****en***** -v", p
+        ex = a.wait_for(lambda e: e.get("process_exit", {}).get("process", {}).get("exec_id") == p["exec_id"])
+        assert ex["process_exit"]["process"]["arguments"] == p["arguments"], ex
+        # binary_regex limits the second filter to mysql
+        ev = a.wait_for(execs(other))
+        assert ev["process_exec"]["process"]["arguments"] == "-p=***** --user=root token42", ev
+        early.stdin.close()
+        early.wait()
+        ex = a.wait_for(lambda e: e.get("process_exit", {}).get("process", {}).get("pid") == early.pid,
+                        what="the early process' exit")
+        assert ex["process_exit"]["process"]["arguments"] == "-c \"import sys; sys.stdin.read()\" --password *****", ex
+    finally:
+        a.stop()
+    raw = open(a.export, "rb").read()
+    assert b"hunter2" not in raw and b"s3cret" not in raw and b"early5ecret" not in raw
+
+
+def test_redaction_filters_refused():
+    require_root()
+    r = run_agent("--redaction-filters", '{"redact":["("]}')
+    err = r.stderr.decode()
+    assert r.returncode != 0 and 'msg="--redaction-filters: filter 1: redact[0]: regexp \\"(\\": missing ): ("' in err, err
+    r = run_agent("--redaction-filters", '{"redact":["a"]}\n{"redcat":["b"]}')
+    err = r.stderr.decode()
+    assert r.returncode != 0 and "--redaction-filters: line 2: " in err and "redcat" in err, err
+
+
 # ---- process cache flags --------------------------------------------------------------------
 
 def test_process_cache_flags():
@@ -292,6 +339,8 @@ TESTS = [
     test_health_server_flags_refused,
     test_export_rate_limit_values,
     test_process_cache_flags,
+    test_redaction_filters,
+    test_redaction_filters_refused,
     test_export_rate_limit,
 ]
 
