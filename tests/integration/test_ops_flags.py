@@ -314,6 +314,71 @@ def test_redaction_filters_refused():
     assert r.returncode != 0 and "--redaction-filters: line 2: " in err and "redcat" in err, err
 
 
+# ---- matchBinaries and symlinks (docs/tracingpolicy.md) -------------------------------------
+
+MB_POLICY = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "%s"
+spec:
+  kprobes:
+  - call: "sys_openat"
+    syscall: true
+    args:
+    - index: 1
+      type: "string"
+    selectors:
+    - matchArgs:
+      - index: 1
+        operator: "Prefix"
+        values: ["%s/"]
+      matchBinaries:
+      - operator: "In"
+        values: ["%s"]
+"""
+
+
+def test_match_binaries_resolves_symlinks():
+    """As upstream on kernels >= 5.3: matchBinaries compares the executable's
+    resolved path (mm->exe_file), so a program run through a symlink matches
+    its target's path and not the link's; process.binary stays the name it
+    was exec'd with."""
+    require_root()
+    target = marker("realcat")
+    shutil.copy("/usr/bin/cat", target)
+    links = os.path.join(TMP, "links")
+    os.makedirs(links, exist_ok=True)
+    link = os.path.join(links, "mycat")
+    os.symlink(target, link)
+    files = os.path.join(TMP, "mb")
+    os.makedirs(files, exist_ok=True)
+    f = os.path.join(files, "f")
+    with open(f, "w") as fh:
+        fh.write("x\n")
+    pols = []
+    for name, binary in (("mb-target", target), ("mb-link", link)):
+        pols += ["--tracing-policy", os.path.join(TMP, name + ".yaml")]
+        with open(pols[-1], "w") as fh:
+            fh.write(MB_POLICY % (name, files, binary))
+    a = Agent(*pols)
+    try:
+        subprocess.check_call([link, f], stdout=subprocess.DEVNULL)
+        subprocess.check_call([target, f], stdout=subprocess.DEVNULL)
+
+        def hits(policy):
+            return [(e["process_kprobe"]["process"]["binary"], e["process_kprobe"]["args"][0]["string_arg"])
+                    for e in a.read() if e.get("process_kprobe", {}).get("policy_name") == policy]
+        deadline = time.time() + 15
+        while len(hits("mb-target")) < 2 and time.time() < deadline:
+            time.sleep(0.1)
+        # both runs are the target file; the one through the link is named as exec'd
+        assert hits("mb-target") == [(link, f), (target, f)], hits("mb-target")
+        # policy records are in order: the link run's would have come before the target's
+        assert hits("mb-link") == [], hits("mb-link")
+    finally:
+        a.stop()
+
+
 # ---- process cache flags --------------------------------------------------------------------
 
 def test_process_cache_flags():
@@ -341,6 +406,7 @@ TESTS = [
     test_process_cache_flags,
     test_redaction_filters,
     test_redaction_filters_refused,
+    test_match_binaries_resolves_symlinks,
     test_export_rate_limit,
 ]
 
