@@ -127,7 +127,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	static const char *const tag[] = { "debug", "info", "warn", "error" };
 	static const char cut_mark[] = " truncated=true";
 	static const char cut_json[] = ",\"truncated\":true";
-	char raw[8192], esc[4096], line[4096 + 64];
+	char raw[8192], esc[4096], line[4096];
 	struct timespec ts;
 	struct tm tm;
 	va_list ap;
@@ -166,12 +166,21 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 		else
 			m = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"", tag[lvl]);
 		n = m < 0 ? 0 : (size_t)m;
-		elen = esc_bounded(esc, sizeof(esc), raw, rawlen, ESC_QUOTED, &used);
-		cut |= used < rawlen;
 		/* room for "}, the truncation field and the newline */
 		room = sizeof(line) - 2 - (sizeof(cut_json) - 1) - 1;
+		/* whole escapes only: shrink the escaped text until its quoted form fits */
+		for (size_t cap = sizeof(esc);;) {
+			size_t q = 0;
+
+			elen = esc_bounded(esc, cap, raw, rawlen, ESC_QUOTED, &used);
+			for (size_t i = 0; i < elen; i++)
+				q += esc[i] == '"' || esc[i] == '\\';
+			if (n + elen + q <= room || !elen)
+				break;
+			cap = elen - (n + elen + q - room < elen ? n + elen + q - room : elen);
+		}
+		cut |= used < rawlen;
 		n = json_quote(line, n, room, esc, elen, &used);
-		cut |= used < elen;
 		line[n++] = '"';
 		if (cut) {
 			memcpy(line + n, cut_json, sizeof(cut_json) - 1);
