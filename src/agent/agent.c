@@ -176,6 +176,9 @@ static int setup_sinks(struct agent *a)
 		pipeline_add_sink(&a->pipeline, s);
 		log_info("exporting JSON events to %s", o->export_filename);
 	}
+	else if (o->export_rate_limit > 0)
+		log_warn("--export-rate-limit applies to the export file, and there is none (--export-filename): "
+			 "nothing is limited");
 	if (o->stdout_format == STDOUT_COMPACT) {
 		struct compact_opts co = { 0 };
 

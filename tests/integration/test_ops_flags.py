@@ -34,11 +34,16 @@ def free_port():
 
 def run_agent(*args):
     """An agent expected to stop at once (a refused flag)."""
-    env = dict(os.environ, TETRAGON_READ_SYSTEM_CONFIG="false")
     return subprocess.run([AGENT, "--server-address", "", "--server-socket", "", "--info-file", "",
                            "--health-server-address", ""] + list(args),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, env=env,
                           stdin=subprocess.DEVNULL)
+
+
+def stopped(a):
+    """Stop an agent: a clean exit, no sanitizer report."""
+    rc = a.stop()
+    assert rc == 0 and "Sanitizer" not in a.stderr() and "runtime error" not in a.stderr(), (rc, a.stderr())
 
 
 def marker(name):
@@ -66,7 +71,7 @@ def test_log_format_json_ts_and_log_file():
         subprocess.check_call([m])
         a.wait_for(execs(m))
     finally:
-        a.stop()
+        stopped(a)
     recs = json_records(a.stderr())
     assert recs, a.stderr()
     for r in recs:
@@ -88,12 +93,12 @@ def test_log_format_json_ts_and_log_file():
 def test_log_format_json_without_time_and_text():
     require_root()
     a = Agent("--log-format", "json")
-    a.stop()
+    stopped(a)
     recs = json_records(a.stderr())
     assert recs and all(list(r)[:2] == ["level", "msg"] and "time" not in r for r in recs), recs
     # text-ts is text: logfmt with a time
     a = Agent("--log-format", "text-ts")
-    a.stop()
+    stopped(a)
     lines = a.stderr().splitlines()
     assert lines and all(line.startswith("time=") and " level=" in line and ' msg="' in line for line in lines), lines
 
@@ -107,7 +112,7 @@ def test_log_json_escapes_untrusted_text():
     with open(bad, "w") as f:
         f.write("not: [a policy\n")
     a = Agent("--log-format", "json", "--tracing-policy", bad)
-    a.stop()
+    stopped(a)
     raw = a.stderr()
     assert "\x1b" not in raw, raw
     recs = json_records(raw)
@@ -121,6 +126,12 @@ def test_log_flags_refused_values():
     r = run_agent("--log-format", "xml")
     err = r.stderr.decode()
     assert r.returncode != 0 and 'invalid format "xml" (want text, text-ts, json or json-ts)' in err, err
+    # from any source, named
+    env = dict(os.environ, TETRAGON_READ_SYSTEM_CONFIG="false", TETRAGON_LOG_FORMAT="xml")
+    r = subprocess.run([AGENT, "--server-address", "", "--server-socket", "", "--health-server-address", ""],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, env=env, stdin=subprocess.DEVNULL)
+    err = r.stderr.decode()
+    assert r.returncode != 0 and 'invalid format "xml"' in err and "(--log-format=xml set by environment variable TETRAGON_LOG_FORMAT)" in err, err
     # a log file in a directory others can write: refused, naming it
     d = os.path.join(TMP, "shared")
     os.makedirs(d, exist_ok=True)
@@ -175,7 +186,7 @@ def test_health_server():
         time.sleep(2.5)
         assert node_health(addr, "check", "liveness") == [{"status": "SERVING"}]
     finally:
-        a.stop()
+        stopped(a)
     assert "NOT_SERVING" not in a.stderr(), a.stderr()
     # the port is closed with the agent
     s = socket.socket()
@@ -206,7 +217,7 @@ def test_health_server_flags_refused():
         assert r.returncode != 0 and "--health-server-interval" in err, err
     # "" turns it off: no health line
     a = Agent("--health-server-address", "")
-    a.stop()
+    stopped(a)
     assert "grpc.health" not in a.stderr(), a.stderr()
 
 
@@ -251,7 +262,7 @@ def test_export_rate_limit():
             time.sleep(0.2)
         assert metric(mport, "tetragon_events_exported_total") == 4
     finally:
-        a.stop()
+        stopped(a)
 
 
 def test_export_rate_limit_values():
@@ -260,10 +271,14 @@ def test_export_rate_limit_values():
         r = run_agent("--export-rate-limit", v)
         err = r.stderr.decode()
         assert r.returncode != 0 and "--export-rate-limit: invalid value" in err, err
+    # without an export file: nothing to limit, said once
+    a = Agent("--export-rate-limit", "5", "--export-filename", "")
+    stopped(a)
+    assert "--export-rate-limit applies to the export file, and there is none" in a.stderr(), a.stderr()
     # 0 and -1: no limit (upstream limits only above 0)
     for v in ("0", "-1"):
         a = Agent("--export-rate-limit", v)
-        a.stop()
+        stopped(a)
         assert "export-rate-limit" not in a.stderr(), a.stderr()
 
 
@@ -299,7 +314,7 @@ def test_redaction_filters():
                         what="the early process' exit")
         assert ex["process_exit"]["process"]["arguments"] == "-c \"import sys; sys.stdin.read()\" --password *****", ex
     finally:
-        a.stop()
+        stopped(a)
     raw = open(a.export, "rb").read()
     assert b"hunter2" not in raw and b"s3cret" not in raw and b"early5ecret" not in raw
 
@@ -376,7 +391,7 @@ def test_match_binaries_resolves_symlinks():
         # policy records are in order: the link run's would have come before the target's
         assert hits("mb-link") == [], hits("mb-link")
     finally:
-        a.stop()
+        stopped(a)
 
 
 # ---- process cache flags --------------------------------------------------------------------
