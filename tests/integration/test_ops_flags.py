@@ -34,6 +34,7 @@ def free_port():
 
 def run_agent(*args):
     """An agent expected to stop at once (a refused flag)."""
+    env = dict(os.environ, TETRAGON_READ_SYSTEM_CONFIG="false")
     return subprocess.run([AGENT, "--server-address", "", "--server-socket", "", "--info-file", "",
                            "--health-server-address", ""] + list(args),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, env=env,
