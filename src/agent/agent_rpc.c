@@ -17,6 +17,7 @@
 
 #include "google/protobuf/wrappers.pb-c.h"
 #include "grpc/debug_api.h"
+#include "grpc/health.h"
 #include "metrics/event_counts.h"
 #include "metrics_build_info.h"
 #include "util/log.h"
@@ -257,6 +258,13 @@ static int agent_info(void *ctx, struct rpc_blob **resp, struct rpc_status *st)
 		S("metrics-server", OR(o->metrics_server, "")),
 		S("metrics-label-filter", OR(o->metrics_label_filter, METRICS_DEFAULT_LABEL_FILTER)),
 		B("enable-event-metrics", o->enable_event_metrics),
+		S("health-server-address", OR(o->health_server_address, HEALTH_DEFAULT_ADDRESS)),
+		I("health-server-interval", o->health_server_interval),
+		S("log-format", o->log_format == LOG_FORMAT_JSON ? "json" :
+				o->log_format == LOG_FORMAT_JSON_TS ? "json-ts" : "text"),
+		S("log-file", OR(o->log_file, "")),
+		I("export-rate-limit", o->export_rate_limit),
+		S("redaction-filters", OR(o->redaction_filters, "")),
 	};
 
 	pthread_mutex_lock(&r->mu);

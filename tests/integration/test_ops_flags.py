@@ -18,7 +18,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import AGENT, ROOT, Agent, Skip, execs, require_root, run_tests  # noqa: E402
+from harness import AGENT, BUILD, ROOT, Agent, Skip, execs, require_root, run_tests  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="tg-ops-")
 INTEROP = os.path.join(ROOT, "tests", "interop")
@@ -395,6 +395,27 @@ def test_match_binaries_resolves_symlinks():
         stopped(a)
 
 
+# ---- GetInfo lists them --------------------------------------------------------------------
+
+def test_tetra_info_lists_ops_flags():
+    require_root()
+    red = '{"redact":["-p (\\\\S+)"]}'
+    a = Agent("--log-format", "json", "--export-rate-limit", "7", "--health-server-interval", "3",
+              "--redaction-filters", red)
+    try:
+        r = subprocess.run([os.path.join(ROOT, BUILD, "bin", "tetra"), "info", "--server-address",
+                            "unix://" + os.path.join(a.dir, "tetragon.sock")],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, stdin=subprocess.DEVNULL)
+        assert r.returncode == 0, r.stderr.decode()
+        conf = json.loads(r.stdout)["Conf"]
+        got = {k: conf[k] for k in ("health-server-address", "health-server-interval", "log-format", "log-file",
+                                    "export-rate-limit", "redaction-filters")}
+        assert got == {"health-server-address": "", "health-server-interval": 3, "log-format": "json",
+                       "log-file": "", "export-rate-limit": 7, "redaction-filters": red}, got
+    finally:
+        stopped(a)
+
+
 # ---- process cache flags --------------------------------------------------------------------
 
 def test_process_cache_flags():
@@ -423,6 +444,7 @@ TESTS = [
     test_redaction_filters,
     test_redaction_filters_refused,
     test_match_binaries_resolves_symlinks,
+    test_tetra_info_lists_ops_flags,
     test_export_rate_limit,
 ]
 
