@@ -814,6 +814,9 @@ out:
 	k8s_free(a.k8s);	/* after the process views that name its pods */
 	loop_calls_destroy(&a.calls);
 	agent_rpc_destroy(&a.arpc);
+	if (redactions)
+		log_info("redaction: the arguments of %llu process(es) were redacted (--redaction-filters)",
+			 (unsigned long long)redaction_redacted());
 	redaction_set_global(NULL);
 	redaction_free(redactions);
 	log_close_file();

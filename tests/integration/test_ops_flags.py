@@ -8,6 +8,7 @@ process cache flags. Every agent gets private ports (no fixed :6789)."""
 
 import json
 import os
+import re
 import shutil
 import socket
 import stat
@@ -316,6 +317,9 @@ def test_redaction_filters():
         assert ex["process_exit"]["process"]["arguments"] == "-c \"import sys; sys.stdin.read()\" --password *****", ex
     finally:
         stopped(a)
+    # counted: the two markers and the early process, at least (other processes may match too)
+    m = re.search(r"redaction: the arguments of (\d+) process\(es\) were redacted", a.stderr())
+    assert m and int(m.group(1)) >= 3, a.stderr()
     raw = open(a.export, "rb").read()
     assert b"hunter2" not in raw and b"s3cret" not in raw and b"early5ecret" not in raw
 
