@@ -45,7 +45,8 @@ static uint64_t mono_ms(void)
 
 enum health_status health_evaluate(uint64_t now_ms, uint64_t beat_ms, unsigned interval_s)
 {
-	uint64_t limit = (uint64_t)interval_s * 1000 + HEALTH_GRACE_MS;
+	/* three intervals: a long policy load on the loop is not a hang */
+	uint64_t limit = (uint64_t)HEALTH_STALE_INTERVALS * interval_s * 1000 + HEALTH_GRACE_MS;
 
 	return now_ms <= beat_ms || now_ms - beat_ms <= limit ? HEALTH_SERVING : HEALTH_NOT_SERVING;
 }
@@ -173,8 +174,8 @@ static void *evaluator(void *arg)
 		if (status != h->status) {
 			if (status == HEALTH_NOT_SERVING)
 				log_warn("health: NOT_SERVING: the event loop has not run for %.1f s "
-					 "(--health-server-interval %u s, plus %d s)", (double)(now - beat) / 1000,
-					 h->o.interval_s, HEALTH_GRACE_MS / 1000);
+					 "(%d times --health-server-interval %u s, plus %d s)", (double)(now - beat) / 1000,
+					 HEALTH_STALE_INTERVALS, h->o.interval_s, HEALTH_GRACE_MS / 1000);
 			else
 				log_info("health: SERVING again: the event loop runs");
 		}

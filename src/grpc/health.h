@@ -10,8 +10,9 @@
  * Services known: "" (the agent) and "liveness" (upstream's probe), both
  * with one status. It starts SERVING and is evaluated every interval: the
  * agent is NOT_SERVING when its event loop (which reads the kernel's ring
- * buffers and ticks every second) has not ticked for longer than the
- * interval plus HEALTH_GRACE_MS, i.e. it is stuck. Check of another service
+ * buffers and ticks every second) has not ticked for longer than
+ * HEALTH_STALE_INTERVALS intervals plus HEALTH_GRACE_MS, i.e. it is stuck
+ * (a policy load runs on the loop and may take seconds: that is not stuck). Check of another service
  * answers NOT_FOUND, Watch of one sends SERVICE_UNKNOWN (grpc-go's health
  * server's answers).
  */
@@ -24,6 +25,7 @@
 
 #define HEALTH_DEFAULT_ADDRESS ":6789"
 #define HEALTH_GRACE_MS 2000
+#define HEALTH_STALE_INTERVALS 3
 
 /* grpc.health.v1.HealthCheckResponse.ServingStatus */
 enum health_status { HEALTH_UNKNOWN = 0, HEALTH_SERVING = 1, HEALTH_NOT_SERVING = 2, HEALTH_SERVICE_UNKNOWN = 3 };

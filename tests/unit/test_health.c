@@ -50,11 +50,13 @@ static int free_port(void)
 static void test_evaluate(void **state)
 {
 	(void)state;
+	/* stuck: no tick for three intervals plus the grace */
+	assert_int_equal(HEALTH_STALE_INTERVALS, 3);
 	assert_int_equal(health_evaluate(10000, 10000, 1), HEALTH_SERVING);
-	assert_int_equal(health_evaluate(10000 + 1000 + HEALTH_GRACE_MS, 10000, 1), HEALTH_SERVING);
-	assert_int_equal(health_evaluate(10000 + 1001 + HEALTH_GRACE_MS, 10000, 1), HEALTH_NOT_SERVING);
-	assert_int_equal(health_evaluate(10000 + 10000 + HEALTH_GRACE_MS, 10000, 10), HEALTH_SERVING);
-	assert_int_equal(health_evaluate(10000 + 10001 + HEALTH_GRACE_MS, 10000, 10), HEALTH_NOT_SERVING);
+	assert_int_equal(health_evaluate(10000 + 3000 + HEALTH_GRACE_MS, 10000, 1), HEALTH_SERVING);
+	assert_int_equal(health_evaluate(10000 + 3001 + HEALTH_GRACE_MS, 10000, 1), HEALTH_NOT_SERVING);
+	assert_int_equal(health_evaluate(100000 + 30000 + HEALTH_GRACE_MS, 100000, 10), HEALTH_SERVING);
+	assert_int_equal(health_evaluate(100000 + 30001 + HEALTH_GRACE_MS, 100000, 10), HEALTH_NOT_SERVING);
 	/* a beat newer than now (read races the loop) is alive */
 	assert_int_equal(health_evaluate(5, 10, 1), HEALTH_SERVING);
 }
