@@ -125,6 +125,9 @@ PROTO_C   := $(patsubst api/%.proto,$(GEN)/%.pb-c.c,$(PROTO_SRC)) \
 # messages the agent asks containerd for, and the CRI ones the tests use
 RT_PROTO_SRC := $(wildcard api/runtime/*.proto)
 PROTO_C   += $(patsubst api/%.proto,$(GEN)/%.pb-c.c,$(RT_PROTO_SRC))
+# the standard gRPC health service (--health-server-address, src/grpc/health.c)
+HEALTH_PROTO_SRC := $(wildcard api/health/*.proto)
+PROTO_C   += $(patsubst api/%.proto,$(GEN)/%.pb-c.c,$(HEALTH_PROTO_SRC))
 PROTO_H   := $(PROTO_C:.c=.h)
 
 # protoc-c 1.4 rejects proto3 "optional"; a synthetic oneof is the same wire
@@ -142,6 +145,11 @@ $(GEN)/runtime/%.pb-c.c $(GEN)/runtime/%.pb-c.h: api/runtime/%.proto
 	@mkdir -p $(GEN)
 	$(call msg,PROTOC,$<)
 	$(Q)$(PROTOC_C) -Iapi -I/usr/include --c_out=$(GEN) runtime/$*.proto
+
+$(GEN)/health/%.pb-c.c $(GEN)/health/%.pb-c.h: api/health/%.proto
+	@mkdir -p $(GEN)
+	$(call msg,PROTOC,$<)
+	$(Q)$(PROTOC_C) -Iapi --c_out=$(GEN) health/$*.proto
 
 $(GEN)/google/protobuf/%.pb-c.c $(GEN)/google/protobuf/%.pb-c.h: /usr/include/google/protobuf/%.proto
 	@mkdir -p $(GEN)

@@ -20,7 +20,10 @@
 #include "grpc/conn_gate.h"
 #include "event/pipeline.h"
 #include "event/process_events.h"
+#include "export/ratelimit.h"
 #include "export/sinks.h"
+#include "filters/redaction.h"
+#include "grpc/health.h"
 #include "filters/export.h"
 #include "grpc/service.h"
 #include "k8s/k8s.h"
@@ -78,6 +81,9 @@ struct agent {
 	struct cgroup_host cgroup_host;
 	struct container_table *containers;
 	struct runtime *runtime;	/* container metadata; NULL when off */
+	struct ratelimit_sink *ratelimit;	/* --export-rate-limit; NULL when off */
+	struct health_server *health;	/* --health-server-address; NULL when off */
+	uint64_t heartbeat_ms;		/* the loop's last tick (monotonic), read by the health server */
 };
 
 static void resolve_node_name(struct agent *a)
@@ -149,6 +155,19 @@ static int setup_sinks(struct agent *a)
 		if (!s)
 			return -ENOMEM;
 		a->export_sink = s;	/* metrics: what the file took, after the filters */
+		/* --export-rate-limit: between the filters and the file (upstream: > 0 limits) */
+		if (o->export_rate_limit > 0) {
+			a->ratelimit = ratelimit_sink_new(s, (uint64_t)o->export_rate_limit, a->node_name,
+							  ktime_now_mono() / 1000000);
+			if (!a->ratelimit) {
+				s->destroy(s);
+				a->export_file = NULL;
+				return -ENOMEM;
+			}
+			s = ratelimit_sink_base(a->ratelimit);
+			log_info("export: at most %lld events a minute to the export file (--export-rate-limit)",
+				 (long long)o->export_rate_limit);
+		}
 		/* --export-allowlist/--export-denylist/--field-filters (owner: src/filters) */
 		err = export_filters_wrap(&s, o->export_allowlist, o->export_denylist, o->field_filters,
 					  o->enable_pid_set_filter);
@@ -159,6 +178,9 @@ static int setup_sinks(struct agent *a)
 		pipeline_add_sink(&a->pipeline, s);
 		log_info("exporting JSON events to %s", o->export_filename);
 	}
+	else if (o->export_rate_limit > 0)
+		log_warn("--export-rate-limit applies to the export file, and there is none (--export-filename): "
+			 "nothing is limited");
 	if (o->stdout_format == STDOUT_COMPACT) {
 		struct compact_opts co = { 0 };
 
@@ -309,6 +331,7 @@ static void publish_metrics(struct agent *a)
 		.policies = a->policies, .pipeline = &a->pipeline, .ringbuf_records = a->rb_records,
 		.cache_capacity = a->o->process_cache_size, .export_sink = a->export_sink, .msg_ops = a->msg_ops,
 		.grpc_dropped = api_server_events_dropped(a->api),
+		.ratelimit_dropped = ratelimit_sink_dropped(a->ratelimit),
 		.api = &api_stats,
 		.version = TG_VERSION,
 		.runtime = a->runtime,
@@ -482,8 +505,10 @@ static int event_loop(struct agent *a)
 				if (read(tfd, &exp, sizeof(exp)) < 0)
 					continue;
 				ticks++;
+				__atomic_store_n(&a->heartbeat_ms, ktime_now_mono() / 1000000, __ATOMIC_RELAXED);
 				report_losses(a, 0);
 				publish_metrics(a);
+				ratelimit_sink_tick(a->ratelimit, ktime_now_mono() / 1000000);
 				if (a->export_file)
 					rotating_file_tick(a->export_file, ktime_now_mono() / 1000000);
 				if (ticks % gc_every == 0)
@@ -520,6 +545,7 @@ int agent_run(const struct agent_options *o)
 	struct process_sensor_opts so = { 0 };
 	struct env_opts eo = { .btf_path = o->btf };
 	struct agent a = { .o = o };
+	struct redaction_list *redactions = NULL;
 	enum log_level lvl;
 	int err;
 
@@ -532,6 +558,28 @@ int agent_run(const struct agent_options *o)
 			return 2;
 		}
 		log_set_level(lvl);
+	}
+	log_set_format(o->log_format);
+	/* --redaction-filters: before the first process is recorded (the /proc scan) */
+	if (o->redaction_filters) {
+		char why[1024];
+
+		if (redaction_parse(o->redaction_filters, &redactions, why, sizeof(why))) {
+			log_error("--redaction-filters: %s", why);
+			return 1;
+		}
+		redaction_set_global(redactions);
+		if (redactions)
+			log_info("redacting process arguments with %zu filter(s) (--redaction-filters)",
+				 redaction_count(redactions));
+	}
+	if (o->log_file && *o->log_file) {
+		char why[SAFE_WHY_MAX];
+
+		if (log_open_file(o->log_file, why, sizeof(why))) {
+			log_error("--log-file: %s", why);
+			return 1;
+		}
 	}
 	/*
 	 * Block the signals the event loop reads from its signalfd before any
@@ -752,11 +800,31 @@ int agent_run(const struct agent_options *o)
 		if (err)
 			goto out;
 	}
+	/* the health port (upstream's default :6789; "" off): grpc.health.v1 only */
+	if (!o->health_server_address || *o->health_server_address) {
+		struct health_opts ho = {
+			.address = o->health_server_address ? o->health_server_address : HEALTH_DEFAULT_ADDRESS,
+			.optional = !o->health_server_address,
+			.interval_s = (unsigned)o->health_server_interval,
+			.heartbeat_ms = &a.heartbeat_ms,
+		};
+		char herr[512];
+
+		a.heartbeat_ms = ktime_now_mono() / 1000000;
+		err = health_server_start(&a.health, &ho, herr, sizeof(herr));
+		if (err) {
+			log_error("--health-server-address: %s", herr);
+			goto out;
+		}
+		if (a.health)
+			log_info("serving grpc.health.v1.Health on %s (checked every %u s)", ho.address, ho.interval_s);
+	}
 	publish_metrics(&a);
 	log_info("tetragon running on node %s (version %s)", a.node_name, TG_VERSION);
 	err = event_loop(&a);
 	report_losses(&a, 1);
 out:
+	health_server_stop(a.health);	/* probes see NOT_SERVING while the agent stops */
 	loop_calls_close(&a.calls);	/* RPCs waiting on the loop fail, then the server stops */
 	api_server_stop(a.api);	/* owner: src/grpc */
 	k8s_stop(a.k8s);	/* its calls to the loop fail now */
@@ -772,5 +840,11 @@ out:
 	k8s_free(a.k8s);	/* after the process views that name its pods */
 	loop_calls_destroy(&a.calls);
 	agent_rpc_destroy(&a.arpc);
+	if (redactions)
+		log_info("redaction: the arguments of %llu process(es) were redacted (--redaction-filters)",
+			 (unsigned long long)redaction_redacted());
+	redaction_set_global(NULL);
+	redaction_free(redactions);
+	log_close_file();
 	return err ? 1 : 0;
 }

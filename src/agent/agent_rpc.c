@@ -18,6 +18,7 @@
 
 #include "google/protobuf/wrappers.pb-c.h"
 #include "grpc/debug_api.h"
+#include "grpc/health.h"
 #include "metrics/event_counts.h"
 #include "metrics_build_info.h"
 #include "util/log.h"
@@ -264,6 +265,13 @@ static int agent_info(void *ctx, struct rpc_blob **resp, struct rpc_status *st)
 		{ .key = "filter-environment-variables", .kind = DEBUG_CONF_LIST, .list = o->env_filter,
 		  .nlist = o->nenv_filter },
 		S("username-metadata", o->username_unix ? "unix" : "disabled"),
+		S("health-server-address", OR(o->health_server_address, HEALTH_DEFAULT_ADDRESS)),
+		I("health-server-interval", o->health_server_interval),
+		S("log-format", o->log_format == LOG_FORMAT_JSON ? "json" :
+				o->log_format == LOG_FORMAT_JSON_TS ? "json-ts" : "text"),
+		S("log-file", OR(o->log_file, "")),
+		I("export-rate-limit", o->export_rate_limit),
+		S("redaction-filters", OR(o->redaction_filters, "")),
 	};
 
 	pthread_mutex_lock(&r->mu);

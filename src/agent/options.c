@@ -81,6 +81,13 @@ enum {
 	OPT_CONFIG_DIR,
 	OPT_CONFIG_FILE,
 	OPT_DEBUG,
+	/* operations (issue 10): health server, log output, export rate, redaction */
+	OPT_HEALTH_ADDRESS,
+	OPT_HEALTH_INTERVAL,
+	OPT_LOG_FORMAT,
+	OPT_LOG_FILE,
+	OPT_EXPORT_RATE_LIMIT,
+	OPT_REDACTION_FILTERS,
 	/* upstream's flags this agent does not implement: OPT_UPSTREAM + index */
 	OPT_UPSTREAM = 2000,
 };
@@ -111,21 +118,17 @@ static const struct upstream_flag {
 	{ "enable-policy-filter-cgroup-map", no_argument }, { "enable-policy-filter-debug", no_argument },
 	{ "execve-map-entries", required_argument }, { "execve-map-size", required_argument },
 	{ "export-aggregation-buffer-size", required_argument },
-	{ "export-aggregation-window-size", required_argument }, { "export-rate-limit", required_argument },
+	{ "export-aggregation-window-size", required_argument },
 	{ "expose-stack-addresses", no_argument },
 	{ "force-large-progs", no_argument }, { "force-small-progs", no_argument },
 	{ "generate-docs", no_argument }, { "gops-address", required_argument },
-	{ "health-server-address", required_argument }, { "health-server-interval", required_argument },
 	{ "k8s-controlplane-retry", required_argument },
 	{ "keep-sensors-on-exit", no_argument }, { "kernel", required_argument },
-	{ "log-file", required_argument }, { "log-format", required_argument },
 	{ "memprofile", required_argument }, { "netns-dir", required_argument },
 	{ "parents-map-enabled", no_argument }, { "parents-map-entries", required_argument },
 	{ "parents-map-size", required_argument }, { "persist-grpc-policies", no_argument },
 	{ "persist-grpc-policies-dir", required_argument }, { "pprof-address", required_argument },
 	{ "rb-queue-size", required_argument }, { "rb-size-total", required_argument },
-	{ "redaction-filters", required_argument, true,
-	  "redaction is not built yet: the secrets it names would be exported" },
 	{ "release-pinned-bpf", no_argument }, { "retprobes-cache-size", required_argument },
 	{ "sleepable-preload-size", required_argument }, { "use-perf-ring-buffer", no_argument },
 	{ "verbose", required_argument },
@@ -202,6 +205,12 @@ static const struct option longopts[] = {
 	{ "config-file", required_argument, 0, OPT_CONFIG_FILE },
 	{ "read-system-config", optional_argument, 0, OPT_CONFIG_FILE },
 	{ "debug", optional_argument, 0, OPT_DEBUG },
+	{ "health-server-address", required_argument, 0, OPT_HEALTH_ADDRESS },
+	{ "health-server-interval", required_argument, 0, OPT_HEALTH_INTERVAL },
+	{ "log-format", required_argument, 0, OPT_LOG_FORMAT },
+	{ "log-file", required_argument, 0, OPT_LOG_FILE },
+	{ "export-rate-limit", required_argument, 0, OPT_EXPORT_RATE_LIMIT },
+	{ "redaction-filters", required_argument, 0, OPT_REDACTION_FILTERS },
 	{ 0 },
 };
 
@@ -312,7 +321,18 @@ static void usage(FILE *f)
 		"  --tracing-policy-dir DIR           load every *.yaml / *.yml of DIR (default\n"
 		"                                     /etc/tetragon/tetragon.tp.d when it exists; \"\" none)\n"
 		"\n"
+		"Operations:\n"
 		"  --log-level debug|info|warn|error  (default info); -d, --debug: debug\n"
+		"  --log-format text|json|json-ts     log records as logfmt text (timestamped) or\n"
+		"                                     JSON (json-ts: with \"time\") (default text)\n"
+		"  --log-file FILE                    also write the log to FILE (created 0600, truncated)\n"
+		"  --health-server-address ADDR       gRPC grpc.health.v1.Health on TCP ADDR, nothing else\n"
+		"                                     (default :6789; \"\" off)\n"
+		"  --health-server-interval N         re-check the agent every N seconds (default 10)\n"
+		"  --export-rate-limit N              export-file events per minute; the rest dropped and\n"
+		"                                     reported in rate_limit_info events (default -1: no limit)\n"
+		"  --redaction-filters JSON           redact process arguments, e.g.\n"
+		"                                     '{\"redact\":[\"--password(?:\\\\s+|=)(\\\\S*)\"]}'\n"
 		"\n"
 		"Configuration (upstream's sources; the command line wins, then TETRAGON_<FLAG>\n"
 		"environment variables, --config-dir, /etc/tetragon/tetragon.conf.d/,\n"
@@ -321,8 +341,7 @@ static void usage(FILE *f)
 		"  --config-file FILE                 YAML flag: value mapping instead of\n"
 		"                                     /etc/tetragon/tetragon.yaml\n"
 		"  --read-system-config=false         skip /etc/tetragon and the package drop-ins (tests)\n"
-		"Upstream's other flags are accepted with a warning until they are built;\n"
-		"--redaction-filters is refused (ignoring it would export what it redacts).\n"
+		"Upstream's other flags are accepted with a warning until they are built.\n"
 		"  --version, --help\n");
 }
 
@@ -596,6 +615,8 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 	o->container_runtime_timeout_ms = 1000;
 	o->event_cache_retries = 15;
 	o->event_cache_retry_delay_ms = 2000;
+	o->health_server_interval = 10;
+	o->export_rate_limit = -1;
 
 	optind = 1;
 	opterr = 0;
@@ -711,13 +732,60 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 			}
 			break;
 		case OPT_GC_INTERVAL:
-			if (parse_duration_ms(optarg, &o->process_cache_gc_interval_ms)) {
-				fprintf(stderr, "tetragon: --process-cache-gc-interval: invalid duration \"%s\"\n", optarg);
+			/* upstream refuses 0 too; the sweep runs on whole seconds (less is 1s) */
+			if (parse_duration_ms(optarg, &o->process_cache_gc_interval_ms) ||
+			    !o->process_cache_gc_interval_ms) {
+				fprintf(stderr, "tetragon: --process-cache-gc-interval: invalid duration \"%s\" (more than "
+					"0, e.g. 30s)\n", optarg);
 				err = -EINVAL;
 			}
 			break;
 		case OPT_LOG_LEVEL:
 			err = dup_arg(&o->log_level, optarg);
+			break;
+		case OPT_LOG_FORMAT:
+			if (log_parse_format(optarg, &o->log_format)) {
+				fprintf(stderr, "tetragon: --log-format: invalid format \"%s\" (want text, text-ts, json or "
+					"json-ts)\n", optarg);
+				err = -EINVAL;
+			}
+			break;
+		case OPT_LOG_FILE:
+			free(o->log_file);
+			o->log_file = NULL;
+			err = dup_arg(&o->log_file, optarg);
+			break;
+		case OPT_HEALTH_ADDRESS:
+			free(o->health_server_address);
+			o->health_server_address = NULL;
+			err = dup_arg(&o->health_server_address, optarg);
+			break;
+		case OPT_HEALTH_INTERVAL:
+			err = parse_u64("health-server-interval", optarg, &o->health_server_interval);
+			if (!err && (o->health_server_interval < 1 || o->health_server_interval > 3600)) {
+				fprintf(stderr, "tetragon: --health-server-interval: %s is out of range (1 to 3600 seconds)\n",
+					optarg);
+				err = -EINVAL;
+			}
+			break;
+		case OPT_EXPORT_RATE_LIMIT: {
+			char *end;
+			long long v;
+
+			errno = 0;
+			v = strtoll(optarg, &end, 10);
+			if (!*optarg || *end || errno || v > 1000000000LL) {
+				fprintf(stderr, "tetragon: --export-rate-limit: invalid value \"%s\" (events per minute, "
+					"at most 1000000000; -1 for no limit)\n", optarg);
+				err = -EINVAL;
+			}
+			o->export_rate_limit = v < 0 ? -1 : v;
+			break;
+		}
+		case OPT_REDACTION_FILTERS:
+			free(o->redaction_filters);
+			o->redaction_filters = NULL;
+			err = dup_arg(&o->redaction_filters, optarg);
 			break;
 		/* policy engine */
 		case OPT_TRACING_POLICY: {
@@ -1012,5 +1080,8 @@ void agent_options_free(struct agent_options *o)
 	for (size_t i = 0; i < o->nenv_filter; i++)
 		free(o->env_filter[i]);
 	free(o->env_filter);
+	free(o->health_server_address);
+	free(o->log_file);
+	free(o->redaction_filters);
 	memset(o, 0, sizeof(*o));
 }

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "util/log.h"
+
 enum stdout_format { STDOUT_AUTO, STDOUT_COMPACT, STDOUT_JSON, STDOUT_NONE };
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
@@ -78,6 +80,13 @@ struct agent_options {
 	char **env_filter;		/* --filter-environment-variables (none: all variables) */
 	size_t nenv_filter;
 	bool username_unix;		/* --username-metadata=unix */
+	/* operations (issue 10) */
+	char *health_server_address;	/* NULL: upstream's :6789 (a bind failure only warns); "": off */
+	uint64_t health_server_interval;	/* seconds */
+	enum log_format log_format;	/* util/log.h */
+	char *log_file;			/* NULL or "": none */
+	int64_t export_rate_limit;	/* events per minute on the export file; <= 0: no limit */
+	char *redaction_filters;	/* upstream's JSON lines (filters/redaction.h) */
 };
 
 /*

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filters/redaction.h"
 #include "google/protobuf/timestamp.pb-c.h"
 #include "event/process_facts.h"
 #include "process/userdb.h"
@@ -282,6 +283,9 @@ static int handle_exec(struct process_events *pe, const struct msg_exec *m, size
 	e.binary = binary_absolute(data, m->filename_len, cwd);
 	e.arguments = args_decode(data + m->filename_len, m->args_len);
 	if (!e.cwd || !e.binary || !e.arguments)
+		goto oom;
+	/* --redaction-filters: before the process is cached, so every event of it shows the redacted form */
+	if (redaction_args(e.binary, &e.arguments) && !e.arguments)
 		goto oom;
 	e.cgroup = record_cgroup(pe, &m->cgrp, data + m->filename_len + m->args_len + m->cwd_len, m->flags);
 	if (pe->envs && m->envs_len) {

@@ -286,6 +286,8 @@ static void outputs(struct strbuf *sb, const struct metrics_sources *s)
 	counter(sb, "tetragon_events_exported_bytes_total", "Number of bytes exported for events", x ? x->bytes : 0);
 	gauge(sb, "tetragon_events_last_exported_timestamp", "Timestamp of the most recent event to be exported",
 	      x ? (double)x->last_time : 0);
+	counter(sb, "tetragon_export_ratelimit_events_dropped_total",
+		"Number of events dropped on export due to rate limiting", s->ratelimit_dropped);
 	counter(sb, "tetragon_notify_overflowed_events_total",
 		"The total number of events dropped because listener buffer was full", s->grpc_dropped);
 	api_door(sb, s->api);
