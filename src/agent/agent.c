@@ -17,6 +17,7 @@
 #include "agent/agent_rpc.h"
 #include "agent/loop_call.h"
 #include "agent/policy_rpc.h"
+#include "kernel/bpf_pin.h"
 #include "grpc/conn_gate.h"
 #include "event/pipeline.h"
 #include "event/process_events.h"
@@ -640,6 +641,18 @@ int agent_run(const struct agent_options *o)
 		log_info("/proc/1/ns is not readable: taking the agent's own namespaces as the host's");
 	err = 0;
 
+	/* --keep-sensors-on-exit, --release-pinned-bpf: before anything is loaded (kernel/bpf_pin.h) */
+	{
+		struct bpf_pin_opts bo = { .bpf_dir = o->bpf_dir, .keep = o->keep_sensors_on_exit,
+					   .release = o->release_pinned_bpf };
+		char why[1024];
+
+		err = bpf_pin_setup(&bo, why, sizeof(why));
+		if (err) {
+			log_error("%s", why);
+			goto out;
+		}
+	}
 	so.ringbuf_bytes = o->rb_size;
 	so.policy_ringbuf_bytes = o->rb_size_policy;
 	err = process_sensor_open(&a.sensor, &so, on_ringbuf, &a);
@@ -669,6 +682,8 @@ int agent_run(const struct agent_options *o)
 		if (err)
 			goto out;
 	}
+	/* this agent's policies run: the previous agent's pinned programs may go */
+	bpf_pin_handoff_done();
 	/* Kubernetes (owner: src/k8s): pods for events, TracingPolicy custom resources */
 	if (o->enable_k8s_api) {
 		struct k8s_opts ko = {
@@ -736,6 +751,7 @@ out:
 	api_server_stop(a.api);	/* owner: src/grpc */
 	k8s_stop(a.k8s);	/* its calls to the loop fail now */
 	metrics_server_stop(a.metrics);
+	bpf_pin_exit();	/* before the instances go: with --keep-sensors-on-exit their pins stay */
 	policy_engine_close(a.policies);
 	runtime_stop(a.runtime);
 	process_events_release(&a.pe, 0, true);

@@ -72,6 +72,12 @@ struct agent_options {
 	bool enable_pod_annotations;
 	bool enable_tracing_policy_crd;
 	uint64_t deleted_pod_cache_size;
+	/* persistence (owner: src/kernel/bpf_pin.h, src/agent/policy_store.h) */
+	char *bpf_dir;			/* --bpf-dir: NULL "tetragon" (under /sys/fs/bpf) */
+	bool keep_sensors_on_exit;
+	bool release_pinned_bpf;	/* default true */
+	bool persist_grpc_policies;
+	char *persist_grpc_policies_dir;	/* NULL: /var/run/tetragon/grpc-policies */
 };
 
 /*
