@@ -17,6 +17,7 @@
 #include "agent/agent_rpc.h"
 #include "agent/loop_call.h"
 #include "agent/policy_rpc.h"
+#include "agent/policy_store.h"
 #include "kernel/bpf_pin.h"
 #include "grpc/conn_gate.h"
 #include "event/pipeline.h"
@@ -63,6 +64,7 @@ struct agent {
 	struct api_server *api;		/* owner: src/grpc */
 	struct loop_calls calls;	/* policy RPCs run on the event loop */
 	struct policy_rpc prpc;
+	struct policy_store *store;	/* --persist-grpc-policies */
 	struct agent_rpc arpc;		/* GetInfo, GetDebug's process cache dump */
 	struct metrics_server *metrics;	/* owner: src/metrics; NULL when off */
 	struct k8s *k8s;		/* owner: src/k8s; NULL without --enable-k8s-api */
@@ -682,6 +684,20 @@ int agent_run(const struct agent_options *o)
 		if (err)
 			goto out;
 	}
+	/* --persist-grpc-policies: what was added over gRPC before the restart, in its state */
+	if (o->persist_grpc_policies) {
+		const char *dir = o->persist_grpc_policies_dir ? o->persist_grpc_policies_dir
+							       : POLICY_STORE_DEFAULT_DIR;
+		char why[1024];
+
+		err = policy_store_open(&a.store, dir, why, sizeof(why));
+		if (err) {
+			log_error("--persist-grpc-policies-dir: %s", why);
+			goto out;
+		}
+		log_info("policy store %s: gRPC tracing policies are persisted", dir);
+		policy_store_restore(a.store, a.policies);
+	}
 	/* this agent's policies run: the previous agent's pinned programs may go */
 	bpf_pin_handoff_done();
 	/* Kubernetes (owner: src/k8s): pods for events, TracingPolicy custom resources */
@@ -733,6 +749,7 @@ int agent_run(const struct agent_options *o)
 		a.prpc.calls = &a.calls;
 		a.prpc.engine = a.policies;
 		a.prpc.k8s = a.k8s;
+		a.prpc.store = a.store;
 		a.arpc.calls = &a.calls;
 		a.arpc.o = o;
 		a.arpc.version = TG_VERSION;
@@ -753,6 +770,7 @@ out:
 	metrics_server_stop(a.metrics);
 	bpf_pin_exit();	/* before the instances go: with --keep-sensors-on-exit their pins stay */
 	policy_engine_close(a.policies);
+	policy_store_close(a.store);
 	runtime_stop(a.runtime);
 	process_events_release(&a.pe, 0, true);
 	pipeline_destroy(&a.pipeline);
