@@ -18,6 +18,7 @@
 #include "agent/loop_call.h"
 #include "agent/policy_rpc.h"
 #include "agent/policy_store.h"
+#include "sensors/task_keys.h"
 #include "kernel/bpf_pin.h"
 #include "grpc/conn_gate.h"
 #include "event/pipeline.h"
@@ -183,10 +184,18 @@ static void scan_procfs(struct agent *a)
 {
 	const char *procdir = a->o->procfs ? a->o->procfs : "/proc";
 	struct procfs_proc *v;
-	size_t n;
-	int err = procfs_scan(procdir, &v, &n);
+	struct task_keys keys;
+	char why[256];
+	size_t n, nkeyed = 0;
+	int err;
 
+	/* the exact keys their exec/fork records gave (stable exec_ids), before /proc is read */
+	if (task_keys_read(&keys, why, sizeof(why)))
+		log_info("task iterator unavailable (%s): processes found in %s get exec_ids from its "
+			 "clock-tick start times, not the ones their exec events gave them", why, procdir);
+	err = procfs_scan(procdir, &v, &n);
 	if (err) {
+		task_keys_free(&keys);
 		log_warn("scanning %s failed: %s; processes started before the agent will "
 			 "have no parents", procdir, strerror(-err));
 		return;
@@ -197,6 +206,8 @@ static void scan_procfs(struct agent *a)
 		struct msg_execve_key pkey = { 0 };
 		struct process *p;
 
+		if (!task_keys_find(&keys, v[i].p.pid, &v[i].p.ktime))
+			nkeyed++;
 		/* In the init tree: pid 1 of its namespace, or a descendant of one. */
 		if (v[i].p.nspid == 1 || (parent && (parent->flags & EVENT_IN_INIT_TREE)))
 			v[i].p.flags |= EVENT_IN_INIT_TREE;
@@ -223,7 +234,8 @@ static void scan_procfs(struct agent *a)
 		process_events_emit_exec(&a->pe, p);
 	}
 	procfs_free(v, n);
-	log_info("registered %zu running processes from %s", n, procdir);
+	task_keys_free(&keys);
+	log_info("registered %zu running processes from %s (%zu with their kernel exec_id key)", n, procdir, nkeyed);
 }
 
 /* Ring buffer drops by record kind: the kernel's one count (missed_events), both rings. */
