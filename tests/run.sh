@@ -77,6 +77,7 @@ if [ -z "${SKIP_INTEGRATION:-}" ]; then
 	run_summary_suite "integration: containers (Docker, containerd and CRI, Podman; slow runtime)" /usr/bin/python3 tests/integration/test_containers.py
 	run_summary_suite "integration: Kubernetes API client against a stand-in API server (pods, watch, custom resources)" /usr/bin/python3 tests/integration/test_k8s.py
 	run_summary_suite "integration: the TracingPolicy CustomResourceDefinitions" /usr/bin/python3 tests/integration/test_k8s_crds.py
+	run_summary_suite "integration: persistence (pinned enforcement across agent restarts, gRPC policy store, stable exec_ids)" /usr/bin/python3 tests/integration/test_persist.py
 fi
 rm -f "$log"
 echo "tests: $passed passed, $failed failed, $skipped skipped"

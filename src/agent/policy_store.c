@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "policy/policy.h"
 #include "sensors/generic_policy.h"
 #include "util/escape.h"
 #include "util/log.h"
@@ -325,6 +326,31 @@ static int restore_one(struct policy_store *s, struct policy_engine *e, const ch
 		goto out;
 	}
 	yaml = json_string_value(y);
+	/* the file's name is the policy's key: checked before anything is attached */
+	{
+		struct tp_diags d = TP_DIAGS_INIT;
+		struct tp_policy_set *set = NULL;
+		int perr = tp_parse(path, yaml, json_string_length(y), &set, &d);
+		const struct tp_policy *p = !perr && set && set->n == 1 ? set->policies[0] : NULL;
+		bool same = p && !strcmp(p->name, name) && !strcmp(p->namespace ? p->namespace : "", ns);
+
+		if (!perr && !same) {
+			if (!p)
+				log_error("policy store %s: the YAML holds %zu policies, want the one its file name "
+					  "says (%s%s%s): skipped", path, set ? set->n : 0, ns, *ns ? "/" : "", name);
+			else
+				log_error("policy store %s: the YAML holds the policy %s%s%s, its file name says "
+					  "%s%s%s: skipped", path, p->namespace ? p->namespace : "",
+					  p->namespace ? "/" : "", p->name, ns, *ns ? "/" : "", name);
+		}
+		tp_diags_free(&d);
+		tp_policy_set_free(set);
+		/* a YAML that does not parse is reported by the engine below, line and column */
+		if (!perr && !same) {
+			err = -EINVAL;
+			goto out;
+		}
+	}
 	before = engine_count(e);
 	err = policy_engine_add_yaml_state(e, yaml, json_string_length(y), domain, en && !json_is_true(en), why,
 					   sizeof(why));
