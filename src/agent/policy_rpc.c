@@ -112,7 +112,7 @@ static int add_on_loop(void *arg)
 		rpc_status_set(c->st, RPC_INVALID_ARGUMENT, "the request has no policy YAML");
 		return -EINVAL;
 	}
-	before = engine_count(c->r->engine);
+	before = c->r->store ? engine_count(c->r->engine) : 0;
 	err = policy_engine_add_yaml(c->r->engine, req->yaml, strlen(req->yaml), req->domain, c->why, sizeof(c->why));
 	if (!err && c->r->store) {
 		size_t after = engine_count(c->r->engine);
