@@ -42,7 +42,14 @@ def cleanup():
 atexit.register(cleanup)
 
 
-def kill_policy(name, path):
+def kill_policy(name, path, binaries=False):
+    # matchBinaries: the pinned lifecycle programs must keep tracking new processes without the agent
+    sel = """
+    - matchBinaries:
+      - operator: "In"
+        values: ["/usr/bin/cat"]
+      matchArgs:""" if binaries else """
+    - matchArgs:"""
     return """apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
 metadata:
@@ -54,14 +61,13 @@ spec:
     args:
     - index: 1
       type: "string"
-    selectors:
-    - matchArgs:
+    selectors:%s
       - index: 1
         operator: "Equal"
         values: ["%s"]
       matchActions:
       - action: Sigkill
-""" % (name, path)
+""" % (name, sel, path)
 
 
 def write(path, text, mode=0o600):
@@ -107,7 +113,7 @@ def keep_args(*extra):
 
 
 def test_sigkill_enforced_while_agent_killed_and_after_restart():
-    kill = write(os.path.join(TMP, "kill.yaml"), kill_policy("honeypot", HONEYPOT))
+    kill = write(os.path.join(TMP, "kill-bin.yaml"), kill_policy("honeypot", HONEYPOT, binaries=True))
     a1 = Agent(*keep_args("--tracing-policy", kill))
     try:
         assert cat(HONEYPOT) == -9
@@ -122,9 +128,10 @@ def test_sigkill_enforced_while_agent_killed_and_after_restart():
         assert os.path.exists(os.path.join(PINS, "execve_map"))
     finally:
         sigkill(a1)
-    # no agent: the kernel still kills, more than once
+    # no agent: the kernel still kills, more than once, the cat only (a new process each time)
     assert cat(HONEYPOT) == -9
     assert cat(HONEYPOT) == -9
+    assert subprocess.run(["/usr/bin/head", "-c1", HONEYPOT], capture_output=True).returncode == 0
 
     a2 = Agent(*keep_args("--release-pinned-bpf=false", "--tracing-policy", kill))
     try:
