@@ -111,8 +111,8 @@ struct msg_ns {
 };
 
 struct msg_exec {
-	struct msg_common common;
-	struct msg_execve_key self;
+	struct msg_common common;	/* ktime: the exec's time (process.start_time) */
+	struct msg_execve_key self;	/* ktime: task_exec_ktime (bpf/lib/task.h), stable across restarts */
 	struct msg_execve_key parent;	/* pid 0: no parent known to the kernel */
 	struct msg_execve_key replaced;	/* the clone/exec this exec supersedes, pid 0 if none */
 	__u32 tid;
@@ -141,7 +141,7 @@ struct msg_exec {
 
 struct msg_clone {
 	struct msg_common common;
-	struct msg_execve_key self;	/* child tgid, task start_time */
+	struct msg_execve_key self;	/* child tgid, task_exec_ktime (start_time + self_exec_id) */
 	struct msg_execve_key parent;	/* forking process' current key */
 	__u32 tid;
 	__u32 nspid;
@@ -157,6 +157,16 @@ struct msg_exit {
 	struct msg_execve_key self;	/* ktime 0: not known to the kernel */
 	__u32 tid;
 	__u32 code;			/* wait status: exit code << 8 | signal */
+};
+
+/*
+ * One running process, from the task iterator (bpf/task_iter.bpf.c): its
+ * exec_id key as the exec/clone records gave it (task_exec_ktime).
+ */
+struct task_key_rec {
+	__u32 tgid;
+	__u32 pad;
+	__u64 ktime;
 };
 
 /* Kernel-side view of a live process, keyed by tgid (the execve_map). */

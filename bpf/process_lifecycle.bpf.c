@@ -347,7 +347,8 @@ int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linu
 	m->common.ktime = bpf_ktime_get_ns();
 	m->self.pid = tgid;
 	m->self.pad = 0;
-	m->self.ktime = m->common.ktime;
+	/* not the exec's time: a key the agent can read again from the task after a restart */
+	m->self.ktime = task_exec_ktime(task);
 	m->tid = (__u32)bpf_get_current_pid_tgid();
 	m->nspid = task_nspid(task);
 	m->auid = task_auid(task);
@@ -489,7 +490,7 @@ int BPF_PROG(tg_sched_fork, struct task_struct *parent_task, struct task_struct 
 	m.common.size = sizeof(m);
 	m.common.ktime = bpf_ktime_get_ns();
 	m.self.pid = tgid;
-	m.self.ktime = BPF_CORE_READ(child, start_time);
+	m.self.ktime = task_exec_ktime(child);
 	m.tid = BPF_CORE_READ(child, pid);
 	m.nspid = task_nspid(child);
 	m.parent_pid = ptgid;

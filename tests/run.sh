@@ -80,6 +80,7 @@ if [ -z "${SKIP_INTEGRATION:-}" ]; then
 	run_summary_suite "integration: the TracingPolicy CustomResourceDefinitions" /usr/bin/python3 tests/integration/test_k8s_crds.py
 	run_summary_suite "integration: deploying it (Kubernetes manifests, Helm chart, the image in Podman and Docker)" /usr/bin/python3 tests/integration/test_deploy.py
 	run_summary_suite "integration: operations flags (log format and file, health server, export rate limit, redaction, process cache)" /usr/bin/python3 tests/integration/test_ops_flags.py
+	run_summary_suite "integration: persistence (pinned enforcement across agent restarts, gRPC policy store, stable exec_ids)" /usr/bin/python3 tests/integration/test_persist.py
 fi
 rm -f "$log"
 echo "tests: $passed passed, $failed failed, $skipped skipped"

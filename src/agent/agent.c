@@ -17,6 +17,9 @@
 #include "agent/agent_rpc.h"
 #include "agent/loop_call.h"
 #include "agent/policy_rpc.h"
+#include "agent/policy_store.h"
+#include "sensors/task_keys.h"
+#include "kernel/bpf_pin.h"
 #include "grpc/conn_gate.h"
 #include "event/pipeline.h"
 #include "event/process_events.h"
@@ -67,6 +70,7 @@ struct agent {
 	struct api_server *api;		/* owner: src/grpc */
 	struct loop_calls calls;	/* policy RPCs run on the event loop */
 	struct policy_rpc prpc;
+	struct policy_store *store;	/* --persist-grpc-policies */
 	struct agent_rpc arpc;		/* GetInfo, GetDebug's process cache dump */
 	struct metrics_server *metrics;	/* owner: src/metrics; NULL when off */
 	struct k8s *k8s;		/* owner: src/k8s; NULL without --enable-k8s-api */
@@ -204,10 +208,18 @@ static void scan_procfs(struct agent *a)
 {
 	const char *procdir = a->o->procfs ? a->o->procfs : "/proc";
 	struct procfs_proc *v;
-	size_t n;
-	int err = procfs_scan(procdir, &v, &n);
+	struct task_keys keys;
+	char why[256];
+	size_t n, nkeyed = 0;
+	int err;
 
+	/* the exact keys their exec/fork records gave (stable exec_ids), before /proc is read */
+	if (task_keys_read(&keys, why, sizeof(why)))
+		log_info("task iterator unavailable (%s): processes found in %s get exec_ids from its "
+			 "clock-tick start times, not the ones their exec events gave them", why, procdir);
+	err = procfs_scan(procdir, &v, &n);
 	if (err) {
+		task_keys_free(&keys);
 		log_warn("scanning %s failed: %s; processes started before the agent will "
 			 "have no parents", procdir, strerror(-err));
 		return;
@@ -218,6 +230,8 @@ static void scan_procfs(struct agent *a)
 		struct msg_execve_key pkey = { 0 };
 		struct process *p;
 
+		if (!task_keys_find(&keys, v[i].p.pid, &v[i].p.ktime))
+			nkeyed++;
 		/* In the init tree: pid 1 of its namespace, or a descendant of one. */
 		if (v[i].p.nspid == 1 || (parent && (parent->flags & EVENT_IN_INIT_TREE)))
 			v[i].p.flags |= EVENT_IN_INIT_TREE;
@@ -245,7 +259,8 @@ static void scan_procfs(struct agent *a)
 		process_events_emit_exec(&a->pe, p);
 	}
 	procfs_free(v, n);
-	log_info("registered %zu running processes from %s", n, procdir);
+	task_keys_free(&keys);
+	log_info("registered %zu running processes from %s (%zu with their kernel exec_id key)", n, procdir, nkeyed);
 }
 
 /* Ring buffer drops by record kind: the kernel's one count (missed_events), both rings. */
@@ -713,6 +728,18 @@ int agent_run(const struct agent_options *o)
 		log_info("/proc/1/ns is not readable: taking the agent's own namespaces as the host's");
 	err = 0;
 
+	/* --keep-sensors-on-exit, --release-pinned-bpf: before anything is loaded (kernel/bpf_pin.h) */
+	{
+		struct bpf_pin_opts bo = { .bpf_dir = o->bpf_dir, .keep = o->keep_sensors_on_exit,
+					   .release = o->release_pinned_bpf };
+		char why[1024];
+
+		err = bpf_pin_setup(&bo, why, sizeof(why));
+		if (err) {
+			log_error("%s", why);
+			goto out;
+		}
+	}
 	so.ringbuf_bytes = o->rb_size;
 	so.policy_ringbuf_bytes = o->rb_size_policy;
 	err = process_sensor_open(&a.sensor, &so, on_ringbuf, &a);
@@ -742,6 +769,22 @@ int agent_run(const struct agent_options *o)
 		if (err)
 			goto out;
 	}
+	/* --persist-grpc-policies: what was added over gRPC before the restart, in its state */
+	if (o->persist_grpc_policies) {
+		const char *dir = o->persist_grpc_policies_dir ? o->persist_grpc_policies_dir
+							       : POLICY_STORE_DEFAULT_DIR;
+		char why[1024];
+
+		err = policy_store_open(&a.store, dir, why, sizeof(why));
+		if (err) {
+			log_error("--persist-grpc-policies-dir: %s", why);
+			goto out;
+		}
+		log_info("policy store %s: gRPC tracing policies are persisted", dir);
+		policy_store_restore(a.store, a.policies);
+	}
+	/* this agent's policies run: the previous agent's pinned programs may go */
+	bpf_pin_handoff_done();
 	/* Kubernetes (owner: src/k8s): pods for events, TracingPolicy custom resources */
 	if (o->enable_k8s_api) {
 		struct k8s_opts ko = {
@@ -791,6 +834,7 @@ int agent_run(const struct agent_options *o)
 		a.prpc.calls = &a.calls;
 		a.prpc.engine = a.policies;
 		a.prpc.k8s = a.k8s;
+		a.prpc.store = a.store;
 		a.arpc.calls = &a.calls;
 		a.arpc.o = o;
 		a.arpc.version = TG_VERSION;
@@ -829,7 +873,9 @@ out:
 	api_server_stop(a.api);	/* owner: src/grpc */
 	k8s_stop(a.k8s);	/* its calls to the loop fail now */
 	metrics_server_stop(a.metrics);
+	bpf_pin_exit();	/* before the instances go: with --keep-sensors-on-exit their pins stay */
 	policy_engine_close(a.policies);
+	policy_store_close(a.store);
 	runtime_stop(a.runtime);
 	process_events_release(&a.pe, 0, true);
 	pipeline_destroy(&a.pipeline);

@@ -88,6 +88,12 @@ enum {
 	OPT_LOG_FILE,
 	OPT_EXPORT_RATE_LIMIT,
 	OPT_REDACTION_FILTERS,
+	/* persistence (owner: src/kernel/bpf_pin, src/agent/policy_store) */
+	OPT_BPF_DIR,
+	OPT_KEEP_SENSORS,
+	OPT_RELEASE_PINNED,
+	OPT_PERSIST_GRPC,
+	OPT_PERSIST_GRPC_DIR,
 	/* upstream's flags this agent does not implement: OPT_UPSTREAM + index */
 	OPT_UPSTREAM = 2000,
 };
@@ -104,7 +110,7 @@ static const struct upstream_flag {
 	bool refuse;
 	const char *why;	/* for refused ones */
 } upstream_only[] = {
-	{ "bpf-dir", required_argument }, { "bpf-lib", required_argument }, { "cgroup-rate", required_argument },
+	{ "bpf-lib", required_argument }, { "cgroup-rate", required_argument },
 	{ "cluster-name", required_argument }, { "cpuprofile", required_argument },
 	{ "cri-endpoint", required_argument }, { "data-cache-size", required_argument },
 	{ "disable-kprobe-multi", no_argument },
@@ -123,13 +129,12 @@ static const struct upstream_flag {
 	{ "force-large-progs", no_argument }, { "force-small-progs", no_argument },
 	{ "generate-docs", no_argument }, { "gops-address", required_argument },
 	{ "k8s-controlplane-retry", required_argument },
-	{ "keep-sensors-on-exit", no_argument }, { "kernel", required_argument },
+	{ "kernel", required_argument },
 	{ "memprofile", required_argument }, { "netns-dir", required_argument },
 	{ "parents-map-enabled", no_argument }, { "parents-map-entries", required_argument },
-	{ "parents-map-size", required_argument }, { "persist-grpc-policies", no_argument },
-	{ "persist-grpc-policies-dir", required_argument }, { "pprof-address", required_argument },
+	{ "parents-map-size", required_argument }, { "pprof-address", required_argument },
 	{ "rb-queue-size", required_argument }, { "rb-size-total", required_argument },
-	{ "release-pinned-bpf", no_argument }, { "retprobes-cache-size", required_argument },
+	{ "retprobes-cache-size", required_argument },
 	{ "sleepable-preload-size", required_argument }, { "use-perf-ring-buffer", no_argument },
 	{ "verbose", required_argument },
 };
@@ -211,6 +216,11 @@ static const struct option longopts[] = {
 	{ "log-file", required_argument, 0, OPT_LOG_FILE },
 	{ "export-rate-limit", required_argument, 0, OPT_EXPORT_RATE_LIMIT },
 	{ "redaction-filters", required_argument, 0, OPT_REDACTION_FILTERS },
+	{ "bpf-dir", required_argument, 0, OPT_BPF_DIR },
+	{ "keep-sensors-on-exit", optional_argument, 0, OPT_KEEP_SENSORS },
+	{ "release-pinned-bpf", optional_argument, 0, OPT_RELEASE_PINNED },
+	{ "persist-grpc-policies", optional_argument, 0, OPT_PERSIST_GRPC },
+	{ "persist-grpc-policies-dir", required_argument, 0, OPT_PERSIST_GRPC_DIR },
 	{ 0 },
 };
 
@@ -320,6 +330,17 @@ static void usage(FILE *f)
 		"  --tracing-policy FILE              load a TracingPolicy (repeatable)\n"
 		"  --tracing-policy-dir DIR           load every *.yaml / *.yml of DIR (default\n"
 		"                                     /etc/tetragon/tetragon.tp.d when it exists; \"\" none)\n"
+		"\n"
+		"Persistence (enforcement and gRPC policies across agent restarts):\n"
+		"  --keep-sensors-on-exit[=BOOL]      pin programs, maps and links in bpffs as they load: they\n"
+		"                                     stay attached when the agent exits, even killed (default\n"
+		"                                     false); the next agent takes over without a gap\n"
+		"  --release-pinned-bpf[=BOOL]        remove the pinned tree at startup (default true; false\n"
+		"                                     to hand over from a --keep-sensors-on-exit agent)\n"
+		"  --bpf-dir NAME                     the pinned tree: /sys/fs/bpf/NAME (default tetragon)\n"
+		"  --persist-grpc-policies[=BOOL]     save policies added over gRPC (mode, enabled state) and\n"
+		"                                     restore them at startup (default false)\n"
+		"  --persist-grpc-policies-dir DIR    where (default /var/run/tetragon/grpc-policies)\n"
 		"\n"
 		"Operations:\n"
 		"  --log-level debug|info|warn|error  (default info); -d, --debug: debug\n"
@@ -617,6 +638,7 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 	o->event_cache_retry_delay_ms = 2000;
 	o->health_server_interval = 10;
 	o->export_rate_limit = -1;
+	o->release_pinned_bpf = true;	/* upstream's default */
 
 	optind = 1;
 	opterr = 0;
@@ -972,6 +994,27 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 				err = -EINVAL;
 			}
 			break;
+		case OPT_BPF_DIR:
+			err = dup_arg(&o->bpf_dir, optarg);
+			break;
+		case OPT_KEEP_SENSORS:
+			err = parse_bool("keep-sensors-on-exit", optarg, &o->keep_sensors_on_exit);
+			break;
+		case OPT_RELEASE_PINNED:
+			err = parse_bool("release-pinned-bpf", optarg, &o->release_pinned_bpf);
+			break;
+		case OPT_PERSIST_GRPC:
+			err = parse_bool("persist-grpc-policies", optarg, &o->persist_grpc_policies);
+			break;
+		case OPT_PERSIST_GRPC_DIR:
+			if (*optarg != '/') {
+				fprintf(stderr, "tetragon: --persist-grpc-policies-dir: \"%s\" is not an absolute path\n",
+					optarg);
+				err = -EINVAL;
+				break;
+			}
+			err = dup_arg(&o->persist_grpc_policies_dir, optarg);
+			break;
 		case OPT_VERSION:
 			o->show_version = true;
 			return 1;
@@ -1083,5 +1126,7 @@ void agent_options_free(struct agent_options *o)
 	free(o->health_server_address);
 	free(o->log_file);
 	free(o->redaction_filters);
+	free(o->bpf_dir);
+	free(o->persist_grpc_policies_dir);
 	memset(o, 0, sizeof(*o));
 }

@@ -87,6 +87,12 @@ struct agent_options {
 	char *log_file;			/* NULL or "": none */
 	int64_t export_rate_limit;	/* events per minute on the export file; <= 0: no limit */
 	char *redaction_filters;	/* upstream's JSON lines (filters/redaction.h) */
+	/* persistence (owner: src/kernel/bpf_pin.h, src/agent/policy_store.h) */
+	char *bpf_dir;			/* --bpf-dir: NULL "tetragon" (under /sys/fs/bpf) */
+	bool keep_sensors_on_exit;
+	bool release_pinned_bpf;	/* default true */
+	bool persist_grpc_policies;
+	char *persist_grpc_policies_dir;	/* NULL: /var/run/tetragon/grpc-policies */
 };
 
 /*

@@ -278,7 +278,8 @@ static int handle_exec(struct process_events *pe, const struct msg_exec *m, size
 	e.secureexec = m->secureexec;
 	e.nlink = m->nlink;
 	e.ino = m->ino;
-	e.start_time_ns = ktime_mono_to_wall(m->self.ktime);
+	/* the exec's time (the key's ktime is the task's start: bpf/lib/task.h task_exec_ktime) */
+	e.start_time_ns = ktime_mono_to_wall(m->common.ktime);
 	e.cwd = cwd;
 	e.binary = binary_absolute(data, m->filename_len, cwd);
 	e.arguments = args_decode(data + m->filename_len, m->args_len);

@@ -78,7 +78,7 @@ static void set_error(struct loaded_policy *lp, int state, const char *fmt, cons
  * reason is a name already loaded or ENOMEM_REASON.
  */
 static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *set, size_t i, const char *file,
-				 const char *domain, char *why, size_t len)
+				 const char *domain, bool disabled, char *why, size_t len)
 {
 	struct tp_policy *p = set->policies[i];
 	struct loaded_policy *v, *old = find_policy(e, p->name);
@@ -99,7 +99,8 @@ static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *
 	bad = policy_unsupported(p, file, why, len);
 	for (size_t h = 0; h < p->nhooks && !bad; h++)
 		bad = policy_check_hook(e, p, &p->hooks[h], why, len);
-	if (!bad)
+	/* a restored disabled policy is checked, never attached */
+	if (!bad && !disabled)
 		bad = policy_attach_policy(e, p, why, len);
 	if (bad == ENOMEM_REASON)
 		return bad;
@@ -118,7 +119,7 @@ static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *
 	}
 	v->p = tp_policy_set_take(set, i);
 	v->id = ++e->next_policy_id;
-	v->state = POLICY_STATE_ENABLED;
+	v->state = disabled ? POLICY_STATE_DISABLED : POLICY_STATE_ENABLED;
 	if (bad)
 		set_error(v, POLICY_STATE_LOAD_ERROR, "policy %s refused: %s", bad);
 	e->n++;
@@ -227,7 +228,7 @@ static int add_file(struct policy_engine *e, int dirfd, const char *dir, const c
 	}
 	for (size_t i = 0; i < set->n; i++) {
 		struct tp_policy *p = set->policies[i];
-		const char *bad = accept_policy(e, set, i, path, POLICY_DOMAIN_STATIC, why, sizeof(why));
+		const char *bad = accept_policy(e, set, i, path, POLICY_DOMAIN_STATIC, false, why, sizeof(why));
 
 		if (bad == ENOMEM_REASON) {
 			tp_policy_set_free(set);
@@ -486,6 +487,12 @@ static struct loaded_policy *lookup(struct policy_engine *e, const char *name, c
 int policy_engine_add_yaml(struct policy_engine *e, const char *yaml, size_t len, const char *domain, char *why,
 			   size_t whylen)
 {
+	return policy_engine_add_yaml_state(e, yaml, len, domain, false, why, whylen);
+}
+
+int policy_engine_add_yaml_state(struct policy_engine *e, const char *yaml, size_t len, const char *domain,
+				 bool disabled, char *why, size_t whylen)
+{
 	struct tp_diags d = TP_DIAGS_INIT;
 	struct tp_policy_set *set = NULL;
 	struct strbuf sb = STRBUF_INIT;
@@ -538,8 +545,11 @@ int policy_engine_add_yaml(struct policy_engine *e, const char *yaml, size_t len
 	for (size_t i = 0; i < set->n && !bad; i++) {
 		const char *name = set->policies[i]->name;
 
-		bad = accept_policy(e, set, i, "", domain, why, whylen);
-		if (!bad) {
+		bad = accept_policy(e, set, i, "", domain, disabled, why, whylen);
+		if (!bad && disabled) {
+			log_info("tracing policy %s added, disabled", name);
+			ids[added++] = e->v[e->n - 1].id;
+		} else if (!bad) {
 			log_info("tracing policy %s added over the API%s", name,
 				 hooks_summary(e, e->n - 1, sum, sizeof(sum)));
 			ids[added++] = e->v[e->n - 1].id;

@@ -98,6 +98,9 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 
 int policy_engine_add_yaml(struct policy_engine *e, const char *yaml, size_t len, const char *domain, char *why,
 			   size_t whylen);
+/* The same, the policy kept disabled (checked, not attached) when disabled: restored ones. */
+int policy_engine_add_yaml_state(struct policy_engine *e, const char *yaml, size_t len, const char *domain,
+				 bool disabled, char *why, size_t whylen);
 int policy_engine_delete(struct policy_engine *e, const char *name, const char *ns, const char *domain, char *why,
 			 size_t whylen);
 int policy_engine_configure(struct policy_engine *e, const char *name, const char *ns, const char *domain,

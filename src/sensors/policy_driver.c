@@ -18,13 +18,18 @@
 
 #include "abi/msg_generic.h"
 #include "kernel/bpf_errors.h"
+#include "kernel/bpf_pin.h"
 #include "sensors/policy_backend.h"
 #include "sensors/policy_internal.h"
+#include "util/log.h"
 
 void policy_inst_free(struct hook_inst *hi)
 {
 	if (!hi)
 		return;
+	/* unpinned first: a pinned link would keep the program attached */
+	if (hi->pin[0])
+		bpf_pin_remove(hi->pin);
 	while (hi->nlinks)
 		bpf_link__destroy(hi->links[--hi->nlinks]);
 	free(hi->links);
@@ -145,6 +150,16 @@ const char *policy_inst_attach(struct policy_engine *e, struct hook_inst *hi, ch
 	if (bad) {
 		policy_inst_free(hi);
 		return bad;
+	}
+	/* --keep-sensors-on-exit: pinned as it starts to run, so a SIGKILLed agent leaves it enforcing */
+	if (bpf_pin_enabled() && !e->dry_run && !hi->skipped && hi->obj) {
+		char perr[512];
+
+		bpf_pin_inst_path(hi->pin, sizeof(hi->pin), hi->p->name, hi->be->sensor, hi->id,
+				  hi->event[0] ? hi->event : hi->function);
+		if (bpf_pin_object(hi->pin, hi->obj, hi->links, hi->nlinks, false, perr, sizeof(perr)))
+			log_warn("policy %s hook %s/%s: %s: it runs, but stops with the agent", hi->p->name,
+				 hi->subsys, hi->event, perr);
 	}
 	v = realloc(e->inst, (e->ninst + 1) * sizeof(*v));
 	if (!v) {
