@@ -295,7 +295,7 @@ static int handle_exec(struct process_events *pe, const struct msg_exec *m, size
 		if (m->common.flags & MSG_EXEC_ENVS_TRUNC)
 			pe->envs_truncated++;
 		if (envs_collect(data + m->filename_len + m->args_len + m->cwd_len + m->cgrp.path_len, m->envs_len,
-				 m->common.flags & MSG_EXEC_ENVS_TRUNC, pe->env_filter, pe->nenv_filter, &e.envs,
+				 m->common.flags & MSG_EXEC_ENVS_TRUNC, pe->env_filter, pe->nenv_filter, e.binary, &e.envs,
 				 &cut))
 			pe->envs_dropped++;	/* out of memory: the event goes without them */
 		pe->envs_dropped += cut;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "event/process_facts.h"
 
+#include "filters/redaction.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,7 +127,7 @@ static int name_wanted(const char *v, size_t l, char *const *filter, size_t nfil
 }
 
 int envs_collect(const char *buf, size_t len, int cut, char *const *filter, size_t nfilter,
-		 struct envs_blob **ret, uint64_t *dropped)
+		 const char *binary, struct envs_blob **ret, uint64_t *dropped)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct envs_blob *b;
@@ -135,7 +137,7 @@ int envs_collect(const char *buf, size_t len, int cut, char *const *filter, size
 	*ret = NULL;
 	while (i < len) {
 		const char *v = buf + i, *end = memchr(v, '\0', len - i);
-		size_t l = end ? (size_t)(end - v) : len - i;
+		size_t l = end ? (size_t)(end - v) : len - i, step = l;
 
 		if (!end && cut) {
 			/* its value went on past what was read: no half values */
@@ -144,7 +146,21 @@ int envs_collect(const char *buf, size_t len, int cut, char *const *filter, size
 			break;
 		}
 		if (l && name_wanted(v, l, filter, nfilter)) {
-			const char *eq = memchr(v, '=', l);
+			char *red = NULL;
+			const char *eq;
+
+			/* --redaction-filters: each "K=V" string, after the name filter, as upstream */
+			if (binary && redaction_active()) {
+				red = strndup(v, l);
+				if (!red || redaction_args(binary, &red) || !red) {
+					free(red);
+					strbuf_free(&sb);
+					return -ENOMEM;
+				}
+				v = red;
+				l = strlen(red);
+			}
+			eq = memchr(v, '=', l);
 
 			if (eq) {
 				add_valid_utf8(&sb, v, (size_t)(eq - v));
@@ -156,8 +172,9 @@ int envs_collect(const char *buf, size_t len, int cut, char *const *filter, size
 			}
 			strbuf_addc(&sb, '\0');
 			n++;
+			free(red);
 		}
-		i += l + 1;
+		i += step + 1;
 	}
 	if (sb.oom || sb.len > UINT32_MAX) {
 		strbuf_free(&sb);

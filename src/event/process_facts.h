@@ -44,9 +44,11 @@ struct envs_blob;
  * strings.ToValidUTF8), split as upstream: at the first '=', or key
  * "invalid" with the whole string as value. Returns 0 with *ret a new
  * blob (one reference; NULL when nothing is kept), or -ENOMEM. *dropped
- * counts the variables the cut cost.
+ * counts the variables the cut cost. With @binary (the process'), each
+ * kept "K=V" string goes through the global --redaction-filters first, as
+ * upstream redacts environment variables.
  */
 int envs_collect(const char *buf, size_t len, int cut, char *const *filter, size_t nfilter,
-		 struct envs_blob **ret, uint64_t *dropped);
+		 const char *binary, struct envs_blob **ret, uint64_t *dropped);
 
 #endif

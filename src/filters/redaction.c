@@ -294,6 +294,11 @@ int redaction_args(const char *binary, char **args)
 	return 0;
 }
 
+int redaction_active(void)
+{
+	return global != NULL;
+}
+
 uint64_t redaction_redacted(void)
 {
 	return __atomic_load_n(&redacted, __ATOMIC_RELAXED);

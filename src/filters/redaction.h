@@ -59,7 +59,9 @@ void redaction_set_global(const struct redaction_list *l);
  * even that fails) so no secret leaks.
  */
 int redaction_args(const char *binary, char **args);
-/* Processes whose arguments the global filters changed (a metric, the log). */
+/* Whether global filters are set. */
+int redaction_active(void);
+/* Strings (arguments, environment variables) the global filters changed (a metric, the log). */
 uint64_t redaction_redacted(void);
 
 #endif

@@ -302,14 +302,18 @@ def test_redaction_filters():
         json.dumps({"redact": [r"(?:--password|-p)(?:\s+|=)(\S+)"]}),
         json.dumps({"binary_regex": [r"(?:^|/)mysql$"], "redact": [r"--user=(\w+)", r"(tok)en(\d+)"]}),
     ])
-    a = Agent("--redaction-filters", filters)
+    a = Agent("--redaction-filters", filters, "--enable-process-environment-variables")
     try:
         assert "redacting process arguments with 2 filter(s) (--redaction-filters)" in a.stderr(), a.stderr()
-        subprocess.check_call([db, "--password", "hunter2", "--user=root", "token42", "-v"])
+        subprocess.check_call([db, "--password", "hunter2", "--user=root", "token42", "-v"],
+                              env={"DB_ARGS": "--password=envs3cret -q", "PLAIN": "x"})
         subprocess.check_call([other, "-p=s3cret", "--user=root", "token42"])
         ev = a.wait_for(execs(db))
         p = ev["process_exec"]["process"]
         assert p["arguments"] == "--password ***** --user=***** *****en***** -v", p
+        # environment variables too, each "K=V" string, as upstream
+        envs = {e["Key"]: e.get("Value", "") for e in p.get("environment_variables", [])}
+        assert envs == {"DB_ARGS": "--password=***** -q", "PLAIN": "x"}, p
         ex = a.wait_for(lambda e: e.get("process_exit", {}).get("process", {}).get("exec_id") == p["exec_id"])
         assert ex["process_exit"]["process"]["arguments"] == p["arguments"], ex
         # binary_regex limits the second filter to mysql
@@ -326,7 +330,7 @@ def test_redaction_filters():
     m = re.search(r"redaction: the arguments of (\d+) process\(es\) were redacted", a.stderr())
     assert m and int(m.group(1)) >= 3, a.stderr()
     raw = open(a.export, "rb").read()
-    assert b"hunter2" not in raw and b"s3cret" not in raw and b"early5ecret" not in raw
+    assert b"hunter2" not in raw and b"s3cret" not in raw and b"early5ecret" not in raw and b"envs3cret" not in raw
 
 
 def test_redaction_filters_refused():

@@ -54,13 +54,13 @@ static void test_envs_collect(void **state)
 
 	(void)state;
 	/* all of it, the record not cut: the last string ends where the record does */
-	assert_int_equal(envs_collect(rec, sizeof(rec) - 1, 0, NULL, 0, &b, &dropped), 0);
+	assert_int_equal(envs_collect(rec, sizeof(rec) - 1, 0, NULL, 0, NULL, &b, &dropped), 0);
 	assert_int_equal(b->n, 5);
 	assert_int_equal(b->len, sizeof("A\0" "1\0B\0x=y\0invalid\0NOEQ\0C\0\xef\xbf\xbdz\0PARTIAL\0abc"));
 	assert_memory_equal(b->data, "A\0" "1\0B\0x=y\0invalid\0NOEQ\0C\0\xef\xbf\xbdz\0PARTIAL\0abc", b->len);
 	envs_put(b);
 	/* filtered by name (before the first '='), cut: the unterminated last one is dropped */
-	assert_int_equal(envs_collect(rec, sizeof(rec) - 1, 1, filter, 4, &b, &dropped), 0);
+	assert_int_equal(envs_collect(rec, sizeof(rec) - 1, 1, filter, 4, NULL, &b, &dropped), 0);
 	assert_int_equal(dropped, 1);
 	assert_int_equal(b->n, 3);
 	assert_memory_equal(b->data, "A\0" "1\0invalid\0NOEQ\0C\0\xef\xbf\xbdz", b->len);
@@ -70,7 +70,7 @@ static void test_envs_collect(void **state)
 	envs_put(b);
 	envs_put(b);
 	/* nothing kept: no blob */
-	assert_int_equal(envs_collect(rec, sizeof(rec) - 1, 0, (char *const[]){ "ZZ" }, 1, &b, &dropped), 0);
+	assert_int_equal(envs_collect(rec, sizeof(rec) - 1, 0, (char *const[]){ "ZZ" }, 1, NULL, &b, &dropped), 0);
 	assert_null(b);
 }
 
