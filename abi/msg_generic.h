@@ -222,6 +222,8 @@ struct gt_selector {
 	__u32 ret_sig;
 	__s32 override_err;	/* argError: a negative errno */
 	struct gt_argf retf[GT_MAX_RETF];	/* slot unused: they test ret */
+	__u32 stack;		/* GT_STACK_*: Post's kernelStackTrace, userStackTrace */
+	__u32 pad2;
 };
 
 #define GT_CFG_MONITOR	0x1	/* policy-mode monitor: report the actions, apply none */
@@ -287,10 +289,27 @@ struct msg_generic {
 	 */
 	__u32 func_id;
 	__u32 data_len;		/* bytes of data after this header (at most GT_DATA_MAX) */
-	/* char data[data_len]: the arguments' bytes (gt_arg_val.off/len) */
+	/*
+	 * Post kernelStackTrace/userStackTrace (GT_MSG_KSTACK, GT_MSG_USTACK):
+	 * the stacks' return addresses (u64 each, innermost first) in data at
+	 * stack_off, the kernel's kstack_len bytes then the user's ustack_len
+	 * bytes; a length of 0: the kernel gave none (or the record was full).
+	 */
+	__u32 stack_off;
+	__u16 kstack_len;
+	__u16 ustack_len;
+	/* char data[data_len]: the arguments' bytes (gt_arg_val.off/len), then the stacks */
 };
 
 #define GT_MSG_RETURN	0x1	/* ret and ret_action are set */
+#define GT_MSG_KSTACK	0x2	/* a kernel stack was asked for */
+#define GT_MSG_USTACK	0x4	/* a user stack was asked for */
+/* upstream's PERF_MAX_STACK_DEPTH frames at most per stack */
+#define GT_STACK_FRAMES	127
+#define GT_STACK_MAX	(GT_STACK_FRAMES * 8)
+/* gt_selector.stack */
+#define GT_STACK_KERNEL	0x1
+#define GT_STACK_USER	0x2
 
 _Static_assert(sizeof(struct gt_arg_cfg) == 8, "gt_arg_cfg layout");
 _Static_assert(sizeof(struct gt_prog_cfg) == 28 + 8 * GT_MAX_ARGS + sizeof(struct gt_resolve) * GT_MAX_ARGS,
@@ -301,9 +320,9 @@ _Static_assert(sizeof(struct gt_binf) == 16, "gt_binf layout");
 _Static_assert(sizeof(struct gt_nsf) == 20, "gt_nsf layout");
 _Static_assert(sizeof(struct gt_capf) == 16, "gt_capf layout");
 _Static_assert(sizeof(struct gt_selector) == 40 + 32 + 72 * GT_MAX_ARGF + 20 * GT_MAX_NSF + 16 * GT_MAX_CAPF +
-		       16 + 72 * GT_MAX_RETF,
+		       16 + 72 * GT_MAX_RETF + 8,
 	       "gt_selector layout");
 _Static_assert(sizeof(struct gt_arg_val) == 24, "gt_arg_val layout");
-_Static_assert(sizeof(struct msg_generic) == 16 + 16 + 24 + 24 * GT_MAX_ARGS + 24, "msg_generic layout");
+_Static_assert(sizeof(struct msg_generic) == 16 + 16 + 24 + 24 * GT_MAX_ARGS + 32, "msg_generic layout");
 
 #endif

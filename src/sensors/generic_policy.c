@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sensors/generic_policy.h"
 #include "sensors/policy_internal.h"
+#include "sensors/stack_syms.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -335,6 +336,7 @@ int policy_engine_open(struct policy_engine **ret, const struct policy_engine_op
 	e->tracefs = policy_tracefs(o->tracefs);
 	e->tracefs_opt = o->tracefs;
 	e->dry_run = o->dry_run;
+	e->expose_stack_addresses = o->expose_stack_addresses;
 	/* one binary path cache for every instance (see abi/msg_generic.h) */
 	e->bin_cache_fd = o->dry_run ? -1 :
 			  bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "gt_bin_cache", sizeof(uint32_t),
@@ -429,6 +431,17 @@ void policy_engine_close(struct policy_engine *e)
 	if (e->bin_cache_fd >= 0)
 		close(e->bin_cache_fd);
 	policy_ftrace_free(&e->ftrace);
+	if (e->stacks) {
+		struct stack_syms_stats st;
+
+		stack_syms_get_stats(e->stacks, &st);
+		log_info("stack traces: %llu kernel address(es) without a symbol, %llu user address(es) in no "
+			 "file mapping, %llu without a function symbol; %llu ELF symbol table(s) read, %llu "
+			 "unreadable", (unsigned long long)st.kernel_unknown, (unsigned long long)st.user_unmapped,
+			 (unsigned long long)st.user_no_symbol, (unsigned long long)st.elf_loads,
+			 (unsigned long long)st.elf_errors);
+		stack_syms_free(e->stacks);
+	}
 	free(e);
 }
 

@@ -35,6 +35,7 @@ struct policy_engine_opts {
 	int mbset_cfg_fd;
 	/* tests: compile each instance (arguments, selectors) but load and attach nothing */
 	bool dry_run;
+	bool expose_stack_addresses;	/* stack trace entries keep their addresses */
 };
 
 struct process_events;

@@ -110,6 +110,17 @@ static const char *load_inst(struct policy_engine *e, struct hook_inst *hi, char
 	bad = policy_compile_selectors(hi, hi->sel, why, len);
 	if (!bad)
 		bad = policy_selectors_size(hi, hi->obj, why, len);
+	if (!bad) {
+		uint32_t stacks = 0;
+
+		for (uint32_t i = 0; i < hi->sel->nsel && i < GT_MAX_SEL; i++)
+			stacks |= hi->sel->sel[i].stack;
+		/* bpf_get_stack() is verified only where a selector posts stacks */
+		if (stacks && (err = policy_set_rodata_u32(hi->obj, "gt_stacks", 1)) < 0) {
+			snprintf(why, len, "preparing stack traces (gt_stacks): %s", strerror(-err));
+			bad = why;
+		}
+	}
 	if (bad || e->dry_run)
 		return bad;
 	if (reuse(hi->obj, "policy_events", e->events_fd) || reuse(hi->obj, "execve_map", e->execve_fd) ||

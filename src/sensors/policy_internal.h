@@ -134,6 +134,8 @@ struct policy_engine {
 	void (*pump)(void *ctx);
 	void *pump_ctx;
 	char hook_buf[1024];		/* policy_engine_hook()'s attached text */
+	struct stack_syms *stacks;	/* Post kernelStackTrace/userStackTrace symbols (first use) */
+	bool expose_stack_addresses;
 };
 
 /* What this agent refuses before the kernel is asked (tp_check_agent), as "FILE:L:C: path: why". */
@@ -147,6 +149,10 @@ const char *policy_unsupported(const struct tp_policy *p, const char *file, char
 #define POLICY_TRACE_MAX_PROGS 64
 const char *policy_attach_failed(const struct policy_engine *e, const char *subsys, const char *event, int err,
 				 char *why, size_t len, const char *what);
+
+/* rodata variable name of obj set to v (before load); 0 or -errno (policy_override.c) */
+struct bpf_object;
+int policy_set_rodata_u32(struct bpf_object *obj, const char *name, uint32_t v);
 
 /* tracefs mount point: t, or /sys/kernel/tracing */
 const char *policy_tracefs(const char *t);

@@ -576,6 +576,8 @@ const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg
 			switch (a->type) {
 			case TP_ACTION_NOPOST: g->post = 0; break;
 			case TP_ACTION_POST:
+				g->stack |= (a->kernel_stack_trace ? GT_STACK_KERNEL : 0) |
+					    (a->user_stack_trace ? GT_STACK_USER : 0);
 				if (a->rate_limit_ms) {
 					g->rate_ns = (uint64_t)a->rate_limit_ms * 1000000ULL;
 					g->rate_scope = a->rate_limit_scope == TP_RATE_LIMIT_PROCESS ? GT_RATE_PROCESS :

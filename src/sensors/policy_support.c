@@ -94,13 +94,18 @@ static bool arg_op_ok(enum tp_op op)
 }
 
 /* Why an action cannot run here, or NULL. */
-static const char *action_unsupported(const struct tp_action *a)
+static const char *action_unsupported(const struct policy_backend *be, const struct tp_action *a)
 {
 	switch (a->type) {
 	case TP_ACTION_POST:
-		if (a->kernel_stack_trace || a->user_stack_trace || a->ima_hash)
-			return "Post with kernelStackTrace, userStackTrace or imaHash is not supported yet "
-			       "(rateLimit and rateLimitScope are)";
+		if (a->ima_hash)
+			return "Post with imaHash is not supported yet (rateLimit, rateLimitScope, "
+			       "kernelStackTrace and userStackTrace are)";
+		/* upstream's process_kprobe is the only event with stack trace fields */
+		if ((a->kernel_stack_trace || a->user_stack_trace) && be->event != POLICY_EV_KPROBE)
+			return "kernelStackTrace and userStackTrace are reported in process_kprobe events only "
+			       "(upstream's other events have no stack trace fields): use them in a kprobes: "
+			       "hook, e.g. a syscall";
 		return NULL;
 	case TP_ACTION_NOPOST: case TP_ACTION_SIGKILL: case TP_ACTION_SIGNAL:
 		return NULL;
@@ -151,7 +156,7 @@ const char *policy_selectors_unsupported(const struct policy_backend *be, const 
 			}
 		for (size_t j = 0; j < s->nactions; j++) {
 			const char *r = s->actions[j].type == TP_ACTION_OVERRIDE && be->overrides ? NULL :
-					action_unsupported(&s->actions[j]);
+					action_unsupported(be, &s->actions[j]);
 
 			if (r) {
 				snprintf(why, len, "line %u: action %s: %s", s->actions[j].pos.line,

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Actions beyond Post/Sigkill/Signal on this host's kernel: Post with
+kernelStackTrace/userStackTrace on a syscall kprobe (symbols from
+/proc/kallsyms and the process' ELF files, addresses only with
+--expose-stack-addresses), and the clear refusals of what this kernel or
+engine cannot run. Exact events, checked against the kernel's and the
+ELF files' own symbol tables."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import atexit
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Agent, Skip, require_root, run_tests  # noqa: E402
+
+TMP = tempfile.mkdtemp(prefix="tg-actions-")
+if not os.environ.get("TG_KEEP_TEST_DIRS"):
+    atexit.register(shutil.rmtree, TMP, True)
+STACKED = os.path.join(TMP, "stacked")
+LIBC = os.path.realpath("/lib/x86_64-linux-gnu/libc.so.6")
+
+STACK_POLICY = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "stacks"
+spec:
+  kprobes:
+  - call: "sys_openat"
+    syscall: true
+    args:
+    - index: 1
+      type: "string"
+    selectors:
+    - matchArgs:
+      - index: 1
+        operator: "Equal"
+        values: ["%s"]
+      matchActions:
+      - action: Post
+        kernelStackTrace: true
+        userStackTrace: true
+""" % STACKED
+
+TP_STACK_POLICY = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "tp-stacks"
+spec:
+  tracepoints:
+  - subsystem: "syscalls"
+    event: "sys_enter_mkdirat"
+    selectors:
+    - matchActions:
+      - action: Post
+        kernelStackTrace: true
+"""
+
+
+def write(name, text):
+    path = os.path.join(TMP, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def kallsyms():
+    out = {}
+    with open("/proc/kallsyms") as f:
+        for line in f:
+            a, t, name = line.split()[:3]
+            if t in "tTwW":
+                out.setdefault(name, set()).add(int(a, 16))
+    return out
+
+
+def libc_funcs():
+    """name -> (value, size) of libc's function symbols (its file offsets: .text's are the same)."""
+    out = {}
+    text = subprocess.run(["readelf", "-W", "--dyn-syms", "--syms", LIBC], capture_output=True, text=True,
+                          check=True).stdout
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) >= 8 and f[3] == "FUNC" and f[6] != "UND":
+            out.setdefault(f[7].split("@")[0], (int(f[1], 16), int(f[2], 0)))
+    return out
+
+
+def stacked_event(agent):
+    """Open STACKED from a process that stays alive until its event is exported
+    (user stacks are symbolized from /proc/PID/maps, as upstream's)."""
+    child = subprocess.Popen([sys.executable, "-c",
+                              "import sys; open(%r).read(); sys.stdin.read()" % STACKED],
+                             stdin=subprocess.PIPE)
+    try:
+        ev = agent.wait_for(lambda e: e.get("process_kprobe", {}).get("policy_name") == "stacks" and
+                            e["process_kprobe"]["process"]["pid"] == child.pid, what="the stacks event")
+        with open("/proc/%d/maps" % child.pid) as f:
+            maps = f.read()
+    finally:
+        child.stdin.close()
+        child.wait()
+    return ev["process_kprobe"], maps
+
+
+def check_kernel_stack(kp, exposed):
+    ks = kp["kernel_stack_trace"]
+    syms = [e["symbol"] for e in ks]
+    # the syscall's path from the entry: its tracepoint, then the syscall dispatcher
+    assert "do_syscall_64" in syms and syms[-1].startswith("entry_SYSCALL_64"), syms
+    table = kallsyms()
+    for e in ks:
+        assert e["symbol"] in table, e
+        assert int(e.get("offset", "0")) < 1 << 20, e
+        if exposed:
+            assert int(e["address"]) - int(e.get("offset", "0")) in table[e["symbol"]], e
+        else:
+            assert "address" not in e, e
+
+
+def check_user_stack(kp, maps, exposed):
+    us = kp["user_stack_trace"]
+    first = us[0]
+    # the innermost frame is libc's open wrapper, at the syscall instruction
+    assert first["module"] == LIBC, first
+    value, size = libc_funcs()[first["symbol"]]
+    off = int(first["offset"])
+    assert value <= off < value + size, (first, value, size)
+    if exposed:
+        addr = int(first["address"])
+        for line in maps.splitlines():
+            f = line.split()
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            if lo <= addr < hi:
+                assert f[-1] == LIBC and addr - lo + int(f[2], 16) == off, (line, first)
+                break
+        else:
+            raise AssertionError("address %x in no mapping" % addr)
+    else:
+        assert all("address" not in e for e in us), us
+
+
+def with_agent(*extra):
+    pol = write("stacks.yaml", STACK_POLICY)
+    return Agent("--tracing-policy", pol, *extra)
+
+
+def test_stack_traces_symbols_only():
+    with open(STACKED, "w") as f:
+        f.write("x")
+    agent = with_agent()
+    try:
+        kp, maps = stacked_event(agent)
+        assert kp["function_name"] == "__x64_sys_openat", kp
+        assert kp["args"][0]["string_arg"] == STACKED, kp
+        check_kernel_stack(kp, False)
+        check_user_stack(kp, maps, False)
+    finally:
+        agent.stop()
+
+
+def test_stack_traces_exposed():
+    agent = with_agent("--expose-stack-addresses")
+    try:
+        kp, maps = stacked_event(agent)
+        check_kernel_stack(kp, True)
+        check_user_stack(kp, maps, True)
+    finally:
+        agent.stop()
+
+
+def test_stack_traces_only_on_kprobes():
+    pol = write("tp-stacks.yaml", TP_STACK_POLICY)
+    agent = Agent("--tracing-policy", pol)
+    try:
+        pass
+    finally:
+        agent.stop()
+    assert re.search(r"tracing policy tp-stacks \(.*\) refused: .*kernelStackTrace and userStackTrace are "
+                     r"reported in process_kprobe events only", agent.stderr()), agent.stderr()
+
+
+def main():
+    try:
+        require_root()
+    except Skip as e:
+        print("SKIP all: %s" % e)
+        print("actions: 0 passed, 0 failed, 1 skipped")
+        return 0
+    return run_tests([test_stack_traces_symbols_only, test_stack_traces_exposed, test_stack_traces_only_on_kprobes])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
