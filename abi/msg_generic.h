@@ -120,7 +120,8 @@ enum gt_op {
  * Override, Post). A monitor-mode policy (GT_CFG_MONITOR) reports the same
  * and applies none of the first three.
  */
-enum gt_action { GT_ACT_POST, GT_ACT_NOPOST, GT_ACT_SIGKILL, GT_ACT_SIGNAL, GT_ACT_OVERRIDE };
+enum gt_action { GT_ACT_POST, GT_ACT_NOPOST, GT_ACT_SIGKILL, GT_ACT_SIGNAL, GT_ACT_OVERRIDE, GT_ACT_GETURL,
+		 GT_ACT_DNSLOOKUP, GT_ACT_NOTIFY_ENFORCER };
 
 /*
  * String values (matchArgs on strings, matchBinaries, matchParentBinaries)
@@ -222,9 +223,16 @@ struct gt_selector {
 	__u32 ret_sig;
 	__s32 override_err;	/* argError: a negative errno */
 	struct gt_argf retf[GT_MAX_RETF];	/* slot unused: they test ret */
-	__u32 stack;		/* GT_STACK_*: Post's kernelStackTrace, userStackTrace */
-	__u32 pad2;
+	__u8 stack;		/* GT_STACK_*: Post's kernelStackTrace, userStackTrace */
+	__u8 agent_act;		/* GetUrl/DnsLookup: the record goes to the agent, which runs them */
+	__u8 enf;		/* GT_ENF_*: NotifyEnforcer, CleanupEnforcerNotification */
+	__u8 enf_sig;		/* NotifyEnforcer argSig (0: none) */
+	__s16 enf_err;		/* NotifyEnforcer argError (0: none) */
+	__u16 pad2;
 };
+
+#define GT_ENF_NOTIFY	1
+#define GT_ENF_CLEANUP	2
 
 #define GT_CFG_MONITOR	0x1	/* policy-mode monitor: report the actions, apply none */
 
@@ -304,6 +312,7 @@ struct msg_generic {
 #define GT_MSG_RETURN	0x1	/* ret and ret_action are set */
 #define GT_MSG_KSTACK	0x2	/* a kernel stack was asked for */
 #define GT_MSG_USTACK	0x4	/* a user stack was asked for */
+#define GT_MSG_NOPOST	0x8	/* posted for the agent's actions only (NoPost): no event */
 /* upstream's PERF_MAX_STACK_DEPTH frames at most per stack */
 #define GT_STACK_FRAMES	127
 #define GT_STACK_MAX	(GT_STACK_FRAMES * 8)

@@ -430,7 +430,8 @@ static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u6
 		bpf_send_signal(cfg->sel[sel].sig);
 	if (enforce && sel < GT_MAX_SEL && cfg->sel[sel].override)
 		ovr = cfg->sel[sel].override_err;
-	if (!post)
+	/* GetUrl/DnsLookup: the agent needs the record even when no event is to be posted */
+	if (!post && !(sel < GT_MAX_SEL && cfg->sel[sel].agent_act))
 		return ovr;
 	if (sel < GT_MAX_SEL && cfg->sel[sel].rate_ns &&
 	    gt_rate_limited(h, &cfg->sel[sel], sel, pid_tgid)) {
@@ -456,7 +457,7 @@ static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u6
 	h->m.sel = sel;
 	h->m.nargs = gt_cfg.nargs;
 	h->m.ret = 0;
-	h->m.flags = 0;
+	h->m.flags = post ? 0 : GT_MSG_NOPOST;
 	h->m.ret_action = 0;
 	gt_stack_fill(ctx, h, sel < GT_MAX_SEL ? cfg->sel[sel].stack : 0);
 	if (gt_cfg.has_return) {

@@ -2,6 +2,7 @@
 #include "sensors/generic_policy.h"
 #include "sensors/policy_internal.h"
 #include "sensors/stack_syms.h"
+#include "sensors/agent_actions.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -431,6 +432,7 @@ void policy_engine_close(struct policy_engine *e)
 	if (e->bin_cache_fd >= 0)
 		close(e->bin_cache_fd);
 	policy_ftrace_free(&e->ftrace);
+	agent_actions_free(e->actions);
 	if (e->stacks) {
 		struct stack_syms_stats st;
 
@@ -792,9 +794,14 @@ static void count_actions(struct policy_actions *c, const struct msg_generic *m,
 	bool sig = sel && signals(sel->actions, sel->nactions), ovr = sel && overrides(sel->actions, sel->nactions);
 	bool rsig = sel && (m->flags & GT_MSG_RETURN) && signals(sel->return_actions, sel->nreturn_actions);
 
-	c->post++;
+	c->post += !(m->flags & GT_MSG_NOPOST);
 	*(monitor ? &c->monitor_signal : &c->signal) += sig + rsig;
 	*(monitor ? &c->monitor_override : &c->override) += ovr;
+}
+
+void policy_engine_agent_actions(struct policy_engine *e, struct agent_actions_stats *st)
+{
+	agent_actions_get_stats(e ? e->actions : NULL, st);
 }
 
 int policy_engine_account(struct policy_engine *e, const void *data, size_t len)

@@ -56,6 +56,9 @@ size_t policy_engine_accepted(const struct policy_engine *e);
 size_t policy_engine_refused(const struct policy_engine *e);
 /* Counters of instance i (0..); -ENOENT past the last. */
 int policy_engine_stats(struct policy_engine *e, size_t i, struct policy_hook_stats *st);
+/* GetUrl/DnsLookup results and queue (all zero before the first one); e may be NULL. */
+struct agent_actions_stats;
+void policy_engine_agent_actions(struct policy_engine *e, struct agent_actions_stats *st);
 /* Is op the opcode of a record the policy engine's programs post (MSG_OP_GENERIC_*)? */
 bool policy_engine_record_op(uint32_t op);
 /*

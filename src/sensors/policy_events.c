@@ -8,6 +8,8 @@
 #include "sensors/policy_backend.h"
 #include "sensors/policy_internal.h"
 #include "sensors/stack_syms.h"
+#include "sensors/agent_actions.h"
+#include "util/log.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -267,6 +269,9 @@ static Tetragon__KprobeAction action_of(uint32_t a, bool post)
 	case GT_ACT_SIGKILL: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_SIGKILL;
 	case GT_ACT_SIGNAL: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_SIGNAL;
 	case GT_ACT_OVERRIDE: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_OVERRIDE;
+	case GT_ACT_GETURL: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_GETURL;
+	case GT_ACT_DNSLOOKUP: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_DNSLOOKUP;
+	case GT_ACT_NOTIFY_ENFORCER: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_NOTIFYENFORCER;
 	default:
 		return post ? TETRAGON__KPROBE_ACTION__KPROBE_ACTION_POST :
 			      TETRAGON__KPROBE_ACTION__KPROBE_ACTION_NOPOST;
@@ -329,6 +334,24 @@ static void fill_stacks(struct policy_engine *e, const struct msg_generic *m, st
 	}
 }
 
+/* The selector's GetUrl and DnsLookup, handed to the workers (never waited for here). */
+static void run_agent_actions(struct policy_engine *e, const struct tp_selector *s)
+{
+	for (size_t i = 0; i < s->nactions; i++) {
+		const struct tp_action *a = &s->actions[i];
+
+		if (a->type != TP_ACTION_GETURL && a->type != TP_ACTION_DNSLOOKUP)
+			continue;
+		if (!e->actions && !(e->actions = agent_actions_new())) {
+			log_warn("GetUrl/DnsLookup: starting the worker threads: %s", strerror(errno));
+			return;
+		}
+		/* a full queue counts the request dropped */
+		agent_actions_submit(e->actions, a->type == TP_ACTION_GETURL ? AGENT_ACTION_GETURL : AGENT_ACTION_DNSLOOKUP,
+				     a->type == TP_ACTION_GETURL ? a->arg_url : a->arg_fqdn);
+	}
+}
+
 int policy_engine_handle(struct policy_engine *e, struct process_events *pe, const void *data, size_t len)
 {
 	static struct stacks stk;	/* big; the event loop's only */
@@ -359,6 +382,10 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 			pe->bad_msgs++;
 		return 0;
 	}
+	if (m->sel < hi->h->nselectors)
+		run_agent_actions(e, &hi->h->selectors[m->sel]);
+	if (m->flags & GT_MSG_NOPOST)
+		return 0;
 	p = process_events_find(pe, &m->key, m->tgid, m->common.ktime);
 	if (p) {
 		proc = process_view(p, &pe->view);

@@ -136,6 +136,7 @@ struct policy_engine {
 	char hook_buf[1024];		/* policy_engine_hook()'s attached text */
 	struct stack_syms *stacks;	/* Post kernelStackTrace/userStackTrace symbols (first use) */
 	bool expose_stack_addresses;
+	struct agent_actions *actions;	/* GetUrl, DnsLookup (first use) */
 };
 
 /* What this agent refuses before the kernel is asked (tp_check_agent), as "FILE:L:C: path: why". */

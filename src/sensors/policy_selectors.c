@@ -596,6 +596,12 @@ const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg
 					g->sig = a->arg_sig;
 				}
 				break;
+			case TP_ACTION_GETURL: case TP_ACTION_DNSLOOKUP:
+				/* the agent runs them from the record (agent_actions.c) */
+				g->agent_act = 1;
+				if (g->action == GT_ACT_POST)
+					g->action = a->type == TP_ACTION_GETURL ? GT_ACT_GETURL : GT_ACT_DNSLOOKUP;
+				break;
 			case TP_ACTION_OVERRIDE:
 				/* how is the back-end's (hi->ovr, policy_override.c); what is the selector's */
 				g->override = 1;

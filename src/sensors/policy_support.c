@@ -115,7 +115,10 @@ static const char *action_unsupported(const struct policy_backend *be, const str
 		       "neither: it runs on kprobes (kernel functions and syscalls) and lsmhooks; use Sigkill "
 		       "or Signal here";
 	case TP_ACTION_GETURL: case TP_ACTION_DNSLOOKUP:
-		return "GetUrl and DnsLookup are not implemented by this agent";
+		/* upstream runs them from kprobe and tracepoint records */
+		if (be->event != POLICY_EV_KPROBE && be->event != POLICY_EV_TRACEPOINT)
+			return "GetUrl and DnsLookup run from kprobes: and tracepoints: hooks only, as upstream's";
+		return NULL;
 	case TP_ACTION_TRACKSOCK: case TP_ACTION_UNTRACKSOCK:
 		return "TrackSock/UntrackSock (kprobes on socket functions) are not implemented yet";
 	case TP_ACTION_NOTIFY_ENFORCER: case TP_ACTION_CLEANUP_ENFORCER_NOTIFICATION:

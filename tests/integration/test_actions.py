@@ -14,9 +14,14 @@ import subprocess
 import sys
 import tempfile
 import atexit
+import http.server
+import socket
+import threading
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Agent, Skip, require_root, run_tests  # noqa: E402
+from sentinel import settle  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="tg-actions-")
 if not os.environ.get("TG_KEEP_TEST_DIRS"):
@@ -184,6 +189,175 @@ def test_stack_traces_only_on_kprobes():
                      r"reported in process_kprobe events only", agent.stderr()), agent.stderr()
 
 
+GETURL_FILE = os.path.join(TMP, "geturl")
+NOPOST_FILE = os.path.join(TMP, "geturl-nopost")
+SLOW_FILE = os.path.join(TMP, "geturl-slow")
+
+
+class Hits(http.server.BaseHTTPRequestHandler):
+    paths = []
+
+    def do_GET(self):
+        Hits.paths.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *a):
+        pass
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def metrics(port):
+    page = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read().decode()
+    out = {}
+    for line in page.splitlines():
+        if line.startswith("tetragon_policy_agent_actions"):
+            k, v = line.rsplit(" ", 1)
+            out[k] = float(v)
+    return out
+
+
+def wait_metric(port, key, want, timeout=30):
+    import time
+    deadline = time.time() + timeout
+    while True:
+        got = metrics(port).get(key)
+        if got == want:
+            return
+        if time.time() > deadline:
+            raise AssertionError("%s = %s, want %s" % (key, got, want))
+        time.sleep(0.2)
+
+
+def key(action, result):
+    return 'tetragon_policy_agent_actions_total{action="%s",result="%s"}' % (action, result)
+
+
+def test_geturl_dnslookup():
+    """GetUrl against a local server, DnsLookup of localhost, NoPost with GetUrl (request, no event),
+    a server that never answers (timeout); all counted, and the event loop kept going meanwhile."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hits)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # accepts connections (the kernel's backlog) but never answers
+    mute = socket.socket()
+    mute.bind(("127.0.0.1", 0))
+    mute.listen(8)
+    url = "http://127.0.0.1:%d" % server.server_address[1]
+    pol = write("geturl.yaml", """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "geturl"
+spec:
+  kprobes:
+  - call: "sys_openat"
+    syscall: true
+    args:
+    - index: 1
+      type: "string"
+    selectors:
+    - matchArgs:
+      - index: 1
+        operator: "Equal"
+        values: ["%s"]
+      matchActions:
+      - action: GetUrl
+        argUrl: "%s/hit"
+      - action: DnsLookup
+        argFqdn: "localhost"
+    - matchArgs:
+      - index: 1
+        operator: "Equal"
+        values: ["%s"]
+      matchActions:
+      - action: NoPost
+      - action: GetUrl
+        argUrl: "%s/nopost"
+    - matchArgs:
+      - index: 1
+        operator: "Equal"
+        values: ["%s"]
+      matchActions:
+      - action: GetUrl
+        argUrl: "http://127.0.0.1:%d/never"
+""" % (GETURL_FILE, url, NOPOST_FILE, url, SLOW_FILE, mute.getsockname()[1]))
+    for f in (GETURL_FILE, NOPOST_FILE, SLOW_FILE):
+        with open(f, "w") as fh:
+            fh.write("x")
+    mport = free_port()
+    agent = Agent("--tracing-policy", pol, "--metrics-server", "127.0.0.1:%d" % mport)
+    try:
+        # the slow one first: the others go on while it waits for its timeout
+        subprocess.run(["/bin/cat", SLOW_FILE], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["/bin/cat", GETURL_FILE], check=True, stdout=subprocess.DEVNULL)
+        ev = agent.wait_for(lambda e: e.get("process_kprobe", {}).get("policy_name") == "geturl" and
+                            e["process_kprobe"]["args"][0].get("string_arg") == GETURL_FILE, what="the GetUrl event")
+        assert ev["process_kprobe"]["action"] == "KPROBE_ACTION_GETURL", ev
+        subprocess.run(["/bin/cat", NOPOST_FILE], check=True, stdout=subprocess.DEVNULL)
+        wait_metric(mport, key("geturl", "ok"), 2)
+        assert sorted(Hits.paths) == ["/hit", "/nopost"], Hits.paths
+        wait_metric(mport, key("dnslookup", "ok"), 1)
+        # the slow request: still in flight or timed out, never blocking the events above
+        wait_metric(mport, key("geturl", "timeout"), 1, timeout=30)
+        for r in ("error", "dropped"):
+            assert metrics(mport)[key("geturl", r)] == 0
+        assert metrics(mport)[key("dnslookup", "error")] == 0
+        settle(agent)
+        assert not [e for e in agent.events if e.get("process_kprobe", {}).get("args", [{}])[0].get("string_arg") ==
+                    NOPOST_FILE], "NoPost posted an event"
+        slow = [e for e in agent.events if e.get("process_kprobe", {}).get("args", [{}])[0].get("string_arg") ==
+                SLOW_FILE]
+        assert len(slow) == 1 and slow[0]["process_kprobe"]["action"] == "KPROBE_ACTION_GETURL", slow
+    finally:
+        agent.stop()
+        server.shutdown()
+        mute.close()
+    assert "geturl actions: 2 ok, 0 failed, 1 timed out, 0 dropped" in agent.stderr(), agent.stderr()
+
+
+def test_refusals():
+    """What this engine refuses, with the reason: GetUrl on a uprobe (upstream runs it from kprobes and
+    tracepoints), Set (USDT only), returnArgAction (TrackSock/UntrackSock)."""
+    pols = {
+        "up-geturl": """  uprobes:
+  - path: "%s"
+    symbols: ["getpid"]
+    selectors:
+    - matchActions:
+      - action: DnsLookup
+        argFqdn: localhost
+""" % LIBC,
+        "ret-track": """  kprobes:
+  - call: "sys_accept4"
+    syscall: true
+    return: true
+    returnArg:
+      index: 0
+      type: "int"
+    returnArgAction: TrackSock
+""",
+    }
+    args = []
+    for name, body in pols.items():
+        args += ["--tracing-policy", write(name + ".yaml", "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\n"
+                                           "metadata:\n  name: \"%s\"\nspec:\n%s" % (name, body))]
+    agent = Agent(*args)
+    agent.stop()
+    err = agent.stderr()
+    # the validator's refusal, before the engine's (which says the same for lsmhooks)
+    assert re.search(r"tracing policy refused: .*up-geturl.yaml:\d+:\d+: .*the DnsLookup action is not supported "
+                     r"on uprobes", err), err
+    assert re.search(r"tracing policy ret-track \(.*\) refused: .*returnArgAction \(TrackSock/UntrackSock\)", err), err
+
+
 def main():
     try:
         require_root()
@@ -191,7 +365,8 @@ def main():
         print("SKIP all: %s" % e)
         print("actions: 0 passed, 0 failed, 1 skipped")
         return 0
-    return run_tests([test_stack_traces_symbols_only, test_stack_traces_exposed, test_stack_traces_only_on_kprobes])
+    return run_tests([test_stack_traces_symbols_only, test_stack_traces_exposed, test_stack_traces_only_on_kprobes,
+                      test_geturl_dnslookup, test_refusals])
 
 
 if __name__ == "__main__":
