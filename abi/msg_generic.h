@@ -234,6 +234,17 @@ struct gt_selector {
 #define GT_ENF_NOTIFY	1
 #define GT_ENF_CLEANUP	2
 
+/*
+ * NotifyEnforcer (spec.enforcers): what the policy's hooks leave for the
+ * calling thread in the policy's map gt_enforcer (key: pid_tgid), which its
+ * enforcer program on the syscall function (bpf/generic_enforcer.bpf.c)
+ * takes and applies: the signal, then the error the syscall returns.
+ */
+struct gt_enf_val {
+	__s32 err;
+	__u32 sig;
+};
+
 #define GT_CFG_MONITOR	0x1	/* policy-mode monitor: report the actions, apply none */
 
 struct gt_config {

@@ -94,6 +94,14 @@ struct {
 	__type(value, __u8);
 } gt_ints SEC(".maps");
 
+/* NotifyEnforcer: pid_tgid -> what the policy's enforcer applies (abi/msg_generic.h); the policy's map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, struct gt_enf_val);
+} gt_enforcer SEC(".maps");
+
 /* Post rateLimit: time of the last post per selector, scope and arguments. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -430,6 +438,14 @@ static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u6
 		bpf_send_signal(cfg->sel[sel].sig);
 	if (enforce && sel < GT_MAX_SEL && cfg->sel[sel].override)
 		ovr = cfg->sel[sel].override_err;
+	/* the enforcer on the syscall function applies it (or nothing asked for one: it is cleaned up) */
+	if (enforce && sel < GT_MAX_SEL && cfg->sel[sel].enf == GT_ENF_NOTIFY) {
+		struct gt_enf_val v = { .err = cfg->sel[sel].enf_err, .sig = cfg->sel[sel].enf_sig };
+
+		bpf_map_update_elem(&gt_enforcer, &pid_tgid, &v, BPF_ANY);
+	} else if (enforce && sel < GT_MAX_SEL && cfg->sel[sel].enf == GT_ENF_CLEANUP) {
+		bpf_map_delete_elem(&gt_enforcer, &pid_tgid);
+	}
 	/* GetUrl/DnsLookup: the agent needs the record even when no event is to be posted */
 	if (!post && !(sel < GT_MAX_SEL && cfg->sel[sel].agent_act))
 		return ovr;

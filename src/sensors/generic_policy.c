@@ -141,6 +141,14 @@ static const char *hooks_summary(struct policy_engine *e, size_t i, char *buf, s
 			break;
 		l += (size_t)n;
 	}
+	if (l + 1 < len) {
+		struct strbuf sb = STRBUF_INIT;
+
+		policy_enforcer_describe(e, e->v[i].p, &sb);
+		if (sb.len && !sb.oom)
+			snprintf(buf + l, len - l, "; %s", sb.buf);
+		strbuf_free(&sb);
+	}
 	return buf;
 }
 
@@ -797,6 +805,18 @@ static void count_actions(struct policy_actions *c, const struct msg_generic *m,
 	c->post += !(m->flags & GT_MSG_NOPOST);
 	*(monitor ? &c->monitor_signal : &c->signal) += sig + rsig;
 	*(monitor ? &c->monitor_override : &c->override) += ovr;
+}
+
+void policy_engine_enforcer(struct policy_engine *e, size_t i, char *buf, size_t len)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	buf[0] = 0;
+	if (!e || i >= e->n)
+		return;
+	policy_enforcer_describe(e, e->v[i].p, &sb);
+	snprintf(buf, len, "%s", sb.len && !sb.oom ? sb.buf : "");
+	strbuf_free(&sb);
 }
 
 void policy_engine_agent_actions(struct policy_engine *e, struct agent_actions_stats *st)

@@ -58,6 +58,8 @@ size_t policy_engine_refused(const struct policy_engine *e);
 int policy_engine_stats(struct policy_engine *e, size_t i, struct policy_hook_stats *st);
 /* GetUrl/DnsLookup results and queue (all zero before the first one); e may be NULL. */
 struct agent_actions_stats;
+/* Policy i's enforcer as it runs here ("enforcer by kprobe ... on __x64_sys_dup"), "" without one. */
+void policy_engine_enforcer(struct policy_engine *e, size_t i, char *buf, size_t len);
 void policy_engine_agent_actions(struct policy_engine *e, struct agent_actions_stats *st);
 /* Is op the opcode of a record the policy engine's programs post (MSG_OP_GENERIC_*)? */
 bool policy_engine_record_op(uint32_t op);

@@ -596,6 +596,17 @@ const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg
 					g->sig = a->arg_sig;
 				}
 				break;
+			case TP_ACTION_NOTIFY_ENFORCER:
+				/* the policy's enforcer applies them at the syscall (policy_enforcer.c) */
+				g->enf = GT_ENF_NOTIFY;
+				g->enf_err = (int16_t)a->arg_error;
+				g->enf_sig = (uint8_t)a->arg_sig;
+				if (g->action == GT_ACT_POST)
+					g->action = GT_ACT_NOTIFY_ENFORCER;
+				break;
+			case TP_ACTION_CLEANUP_ENFORCER_NOTIFICATION:
+				g->enf = GT_ENF_CLEANUP;
+				break;
 			case TP_ACTION_GETURL: case TP_ACTION_DNSLOOKUP:
 				/* the agent runs them from the record (agent_actions.c) */
 				g->agent_act = 1;

@@ -122,8 +122,8 @@ static const char *action_unsupported(const struct policy_backend *be, const str
 	case TP_ACTION_TRACKSOCK: case TP_ACTION_UNTRACKSOCK:
 		return "TrackSock/UntrackSock (kprobes on socket functions) are not implemented yet";
 	case TP_ACTION_NOTIFY_ENFORCER: case TP_ACTION_CLEANUP_ENFORCER_NOTIFICATION:
-		return "enforcers override syscalls from kprobe or fmod_ret programs, which this engine does "
-		       "not implement yet; use Sigkill or Signal in the selector instead";
+		/* the enforcer's own check says whether this kernel can (policy_enforcer.c) */
+		return NULL;
 	case TP_ACTION_SET:
 		return "Set is for USDT probes, which this engine does not run";
 	default:

@@ -335,6 +335,15 @@ def test_refusals():
       - action: DnsLookup
         argFqdn: localhost
 """ % LIBC,
+        "set-kprobe": """  kprobes:
+  - call: "sys_openat"
+    syscall: true
+    selectors:
+    - matchActions:
+      - action: Set
+        argIndex: 0
+        argValue: 1
+""",
         "ret-track": """  kprobes:
   - call: "sys_accept4"
     syscall: true
@@ -355,7 +364,55 @@ def test_refusals():
     # the validator's refusal, before the engine's (which says the same for lsmhooks)
     assert re.search(r"tracing policy refused: .*up-geturl.yaml:\d+:\d+: .*the DnsLookup action is not supported "
                      r"on uprobes", err), err
+    assert re.search(r"tracing policy refused: .*set-kprobe.yaml:\d+:\d+: .*the Set action is only supported on "
+                     r"usdts", err), err
     assert re.search(r"tracing policy ret-track \(.*\) refused: .*returnArgAction \(TrackSock/UntrackSock\)", err), err
+
+
+def enforcer_policy(name, action):
+    return write(name + ".yaml", """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "%s"
+spec:
+  lists:
+  - name: "dups"
+    type: "syscalls"
+    values: ["sys_dup", "sys_dup2", "__ia32_sys_dup"]
+  enforcers:
+  - calls:
+    - "list:dups"
+  tracepoints:
+  - subsystem: "syscalls"
+    event: "sys_enter_dup"
+    args:
+    - index: 5
+      type: "int"
+    selectors:
+    - matchArgs:
+      - index: 5
+        operator: "Equal"
+        values: ["1234"]
+      matchActions:
+      - action: "NotifyEnforcer"
+        %s
+""" % (name, action))
+
+
+def test_enforcer_refused_here():
+    """This kernel has no kprobes, bpf_override_return nor fmod_ret on syscalls: an enforcer with argSig
+    only (a kprobe on the syscall function) and one with argError (an override) are refused, naming
+    why (the VM checks, tests/vm/checks/enforcer.sh, run them where the kernel can)."""
+    agent = Agent("--tracing-policy", enforcer_policy("enf-sig", "argSig: 9"),
+                  "--tracing-policy", enforcer_policy("enf-err", "argError: -1"))
+    agent.stop()
+    err = agent.stderr()
+    assert re.search(r"tracing policy enf-sig \(.*\) refused: spec.enforcers: the enforcer sends NotifyEnforcer's "
+                     r"argSig from a kprobe on __x64_sys_dup, and this kernel cannot attach kprobes \(.*\); a "
+                     r"Sigkill or Signal action in the selector acts at the hook itself", err), err
+    assert re.search(r"tracing policy enf-err \(.*\) refused: spec.enforcers: NotifyEnforcer argError on "
+                     r"__x64_sys_dup: Override on __x64_sys_dup needs bpf_override_return \(.*\) or fmod_ret on "
+                     r"it \(.*\), and this kernel has neither", err), err
 
 
 def main():
@@ -366,7 +423,7 @@ def main():
         print("actions: 0 passed, 0 failed, 1 skipped")
         return 0
     return run_tests([test_stack_traces_symbols_only, test_stack_traces_exposed, test_stack_traces_only_on_kprobes,
-                      test_geturl_dnslookup, test_refusals])
+                      test_geturl_dnslookup, test_refusals, test_enforcer_refused_here])
 
 
 if __name__ == "__main__":
