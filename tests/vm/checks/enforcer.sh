@@ -70,7 +70,7 @@ run)
 	;;
 check)
 	[ "$enf_add_status" -eq 0 ] && ok "enforcer (argSig 9) added at run time" ||
-		bad "enforcer (argSig 9) added at run time" "$(cat /tmp/enf/add.out)"
+		bad "enforcer (argSig 9) added at run time" "$(cat /tmp/enf/add.out) agent: $(tail -3 /tmp/agent.err | tr '\n' '|')"
 	check "enforcer: the notified mkdir is killed by SIGKILL at the syscall (exit 137)" [ "$enf_kill_status" -eq 137 ]
 	check "enforcer: another mkdir works" [ "$enf_other_status" -eq 0 ]
 	check "enforcer: the notifying hook reports NotifyEnforcer" \
