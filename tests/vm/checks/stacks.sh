@@ -24,7 +24,7 @@ case $PHASE in
 run)
 	mkdir -p /tmp/stk
 	stk_policy stk-kprobe kprobes security_inode_mkdir >/tmp/stk/kp.yaml
-	stk_policy stk-fentry fentries do_mkdirat | sed '/syscall: false/d' >/tmp/stk/fe.yaml
+	stk_policy stk-fentry fentries do_mkdirat >/tmp/stk/fe.yaml
 	/bin/tetra tracingpolicy add /tmp/stk/kp.yaml >/tmp/stk/kp.out 2>&1
 	stk_kp_status=$?
 	/bin/tetra tracingpolicy add /tmp/stk/fe.yaml >/tmp/stk/fe.out 2>&1
