@@ -759,6 +759,7 @@ int agent_run(const struct agent_options *o)
 		struct policy_engine_opts po = {
 			.files = o->tracing_policies, .nfiles = o->ntracing_policies,
 			.dir = o->tracing_policy_dir,
+			.expose_stack_addresses = o->expose_stack_addresses,
 		};
 
 		process_sensor_shared_fds(a.sensor, &po.events_fd, &po.execve_fd, &po.missed_fd);

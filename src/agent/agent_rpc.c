@@ -235,6 +235,7 @@ static int agent_info(void *ctx, struct rpc_blob **resp, struct rpc_status *st)
 		S("stdout", stdout_name(o->stdout_format)),
 		S("color", color_name(o->color)),
 		B("enable-process-cred", o->enable_process_cred),
+		B("expose-stack-addresses", o->expose_stack_addresses),
 		B("enable-process-ns", o->enable_process_ns),
 		S("procfs", OR(o->procfs, "/proc")),
 		S("btf", OR(o->btf, "")),

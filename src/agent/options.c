@@ -23,6 +23,7 @@ enum {
 	OPT_STDOUT,
 	OPT_COLOR,
 	OPT_PROC_CRED,
+	OPT_EXPOSE_STACK,
 	OPT_PROC_NS,
 	OPT_PROCFS,
 	OPT_BTF,
@@ -125,7 +126,6 @@ static const struct upstream_flag {
 	{ "execve-map-entries", required_argument }, { "execve-map-size", required_argument },
 	{ "export-aggregation-buffer-size", required_argument },
 	{ "export-aggregation-window-size", required_argument },
-	{ "expose-stack-addresses", no_argument },
 	{ "force-large-progs", no_argument }, { "force-small-progs", no_argument },
 	{ "generate-docs", no_argument }, { "gops-address", required_argument },
 	{ "k8s-controlplane-retry", required_argument },
@@ -152,6 +152,7 @@ static const struct option longopts[] = {
 	{ "stdout", required_argument, 0, OPT_STDOUT },
 	{ "color", required_argument, 0, OPT_COLOR },
 	{ "enable-process-cred", optional_argument, 0, OPT_PROC_CRED },
+	{ "expose-stack-addresses", optional_argument, 0, OPT_EXPOSE_STACK },
 	{ "enable-process-ns", optional_argument, 0, OPT_PROC_NS },
 	{ "procfs", required_argument, 0, OPT_PROCFS },
 	{ "btf", required_argument, 0, OPT_BTF },
@@ -247,6 +248,7 @@ static void usage(FILE *f)
 		"Process information:\n"
 		"  --enable-process-cred[=BOOL]       credentials and capabilities (default false)\n"
 		"  --enable-process-ns[=BOOL]         namespaces (default false)\n"
+		"  --expose-stack-addresses[=BOOL]    addresses in stack traces (default false: symbols only)\n"
 		"  --process-cache-gc-interval D      check for vanished processes every D (default 30s)\n"
 		"  --process-cache-size N             cached processes before trimming (default 65536)\n"
 		"  --enable-ancestors LIST            events carry `ancestors` (beyond the parent): base\n"
@@ -721,6 +723,9 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 			break;
 		case OPT_PROC_CRED:
 			err = parse_bool("enable-process-cred", optarg, &o->enable_process_cred);
+			break;
+		case OPT_EXPOSE_STACK:
+			err = parse_bool("expose-stack-addresses", optarg, &o->expose_stack_addresses);
 			break;
 		case OPT_PROC_NS:
 			err = parse_bool("enable-process-ns", optarg, &o->enable_process_ns);

@@ -24,6 +24,7 @@ struct agent_options {
 	enum stdout_format stdout_format;
 	enum color_mode color;
 	bool enable_process_cred;
+	bool expose_stack_addresses;	/* Post kernelStackTrace/userStackTrace: addresses too */
 	bool enable_process_ns;
 	char *procfs;
 	char *btf;

@@ -388,6 +388,14 @@ static int fill_entry(struct policy_engine *e, size_t i, struct tp_entry *t)
 		snprintf(t->info + l, sizeof(t->info) - l, "; %s[%u] %s: %s", hs.section, hs.idx, hs.description,
 			 hs.attached);
 	}
+	{
+		char enf[512];
+		size_t l = strlen(t->info);
+
+		policy_engine_enforcer(e, i, enf, sizeof(enf));
+		if (enf[0] && l + 3 < sizeof(t->info))
+			snprintf(t->info + l, sizeof(t->info) - l, "; %s", enf);
+	}
 	s->info = t->info;
 	t->sensor = (char *)st.sensor;
 	s->n_sensors = 1;

@@ -420,6 +420,37 @@ static void kprobe_line(struct ctx *c, const char *node, const Tetragon__Process
 	}
 }
 
+/* "   0x<address>: <symbol>+0x<offset>" (kernel), "   0x<address>: <symbol> (<module>+0x<offset>)" (user) */
+static void stack_lines(struct ctx *c, const char *title, Tetragon__StackTraceEntry *const *v, size_t n, bool user)
+{
+	strbuf_addf(c->out, "\n%s:", title);
+	for (size_t i = 0; i < n; i++) {
+		const Tetragon__StackTraceEntry *e = v[i];
+
+		strbuf_adds(c->out, "\n");
+		color_on(c, GREEN);
+		strbuf_addf(c->out, "   0x%" PRIx64 ":", e->address);
+		color_off(c);
+		if (!user || (e->symbol && *e->symbol)) {
+			color_on(c, BLUE);
+			strbuf_addc(c->out, ' ');
+			go_maybe_quote(c->out, e->symbol ? e->symbol : "");
+			color_off(c);
+		}
+		if (user) {
+			color_on(c, YELLOW);
+			strbuf_adds(c->out, " (");
+			go_maybe_quote(c->out, e->module ? e->module : "");
+			strbuf_addf(c->out, "+0x%" PRIx64 ")", e->offset);
+		} else {
+			strbuf_addc(c->out, '+');
+			color_on(c, YELLOW);
+			strbuf_addf(c->out, "0x%" PRIx64, e->offset);
+		}
+		color_off(c);
+	}
+}
+
 int compact_encode(struct strbuf *out, const Tetragon__GetEventsResponse *ev,
 		   const struct compact_opts *o)
 {
@@ -523,6 +554,14 @@ int compact_encode(struct strbuf *out, const Tetragon__GetEventsResponse *ev,
 		goto none;
 	}
 	caps_trailer(&c, line, p);
+	if (ev->event_case == TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_KPROBE && !c.o->no_stack_traces) {
+		const Tetragon__ProcessKprobe *k = ev->process_kprobe;
+
+		if (k->n_kernel_stack_trace)
+			stack_lines(&c, "Kernel", k->kernel_stack_trace, k->n_kernel_stack_trace, false);
+		if (k->n_user_stack_trace)
+			stack_lines(&c, "User", k->user_stack_trace, k->n_user_stack_trace, true);
+	}
 	return out->oom ? -ENOMEM : 0;
 none:
 	out->len = start;

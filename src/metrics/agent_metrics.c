@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "metrics/agent_metrics.h"
+#include "sensors/agent_actions.h"
 #include "runtime/runtime_metrics.h"
 
 #include "grpc/conn_gate.h"
@@ -213,6 +214,25 @@ static void policies(struct strbuf *sb, const struct metrics_sources *s)
 							   v[k]);
 			}
 		}
+	}
+	{
+		struct agent_actions_stats as;
+
+		policy_engine_agent_actions(s->policies, &as);
+		metrics_family(sb, "tetragon_policy_agent_actions_total",
+			       "GetUrl and DnsLookup requests the agent made for policies, by result (dropped: "
+			       "the queue was full).", METRIC_COUNTER);
+		for (int k = 0; k < AGENT_ACTION__COUNT; k++)
+			for (int r = 0; r < AGENT_RESULT__COUNT; r++) {
+				const struct metric_label l[2] = { { "action", agent_action_name(k) },
+								   { "result", agent_result_name(r) } };
+
+				metrics_sample_u64(sb, "tetragon_policy_agent_actions_total", l, 2, as.results[k][r]);
+			}
+		gauge(sb, "tetragon_policy_agent_actions_queued", "GetUrl and DnsLookup requests waiting.",
+		      (double)as.queued);
+		gauge(sb, "tetragon_policy_agent_actions_in_flight", "GetUrl and DnsLookup requests running.",
+		      (double)as.running);
 	}
 	metrics_family(sb, "tetragon_policy_hook_calls_total",
 		       "Calls of each policy hook instance, by what the kernel did with them "

@@ -87,11 +87,6 @@ static void check_scope(struct actx *c)
 		refuse(c, &p->loader_pos, "loader: true (process_loader events for the shared objects processes "
 					  "map) is not supported by this agent yet; remove it to run the hooks");
 	}
-	for (size_t i = 0; i < p->nenforcers; i++) {
-		set_path(c, "spec.enforcers[%zu]", i);
-		refuse(c, &p->enforcers[i].pos, "enforcers (BPF enforcer programs on syscalls) are not supported "
-						"by this agent yet; use a Sigkill or Signal action instead");
-	}
 }
 
 /* ---- selector limits -------------------------------------------------------- */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sensors/generic_policy.h"
 #include "sensors/policy_internal.h"
+#include "sensors/stack_syms.h"
+#include "sensors/agent_actions.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -139,6 +141,14 @@ static const char *hooks_summary(struct policy_engine *e, size_t i, char *buf, s
 		if (n < 0)
 			break;
 		l += (size_t)n;
+	}
+	if (l + 1 < len) {
+		struct strbuf sb = STRBUF_INIT;
+
+		policy_enforcer_describe(e, e->v[i].p, &sb);
+		if (sb.len && !sb.oom)
+			snprintf(buf + l, len - l, "; %s", sb.buf);
+		strbuf_free(&sb);
 	}
 	return buf;
 }
@@ -336,6 +346,7 @@ int policy_engine_open(struct policy_engine **ret, const struct policy_engine_op
 	e->tracefs = policy_tracefs(o->tracefs);
 	e->tracefs_opt = o->tracefs;
 	e->dry_run = o->dry_run;
+	e->expose_stack_addresses = o->expose_stack_addresses;
 	/* one binary path cache for every instance (see abi/msg_generic.h) */
 	e->bin_cache_fd = o->dry_run ? -1 :
 			  bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "gt_bin_cache", sizeof(uint32_t),
@@ -430,6 +441,18 @@ void policy_engine_close(struct policy_engine *e)
 	if (e->bin_cache_fd >= 0)
 		close(e->bin_cache_fd);
 	policy_ftrace_free(&e->ftrace);
+	agent_actions_free(e->actions);
+	if (e->stacks) {
+		struct stack_syms_stats st;
+
+		stack_syms_get_stats(e->stacks, &st);
+		log_info("stack traces: %llu kernel address(es) without a symbol, %llu user address(es) in no "
+			 "file mapping, %llu without a function symbol; %llu ELF symbol table(s) read, %llu "
+			 "unreadable", (unsigned long long)st.kernel_unknown, (unsigned long long)st.user_unmapped,
+			 (unsigned long long)st.user_no_symbol, (unsigned long long)st.elf_loads,
+			 (unsigned long long)st.elf_errors);
+		stack_syms_free(e->stacks);
+	}
 	free(e);
 }
 
@@ -789,9 +812,26 @@ static void count_actions(struct policy_actions *c, const struct msg_generic *m,
 	bool sig = sel && signals(sel->actions, sel->nactions), ovr = sel && overrides(sel->actions, sel->nactions);
 	bool rsig = sel && (m->flags & GT_MSG_RETURN) && signals(sel->return_actions, sel->nreturn_actions);
 
-	c->post++;
+	c->post += !(m->flags & GT_MSG_NOPOST);
 	*(monitor ? &c->monitor_signal : &c->signal) += sig + rsig;
 	*(monitor ? &c->monitor_override : &c->override) += ovr;
+}
+
+void policy_engine_enforcer(struct policy_engine *e, size_t i, char *buf, size_t len)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	buf[0] = 0;
+	if (!e || i >= e->n)
+		return;
+	policy_enforcer_describe(e, e->v[i].p, &sb);
+	snprintf(buf, len, "%s", sb.len && !sb.oom ? sb.buf : "");
+	strbuf_free(&sb);
+}
+
+void policy_engine_agent_actions(struct policy_engine *e, struct agent_actions_stats *st)
+{
+	agent_actions_get_stats(e ? e->actions : NULL, st);
 }
 
 int policy_engine_account(struct policy_engine *e, const void *data, size_t len)

@@ -35,6 +35,7 @@ struct policy_engine_opts {
 	int mbset_cfg_fd;
 	/* tests: compile each instance (arguments, selectors) but load and attach nothing */
 	bool dry_run;
+	bool expose_stack_addresses;	/* stack trace entries keep their addresses */
 };
 
 struct process_events;
@@ -55,6 +56,11 @@ size_t policy_engine_accepted(const struct policy_engine *e);
 size_t policy_engine_refused(const struct policy_engine *e);
 /* Counters of instance i (0..); -ENOENT past the last. */
 int policy_engine_stats(struct policy_engine *e, size_t i, struct policy_hook_stats *st);
+/* GetUrl/DnsLookup results and queue (all zero before the first one); e may be NULL. */
+struct agent_actions_stats;
+/* Policy i's enforcer as it runs here ("enforcer by kprobe ... on __x64_sys_dup"), "" without one. */
+void policy_engine_enforcer(struct policy_engine *e, size_t i, char *buf, size_t len);
+void policy_engine_agent_actions(struct policy_engine *e, struct agent_actions_stats *st);
 /* Is op the opcode of a record the policy engine's programs post (MSG_OP_GENERIC_*)? */
 bool policy_engine_record_op(uint32_t op);
 /*

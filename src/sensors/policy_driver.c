@@ -115,9 +115,22 @@ static const char *load_inst(struct policy_engine *e, struct hook_inst *hi, char
 	bad = policy_compile_selectors(hi, hi->sel, why, len);
 	if (!bad)
 		bad = policy_selectors_size(hi, hi->obj, why, len);
+	if (!bad) {
+		uint32_t stacks = 0;
+
+		for (uint32_t i = 0; i < hi->sel->nsel && i < GT_MAX_SEL; i++)
+			stacks |= hi->sel->sel[i].stack;
+		/* bpf_get_stack() is verified only where a selector posts stacks */
+		if (stacks && (err = policy_set_rodata_u32(hi->obj, "gt_stacks", 1)) < 0) {
+			snprintf(why, len, "preparing stack traces (gt_stacks): %s", strerror(-err));
+			bad = why;
+		}
+	}
 	if (bad || e->dry_run)
 		return bad;
-	if (reuse(hi->obj, "policy_events", e->events_fd) || reuse(hi->obj, "execve_map", e->execve_fd) ||
+	if ((policy_enforcer_map_fd(e, hi->p) >= 0 &&
+	     reuse(hi->obj, "gt_enforcer", policy_enforcer_map_fd(e, hi->p))) ||
+	    reuse(hi->obj, "policy_events", e->events_fd) || reuse(hi->obj, "execve_map", e->execve_fd) ||
 	    (e->missed_fd > 0 && reuse(hi->obj, "missed_events", e->missed_fd))) {
 		snprintf(why, len, "sharing the lifecycle sensor's maps: %s", strerror(errno));
 		return why;
@@ -176,7 +189,8 @@ const char *policy_inst_attach(struct policy_engine *e, struct hook_inst *hi, ch
 const char *policy_attach_policy(struct policy_engine *e, struct tp_policy *p, char *why, size_t len)
 {
 	size_t first = e->ninst;
-	const char *bad = NULL;
+	/* the enforcer first: its map is the hooks' */
+	const char *bad = policy_enforcer_attach(e, p, why, len);
 
 	for (size_t i = 0; i < p->nhooks && !bad; i++) {
 		const struct tp_hook *h = &p->hooks[i];
@@ -192,6 +206,7 @@ const char *policy_attach_policy(struct policy_engine *e, struct tp_policy *p, c
 	if (bad) {
 		while (e->ninst > first)
 			policy_inst_free(e->inst[--e->ninst]);
+		policy_enforcer_detach(e, p);
 	}
 	return bad;
 }
@@ -209,4 +224,5 @@ void policy_detach_policy(struct policy_engine *e, const struct tp_policy *p)
 			e->inst[k++] = e->inst[i];
 	}
 	e->ninst = k;
+	policy_enforcer_detach(e, p);
 }

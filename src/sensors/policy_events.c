@@ -7,6 +7,9 @@
 #include "sensors/generic_policy.h"
 #include "sensors/policy_backend.h"
 #include "sensors/policy_internal.h"
+#include "sensors/stack_syms.h"
+#include "sensors/agent_actions.h"
+#include "util/log.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -280,14 +283,92 @@ static Tetragon__KprobeAction action_of(uint32_t a, bool post)
 	case GT_ACT_SIGKILL: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_SIGKILL;
 	case GT_ACT_SIGNAL: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_SIGNAL;
 	case GT_ACT_OVERRIDE: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_OVERRIDE;
+	case GT_ACT_GETURL: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_GETURL;
+	case GT_ACT_DNSLOOKUP: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_DNSLOOKUP;
+	case GT_ACT_NOTIFY_ENFORCER: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_NOTIFYENFORCER;
 	default:
 		return post ? TETRAGON__KPROBE_ACTION__KPROBE_ACTION_POST :
 			      TETRAGON__KPROBE_ACTION__KPROBE_ACTION_NOPOST;
 	}
 }
 
+/* The record's stacks (GT_MSG_KSTACK/USTACK), one entry per address. */
+struct stacks {
+	Tetragon__StackTraceEntry kv[GT_STACK_FRAMES], uv[GT_STACK_FRAMES];
+	Tetragon__StackTraceEntry *kp[GT_STACK_FRAMES], *up[GT_STACK_FRAMES];
+	size_t nk, nu;
+};
+
+/*
+ * Upstream's entries: kernel ones with the symbol and the offset into it,
+ * user ones with the file mapped there, the offset in that file and the
+ * function symbol; addresses only with --expose-stack-addresses (they give
+ * KASLR and ASLR away). An address nothing names is left out, as upstream.
+ */
+static void fill_stacks(struct policy_engine *e, const struct msg_generic *m, struct stacks *st)
+{
+	const unsigned char *base = (const unsigned char *)(m + 1);
+	size_t kl = m->kstack_len, ul = m->ustack_len;
+
+	st->nk = st->nu = 0;
+	if (!(m->flags & (GT_MSG_KSTACK | GT_MSG_USTACK)) || m->stack_off > m->data_len ||
+	    kl + ul > m->data_len - m->stack_off || kl > GT_STACK_MAX || ul > GT_STACK_MAX)
+		return;
+	if (!e->stacks && !(e->stacks = stack_syms_new(NULL)))
+		return;
+	stack_syms_begin(e->stacks, m->tgid);
+	for (size_t i = 0; i + 8 <= kl; i += 8) {
+		Tetragon__StackTraceEntry *t = &st->kv[st->nk];
+		const char *sym;
+		uint64_t a, off;
+
+		memcpy(&a, base + m->stack_off + i, 8);
+		if (!a || !stack_syms_kernel(e->stacks, a, &sym, &off))
+			continue;
+		tetragon__stack_trace_entry__init(t);
+		t->symbol = (char *)sym;
+		t->offset = off;
+		t->address = e->expose_stack_addresses ? a : 0;
+		st->kp[st->nk++] = t;
+	}
+	for (size_t i = 0; i + 8 <= ul; i += 8) {
+		Tetragon__StackTraceEntry *t = &st->uv[st->nu];
+		const char *mod, *sym;
+		uint64_t a, off;
+
+		memcpy(&a, base + m->stack_off + kl + i, 8);
+		if (!a || !stack_syms_user(e->stacks, a, &mod, &off, &sym))
+			continue;
+		tetragon__stack_trace_entry__init(t);
+		t->module = (char *)mod;
+		t->symbol = (char *)sym;
+		t->offset = off;
+		t->address = e->expose_stack_addresses ? a : 0;
+		st->up[st->nu++] = t;
+	}
+}
+
+/* The selector's GetUrl and DnsLookup, handed to the workers (never waited for here). */
+static void run_agent_actions(struct policy_engine *e, const struct tp_selector *s)
+{
+	for (size_t i = 0; i < s->nactions; i++) {
+		const struct tp_action *a = &s->actions[i];
+
+		if (a->type != TP_ACTION_GETURL && a->type != TP_ACTION_DNSLOOKUP)
+			continue;
+		if (!e->actions && !(e->actions = agent_actions_new())) {
+			log_warn("GetUrl/DnsLookup: starting the worker threads: %s", strerror(errno));
+			return;
+		}
+		/* a full queue counts the request dropped */
+		agent_actions_submit(e->actions, a->type == TP_ACTION_GETURL ? AGENT_ACTION_GETURL : AGENT_ACTION_DNSLOOKUP,
+				     a->type == TP_ACTION_GETURL ? a->arg_url : a->arg_fqdn);
+	}
+}
+
 int policy_engine_handle(struct policy_engine *e, struct process_events *pe, const void *data, size_t len)
 {
+	static struct stacks stk;	/* big; the event loop's only */
 	const struct msg_generic *m = data;
 	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
 	Tetragon__ProcessKprobe kp = TETRAGON__PROCESS_KPROBE__INIT;
@@ -317,6 +398,10 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 			pe->bad_msgs++;
 		return 0;
 	}
+	if (m->sel < hi->h->nselectors)
+		run_agent_actions(e, &hi->h->selectors[m->sel]);
+	if (m->flags & GT_MSG_NOPOST)
+		return 0;
 	p = process_events_find(pe, &m->key, m->tgid, m->common.ktime);
 	if (p) {
 		proc = process_view(p, &pe->view);
@@ -368,6 +453,11 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 			}
 			kp.return_action = action_of(m->ret_action, true);
 		}
+		fill_stacks(e, m, &stk);
+		kp.n_kernel_stack_trace = stk.nk;
+		kp.kernel_stack_trace = stk.kp;
+		kp.n_user_stack_trace = stk.nu;
+		kp.user_stack_trace = stk.up;
 		ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_KPROBE;
 		ev.process_kprobe = &kp;
 		break;

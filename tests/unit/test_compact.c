@@ -365,6 +365,51 @@ static void test_kprobe_kernel_functions(void **state)
 }
 
 /* Untrusted strings never reach the terminal raw: no ESC, no newline, whatever the field. */
+/* upstream's HumanStackTrace: the event line, then "Kernel:" and "User:" blocks */
+static void test_kprobe_stack_traces(void **state)
+{
+	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
+	Tetragon__ProcessKprobe kp = TETRAGON__PROCESS_KPROBE__INIT;
+	Tetragon__Process proc = TETRAGON__PROCESS__INIT;
+	Tetragon__StackTraceEntry k0 = TETRAGON__STACK_TRACE_ENTRY__INIT, k1 = TETRAGON__STACK_TRACE_ENTRY__INIT,
+				  u0 = TETRAGON__STACK_TRACE_ENTRY__INIT, u1 = TETRAGON__STACK_TRACE_ENTRY__INIT;
+	Tetragon__StackTraceEntry *ks[] = { &k0, &k1 }, *us[] = { &u0, &u1 };
+	char *s;
+
+	(void)state;
+	proc.binary = "/usr/bin/curl";
+	kp.process = &proc;
+	kp.function_name = "kfree_skb_reason";
+	ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_KPROBE;
+	ev.process_kprobe = &kp;
+	ev.node_name = "node1";
+	k0.address = 0xffffffffa13f2de5ULL;
+	k0.symbol = "kfree_skb_reason";
+	k0.offset = 5;
+	k1.symbol = "do_syscall_64";	/* address hidden: 0x0, as upstream's */
+	k1.offset = 0x58;
+	u0.address = 0x7f878cf2752bULL;
+	u0.symbol = "__connect";
+	u0.module = "/usr/lib/x86_64-linux-gnu/libc.so.6";
+	u0.offset = 0x12752b;
+	u1.symbol = "";
+	u1.module = "/usr/lib/x86_64-linux-gnu/libcurl.so.4.7.0";
+	u1.offset = 0x1a167;
+	kp.n_kernel_stack_trace = 2;
+	kp.kernel_stack_trace = ks;
+	kp.n_user_stack_trace = 2;
+	kp.user_stack_trace = us;
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xe2\x9d\x93 syscall node1 /usr/bin/curl kfree_skb_reason\n"
+			       "Kernel:\n"
+			       "   0xffffffffa13f2de5: kfree_skb_reason+0x5\n"
+			       "   0x0: do_syscall_64+0x58\n"
+			       "User:\n"
+			       "   0x7f878cf2752b: __connect (/usr/lib/x86_64-linux-gnu/libc.so.6+0x12752b)\n"
+			       "   0x0: (/usr/lib/x86_64-linux-gnu/libcurl.so.4.7.0+0x1a167)");
+	free(s);
+}
+
 static void test_no_raw_control_bytes(void **state)
 {
 	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
@@ -445,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_uprobe),
 		cmocka_unit_test(test_kprobe_syscalls),
 		cmocka_unit_test(test_kprobe_kernel_functions),
+		cmocka_unit_test(test_kprobe_stack_traces),
 	};
 	return cmocka_run_group_tests_name("compact", tests, NULL, NULL);
 }
