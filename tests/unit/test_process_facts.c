@@ -332,11 +332,26 @@ static void test_userdb(void **state)
 	assert_null(userdb_name(db, &k, &pid, 1, 1001));
 	assert_null(userdb_name(db, &k, &pid, 1, 1002));
 	assert_null(userdb_name(db, &k, &pid, 1, UINT32_MAX));
+	/* replaced by a rename (useradd's way) and edited in place: seen at once */
+	{
+		char q[600];
+
+		snprintf(q, sizeof(q), "%s/r1/etc/passwd.new", dir);
+		write_file(q, "renamed:x:0:0::/:\n");
+		assert_int_equal(rename(q, p), 0);
+		name = userdb_name(db, &k, &pid, 1, 0);
+		assert_string_equal(name, "renamed");
+		free(name);
+		write_file(p, "edited:x:0:0::/:\nlast:x:7:7::/:\nfirst:x:1000:1000::/:\n");
+		name = userdb_name(db, &k, &pid, 1, 0);
+		assert_string_equal(name, "edited");
+		free(name);
+	}
 	/* cached: answered without the process (gone now) */
 	snprintf(p, sizeof(p), "%s/proc/10/root", dir);
 	unlink(p);
 	name = userdb_name(db, &k, &pid, 1, 0);
-	assert_string_equal(name, "root");
+	assert_string_equal(name, "edited");
 	free(name);
 
 	/* another root: an absolute symlink resolves beneath it, not in ours */
@@ -410,10 +425,10 @@ static void test_userdb(void **state)
 		free(name);
 	}
 	userdb_get_stats(db, &st);
-	assert_int_equal(st.resolved, 6);
+	assert_int_equal(st.resolved, 8);
 	assert_int_equal(st.unknown_uid, 4);
 	assert_int_equal(st.failed, 6);
-	assert_int_equal(st.reads, 3);
+	assert_int_equal(st.reads, 5);
 	userdb_free(db);
 	snprintf(p, sizeof(p), "rm -rf %s", dir);
 	assert_int_equal(system(p), 0);
