@@ -457,12 +457,16 @@ static bool still_valid(struct root *r)
 	return r->pfd >= 0 && r->names && !fstat(r->pfd, &st) && st.st_nlink && same_file(r, &st);
 }
 
-/* Bring r (key k) up to date through pids; 0 when it holds a table now. */
+/*
+ * Bring r (key k) up to date through pids; 0 when it holds a table now.
+ * *reached: a process of the root was opened (the error is the root's).
+ */
 static int refresh(struct userdb *db, struct root **rp, const struct userdb_key *k, const uint32_t *pids,
-		   size_t npids)
+		   size_t npids, bool *reached)
 {
 	int err = -ESRCH;
 
+	*reached = false;
 	if (*rp && still_valid(*rp))
 		return 0;
 	if (*rp && (*rp)->pfd >= 0) {
@@ -488,6 +492,7 @@ static int refresh(struct userdb *db, struct root **rp, const struct userdb_key 
 			close(rfd);
 			continue;
 		}
+		*reached = true;
 		/*
 		 * Never a lookup a process can make wait forever (its FUSE daemon
 		 * on the way): none where such a file system is on the path, and
@@ -562,18 +567,18 @@ char *userdb_name(struct userdb *db, const struct userdb_key *key, const uint32_
 	if (!npids || !k.root_ino)
 		goto fail;
 	r = find(db, &k);
-	/*
-	 * Looked at again every time (a stat when unchanged): a bind mount or a
-	 * new file between two execs must not go unseen. The table read before
-	 * answers only when no process of the root can be opened any more.
-	 */
 	{
-		err = refresh(db, &r, &k, pids, npids);
-		/* could not look again: a table read before still answers */
-		if (err && (!r || !r->names)) {
-			if (r && !r->names) {
+		bool reached;
+
+		err = refresh(db, &r, &k, pids, npids, &reached);
+		/*
+		 * A table read before answers only when no process of the root is
+		 * left to look through; a root without a usable file (now) has none.
+		 */
+		if (err && (reached || !r || !r->names)) {
+			if (r) {
 				root_clear(r);
-				r->key = k;	/* an empty slot, refreshed again next time */
+				r->key = k;	/* an empty slot, looked at again next time */
 			}
 			if (err != -ESRCH && err != -ENOENT)
 				log_debug("--username-metadata: no passwd file for mount namespace %u (pid %u): %s",

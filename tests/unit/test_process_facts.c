@@ -368,6 +368,10 @@ static void test_userdb(void **state)
 		name = userdb_name(db, &k2, pids, 2, 0);
 		assert_string_equal(name, "inside");
 		free(name);
+		/* gone from a root still there: no name, not the old one */
+		snprintf(p, sizeof(p), "%s/r2/inside", dir);
+		assert_int_equal(unlink(p), 0);
+		assert_null(userdb_name(db, &k2, pids, 2, 0));
 		/* in the wrong mount namespace: not read */
 		k2.mntns++;
 		k2.root_ino++;
@@ -427,7 +431,7 @@ static void test_userdb(void **state)
 	userdb_get_stats(db, &st);
 	assert_int_equal(st.resolved, 8);
 	assert_int_equal(st.unknown_uid, 4);
-	assert_int_equal(st.failed, 6);
+	assert_int_equal(st.failed, 7);
 	assert_int_equal(st.reads, 5);
 	userdb_free(db);
 	snprintf(p, sizeof(p), "rm -rf %s", dir);
