@@ -553,6 +553,25 @@ static const char *suggest(const char *arg)
 
 static int parse_args(struct agent_options *o, int argc, char **argv, char **origin);
 
+/* --enable-ancestors' list, all of it read: upstream's bits, with warnings where upstream is silent. */
+static void ancestors_done(struct agent_options *o, char **list)
+{
+	const char *unknown;
+	int needs_base;
+
+	if (!*list)
+		return;
+	o->ancestors = ancestors_parse(*list, &unknown, &needs_base);
+	if (unknown)
+		fprintf(stderr, "tetragon: warning: --enable-ancestors: unknown event type \"%s\" ignored "
+			"(known: base, kprobe, tracepoint, uprobe, lsm, usdt, loader)\n", unknown);
+	if (needs_base)
+		fprintf(stderr, "tetragon: warning: --enable-ancestors \"%s\": without \"base\" no event carries "
+			"ancestors; add base to the list\n", *list);
+	free(*list);
+	*list = NULL;
+}
+
 /*
  * --filter-environment-variables: names, comma-separated. Upstream's
  * string slice: repeating the flag adds to the list; a value from a later
@@ -612,7 +631,8 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 {
 	struct option all[NOURS + NUPSTREAM + 1];
 	bool warned[NUPSTREAM] = { false };
-	const char *env_filter_origin = NULL;
+	const char *env_filter_origin = NULL, *anc_origin = NULL;
+	char *anc_list = NULL;
 	uint64_t u;
 	int c, err = 0;
 	size_t i;
@@ -969,17 +989,18 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 			}
 			break;
 		case OPT_ANCESTORS: {
-			const char *unknown;
-			int needs_base;
+			/* upstream's string slice: a repeated flag adds to the list, a later source replaces it */
+			const char *org = origin[optind - 1];
+			bool same = anc_list && (org == anc_origin || (org && anc_origin && !strcmp(org, anc_origin)));
+			char *n = NULL;
 
-			o->ancestors = ancestors_parse(optarg, &unknown, &needs_base);
-			/* upstream ignores these silently; say so once at least */
-			if (unknown)
-				fprintf(stderr, "tetragon: warning: --enable-ancestors: unknown event type \"%s\" ignored "
-					"(known: base, kprobe, tracepoint, uprobe, lsm, usdt, loader)\n", unknown);
-			if (needs_base)
-				fprintf(stderr, "tetragon: warning: --enable-ancestors \"%s\": without \"base\" no event "
-					"carries ancestors; add base to the list\n", optarg);
+			if (asprintf(&n, "%s%s%s", same ? anc_list : "", same ? "," : "", optarg) < 0) {
+				err = -ENOMEM;
+				break;
+			}
+			free(anc_list);
+			anc_list = n;
+			anc_origin = org;
 			break;
 		}
 		case OPT_PROC_ENVS:
@@ -1022,12 +1043,15 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 			break;
 		case OPT_VERSION:
 			o->show_version = true;
+			ancestors_done(o, &anc_list);
 			return 1;
 		case OPT_PROBE_FEATURES:
 			o->probe_features = true;
+			ancestors_done(o, &anc_list);
 			return 1;
 		case 'h':
 		case OPT_HELP:
+			ancestors_done(o, &anc_list);
 			usage(stdout);
 			return 1;
 		case OPT_CONFIG_DIR:
@@ -1071,8 +1095,10 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 	}
 	if (optind < argc) {
 		fprintf(stderr, "tetragon: unexpected argument \"%s\" (see --help)\n", argv[optind]);
+		ancestors_done(o, &anc_list);
 		return -EINVAL;
 	}
+	ancestors_done(o, &anc_list);
 	if (o->k8s_kubeconfig_path && !*o->k8s_kubeconfig_path) {
 		free(o->k8s_kubeconfig_path);
 		o->k8s_kubeconfig_path = NULL;
@@ -1093,6 +1119,7 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 	}
 	return err ? -ENOMEM : 0;
 bad:
+	free(anc_list);
 	/* a value from a file or the environment: say which */
 	if (optind - 1 > 0 && optind - 1 < argc && origin[optind - 1])
 		fprintf(stderr, "tetragon: (%s set by %s)\n", argv[optind - 1], origin[optind - 1]);

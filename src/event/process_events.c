@@ -327,7 +327,7 @@ void process_events_user(struct process_events *pe, struct process *e, const str
 {
 	struct userdb_key k = { .mntns = e->ns.mnt, .root_dev = e->root_dev, .root_ino = e->root_ino };
 	uint32_t pids[4];
-	size_t n = 0;
+	size_t n = 0, depth = 0;
 
 	if (!pe->users)
 		return;
@@ -341,7 +341,7 @@ void process_events_user(struct process_events *pe, struct process *e, const str
 	 * gone already, of an ancestor the kernel saw in the same root.
 	 */
 	pids[n++] = e->pid;
-	for (const struct process *a = parent; a && n < 4; a = a->parent)
+	for (const struct process *a = parent; a && n < 4 && depth++ < 8; a = a->parent)
 		if (a->ns.mnt == e->ns.mnt && a->root_ino == e->root_ino && a->root_dev == e->root_dev && a->live)
 			pids[n++] = a->pid;
 	e->user_name = userdb_name(pe->users, &k, pids, n, e->creds.euid);

@@ -40,6 +40,12 @@ struct root {
 	 */
 	int mfd;
 	bool risky_root, risky_path, risky_any;
+	/*
+	 * The passwd file read, when no symlink led to it: while no mount
+	 * changed and it is still linked and unchanged, the table holds
+	 * without a lookup (nor a live process).
+	 */
+	int pfd;
 };
 
 struct userdb {
@@ -73,8 +79,10 @@ static void root_clear(struct root *r)
 	free(r->names);
 	if (r->mfd >= 0)
 		close(r->mfd);
+	if (r->pfd >= 0)
+		close(r->pfd);
 	memset(r, 0, sizeof(*r));
-	r->mfd = -1;
+	r->mfd = r->pfd = -1;
 }
 
 void userdb_free(struct userdb *db)
@@ -416,7 +424,7 @@ static struct root *slot(struct userdb *db)
 	struct root *lru;
 
 	if (db->n < USERDB_ROOTS_MAX) {
-		db->roots[db->n].mfd = -1;
+		db->roots[db->n].mfd = db->roots[db->n].pfd = -1;
 		return &db->roots[db->n++];
 	}
 	lru = &db->roots[0];
@@ -427,22 +435,47 @@ static struct root *slot(struct userdb *db)
 	return lru;
 }
 
-/* Bring r (key k) up to date through pids; 0 when it holds a table now. */
+/*
+ * r's table without a lookup: no mount changed in its namespace since (a
+ * change makes the mount table be read again) and the file read then is
+ * still linked and unchanged.
+ */
+static bool still_valid(struct root *r)
+{
+	struct pollfd pfd = { .fd = r->mfd, .events = POLLPRI };
+	struct stat st;
+
+	if (r->mfd < 0)
+		return false;
+	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLPRI | POLLERR))) {
+		if (mounts_check(r)) {
+			close(r->mfd);
+			r->mfd = -1;
+		}
+		return false;
+	}
+	return r->pfd >= 0 && r->names && !fstat(r->pfd, &st) && st.st_nlink && same_file(r, &st);
+}
+
+/*
+ * Bring r (key k) up to date through pids; 0 when it holds a table now.
+ * *reached: a process of the root was opened (the error is the root's).
+ */
 static int refresh(struct userdb *db, struct root **rp, const struct userdb_key *k, const uint32_t *pids,
-		   size_t npids)
+		   size_t npids, bool *reached)
 {
 	int err = -ESRCH;
 
-	/* a mount changed since: what may block is looked at again */
-	if (*rp && (*rp)->mfd >= 0) {
-		struct pollfd pfd = { .fd = (*rp)->mfd, .events = POLLPRI };
-
-		if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLPRI | POLLERR)) && mounts_check(*rp)) {
-			close((*rp)->mfd);
-			(*rp)->mfd = -1;
-		}
+	*reached = false;
+	if (*rp && still_valid(*rp))
+		return 0;
+	if (*rp && (*rp)->pfd >= 0) {
+		close((*rp)->pfd);
+		(*rp)->pfd = -1;
 	}
 	for (size_t i = 0; i < npids; i++) {
+		bool sym = false;
+
 		int rfd = open_root(db, pids[i], k->mntns);
 		struct stat st;
 		int fd;
@@ -459,6 +492,7 @@ static int refresh(struct userdb *db, struct root **rp, const struct userdb_key 
 			close(rfd);
 			continue;
 		}
+		*reached = true;
 		/*
 		 * Never a lookup a process can make wait forever (its FUSE daemon
 		 * on the way): none where such a file system is on the path, and
@@ -470,10 +504,12 @@ static int refresh(struct userdb *db, struct root **rp, const struct userdb_key 
 			break;
 		}
 		fd = open_passwd(db, rfd, false);
-		if (fd == -ELOOP && !(*rp)->risky_any)
+		if (fd == -ELOOP && !(*rp)->risky_any) {
 			fd = open_passwd(db, rfd, true);
-		else if (fd == -ELOOP)
+			sym = true;
+		} else if (fd == -ELOOP) {
 			fd = -EREMOTE;
+		}
 		close(rfd);
 		if (fd < 0) {
 			err = fd;
@@ -485,7 +521,10 @@ static int refresh(struct userdb *db, struct root **rp, const struct userdb_key 
 			break;
 		}
 		err = same_file(*rp, &st) ? 0 : load(db, *rp, fd, &st);
-		close(fd);
+		if (!err && !sym && (*rp)->mfd >= 0)
+			(*rp)->pfd = fd;	/* kept: watched by still_valid() */
+		else
+			close(fd);
 		break;
 	}
 	return err;
@@ -493,7 +532,7 @@ static int refresh(struct userdb *db, struct root **rp, const struct userdb_key 
 
 int userdb_root_of(struct userdb *db, uint32_t pid, uint32_t mntns, uint32_t *dev, uint64_t *ino)
 {
-	struct root tmp = { .key = { .mntns = mntns }, .mfd = -1 };
+	struct root tmp = { .key = { .mntns = mntns }, .mfd = -1, .pfd = -1 };
 	struct stat st;
 	int fd, err;
 
@@ -528,18 +567,18 @@ char *userdb_name(struct userdb *db, const struct userdb_key *key, const uint32_
 	if (!npids || !k.root_ino)
 		goto fail;
 	r = find(db, &k);
-	/*
-	 * Looked at again every time (a stat when unchanged): a bind mount or a
-	 * new file between two execs must not go unseen. The table read before
-	 * answers only when no process of the root can be opened any more.
-	 */
 	{
-		err = refresh(db, &r, &k, pids, npids);
-		/* could not look again: a table read before still answers */
-		if (err && (!r || !r->names)) {
-			if (r && !r->names) {
+		bool reached;
+
+		err = refresh(db, &r, &k, pids, npids, &reached);
+		/*
+		 * A table read before answers only when no process of the root is
+		 * left to look through; a root without a usable file (now) has none.
+		 */
+		if (err && (reached || !r || !r->names)) {
+			if (r) {
 				root_clear(r);
-				r->key = k;	/* an empty slot, refreshed again next time */
+				r->key = k;	/* an empty slot, looked at again next time */
 			}
 			if (err != -ESRCH && err != -ENOENT)
 				log_debug("--username-metadata: no passwd file for mount namespace %u (pid %u): %s",

@@ -5,9 +5,12 @@
  * chroot gets its own users, not the host's. The file is opened beneath
  * that root (openat2 RESOLVE_IN_ROOT: its symlinks cannot leave it), must
  * be a regular file of at most USERDB_FILE_MAX bytes, and is parsed once
- * per root (mount namespace + root directory) and version: every lookup
- * opens and stats it again (a bind mount or an edit is seen at once),
- * reading it only when it changed. No name services: the file only.
+ * per root (mount namespace + root directory) and version. Kept open:
+ * while the namespace's mount table did not change (poll) and the file is
+ * still linked and unchanged (fstat), the table answers; else the file is
+ * looked up again (a bind mount, a rename over it, an edit are seen at
+ * once) and read when it changed. Reached through a symlink: looked up
+ * every time. No name services: the file only.
  *
  * A process must not be able to make that lookup wait (its own FUSE
  * daemon on the way, or a network file system): the root's mount table
@@ -23,7 +26,7 @@
 #include <stdint.h>
 
 #define USERDB_FILE_MAX		(4u << 20)
-#define USERDB_ROOTS_MAX	128	/* roots cached (an open mountinfo each); the least recently used goes */
+#define USERDB_ROOTS_MAX	128	/* roots cached (two open files each); the least recently used goes */
 #define USERDB_NAME_MAX		256
 
 /*

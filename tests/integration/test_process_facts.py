@@ -137,6 +137,11 @@ def test_ancestors_per_event_type():
     assert r.returncode == 0, err
     assert 'unknown event type "bogus" ignored' in err, err
     assert 'without "base" no event carries ancestors' in err, err
+    # a repeated flag adds to the list, as upstream's string slice
+    r = subprocess.run([AGENT, "--enable-ancestors", "kprobe", "--enable-ancestors", "base", "--help"],
+                       capture_output=True, stdin=subprocess.DEVNULL,
+                       env=dict(os.environ, TETRAGON_READ_SYSTEM_CONFIG="false"))
+    assert r.returncode == 0 and b"without" not in r.stderr, r.stderr
 
 
 def spawn_with_env(argv, envp):

@@ -332,11 +332,26 @@ static void test_userdb(void **state)
 	assert_null(userdb_name(db, &k, &pid, 1, 1001));
 	assert_null(userdb_name(db, &k, &pid, 1, 1002));
 	assert_null(userdb_name(db, &k, &pid, 1, UINT32_MAX));
+	/* replaced by a rename (useradd's way) and edited in place: seen at once */
+	{
+		char q[600];
+
+		snprintf(q, sizeof(q), "%s/r1/etc/passwd.new", dir);
+		write_file(q, "renamed:x:0:0::/:\n");
+		assert_int_equal(rename(q, p), 0);
+		name = userdb_name(db, &k, &pid, 1, 0);
+		assert_string_equal(name, "renamed");
+		free(name);
+		write_file(p, "edited:x:0:0::/:\nlast:x:7:7::/:\nfirst:x:1000:1000::/:\n");
+		name = userdb_name(db, &k, &pid, 1, 0);
+		assert_string_equal(name, "edited");
+		free(name);
+	}
 	/* cached: answered without the process (gone now) */
 	snprintf(p, sizeof(p), "%s/proc/10/root", dir);
 	unlink(p);
 	name = userdb_name(db, &k, &pid, 1, 0);
-	assert_string_equal(name, "root");
+	assert_string_equal(name, "edited");
 	free(name);
 
 	/* another root: an absolute symlink resolves beneath it, not in ours */
@@ -353,6 +368,10 @@ static void test_userdb(void **state)
 		name = userdb_name(db, &k2, pids, 2, 0);
 		assert_string_equal(name, "inside");
 		free(name);
+		/* gone from a root still there: no name, not the old one */
+		snprintf(p, sizeof(p), "%s/r2/inside", dir);
+		assert_int_equal(unlink(p), 0);
+		assert_null(userdb_name(db, &k2, pids, 2, 0));
 		/* in the wrong mount namespace: not read */
 		k2.mntns++;
 		k2.root_ino++;
@@ -410,10 +429,10 @@ static void test_userdb(void **state)
 		free(name);
 	}
 	userdb_get_stats(db, &st);
-	assert_int_equal(st.resolved, 6);
+	assert_int_equal(st.resolved, 8);
 	assert_int_equal(st.unknown_uid, 4);
-	assert_int_equal(st.failed, 6);
-	assert_int_equal(st.reads, 3);
+	assert_int_equal(st.failed, 7);
+	assert_int_equal(st.reads, 5);
 	userdb_free(db);
 	snprintf(p, sizeof(p), "rm -rf %s", dir);
 	assert_int_equal(system(p), 0);

@@ -28,7 +28,11 @@ run)
 	;;
 check)
 	FEV=/tmp/facts-ev.log
-	[ "$facts_status" -eq 0 ] && ok "facts agent: clean run" || bad "facts agent: clean run" "exit $facts_status: $(tail -3 /tmp/facts.err | tr '\n' '|')"
+	if [ "$facts_status" -eq 0 ]; then
+		ok "facts agent: clean run"
+	else
+		bad "facts agent: clean run" "exit $facts_status: $(tail -3 /tmp/facts.err | tr '\n' '|')"
+	fi
 	check "facts: environment variables read at exec, filtered" grep -q '"arguments":"facts-vm".*"environment_variables":\[{"Key":"TG_VM","Value":"vm-env"}\]' $FEV
 	check "facts: user name from the passwd file" grep -q '"arguments":"facts-vm".*"user":{"name":"vm-root"}' $FEV
 	check "facts: ancestors beyond the parent" grep -q '"process_exec":{"process":{[^}]*"arguments":"facts-vm".*"ancestors":\[{' $FEV
