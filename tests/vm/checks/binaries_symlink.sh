@@ -13,7 +13,9 @@ run)
 	/usr/bin/cat /tmp/mblink/g >/dev/null
 	;;
 check)
-	mb=$(grep '"policy_name":"vm-mb-symlink"' $EV | sed -n 's/.*"binary":"\([^"]*\)".*"string_arg":"\([^"]*\)".*/\1 \2/p' |
+	# the process' binary (the first one: the parent's comes after) and the path
+	mb=$(grep '"policy_name":"vm-mb-symlink"' $EV |
+		sed -n 's/.*"process_kprobe":{"process":{[^}]*"binary":"\([^"]*\)".*"args":\[{[^}]*"string_arg":"\([^"]*\)".*/\1 \2/p' |
 		tr '\n' ',')
 	[ "$mb" = "/tmp/mycat /tmp/mblink/f,/usr/bin/cat /tmp/mblink/g," ] &&
 		ok "matchBinaries matches a symlinked binary's target, not busybox's cat" ||
