@@ -98,6 +98,8 @@ struct gt_prog_cfg {
 	__u32 raw_nargs;	/* raw tracepoints, kprobes: arguments the hook has (fetches past them are pruned) */
 	__u16 ret_size;		/* return probes: bytes of the return value (a register's upper bits are not it) */
 	__u16 ret_signed;	/* it is sign-extended from ret_size bytes */
+	__u32 scope;		/* GT_SCOPE_*: the policy acts only on the workloads in gt_scope */
+	__u32 scope_pad;
 	struct gt_arg_cfg args[GT_MAX_ARGS];
 	struct gt_resolve resolve[GT_MAX_ARGS];
 };
@@ -253,8 +255,25 @@ struct gt_bin_cache_val {
 	char bin[GT_BIN_MAX];
 };
 
-/* Per-hook counters (array map "gt_stats"). */
-enum { GT_STAT_MATCHED, GT_STAT_FILTERED, GT_STAT_LOST, GT_STAT_RATE_LIMITED, GT_STAT__COUNT };
+/*
+ * Per-hook counters (array map "gt_stats"). A call out of the policy's
+ * workload scope counts as FILTERED and SCOPE_FILTERED.
+ */
+enum { GT_STAT_MATCHED, GT_STAT_FILTERED, GT_STAT_LOST, GT_STAT_RATE_LIMITED, GT_STAT_SCOPE_FILTERED,
+       GT_STAT__COUNT };
+
+/*
+ * Workload scope (TracingPolicyNamespaced, podSelector, containerSelector):
+ * gt_scope, a hash of cgroup2 ids (value unused) shared by every program of
+ * the policy and kept by the agent (src/k8s/scope.c) as pods come and go. A
+ * task is in scope when its cgroup or one of its first GT_SCOPE_LEVELS
+ * ancestors is in the set: a pod's own cgroup covers every container the
+ * pod runs, before the runtime names them.
+ */
+#define GT_SCOPE_ON	1u
+#define GT_SCOPE_HOST	2u	/* and host workloads: tasks in no pod's cgroup (gt_scope_pods) */
+#define GT_SCOPE_LEVELS	16
+#define GT_SCOPE_MAX	65536	/* cgroup ids of one policy, and of all pods */
 
 struct gt_arg_val {
 	__u32 kind;
@@ -293,7 +312,7 @@ struct msg_generic {
 #define GT_MSG_RETURN	0x1	/* ret and ret_action are set */
 
 _Static_assert(sizeof(struct gt_arg_cfg) == 8, "gt_arg_cfg layout");
-_Static_assert(sizeof(struct gt_prog_cfg) == 28 + 8 * GT_MAX_ARGS + sizeof(struct gt_resolve) * GT_MAX_ARGS,
+_Static_assert(sizeof(struct gt_prog_cfg) == 36 + 8 * GT_MAX_ARGS + sizeof(struct gt_resolve) * GT_MAX_ARGS,
 	       "gt_prog_cfg layout");
 _Static_assert(sizeof(struct gt_lpm_key) == 4 + GT_LPM_DATA, "gt_lpm_key layout");
 _Static_assert(sizeof(struct gt_argf) == 72, "gt_argf layout");

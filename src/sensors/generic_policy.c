@@ -335,6 +335,8 @@ int policy_engine_open(struct policy_engine **ret, const struct policy_engine_op
 	e->tracefs = policy_tracefs(o->tracefs);
 	e->tracefs_opt = o->tracefs;
 	e->dry_run = o->dry_run;
+	e->scope_ops = o->scope;
+	e->scope_ctx = o->scope_ctx;
 	/* one binary path cache for every instance (see abi/msg_generic.h) */
 	e->bin_cache_fd = o->dry_run ? -1 :
 			  bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "gt_bin_cache", sizeof(uint32_t),
@@ -399,6 +401,7 @@ int policy_engine_stats(struct policy_engine *e, size_t i, struct policy_hook_st
 	st->event = e->inst[i]->event;
 	st->matched = stat_sum(e->inst[i], GT_STAT_MATCHED);
 	st->filtered = stat_sum(e->inst[i], GT_STAT_FILTERED);
+	st->scope_filtered = e->inst[i]->scope.flags ? stat_sum(e->inst[i], GT_STAT_SCOPE_FILTERED) : 0;
 	st->lost = stat_sum(e->inst[i], GT_STAT_LOST);
 	st->rate_limited = stat_sum(e->inst[i], GT_STAT_RATE_LIMITED);
 	return 0;
@@ -688,6 +691,7 @@ int policy_engine_status(struct policy_engine *e, size_t i, struct policy_status
 		st->ninst++;
 		st->matched += stat_sum(hi, GT_STAT_MATCHED);
 		st->filtered += stat_sum(hi, GT_STAT_FILTERED);
+		st->scope_filtered += stat_sum(hi, GT_STAT_SCOPE_FILTERED);
 		st->lost += stat_sum(hi, GT_STAT_LOST);
 		st->kernel_memory += policy_inst_memory(hi);
 	}

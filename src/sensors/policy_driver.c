@@ -51,6 +51,7 @@ struct hook_inst *policy_inst_new(struct policy_engine *e, struct tp_policy *p, 
 	hi->e = e;
 	hi->be = be;
 	hi->ret_type = TP_ARG_NOP;
+	hi->scope = e->scope_cur;
 	return hi;
 }
 
@@ -94,6 +95,7 @@ static const char *load_inst(struct policy_engine *e, struct hook_inst *hi, char
 		bad = policy_ovr_prepare(hi, hi->obj, why, len);
 	if (bad)
 		return bad;
+	hi->cfg->scope = hi->scope.flags;
 	/* the return value as its type has it: an int is the low half of the register */
 	if (hi->has_return && hi->ret_type != TP_ARG_NOP) {
 		unsigned sz;
@@ -115,6 +117,11 @@ static const char *load_inst(struct policy_engine *e, struct hook_inst *hi, char
 	if (reuse(hi->obj, "policy_events", e->events_fd) || reuse(hi->obj, "execve_map", e->execve_fd) ||
 	    (e->missed_fd > 0 && reuse(hi->obj, "missed_events", e->missed_fd))) {
 		snprintf(why, len, "sharing the lifecycle sensor's maps: %s", strerror(errno));
+		return why;
+	}
+	if ((hi->scope.flags && reuse(hi->obj, "gt_scope", hi->scope.fd)) ||
+	    ((hi->scope.flags & GT_SCOPE_HOST) && reuse(hi->obj, "gt_scope_pods", hi->scope.pods_fd))) {
+		snprintf(why, len, "sharing the policy's workload scope map: %s", strerror(errno));
 		return why;
 	}
 	err = be->load(hi);
@@ -158,10 +165,48 @@ const char *policy_inst_attach(struct policy_engine *e, struct hook_inst *hi, ch
 	return NULL;
 }
 
+bool policy_is_scoped(const struct tp_policy *p)
+{
+	return p->kind == TP_KIND_TRACING_POLICY_NAMESPACED || p->pod_selector || p->container_selector ||
+	       p->host_selector;
+}
+
+/* The policy's workload scope into e->scope_cur (flags 0: none); a reason or NULL. */
+static const char *scope_acquire(struct policy_engine *e, const struct tp_policy *p, char *why, size_t len)
+{
+	memset(&e->scope_cur, 0, sizeof(e->scope_cur));
+	if (!policy_is_scoped(p) || e->dry_run)
+		return NULL;
+	if (!e->scope_ops) {
+		/* no pods known: every process is a host workload */
+		if (p->kind != TP_KIND_TRACING_POLICY_NAMESPACED && !p->pod_selector && !p->container_selector)
+			return NULL;
+		snprintf(why, len, "%s needs the agent's Kubernetes client (--enable-k8s-api) to know which "
+			 "processes run in which pods; without it the policy would act on every process, so it "
+			 "is refused", p->kind == TP_KIND_TRACING_POLICY_NAMESPACED ? "a TracingPolicyNamespaced"
+			 : p->pod_selector ? "podSelector" : "containerSelector");
+		return why;
+	}
+	if (e->scope_ops->acquire(e->scope_ctx, p, &e->scope_cur, why, len)) {
+		memset(&e->scope_cur, 0, sizeof(e->scope_cur));
+		return why;
+	}
+	return NULL;
+}
+
+static void scope_release(struct policy_engine *e, const struct tp_policy *p)
+{
+	if (e->scope_ops && policy_is_scoped(p) && !e->dry_run)
+		e->scope_ops->release(e->scope_ctx, p);
+}
+
 const char *policy_attach_policy(struct policy_engine *e, struct tp_policy *p, char *why, size_t len)
 {
 	size_t first = e->ninst;
-	const char *bad = NULL;
+	const char *bad = scope_acquire(e, p, why, len);
+
+	if (bad)
+		return bad;
 
 	for (size_t i = 0; i < p->nhooks && !bad; i++) {
 		const struct tp_hook *h = &p->hooks[i];
@@ -174,9 +219,11 @@ const char *policy_attach_policy(struct policy_engine *e, struct tp_policy *p, c
 		}
 		bad = be->instances(e, p, h, why, len);
 	}
+	memset(&e->scope_cur, 0, sizeof(e->scope_cur));
 	if (bad) {
 		while (e->ninst > first)
 			policy_inst_free(e->inst[--e->ninst]);
+		scope_release(e, p);
 	}
 	return bad;
 }
@@ -194,4 +241,6 @@ void policy_detach_policy(struct policy_engine *e, const struct tp_policy *p)
 			e->inst[k++] = e->inst[i];
 	}
 	e->ninst = k;
+	/* the provider forgets a policy it does not hold */
+	scope_release(e, p);
 }

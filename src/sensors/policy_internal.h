@@ -92,6 +92,7 @@ struct hook_inst {
 	struct policy_engine *e;
 	struct gt_config *sel;	/* the compiled selectors (written to gt_config) */
 	struct sel_maps sm;
+	struct policy_scope scope;	/* the policy's workload scope (flags 0: none) */
 	/* Override (policy_override.c): the mechanism (enum policy_ovr) and its companion programs */
 	int ovr;
 	void **ovr_skels;
@@ -134,6 +135,9 @@ struct policy_engine {
 	void (*pump)(void *ctx);
 	void *pump_ctx;
 	char hook_buf[1024];		/* policy_engine_hook()'s attached text */
+	const struct policy_scope_ops *scope_ops;	/* NULL: scoped policies are refused */
+	void *scope_ctx;
+	struct policy_scope scope_cur;	/* the scope of the policy being attached */
 };
 
 /* What this agent refuses before the kernel is asked (tp_check_agent), as "FILE:L:C: path: why". */
