@@ -97,6 +97,8 @@ static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *
 	e->v = v;
 	e->acct_lp = NULL;
 	bad = policy_unsupported(p, file, why, len);
+	if (!bad)
+		bad = policy_scope_unsupported(e, p, file, why, len);
 	for (size_t h = 0; h < p->nhooks && !bad; h++)
 		bad = policy_check_hook(e, p, &p->hooks[h], why, len);
 	if (!bad)

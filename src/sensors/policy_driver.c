@@ -171,22 +171,46 @@ bool policy_is_scoped(const struct tp_policy *p)
 	       p->host_selector;
 }
 
+/*
+ * Why p cannot be scoped by this agent (no Kubernetes client: it does not
+ * know which processes run in which pods), "file:line:col: field: ..."; NULL
+ * when it can. hostSelector alone: with no pods known, every process is a
+ * host workload.
+ */
+const char *policy_scope_unsupported(const struct policy_engine *e, const struct tp_policy *p, const char *file,
+				     char *why, size_t len)
+{
+	const struct tp_pos *pos;
+	const char *what;
+
+	if (e->scope_ops || e->dry_run || !policy_is_scoped(p))
+		return NULL;
+	if (p->kind == TP_KIND_TRACING_POLICY_NAMESPACED) {
+		pos = &p->kind_pos;
+		what = "kind: a TracingPolicyNamespaced";
+	} else if (p->pod_selector) {
+		pos = &p->pod_selector->pos;
+		what = "spec.podSelector: podSelector";
+	} else if (p->container_selector) {
+		pos = &p->container_selector->pos;
+		what = "spec.containerSelector: containerSelector";
+	} else {
+		return NULL;
+	}
+	snprintf(why, len, "%s:%u:%u: %s needs the agent's Kubernetes client (--enable-k8s-api) to know which "
+		 "processes run in which pods; without it the policy would act on every process, so it is refused",
+		 file && *file ? file : "policy", pos->line, pos->col, what);
+	return why;
+}
+
 /* The policy's workload scope into e->scope_cur (flags 0: none); a reason or NULL. */
 static const char *scope_acquire(struct policy_engine *e, const struct tp_policy *p, char *why, size_t len)
 {
 	memset(&e->scope_cur, 0, sizeof(e->scope_cur));
 	if (!policy_is_scoped(p) || e->dry_run)
 		return NULL;
-	if (!e->scope_ops) {
-		/* no pods known: every process is a host workload */
-		if (p->kind != TP_KIND_TRACING_POLICY_NAMESPACED && !p->pod_selector && !p->container_selector)
-			return NULL;
-		snprintf(why, len, "%s needs the agent's Kubernetes client (--enable-k8s-api) to know which "
-			 "processes run in which pods; without it the policy would act on every process, so it "
-			 "is refused", p->kind == TP_KIND_TRACING_POLICY_NAMESPACED ? "a TracingPolicyNamespaced"
-			 : p->pod_selector ? "podSelector" : "containerSelector");
-		return why;
-	}
+	if (!e->scope_ops)
+		return policy_scope_unsupported(e, p, NULL, why, len);
 	if (e->scope_ops->acquire(e->scope_ctx, p, &e->scope_cur, why, len)) {
 		memset(&e->scope_cur, 0, sizeof(e->scope_cur));
 		return why;

@@ -227,6 +227,8 @@ const char *policy_check_hook(struct policy_engine *e, const struct tp_policy *p
  * are not reused).
  */
 const char *policy_attach_policy(struct policy_engine *e, struct tp_policy *p, char *why, size_t len);
+const char *policy_scope_unsupported(const struct policy_engine *e, const struct tp_policy *p, const char *file,
+				     char *why, size_t len);
 void policy_detach_policy(struct policy_engine *e, const struct tp_policy *p);
 void policy_inst_free(struct hook_inst *hi);
 
