@@ -389,11 +389,142 @@ def test_namespaced_with_pod_selector():
         srv.close()
 
 
+CRI_CLIENT = os.path.join(ROOT, BUILD, "tests", "cri_client")
+MARKER = "/tg-scope-marker-%d" % os.getpid()   # never created: opening it fails, unless the policy kills first
+
+
+def marker_policy(name, ns):
+    return {"metadata": {"name": name, "namespace": ns},
+            "spec": {"kprobes": [{"call": "sys_openat", "syscall": True,
+                                  "args": [{"index": 1, "type": "string"}],
+                                  "selectors": [{"matchArgs": [{"index": 1, "operator": "Equal",
+                                                                "values": [MARKER]}],
+                                                 "matchActions": [{"action": "Sigkill"}]}]}]}}
+
+
+class CRI:
+    """containerd with its CRI plugin (containers_env.py), pods run through it as kubelet runs them."""
+
+    def __init__(self):
+        import containers_env as ce
+        self.ce = ce
+        missing = [p for p in ce.missing_packages() if p in ("containerd", "runc", "busybox-static")]
+        if missing and not ce.install_packages(missing):
+            raise Skip("containerd missing and not installable here: " + " ".join(missing))
+        if not os.access(CRI_CLIENT, os.X_OK):
+            raise Skip("%s not built (make tests)" % CRI_CLIENT)
+        self.work = tempfile.mkdtemp(prefix="tg-scope-cri-")
+        self.sandboxes = []
+        images = ce.build_images(self.work)
+        os.makedirs(os.path.join(self.work, "containerd"))
+        self.c = ce.Containerd(os.path.join(self.work, "containerd"))
+        self.c.ctr("images", "import", images[ce.IMAGE][0], ns="k8s.io")
+        self.c.ctr("images", "import", images[ce.PAUSE_IMAGE][0], ns="k8s.io")
+
+    def cri(self, *args, check=True):
+        r = subprocess.run([CRI_CLIENT, self.c.sock] + list(args), capture_output=True, timeout=120,
+                           env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
+        if check and r.returncode:
+            raise AssertionError("cri_client %s: %s" % (" ".join(args), r.stderr.decode(errors="replace")))
+        return r
+
+    def sandbox(self, name, ns, uid, *labels):
+        sb = self.cri("runp", name, ns, uid, *labels).stdout.decode().strip()
+        self.sandboxes.append(sb)
+        return sb
+
+    def container(self, sb, cname, pod_name, ns, uid, *cmd):
+        cid = self.cri("create", sb, cname, self.ce.IMAGE, pod_name, ns, uid, *cmd).stdout.decode().strip()
+        self.cri("start", cid)
+        return cid
+
+    def close(self):
+        for sb in self.sandboxes:
+            self.cri("stopp", sb, check=False)
+            self.cri("rmp", sb, check=False)
+        self.c.stop()
+        with open("/proc/self/mountinfo") as f:
+            mps = [line.split()[4] for line in f]
+        for mp in sorted((m for m in mps if m.startswith(self.work + "/")), key=len, reverse=True):
+            subprocess.run(["umount", "-l", mp], stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.work, True)
+        # the parents runc left in every hierarchy (empty ones only: another test's pods keep theirs)
+        for h in os.listdir("/sys/fs/cgroup"):
+            base = os.path.join("/sys/fs/cgroup", h, "kubepods")
+            for d, _, _ in sorted(os.walk(base), key=lambda w: len(w[0]), reverse=True):
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    pass
+
+
+def cri_pod(name, ns, uid, containers, labels=None):
+    """The Pod the API server would serve for a CRI sandbox: containers {name: CRI container id}."""
+    return pod(name, uid=uid, namespace=ns, labels=labels or {},
+               containers=[{"name": n, "image": "tg.local/busybox:1", "id": "containerd://" + cid}
+                           for n, cid in containers.items()])
+
+
+def test_cri_containers():
+    """Real containers through containerd's CRI API, the pods served with their container ids: a
+    TracingPolicyNamespaced Sigkill on opening a path kills the shop pod's process at that call; a pod of
+    another namespace and the host open it unharmed (ENOENT). A pod created after the policy: its
+    container's first process is killed at its first such call, before the pod status names it."""
+    rt = CRI()
+    srv = KubeAPIServer(TMP)
+    a = None
+    try:
+        uid_a, uid_b, uid_c = (str(uuid.uuid4()) for _ in range(3))
+        sa = rt.sandbox("web-0", "shop", uid_a, "app=web")
+        ca = rt.container(sa, "main", "web-0", "shop", uid_a, "/bin/sleep", "100000")
+        sb = rt.sandbox("web-1", "other", uid_b, "app=web")
+        cb = rt.container(sb, "main", "web-1", "other", uid_b, "/bin/sleep", "100000")
+        srv.put(PODS, cri_pod("web-0", "shop", uid_a, {"main": ca}, {"app": "web"}))
+        srv.put(PODS, cri_pod("web-1", "other", uid_b, {"main": cb}, {"app": "web"}))
+        srv.put(TPNS, marker_policy("kill-marker", "shop"))
+        a, port = start(srv)
+        wait_log(a, r"k8s: TracingPolicyNamespaced shop/kill-marker \(generation 1\) loaded")
+        # the pod's cgroup and its container's
+        wait_scope(port, "kill-marker", 2)
+        r = rt.cri("exec", cb, "cat", MARKER, check=False)
+        assert r.returncode == 1 and b"No such file" in r.stderr, r
+        r = subprocess.run(["cat", MARKER], capture_output=True, timeout=30)
+        assert r.returncode == 1 and b"No such file" in r.stderr, r
+        r = rt.cri("exec", ca, "cat", MARKER, check=False)
+        assert r.returncode == 128 + signal.SIGKILL, r
+        ev = a.wait_for(lambda e: e.get("process_kprobe", {}).get("policy_name") == "kill-marker",
+                        what="the Sigkill record")
+        assert ev["process_kprobe"]["process"]["docker"] == ca[:31], ev
+        ks = kprobes_of(a, "kill-marker")
+        assert [k["process"]["docker"] for k in ks] == [ca[:31]], ks
+        wait_at_least(lambda: scope_filtered(port, "kill-marker"), 2, "calls out of scope")
+
+        # a pod scheduled after the policy: the API server has it before kubelet runs its sandbox
+        srv.put(PODS, cri_pod("late-0", "shop", uid_c, {}))
+        wait_metric(port, "tetragon_k8s_pods", {"state": "live"}, 3)
+        sc = rt.sandbox("late-0", "shop", uid_c)
+        wait_scope(port, "kill-marker", 3)
+        cc = rt.container(sc, "main", "late-0", "shop", uid_c, "/bin/cat", MARKER)
+        ev = a.wait_for(lambda e: e.get("process_kprobe", {}).get("process", {}).get("docker") == cc[:31],
+                        what="the new container's first process killed")
+        k = ev["process_kprobe"]
+        assert k["action"] == "KPROBE_ACTION_SIGKILL" and k["args"][0]["string_arg"] == MARKER, k
+        x = a.wait_for(lambda e: e.get("process_exit", {}).get("process", {}).get("exec_id") ==
+                       k["process"]["exec_id"], what="its exit")
+        assert x["process_exit"].get("signal") == "SIGKILL", x
+    finally:
+        if a:
+            a.stop()
+        srv.close()
+        rt.close()
+
+
 if __name__ == "__main__":
     try:
         setup()
         sys.exit(run_tests([test_namespaced_sigkill, test_pod_selector_post, test_container_selector,
-                            test_pod_after_policy, test_namespaced_with_pod_selector]))
+                            test_pod_after_policy, test_namespaced_with_pod_selector,
+                            test_cri_containers]))
     except Skip as e:
         print("SKIP: %s" % e)
         sys.exit(0)
