@@ -206,6 +206,10 @@ def scope_cgroups(port, policy):
     return None
 
 
+def known_cgroups(port, kind):
+    return metrics(port).get(("tetragon_policy_scope_known_cgroups", (("kind", kind),)), 0)
+
+
 def wait_scope(port, policy, want, timeout=20):
     deadline = time.time() + timeout
     got = None
@@ -389,6 +393,37 @@ def test_namespaced_with_pod_selector():
         srv.close()
 
 
+def test_host_selector():
+    """hostSelector: {}: host processes (in no pod's cgroup), plus the podSelector's pods when there is one;
+    a pod the selector leaves out is untouched."""
+    srv = KubeAPIServer(TMP)
+    web = Pod("web-3", "shop", labels={"app": "web"})
+    db = Pod("db-3", "shop", labels={"app": "db"})
+    srv.put(PODS, web.obj())
+    srv.put(PODS, db.obj())
+    srv.put(TPS, storm_policy("kill-host", "Sigkill", spec_extra={"hostSelector": {}}))
+    a, port = start(srv)
+    try:
+        wait_log(a, r"k8s: TracingPolicy kill-host \(generation 1\) loaded")
+        wait_scope(port, "kill-host", 0)
+        wait_at_least(lambda: known_cgroups(port, "pod"), 2, "pod cgroups found")
+        assert run_storm(lambda *x: web.run("main", STORM, *x)) == 0
+        assert run_storm(lambda *x: db.run("main", STORM, *x)) == 0
+        assert run_storm(host_run) == -signal.SIGKILL
+        srv.put(TPS, storm_policy("kill-host", "Sigkill", spec_extra={
+            "hostSelector": {}, "podSelector": {"matchLabels": {"app": "web"}}}))
+        wait_log(a, r"k8s: TracingPolicy kill-host \(generation 2\) loaded")
+        wait_scope(port, "kill-host", 2)
+        assert run_storm(lambda *x: db.run("main", STORM, *x)) == 0
+        assert run_storm(lambda *x: web.run("main", STORM, *x)) == -signal.SIGKILL
+        assert run_storm(host_run) == -signal.SIGKILL
+    finally:
+        a.stop()
+        web.close()
+        db.close()
+        srv.close()
+
+
 CRI_CLIENT = os.path.join(ROOT, BUILD, "tests", "cri_client")
 MARKER = "/tg-scope-marker-%d" % os.getpid()   # never created: opening it fails, unless the policy kills first
 
@@ -524,7 +559,7 @@ if __name__ == "__main__":
         setup()
         sys.exit(run_tests([test_namespaced_sigkill, test_pod_selector_post, test_container_selector,
                             test_pod_after_policy, test_namespaced_with_pod_selector,
-                            test_cri_containers]))
+                            test_host_selector, test_cri_containers]))
     except Skip as e:
         print("SKIP: %s" % e)
         sys.exit(0)
