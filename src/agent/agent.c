@@ -668,21 +668,25 @@ int agent_run(const struct agent_options *o)
 		po.pump_ctx = &a;
 		process_sensor_mbset_fds(a.sensor, &po.mbset_fd, &po.mbset_cfg_fd);
 		/* scoped policies need to know the pods (before the policy files are loaded) */
+		char scope_why[256] = "";
+
 		if (o->enable_k8s_api) {
-			char why[256];
+			char *why = scope_why;
+			size_t whylen = sizeof(scope_why);
 
 			if (k8s_scope_new(&a.scope, a.cgroup_host.mode == TG_CGROUP_V2 ? a.cgroup_host.mount : NULL,
-					  &a.calls, why, sizeof(why)) == -ENOMEM) {
+					  &a.calls, why, whylen) == -ENOMEM) {
 				err = -ENOMEM;
 				goto out;
 			}
 			if (!a.scope)
 				log_warn("--enable-k8s-api: %s", why);
-			else if (k8s_scope_start(a.scope, why, sizeof(why)))
+			else if (k8s_scope_start(a.scope, why, whylen))
 				log_warn("--enable-k8s-api: %s: pods' cgroups are found only when the agent starts",
 					 why);
 			po.scope = a.scope ? &k8s_scope_ops : NULL;
 			po.scope_ctx = a.scope;
+			po.scope_missing = a.scope ? NULL : scope_why;
 		}
 		err = policy_engine_open(&a.policies, &po);
 		if (err)

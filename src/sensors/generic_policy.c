@@ -339,6 +339,10 @@ int policy_engine_open(struct policy_engine **ret, const struct policy_engine_op
 	e->dry_run = o->dry_run;
 	e->scope_ops = o->scope;
 	e->scope_ctx = o->scope_ctx;
+	if (o->scope_missing && !(e->scope_missing = strdup(o->scope_missing))) {
+		free(e);
+		return -ENOMEM;
+	}
 	/* one binary path cache for every instance (see abi/msg_generic.h) */
 	e->bin_cache_fd = o->dry_run ? -1 :
 			  bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "gt_bin_cache", sizeof(uint32_t),
@@ -434,6 +438,7 @@ void policy_engine_close(struct policy_engine *e)
 	if (e->bin_cache_fd >= 0)
 		close(e->bin_cache_fd);
 	policy_ftrace_free(&e->ftrace);
+	free(e->scope_missing);
 	free(e);
 }
 

@@ -60,6 +60,7 @@ struct policy_engine_opts {
 	/* NULL: a scoped policy is refused (the agent runs without --enable-k8s-api) */
 	const struct policy_scope_ops *scope;
 	void *scope_ctx;
+	const char *scope_missing;	/* with scope NULL: why there is none (NULL: no --enable-k8s-api) */
 };
 
 struct process_events;

@@ -197,9 +197,14 @@ const char *policy_scope_unsupported(const struct policy_engine *e, const struct
 	} else {
 		return NULL;
 	}
-	snprintf(why, len, "%s:%u:%u: %s needs the agent's Kubernetes client (--enable-k8s-api) to know which "
-		 "processes run in which pods; without it the policy would act on every process, so it is refused",
-		 file && *file ? file : "policy", pos->line, pos->col, what);
+	if (e->scope_missing)
+		snprintf(why, len, "%s:%u:%u: %s cannot be scoped to pods on this host (%s); it would act on "
+			 "every process, so it is refused", file && *file ? file : "policy", pos->line, pos->col, what,
+			 e->scope_missing);
+	else
+		snprintf(why, len, "%s:%u:%u: %s needs the agent's Kubernetes client (--enable-k8s-api) to know "
+			 "which processes run in which pods; without it the policy would act on every process, so it "
+			 "is refused", file && *file ? file : "policy", pos->line, pos->col, what);
 	return why;
 }
 

@@ -137,6 +137,7 @@ struct policy_engine {
 	char hook_buf[1024];		/* policy_engine_hook()'s attached text */
 	const struct policy_scope_ops *scope_ops;	/* NULL: scoped policies are refused */
 	void *scope_ctx;
+	char *scope_missing;		/* why there is no scope provider, NULL: no --enable-k8s-api */
 	struct policy_scope scope_cur;	/* the scope of the policy being attached */
 };
 

@@ -268,19 +268,23 @@ def test_namespaced_sigkill():
 
 
 def test_pod_selector_post():
-    """podSelector (matchLabels and In/NotIn/Exists/DoesNotExist expressions) on a cluster-wide policy
-    with Post: records only from the selected pods' processes; a label change brings a pod in and out."""
+    """podSelector (matchLabels, In/NotIn/Exists/DoesNotExist expressions, the namespace pseudo-label) on a
+    cluster-wide policy with Post: records only from the selected pods' processes; a label change brings a
+    pod in and out."""
     srv = KubeAPIServer(TMP)
     sel = {"podSelector": {"matchLabels": {"app": "web"},
                            "matchExpressions": [{"key": "tier", "operator": "In", "values": ["front", "edge"]},
                                                 {"key": "env", "operator": "NotIn", "values": ["dev"]},
                                                 {"key": "team", "operator": "Exists"},
-                                                {"key": "legacy", "operator": "DoesNotExist"}]}}
+                                                {"key": "legacy", "operator": "DoesNotExist"},
+                                                # upstream's namespace pseudo-label
+                                                {"key": "k8s:io.kubernetes.pod.namespace", "operator": "In",
+                                                 "values": ["shop"]}]}}
     good = Pod("front-0", "shop", labels={"app": "web", "tier": "front", "team": "a"})
     dev = Pod("front-dev", "shop", labels={"app": "web", "tier": "front", "team": "a", "env": "dev"})
     legacy = Pod("front-old", "shop", labels={"app": "web", "tier": "edge", "team": "a", "legacy": "y"})
-    noteam = Pod("front-x", "other", labels={"app": "web", "tier": "front"})
-    pods = [good, dev, legacy, noteam]
+    otherns = Pod("front-x", "other", labels={"app": "web", "tier": "front", "team": "a"})
+    pods = [good, dev, legacy, otherns]
     for p in pods:
         srv.put(PODS, p.obj())
     srv.put(TPS, storm_policy("post-getppid", "Post", spec_extra=sel))
@@ -288,7 +292,7 @@ def test_pod_selector_post():
     try:
         wait_log(a, r"k8s: TracingPolicy post-getppid \(generation 1\) loaded")
         wait_scope(port, "post-getppid", 2)
-        others = [p.run("main", STORM, "--getppid", "2") for p in (dev, legacy, noteam)]
+        others = [p.run("main", STORM, "--getppid", "2") for p in (dev, legacy, otherns)]
         others.append(host_run("--getppid", "2"))
         for p in others:
             assert p.wait(timeout=30) == 0
