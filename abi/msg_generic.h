@@ -98,8 +98,6 @@ struct gt_prog_cfg {
 	__u32 raw_nargs;	/* raw tracepoints, kprobes: arguments the hook has (fetches past them are pruned) */
 	__u16 ret_size;		/* return probes: bytes of the return value (a register's upper bits are not it) */
 	__u16 ret_signed;	/* it is sign-extended from ret_size bytes */
-	__u32 scope;		/* GT_SCOPE_*: the policy acts only on the workloads in gt_scope */
-	__u32 scope_pad;
 	struct gt_arg_cfg args[GT_MAX_ARGS];
 	struct gt_resolve resolve[GT_MAX_ARGS];
 };
@@ -227,6 +225,8 @@ struct gt_selector {
 };
 
 #define GT_CFG_MONITOR	0x1	/* policy-mode monitor: report the actions, apply none */
+#define GT_CFG_SCOPE	0x2	/* the policy acts only on the workloads in gt_scope (below) */
+#define GT_CFG_SCOPE_HOST 0x4	/* and on host workloads: tasks in no pod's cgroup (gt_scope_pods) */
 
 struct gt_config {
 	__u32 nsel;		/* 0: every call matches and posts */
@@ -263,15 +263,15 @@ enum { GT_STAT_MATCHED, GT_STAT_FILTERED, GT_STAT_LOST, GT_STAT_RATE_LIMITED, GT
        GT_STAT__COUNT };
 
 /*
- * Workload scope (TracingPolicyNamespaced, podSelector, containerSelector):
+ * Workload scope (TracingPolicyNamespaced, podSelector, containerSelector,
+ * hostSelector; gt_config flags GT_CFG_SCOPE*, run-time values so every
+ * kernel's verifier checks the path whether or not a policy uses it):
  * gt_scope, a hash of cgroup2 ids (value unused) shared by every program of
  * the policy and kept by the agent (src/k8s/scope.c) as pods come and go. A
  * task is in scope when its cgroup or one of its first GT_SCOPE_LEVELS
  * ancestors is in the set: a pod's own cgroup covers every container the
  * pod runs, before the runtime names them.
  */
-#define GT_SCOPE_ON	1u
-#define GT_SCOPE_HOST	2u	/* and host workloads: tasks in no pod's cgroup (gt_scope_pods) */
 #define GT_SCOPE_LEVELS	16
 #define GT_SCOPE_MAX	65536	/* cgroup ids of one policy, and of all pods */
 
@@ -312,7 +312,7 @@ struct msg_generic {
 #define GT_MSG_RETURN	0x1	/* ret and ret_action are set */
 
 _Static_assert(sizeof(struct gt_arg_cfg) == 8, "gt_arg_cfg layout");
-_Static_assert(sizeof(struct gt_prog_cfg) == 36 + 8 * GT_MAX_ARGS + sizeof(struct gt_resolve) * GT_MAX_ARGS,
+_Static_assert(sizeof(struct gt_prog_cfg) == 28 + 8 * GT_MAX_ARGS + sizeof(struct gt_resolve) * GT_MAX_ARGS,
 	       "gt_prog_cfg layout");
 _Static_assert(sizeof(struct gt_lpm_key) == 4 + GT_LPM_DATA, "gt_lpm_key layout");
 _Static_assert(sizeof(struct gt_argf) == 72, "gt_argf layout");

@@ -96,7 +96,7 @@ struct {
 } gt_rate SEC(".maps");
 
 /*
- * The policy's workload scope (abi/msg_generic.h GT_SCOPE_*): cgroup2 ids,
+ * The policy's workload scope (abi/msg_generic.h GT_CFG_SCOPE): cgroup2 ids,
  * one map shared by the policy's programs (bpf_map__reuse_fd), 1 entry and
  * unused when the policy is not scoped.
  */
@@ -108,7 +108,7 @@ struct {
 	__type(value, __u8);
 } gt_scope SEC(".maps");
 
-/* Every pod's and container's cgroup the agent knows, for GT_SCOPE_HOST (one map for all policies). */
+/* Every pod's and container's cgroup the agent knows, for GT_CFG_SCOPE_HOST (one map for all policies). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1);
@@ -323,14 +323,14 @@ struct kernfs_node___scope_pre615 {
 /*
  * Is the current task in the policy's scope: its cgroup in the default
  * (cgroup2) hierarchy, or one of its ancestors, in gt_scope? With
- * GT_SCOPE_HOST, also when none of them is a pod's or a container's
+ * GT_CFG_SCOPE_HOST, also when none of them is a pod's or a container's
  * (gt_scope_pods): a host workload. A task with no cgroup is in none.
  */
-static __noinline int gt_scope_allows(void)
+static __noinline int gt_scope_allows(__u32 flags)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
 	struct kernfs_node *kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
-	int host = (gt_cfg.scope & GT_SCOPE_HOST) != 0, in_pod = 0;
+	int host = (flags & GT_CFG_SCOPE_HOST) != 0, in_pod = 0;
 
 	if (!kn)
 		return 0;
@@ -369,7 +369,7 @@ static __always_inline __u32 gt_select_pre(struct gt_heap *h, __u32 tgid)
 	if (!cfg)
 		return 0;
 	/* out of the policy's workloads: no selector, no action, whatever the call */
-	if ((gt_cfg.scope & GT_SCOPE_ON) && !gt_scope_allows()) {
+	if ((cfg->flags & GT_CFG_SCOPE) && !gt_scope_allows(cfg->flags)) {
 		stat(GT_STAT_FILTERED);
 		stat(GT_STAT_SCOPE_FILTERED);
 		return 0;

@@ -531,7 +531,7 @@ static int scope_acquire(void *ctx, const struct tp_policy *p, struct policy_sco
 	s->pols = v;
 	s->pols[s->npols] = sp;
 	sync_policy(s, &s->pols[s->npols]);
-	out->flags = GT_SCOPE_ON | (sp.host ? GT_SCOPE_HOST : 0);
+	out->flags = GT_CFG_SCOPE | (sp.host ? GT_CFG_SCOPE_HOST : 0);
 	out->fd = sp.fd;
 	out->pods_fd = s->pods_fd;
 	log_info("k8s scope: policy %s acts only on %s%s%s", sp.label,

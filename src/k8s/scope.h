@@ -7,7 +7,7 @@
  * does; hostSelector: {} adds the processes in no pod.
  *
  * Per scoped policy, a BPF hash of cgroup2 ids (abi/msg_generic.h
- * GT_SCOPE_*) that every program of the policy checks before its selectors
+ * GT_CFG_SCOPE*) that every program of the policy checks before its selectors
  * and actions. It holds, for each selected pod, the pod's own cgroup
  * (kubelet's pod<uid>, which exists before the pod's first process and
  * holds all its containers: the kernel also checks a task's ancestors) when

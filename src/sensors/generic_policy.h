@@ -21,13 +21,13 @@ struct tp_policy;
 /*
  * Workload scope (TracingPolicyNamespaced, podSelector, containerSelector,
  * hostSelector): the provider (src/k8s/scope.c) keeps, per policy, a BPF
- * hash of the cgroup ids the policy acts on (abi/msg_generic.h GT_SCOPE_*),
+ * hash of the cgroup ids the policy acts on (abi/msg_generic.h GT_CFG_SCOPE*),
  * which every program of the policy shares.
  */
 struct policy_scope {
-	uint32_t flags;		/* GT_SCOPE_*; 0: the policy acts on every workload (no filter) */
+	uint32_t flags;		/* GT_CFG_SCOPE*; 0: the policy acts on every workload (no filter) */
 	int fd;			/* its gt_scope map */
-	int pods_fd;		/* gt_scope_pods (GT_SCOPE_HOST) */
+	int pods_fd;		/* gt_scope_pods (GT_CFG_SCOPE_HOST) */
 };
 
 struct policy_scope_ops {

@@ -95,7 +95,6 @@ static const char *load_inst(struct policy_engine *e, struct hook_inst *hi, char
 		bad = policy_ovr_prepare(hi, hi->obj, why, len);
 	if (bad)
 		return bad;
-	hi->cfg->scope = hi->scope.flags;
 	/* the return value as its type has it: an int is the low half of the register */
 	if (hi->has_return && hi->ret_type != TP_ARG_NOP) {
 		unsigned sz;
@@ -110,6 +109,7 @@ static const char *load_inst(struct policy_engine *e, struct hook_inst *hi, char
 	if (!hi->sel)
 		return "out of memory";
 	bad = policy_compile_selectors(hi, hi->sel, why, len);
+	hi->sel->flags |= hi->scope.flags;
 	if (!bad)
 		bad = policy_selectors_size(hi, hi->obj, why, len);
 	if (bad || e->dry_run)
@@ -120,7 +120,7 @@ static const char *load_inst(struct policy_engine *e, struct hook_inst *hi, char
 		return why;
 	}
 	if ((hi->scope.flags && reuse(hi->obj, "gt_scope", hi->scope.fd)) ||
-	    ((hi->scope.flags & GT_SCOPE_HOST) && reuse(hi->obj, "gt_scope_pods", hi->scope.pods_fd))) {
+	    ((hi->scope.flags & GT_CFG_SCOPE_HOST) && reuse(hi->obj, "gt_scope_pods", hi->scope.pods_fd))) {
 		snprintf(why, len, "sharing the policy's workload scope map: %s", strerror(errno));
 		return why;
 	}
