@@ -215,16 +215,38 @@ static bool container_matches(const struct scope_pol *sp, const struct k8s_conta
 	return k8s_label_selector_match(sp->cont, container_field, &f);
 }
 
+static int cg_cmp(const void *a, const void *b)
+{
+	const struct cg_entry *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind - y->kind;
+	return strcmp(x->key, y->key);
+}
+
+/*
+ * The pod's (uid) or the container's (an id, or a prefix of one as a pod
+ * status may have it) cgroup. s->cg is sorted by kind and key: the entries a
+ * prefix names start at its lower bound.
+ */
 static const struct cg_entry *cg_find(const struct k8s_scope *s, int kind, const char *key)
 {
-	size_t kl = strlen(key);
+	size_t kl = strlen(key), lo = 0, hi = s->ncg;
 
 	if (kind == CG_CONTAINER && kl < 12)
 		return NULL;	/* too short to name one container */
-	for (size_t i = 0; i < s->ncg; i++)
-		if (s->cg[i].kind == kind && (kind == CG_POD ? !strcmp(s->cg[i].key, key)
-							     : !strncmp(s->cg[i].key, key, kl)))
-			return &s->cg[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct cg_entry *e = &s->cg[mid];
+
+		if (e->kind < kind || (e->kind == kind && strcmp(e->key, key) < 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->ncg && s->cg[lo].kind == kind &&
+	    (kind == CG_POD ? !strcmp(s->cg[lo].key, key) : !strncmp(s->cg[lo].key, key, kl)))
+		return &s->cg[lo];
 	return NULL;
 }
 
@@ -634,8 +656,10 @@ static int batch_apply(void *arg)
 		c->e.path = NULL;
 		changed = true;
 	}
-	if (changed)
+	if (changed) {
+		qsort(s->cg, s->ncg, sizeof(s->cg[0]), cg_cmp);
 		recompute(s);
+	}
 	return 0;
 }
 
