@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,7 @@ struct k8s_scope {
 	uint64_t *pod_ids;
 	size_t npod_ids;
 	uint64_t recomputes, map_errors;
+	uint64_t conflicts;	/* a pod uid or container id named by two directories */
 	/* the cgroup watch thread */
 	int ifd, stop_fd;
 	pthread_t thread;
@@ -618,6 +620,15 @@ static void batch_free(struct cg_batch *b)
 	b->n = b->cap = 0;
 }
 
+static size_t depth_of(const char *path)
+{
+	size_t n = 0;
+
+	for (; *path; path++)
+		n += *path == '/';
+	return n;
+}
+
 /* On the event loop: the batch into the index, then the maps. */
 static int batch_apply(void *arg)
 {
@@ -640,8 +651,22 @@ static int batch_apply(void *arg)
 			}
 			continue;
 		}
+		if (k == s->ncg) {
+			/* one key, two directories: the shallower is the runtime's (a deeper one is under it) */
+			for (size_t j = 0; j < s->ncg; j++)
+				if (s->cg[j].kind == c->e.kind && !strcmp(s->cg[j].key, c->e.key)) {
+					s->conflicts++;
+					if (depth_of(c->e.path) < depth_of(s->cg[j].path))
+						k = j;
+					else
+						k = SIZE_MAX;
+					break;
+				}
+			if (k == SIZE_MAX)
+				continue;
+		}
 		if (k < s->ncg) {
-			if (s->cg[k].id == c->e.id && s->cg[k].kind == c->e.kind)
+			if (s->cg[k].id == c->e.id && s->cg[k].kind == c->e.kind && !strcmp(s->cg[k].path, c->e.path))
 				continue;
 			free(s->cg[k].path);
 			s->cg[k] = c->e;
@@ -683,10 +708,68 @@ static void watch_set(struct k8s_scope *s, int wd, const char *path)
 	s->wpath[wd] = strdup(path);
 }
 
+/* The n-th component of rel counting from its end (0: the last), as a NUL-terminated copy; false past the first. */
+static bool component(const char *rel, int n, char *out, size_t len)
+{
+	const char *end = rel + strlen(rel), *p;
+
+	for (;;) {
+		p = end;
+		while (p > rel && p[-1] != '/')
+			p--;
+		if (p == rel)
+			return false;	/* rel starts with '/': a component always follows one */
+		if (!n--)
+			break;
+		end = p - 1;
+	}
+	if ((size_t)(end - p) >= len)
+		return false;
+	memcpy(out, p, (size_t)(end - p));
+	out[end - p] = '\0';
+	return true;
+}
+
+/*
+ * Is the directory at rel kubelet's cgroup of a pod: pod<uid> (or the
+ * systemd driver's slice) right under kubepods or under its QoS class
+ * (kubepods/besteffort, kubepods.slice/kubepods-burstable.slice)?
+ */
+static bool is_pod_dir(const char *rel, char *uid, size_t len)
+{
+	char name[NAME_MAX + 1], parent[NAME_MAX + 1], grand[NAME_MAX + 1];
+
+	if (!component(rel, 0, name, sizeof(name)) || !k8s_scope_pod_dir(name, uid, len) ||
+	    !component(rel, 1, parent, sizeof(parent)))
+		return false;
+	if (!strncmp(parent, "kubepods", 8))
+		return true;
+	return (!strcmp(parent, "besteffort") || !strcmp(parent, "burstable")) &&
+	       component(rel, 2, grand, sizeof(grand)) && !strncmp(grand, "kubepods", 8);
+}
+
+/* Is rel inside a pod's cgroup (one of its ancestors is)? */
+static bool in_pod(const char *rel)
+{
+	char up[PATH_MAX], uid[64];
+	char *slash;
+
+	if (snprintf(up, sizeof(up), "%s", rel) >= (int)sizeof(up))
+		return true;	/* too deep to tell: not ours */
+	while ((slash = strrchr(up, '/')) && slash != up) {
+		*slash = '\0';
+		if (is_pod_dir(up, uid, sizeof(uid)))
+			return true;
+	}
+	return false;
+}
+
 /*
  * rel ("" for the root, else "/a/b") and below into the batch: pod and
- * container directories; directories outside containers are watched for
- * new ones (a container's own sub-cgroups are its business).
+ * container directories; directories outside containers and pods are
+ * watched for new ones, and a pod's for its containers. Inside a pod only
+ * its containers' directories count and nothing below them is read: what a
+ * workload may create in its own cgroup never names another pod.
  */
 static void walk(struct k8s_scope *s, struct cg_batch *b, const char *rel, int depth)
 {
@@ -696,7 +779,7 @@ static void walk(struct k8s_scope *s, struct cg_batch *b, const char *rel, int d
 	struct stat st;
 	DIR *d;
 	struct dirent *de;
-	bool container = false;
+	bool container = false, inside = base && base[1] && in_pod(rel);
 
 	if (snprintf(full, sizeof(full), "%s%s", s->mount, rel) >= (int)sizeof(full))
 		return;
@@ -707,7 +790,7 @@ static void walk(struct k8s_scope *s, struct cg_batch *b, const char *rel, int d
 		char one[NAME_MAX + 2];
 
 		snprintf(one, sizeof(one), "/%s", base + 1);
-		if (k8s_scope_pod_dir(base + 1, uid, sizeof(uid)) && strstr(rel, "kubepods")) {
+		if (!inside && is_pod_dir(rel, uid, sizeof(uid))) {
 			c.e.kind = CG_POD;
 			snprintf(c.e.key, sizeof(c.e.key), "%s", uid);
 		} else if (cgroup_parse_container(one, &cc)) {
@@ -722,7 +805,7 @@ static void walk(struct k8s_scope *s, struct cg_batch *b, const char *rel, int d
 				batch_add(b, &c);
 		}
 	}
-	if (container || depth >= SCOPE_DEPTH_MAX)
+	if (container || inside || depth >= SCOPE_DEPTH_MAX)
 		return;
 	/* the watch first, then the listing: a directory made in between is seen by one of them */
 	if (s->nwatches < SCOPE_WATCHES_MAX) {
@@ -944,15 +1027,17 @@ void k8s_scope_metrics_render(struct strbuf *sb, struct k8s_scope *s)
 	}
 	metrics_family(sb, "tetragon_policy_scope_errors_total",
 		       "Workload scope errors: cgroup map updates the kernel refused (map_update), cgroup "
-		       "directories not watched (watch_limit) or not readable (walk).", METRIC_COUNTER);
+		       "directories not watched (watch_limit) or not readable (walk), a pod or container named by "
+		       "two directories (conflict: the shallower is kept).", METRIC_COUNTER);
 	{
 		const struct metric_label l1 = { "type", "map_update" }, l2 = { "type", "watch_limit" },
-					  l3 = { "type", "walk" };
+					  l3 = { "type", "walk" }, l4 = { "type", "conflict" };
 
 		metrics_sample_u64(sb, "tetragon_policy_scope_errors_total", &l1, 1, s->map_errors);
 		metrics_sample_u64(sb, "tetragon_policy_scope_errors_total", &l2, 1,
 				   __atomic_load_n(&s->watch_full, __ATOMIC_RELAXED));
 		metrics_sample_u64(sb, "tetragon_policy_scope_errors_total", &l3, 1,
 				   __atomic_load_n(&s->walk_errors, __ATOMIC_RELAXED));
+		metrics_sample_u64(sb, "tetragon_policy_scope_errors_total", &l4, 1, s->conflicts);
 	}
 }

@@ -237,11 +237,20 @@ def test_namespaced_sigkill():
     srv.put(PODS, web.obj())
     srv.put(PODS, db.obj())
     srv.put(TPNS, storm_policy("kill-getppid", "Sigkill", ns="shop"))
+    late = Pod("web-late", "shop", make_cgroups=False)
     a, port = start(srv)
     try:
         wait_log(a, r"k8s: TracingPolicyNamespaced shop/kill-getppid \(generation 1\) loaded")
         # the shop pod: its pod cgroup and its container's
         wait_scope(port, "kill-getppid", 2)
+        # a workload making kubelet-like directories in its own pod's cgroup names no pod: not read
+        os.makedirs(os.path.join(db.dir, "kubepods", "besteffort", "pod" + web.uid, db.ids["main"]))
+        # the sentinel: a shop pod's cgroup made after them enters the scope
+        srv.put(PODS, late.obj(statuses=False))
+        wait_metric(port, "tetragon_k8s_pods", {"state": "live"}, 3)
+        late.make_pod_cgroup()
+        wait_scope(port, "kill-getppid", 3)
+        assert metrics(port)[("tetragon_policy_scope_errors_total", (("type", "conflict"),))] == 0
         assert run_storm(lambda *x: db.run("main", STORM, *x)) == 0
         assert run_storm(host_run) == 0
         rc = run_storm(lambda *x: web.run("main", STORM, *x))
@@ -265,6 +274,7 @@ def test_namespaced_sigkill():
         a.stop()
         web.close()
         db.close()
+        late.close()
         srv.close()
 
 
