@@ -10,6 +10,7 @@ process; the other pod's and the host's make the same call unharmed, and
 their calls are counted as filtered (out of scope). A pod created after the
 policy is covered from its first process, before any event of it."""
 
+import json
 import os
 import re
 import shutil
@@ -33,6 +34,7 @@ TPNS = "/apis/cilium.io/v1alpha1/tracingpoliciesnamespaced"
 # a copy the policies name: other tests' syscall_storm runs are not theirs
 STORM = os.path.join(TMP, "scope-storm")
 CG_TOP = "tg-scope-test-%d" % os.getpid()
+TETRA = os.path.join(ROOT, BUILD, "bin", "tetra")
 
 
 def free_port():
@@ -267,6 +269,12 @@ def test_namespaced_sigkill():
         wait_at_least(lambda: hook_calls(port, "kill-getppid", "filtered"), 6, "calls filtered")
         # the page may predate the kill: wait for it, then exactly the one call matched
         assert wait_at_least(lambda: hook_calls(port, "kill-getppid", "matched"), 1, "calls matched") == 1
+        # and in the policy's status
+        r = subprocess.run([TETRA, "tracingpolicy", "list", "-o", "json", "--server-address",
+                            "unix://" + os.path.join(a.dir, "tetragon.sock")], capture_output=True, timeout=60)
+        pol = [p for p in json.loads(r.stdout)["policies"] if p["name"] == "kill-getppid"][0]
+        assert pol["namespace"] == "shop" and pol["state"] == "TP_STATE_ENABLED", pol
+        assert re.search(r"1 matched, \d+ filtered \(\d+ out of its workloads\)", pol["info"]), pol
         srv.delete(TPNS, "shop", "kill-getppid")
         wait_log(a, r"k8s: TracingPolicyNamespaced shop/kill-getppid deleted: unloaded")
         assert run_storm(lambda *x: web.run("main", STORM, *x)) == 0
