@@ -173,9 +173,9 @@ bool policy_is_scoped(const struct tp_policy *p)
 
 /*
  * Why p cannot be scoped by this agent (no Kubernetes client: it does not
- * know which processes run in which pods), "file:line:col: field: ..."; NULL
- * when it can. hostSelector alone: with no pods known, every process is a
- * host workload.
+ * know which processes run in which pods; or no cgroup2 to tell them
+ * apart), "file:line:col: field: ..."; NULL when it can. hostSelector alone
+ * without a Kubernetes client: no pod is known, every process is a host one.
  */
 const char *policy_scope_unsupported(const struct policy_engine *e, const struct tp_policy *p, const char *file,
 				     char *why, size_t len)
@@ -194,6 +194,10 @@ const char *policy_scope_unsupported(const struct policy_engine *e, const struct
 	} else if (p->container_selector) {
 		pos = &p->container_selector->pos;
 		what = "spec.containerSelector: containerSelector";
+	} else if (e->scope_missing && p->host_selector) {
+		/* pods run here, but which processes are theirs is unknown */
+		pos = &p->host_selector->pos;
+		what = "spec.hostSelector: hostSelector";
 	} else {
 		return NULL;
 	}
