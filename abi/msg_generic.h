@@ -246,6 +246,8 @@ struct gt_enf_val {
 };
 
 #define GT_CFG_MONITOR	0x1	/* policy-mode monitor: report the actions, apply none */
+#define GT_CFG_SCOPE	0x2	/* the policy acts only on the workloads in gt_scope (below) */
+#define GT_CFG_SCOPE_HOST 0x4	/* and on host workloads: tasks in no pod's cgroup (gt_scope_pods) */
 
 struct gt_config {
 	__u32 nsel;		/* 0: every call matches and posts */
@@ -274,8 +276,25 @@ struct gt_bin_cache_val {
 	char bin[GT_BIN_MAX];
 };
 
-/* Per-hook counters (array map "gt_stats"). */
-enum { GT_STAT_MATCHED, GT_STAT_FILTERED, GT_STAT_LOST, GT_STAT_RATE_LIMITED, GT_STAT__COUNT };
+/*
+ * Per-hook counters (array map "gt_stats"). A call out of the policy's
+ * workload scope counts as FILTERED and SCOPE_FILTERED.
+ */
+enum { GT_STAT_MATCHED, GT_STAT_FILTERED, GT_STAT_LOST, GT_STAT_RATE_LIMITED, GT_STAT_SCOPE_FILTERED,
+       GT_STAT__COUNT };
+
+/*
+ * Workload scope (TracingPolicyNamespaced, podSelector, containerSelector,
+ * hostSelector; gt_config flags GT_CFG_SCOPE*, run-time values so every
+ * kernel's verifier checks the path whether or not a policy uses it):
+ * gt_scope, a hash of cgroup2 ids (value unused) shared by every program of
+ * the policy and kept by the agent (src/k8s/scope.c) as pods come and go. A
+ * task is in scope when its cgroup or one of its first GT_SCOPE_LEVELS
+ * ancestors is in the set: a pod's own cgroup covers every container the
+ * pod runs, before the runtime names them.
+ */
+#define GT_SCOPE_LEVELS	16
+#define GT_SCOPE_MAX	65536	/* cgroup ids of one policy, and of all pods */
 
 struct gt_arg_val {
 	__u32 kind;

@@ -78,6 +78,7 @@ if [ -z "${SKIP_INTEGRATION:-}" ]; then
 	run_summary_suite "integration: export accounting on a full disk, export file deleted or moved" /usr/bin/python3 tests/integration/test_export.py
 	run_summary_suite "integration: containers (Docker, containerd and CRI, Podman; slow runtime)" /usr/bin/python3 tests/integration/test_containers.py
 	run_summary_suite "integration: Kubernetes API client against a stand-in API server (pods, watch, custom resources)" /usr/bin/python3 tests/integration/test_k8s.py
+	run_summary_suite "integration: workload scope in the kernel (TracingPolicyNamespaced, podSelector, containerSelector)" /usr/bin/python3 tests/integration/test_k8s_scope.py
 	run_summary_suite "integration: the TracingPolicy CustomResourceDefinitions" /usr/bin/python3 tests/integration/test_k8s_crds.py
 	run_summary_suite "integration: deploying it (Kubernetes manifests, Helm chart, the image in Podman and Docker)" /usr/bin/python3 tests/integration/test_deploy.py
 	run_summary_suite "integration: operations flags (log format and file, health server, export rate limit, redaction, process cache)" /usr/bin/python3 tests/integration/test_ops_flags.py

@@ -110,6 +110,28 @@ struct {
 	__type(value, __u64);
 } gt_rate SEC(".maps");
 
+/*
+ * The policy's workload scope (abi/msg_generic.h GT_CFG_SCOPE): cgroup2 ids,
+ * one map shared by the policy's programs (bpf_map__reuse_fd), 1 entry and
+ * unused when the policy is not scoped.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, __u8);
+} gt_scope SEC(".maps");
+
+/* Every pod's and container's cgroup the agent knows, for GT_CFG_SCOPE_HOST (one map for all policies). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, __u8);
+} gt_scope_pods SEC(".maps");
+
 /* pid_tgid -> the error the companion program makes the function return; sized by the agent. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -308,6 +330,40 @@ static __always_inline int gt_post(struct gt_heap *h)
 	return 0;
 }
 
+/* Before 6.15 (kernfs: parent became the RCU-protected __parent). */
+struct kernfs_node___scope_pre615 {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+/*
+ * Is the current task in the policy's scope: its cgroup in the default
+ * (cgroup2) hierarchy, or one of its ancestors, in gt_scope? With
+ * GT_CFG_SCOPE_HOST, also when none of them is a pod's or a container's
+ * (gt_scope_pods): a host workload. A task with no cgroup is in none.
+ */
+static __noinline int gt_scope_allows(__u32 flags)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	struct kernfs_node *kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
+	int host = (flags & GT_CFG_SCOPE_HOST) != 0, in_pod = 0;
+
+	if (!kn)
+		return 0;
+	for (int i = 0; i < GT_SCOPE_LEVELS && kn; i++) {
+		__u64 id = BPF_CORE_READ(kn, id);
+
+		if (bpf_map_lookup_elem(&gt_scope, &id))
+			return 1;
+		if (host && bpf_map_lookup_elem(&gt_scope_pods, &id))
+			in_pod = 1;
+		if (bpf_core_field_exists(((struct kernfs_node___scope_pre615 *)0)->parent))
+			kn = BPF_CORE_READ((struct kernfs_node___scope_pre615 *)kn, parent);
+		else
+			kn = BPF_CORE_READ(kn, __parent);
+	}
+	return host && !in_pod;
+}
+
 /* gt_select_pre()'s answer when the hook has no selectors: every call matches */
 #define GT_SEL_ALL	(1u << GT_MAX_SEL)
 
@@ -327,6 +383,12 @@ static __always_inline __u32 gt_select_pre(struct gt_heap *h, __u32 tgid)
 
 	if (!cfg)
 		return 0;
+	/* out of the policy's workloads: no selector, no action, whatever the call */
+	if ((cfg->flags & GT_CFG_SCOPE) && !gt_scope_allows(cfg->flags)) {
+		stat(GT_STAT_FILTERED);
+		stat(GT_STAT_SCOPE_FILTERED);
+		return 0;
+	}
 	if (!cfg->nsel)
 		return GT_SEL_ALL;
 	h->bin_done = 0;

@@ -30,6 +30,7 @@
 #include "filters/export.h"
 #include "grpc/service.h"
 #include "k8s/k8s.h"
+#include "k8s/scope.h"
 #include "kernel/environment.h"
 #include "metrics/agent_metrics.h"
 #include "metrics/event_counts.h"
@@ -74,6 +75,7 @@ struct agent {
 	struct agent_rpc arpc;		/* GetInfo, GetDebug's process cache dump */
 	struct metrics_server *metrics;	/* owner: src/metrics; NULL when off */
 	struct k8s *k8s;		/* owner: src/k8s; NULL without --enable-k8s-api */
+	struct k8s_scope *scope;	/* policies' workload scope (src/k8s/scope.h); NULL: likewise */
 	struct event_counts *counts;	/* the metrics' pipeline sink, NULL without event metrics */
 	struct event_sink *export_sink;	/* metrics: the JSON file's sink, inside its filters */
 	uint64_t rb_records;
@@ -766,6 +768,27 @@ int agent_run(const struct agent_options *o)
 		po.pump = pump_lifecycle;
 		po.pump_ctx = &a;
 		process_sensor_mbset_fds(a.sensor, &po.mbset_fd, &po.mbset_cfg_fd);
+		/* scoped policies need to know the pods (before the policy files are loaded) */
+		char scope_why[256] = "";
+
+		if (o->enable_k8s_api) {
+			char *why = scope_why;
+			size_t whylen = sizeof(scope_why);
+
+			if (k8s_scope_new(&a.scope, a.cgroup_host.mode == TG_CGROUP_V2 ? a.cgroup_host.mount : NULL,
+					  &a.calls, why, whylen) == -ENOMEM) {
+				err = -ENOMEM;
+				goto out;
+			}
+			if (!a.scope)
+				log_warn("--enable-k8s-api: %s", why);
+			else if (k8s_scope_start(a.scope, why, whylen))
+				log_warn("--enable-k8s-api: %s: pods' cgroups are found only when the agent starts",
+					 why);
+			po.scope = a.scope ? &k8s_scope_ops : NULL;
+			po.scope_ctx = a.scope;
+			po.scope_missing = a.scope ? NULL : scope_why;
+		}
 		err = policy_engine_open(&a.policies, &po);
 		if (err)
 			goto out;
@@ -800,6 +823,7 @@ int agent_run(const struct agent_options *o)
 			.engine = a.policies,
 			/* the cgroup the kernel reported, not a re-read of /proc (a pid may be reused) */
 			.container_id = cache_container_id,
+			.scope = a.scope,
 		};
 		char why[1024];
 
@@ -873,6 +897,7 @@ out:
 	loop_calls_close(&a.calls);	/* RPCs waiting on the loop fail, then the server stops */
 	api_server_stop(a.api);	/* owner: src/grpc */
 	k8s_stop(a.k8s);	/* its calls to the loop fail now */
+	k8s_scope_stop(a.scope);
 	metrics_server_stop(a.metrics);
 	bpf_pin_exit();	/* before the instances go: with --keep-sensors-on-exit their pins stay */
 	policy_engine_close(a.policies);
@@ -885,6 +910,7 @@ out:
 	userdb_free(a.pe.users);
 	container_table_free(a.containers);
 	k8s_free(a.k8s);	/* after the process views that name its pods */
+	k8s_scope_free(a.scope);	/* after the policies it scoped */
 	loop_calls_destroy(&a.calls);
 	agent_rpc_destroy(&a.arpc);
 	if (redactions)

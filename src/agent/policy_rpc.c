@@ -376,9 +376,18 @@ static int fill_entry(struct policy_engine *e, size_t i, struct tp_entry *t)
 	s->namespace_ = (char *)(st.ns ? st.ns : "");
 	s->domain = (char *)(st.domain ? st.domain : "");
 	/* upstream leaves info empty; ours: where it came from and the kernel's counters */
-	snprintf(t->info, sizeof(t->info), "%s%s%zu BPF program instance(s), %llu matched, %llu filtered, %llu lost",
-		 st.file && *st.file ? st.file : "", st.file && *st.file ? ": " : "", st.ninst,
-		 (unsigned long long)st.matched, (unsigned long long)st.filtered, (unsigned long long)st.lost);
+	{
+		char scoped[64] = "";
+
+		/* a workload-scoped policy's calls by processes out of its pods (in filtered) */
+		if (st.scope_filtered)
+			snprintf(scoped, sizeof(scoped), " (%llu out of its workloads)",
+				 (unsigned long long)st.scope_filtered);
+		snprintf(t->info, sizeof(t->info),
+			 "%s%s%zu BPF program instance(s), %llu matched, %llu filtered%s, %llu lost", st.file && *st.file ? st.file : "", st.file && *st.file ? ": " : "", st.ninst,
+			 (unsigned long long)st.matched, (unsigned long long)st.filtered, scoped,
+			 (unsigned long long)st.lost);
+	}
 	/* how each hook runs on this kernel: the back-end chosen and what it is attached to */
 	for (size_t k = 0; !policy_engine_hook(e, i, k, &hs); k++) {
 		size_t l = strlen(t->info);

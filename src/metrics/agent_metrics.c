@@ -249,6 +249,17 @@ static void policies(struct strbuf *sb, const struct metrics_sources *s)
 			metrics_sample_u64(sb, "tetragon_policy_hook_calls_total", l, 3, v[k]);
 		}
 	}
+	metrics_family(sb, "tetragon_policy_scope_filtered_total",
+		       "Calls of each hook instance of a workload-scoped policy by processes out of its workloads "
+		       "(counted in filtered too).", METRIC_COUNTER);
+	for (size_t i = 0; !policy_engine_stats(s->policies, i, &st); i++) {
+		char hook[256];
+		const struct metric_label l[2] = { { "hook", hook }, { "policy", st.policy } };
+
+		snprintf(hook, sizeof(hook), "%s/%s", st.subsys, st.event);
+		if (st.scope_filtered)
+			metrics_sample_u64(sb, "tetragon_policy_scope_filtered_total", l, 2, st.scope_filtered);
+	}
 }
 
 static void cache(struct strbuf *sb, const struct metrics_sources *s)

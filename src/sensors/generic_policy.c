@@ -99,6 +99,8 @@ static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *
 	e->v = v;
 	e->acct_lp = NULL;
 	bad = policy_unsupported(p, file, why, len);
+	if (!bad)
+		bad = policy_scope_unsupported(e, p, file, why, len);
 	for (size_t h = 0; h < p->nhooks && !bad; h++)
 		bad = policy_check_hook(e, p, &p->hooks[h], why, len);
 	/* a restored disabled policy is checked, never attached */
@@ -347,6 +349,12 @@ int policy_engine_open(struct policy_engine **ret, const struct policy_engine_op
 	e->tracefs_opt = o->tracefs;
 	e->dry_run = o->dry_run;
 	e->expose_stack_addresses = o->expose_stack_addresses;
+	e->scope_ops = o->scope;
+	e->scope_ctx = o->scope_ctx;
+	if (o->scope_missing && !(e->scope_missing = strdup(o->scope_missing))) {
+		free(e);
+		return -ENOMEM;
+	}
 	/* one binary path cache for every instance (see abi/msg_generic.h) */
 	e->bin_cache_fd = o->dry_run ? -1 :
 			  bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "gt_bin_cache", sizeof(uint32_t),
@@ -411,6 +419,7 @@ int policy_engine_stats(struct policy_engine *e, size_t i, struct policy_hook_st
 	st->event = e->inst[i]->event;
 	st->matched = stat_sum(e->inst[i], GT_STAT_MATCHED);
 	st->filtered = stat_sum(e->inst[i], GT_STAT_FILTERED);
+	st->scope_filtered = e->inst[i]->scope.flags ? stat_sum(e->inst[i], GT_STAT_SCOPE_FILTERED) : 0;
 	st->lost = stat_sum(e->inst[i], GT_STAT_LOST);
 	st->rate_limited = stat_sum(e->inst[i], GT_STAT_RATE_LIMITED);
 	return 0;
@@ -453,6 +462,7 @@ void policy_engine_close(struct policy_engine *e)
 			 (unsigned long long)st.elf_errors);
 		stack_syms_free(e->stacks);
 	}
+	free(e->scope_missing);
 	free(e);
 }
 
@@ -721,6 +731,7 @@ int policy_engine_status(struct policy_engine *e, size_t i, struct policy_status
 		st->ninst++;
 		st->matched += stat_sum(hi, GT_STAT_MATCHED);
 		st->filtered += stat_sum(hi, GT_STAT_FILTERED);
+		st->scope_filtered += stat_sum(hi, GT_STAT_SCOPE_FILTERED);
 		st->lost += stat_sum(hi, GT_STAT_LOST);
 		st->kernel_memory += policy_inst_memory(hi);
 	}

@@ -92,6 +92,7 @@ struct hook_inst {
 	struct policy_engine *e;
 	struct gt_config *sel;	/* the compiled selectors (written to gt_config) */
 	struct sel_maps sm;
+	struct policy_scope scope;	/* the policy's workload scope (flags 0: none) */
 	/* Override (policy_override.c): the mechanism (enum policy_ovr) and its companion programs */
 	int ovr;
 	void **ovr_skels;
@@ -140,6 +141,10 @@ struct policy_engine {
 	struct agent_actions *actions;	/* GetUrl, DnsLookup (first use) */
 	struct policy_enforcer **enf;	/* spec.enforcers of the enabled policies (policy_enforcer.c) */
 	size_t nenf;
+	const struct policy_scope_ops *scope_ops;	/* NULL: scoped policies are refused */
+	void *scope_ctx;
+	char *scope_missing;		/* why there is no scope provider, NULL: no --enable-k8s-api */
+	struct policy_scope scope_cur;	/* the scope of the policy being attached */
 };
 
 /* What this agent refuses before the kernel is asked (tp_check_agent), as "FILE:L:C: path: why". */
@@ -233,6 +238,8 @@ const char *policy_check_hook(struct policy_engine *e, const struct tp_policy *p
  * are not reused).
  */
 const char *policy_attach_policy(struct policy_engine *e, struct tp_policy *p, char *why, size_t len);
+const char *policy_scope_unsupported(const struct policy_engine *e, const struct tp_policy *p, const char *file,
+				     char *why, size_t len);
 void policy_detach_policy(struct policy_engine *e, const struct tp_policy *p);
 void policy_inst_free(struct hook_inst *hi);
 
