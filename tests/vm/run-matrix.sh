@@ -11,7 +11,7 @@ set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 CACHE=${VM_CACHE:-build/vm-cache}
-TIMEOUT=${VM_TIMEOUT:-240}	# one kernel takes ~15 s under TCG
+TIMEOUT=${VM_TIMEOUT:-600}	# one kernel takes 40-120 s under TCG (sanitizer build; more on a loaded host)
 passed=0 failed=0 skipped=0
 summary() { echo "vm-kernels: $passed passed, $failed failed, $skipped skipped"; exit 0; }
 
