@@ -31,70 +31,75 @@ static int run(struct policy_rpc *r, int (*fn)(void *), struct call *c)
 	return err;
 }
 
-static size_t engine_count(struct policy_engine *e)
+/* The largest policy id so far: the ones an add creates are above it (a replaced LOAD_ERROR one goes). */
+static uint64_t engine_max_id(struct policy_engine *e)
 {
 	struct policy_status st;
-	size_t n = 0;
+	uint64_t max = 0;
 
-	while (!policy_engine_status(e, n, &st))
-		n++;
-	return n;
+	for (size_t i = 0; !policy_engine_status(e, i, &st); i++)
+		if (st.id > max)
+			max = st.id;
+	return max;
 }
 
 /*
- * --persist-grpc-policies: a record per policy added (first..last of the
- * engine's list), each with its own document of the request's YAML. On
- * failure the records written are removed and -errno returned with why.
+ * --persist-grpc-policies: a record per policy the add created (id above
+ * since), each with its own document of the request's YAML. On failure the
+ * records written are removed and -errno returned with why.
  */
-static int persist_added(struct policy_rpc *r, const char *yaml, size_t first, size_t last, char *why,
-			 size_t whylen)
+static int persist_added(struct policy_rpc *r, const char *yaml, uint64_t since, char *why, size_t whylen)
 {
-	char **docs = NULL;
-	size_t ndocs = 0, done = 0;
 	struct policy_status st;
+	char **docs = NULL;
+	size_t ndocs = 0, nadded = 0, k = 0;
 	int err = 0;
 
-	if (last - first > 1) {
+	for (size_t i = 0; !policy_engine_status(r->engine, i, &st); i++)
+		nadded += st.id > since;
+	if (nadded > 1) {
 		err = policy_yaml_split(yaml, strlen(yaml), &docs, &ndocs, why, whylen);
-		if (!err && ndocs != last - first) {
-			snprintf(why, whylen, "the YAML's %zu documents do not match its %zu policies", ndocs,
-				 last - first);
+		if (!err && ndocs != nadded) {
+			snprintf(why, whylen, "the YAML's %zu documents do not match its %zu policies", ndocs, nadded);
 			err = -EINVAL;
 		}
 	}
-	for (size_t i = first; i < last && !err; i++, done++) {
-		if (policy_engine_status(r->engine, i, &st))
-			break;
-		err = policy_store_put(r->store, st.name, st.ns, st.domain, docs ? docs[i - first] : yaml, true, why,
-				       whylen);
+	for (size_t i = 0; !err && !policy_engine_status(r->engine, i, &st); i++) {
+		if (st.id <= since)
+			continue;
+		err = policy_store_put(r->store, st.name, st.ns, st.domain, docs ? docs[k] : yaml, true, why, whylen);
+		if (!err)
+			k++;
 	}
-	for (size_t i = first; err && i < first + done; i++) {
+	for (size_t i = 0; err && k && !policy_engine_status(r->engine, i, &st); i++) {
 		char w[256];
 
-		if (!policy_engine_status(r->engine, i, &st))
-			policy_store_delete(r->store, st.name, st.ns, st.domain, w, sizeof(w));
+		if (st.id > since && !policy_store_delete(r->store, st.name, st.ns, st.domain, w, sizeof(w)))
+			k--;
 	}
-	for (size_t k = 0; k < ndocs; k++)
-		free(docs[k]);
+	for (size_t d = 0; d < ndocs; d++)
+		free(docs[d]);
 	free(docs);
 	return err;
 }
 
-/* Remove policies first..last-1 again (their records could not be written). */
-static void unadd(struct policy_rpc *r, size_t first, size_t last)
+/* Remove the policies the add created again (their records could not be written). */
+static void unadd(struct policy_rpc *r, uint64_t since)
 {
 	struct policy_status st;
 
-	for (size_t i = last; i > first; i--) {
+	for (size_t i = 0; !policy_engine_status(r->engine, i, &st);) {
 		char w[256], *name, *ns, *domain;
 
-		if (policy_engine_status(r->engine, i - 1, &st))
+		if (st.id <= since) {
+			i++;
 			continue;
+		}
 		name = strdup(st.name);
 		ns = strdup(st.ns ? st.ns : "");
 		domain = strdup(st.domain ? st.domain : "");
-		if (name && ns && domain)
-			policy_engine_delete(r->engine, name, ns, domain, w, sizeof(w));
+		if (!name || !ns || !domain || policy_engine_delete(r->engine, name, ns, domain, w, sizeof(w)))
+			i++;
 		free(name);
 		free(ns);
 		free(domain);
@@ -105,22 +110,20 @@ static int add_on_loop(void *arg)
 {
 	struct call *c = arg;
 	const Tetragon__AddTracingPolicyRequest *req = c->req;
-	size_t before;
+	uint64_t since;
 	int err;
 
 	if (!req->yaml || !*req->yaml) {
 		rpc_status_set(c->st, RPC_INVALID_ARGUMENT, "the request has no policy YAML");
 		return -EINVAL;
 	}
-	before = c->r->store ? engine_count(c->r->engine) : 0;
+	since = c->r->store ? engine_max_id(c->r->engine) : 0;
 	err = policy_engine_add_yaml(c->r->engine, req->yaml, strlen(req->yaml), req->domain, c->why, sizeof(c->why));
 	if (!err && c->r->store) {
-		size_t after = engine_count(c->r->engine);
-
-		err = persist_added(c->r, req->yaml, before, after, c->why, sizeof(c->why));
+		err = persist_added(c->r, req->yaml, since, c->why, sizeof(c->why));
 		if (err) {
 			/* as upstream: a policy that cannot be stored is not kept running */
-			unadd(c->r, before, after);
+			unadd(c->r, since);
 			log_error("--persist-grpc-policies: %s", c->why);
 			rpc_status_set(c->st, RPC_INTERNAL, "persisting the tracing policy failed: %s", c->why);
 			return err;

@@ -227,16 +227,6 @@ int policy_store_delete(struct policy_store *s, const char *name, const char *ns
 
 /* ---- restore ------------------------------------------------------------------ */
 
-static size_t engine_count(struct policy_engine *e)
-{
-	struct policy_status st;
-	size_t n = 0;
-
-	while (!policy_engine_status(e, n, &st))
-		n++;
-	return n;
-}
-
 /* The record file's contents (NUL-terminated), through the safe checks. */
 static int read_rec(struct policy_store *s, const char *file, char **out, size_t *outlen, char *why, size_t whylen)
 {
@@ -285,7 +275,7 @@ static int restore_one(struct policy_store *s, struct policy_engine *e, const ch
 	const char *yaml;
 	json_error_t jerr;
 	json_t *o = NULL, *y, *en;
-	size_t len, before, after;
+	size_t len;
 	struct rec r = { 0 };
 	int err;
 
@@ -351,41 +341,11 @@ static int restore_one(struct policy_store *s, struct policy_engine *e, const ch
 			goto out;
 		}
 	}
-	before = engine_count(e);
 	err = policy_engine_add_yaml_state(e, yaml, json_string_length(y), domain, en && !json_is_true(en), why,
 					   sizeof(why));
-	after = engine_count(e);
 	if (err && err != -EOPNOTSUPP) {
 		log_error("policy store %s: %s: skipped", path, why);
 		goto out;
-	}
-	/* the file's name is the policy's key: a record holding another policy is refused */
-	{
-		struct policy_status st;
-		bool ok = after == before + 1 && !policy_engine_status(e, before, &st) && !strcmp(st.name, name) &&
-			  !strcmp(st.ns ? st.ns : "", ns);
-
-		if (!ok) {
-			if (after != before + 1)
-				log_error("policy store %s: the YAML holds %zu policies, want the one its file name "
-					  "says (%s%s%s): skipped", path, after - before, ns, *ns ? "/" : "", name);
-			else
-				log_error("policy store %s: the YAML holds the policy %s%s%s, its file name says %s%s%s: "
-					  "skipped", path, st.ns ? st.ns : "", st.ns && *st.ns ? "/" : "", st.name, ns,
-					  *ns ? "/" : "", name);
-			for (size_t i = after; i > before; i--)
-				if (!policy_engine_status(e, i - 1, &st)) {
-					char w[256];
-					char *nm = strdup(st.name), *nsp = strdup(st.ns ? st.ns : "");
-
-					if (nm && nsp)
-						policy_engine_delete(e, nm, nsp, domain, w, sizeof(w));
-					free(nm);
-					free(nsp);
-				}
-			err = -EINVAL;
-			goto out;
-		}
 	}
 	if (err == -EOPNOTSUPP)
 		log_error("policy store %s: restored in the load error state: %s", path, why);

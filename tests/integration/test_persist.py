@@ -271,6 +271,29 @@ def test_grpc_policies_restored():
         assert a3.stop() == 0, a3.stderr()
 
 
+def test_grpc_multi_document_add():
+    store = os.path.join(TMP, "multi")
+    args = ("--persist-grpc-policies", "--persist-grpc-policies-dir", store)
+    both = write(os.path.join(TMP, "both.yaml"), kill_policy("doc-one", HONEYPOT + "-1") + "---\n" +
+                 kill_policy("doc-two", HONEYPOT + "-2"))
+    a1 = Agent(*args)
+    try:
+        tetra(a1, "tracingpolicy", "add", both)
+        assert sorted(os.listdir(store)) == ["doc-one::grpc.json", "doc-two::grpc.json"]
+        one = json.load(open(os.path.join(store, "doc-one::grpc.json")))["yaml"]
+        assert "doc-one" in one and "doc-two" not in one, one
+    finally:
+        assert a1.stop() == 0, a1.stderr()
+    a2 = Agent(*args)
+    try:
+        ps = policies(a2)
+        assert sorted(ps) == ["doc-one", "doc-two"], ps
+        assert all(p["state"] == "TP_STATE_ENABLED" for p in ps.values()), ps
+        assert "level=error" not in a2.stderr(), a2.stderr()
+    finally:
+        assert a2.stop() == 0, a2.stderr()
+
+
 def test_grpc_store_hostile_files():
     store = os.path.join(TMP, "hostile")
     os.makedirs(store, 0o700)
@@ -364,6 +387,7 @@ def main():
         test_keep_off_policy_removed_at_exit,
         test_bad_bpf_dir,
         test_grpc_policies_restored,
+        test_grpc_multi_document_add,
         test_grpc_store_hostile_files,
         test_exec_id_stable_across_restart,
     ])

@@ -5,15 +5,18 @@
 # process running across a restart keeps its exec_id (task iterator).
 # vm-requires: tracepoint, send_signal
 persist_agent() {	# $1: log name; the rest: flags. Waits until it runs; pid in $pa
+	pn=$1
+	shift
 	/bin/tetragon --stdout none --server-address "" --server-socket "" --info-file "" \
-		--export-filename /tmp/$1.ev "$@" >/tmp/$1.out 2>/tmp/$1.err &
+		--export-filename /tmp/$pn.ev "$@" >/tmp/$pn.out 2>/tmp/$pn.err &
 	pa=$!
 	i=0
-	while ! grep -q "tetragon running" /tmp/$1.err 2>/dev/null; do
+	while ! grep -q "tetragon running" /tmp/$pn.err 2>/dev/null; do
 		i=$((i + 1))
 		if [ $i -gt 1200 ] || ! kill -0 $pa 2>/dev/null; then break; fi
 		sleep 0.1
 	done
+	grep -q "tetragon running" /tmp/$pn.err 2>/dev/null || tail -3 /tmp/$pn.err | sed 's/^/VMLOG /'
 }
 persist_wait() {	# $1: file, $2: pattern (30 s)
 	i=0
