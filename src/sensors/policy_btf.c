@@ -377,6 +377,26 @@ int policy_btf_rawtp(const char *event, struct btf_hook *bh, char *why, size_t l
 	return 0;
 }
 
+/* Policy types that read a kernel structure, and the C type BTF must give the argument. */
+static const struct {
+	enum tp_arg_type type;
+	enum gt_arg_kind kind;
+	const char *what;
+} struct_kinds[] = {
+	{ TP_ARG_SOCK, GT_ARG_SOCK_PTR, "struct sock *" },
+	{ TP_ARG_SOCKET, GT_ARG_SOCKET_PTR, "struct socket *" },
+	{ TP_ARG_SKB, GT_ARG_SKB_PTR, "struct sk_buff *" },
+	{ TP_ARG_CRED, GT_ARG_CRED_PTR, "struct cred *" },
+	{ TP_ARG_USER_NAMESPACE, GT_ARG_USERNS_PTR, "struct user_namespace *" },
+	{ TP_ARG_BPF_ATTR, GT_ARG_BPF_ATTR_PTR, "union bpf_attr *" },
+	{ TP_ARG_BPF_PROG, GT_ARG_BPF_PROG_PTR, "struct bpf_prog *" },
+	{ TP_ARG_BPF_MAP, GT_ARG_BPF_MAP_PTR, "struct bpf_map *" },
+	{ TP_ARG_PERF_EVENT, GT_ARG_PERF_EVENT_PTR, "struct perf_event *" },
+	{ TP_ARG_MODULE, GT_ARG_MODULE_PTR, "struct module *" },
+	{ TP_ARG_LOAD_INFO, GT_ARG_LOAD_INFO_PTR, "struct load_info *" },
+	{ TP_ARG_NET_DEVICE, GT_ARG_NET_DEV_PTR, "struct net_device *" },
+};
+
 /* The kind to read for a declared type over BTF's view; false if they disagree. */
 static bool arg_kind(const struct tp_arg *a, const struct btf_hook *bh, const struct btf_arg *ra, bool resolved,
 		     struct gt_arg_cfg *c, enum tp_arg_type *report)
@@ -447,8 +467,25 @@ static bool arg_kind(const struct tp_arg *a, const struct btf_hook *bh, const st
 		c->flags |= kmem;
 		return ra->pointer && strstr(ra->what, "sockaddr");
 	default:
-		return false;
+		break;
 	}
+	/* kernel structures read field by field (bpf/lib/gt_structs.h) */
+	for (size_t k = 0; k < sizeof(struct_kinds) / sizeof(struct_kinds[0]); k++)
+		if (struct_kinds[k].type == t) {
+			c->kind = struct_kinds[k].kind;
+			if (t == TP_ARG_SOCKET)
+				*report = TP_ARG_SOCK;	/* upstream reports the socket's sock */
+			return !strcmp(ra->what, struct_kinds[k].what);
+		}
+	return false;
+}
+
+const char *policy_btf_struct_what(enum tp_arg_type t)
+{
+	for (size_t k = 0; k < sizeof(struct_kinds) / sizeof(struct_kinds[0]); k++)
+		if (struct_kinds[k].type == t)
+			return struct_kinds[k].what;
+	return NULL;
 }
 
 const char *policy_btf_arg(const struct tp_hook *h, size_t i, const struct btf_hook *bh, struct gt_arg_cfg *c,
@@ -476,11 +513,20 @@ const char *policy_btf_arg(const struct tp_hook *h, size_t i, const struct btf_h
 		}
 	}
 	if (!arg_kind(a, bh, &rr, a->resolve && res->last == GT_RES_ADDR, c, rep)) {
-		snprintf(why, len, "line %u: %s argument %u%s%s is %s: type %s cannot read it "
-			 "(integers, string for char * and char arrays, char_buf for pointers, fd for an int, file, "
-			 "path, dentry, linux_binprm and sockaddr for those structs are supported)", a->pos.line,
-			 bh->what, a->index, a->resolve ? " resolved to " : "", a->resolve ? a->resolve : "", rr.what,
-			 tp_arg_type_name(a->type));
+		const char *want = policy_btf_struct_what(a->type);
+
+		if (want)
+			snprintf(why, len, "line %u: %s argument %u%s%s is %s: type %s reads a %s", a->pos.line,
+				 bh->what, a->index, a->resolve ? " resolved to " : "", a->resolve ? a->resolve : "",
+				 rr.what, tp_arg_type_name(a->type), want);
+		else
+			snprintf(why, len, "line %u: %s argument %u%s%s is %s: type %s cannot read it "
+				 "(integers, string for char * and char arrays, char_buf for pointers, fd for an int, "
+				 "file, path, dentry, linux_binprm, sockaddr, sock, socket, skb, cred, user_namespace, "
+				 "bpf_attr, bpf_prog, bpf_map, perf_event, module, load_info and net_device for those "
+				 "structs are supported)", a->pos.line, bh->what, a->index,
+				 a->resolve ? " resolved to " : "", a->resolve ? a->resolve : "", rr.what,
+				 tp_arg_type_name(a->type));
 		return why;
 	}
 	c->offset = (uint16_t)a->index;

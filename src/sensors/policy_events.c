@@ -7,6 +7,7 @@
 #include "sensors/generic_policy.h"
 #include "sensors/policy_backend.h"
 #include "sensors/policy_internal.h"
+#include "sensors/policy_structs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -45,6 +46,7 @@ struct arg_store {
 	Tetragon__SyscallId sysid;
 	Tetragon__KprobeCapability cap;
 	Google__Protobuf__Int32Value capval;
+	struct arg_struct_store s;	/* sock, skb, cred... */
 };
 
 /* Argument i's bytes in the record (checked against its data); NULL with *len 0 when none. */
@@ -247,6 +249,8 @@ static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, co
 			return;
 		}
 	default:
+		if (policy_struct_arg(a, hi->types[i], b, l, strbuf, &st->s))
+			return;
 		set_int_arg(a, hi->types[i], v);
 		return;
 	}
