@@ -191,7 +191,7 @@ static int resolve_path(const struct btf *btf, __u32 id, const char *path, struc
 {
 	const struct btf_type *t = skip_mods(btf, &id);
 	const char *s = path;
-	__u32 off = 0;
+	__u32 off = 0, decl = 0;
 
 	memset(r, 0, sizeof(*r));
 	if (!t || !btf_is_ptr(t)) {
@@ -229,6 +229,7 @@ static int resolve_path(const struct btf *btf, __u32 id, const char *path, struc
 			}
 			off += (__u32)(idx * (unsigned long)esz);
 			id = a->type;
+			decl = a->type;
 			t = skip_mods(btf, &id);
 			s = end + 1;
 			continue;
@@ -257,11 +258,13 @@ static int resolve_path(const struct btf *btf, __u32 id, const char *path, struc
 		}
 		off += bits / 8;
 		id = mtype;
+		decl = mtype;
 		t = skip_mods(btf, &id);
 		s += n;
 	}
 	r->off[r->n++] = off;
-	*final = id;
+	/* the member's type as declared (a typedef such as kernel_cap_t names what it holds) */
+	*final = decl ? decl : id;
 	r->last = GT_RES_LOAD;
 	r->size = 8;
 	if (t && (btf_is_int(t) || btf_is_enum(t) || btf_is_enum64(t)))
@@ -269,6 +272,23 @@ static int resolve_path(const struct btf *btf, __u32 id, const char *path, struc
 	else if (t && (btf_is_array(t) || btf_is_struct(t) || btf_is_union(t)))
 		r->last = GT_RES_ADDR;
 	return 0;
+}
+
+/* Is type id (typedefs and qualifiers followed) the typedef kernel_cap_t? */
+static bool is_kernel_cap_t(const struct btf *btf, __u32 id)
+{
+	for (int k = 0; k < 8; k++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+
+		if (!t)
+			return false;
+		if (btf_is_typedef(t) && !strcmp(btf__name_by_offset(btf, t->name_off), "kernel_cap_t"))
+			return true;
+		if (!btf_is_typedef(t) && !btf_is_const(t) && !btf_is_volatile(t) && !btf_is_restrict(t))
+			return false;
+		id = t->type;
+	}
+	return false;
 }
 
 /*
@@ -279,13 +299,14 @@ static int describe_resolved(const struct btf *btf, __u32 id, const char *path, 
 			     struct btf_arg *ra, char *why, size_t len)
 {
 	const struct btf_type *t;
-	__u32 final = 0;
+	__u32 final = 0, declared;
 
 	if (resolve_path(btf, id, path, r, &final, why, len))
 		return -EINVAL;
 	describe(btf, final, ra);
 	if (r->last != GT_RES_ADDR)
 		return 0;
+	declared = final;
 	t = skip_mods(btf, &final);
 	if (t && btf_is_array(t)) {
 		__u32 eid = btf_array(t)->type;
@@ -298,6 +319,16 @@ static int describe_resolved(const struct btf *btf, __u32 id, const char *path, 
 			snprintf(ra->what, sizeof(ra->what), "char[%u]", btf_array(t)->nelems);
 			return 0;
 		}
+	}
+	/* an embedded kernel_cap_t (cred.cap_effective...): its 64 bits, as an integer */
+	if (t && btf_is_struct(t) && t->size == 8 && is_kernel_cap_t(btf, declared)) {
+		r->last = GT_RES_LOAD;
+		r->size = 8;
+		ra->kind = GT_ARG_INT;
+		ra->size = 8;
+		ra->report = TP_ARG_KERNEL_CAP_T;
+		snprintf(ra->what, sizeof(ra->what), "kernel_cap_t");
+		return 0;
 	}
 	if (t && btf_is_struct(t) && !strcmp(btf__name_by_offset(btf, t->name_off), "path")) {
 		ra->kind = GT_ARG_PATH_PTR;
@@ -530,6 +561,14 @@ const char *policy_btf_arg(const struct tp_hook *h, size_t i, const struct btf_h
 		return why;
 	}
 	c->offset = (uint16_t)a->index;
+	/* a capability set behind a pointer (security_capset's const kernel_cap_t *): the 64 bits it points at */
+	if ((a->type == TP_ARG_KERNEL_CAP_T || a->type == TP_ARG_CAP_INHERITABLE || a->type == TP_ARG_CAP_PERMITTED ||
+	     a->type == TP_ARG_CAP_EFFECTIVE) && rr.pointer && !a->resolve) {
+		res->n = 1;
+		res->off[0] = 0;
+		res->last = GT_RES_LOAD;
+		res->size = 8;
+	}
 	if (c->kind == GT_ARG_BUF_USER) {
 		if (a->return_copy)
 			c->flags |= GT_ARGF_RETURN_COPY;
