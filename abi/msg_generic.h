@@ -168,6 +168,31 @@ struct gt_module {
 	__u64 taints;
 };
 
+/*
+ * Socket tracking (TrackSock/UntrackSock): map "gt_socktrack", shared by
+ * every generic program, from a struct sock's address to the process that
+ * owns it. An event whose sock or socket argument is tracked reports that
+ * process (packets sent from softirq context, for one).
+ */
+struct gt_sock_owner {
+	__u32 pid;		/* execve_map key of the owner */
+	__u32 tid;
+	__u64 ktime;
+};
+
+enum gt_track_op { GT_TRACK_NONE, GT_TRACK_SOCK, GT_UNTRACK_SOCK };
+
+/*
+ * Per-instance rodata "gt_xcfg" (beside gt_cfg): the selectors' socket
+ * tracking actions and how a return value reads beyond an integer.
+ */
+struct gt_xcfg {
+	__u8 sel_track[GT_MAX_SEL];	/* enum gt_track_op of matchActions */
+	__u8 sel_sock[GT_MAX_SEL];	/* argSock: the argument slot of the sock */
+	__u8 ret_track;			/* returnArgAction, on the returned sock */
+	__u8 ret_kind;			/* GT_ARG_SOCK_PTR: the return value, read into slot nargs */
+};
+
 #define GT_MOD_SIG_OK	0x1	/* load_info: the signature checked out */
 #define GT_MOD_SIG_KNOWN 0x2	/* load_info: sig_ok was read (upstream reports it then) */
 

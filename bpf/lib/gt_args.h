@@ -411,6 +411,15 @@ static __always_inline __s64 gt_ret_value(__u64 v)
 	return v;
 }
 
+/* A struct returned (returnArg sock: sk_alloc...), read into the slot after the arguments. */
+static __always_inline void gt_return_struct(struct gt_heap *h, __s64 ret)
+{
+	__u32 slot = gt_cfg.nargs;
+
+	if (gt_xcfg.ret_kind == GT_ARG_SOCK_PTR && slot < GT_MAX_ARGS)
+		gt_put_sock(h, slot, (struct sock *)ret);
+}
+
 /*
  * At the return of a call whose record was held (gt_return_take): the
  * returnCopy buffers the callee has filled, ret bytes of them, appended

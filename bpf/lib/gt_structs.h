@@ -58,6 +58,16 @@ static __noinline void gt_put_sock(struct gt_heap *h, __u32 i, struct sock *sk)
 	o->priority = BPF_CORE_READ(sk, sk_priority);
 	o->cookie = (__u64)(unsigned long)sk;
 	gt_arg_commit(h, i, sizeof(struct gt_sock));
+	/* a tracked sock: its owner is the event's process */
+	{
+		__u64 key = o->cookie;
+		struct gt_sock_owner *ow = bpf_map_lookup_elem(&gt_socktrack, &key);
+
+		if (ow) {
+			h->owner = *ow;
+			h->owner_set = 1;
+		}
+	}
 }
 
 /* The IP and transport headers of a packet: addresses, layer 4 protocol and ports. */

@@ -350,6 +350,13 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 				fill_ret(&ret, hi, m->ret);
 				kp.return_ = &ret;
 			}
+			if (hi->ret_type == TP_ARG_SOCK && hi->h->nargs < GT_MAX_ARGS) {
+				/* the returned sock, read into the slot after the args */
+				size_t rs = hi->h->nargs, l;
+				const char *b = arg_bytes(m, rs, &l);
+
+				policy_struct_arg(&ret, TP_ARG_SOCK, b, l, strs[rs], &stores[rs].s);
+			}
 			kp.return_action = action_of(m->ret_action, true);
 		}
 		ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_KPROBE;

@@ -79,6 +79,7 @@ struct hook_inst {
 	unsigned size[GT_MAX_ARGS];
 	void *skel;			/* the back-end's skeleton */
 	struct gt_prog_cfg *cfg;	/* its rodata configuration (until load) */
+	struct gt_xcfg *xcfg;		/* its rodata socket tracking and return kind (until load) */
 	uint64_t uprobe_offset;		/* uprobes by offset; function[] holds the symbol */
 	struct bpf_link **links;	/* every attachment, return probes included */
 	size_t nlinks;

@@ -665,6 +665,26 @@ static int host_ns(struct hook_inst *hi, uint32_t *ret, enum tp_ns_type ns)
 	return 0;
 }
 
+/* TrackSock/UntrackSock of selector i on its argSock argument (a sock or socket). */
+static const char *compile_track(struct hook_inst *hi, const struct tp_action *a, size_t i, char *why, size_t len)
+{
+	uint32_t k = a->arg_sock;
+
+	if (!hi->xcfg) {
+		snprintf(why, len, "line %u: %s is not supported on this hook", a->pos.line, tp_action_name(a->type));
+		return why;
+	}
+	if (k >= hi->h->nargs || k >= GT_MAX_ARGS ||
+	    (hi->types[k] != TP_ARG_SOCK && hi->types[k] != TP_ARG_SOCKET)) {
+		snprintf(why, len, "line %u: %s: argSock %u must name a sock or socket argument of the hook "
+			 "(its position in args)", a->pos.line, tp_action_name(a->type), k);
+		return why;
+	}
+	hi->xcfg->sel_track[i] = a->type == TP_ACTION_TRACKSOCK ? GT_TRACK_SOCK : GT_UNTRACK_SOCK;
+	hi->xcfg->sel_sock[i] = (uint8_t)k;
+	return NULL;
+}
+
 const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg, char *why, size_t len)
 {
 	const struct tp_hook *h = hi->h;
@@ -715,6 +735,11 @@ const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg
 				g->override_err = a->arg_error;
 				if (g->action == GT_ACT_POST)
 					g->action = GT_ACT_OVERRIDE;
+				break;
+			case TP_ACTION_TRACKSOCK:
+			case TP_ACTION_UNTRACKSOCK:
+				if ((bad = compile_track(hi, a, i, why, len)))
+					return bad;
 				break;
 			default: break;
 			}

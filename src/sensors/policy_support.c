@@ -117,7 +117,7 @@ static const char *action_unsupported(const struct tp_action *a)
 	case TP_ACTION_GETURL: case TP_ACTION_DNSLOOKUP:
 		return "GetUrl and DnsLookup are not implemented by this agent";
 	case TP_ACTION_TRACKSOCK: case TP_ACTION_UNTRACKSOCK:
-		return "TrackSock/UntrackSock (kprobes on socket functions) are not implemented yet";
+		return NULL;	/* argSock is checked against the hook's arguments (policy_selectors.c) */
 	case TP_ACTION_NOTIFY_ENFORCER: case TP_ACTION_CLEANUP_ENFORCER_NOTIFICATION:
 		return "enforcers override syscalls from kprobe or fmod_ret programs, which this engine does "
 		       "not implement yet; use Sigkill or Signal in the selector instead";

@@ -125,7 +125,7 @@ static int setup(void **state)
 	    "fd_install\nvfs_read\nvfs_write\nsecurity_file_permission\nvfs_readv [ext4]\nvfs_read\n"
 	    "security_inode_mkdir\ndo_mkdirat\ntcp_connect\nip_output\ncap_capable\nsecurity_bpf_map_create\n"
 	    "bpf_check\nsecurity_perf_event_alloc\nsecurity_socket_connect\ndev_hard_start_xmit\n"
-	    "security_file_open\nsecurity_capset\n");
+	    "security_file_open\nsecurity_capset\nsk_alloc\n__sk_free\n");
 	policy_features_override(all_features);
 	/* BPF LSM "active" whatever this machine's securityfs says: the features decide */
 	snprintf(path, sizeof(path), "%s/no-lsm-list", tracefs);
@@ -230,6 +230,17 @@ static void dump_inst(struct strbuf *sb, size_t n, const struct hook_inst *hi)
 	}
 	strbuf_addf(sb, "gt_cfg: msg_op=%u nargs=%u has_return=%u raw_nargs=%u ret_size=%u ret_signed=%u\n",
 		    pc->msg_op, pc->nargs, pc->has_return, pc->raw_nargs, pc->ret_size, pc->ret_signed);
+	/* socket tracking and the return value's kind, when set */
+	if (hi->xcfg && (hi->xcfg->ret_kind || hi->xcfg->ret_track || hi->xcfg->sel_track[0] ||
+			 hi->xcfg->sel_track[1] || hi->xcfg->sel_track[2] || hi->xcfg->sel_track[3] ||
+			 hi->xcfg->sel_track[4])) {
+		strbuf_addf(sb, "gt_xcfg: ret_kind=%s ret_track=%u", kind_name(hi->xcfg->ret_kind), hi->xcfg->ret_track);
+		for (unsigned i = 0; i < GT_MAX_SEL; i++)
+			if (hi->xcfg->sel_track[i])
+				strbuf_addf(sb, " sel[%u]: track=%u sock=%u", i, hi->xcfg->sel_track[i],
+					    hi->xcfg->sel_sock[i]);
+		strbuf_addc(sb, '\n');
+	}
 	for (unsigned i = 0; i < pc->nargs && i < GT_MAX_ARGS; i++) {
 		const struct gt_arg_cfg *a = &pc->args[i];
 		const struct gt_resolve *r = &pc->resolve[i];
@@ -710,6 +721,12 @@ static void test_fentry(void **state)
 	run_case("fentry", true);
 }
 
+static void test_sock_track(void **state)
+{
+	(void)state;
+	run_case("sock_track", true);
+}
+
 static void test_kernel_structs(void **state)
 {
 	(void)state;
@@ -731,6 +748,7 @@ int main(void)
 		cmocka_unit_test(test_fentry),
 		cmocka_unit_test(test_fentry_call_not_found),
 		cmocka_unit_test(test_kernel_structs),
+		cmocka_unit_test(test_sock_track),
 	};
 
 	return cmocka_run_group_tests_name("policy_golden", tests, setup, teardown);

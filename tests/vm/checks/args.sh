@@ -18,8 +18,15 @@ HOSTNS='"user_ns":\{"level":0,"uid":0,"gid":0,"ns":\{"inum":4026531837,"is_host"
 case $PHASE in
 run)
 	ip link set lo up 2>/tmp/args-net.err || ifconfig lo 127.0.0.1 up 2>>/tmp/args-net.err
-	wget -q -T 3 -O /dev/null http://127.0.0.1:8000/ 2>>/tmp/args-net.err
-	wget -q -T 3 -O /dev/null http://127.0.0.1:8001/ 2>>/tmp/args-net.err
+	# busybox nc: its wget crashes, statically linked, in name lookups
+	nc -w 3 127.0.0.1 8000 </dev/null 2>>/tmp/args-net.err
+	nc -w 3 127.0.0.1 8001 </dev/null 2>>/tmp/args-net.err
+	# TrackSock: a listener's sock, tracked at sk_alloc, seen in the client's SYN
+	nc -l -p 8002 </dev/null >/dev/null 2>&1 &
+	i=0
+	while ! grep -q ':1F42 00000000:0000 0A' /proc/net/tcp && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.1; done
+	nc -w 3 127.0.0.1 8002 </dev/null 2>>/tmp/args-net.err
+	wait
 	ip addr show lo >>/tmp/args-net.err 2>&1
 	mkdir -p /tmp/args/args-passwd.d
 	echo secret >/tmp/args/args-passwd.txt
@@ -76,6 +83,15 @@ check)
 		args_ev bpf security_perf_event_alloc '\{"perf_event_arg":\{"KprobeFunc":"vfs_read","Type":"[A-Z_0-9]+"\}\}'
 	check "upstream bpf.yaml: a tracepoint perf event (perf_event_arg)" \
 		args_ev bpf security_perf_event_alloc '\{"perf_event_arg":\{"Type":"PERF_TYPE_TRACEPOINT","Config":"[0-9]+"\}\}'
+	check "returnArg sock (sk_alloc, kretprobe): the new sock of the listener" \
+		grep -Eq '"arguments":"-l -p 8002".*"function_name":"sk_alloc","args":\[\{"int_arg":2,"label":"family"\}\],"return":\{"sock_arg":\{"family":"AF_INET",[^}]*"cookie":"[0-9]+"[^}]*\}\}.*"policy_name":"vm-args-track"' "$EV"
+	check "TrackSock: the client's SYN on the listener reported as the listener's process (nc -l), not the client's" \
+		grep -Eq '"arguments":"-l -p 8002".*"function_name":"tcp_conn_request","args":\[\{"sock_arg":\{"family":"AF_INET","type":"SOCK_STREAM","protocol":"IPPROTO_TCP","saddr":"0.0.0.0","daddr":"0.0.0.0","sport":8002,"cookie":"[0-9]+","state":"TCP_LISTEN"\}\}\].*"policy_name":"vm-args-track"' "$EV"
+	[ "$(grep '"function_name":"tcp_conn_request"' "$EV" | grep -c '"arguments":"-w 3 127.0.0.1 8002"')" -eq 0 ] &&
+		ok "TrackSock: no tcp_conn_request event names the client" ||
+		bad "TrackSock: no tcp_conn_request event names the client"
+	check "UntrackSock (__sk_free, argSock 0): the freed sock's event" \
+		grep -q '"function_name":"__sk_free","args":\[{"sock_arg":{"family":"AF_INET".*"policy_name":"vm-args-track"' "$EV"
 	if grep -q "bpf_prog_kallsyms_add: function .* \(does not exist\|cannot be probed\)" /tmp/agent.err; then
 		skip "bpf_prog (bpf_prog_kallsyms_add)" "this kernel cannot probe it"
 	else
