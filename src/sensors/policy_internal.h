@@ -127,6 +127,7 @@ struct policy_engine {
 	uint32_t next_id;
 	uint64_t next_policy_id;
 	int bin_cache_fd;		/* gt_bin_cache shared by every instance, -1 = each its own */
+	int socktrack_fd;		/* gt_socktrack (TrackSock) shared by every instance, -1 = each its own */
 	/* policy_engine_account(): the last record's instance and policy (reset by management calls) */
 	const struct hook_inst *acct_hi;
 	struct loaded_policy *acct_lp;

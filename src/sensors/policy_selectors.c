@@ -846,8 +846,14 @@ const char *policy_selectors_size(struct hook_inst *hi, struct bpf_object *obj, 
 
 	struct bpf_map *bc = bpf_object__find_map_by_name(obj, "gt_bin_cache");
 
+	struct bpf_map *st = bpf_object__find_map_by_name(obj, "gt_socktrack");
+
 	if (bc && hi->e && hi->e->bin_cache_fd >= 0 && bpf_map__reuse_fd(bc, hi->e->bin_cache_fd)) {
 		snprintf(why, len, "sharing the binary path cache: %s", strerror(errno));
+		return why;
+	}
+	if (st && hi->e && hi->e->socktrack_fd >= 0 && bpf_map__reuse_fd(st, hi->e->socktrack_fd)) {
+		snprintf(why, len, "sharing the socket tracking map: %s", strerror(errno));
 		return why;
 	}
 	if ((bad = set_size(obj, "gt_strs", hi->sm.nstrs, why, len)) ||
