@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# vm-requires: kprobe
+# vm-requires: kprobe,kretprobe
 # policies/args_*.yaml: kernel structures as kprobe arguments, each event's
 # fields asserted (sock, socket, skb, cred, user_namespace, bpf_attr,
 # bpf_map, bpf_prog, perf_event), and the operators that read them in the
