@@ -86,6 +86,14 @@ check)
 		args_ev bpf security_perf_event_alloc '\{"perf_event_arg":\{"KprobeFunc":"vfs_read","Type":"[A-Z_0-9]+"\}\}'
 	check "upstream bpf.yaml: a tracepoint perf event (perf_event_arg)" \
 		args_ev bpf security_perf_event_alloc '\{"perf_event_arg":\{"Type":"PERF_TYPE_TRACEPOINT","Config":"[0-9]+"\}\}'
+	# what the tracking checks saw, when the first fails
+	grep -Eq '"arguments":"-l -p 8002".*"function_name":"sk_alloc"' "$EV" || {
+		for f in sk_alloc tcp_conn_request tcp_close; do
+			grep "\"function_name\":\"$f\"" "$EV" | head -2 |
+				sed 's/.*\("arguments":"[^"]*"\).*\("function_name".*"policy_name":"[^"]*"\).*/VMLOG ev: \1 \2/'
+		done
+		grep -E "vm-args-track|sk_alloc" /tmp/agent.err | head -5 | sed 's/^/VMLOG agent: /'
+	}
 	check "returnArg sock (sk_alloc, kretprobe): the new sock of the listener" \
 		grep -Eq '"arguments":"-l -p 8002".*"function_name":"sk_alloc","args":\[\{"int_arg":2,"label":"family"\}\],"return":\{"sock_arg":\{"family":"AF_INET",[^}]*"cookie":"[0-9]+"[^}]*\}\}.*"policy_name":"vm-args-track"' "$EV"
 	check "TrackSock: the client's SYN on the listener reported as the listener's process (nc -l), not the client's" \
