@@ -22,10 +22,14 @@ run)
 	nc -w 3 127.0.0.1 8000 </dev/null 2>>/tmp/args-net.err
 	nc -w 3 127.0.0.1 8001 </dev/null 2>>/tmp/args-net.err
 	# TrackSock: a listener's sock, tracked at sk_alloc, seen in the client's SYN
+	# (busybox nc listens on IPv6's ::, dual stack)
 	nc -l -p 8002 </dev/null >/dev/null 2>&1 &
 	srv=$!
 	i=0
-	while ! grep -q ':1F42 00000000:0000 0A' /proc/net/tcp && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.1; done
+	while ! grep -qs ':1F42 [0-9A-F]*:0000 0A ' /proc/net/tcp /proc/net/tcp6 && [ $i -lt 100 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
 	# both ends wait for the other to close: the client is bounded, the server killed
 	timeout 3 nc 127.0.0.1 8002 </dev/null >/dev/null 2>>/tmp/args-net.err
 	kill $srv 2>/dev/null
@@ -95,9 +99,9 @@ check)
 		grep -E "vm-args-track|sk_alloc" /tmp/agent.err | head -5 | sed 's/^/VMLOG agent: /'
 	}
 	check "returnArg sock (sk_alloc, kretprobe): the new sock of the listener" \
-		grep -Eq '"arguments":"-l -p 8002".*"function_name":"sk_alloc","args":\[\{"int_arg":2,"label":"family"\}\],"return":\{"sock_arg":\{"family":"AF_INET",[^}]*"cookie":"[0-9]+"[^}]*\}\}.*"policy_name":"vm-args-track"' "$EV"
+		grep -Eq '"arguments":"-l -p 8002".*"function_name":"sk_alloc","args":\[\{"int_arg":10,"label":"family"\}\],"return":\{"sock_arg":\{"family":"AF_INET6",[^}]*"cookie":"[0-9]+"[^}]*\}\}.*"policy_name":"vm-args-track"' "$EV"
 	check "TrackSock: the client's SYN on the listener reported as the listener's process (nc -l), not the client's" \
-		grep -Eq '"arguments":"-l -p 8002".*"function_name":"tcp_conn_request","args":\[\{"sock_arg":\{"family":"AF_INET","type":"SOCK_STREAM","protocol":"IPPROTO_TCP","saddr":"0.0.0.0","daddr":"0.0.0.0","sport":8002,"cookie":"[0-9]+","state":"TCP_LISTEN"\}\}\].*"policy_name":"vm-args-track"' "$EV"
+		grep -Eq '"arguments":"-l -p 8002".*"function_name":"tcp_conn_request","args":\[\{"sock_arg":\{"family":"AF_INET6","type":"SOCK_STREAM","protocol":"IPPROTO_TCP","saddr":"::","daddr":"::","sport":8002,"cookie":"[0-9]+","state":"TCP_LISTEN"\}\}\].*"policy_name":"vm-args-track"' "$EV"
 	[ "$(grep '"function_name":"tcp_conn_request"' "$EV" | grep -c '"arguments":"127.0.0.1 8002"')" -eq 0 ] &&
 		ok "TrackSock: no tcp_conn_request event names the client" ||
 		bad "TrackSock: no tcp_conn_request event names the client"
