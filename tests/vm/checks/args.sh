@@ -67,7 +67,6 @@ check)
 		args_ev vm-args-net security_socket_connect '\{"sock_arg":\{"family":"AF_INET","type":"SOCK_STREAM","protocol":"IPPROTO_TCP","saddr":"0.0.0.0","daddr":"0.0.0.0","cookie":"[0-9]+","state":"TCP_CLOSE"\}\},\{"sockaddr_arg":\{"family":"AF_INET","addr":"127.0.0.1","port":8000\}\}'
 	check "upstream tcp-connect.yaml: tcp_connect's sock" args_ev connect tcp_connect "$SOCK8000"
 	c1=$(grep '"function_name":"tcp_connect".*"dport":8000.*"policy_name":"connect"' "$EV" | sed -n 's/.*"cookie":"\([0-9]*\)".*/\1/p' | head -1)
-	# the refused connect's reset cleared the source address and ports (6.12)
 	# a refused connect's reset clears the source address and the ports (6.12)
 	check "upstream tcp-connect.yaml: tcp_close of the same sock (its cookie), closed" \
 		grep -Eq "\"function_name\":\"tcp_close\",\"args\":\[\{\"sock_arg\":\{\"family\":\"AF_INET\",\"type\":\"SOCK_STREAM\",\"protocol\":\"IPPROTO_TCP\",\"saddr\":\"(0.0.0.0|127.0.0.1)\",\"daddr\":\"127.0.0.1\",(\"sport\":[0-9]+,)?(\"dport\":8000,)?\"cookie\":\"${c1:-none}\",\"state\":\"TCP_CLOSE\"\}\}\].*\"policy_name\":\"connect\"" "$EV"
