@@ -45,6 +45,8 @@ run)
 	unshare -U /usr/bin/true	# create_user_ns
 	unshare -p -f /usr/bin/true	# an exec in another pid namespace: commit_creds
 	/bin/tetragon --probe-features >/dev/null 2>&1	# BPF programs and maps named tg_feature, perf events
+	setpriv --inh-caps +sys_admin /usr/bin/true	# capset: the inheritable set gains CAP_SYS_ADMIN
+	setpriv --inh-caps -sys_admin /usr/bin/true	# capset: nothing gained
 	;;
 check)
 	# what the network checks saw, when the first fails
@@ -108,6 +110,11 @@ check)
 		bad "TrackSock: no tcp_conn_request event names the client"
 	check "UntrackSock (__sk_free, argSock 0): the freed sock's event" \
 		grep -q '"function_name":"__sk_free","args":\[{"sock_arg":{"family":"AF_INET".*"policy_name":"vm-args-track"' "$EV"
+	check "CapabilitiesGained (security_capset): the capset that raises CAP_SYS_ADMIN, old and new sets" \
+		args_ev vm-args-caps security_capset '\{"cap_inheritable_arg":"0000000000000000"\},\{"cap_inheritable_arg":"0000000000200000"\}'
+	n=$(grep -c '"function_name":"security_capset".*"policy_name":"vm-args-caps"' "$EV")
+	[ "$n" -eq 1 ] && ok "CapabilitiesGained: the capset that gains nothing filtered in the kernel" ||
+		bad "CapabilitiesGained: the capset that gains nothing filtered in the kernel" "$n events"
 	if grep -q "bpf_prog_kallsyms_add: function .* \(does not exist\|cannot be probed\)" /tmp/agent.err; then
 		skip "bpf_prog (bpf_prog_kallsyms_add)" "this kernel cannot probe it"
 	else
