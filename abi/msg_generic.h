@@ -65,7 +65,136 @@ enum gt_arg_kind {
 	GT_ARG_SYSCALL64,	/* a syscall id; GT_SYSCALL64_I386 set for a compat task */
 	GT_ARG_IOVEC_USER,	/* a pointer to struct iovec[count at size_off]: their bytes, concatenated */
 	GT_ARG_DENTRY_PTR,	/* struct dentry *: its path within its file system (no mount) */
+	/*
+	 * Kernel structures read field by field into the fixed records below
+	 * (their bytes are the argument's; a record shorter than its struct
+	 * means the pointer could not be read).
+	 */
+	GT_ARG_SOCK_PTR,	/* struct sock *: struct gt_sock */
+	GT_ARG_SOCKET_PTR,	/* struct socket *: its sk, as struct gt_sock */
+	GT_ARG_SKB_PTR,		/* struct sk_buff *: struct gt_skb */
+	GT_ARG_CRED_PTR,	/* struct cred *: struct gt_cred */
+	GT_ARG_USERNS_PTR,	/* struct user_namespace *: struct gt_userns */
+	GT_ARG_BPF_ATTR_PTR,	/* union bpf_attr * (BPF_PROG_LOAD's): struct gt_bpf_prog */
+	GT_ARG_BPF_PROG_PTR,	/* struct bpf_prog *: struct gt_bpf_prog */
+	GT_ARG_BPF_MAP_PTR,	/* struct bpf_map *: struct gt_bpf_map */
+	GT_ARG_PERF_EVENT_PTR,	/* struct perf_event *: struct gt_perf_event */
+	GT_ARG_MODULE_PTR,	/* struct module *: struct gt_module */
+	GT_ARG_LOAD_INFO_PTR,	/* struct load_info *: struct gt_module */
+	GT_ARG_NET_DEV_PTR,	/* struct net_device *: its name, a string */
 };
+
+/*
+ * The addresses and ports of a socket or packet, which the network
+ * operators (SAddr, DAddr, SPort, DPort, Protocol, Family, State) match.
+ */
+struct gt_net_tuple {
+	__u16 family;		/* AF_INET, AF_INET6 (others: no addresses or ports) */
+	__u16 protocol;		/* IPPROTO_*: the socket's, or the packet's layer 4 */
+	__u16 sport;		/* host order */
+	__u16 dport;
+	__u8 saddr[16];		/* network order; IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+};
+
+struct gt_sock {
+	struct gt_net_tuple t;
+	__u16 type;		/* SOCK_STREAM... */
+	__u8 state;		/* TCP_ESTABLISHED... (skc_state) */
+	__u8 pad;
+	__u32 mark;
+	__u32 priority;
+	__u32 pad2;
+	__u64 cookie;		/* the struct sock's address, as upstream's */
+};
+
+struct gt_skb {
+	struct gt_net_tuple t;
+	__u32 hash;
+	__u32 len;
+	__u32 priority;
+	__u32 mark;
+	__u32 secpath_len;	/* not read yet: 0 */
+	__u32 secpath_olen;
+};
+
+struct gt_userns {
+	__s32 level;		/* 0: the initial (host) user namespace */
+	__u32 uid;		/* its owner */
+	__u32 gid;
+	__u32 inum;
+};
+
+struct gt_cred {
+	__u32 uid, gid, euid, egid, suid, sgid, fsuid, fsgid;
+	__u32 securebits;
+	__u32 pad;
+	__u64 permitted;
+	__u64 effective;
+	__u64 inheritable;
+	struct gt_userns userns;
+};
+
+#define GT_OBJ_NAME_LEN 16	/* BPF_OBJ_NAME_LEN, IFNAMSIZ */
+
+struct gt_bpf_prog {
+	__u32 type;		/* BPF_PROG_TYPE_* */
+	__u32 insn_cnt;
+	char name[GT_OBJ_NAME_LEN];
+};
+
+struct gt_bpf_map {
+	__u32 type;		/* BPF_MAP_TYPE_* */
+	__u32 key_size;
+	__u32 value_size;
+	__u32 max_entries;
+	char name[GT_OBJ_NAME_LEN];
+};
+
+#define GT_KSYM_LEN 128
+struct gt_perf_event {
+	__u32 type;		/* PERF_TYPE_* */
+	__u32 pad;
+	__u64 config;
+	__u64 probe_offset;
+	char func[GT_KSYM_LEN];	/* a kprobe PMU event's function */
+};
+
+#define GT_MODULE_NAME_LEN 56
+struct gt_module {
+	char name[GT_MODULE_NAME_LEN];
+	__u32 sig_ok;		/* GT_MOD_SIG_* */
+	__u32 pad;
+	__u64 taints;
+};
+
+/*
+ * Socket tracking (TrackSock/UntrackSock): map "gt_socktrack", shared by
+ * every generic program, from a struct sock's address to the process that
+ * owns it. An event whose sock or socket argument is tracked reports that
+ * process (packets sent from softirq context, for one).
+ */
+struct gt_sock_owner {
+	__u32 pid;		/* execve_map key of the owner */
+	__u32 tid;
+	__u64 ktime;
+};
+
+enum gt_track_op { GT_TRACK_NONE, GT_TRACK_SOCK, GT_UNTRACK_SOCK };
+
+/*
+ * Per-instance rodata "gt_xcfg" (beside gt_cfg): the selectors' socket
+ * tracking actions and how a return value reads beyond an integer.
+ */
+struct gt_xcfg {
+	__u8 sel_track[GT_MAX_SEL];	/* enum gt_track_op of matchActions */
+	__u8 sel_sock[GT_MAX_SEL];	/* argSock: the argument slot of the sock */
+	__u8 ret_track;			/* returnArgAction, on the returned sock */
+	__u8 ret_kind;			/* GT_ARG_SOCK_PTR: the return value, read into slot nargs */
+};
+
+#define GT_MOD_SIG_OK	0x1	/* load_info: the signature checked out */
+#define GT_MOD_SIG_KNOWN 0x2	/* load_info: sig_ok was read (upstream reports it then) */
 
 #define GT_SYSCALL64_I386	0x80000000u	/* upstream's flag of 32-bit syscalls */
 
@@ -113,6 +242,22 @@ enum gt_op {
 	 * or, nvals 0, the gt_ints set id, or the port below 1024.
 	 */
 	GT_OP_ADDR, GT_OP_NOT_ADDR, GT_OP_PORT, GT_OP_NOT_PORT, GT_OP_PORT_PRIV, GT_OP_NOT_PORT_PRIV,
+	/* sock and skb arguments (struct gt_net_tuple): lo/hi ranges on the field gt_argf.net names */
+	GT_OP_NET_FIELD,
+	/* past GT_OP_NET_FIELD: integer and string operators again */
+	GT_OP_FILE_TYPE, GT_OP_NOT_FILE_TYPE,	/* (mode >> 12) of a path argument: bit in lo[0] */
+	GT_OP_CAPS_GAINED,	/* the set of slot lo[0] has a bit this one has not (slot: the old set) */
+	GT_OP_SUBSTRING,	/* a value (gt_strs, Prefix-keyed) starts at some byte of the string */
+};
+
+/* gt_argf.net: which part of a socket or packet an operator reads */
+enum gt_net_sel {
+	GT_NET_SOCKADDR,	/* a struct sockaddr (GT_ARG_SOCKADDR_USER): its address and port */
+	GT_NET_SRC,		/* struct gt_net_tuple: saddr, sport */
+	GT_NET_DST,		/* daddr, dport */
+	GT_NET_FAMILY,		/* GT_OP_NET_FIELD on family */
+	GT_NET_PROTOCOL,	/* on protocol */
+	GT_NET_STATE,		/* on gt_sock.state */
 };
 
 /*
@@ -153,7 +298,8 @@ struct gt_argf {
 	__u8 nvals;		/* inline integer values */
 	__u8 is_str;		/* string ops: lookups in gt_strs with id */
 	__u8 id;		/* map id of the string or InMap values */
-	__u8 pad[3];
+	__u8 net;		/* enum gt_net_sel: network operators */
+	__u8 pad[2];
 	__s64 lo[GT_MAX_VALS];	/* integer value (or range low), as u64 for unsigned args */
 	__s64 hi[GT_MAX_VALS];
 };
@@ -306,6 +452,7 @@ struct gt_arg_val {
 
 #define GT_ARGV_UNRESOLVED	0x1	/* a path walk gave up (upstream's unresolvedPathComponents) */
 #define GT_ARGV_TRUNCATED	0x2	/* the limits cut the bytes */
+#define GT_ARGV_MODE_SHIFT	16	/* path kinds: the inode's i_mode in the upper 16 bits (FileType) */
 
 struct msg_generic {
 	struct msg_common common;
@@ -362,6 +509,13 @@ _Static_assert(sizeof(struct gt_selector) == 40 + 32 + 72 * GT_MAX_ARGF + 20 * G
 		       16 + 72 * GT_MAX_RETF + 8,
 	       "gt_selector layout");
 _Static_assert(sizeof(struct gt_arg_val) == 24, "gt_arg_val layout");
+_Static_assert(sizeof(struct gt_net_tuple) == 40, "gt_net_tuple layout");
+_Static_assert(sizeof(struct gt_sock) == 64, "gt_sock layout");
+_Static_assert(sizeof(struct gt_skb) == 64, "gt_skb layout");
+_Static_assert(sizeof(struct gt_cred) == 80, "gt_cred layout");
+_Static_assert(sizeof(struct gt_bpf_map) == 32, "gt_bpf_map layout");
+_Static_assert(sizeof(struct gt_perf_event) == 24 + GT_KSYM_LEN, "gt_perf_event layout");
+_Static_assert(sizeof(struct gt_module) == 72, "gt_module layout");
 _Static_assert(sizeof(struct msg_generic) == 16 + 16 + 24 + 24 * GT_MAX_ARGS + 32, "msg_generic layout");
 
 #endif

@@ -83,5 +83,6 @@ int generic_kretprobe(struct pt_regs *ctx)
 	if (!h || !gt_return_take(h, ret_key(bpf_get_attach_cookie(ctx), pid_tgid)))
 		return 0;
 	gt_return_copy(h, ret);
+	gt_return_struct(h, ret);
 	return gt_return_post(h, ret);
 }

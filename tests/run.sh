@@ -67,6 +67,7 @@ if [ -z "${SKIP_INTEGRATION:-}" ]; then
 	run_summary_suite "integration: policy return probes and argument types" /usr/bin/python3 tests/integration/test_policy_args.py
 	run_summary_suite "integration: actions (stack traces, enforcers, GetUrl, DnsLookup)" /usr/bin/python3 tests/integration/test_actions.py
 	run_summary_suite "integration: sockaddr operators and generated syscall lists" /usr/bin/python3 tests/integration/test_net_syscalls.py
+	run_summary_suite "integration: SubString in the kernel" /usr/bin/python3 tests/integration/test_policy_substring.py
 	run_summary_suite "integration: configuration sources and upstream flags" /usr/bin/python3 tests/integration/test_config.py
 	run_summary_suite "integration: API access, sockets and floods (as nobody)" /usr/bin/python3 tests/integration/test_security_api.py
 	run_summary_suite "integration: TLS and client certificates on the API" /usr/bin/python3 tests/integration/test_tls.py

@@ -21,6 +21,8 @@
 #ifndef TG_BPF_GT_ARGS_H
 #define TG_BPF_GT_ARGS_H
 
+#include <bpf/bpf_endian.h>
+
 /* Where a pointer points: user memory, kernel memory, or either (kernel first). */
 enum { GT_MEM_KERNEL, GT_MEM_USER, GT_MEM_ANY };
 
@@ -84,6 +86,15 @@ static __always_inline __u32 gt_put_mem(struct gt_heap *h, __u32 i, const void *
 	return n;
 }
 
+/* The i_mode of d's inode with argument i (FileType, NotFileType). */
+static __always_inline void gt_put_mode(struct gt_heap *h, __u32 i, struct dentry *d)
+{
+	__u32 mode = d ? BPF_CORE_READ(d, d_inode, i_mode) : 0;
+
+	if (i < GT_MAX_ARGS)
+		h->m.args[i].flags |= (mode & 0xffff) << GT_ARGV_MODE_SHIFT;
+}
+
 /* The full path of p (walked in the kernel, as seen from the task's root) as argument i. */
 static __always_inline void gt_put_path(struct gt_heap *h, __u32 i, const struct path *p)
 {
@@ -100,6 +111,7 @@ static __always_inline void gt_put_path(struct gt_heap *h, __u32 i, const struct
 		h->m.args[i].flags |= GT_ARGV_UNRESOLVED;
 	if (flags & PATH_WALK_TRUNCATED)
 		h->m.args[i].flags |= GT_ARGV_TRUNCATED;
+	gt_put_mode(h, i, BPF_CORE_READ(p, dentry));
 }
 
 /* The path of dentry d within its file system (no mount is known) as argument i. */
@@ -116,6 +128,7 @@ static __always_inline void gt_put_dentry(struct gt_heap *h, __u32 i, struct den
 		h->m.args[i].flags |= GT_ARGV_UNRESOLVED;
 	if (flags & PATH_WALK_TRUNCATED)
 		h->m.args[i].flags |= GT_ARGV_TRUNCATED;
+	gt_put_mode(h, i, d);
 }
 
 /* Path of the current task's file descriptor fd as argument i; empty when it has none. */
@@ -222,6 +235,8 @@ static __always_inline __u64 gt_resolve(__u32 i, __u64 v)
 	bpf_probe_read_kernel(&out, size, (const void *)addr);
 	return out;
 }
+
+#include "lib/gt_structs.h"
 
 /* The byte count of argument i (sizeArgIndex, a char_iovec's count): the word at size_off. */
 static __always_inline __s64 gt_size_arg(const void *src, __u32 i)
@@ -364,6 +379,9 @@ static __always_inline void gt_read_arg(const void *src, struct gt_heap *h, __u3
 			gt_put_path(h, i, &f->f_path);
 		return;
 	}
+	default:
+		gt_put_struct(h, i, v, kind);
+		return;
 	}
 }
 
@@ -391,6 +409,15 @@ static __always_inline __s64 gt_ret_value(__u64 v)
 		return v & ((1ULL << (size * 8)) - 1);
 	}
 	return v;
+}
+
+/* A struct returned (returnArg sock: sk_alloc...), read into the slot after the arguments. */
+static __always_inline void gt_return_struct(struct gt_heap *h, __s64 ret)
+{
+	__u32 slot = gt_cfg.nargs;
+
+	if (gt_xcfg.ret_kind == GT_ARG_SOCK_PTR && slot < GT_MAX_ARGS)
+		gt_put_sock(h, slot, (struct sock *)ret);
 }
 
 /*

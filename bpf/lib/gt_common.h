@@ -204,6 +204,9 @@ struct gt_heap {
 	__u64 v_exec;
 	__u32 v_tgid;
 	__u32 v_known;
+	/* a tracked sock among the arguments: the process that owns it (gt_socktrack) */
+	__u32 owner_set;
+	struct gt_sock_owner owner;
 	__u32 v_pass;
 	__u32 v_pad;
 	struct msg_ns ns;
@@ -217,6 +220,17 @@ struct gt_heap {
 	struct gt_bin_cache_val bc;	/* staging for gt_bin_cache updates */
 	struct path_scratch scratch;
 };
+
+/* The selectors' socket tracking and the return value's kind (abi/msg_generic.h). */
+const volatile struct gt_xcfg gt_xcfg = {};
+
+/* Shared by the engine's programs (bpf_map__reuse_fd); small when not shared. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct gt_sock_owner);
+} gt_socktrack SEC(".maps");
 
 /* Shared by the engine's programs (bpf_map__reuse_fd); small when not shared. */
 struct {
@@ -259,6 +273,7 @@ static __always_inline struct gt_heap *gt_heap_get(__u64 pid_tgid)
 static __always_inline void gt_args_begin(struct gt_heap *h)
 {
 	h->m.data_len = 0;
+	h->owner_set = 0;
 	for (__u32 i = 0; i < GT_MAX_ARGS; i++) {
 		h->m.args[i].len = 0;
 		h->m.args[i].off = 0;
@@ -362,6 +377,34 @@ static __noinline int gt_scope_allows(__u32 flags)
 			kn = BPF_CORE_READ(kn, __parent);
 	}
 	return host && !in_pod;
+}
+
+/*
+ * TrackSock/UntrackSock on the sock of argument slot: its address (the
+ * cookie of its struct gt_sock) owned by the current process, or no more.
+ */
+static __noinline void gt_track_sock(struct gt_heap *h, __u32 slot, __u32 op, __u32 tgid, __u32 tid)
+{
+	struct gt_sock_owner o = {};
+	struct execve_map_value *ev;
+	__u64 sk = 0;
+
+	if (!h || slot >= GT_MAX_ARGS || h->m.args[slot].len < sizeof(struct gt_sock))
+		return;
+	bpf_probe_read_kernel(&sk, sizeof(sk), gt_arg_ptr(h, slot) + __builtin_offsetof(struct gt_sock, cookie));
+	if (!sk)
+		return;
+	if (op == GT_UNTRACK_SOCK) {
+		bpf_map_delete_elem(&gt_socktrack, &sk);
+		return;
+	}
+	ev = bpf_map_lookup_elem(&execve_map, &tgid);
+	if (!ev)
+		return;
+	o.pid = ev->key.pid;
+	o.ktime = ev->key.ktime;
+	o.tid = tid;
+	bpf_map_update_elem(&gt_socktrack, &sk, &o, BPF_ANY);
 }
 
 /* gt_select_pre()'s answer when the hook has no selectors: every call matches */
@@ -508,6 +551,8 @@ static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u6
 	} else if (enforce && sel < GT_MAX_SEL && cfg->sel[sel].enf == GT_ENF_CLEANUP) {
 		bpf_map_delete_elem(&gt_enforcer, &pid_tgid);
 	}
+	if (sel < GT_MAX_SEL && gt_xcfg.sel_track[sel])
+		gt_track_sock(h, gt_xcfg.sel_sock[sel], gt_xcfg.sel_track[sel], tgid, (__u32)pid_tgid);
 	/* GetUrl/DnsLookup: the agent needs the record even when no event is to be posted */
 	if (!post && !(sel < GT_MAX_SEL && cfg->sel[sel].agent_act))
 		return ovr;
@@ -531,6 +576,13 @@ static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u6
 	h->m.hook_id = gt_cfg.hook_id;
 	h->m.tid = (__u32)pid_tgid;
 	h->m.tgid = tgid;
+	/* a tracked sock's owner is the event's process (upstream's TrackSock) */
+	if (h->owner_set) {
+		h->m.key.pid = h->owner.pid;
+		h->m.key.ktime = h->owner.ktime;
+		h->m.tgid = h->owner.pid;
+		h->m.tid = h->owner.tid;
+	}
 	h->m.action = action;
 	h->m.sel = sel;
 	h->m.nargs = gt_cfg.nargs;
@@ -606,6 +658,18 @@ static __always_inline int gt_return_post(struct gt_heap *h, __s64 ret)
 		return 0;
 	h->m.ret = ret;
 	h->m.flags |= GT_MSG_RETURN;
+	/* returnArgAction on the returned sock: the entry's process owns it */
+	if (gt_xcfg.ret_track && ret) {
+		__u64 sk = (__u64)ret;
+
+		if (gt_xcfg.ret_track == GT_UNTRACK_SOCK) {
+			bpf_map_delete_elem(&gt_socktrack, &sk);
+		} else {
+			struct gt_sock_owner o = { .pid = h->m.key.pid, .tid = h->m.tid, .ktime = h->m.key.ktime };
+
+			bpf_map_update_elem(&gt_socktrack, &sk, &o, BPF_ANY);
+		}
+	}
 	sel = h->m.sel;
 	if (sel < GT_MAX_SEL && sel < cfg->nsel) {
 		const struct gt_selector *s = &cfg->sel[sel];

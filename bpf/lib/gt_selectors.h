@@ -108,7 +108,8 @@ static __always_inline int negated(__u8 op)
 {
 	return op == GT_OP_NEQ || op == GT_OP_NOT_PREFIX || op == GT_OP_NOT_POSTFIX ||
 	       op == GT_OP_NOT_IN || op == GT_OP_NOT_IN_RANGE || op == GT_OP_NOT_IN_MAP ||
-	       op == GT_OP_NOT_ADDR || op == GT_OP_NOT_PORT || op == GT_OP_NOT_PORT_PRIV;
+	       op == GT_OP_NOT_ADDR || op == GT_OP_NOT_PORT || op == GT_OP_NOT_PORT_PRIV ||
+	       op == GT_OP_NOT_FILE_TYPE;
 }
 
 /*
@@ -116,30 +117,10 @@ static __always_inline int negated(__u8 op)
  * its family): only AF_INET and AF_INET6 have either, other families never
  * match (so the Not forms do). Not negated here.
  */
-static __noinline int sock_match(const char *s, __s64 family, const struct gt_argf *f)
+static __always_inline int port_match(__u16 port, const struct gt_argf *f)
 {
-	struct gt_heap *hv = heap_value();	/* map values as the map arguments (6.1) */
-	__u16 port;
 	int any = 0;
 
-	if (!s || !f || !hv || (family != 2 && family != 10))
-		return 0;
-	if (f->op == GT_OP_ADDR || f->op == GT_OP_NOT_ADDR) {
-		struct gt_lpm_key *k = &hv->lkey;
-
-		k->id = f->id;
-		if (family == 2) {	/* sockaddr_in: sin_addr at 4 */
-			k->s[0] = 4;
-			bpf_probe_read_kernel(&k->s[1], 4, s + 4);
-			k->prefixlen = 16 + 32;
-		} else {		/* sockaddr_in6: sin6_addr at 8 */
-			k->s[0] = 6;
-			bpf_probe_read_kernel(&k->s[1], 16, s + 8);
-			k->prefixlen = 16 + 128;
-		}
-		return bpf_map_lookup_elem(&gt_strs, k) != 0;
-	}
-	port = (__u16)(((__u8)s[2] << 8) | (__u8)s[3]);	/* network order */
 	if (f->op == GT_OP_PORT_PRIV || f->op == GT_OP_NOT_PORT_PRIV)
 		return port < 1024;
 	if (!f->nvals) {
@@ -156,6 +137,115 @@ static __noinline int sock_match(const char *s, __s64 family, const struct gt_ar
 	return any;
 }
 
+/* Is family's address at a (kernel memory) in filter f's CIDRs? */
+static __always_inline int addr_match(struct gt_heap *hv, const void *a, __s64 family, const struct gt_argf *f)
+{
+	struct gt_lpm_key *k = &hv->lkey;
+
+	k->id = f->id;
+	if (family == 2) {
+		k->s[0] = 4;
+		bpf_probe_read_kernel(&k->s[1], 4, a);
+		k->prefixlen = 16 + 32;
+	} else {
+		k->s[0] = 6;
+		bpf_probe_read_kernel(&k->s[1], 16, a);
+		k->prefixlen = 16 + 128;
+	}
+	return bpf_map_lookup_elem(&gt_strs, k) != 0;
+}
+
+/*
+ * The network operators on a sock or skb argument (struct gt_net_tuple at
+ * s): addresses and ports of the side f->net names, or the range of a
+ * field (GT_OP_NET_FIELD). Not negated here.
+ */
+static __always_inline int tuple_match(struct gt_heap *hv, const char *s, const struct gt_argf *f)
+{
+	struct gt_net_tuple t = {};
+	__s64 v = 0;
+	int any = 0;
+
+	if (bpf_probe_read_kernel(&t, sizeof(t), s))
+		return 0;
+	if (f->op == GT_OP_NET_FIELD) {
+		if (f->net == GT_NET_FAMILY)
+			v = t.family;
+		else if (f->net == GT_NET_PROTOCOL)
+			v = t.protocol;
+		else	/* GT_NET_STATE: gt_sock.state, after the tuple */
+			v = (__u8)s[sizeof(struct gt_net_tuple) + 2];
+		for (__u32 k = 0; k < GT_MAX_VALS; k++) {
+			if (k >= f->nvals)
+				break;
+			if (v >= f->lo[k] && v <= f->hi[k])
+				any = 1;
+		}
+		return any;
+	}
+	if (t.family != 2 && t.family != 10)
+		return 0;
+	if (f->op == GT_OP_ADDR || f->op == GT_OP_NOT_ADDR)
+		return addr_match(hv, f->net == GT_NET_DST ? s + 24 : s + 8, t.family, f);
+	return port_match(f->net == GT_NET_DST ? t.dport : t.sport, f);
+}
+
+static __noinline int sock_match(const char *s, __s64 family, const struct gt_argf *f)
+{
+	struct gt_heap *hv = heap_value();	/* map values as the map arguments (6.1) */
+
+	if (!s || !f || !hv)
+		return 0;
+	if (f->net != GT_NET_SOCKADDR)
+		return tuple_match(hv, s, f);
+	if (family != 2 && family != 10)
+		return 0;
+	if (f->op == GT_OP_ADDR || f->op == GT_OP_NOT_ADDR)
+		/* sockaddr_in: sin_addr at 4; sockaddr_in6: sin6_addr at 8 */
+		return addr_match(hv, family == 2 ? s + 4 : s + 8, family, f);
+	/* network order */
+	return port_match((__u16)(((__u8)s[2] << 8) | (__u8)s[3]), f);
+}
+
+struct substr_ctx {
+	struct gt_heap *hv;
+	const char *s;
+	__u32 len;
+	__u8 id;
+	int found;
+};
+
+/* Does one of the values start at byte k of the string? A Prefix lookup of its tail. */
+static long substr_step(__u32 k, void *p)
+{
+	struct substr_ctx *c = p;
+	struct gt_lpm_key *key = &c->hv->lkey;
+	__u32 n;
+
+	if (k >= c->len)
+		return 1;
+	n = c->len - k;
+	key->id = c->id;
+	key->prefixlen = 8 * (1 + n);
+	if (bpf_probe_read_kernel(key->s, n & (GT_LPM_DATA - 1), c->s + k))
+		return 1;
+	if (bpf_map_lookup_elem(&gt_strs, key)) {
+		c->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static __noinline int substr_lookup(const char *s, __u32 len, __u8 id)
+{
+	struct substr_ctx c = { .hv = heap_value(), .s = s, .len = len, .id = id };
+
+	if (!c.hv || !s || len > GT_LPM_DATA - 1)
+		return 0;
+	bpf_loop(GT_LPM_DATA - 1, substr_step, &c, 0);
+	return c.found;
+}
+
 /* global functions (here and below): verified once, whatever the call sites */
 __noinline int gt_argf_match(struct gt_heap *h, const struct gt_argf *f)
 {
@@ -167,8 +257,23 @@ __noinline int gt_argf_match(struct gt_heap *h, const struct gt_argf *f)
 	slot = f->slot;
 	if (slot >= GT_MAX_ARGS)
 		return 0;
-	if (f->op >= GT_OP_ADDR) {
+	if (f->op >= GT_OP_ADDR && f->op <= GT_OP_NET_FIELD) {
 		any = sock_match(gt_arg_ptr(h, slot), h->m.args[slot].ival, f);
+	} else if (f->op == GT_OP_FILE_TYPE || f->op == GT_OP_NOT_FILE_TYPE) {
+		__u32 mode = h->m.args[slot].flags >> GT_ARGV_MODE_SHIFT;
+
+		/* no inode (an empty path) has no type, and is none of them */
+		any = mode && ((1ULL << ((mode >> 12) & 15)) & (__u64)f->lo[0]);
+	} else if (f->op == GT_OP_CAPS_GAINED) {
+		__u32 other = (__u32)f->lo[0];
+		__u64 old = h->m.args[slot].ival, new = other < GT_MAX_ARGS ? h->m.args[other].ival : 0;
+
+		any = other < GT_MAX_ARGS && ((old ^ new) & new) != 0;
+	} else if (f->op == GT_OP_SUBSTRING) {
+		__u32 len = h->m.args[slot].len;
+
+		any = substr_lookup(&h->data[h->m.args[slot].off & (GT_DATA_MAX - 1)],
+				    len > GT_STR_MAX - 1 ? GT_STR_MAX - 1 : len, f->id);
 	} else if (f->is_str) {
 		__u32 len = h->m.args[slot].len, off = h->m.args[slot].off;
 

@@ -200,8 +200,17 @@ static void check_arg_filter(struct actx *c, struct hook_counts *hc, const struc
 	bool sock = f->type == TP_ARG_SOCKADDR || f->type == TP_ARG_SOCKADDR_UN;
 	bool set = f->op == TP_OP_IN_MAP || f->op == TP_OP_NOT_IN_MAP;
 
+	bool net = f->type == TP_ARG_SOCK || f->type == TP_ARG_SOCKET || f->type == TP_ARG_SKB;
+
 	if (f->op == TP_OP_FAMILY && sock && f->nvalues > TP_AGENT_MAX_FAMILY_VALUES) {
 		refuse(c, &f->pos, "at most %d values for operator Family are supported", TP_AGENT_MAX_FAMILY_VALUES);
+		return;
+	}
+	/* sock and skb fields are compared inline (bpf/lib/gt_selectors.h) */
+	if ((f->op == TP_OP_FAMILY || f->op == TP_OP_PROTOCOL || f->op == TP_OP_STATE) && net &&
+	    f->nvalues > TP_AGENT_MAX_FAMILY_VALUES) {
+		refuse(c, &f->pos, "at most %d values for operator %s on %s arguments are supported",
+		       TP_AGENT_MAX_FAMILY_VALUES, tp_op_name(f->op), tp_arg_type_name(f->type));
 		return;
 	}
 	for (size_t k = 0; k < f->nvalues; k++) {
@@ -218,7 +227,8 @@ static void check_arg_filter(struct actx *c, struct hook_counts *hc, const struc
 						   "(the first for Equal and Prefix, the last for Postfix)", l,
 				       TP_AGENT_MAX_STR_LEN);
 			count_str(c, hc, &v->pos);
-		} else if (set || (sock && (f->op == TP_OP_SPORT || f->op == TP_OP_NOT_SPORT) &&
+		} else if (set || ((sock || net) && (f->op == TP_OP_SPORT || f->op == TP_OP_NOT_SPORT ||
+						    f->op == TP_OP_DPORT || f->op == TP_OP_NOT_DPORT) &&
 				   f->nvalues > TP_AGENT_MAX_FAMILY_VALUES)) {
 			switch (v->kind) {
 			case TP_VAL_INT_RANGE:

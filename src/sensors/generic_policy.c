@@ -361,6 +361,12 @@ int policy_engine_open(struct policy_engine **ret, const struct policy_engine_op
 					 sizeof(struct gt_bin_cache_val), 16384, NULL);
 	if (e->bin_cache_fd < 0)
 		e->bin_cache_fd = -1;
+	/* one sock -> owner map: a sock tracked by one hook is seen by the others */
+	e->socktrack_fd = o->dry_run ? -1 :
+			  bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "gt_socktrack", sizeof(uint64_t),
+					 sizeof(struct gt_sock_owner), 16384, NULL);
+	if (e->socktrack_fd < 0)
+		e->socktrack_fd = -1;
 	for (size_t i = 0; i < o->nfiles && !err; i++)
 		err = add_file(e, -1, NULL, o->files[i], o->files[i]);
 	if (!err && o->dir)
@@ -449,6 +455,8 @@ void policy_engine_close(struct policy_engine *e)
 			 (unsigned long long)e->stale_records);
 	if (e->bin_cache_fd >= 0)
 		close(e->bin_cache_fd);
+	if (e->socktrack_fd >= 0)
+		close(e->socktrack_fd);
 	policy_ftrace_free(&e->ftrace);
 	agent_actions_free(e->actions);
 	if (e->stacks) {

@@ -191,7 +191,7 @@ static int resolve_path(const struct btf *btf, __u32 id, const char *path, struc
 {
 	const struct btf_type *t = skip_mods(btf, &id);
 	const char *s = path;
-	__u32 off = 0;
+	__u32 off = 0, decl = 0;
 
 	memset(r, 0, sizeof(*r));
 	if (!t || !btf_is_ptr(t)) {
@@ -229,6 +229,7 @@ static int resolve_path(const struct btf *btf, __u32 id, const char *path, struc
 			}
 			off += (__u32)(idx * (unsigned long)esz);
 			id = a->type;
+			decl = a->type;
 			t = skip_mods(btf, &id);
 			s = end + 1;
 			continue;
@@ -257,11 +258,13 @@ static int resolve_path(const struct btf *btf, __u32 id, const char *path, struc
 		}
 		off += bits / 8;
 		id = mtype;
+		decl = mtype;
 		t = skip_mods(btf, &id);
 		s += n;
 	}
 	r->off[r->n++] = off;
-	*final = id;
+	/* the member's type as declared (a typedef such as kernel_cap_t names what it holds) */
+	*final = decl ? decl : id;
 	r->last = GT_RES_LOAD;
 	r->size = 8;
 	if (t && (btf_is_int(t) || btf_is_enum(t) || btf_is_enum64(t)))
@@ -269,6 +272,23 @@ static int resolve_path(const struct btf *btf, __u32 id, const char *path, struc
 	else if (t && (btf_is_array(t) || btf_is_struct(t) || btf_is_union(t)))
 		r->last = GT_RES_ADDR;
 	return 0;
+}
+
+/* Is type id (typedefs and qualifiers followed) the typedef kernel_cap_t? */
+static bool is_kernel_cap_t(const struct btf *btf, __u32 id)
+{
+	for (int k = 0; k < 8; k++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+
+		if (!t)
+			return false;
+		if (btf_is_typedef(t) && !strcmp(btf__name_by_offset(btf, t->name_off), "kernel_cap_t"))
+			return true;
+		if (!btf_is_typedef(t) && !btf_is_const(t) && !btf_is_volatile(t) && !btf_is_restrict(t))
+			return false;
+		id = t->type;
+	}
+	return false;
 }
 
 /*
@@ -279,13 +299,14 @@ static int describe_resolved(const struct btf *btf, __u32 id, const char *path, 
 			     struct btf_arg *ra, char *why, size_t len)
 {
 	const struct btf_type *t;
-	__u32 final = 0;
+	__u32 final = 0, declared;
 
 	if (resolve_path(btf, id, path, r, &final, why, len))
 		return -EINVAL;
 	describe(btf, final, ra);
 	if (r->last != GT_RES_ADDR)
 		return 0;
+	declared = final;
 	t = skip_mods(btf, &final);
 	if (t && btf_is_array(t)) {
 		__u32 eid = btf_array(t)->type;
@@ -298,6 +319,16 @@ static int describe_resolved(const struct btf *btf, __u32 id, const char *path, 
 			snprintf(ra->what, sizeof(ra->what), "char[%u]", btf_array(t)->nelems);
 			return 0;
 		}
+	}
+	/* an embedded kernel_cap_t (cred.cap_effective...): its 64 bits, as an integer */
+	if (t && btf_is_struct(t) && t->size == 8 && is_kernel_cap_t(btf, declared)) {
+		r->last = GT_RES_LOAD;
+		r->size = 8;
+		ra->kind = GT_ARG_INT;
+		ra->size = 8;
+		ra->report = TP_ARG_KERNEL_CAP_T;
+		snprintf(ra->what, sizeof(ra->what), "kernel_cap_t");
+		return 0;
 	}
 	if (t && btf_is_struct(t) && !strcmp(btf__name_by_offset(btf, t->name_off), "path")) {
 		ra->kind = GT_ARG_PATH_PTR;
@@ -377,6 +408,26 @@ int policy_btf_rawtp(const char *event, struct btf_hook *bh, char *why, size_t l
 	return 0;
 }
 
+/* Policy types that read a kernel structure, and the C type BTF must give the argument. */
+static const struct {
+	enum tp_arg_type type;
+	enum gt_arg_kind kind;
+	const char *what;
+} struct_kinds[] = {
+	{ TP_ARG_SOCK, GT_ARG_SOCK_PTR, "struct sock *" },
+	{ TP_ARG_SOCKET, GT_ARG_SOCKET_PTR, "struct socket *" },
+	{ TP_ARG_SKB, GT_ARG_SKB_PTR, "struct sk_buff *" },
+	{ TP_ARG_CRED, GT_ARG_CRED_PTR, "struct cred *" },
+	{ TP_ARG_USER_NAMESPACE, GT_ARG_USERNS_PTR, "struct user_namespace *" },
+	{ TP_ARG_BPF_ATTR, GT_ARG_BPF_ATTR_PTR, "union bpf_attr *" },
+	{ TP_ARG_BPF_PROG, GT_ARG_BPF_PROG_PTR, "struct bpf_prog *" },
+	{ TP_ARG_BPF_MAP, GT_ARG_BPF_MAP_PTR, "struct bpf_map *" },
+	{ TP_ARG_PERF_EVENT, GT_ARG_PERF_EVENT_PTR, "struct perf_event *" },
+	{ TP_ARG_MODULE, GT_ARG_MODULE_PTR, "struct module *" },
+	{ TP_ARG_LOAD_INFO, GT_ARG_LOAD_INFO_PTR, "struct load_info *" },
+	{ TP_ARG_NET_DEVICE, GT_ARG_NET_DEV_PTR, "struct net_device *" },
+};
+
 /* The kind to read for a declared type over BTF's view; false if they disagree. */
 static bool arg_kind(const struct tp_arg *a, const struct btf_hook *bh, const struct btf_arg *ra, bool resolved,
 		     struct gt_arg_cfg *c, enum tp_arg_type *report)
@@ -447,8 +498,25 @@ static bool arg_kind(const struct tp_arg *a, const struct btf_hook *bh, const st
 		c->flags |= kmem;
 		return ra->pointer && strstr(ra->what, "sockaddr");
 	default:
-		return false;
+		break;
 	}
+	/* kernel structures read field by field (bpf/lib/gt_structs.h) */
+	for (size_t k = 0; k < sizeof(struct_kinds) / sizeof(struct_kinds[0]); k++)
+		if (struct_kinds[k].type == t) {
+			c->kind = struct_kinds[k].kind;
+			if (t == TP_ARG_SOCKET)
+				*report = TP_ARG_SOCK;	/* upstream reports the socket's sock */
+			return !strcmp(ra->what, struct_kinds[k].what);
+		}
+	return false;
+}
+
+const char *policy_btf_struct_what(enum tp_arg_type t)
+{
+	for (size_t k = 0; k < sizeof(struct_kinds) / sizeof(struct_kinds[0]); k++)
+		if (struct_kinds[k].type == t)
+			return struct_kinds[k].what;
+	return NULL;
 }
 
 const char *policy_btf_arg(const struct tp_hook *h, size_t i, const struct btf_hook *bh, struct gt_arg_cfg *c,
@@ -476,14 +544,31 @@ const char *policy_btf_arg(const struct tp_hook *h, size_t i, const struct btf_h
 		}
 	}
 	if (!arg_kind(a, bh, &rr, a->resolve && res->last == GT_RES_ADDR, c, rep)) {
-		snprintf(why, len, "line %u: %s argument %u%s%s is %s: type %s cannot read it "
-			 "(integers, string for char * and char arrays, char_buf for pointers, fd for an int, file, "
-			 "path, dentry, linux_binprm and sockaddr for those structs are supported)", a->pos.line,
-			 bh->what, a->index, a->resolve ? " resolved to " : "", a->resolve ? a->resolve : "", rr.what,
-			 tp_arg_type_name(a->type));
+		const char *want = policy_btf_struct_what(a->type);
+
+		if (want)
+			snprintf(why, len, "line %u: %s argument %u%s%s is %s: type %s reads a %s", a->pos.line,
+				 bh->what, a->index, a->resolve ? " resolved to " : "", a->resolve ? a->resolve : "",
+				 rr.what, tp_arg_type_name(a->type), want);
+		else
+			snprintf(why, len, "line %u: %s argument %u%s%s is %s: type %s cannot read it "
+				 "(integers, string for char * and char arrays, char_buf for pointers, fd for an int, "
+				 "file, path, dentry, linux_binprm, sockaddr, sock, socket, skb, cred, user_namespace, "
+				 "bpf_attr, bpf_prog, bpf_map, perf_event, module, load_info and net_device for those "
+				 "structs are supported)", a->pos.line, bh->what, a->index,
+				 a->resolve ? " resolved to " : "", a->resolve ? a->resolve : "", rr.what,
+				 tp_arg_type_name(a->type));
 		return why;
 	}
 	c->offset = (uint16_t)a->index;
+	/* a capability set behind a pointer (security_capset's const kernel_cap_t *): the 64 bits it points at */
+	if ((a->type == TP_ARG_KERNEL_CAP_T || a->type == TP_ARG_CAP_INHERITABLE || a->type == TP_ARG_CAP_PERMITTED ||
+	     a->type == TP_ARG_CAP_EFFECTIVE) && rr.pointer && !a->resolve) {
+		res->n = 1;
+		res->off[0] = 0;
+		res->last = GT_RES_LOAD;
+		res->size = 8;
+	}
 	if (c->kind == GT_ARG_BUF_USER) {
 		if (a->return_copy)
 			c->flags |= GT_ARGF_RETURN_COPY;

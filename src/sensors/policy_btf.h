@@ -59,4 +59,7 @@ int policy_btf_rawtp(const char *event, struct btf_hook *bh, char *why, size_t l
 const char *policy_btf_arg(const struct tp_hook *h, size_t i, const struct btf_hook *bh, struct gt_arg_cfg *c,
 			   struct gt_resolve *res, enum tp_arg_type *rep, char *why, size_t len);
 
+/* The C type a kernel-structure policy type reads ("struct sock *"), or NULL for other types. */
+const char *policy_btf_struct_what(enum tp_arg_type t);
+
 #endif

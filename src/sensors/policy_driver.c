@@ -145,6 +145,7 @@ static const char *load_inst(struct policy_engine *e, struct hook_inst *hi, char
 	err = be->load(hi);
 	/* rodata is frozen from here on */
 	hi->cfg = NULL;
+	hi->xcfg = NULL;
 	if (err) {
 		char what[128];
 

@@ -10,6 +10,7 @@
 #include "sensors/stack_syms.h"
 #include "sensors/agent_actions.h"
 #include "util/log.h"
+#include "sensors/policy_structs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -49,6 +50,7 @@ struct arg_store {
 	Tetragon__SyscallId sysid;
 	Tetragon__KprobeCapability cap;
 	Google__Protobuf__Int32Value capval;
+	struct arg_struct_store s;	/* sock, skb, cred... */
 };
 
 /* Argument i's bytes in the record (checked against its data); NULL with *len 0 when none. */
@@ -251,6 +253,8 @@ static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, co
 			return;
 		}
 	default:
+		if (policy_struct_arg(a, hi->types[i], b, l, strbuf, &st->s))
+			return;
 		set_int_arg(a, hi->types[i], v);
 		return;
 	}
@@ -450,6 +454,13 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 			if (hi->ret_type != TP_ARG_NOP) {
 				fill_ret(&ret, hi, m->ret);
 				kp.return_ = &ret;
+			}
+			if (hi->ret_type == TP_ARG_SOCK && hi->h->nargs < GT_MAX_ARGS) {
+				/* the returned sock, read into the slot after the args */
+				size_t rs = hi->h->nargs, l;
+				const char *b = arg_bytes(m, rs, &l);
+
+				policy_struct_arg(&ret, TP_ARG_SOCK, b, l, strs[rs], &stores[rs].s);
 			}
 			kp.return_action = action_of(m->ret_action, true);
 		}

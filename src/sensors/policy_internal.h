@@ -79,6 +79,7 @@ struct hook_inst {
 	unsigned size[GT_MAX_ARGS];
 	void *skel;			/* the back-end's skeleton */
 	struct gt_prog_cfg *cfg;	/* its rodata configuration (until load) */
+	struct gt_xcfg *xcfg;		/* its rodata socket tracking and return kind (until load) */
 	uint64_t uprobe_offset;		/* uprobes by offset; function[] holds the symbol */
 	struct bpf_link **links;	/* every attachment, return probes included */
 	size_t nlinks;
@@ -128,6 +129,7 @@ struct policy_engine {
 	uint32_t next_id;
 	uint64_t next_policy_id;
 	int bin_cache_fd;		/* gt_bin_cache shared by every instance, -1 = each its own */
+	int socktrack_fd;		/* gt_socktrack (TrackSock) shared by every instance, -1 = each its own */
 	/* policy_engine_account(): the last record's instance and policy (reset by management calls) */
 	const struct hook_inst *acct_hi;
 	struct loaded_policy *acct_lp;

@@ -169,6 +169,7 @@ struct kp_plan {
 	struct gt_resolve res[GT_MAX_ARGS];
 	enum tp_arg_type types[GT_MAX_ARGS];
 	int nparams;			/* the first function's argument count */
+	bool ret_sock;			/* every function returns a struct sock * */
 	bool has_return;
 	enum tp_arg_type ret_type;
 };
@@ -318,6 +319,8 @@ static int plan_function(struct policy_engine *e, const struct tp_hook *h, struc
 	}
 	if (k == 0)
 		pl->nparams = bh.n;
+	if (k == 0 || pl->ret_sock)
+		pl->ret_sock = !strcmp(bh.ret.what, "struct sock *");
 	return 0;
 }
 
@@ -362,11 +365,24 @@ static const char *plan_hook(struct policy_engine *e, const struct tp_policy *p,
 	if (h->ret && h->return_arg) {
 		pl->ret_type = h->return_arg->type == TP_ARG_AUTO || h->return_arg->type == TP_ARG_FD ? TP_ARG_INT :
 			       h->return_arg->type;
-		if (!policy_ret_type_ok(pl->ret_type)) {
-			snprintf(why, len, "line %u: returnArg type %s is not supported on kprobes yet (integer types "
-				 "are)", h->return_arg->pos.line, tp_arg_type_name(h->return_arg->type));
+		/* a returned struct sock * (sk_alloc) is read at the return, into the slot after the args */
+		if (pl->ret_type == TP_ARG_SOCK && (!pl->ret_sock || h->nargs >= GT_MAX_ARGS)) {
+			snprintf(why, len, "line %u: returnArg type sock needs a function that returns a struct sock * "
+				 "%s", h->return_arg->pos.line,
+				 pl->ret_sock ? "and fewer than 5 args (the sock takes a sixth slot)" :
+				 "(BTF says otherwise)");
 			return why;
 		}
+		if (!policy_ret_type_ok(pl->ret_type) && pl->ret_type != TP_ARG_SOCK) {
+			snprintf(why, len, "line %u: returnArg type %s is not supported on kprobes yet (integer types "
+				 "and sock are)", h->return_arg->pos.line, tp_arg_type_name(h->return_arg->type));
+			return why;
+		}
+	}
+	if (h->has_return_arg_action && pl->ret_type != TP_ARG_SOCK) {
+		snprintf(why, len, "line %u: returnArgAction %s needs return: true and a returnArg of type sock",
+			 h->pos.line, tp_action_name(h->return_arg_action));
+		return why;
 	}
 	return NULL;
 }
@@ -405,11 +421,6 @@ static const char *check(struct policy_engine *e, const struct tp_policy *p, con
 	}
 	if (h->ndata) {
 		snprintf(why, len, "line %u: %s: data: is not supported on kprobes yet", h->pos.line, name);
-		return why;
-	}
-	if (h->has_return_arg_action) {
-		snprintf(why, len, "line %u: %s: returnArgAction (TrackSock/UntrackSock) is not supported yet",
-			 h->pos.line, name);
 		return why;
 	}
 	bad = plan_hook(e, p, h, &pl, why, len);
@@ -470,6 +481,7 @@ static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 	}
 	hi->skel = skel;
 	hi->obj = skel->obj;
+	hi->xcfg = (struct gt_xcfg *)&skel->rodata->gt_xcfg;
 	return (struct gt_prog_cfg *)&skel->rodata->gt_cfg;
 }
 
@@ -498,6 +510,10 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 	hi->has_return = pl.has_return;
 	hi->ret_type = pl.ret_type;
 	plan_free(&pl);
+	if (hi->ret_type == TP_ARG_SOCK)
+		hi->xcfg->ret_kind = GT_ARG_SOCK_PTR;
+	if (h->has_return_arg_action)
+		hi->xcfg->ret_track = h->return_arg_action == TP_ACTION_TRACKSOCK ? GT_TRACK_SOCK : GT_UNTRACK_SOCK;
 	if (hi->be == &policy_be_kprobe_multi) {
 		/* chosen here: the same object, loaded for kprobe_multi links */
 		bpf_program__set_expected_attach_type(skel->progs.generic_kprobe, BPF_TRACE_KPROBE_MULTI);

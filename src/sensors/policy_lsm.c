@@ -206,6 +206,7 @@ static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 	}
 	hi->skel = skel;
 	hi->obj = skel->obj;
+	hi->xcfg = (struct gt_xcfg *)&skel->rodata->gt_xcfg;
 	return (struct gt_prog_cfg *)&skel->rodata->gt_cfg;
 }
 

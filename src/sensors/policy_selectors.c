@@ -48,6 +48,7 @@ static enum gt_op str_op(enum tp_op op)
 	case TP_OP_NOT_PREFIX: return GT_OP_NOT_PREFIX;
 	case TP_OP_POSTFIX: return GT_OP_POSTFIX;
 	case TP_OP_NOT_POSTFIX: return GT_OP_NOT_POSTFIX;
+	case TP_OP_SUBSTRING: return GT_OP_SUBSTRING;
 	default: return GT_OP_NONE;
 	}
 }
@@ -276,13 +277,64 @@ static const char *compile_values(struct hook_inst *hi, const struct tp_arg_filt
  * a connect's destination is matched with SAddr) and Family on sockaddr and
  * sockaddr_un. CIDRs go into gt_strs, ports inline or into gt_ints.
  */
+static bool net_tuple_type(enum tp_arg_type t)
+{
+	return t == TP_ARG_SOCK || t == TP_ARG_SOCKET || t == TP_ARG_SKB;
+}
+
+/* The operator on a sock or skb argument (struct gt_net_tuple): which side or field, which test. */
+static bool tuple_op(enum tp_op op, struct gt_argf *gf)
+{
+	switch (op) {
+	case TP_OP_SADDR: gf->op = GT_OP_ADDR; gf->net = GT_NET_SRC; return true;
+	case TP_OP_NOT_SADDR: gf->op = GT_OP_NOT_ADDR; gf->net = GT_NET_SRC; return true;
+	case TP_OP_DADDR: gf->op = GT_OP_ADDR; gf->net = GT_NET_DST; return true;
+	case TP_OP_NOT_DADDR: gf->op = GT_OP_NOT_ADDR; gf->net = GT_NET_DST; return true;
+	case TP_OP_SPORT: gf->op = GT_OP_PORT; gf->net = GT_NET_SRC; return true;
+	case TP_OP_NOT_SPORT: gf->op = GT_OP_NOT_PORT; gf->net = GT_NET_SRC; return true;
+	case TP_OP_DPORT: gf->op = GT_OP_PORT; gf->net = GT_NET_DST; return true;
+	case TP_OP_NOT_DPORT: gf->op = GT_OP_NOT_PORT; gf->net = GT_NET_DST; return true;
+	case TP_OP_SPORT_PRIV: gf->op = GT_OP_PORT_PRIV; gf->net = GT_NET_SRC; return true;
+	case TP_OP_NOT_SPORT_PRIV: gf->op = GT_OP_NOT_PORT_PRIV; gf->net = GT_NET_SRC; return true;
+	case TP_OP_DPORT_PRIV: gf->op = GT_OP_PORT_PRIV; gf->net = GT_NET_DST; return true;
+	case TP_OP_NOT_DPORT_PRIV: gf->op = GT_OP_NOT_PORT_PRIV; gf->net = GT_NET_DST; return true;
+	case TP_OP_FAMILY: gf->op = GT_OP_NET_FIELD; gf->net = GT_NET_FAMILY; return true;
+	case TP_OP_PROTOCOL: gf->op = GT_OP_NET_FIELD; gf->net = GT_NET_PROTOCOL; return true;
+	case TP_OP_STATE: gf->op = GT_OP_NET_FIELD; gf->net = GT_NET_STATE; return true;
+	default: return false;
+	}
+}
+
+/*
+ * matchArgs on a sockaddr (upstream's semantics: the sockaddr's address and
+ * port are the "source" ones, SAddr/SPort/SPortPriv and their Not forms, so
+ * a connect's destination is matched with SAddr), Family on sockaddr and
+ * sockaddr_un, and the network operators on sock and skb (both sides,
+ * Protocol, Family; State on sock). CIDRs go into gt_strs, ports inline or
+ * into gt_ints.
+ */
 static const char *compile_sock(struct hook_inst *hi, const struct tp_arg_filter *a, struct gt_argf *gf,
 				uint8_t *next_id, char *why, size_t len)
 {
 	struct sel_maps *m = &hi->sm;
+	enum tp_arg_type t = hi->types[gf->slot];
 	int err;
 
 	gf->is_str = 0;
+	if (net_tuple_type(t)) {
+		if (!tuple_op(a->op, gf) || (a->op == TP_OP_STATE && t == TP_ARG_SKB)) {
+			snprintf(why, len, "line %u: matchArgs operator %s is not supported on %s arguments (SAddr, "
+				 "DAddr, SPort, DPort, SPortPriv, DPortPriv, their Not forms, Protocol, Family%s are)",
+				 a->pos.line, tp_op_name(a->op), tp_arg_type_name(t), t == TP_ARG_SKB ? "" : " and State");
+			return why;
+		}
+		if (gf->op == GT_OP_NET_FIELD && a->nvalues > GT_MAX_VALS) {
+			snprintf(why, len, "line %u: at most %d values for operator %s", a->pos.line, GT_MAX_VALS,
+				 tp_op_name(a->op));
+			return why;
+		}
+		goto values;
+	}
 	switch (a->op) {
 	case TP_OP_FAMILY: gf->op = GT_OP_IN_RANGE; break;
 	case TP_OP_SADDR: gf->op = GT_OP_ADDR; break;
@@ -304,11 +356,15 @@ static const char *compile_sock(struct hook_inst *hi, const struct tp_arg_filter
 		snprintf(why, len, "line %u: matchArgs on sockaddr_un supports Family only here", a->pos.line);
 		return why;
 	}
+values:
+	if (gf->op == GT_OP_PORT_PRIV || gf->op == GT_OP_NOT_PORT_PRIV)
+		return NULL;
 	if (gf->op == GT_OP_ADDR || gf->op == GT_OP_NOT_ADDR || a->nvalues > GT_MAX_VALS)
 		gf->id = (*next_id)++;
 	gf->nvals = (uint8_t)(a->nvalues > GT_MAX_VALS ? 0 : a->nvalues);
-	if (gf->op == GT_OP_IN_RANGE && !gf->nvals) {
-		snprintf(why, len, "line %u: at most %d values for operator Family", a->pos.line, GT_MAX_VALS);
+	if ((gf->op == GT_OP_IN_RANGE || gf->op == GT_OP_NET_FIELD) && !gf->nvals) {
+		snprintf(why, len, "line %u: at most %d values for operator %s", a->pos.line, GT_MAX_VALS,
+			 tp_op_name(a->op));
 		return why;
 	}
 	for (size_t k = 0; k < a->nvalues; k++) {
@@ -358,12 +414,68 @@ static const char *compile_sock(struct hook_inst *hi, const struct tp_arg_filter
 	return NULL;
 }
 
+/* FileType/NotFileType on a path argument: the S_IFMT types as bits (1 << (mode >> 12)) in lo[0]. */
+static const char *compile_file_type(struct hook_inst *hi, const struct tp_arg_filter *a, struct gt_argf *gf,
+				     char *why, size_t len)
+{
+	enum tp_arg_type t = hi->types[gf->slot];
+
+	if (t != TP_ARG_FILE && t != TP_ARG_PATH && t != TP_ARG_DENTRY && t != TP_ARG_FD &&
+	    t != TP_ARG_LINUX_BINPRM) {
+		snprintf(why, len, "line %u: %s needs a file, path, dentry, fd or linux_binprm argument, and "
+			 "argument %u is %s", a->pos.line, tp_op_name(a->op), a->index, tp_arg_type_name(t));
+		return why;
+	}
+	gf->is_str = 0;
+	gf->op = a->op == TP_OP_FILE_TYPE ? GT_OP_FILE_TYPE : GT_OP_NOT_FILE_TYPE;
+	for (size_t k = 0; k < a->nvalues; k++) {
+		if (a->values[k].kind != TP_VAL_FILE_TYPE) {
+			snprintf(why, len, "line %u: \"%s\" is not a file type", a->values[k].pos.line,
+				 a->values[k].str);
+			return why;
+		}
+		gf->lo[0] |= (int64_t)(1ULL << ((a->values[k].u.u >> 12) & 15));
+	}
+	return NULL;
+}
+
+/* CapabilitiesGained, args: [old, new]: the new set holds a capability the old one does not. */
+static const char *compile_caps_gained(struct hook_inst *hi, const struct tp_arg_filter *a, struct gt_argf *gf,
+				       char *why, size_t len)
+{
+	unsigned sz;
+	bool sg;
+
+	if (a->nargs != 2 || a->args[0] >= hi->h->nargs || a->args[1] >= hi->h->nargs || a->args[1] >= GT_MAX_ARGS) {
+		snprintf(why, len, "line %u: CapabilitiesGained needs args: [OLD, NEW], two of the hook's "
+			 "argument positions", a->pos.line);
+		return why;
+	}
+	for (size_t k = 0; k < 2; k++) {
+		enum tp_arg_type t = hi->types[a->args[k]];
+
+		if (!policy_int_type(t, &sz, &sg) || sz != 8 || t == TP_ARG_INT64 || t == TP_ARG_SIZE_T) {
+			snprintf(why, len, "line %u: CapabilitiesGained compares two capability sets "
+				 "(kernel_cap_t, cap_inheritable, cap_permitted, cap_effective or uint64), and argument "
+				 "%u is %s", a->pos.line, a->args[k], tp_arg_type_name(t));
+			return why;
+		}
+	}
+	gf->is_str = 0;
+	gf->slot = (uint8_t)a->args[0];
+	gf->op = GT_OP_CAPS_GAINED;
+	gf->lo[0] = a->args[1];
+	return NULL;
+}
+
 static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter *a, struct gt_argf *gf,
 				uint8_t *next_id, char *why, size_t len)
 {
 	const struct tp_hook *h = hi->h;
 	int slot = a->slot;
 
+	if (a->op == TP_OP_CAPABILITIES_GAINED)
+		return compile_caps_gained(hi, a, gf, why, len);
 	if (slot < 0)
 		for (size_t k = 0; k < h->nargs; k++)
 			if (h->args[k].index == a->index)
@@ -374,8 +486,11 @@ static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter
 		return why;
 	}
 	gf->slot = (uint8_t)slot;
-	if (hi->types[slot] == TP_ARG_SOCKADDR || hi->types[slot] == TP_ARG_SOCKADDR_UN)
+	if (hi->types[slot] == TP_ARG_SOCKADDR || hi->types[slot] == TP_ARG_SOCKADDR_UN ||
+	    net_tuple_type(hi->types[slot]))
 		return compile_sock(hi, a, gf, next_id, why, len);
+	if (a->op == TP_OP_FILE_TYPE || a->op == TP_OP_NOT_FILE_TYPE)
+		return compile_file_type(hi, a, gf, why, len);
 	/* paths walked in the kernel (fd ones too) and buffers compare as strings */
 	gf->is_str = hi->types[slot] == TP_ARG_STRING || hi->types[slot] == TP_ARG_FILE ||
 		     hi->types[slot] == TP_ARG_PATH || hi->types[slot] == TP_ARG_DENTRY ||
@@ -550,6 +665,26 @@ static int host_ns(struct hook_inst *hi, uint32_t *ret, enum tp_ns_type ns)
 	return 0;
 }
 
+/* TrackSock/UntrackSock of selector i on its argSock argument (a sock or socket). */
+static const char *compile_track(struct hook_inst *hi, const struct tp_action *a, size_t i, char *why, size_t len)
+{
+	uint32_t k = a->arg_sock;
+
+	if (!hi->xcfg) {
+		snprintf(why, len, "line %u: %s is not supported on this hook", a->pos.line, tp_action_name(a->type));
+		return why;
+	}
+	if (k >= hi->h->nargs || k >= GT_MAX_ARGS ||
+	    (hi->types[k] != TP_ARG_SOCK && hi->types[k] != TP_ARG_SOCKET)) {
+		snprintf(why, len, "line %u: %s: argSock %u must name a sock or socket argument of the hook "
+			 "(its position in args)", a->pos.line, tp_action_name(a->type), k);
+		return why;
+	}
+	hi->xcfg->sel_track[i] = a->type == TP_ACTION_TRACKSOCK ? GT_TRACK_SOCK : GT_UNTRACK_SOCK;
+	hi->xcfg->sel_sock[i] = (uint8_t)k;
+	return NULL;
+}
+
 const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg, char *why, size_t len)
 {
 	const struct tp_hook *h = hi->h;
@@ -619,6 +754,11 @@ const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg
 				g->override_err = a->arg_error;
 				if (g->action == GT_ACT_POST)
 					g->action = GT_ACT_OVERRIDE;
+				break;
+			case TP_ACTION_TRACKSOCK:
+			case TP_ACTION_UNTRACKSOCK:
+				if ((bad = compile_track(hi, a, i, why, len)))
+					return bad;
 				break;
 			default: break;
 			}
@@ -725,8 +865,14 @@ const char *policy_selectors_size(struct hook_inst *hi, struct bpf_object *obj, 
 
 	struct bpf_map *bc = bpf_object__find_map_by_name(obj, "gt_bin_cache");
 
+	struct bpf_map *st = bpf_object__find_map_by_name(obj, "gt_socktrack");
+
 	if (bc && hi->e && hi->e->bin_cache_fd >= 0 && bpf_map__reuse_fd(bc, hi->e->bin_cache_fd)) {
 		snprintf(why, len, "sharing the binary path cache: %s", strerror(errno));
+		return why;
+	}
+	if (st && hi->e && hi->e->socktrack_fd >= 0 && bpf_map__reuse_fd(st, hi->e->socktrack_fd)) {
+		snprintf(why, len, "sharing the socket tracking map: %s", strerror(errno));
 		return why;
 	}
 	if ((bad = set_size(obj, "gt_strs", hi->sm.nstrs, why, len)) ||

@@ -68,10 +68,11 @@ const char *policy_arg_type_why(enum tp_arg_type t)
 		       "tracepoint that carries the struct";
 	case TP_ARG_SKB: case TP_ARG_SOCK: case TP_ARG_SOCKET: case TP_ARG_CRED: case TP_ARG_BPF_ATTR:
 	case TP_ARG_PERF_EVENT: case TP_ARG_BPF_MAP: case TP_ARG_BPF_PROG: case TP_ARG_USER_NAMESPACE:
-	case TP_ARG_IOV_ITER: case TP_ARG_LOAD_INFO: case TP_ARG_MODULE: case TP_ARG_NET_DEVICE:
-	case TP_ARG_CONST_BUF:
-		return "it is a kernel structure that only kernel-function kprobes pass, and this engine "
-		       "does not decode it yet";
+	case TP_ARG_LOAD_INFO: case TP_ARG_MODULE: case TP_ARG_NET_DEVICE:
+		return "it is a kernel structure that only kernel functions (kprobes: with syscall: false, "
+		       "fentries, lsmhooks) and raw tracepoints pass, not a syscall";
+	case TP_ARG_IOV_ITER: case TP_ARG_CONST_BUF:
+		return "it is a kernel structure this engine does not decode yet";
 	default:
 		return "it is not supported by the tracepoint engine yet";
 	}
@@ -87,6 +88,10 @@ static bool arg_op_ok(enum tp_op op)
 	/* sockaddr arguments (policy_selectors.c) */
 	case TP_OP_SADDR: case TP_OP_NOT_SADDR: case TP_OP_SPORT: case TP_OP_NOT_SPORT:
 	case TP_OP_SPORT_PRIV: case TP_OP_NOT_SPORT_PRIV: case TP_OP_FAMILY:
+	/* sock, socket and skb arguments */
+	case TP_OP_DADDR: case TP_OP_NOT_DADDR: case TP_OP_DPORT: case TP_OP_NOT_DPORT:
+	case TP_OP_DPORT_PRIV: case TP_OP_NOT_DPORT_PRIV: case TP_OP_PROTOCOL: case TP_OP_STATE:
+	case TP_OP_SUBSTRING: case TP_OP_FILE_TYPE: case TP_OP_NOT_FILE_TYPE: case TP_OP_CAPABILITIES_GAINED:
 		return true;
 	default:
 		return false;
@@ -120,7 +125,7 @@ static const char *action_unsupported(const struct policy_backend *be, const str
 			return "GetUrl and DnsLookup run from kprobes: and tracepoints: hooks only, as upstream's";
 		return NULL;
 	case TP_ACTION_TRACKSOCK: case TP_ACTION_UNTRACKSOCK:
-		return "TrackSock/UntrackSock (kprobes on socket functions) are not implemented yet";
+		return NULL;	/* argSock is checked against the hook's arguments (policy_selectors.c) */
 	case TP_ACTION_NOTIFY_ENFORCER: case TP_ACTION_CLEANUP_ENFORCER_NOTIFICATION:
 		/* the enforcer's own check says whether this kernel can (policy_enforcer.c) */
 		return NULL;
@@ -151,10 +156,14 @@ const char *policy_selectors_unsupported(const struct policy_backend *be, const 
 		for (size_t j = 0; j < s->nargs; j++)
 			if (!arg_op_ok(s->args[j].op)) {
 				snprintf(why, len, "line %u: matchArgs operator %s is not supported yet "
-					 "(Equal, NotEqual, Prefix, NotPrefix, Postfix, NotPostfix, GT, LT, "
-					 "Mask, InRange, NotInRange, InMap, NotInMap are, and on sockaddr "
-					 "SAddr, SPort, SPortPriv, their Not forms and Family)", s->args[j].pos.line,
-					 tp_op_name(s->args[j].op));
+					 "(Equal, NotEqual, Prefix, NotPrefix, Postfix, NotPostfix, SubString, GT, "
+					 "LT, Mask, InRange, NotInRange, InMap, NotInMap, FileType, NotFileType, "
+					 "CapabilitiesGained are, on sockaddr SAddr, SPort, SPortPriv, their Not "
+					 "forms and Family, on sock and skb the D forms too, Protocol and State)%s",
+					 s->args[j].pos.line, tp_op_name(s->args[j].op),
+					 s->args[j].op == TP_OP_SUBSTRING_IGNCASE ?
+					 ": SubStringIgnCase would fold case in the kernel, which this engine does not "
+					 "do; use SubString with the case the data has" : "");
 				return why;
 			}
 		for (size_t j = 0; j < s->nactions; j++) {

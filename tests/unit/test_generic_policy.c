@@ -195,7 +195,7 @@ static void test_refusals(void **state)
 	assert_non_null(strstr(r, "argument type dentry cannot be read here"));
 	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    args:\n"
 		  "    - index: 0\n      type: sock\n");
-	assert_non_null(strstr(r, "only kernel-function kprobes pass"));
+	assert_non_null(strstr(r, "only kernel functions (kprobes: with syscall: false, fentries, lsmhooks) and raw tracepoints pass, not a syscall"));
 	/* capabilities are integers; char_iovec a user buffer */
 	assert_null(check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    args:\n"
 			  "    - index: 2\n      type: capability\n    - index: 3\n      type: kernel_cap_t\n"

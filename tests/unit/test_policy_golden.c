@@ -123,7 +123,9 @@ static int setup(void **state)
 		   "\tfield:pid_t old_pid;\toffset:16;\tsize:4;\tsigned:1;\n");
 	put(tracefs, "available_filter_functions",
 	    "fd_install\nvfs_read\nvfs_write\nsecurity_file_permission\nvfs_readv [ext4]\nvfs_read\n"
-	    "security_inode_mkdir\ndo_mkdirat\n");
+	    "security_inode_mkdir\ndo_mkdirat\ntcp_connect\nip_output\ncap_capable\nsecurity_bpf_map_create\n"
+	    "bpf_check\nsecurity_perf_event_alloc\nsecurity_socket_connect\ndev_hard_start_xmit\n"
+	    "security_file_open\nsecurity_capset\nsk_alloc\n__sk_free\n");
 	policy_features_override(all_features);
 	/* BPF LSM "active" whatever this machine's securityfs says: the features decide */
 	snprintf(path, sizeof(path), "%s/no-lsm-list", tracefs);
@@ -174,7 +176,8 @@ static const char *op_name(unsigned op)
 	static const char *const n[] = {
 		"NONE", "EQ", "NEQ", "PREFIX", "NOT_PREFIX", "POSTFIX", "NOT_POSTFIX", "GT", "LT", "MASK",
 		"IN_RANGE", "IN", "NOT_IN", "NOT_IN_RANGE", "IN_MAP", "NOT_IN_MAP", "ADDR", "NOT_ADDR", "PORT",
-		"NOT_PORT", "PORT_PRIV", "NOT_PORT_PRIV",
+		"NOT_PORT", "PORT_PRIV", "NOT_PORT_PRIV", "NET_FIELD", "FILE_TYPE", "NOT_FILE_TYPE", "CAPS_GAINED",
+		"SUBSTRING",
 	};
 
 	return op < sizeof(n) / sizeof(n[0]) ? n[op] : "?";
@@ -185,6 +188,8 @@ static const char *kind_name(unsigned k)
 	static const char *const n[] = {
 		"NONE", "INT", "STR_USER", "STR_KERNEL", "CHAR_ARRAY", "DATA_LOC", "FILE_PTR", "PATH_PTR",
 		"BINPRM_PTR", "FD", "BUF_USER", "SOCKADDR_USER", "SYSCALL64", "IOVEC_USER", "DENTRY_PTR",
+		"SOCK_PTR", "SOCKET_PTR", "SKB_PTR", "CRED_PTR", "USERNS_PTR", "BPF_ATTR_PTR", "BPF_PROG_PTR",
+		"BPF_MAP_PTR", "PERF_EVENT_PTR", "MODULE_PTR", "LOAD_INFO_PTR", "NET_DEV_PTR",
 	};
 
 	return k < sizeof(n) / sizeof(n[0]) ? n[k] : "?";
@@ -196,6 +201,11 @@ static void dump_argf(struct strbuf *sb, const char *what, size_t j, const struc
 		    f->is_str, f->id, f->nvals);
 	for (unsigned k = 0; k < f->nvals && k < GT_MAX_VALS; k++)
 		strbuf_addf(sb, " [%" PRId64 ",%" PRId64 "]", (int64_t)f->lo[k], (int64_t)f->hi[k]);
+	/* the network side or field; FileType's type bits, CapabilitiesGained's other slot */
+	if (f->net)
+		strbuf_addf(sb, " net=%u", f->net);
+	if (f->op == GT_OP_FILE_TYPE || f->op == GT_OP_NOT_FILE_TYPE || f->op == GT_OP_CAPS_GAINED)
+		strbuf_addf(sb, " lo0=%#" PRIx64, (uint64_t)f->lo[0]);
 	strbuf_addc(sb, '\n');
 }
 
@@ -220,6 +230,17 @@ static void dump_inst(struct strbuf *sb, size_t n, const struct hook_inst *hi)
 	}
 	strbuf_addf(sb, "gt_cfg: msg_op=%u nargs=%u has_return=%u raw_nargs=%u ret_size=%u ret_signed=%u\n",
 		    pc->msg_op, pc->nargs, pc->has_return, pc->raw_nargs, pc->ret_size, pc->ret_signed);
+	/* socket tracking and the return value's kind, when set */
+	if (hi->xcfg && (hi->xcfg->ret_kind || hi->xcfg->ret_track || hi->xcfg->sel_track[0] ||
+			 hi->xcfg->sel_track[1] || hi->xcfg->sel_track[2] || hi->xcfg->sel_track[3] ||
+			 hi->xcfg->sel_track[4])) {
+		strbuf_addf(sb, "gt_xcfg: ret_kind=%s ret_track=%u", kind_name(hi->xcfg->ret_kind), hi->xcfg->ret_track);
+		for (unsigned i = 0; i < GT_MAX_SEL; i++)
+			if (hi->xcfg->sel_track[i])
+				strbuf_addf(sb, " sel[%u]: track=%u sock=%u", i, hi->xcfg->sel_track[i],
+					    hi->xcfg->sel_sock[i]);
+		strbuf_addc(sb, '\n');
+	}
 	for (unsigned i = 0; i < pc->nargs && i < GT_MAX_ARGS; i++) {
 		const struct gt_arg_cfg *a = &pc->args[i];
 		const struct gt_resolve *r = &pc->resolve[i];
@@ -700,6 +721,18 @@ static void test_fentry(void **state)
 	run_case("fentry", true);
 }
 
+static void test_sock_track(void **state)
+{
+	(void)state;
+	run_case("sock_track", true);
+}
+
+static void test_kernel_structs(void **state)
+{
+	(void)state;
+	run_case("kernel_structs", true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -714,6 +747,8 @@ int main(void)
 		cmocka_unit_test(test_kprobe_override),
 		cmocka_unit_test(test_fentry),
 		cmocka_unit_test(test_fentry_call_not_found),
+		cmocka_unit_test(test_kernel_structs),
+		cmocka_unit_test(test_sock_track),
 	};
 
 	return cmocka_run_group_tests_name("policy_golden", tests, setup, teardown);
