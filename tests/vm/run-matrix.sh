@@ -11,7 +11,7 @@ set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 CACHE=${VM_CACHE:-build/vm-cache}
-TIMEOUT=${VM_TIMEOUT:-240}	# one kernel takes ~15 s under TCG
+TIMEOUT=${VM_TIMEOUT:-600}	# one kernel takes ~1-2 min under TCG, ~3 more with the policy corpus
 passed=0 failed=0 skipped=0
 summary() { echo "vm-kernels: $passed passed, $failed failed, $skipped skipped"; exit 0; }
 
@@ -55,6 +55,14 @@ chmod +x "$root/init"
 # features add a policy and a check file; see tests/vm/init.sh)
 cp tests/vm/policies/*.yaml "$root/etc/tg/policies/"
 cp tests/vm/checks/*.sh "$root/etc/tg/checks/"
+# the upstream policy corpus, added one by one by checks/corpus.sh, and its
+# assertions (outside the repository: a run without it skips that check)
+CORPUS=${TG_UPSTREAM_POLICIES:-$(cd .. && pwd)/shared/upstream-policies}
+if [ -d "$CORPUS" ]; then
+	mkdir -p "$root/etc/tg/corpus"
+	cp "$CORPUS"/*.yaml "$CORPUS"/*.yml "$root/etc/tg/corpus/" 2>/dev/null
+	cp tests/vm/corpus.expect "$root/etc/tg/corpus.expect"
+fi
 echo "vm-root:x:0:0::/:/bin/sh" >"$root/etc/passwd"
 echo vm >"$root/etc/hostname"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd"
@@ -121,6 +129,8 @@ while read -r name regexp expect; do
 		-append "console=ttyS0 panic=-1 quiet lsm=lockdown,yama,apparmor,bpf tg.expect=${expect:-}" </dev/null >"$log" 2>&1
 	echo "   $(($(date +%s) - t0)) s; console: $log"
 	grep -a "^VMTEST" "$log" | tr -d '\r' | sed 's/^/   /'
+	# the corpus check's line, again where a reader of the matrix's end looks
+	grep -a "^VMTEST corpus-summary" "$log" | tr -d '\r' | sed "s/^VMTEST corpus-summary/   == $name corpus:/" >>"$LOGS/corpus-summary.$$"
 	n_ok=$(grep -ac "^VMTEST ok" "$log")
 	n_bad=$(grep -ac "^VMTEST fail" "$log")
 	n_skip=$(grep -ac "^VMTEST skip" "$log")	# a policy or check this kernel cannot run
@@ -133,4 +143,6 @@ while read -r name regexp expect; do
 		failed=$((failed + 1))
 	fi
 done <tests/vm/kernels
+[ -s "$LOGS/corpus-summary.$$" ] && cat "$LOGS/corpus-summary.$$"
+rm -f "$LOGS/corpus-summary.$$"
 summary
