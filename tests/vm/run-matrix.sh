@@ -11,7 +11,7 @@ set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 CACHE=${VM_CACHE:-build/vm-cache}
-TIMEOUT=${VM_TIMEOUT:-600}	# one kernel takes ~1-2 min under TCG, ~3 more with the policy corpus
+TIMEOUT=${VM_TIMEOUT:-1200}	# one kernel: ~1 min under TCG, ~5 more with the policy corpus (more on a busy host)
 passed=0 failed=0 skipped=0
 summary() { echo "vm-kernels: $passed passed, $failed failed, $skipped skipped"; exit 0; }
 
@@ -40,10 +40,12 @@ cp "$BUILD/bin/tetragon" "$root/bin/tetragon"
 # real (not busybox) binaries for the exec/exit and pipeline checks
 mkdir -p "$root/usr/bin"
 for b in true cat wc; do cp "/usr/bin/$b" "$root/usr/bin/$b"; done
-[ -x "$BUILD/tests/helpers/uprobe_target" ] || make -s BUILD="$BUILD" "$BUILD/tests/helpers/uprobe_target" >/dev/null
-cp "$BUILD/tests/helpers/uprobe_target" "$root/bin/uprobe_target"
+for h in uprobe_target usdt_target; do
+	[ -x "$BUILD/tests/helpers/$h" ] || make -s BUILD="$BUILD" "$BUILD/tests/helpers/$h" >/dev/null
+	cp "$BUILD/tests/helpers/$h" "$root/bin/$h"
+done
 # the shared libraries, at the paths the dynamic loader looks for them
-for b in "$root"/bin/tetragon "$root"/bin/tetra "$root"/bin/uprobe_target "$root"/usr/bin/*; do
+for b in "$root"/bin/tetragon "$root"/bin/tetra "$root"/bin/uprobe_target "$root"/bin/usdt_target "$root"/usr/bin/*; do
 	[ -e "$b" ] && ldd "$b"
 done | grep -o '/[^ ]*' | sort -u | while read -r lib; do
 	mkdir -p "$root$(dirname "$lib")"
@@ -53,8 +55,13 @@ cp tests/vm/init.sh "$root/init"
 chmod +x "$root/init"
 # the policies the agent starts with and the checks to run (drop-in: later
 # features add a policy and a check file; see tests/vm/init.sh)
-cp tests/vm/policies/*.yaml "$root/etc/tg/policies/"
-cp tests/vm/checks/*.sh "$root/etc/tg/checks/"
+# VM_CHECKS=corpus,usdt / VM_POLICIES=usdt (or none): only those (a quicker run while working on them)
+for f in tests/vm/policies/*.yaml tests/vm/checks/*.sh; do
+	n=$(basename "${f%.*}")
+	case $f in *.yaml) sel=${VM_POLICIES:-} dst=policies ;; *) sel=${VM_CHECKS:-} dst=checks ;; esac
+	[ -z "$sel" ] || [[ ",$sel," == *",$n,"* ]] || continue
+	cp "$f" "$root/etc/tg/$dst/"
+done
 # the upstream policy corpus, added one by one by checks/corpus.sh, and its
 # assertions (outside the repository: a run without it skips that check)
 CORPUS=${TG_UPSTREAM_POLICIES:-$(cd .. && pwd)/shared/upstream-policies}
