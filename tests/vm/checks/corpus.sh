@@ -117,9 +117,9 @@ if cp_start; then
 			cp_start || break
 		fi
 	done
+	echo "VMTEST corpus-summary $cp_total policies: $cp_loaded loaded ($cp_asserted asserted), $cp_refused refused ($(cp_since $cp_begin) s)"
 	sed 's/: .*//' /tmp/corpus-reasons | sort | uniq -c | sort -rn | sed 's/^ *\([0-9]*\) /VMTEST corpus-refused \1x /'
 	sort /tmp/corpus-reasons | uniq -c | sort -rn | sed 's/^ *\([0-9]*\) /VMTEST corpus-reason \1x /'
-	echo "VMTEST corpus-summary $cp_total policies: $cp_loaded loaded ($cp_asserted asserted), $cp_refused refused ($(cp_since $cp_begin) s)"
 	[ $cp_total -eq $((cp_loaded + cp_refused)) ] && ok "corpus: every policy loaded or refused with its reason" ||
 		bad "corpus: every policy loaded or refused with its reason"
 	kill -TERM $CP_PID
