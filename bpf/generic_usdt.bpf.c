@@ -40,8 +40,11 @@ static __always_inline __u64 usdt_reg(struct pt_regs *ctx, __u32 off)
 {
 	__u64 v = 0;
 
+	/* the last register slot is ss (160): nothing past struct pt_regs is read */
+	if (off > 160)
+		return 0;
 	/* a variable offset into the context is refused: read it as kernel memory, as libbpf's usdt.bpf.h */
-	bpf_probe_read_kernel(&v, sizeof(v), (void *)ctx + (off & 0xff8));
+	bpf_probe_read_kernel(&v, sizeof(v), (void *)ctx + (off & 0xf8));
 	return v;
 }
 
