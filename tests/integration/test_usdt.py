@@ -97,10 +97,16 @@ spec:
         "usdt-missing": usdt("usdt-missing", "no_such_probe", []),
         "usdt-bad-index": usdt("usdt-bad-index", "regs", [(7, "int32")]),
         "usdt-bad-type": usdt("usdt-bad-type", "regs", [(0, "file")]),
+        "usdt-set": usdt("usdt-set", "mem", [(0, "int32")], """    selectors:
+    - matchActions:
+      - action: Set
+        argIndex: 0
+        argValue: 32
+"""),
     }
 
 
-ACCEPTED, REFUSED = 6, 3
+ACCEPTED, REFUSED = 6, 4
 
 
 def usdts(policy):
@@ -182,6 +188,8 @@ def test_refusals():
                      % re.escape(TARGET), err), err
     assert re.search(r"tracing policy usdt-bad-type \(.*\) refused: line \d+: usdt argument type file is not "
                      r"supported \(integer types and string are\)", err), err
+    assert re.search(r"tracing policy usdt-set \(.*\) refused: line \d+: action Set: Set \(writing a USDT probe's "
+                     r"memory argument\) is not implemented by this agent yet", err), err
     assert "%d accepted, %d refused" % (ACCEPTED, REFUSED) in err, err
 
 
