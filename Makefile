@@ -7,6 +7,7 @@
 #   make bench      run the benchmarks (make soak: the long run)
 #   make SAN=1      sanitizer build into build-san/
 #   make install    install for systemd hosts (DESTDIR, PREFIX; make uninstall)
+#   make image      the agent's OCI image (no Docker daemon needed)
 #   make deps       install the Debian packages the build needs
 
 .DEFAULT_GOAL := all
@@ -124,6 +125,9 @@ PROTO_C   := $(patsubst api/%.proto,$(GEN)/%.pb-c.c,$(PROTO_SRC)) \
 # messages the agent asks containerd for, and the CRI ones the tests use
 RT_PROTO_SRC := $(wildcard api/runtime/*.proto)
 PROTO_C   += $(patsubst api/%.proto,$(GEN)/%.pb-c.c,$(RT_PROTO_SRC))
+# the standard gRPC health service (--health-server-address, src/grpc/health.c)
+HEALTH_PROTO_SRC := $(wildcard api/health/*.proto)
+PROTO_C   += $(patsubst api/%.proto,$(GEN)/%.pb-c.c,$(HEALTH_PROTO_SRC))
 PROTO_H   := $(PROTO_C:.c=.h)
 
 # protoc-c 1.4 rejects proto3 "optional"; a synthetic oneof is the same wire
@@ -141,6 +145,11 @@ $(GEN)/runtime/%.pb-c.c $(GEN)/runtime/%.pb-c.h: api/runtime/%.proto
 	@mkdir -p $(GEN)
 	$(call msg,PROTOC,$<)
 	$(Q)$(PROTOC_C) -Iapi -I/usr/include --c_out=$(GEN) runtime/$*.proto
+
+$(GEN)/health/%.pb-c.c $(GEN)/health/%.pb-c.h: api/health/%.proto
+	@mkdir -p $(GEN)
+	$(call msg,PROTOC,$<)
+	$(Q)$(PROTOC_C) -Iapi --c_out=$(GEN) health/$*.proto
 
 $(GEN)/google/protobuf/%.pb-c.c $(GEN)/google/protobuf/%.pb-c.h: /usr/include/google/protobuf/%.proto
 	@mkdir -p $(GEN)
@@ -320,6 +329,14 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory SAN=1 tests
 	$(Q)BUILD=build-san ./tests/run.sh
 
+# The agent's container image, without a Docker daemon (scripts/build-image.py):
+# $(BUILD)/image/tetragon-oci.tar (podman load, skopeo) and tetragon-docker.tar
+# (docker load), tagged IMAGE (default tetragon:<version>).
+IMAGE ?= tetragon:$(VERSION)
+.PHONY: image
+image: all
+	$(Q)./scripts/build-image.py --bin $(BIN) --out $(BUILD)/image --tag $(IMAGE)
+
 # Benchmarks (root; README "Benchmark"): ROUNDS pairs each (default 9).
 bench: all $(HELPER_BIN) $(BUILD)/bench/export_replay
 	$(Q)BUILD=$(BUILD) ./bench/exec_storm.sh
@@ -328,6 +345,8 @@ bench: all $(HELPER_BIN) $(BUILD)/bench/export_replay
 	$(Q)BUILD=$(BUILD) ./bench/memory.sh
 	$(Q)BUILD=$(BUILD) ./bench/export_throughput.sh
 	$(Q)BUILD=$(BUILD) ./bench/export_agent.sh
+	$(Q)BUILD=$(BUILD) ./bench/vm_hooks.sh
+	$(Q)BUILD=$(BUILD) ./bench/container_exec.sh
 
 # The export pipeline without the kernel (bench/export_replay.c).
 $(BUILD)/bench/export_replay: $(OBJ)/bench/export_replay.o $(LIB)

@@ -120,7 +120,8 @@ enum gt_op {
  * Override, Post). A monitor-mode policy (GT_CFG_MONITOR) reports the same
  * and applies none of the first three.
  */
-enum gt_action { GT_ACT_POST, GT_ACT_NOPOST, GT_ACT_SIGKILL, GT_ACT_SIGNAL, GT_ACT_OVERRIDE };
+enum gt_action { GT_ACT_POST, GT_ACT_NOPOST, GT_ACT_SIGKILL, GT_ACT_SIGNAL, GT_ACT_OVERRIDE, GT_ACT_GETURL,
+		 GT_ACT_DNSLOOKUP, GT_ACT_NOTIFY_ENFORCER };
 
 /*
  * String values (matchArgs on strings, matchBinaries, matchParentBinaries)
@@ -222,9 +223,31 @@ struct gt_selector {
 	__u32 ret_sig;
 	__s32 override_err;	/* argError: a negative errno */
 	struct gt_argf retf[GT_MAX_RETF];	/* slot unused: they test ret */
+	__u8 stack;		/* GT_STACK_*: Post's kernelStackTrace, userStackTrace */
+	__u8 agent_act;		/* GetUrl/DnsLookup: the record goes to the agent, which runs them */
+	__u8 enf;		/* GT_ENF_*: NotifyEnforcer, CleanupEnforcerNotification */
+	__u8 enf_sig;		/* NotifyEnforcer argSig (0: none) */
+	__s16 enf_err;		/* NotifyEnforcer argError (0: none) */
+	__u16 pad2;
+};
+
+#define GT_ENF_NOTIFY	1
+#define GT_ENF_CLEANUP	2
+
+/*
+ * NotifyEnforcer (spec.enforcers): what the policy's hooks leave for the
+ * calling thread in the policy's map gt_enforcer (key: pid_tgid), which its
+ * enforcer program on the syscall function (bpf/generic_enforcer.bpf.c)
+ * takes and applies: the signal, then the error the syscall returns.
+ */
+struct gt_enf_val {
+	__s32 err;
+	__u32 sig;
 };
 
 #define GT_CFG_MONITOR	0x1	/* policy-mode monitor: report the actions, apply none */
+#define GT_CFG_SCOPE	0x2	/* the policy acts only on the workloads in gt_scope (below) */
+#define GT_CFG_SCOPE_HOST 0x4	/* and on host workloads: tasks in no pod's cgroup (gt_scope_pods) */
 
 struct gt_config {
 	__u32 nsel;		/* 0: every call matches and posts */
@@ -253,8 +276,25 @@ struct gt_bin_cache_val {
 	char bin[GT_BIN_MAX];
 };
 
-/* Per-hook counters (array map "gt_stats"). */
-enum { GT_STAT_MATCHED, GT_STAT_FILTERED, GT_STAT_LOST, GT_STAT_RATE_LIMITED, GT_STAT__COUNT };
+/*
+ * Per-hook counters (array map "gt_stats"). A call out of the policy's
+ * workload scope counts as FILTERED and SCOPE_FILTERED.
+ */
+enum { GT_STAT_MATCHED, GT_STAT_FILTERED, GT_STAT_LOST, GT_STAT_RATE_LIMITED, GT_STAT_SCOPE_FILTERED,
+       GT_STAT__COUNT };
+
+/*
+ * Workload scope (TracingPolicyNamespaced, podSelector, containerSelector,
+ * hostSelector; gt_config flags GT_CFG_SCOPE*, run-time values so every
+ * kernel's verifier checks the path whether or not a policy uses it):
+ * gt_scope, a hash of cgroup2 ids (value unused) shared by every program of
+ * the policy and kept by the agent (src/k8s/scope.c) as pods come and go. A
+ * task is in scope when its cgroup or one of its first GT_SCOPE_LEVELS
+ * ancestors is in the set: a pod's own cgroup covers every container the
+ * pod runs, before the runtime names them.
+ */
+#define GT_SCOPE_LEVELS	16
+#define GT_SCOPE_MAX	65536	/* cgroup ids of one policy, and of all pods */
 
 struct gt_arg_val {
 	__u32 kind;
@@ -287,10 +327,28 @@ struct msg_generic {
 	 */
 	__u32 func_id;
 	__u32 data_len;		/* bytes of data after this header (at most GT_DATA_MAX) */
-	/* char data[data_len]: the arguments' bytes (gt_arg_val.off/len) */
+	/*
+	 * Post kernelStackTrace/userStackTrace (GT_MSG_KSTACK, GT_MSG_USTACK):
+	 * the stacks' return addresses (u64 each, innermost first) in data at
+	 * stack_off, the kernel's kstack_len bytes then the user's ustack_len
+	 * bytes; a length of 0: the kernel gave none (or the record was full).
+	 */
+	__u32 stack_off;
+	__u16 kstack_len;
+	__u16 ustack_len;
+	/* char data[data_len]: the arguments' bytes (gt_arg_val.off/len), then the stacks */
 };
 
 #define GT_MSG_RETURN	0x1	/* ret and ret_action are set */
+#define GT_MSG_KSTACK	0x2	/* a kernel stack was asked for */
+#define GT_MSG_USTACK	0x4	/* a user stack was asked for */
+#define GT_MSG_NOPOST	0x8	/* posted for the agent's actions only (NoPost): no event */
+/* upstream's PERF_MAX_STACK_DEPTH frames at most per stack */
+#define GT_STACK_FRAMES	127
+#define GT_STACK_MAX	(GT_STACK_FRAMES * 8)
+/* gt_selector.stack */
+#define GT_STACK_KERNEL	0x1
+#define GT_STACK_USER	0x2
 
 _Static_assert(sizeof(struct gt_arg_cfg) == 8, "gt_arg_cfg layout");
 _Static_assert(sizeof(struct gt_prog_cfg) == 28 + 8 * GT_MAX_ARGS + sizeof(struct gt_resolve) * GT_MAX_ARGS,
@@ -301,9 +359,9 @@ _Static_assert(sizeof(struct gt_binf) == 16, "gt_binf layout");
 _Static_assert(sizeof(struct gt_nsf) == 20, "gt_nsf layout");
 _Static_assert(sizeof(struct gt_capf) == 16, "gt_capf layout");
 _Static_assert(sizeof(struct gt_selector) == 40 + 32 + 72 * GT_MAX_ARGF + 20 * GT_MAX_NSF + 16 * GT_MAX_CAPF +
-		       16 + 72 * GT_MAX_RETF,
+		       16 + 72 * GT_MAX_RETF + 8,
 	       "gt_selector layout");
 _Static_assert(sizeof(struct gt_arg_val) == 24, "gt_arg_val layout");
-_Static_assert(sizeof(struct msg_generic) == 16 + 16 + 24 + 24 * GT_MAX_ARGS + 24, "msg_generic layout");
+_Static_assert(sizeof(struct msg_generic) == 16 + 16 + 24 + 24 * GT_MAX_ARGS + 32, "msg_generic layout");
 
 #endif

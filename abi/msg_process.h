@@ -52,6 +52,10 @@ enum {
 #define TG_ARGS_MAX	16384
 #define TG_CWD_MAX	4096
 #define TG_CGROUP_PATH_MAX 1024	/* longer paths keep their tail (the container's end) */
+#define TG_ENVS_MAX	16384	/* environment bytes read at exec (--enable-process-environment-variables) */
+
+/* msg_common.flags of an exec record */
+#define MSG_EXEC_ENVS_TRUNC	0x01	/* the environment was longer than TG_ENVS_MAX: cut */
 
 /*
  * Which cgroup hierarchy a process' cgroup is read from (set by the agent
@@ -107,8 +111,8 @@ struct msg_ns {
 };
 
 struct msg_exec {
-	struct msg_common common;
-	struct msg_execve_key self;
+	struct msg_common common;	/* ktime: the exec's time (process.start_time) */
+	struct msg_execve_key self;	/* ktime: task_exec_ktime (bpf/lib/task.h), stable across restarts */
 	struct msg_execve_key parent;	/* pid 0: no parent known to the kernel */
 	struct msg_execve_key replaced;	/* the clone/exec this exec supersedes, pid 0 if none */
 	__u32 tid;
@@ -124,16 +128,20 @@ struct msg_exec {
 	__u16 cwd_len;
 	__u32 args_len;		/* NUL-separated argv bytes, after filename */
 	__u32 parent_pid;	/* real_parent tgid, even when parent key is unknown */
-	__u32 pad;
+	__u32 envs_len;		/* NUL-separated "K=V" environment bytes, after the cgroup path */
 	struct msg_cgroup cgrp;
-	/* data: filename, args, cwd, cgroup path */
+	/* the process' root directory (chroot, mount namespace): its inode and super block's dev_t */
+	__u64 root_ino;
+	__u32 root_dev;		/* kernel encoding: major << 20 | minor */
+	__u32 pad2;
+	/* data: filename, args, cwd, cgroup path, environment */
 };
 
-#define MSG_EXEC_DATA_MAX (TG_FILENAME_MAX + TG_ARGS_MAX + TG_CWD_MAX + TG_CGROUP_PATH_MAX)
+#define MSG_EXEC_DATA_MAX (TG_FILENAME_MAX + TG_ARGS_MAX + TG_CWD_MAX + TG_CGROUP_PATH_MAX + TG_ENVS_MAX)
 
 struct msg_clone {
 	struct msg_common common;
-	struct msg_execve_key self;	/* child tgid, task start_time */
+	struct msg_execve_key self;	/* child tgid, task_exec_ktime (start_time + self_exec_id) */
 	struct msg_execve_key parent;	/* forking process' current key */
 	__u32 tid;
 	__u32 nspid;
@@ -149,6 +157,16 @@ struct msg_exit {
 	struct msg_execve_key self;	/* ktime 0: not known to the kernel */
 	__u32 tid;
 	__u32 code;			/* wait status: exit code << 8 | signal */
+};
+
+/*
+ * One running process, from the task iterator (bpf/task_iter.bpf.c): its
+ * exec_id key as the exec/clone records gave it (task_exec_ktime).
+ */
+struct task_key_rec {
+	__u32 tgid;
+	__u32 pad;
+	__u64 ktime;
 };
 
 /* Kernel-side view of a live process, keyed by tgid (the execve_map). */
@@ -169,7 +187,7 @@ _Static_assert(sizeof(struct msg_execve_key) == 16, "msg_execve_key layout");
 _Static_assert(sizeof(struct msg_cred) == 64, "msg_cred layout");
 _Static_assert(sizeof(struct msg_ns) == 40, "msg_ns layout");
 _Static_assert(sizeof(struct msg_cgroup) == 16, "msg_cgroup layout");
-_Static_assert(sizeof(struct msg_exec) == 232, "msg_exec layout");
+_Static_assert(sizeof(struct msg_exec) == 248, "msg_exec layout");
 _Static_assert(sizeof(struct msg_clone) == 80, "msg_clone layout");
 _Static_assert(sizeof(struct msg_exit) == 40, "msg_exit layout");
 _Static_assert(sizeof(struct execve_map_value) == 64, "execve_map_value layout");

@@ -47,7 +47,7 @@ int generic_fentry(void *ctx)
 	h->m.func_id = 0;
 	gt_args_begin(h);
 	gt_read_args(raw, h);
-	gt_select_and_post(h, pid_tgid, cand, pid_tgid);
+	gt_select_and_post(ctx, h, pid_tgid, cand, pid_tgid);
 	return 0;
 }
 

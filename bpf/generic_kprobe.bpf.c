@@ -69,7 +69,7 @@ int generic_kprobe(struct pt_regs *ctx)
 	gt_args_begin(h);
 	gt_read_args(regs, h);
 	/* Override: the companion program on this function applies it (gt_common.h) */
-	gt_override_leave(pid_tgid, gt_select_and_post(h, pid_tgid, cand, key));
+	gt_override_leave(pid_tgid, gt_select_and_post(ctx, h, pid_tgid, cand, key));
 	return 0;
 }
 

@@ -43,7 +43,7 @@ int generic_lsm(void *ctx)
 	h->m.func_id = 0;
 	gt_args_begin(h);
 	gt_read_args(raw, h);
-	err = gt_select_and_post(h, pid_tgid, cand, pid_tgid);
+	err = gt_select_and_post(ctx, h, pid_tgid, cand, pid_tgid);
 	if (!lsm_override)
 		return 0;
 	/* a hook's verdict is 0 or a negative errno (MAX_ERRNO 4095) */

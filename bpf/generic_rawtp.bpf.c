@@ -49,6 +49,6 @@ int generic_rawtp(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	gt_args_begin(h);
 	gt_read_args(raw, h);
-	gt_select_and_post(h, pid_tgid, cand, pid_tgid);
+	gt_select_and_post(ctx, h, pid_tgid, cand, pid_tgid);
 	return 0;
 }

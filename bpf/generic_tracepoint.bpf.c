@@ -81,7 +81,7 @@ int generic_tracepoint(void *ctx)
 	gt_args_begin(h);
 	gt_read_args(ctx, h);
 	/* Override of a syscall: the companion program on its __x64_sys_ function applies it (gt_common.h) */
-	gt_override_leave(pid_tgid, gt_select_and_post(h, pid_tgid, cand, pid_tgid));
+	gt_override_leave(pid_tgid, gt_select_and_post(ctx, h, pid_tgid, cand, pid_tgid));
 	return 0;
 }
 

@@ -69,7 +69,7 @@ int generic_uprobe(struct pt_regs *ctx)
 		return 0;
 	gt_args_begin(h);
 	gt_read_args(regs, h);
-	gt_select_and_post(h, pid_tgid, cand, pid_tgid);
+	gt_select_and_post(ctx, h, pid_tgid, cand, pid_tgid);
 	return 0;
 }
 

@@ -22,6 +22,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by the agent before load. */
 const volatile __u32 agent_tgid = 0;
+const volatile __u32 envs_enabled = 0;	/* exec records carry the environment */
 
 /* Lifecycle records (exec, clone, exit) only: nothing else can fill it. */
 struct {
@@ -217,6 +218,35 @@ static __always_inline __u32 read_args(struct exec_heap *h, __u32 off, __u32 *fl
 	return len;
 }
 
+/*
+ * The new image's environment, as exec laid it out (NUL-ended "K=V"
+ * strings): at most TG_ENVS_MAX bytes, the record saying when it was cut.
+ */
+static __always_inline __u32 read_envs(struct exec_heap *h, struct task_struct *task, __u32 off,
+				       __u8 *cflags, __u32 *flags)
+{
+	unsigned long start, end;
+	__u32 len;
+
+	if (!envs_enabled)
+		return 0;
+	start = BPF_CORE_READ(task, mm, env_start);
+	end = BPF_CORE_READ(task, mm, env_end);
+	if (!start || end <= start)
+		return 0;
+	if (end - start > TG_ENVS_MAX) {
+		len = TG_ENVS_MAX;
+		*cflags |= MSG_EXEC_ENVS_TRUNC;
+	} else {
+		len = end - start;
+	}
+	if (bpf_probe_read_user(&h->data[off & EXEC_OFF_MASK], len & EXEC_OFF_MASK, (void *)start)) {
+		*flags |= EVENT_ERROR_ENVS;
+		return 0;
+	}
+	return len;
+}
+
 static __always_inline __u32 read_cwd(struct exec_heap *h, struct task_struct *task,
 				      __u32 off, __u32 *flags)
 {
@@ -299,7 +329,8 @@ int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linu
 	struct execve_map_value *parent, *curr, nv = {};
 	struct exec_heap *h;
 	struct msg_exec *m;
-	__u32 cpu, tgid, fl, al, cl, gl, flags = EVENT_EXECVE, ppid;
+	__u32 cpu, tgid, fl, al, cl, gl, el, flags = EVENT_EXECVE, ppid;
+	__u8 cflags = 0;
 	const char *filename;
 	long n;
 	__u64 size;
@@ -316,7 +347,8 @@ int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linu
 	m->common.ktime = bpf_ktime_get_ns();
 	m->self.pid = tgid;
 	m->self.pad = 0;
-	m->self.ktime = m->common.ktime;
+	/* not the exec's time: a key the agent can read again from the task after a restart */
+	m->self.ktime = task_exec_ktime(task);
 	m->tid = (__u32)bpf_get_current_pid_tgid();
 	m->nspid = task_nspid(task);
 	m->auid = task_auid(task);
@@ -324,6 +356,10 @@ int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linu
 	read_creds(task, &m->creds);
 	__builtin_memset(&m->ns, 0, sizeof(m->ns));
 	read_namespaces(task, &m->ns);
+	/* which passwd file names its user (--username-metadata): the root it sees */
+	m->root_ino = BPF_CORE_READ(task, fs, root.dentry, d_inode, i_ino);
+	m->root_dev = BPF_CORE_READ(task, fs, root.mnt, mnt_sb, s_dev);
+	m->pad2 = 0;
 
 	parent = find_parent(task, &ppid);
 	m->parent_pid = ppid;
@@ -364,10 +400,13 @@ int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linu
 	cl = read_cwd(h, task, fl + al, &flags);
 	/* read at every exec: a process moved into a container's cgroup (docker exec, nsenter) */
 	gl = read_task_cgroup(&h->cg, task, &m->cgrp, &h->data[(fl + al + cl) & EXEC_OFF_MASK], 1, &flags);
+	el = read_envs(h, task, fl + al + cl + gl, &cflags, &flags);
 
 	m->filename_len = fl;
 	m->args_len = al;
 	m->cwd_len = cl;
+	m->envs_len = el;
+	m->common.flags = cflags;
 	m->flags = flags;
 
 	nv.key = m->self;
@@ -379,7 +418,7 @@ int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linu
 	nv.mbset |= exec_mbset(h, task, bprm);
 	nv.cgrp_id = m->cgrp.id;
 
-	size = sizeof(*m) + fl + al + cl + gl;
+	size = sizeof(*m) + fl + al + cl + gl + el;
 	if (size > sizeof(*m) + MSG_EXEC_DATA_MAX)
 		size = sizeof(*m) + MSG_EXEC_DATA_MAX;
 	m->common.size = size;
@@ -451,7 +490,7 @@ int BPF_PROG(tg_sched_fork, struct task_struct *parent_task, struct task_struct 
 	m.common.size = sizeof(m);
 	m.common.ktime = bpf_ktime_get_ns();
 	m.self.pid = tgid;
-	m.self.ktime = BPF_CORE_READ(child, start_time);
+	m.self.ktime = task_exec_ktime(child);
 	m.tid = BPF_CORE_READ(child, pid);
 	m.nspid = task_nspid(child);
 	m.parent_pid = ptgid;

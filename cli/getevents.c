@@ -45,6 +45,7 @@ struct opts {
 	int compact;
 	int color;		/* -1 auto */
 	int timestamps;
+	int stack_traces;	/* upstream's default: on */
 	int host;
 	struct list event_types, namespaces, pods, processes, containers, policy_names, namespace_regex;
 	struct list include_fields, exclude_fields;
@@ -71,6 +72,7 @@ static void getevents_help(FILE *out)
 		"  -o, --output json|compact   output format (default json)\n"
 		"      --color WHEN            colors in compact output: auto, always, never\n"
 		"      --timestamps            prefix compact lines with the event time\n"
+		"      --stack-traces[=BOOL]   print process_kprobe stack traces in compact output (default true)\n"
 		"  -e, --event-types LIST      only these types (PROCESS_EXEC, PROCESS_EXIT, ...)\n"
 		"      --process LIST          binaries matching these regexps (alias --processes)\n"
 		"  -n, --namespace LIST        Kubernetes namespaces (alias --namespaces)\n"
@@ -168,6 +170,7 @@ static int parse(struct opts *o, int argc, char **argv)
 			return 0;
 		}
 		if (tetra_flag(argv, i, "--timestamps", NULL, &o->timestamps) ||
+		    tetra_flag(argv, i, "--stack-traces", NULL, &o->stack_traces) ||
 		    tetra_flag(argv, i, "--host", NULL, &o->host) || tetra_flag(argv, i, "--reconnect", NULL, &o->reconnect))
 			continue;
 		r = tetra_opt(argc, argv, &i, "getevents", "--reconnect-wait", NULL, &v);
@@ -505,7 +508,7 @@ static int from_agent(struct printer *p, struct opts *o, const Tetragon__GetEven
 
 static int getevents_run(int argc, char **argv)
 {
-	struct opts o = { .color = -1, .conn = TETRA_CONN_INIT, .reconnect_wait_ms = 2000 };
+	struct opts o = { .color = -1, .conn = TETRA_CONN_INIT, .reconnect_wait_ms = 2000, .stack_traces = 1 };
 	struct printer p = { 0 };
 	struct request rq;
 	struct sigaction sa;
@@ -525,6 +528,7 @@ static int getevents_run(int argc, char **argv)
 	p.compact = o.compact;
 	p.copts.color = o.color < 0 ? isatty(STDOUT_FILENO) : o.color;
 	p.copts.timestamps = o.timestamps;
+	p.copts.no_stack_traces = !o.stack_traces;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

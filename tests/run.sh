@@ -60,11 +60,13 @@ for s in tests/suites/*.sh; do
 done
 if [ -z "${SKIP_INTEGRATION:-}" ]; then
 	run_summary_suite "integration: process lifecycle" /usr/bin/python3 tests/integration/test_lifecycle.py
+	run_summary_suite "integration: process facts (ancestors, environment variables, user names)" /usr/bin/python3 tests/integration/test_process_facts.py
 	run_summary_suite "integration: tracing policies" /usr/bin/python3 tests/integration/test_policy.py
 	run_summary_suite "integration: policy selectors" /usr/bin/python3 tests/integration/test_selectors.py
 	run_summary_suite "integration: uprobes and raw tracepoints" /usr/bin/python3 tests/integration/test_uprobe.py
 	run_summary_suite "integration: usdts" /usr/bin/python3 tests/integration/test_usdt.py
 	run_summary_suite "integration: policy return probes and argument types" /usr/bin/python3 tests/integration/test_policy_args.py
+	run_summary_suite "integration: actions (stack traces, enforcers, GetUrl, DnsLookup)" /usr/bin/python3 tests/integration/test_actions.py
 	run_summary_suite "integration: sockaddr operators and generated syscall lists" /usr/bin/python3 tests/integration/test_net_syscalls.py
 	run_summary_suite "integration: configuration sources and upstream flags" /usr/bin/python3 tests/integration/test_config.py
 	run_summary_suite "integration: API access, sockets and floods (as nobody)" /usr/bin/python3 tests/integration/test_security_api.py
@@ -77,7 +79,11 @@ if [ -z "${SKIP_INTEGRATION:-}" ]; then
 	run_summary_suite "integration: export accounting on a full disk, export file deleted or moved" /usr/bin/python3 tests/integration/test_export.py
 	run_summary_suite "integration: containers (Docker, containerd and CRI, Podman; slow runtime)" /usr/bin/python3 tests/integration/test_containers.py
 	run_summary_suite "integration: Kubernetes API client against a stand-in API server (pods, watch, custom resources)" /usr/bin/python3 tests/integration/test_k8s.py
+	run_summary_suite "integration: workload scope in the kernel (TracingPolicyNamespaced, podSelector, containerSelector)" /usr/bin/python3 tests/integration/test_k8s_scope.py
 	run_summary_suite "integration: the TracingPolicy CustomResourceDefinitions" /usr/bin/python3 tests/integration/test_k8s_crds.py
+	run_summary_suite "integration: deploying it (Kubernetes manifests, Helm chart, the image in Podman and Docker)" /usr/bin/python3 tests/integration/test_deploy.py
+	run_summary_suite "integration: operations flags (log format and file, health server, export rate limit, redaction, process cache)" /usr/bin/python3 tests/integration/test_ops_flags.py
+	run_summary_suite "integration: persistence (pinned enforcement across agent restarts, gRPC policy store, stable exec_ids)" /usr/bin/python3 tests/integration/test_persist.py
 fi
 rm -f "$log"
 echo "tests: $passed passed, $failed failed, $skipped skipped"

@@ -32,6 +32,13 @@ const volatile struct gt_prog_cfg gt_cfg = {};
 const volatile __u32 gt_ovr = 0;
 
 /*
+ * Set by the agent when a selector of the hook posts stack traces (Post
+ * kernelStackTrace/userStackTrace): bpf_get_stack() is then verified and
+ * called; other hooks never reach it, whatever their program type allows.
+ */
+const volatile __u32 gt_stacks = 0;
+
+/*
  * Shared with the lifecycle sensor (bpf_map__reuse_fd before load): the
  * policy programs' own ring buffer, apart from the lifecycle records, so a
  * flooding policy loses only its own records; and the per-opcode count of
@@ -87,6 +94,14 @@ struct {
 	__type(value, __u8);
 } gt_ints SEC(".maps");
 
+/* NotifyEnforcer: pid_tgid -> what the policy's enforcer applies (abi/msg_generic.h); the policy's map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, struct gt_enf_val);
+} gt_enforcer SEC(".maps");
+
 /* Post rateLimit: time of the last post per selector, scope and arguments. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -94,6 +109,28 @@ struct {
 	__type(key, struct gt_rate_key);
 	__type(value, __u64);
 } gt_rate SEC(".maps");
+
+/*
+ * The policy's workload scope (abi/msg_generic.h GT_CFG_SCOPE): cgroup2 ids,
+ * one map shared by the policy's programs (bpf_map__reuse_fd), 1 entry and
+ * unused when the policy is not scoped.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, __u8);
+} gt_scope SEC(".maps");
+
+/* Every pod's and container's cgroup the agent knows, for GT_CFG_SCOPE_HOST (one map for all policies). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, __u8);
+} gt_scope_pods SEC(".maps");
 
 /* pid_tgid -> the error the companion program makes the function return; sized by the agent. */
 struct {
@@ -293,6 +330,40 @@ static __always_inline int gt_post(struct gt_heap *h)
 	return 0;
 }
 
+/* Before 6.15 (kernfs: parent became the RCU-protected __parent). */
+struct kernfs_node___scope_pre615 {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+/*
+ * Is the current task in the policy's scope: its cgroup in the default
+ * (cgroup2) hierarchy, or one of its ancestors, in gt_scope? With
+ * GT_CFG_SCOPE_HOST, also when none of them is a pod's or a container's
+ * (gt_scope_pods): a host workload. A task with no cgroup is in none.
+ */
+static __noinline int gt_scope_allows(__u32 flags)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	struct kernfs_node *kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
+	int host = (flags & GT_CFG_SCOPE_HOST) != 0, in_pod = 0;
+
+	if (!kn)
+		return 0;
+	for (int i = 0; i < GT_SCOPE_LEVELS && kn; i++) {
+		__u64 id = BPF_CORE_READ(kn, id);
+
+		if (bpf_map_lookup_elem(&gt_scope, &id))
+			return 1;
+		if (host && bpf_map_lookup_elem(&gt_scope_pods, &id))
+			in_pod = 1;
+		if (bpf_core_field_exists(((struct kernfs_node___scope_pre615 *)0)->parent))
+			kn = BPF_CORE_READ((struct kernfs_node___scope_pre615 *)kn, parent);
+		else
+			kn = BPF_CORE_READ(kn, __parent);
+	}
+	return host && !in_pod;
+}
+
 /* gt_select_pre()'s answer when the hook has no selectors: every call matches */
 #define GT_SEL_ALL	(1u << GT_MAX_SEL)
 
@@ -312,6 +383,12 @@ static __always_inline __u32 gt_select_pre(struct gt_heap *h, __u32 tgid)
 
 	if (!cfg)
 		return 0;
+	/* out of the policy's workloads: no selector, no action, whatever the call */
+	if ((cfg->flags & GT_CFG_SCOPE) && !gt_scope_allows(cfg->flags)) {
+		stat(GT_STAT_FILTERED);
+		stat(GT_STAT_SCOPE_FILTERED);
+		return 0;
+	}
 	if (!cfg->nsel)
 		return GT_SEL_ALL;
 	h->bin_done = 0;
@@ -345,7 +422,50 @@ static __always_inline __u32 gt_select_pre(struct gt_heap *h, __u32 tgid)
  * selector that matched overrides (a negative errno; never in monitor
  * mode), else 0; NoPost and rateLimit silence the record, not the override.
  */
-static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid, __u32 cand, __u64 ret_key)
+/*
+ * The stacks the selector asks for (want: GT_STACK_*) into the record's data
+ * after the arguments: read straight into the record rather than through a
+ * stack id map, so a record never names a stack another one overwrote.
+ * Whatever GT_DATA_MAX leaves no room for is cut (at worst to nothing).
+ */
+static __always_inline void gt_stack_fill(void *ctx, struct gt_heap *h, __u32 want)
+{
+	__u64 off = GT_MIN(h->m.data_len, GT_DATA_MAX);
+	long n;
+
+	h->m.stack_off = off;
+	h->m.kstack_len = 0;
+	h->m.ustack_len = 0;
+	if (!gt_stacks)
+		return;
+	if (want & GT_STACK_KERNEL) {
+		h->m.flags |= GT_MSG_KSTACK;
+		n = bpf_get_stack(ctx, &h->data[off], GT_STACK_MAX, 0);
+		if (n > 0) {
+			n = GT_MIN(n, GT_STACK_MAX);
+			if (n > GT_DATA_MAX - off)
+				n = GT_DATA_MAX - off;
+			h->m.kstack_len = n & ~7;
+			off += n & ~7;
+		}
+	}
+	off = GT_MIN(off, GT_DATA_MAX);
+	if (want & GT_STACK_USER) {
+		h->m.flags |= GT_MSG_USTACK;
+		n = bpf_get_stack(ctx, &h->data[off], GT_STACK_MAX, BPF_F_USER_STACK);
+		if (n > 0) {
+			n = GT_MIN(n, GT_STACK_MAX);
+			if (n > GT_DATA_MAX - off)
+				n = GT_DATA_MAX - off;
+			h->m.ustack_len = n & ~7;
+			off += n & ~7;
+		}
+	}
+	h->m.data_len = GT_MIN(off, GT_DATA_MAX);
+}
+
+static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u64 pid_tgid, __u32 cand,
+					      __u64 ret_key)
 {
 	__u32 tgid = pid_tgid >> 32, zero = 0, sel, action = GT_ACT_POST, post = 1;
 	struct execve_map_value *ev;
@@ -380,7 +500,16 @@ static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid,
 		bpf_send_signal(cfg->sel[sel].sig);
 	if (enforce && sel < GT_MAX_SEL && cfg->sel[sel].override)
 		ovr = cfg->sel[sel].override_err;
-	if (!post)
+	/* the enforcer on the syscall function applies it (or nothing asked for one: it is cleaned up) */
+	if (enforce && sel < GT_MAX_SEL && cfg->sel[sel].enf == GT_ENF_NOTIFY) {
+		struct gt_enf_val v = { .err = cfg->sel[sel].enf_err, .sig = cfg->sel[sel].enf_sig };
+
+		bpf_map_update_elem(&gt_enforcer, &pid_tgid, &v, BPF_ANY);
+	} else if (enforce && sel < GT_MAX_SEL && cfg->sel[sel].enf == GT_ENF_CLEANUP) {
+		bpf_map_delete_elem(&gt_enforcer, &pid_tgid);
+	}
+	/* GetUrl/DnsLookup: the agent needs the record even when no event is to be posted */
+	if (!post && !(sel < GT_MAX_SEL && cfg->sel[sel].agent_act))
 		return ovr;
 	if (sel < GT_MAX_SEL && cfg->sel[sel].rate_ns &&
 	    gt_rate_limited(h, &cfg->sel[sel], sel, pid_tgid)) {
@@ -406,8 +535,9 @@ static __always_inline int gt_select_and_post(struct gt_heap *h, __u64 pid_tgid,
 	h->m.sel = sel;
 	h->m.nargs = gt_cfg.nargs;
 	h->m.ret = 0;
-	h->m.flags = 0;
+	h->m.flags = post ? 0 : GT_MSG_NOPOST;
 	h->m.ret_action = 0;
+	gt_stack_fill(ctx, h, sel < GT_MAX_SEL ? cfg->sel[sel].stack : 0);
 	if (gt_cfg.has_return) {
 		/* m and the data after it: a struct gt_held */
 		bpf_map_update_elem(&gt_ret, &ret_key, &h->m, BPF_ANY);

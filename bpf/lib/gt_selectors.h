@@ -6,7 +6,8 @@
  * of one selector are AND'ed; the selectors are OR'ed, the first that
  * matches wins: gt_select_pre() runs the argument-free conditions of every
  * selector before the arguments are read, gt_select_and_post() the
- * matchArgs of those that passed.
+ * matchArgs of those that passed. Before them, a workload-scoped policy's
+ * calls by tasks out of its pods end (gt_scope_allows, gt_common.h).
  *
  * String values live in the LPM trie gt_strs (see abi/msg_generic.h), so
  * one lookup answers Equal, Prefix or Postfix for any number of values.

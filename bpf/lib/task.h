@@ -5,6 +5,18 @@
 
 #define PF_KTHREAD 0x00200000
 
+/*
+ * The ktime of a process incarnation's exec_id: the task's start time
+ * (CLOCK_MONOTONIC ns) plus its self_exec_id, which a fork copies from the
+ * parent and every exec bumps. A fork and each of its execs so get distinct
+ * keys, and the agent reads the very same value again from any running task
+ * (bpf/task_iter.bpf.c) after a restart: exec_ids stay stable.
+ */
+static __always_inline __u64 task_exec_ktime(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, start_time) + BPF_CORE_READ(task, self_exec_id);
+}
+
 static __always_inline __u32 ns_inum(const struct ns_common *ns)
 {
 	return BPF_CORE_READ(ns, inum);

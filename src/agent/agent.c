@@ -17,22 +17,31 @@
 #include "agent/agent_rpc.h"
 #include "agent/loop_call.h"
 #include "agent/policy_rpc.h"
+#include "agent/policy_store.h"
+#include "sensors/task_keys.h"
+#include "kernel/bpf_pin.h"
 #include "grpc/conn_gate.h"
 #include "event/pipeline.h"
 #include "event/process_events.h"
+#include "export/ratelimit.h"
 #include "export/sinks.h"
+#include "filters/redaction.h"
+#include "grpc/health.h"
 #include "filters/export.h"
 #include "grpc/service.h"
 #include "k8s/k8s.h"
+#include "k8s/scope.h"
 #include "kernel/environment.h"
 #include "metrics/agent_metrics.h"
 #include "metrics/event_counts.h"
 #include "metrics/http_server.h"
 #include "util/strbuf.h"
+#include "filters/filters.h"
 #include "process/cache.h"
 #include "process/cgroup.h"
 #include "process/container.h"
 #include "process/procfs.h"
+#include "process/userdb.h"
 #include "runtime/runtime.h"
 #include "sensors/generic_policy.h"
 #include "sensors/process_lifecycle.h"
@@ -62,9 +71,11 @@ struct agent {
 	struct api_server *api;		/* owner: src/grpc */
 	struct loop_calls calls;	/* policy RPCs run on the event loop */
 	struct policy_rpc prpc;
+	struct policy_store *store;	/* --persist-grpc-policies */
 	struct agent_rpc arpc;		/* GetInfo, GetDebug's process cache dump */
 	struct metrics_server *metrics;	/* owner: src/metrics; NULL when off */
 	struct k8s *k8s;		/* owner: src/k8s; NULL without --enable-k8s-api */
+	struct k8s_scope *scope;	/* policies' workload scope (src/k8s/scope.h); NULL: likewise */
 	struct event_counts *counts;	/* the metrics' pipeline sink, NULL without event metrics */
 	struct event_sink *export_sink;	/* metrics: the JSON file's sink, inside its filters */
 	uint64_t rb_records;
@@ -76,6 +87,9 @@ struct agent {
 	struct cgroup_host cgroup_host;
 	struct container_table *containers;
 	struct runtime *runtime;	/* container metadata; NULL when off */
+	struct ratelimit_sink *ratelimit;	/* --export-rate-limit; NULL when off */
+	struct health_server *health;	/* --health-server-address; NULL when off */
+	uint64_t heartbeat_ms;		/* the loop's last tick (monotonic), read by the health server */
 };
 
 static void resolve_node_name(struct agent *a)
@@ -147,6 +161,19 @@ static int setup_sinks(struct agent *a)
 		if (!s)
 			return -ENOMEM;
 		a->export_sink = s;	/* metrics: what the file took, after the filters */
+		/* --export-rate-limit: between the filters and the file (upstream: > 0 limits) */
+		if (o->export_rate_limit > 0) {
+			a->ratelimit = ratelimit_sink_new(s, (uint64_t)o->export_rate_limit, a->node_name,
+							  ktime_now_mono() / 1000000);
+			if (!a->ratelimit) {
+				s->destroy(s);
+				a->export_file = NULL;
+				return -ENOMEM;
+			}
+			s = ratelimit_sink_base(a->ratelimit);
+			log_info("export: at most %lld events a minute to the export file (--export-rate-limit)",
+				 (long long)o->export_rate_limit);
+		}
 		/* --export-allowlist/--export-denylist/--field-filters (owner: src/filters) */
 		err = export_filters_wrap(&s, o->export_allowlist, o->export_denylist, o->field_filters,
 					  o->enable_pid_set_filter);
@@ -157,6 +184,9 @@ static int setup_sinks(struct agent *a)
 		pipeline_add_sink(&a->pipeline, s);
 		log_info("exporting JSON events to %s", o->export_filename);
 	}
+	else if (o->export_rate_limit > 0)
+		log_warn("--export-rate-limit applies to the export file, and there is none (--export-filename): "
+			 "nothing is limited");
 	if (o->stdout_format == STDOUT_COMPACT) {
 		struct compact_opts co = { 0 };
 
@@ -180,10 +210,18 @@ static void scan_procfs(struct agent *a)
 {
 	const char *procdir = a->o->procfs ? a->o->procfs : "/proc";
 	struct procfs_proc *v;
-	size_t n;
-	int err = procfs_scan(procdir, &v, &n);
+	struct task_keys keys;
+	char why[256];
+	size_t n, nkeyed = 0;
+	int err;
 
+	/* the exact keys their exec/fork records gave (stable exec_ids), before /proc is read */
+	if (task_keys_read(&keys, why, sizeof(why)))
+		log_info("task iterator unavailable (%s): processes found in %s get exec_ids from its "
+			 "clock-tick start times, not the ones their exec events gave them", why, procdir);
+	err = procfs_scan(procdir, &v, &n);
 	if (err) {
+		task_keys_free(&keys);
 		log_warn("scanning %s failed: %s; processes started before the agent will "
 			 "have no parents", procdir, strerror(-err));
 		return;
@@ -194,6 +232,8 @@ static void scan_procfs(struct agent *a)
 		struct msg_execve_key pkey = { 0 };
 		struct process *p;
 
+		if (!task_keys_find(&keys, v[i].p.pid, &v[i].p.ktime))
+			nkeyed++;
 		/* In the init tree: pid 1 of its namespace, or a descendant of one. */
 		if (v[i].p.nspid == 1 || (parent && (parent->flags & EVENT_IN_INIT_TREE)))
 			v[i].p.flags |= EVENT_IN_INIT_TREE;
@@ -202,6 +242,7 @@ static void scan_procfs(struct agent *a)
 			pkey.ktime = parent->ktime;
 		}
 		v[i].p.cgroup = process_events_cgroup(&a->pe, v[i].cgroup_id, v[i].cgroup_path);
+		process_events_user(&a->pe, &v[i].p, parent);
 		p = process_cache_add(a->cache, &v[i].p, &pkey, v[i].ppid, NULL);
 		if (!p) {
 			tg_cgroup_put(v[i].p.cgroup);
@@ -220,7 +261,8 @@ static void scan_procfs(struct agent *a)
 		process_events_emit_exec(&a->pe, p);
 	}
 	procfs_free(v, n);
-	log_info("registered %zu running processes from %s", n, procdir);
+	task_keys_free(&keys);
+	log_info("registered %zu running processes from %s (%zu with their kernel exec_id key)", n, procdir, nkeyed);
 }
 
 /* Ring buffer drops by record kind: the kernel's one count (missed_events), both rings. */
@@ -270,13 +312,17 @@ static void report_losses(struct agent *a, int final)
 	}
 	if (final) {
 		struct process_cache_stats st;
+		struct userdb_stats us = { 0 };
 
 		process_cache_stats(a->cache, &st);
+		if (a->pe.users)
+			userdb_get_stats(a->pe.users, &us);
 		log_info("stats: events=%llu exec=%llu clone=%llu exit=%llu lost=%llu "
 			 "lost_exec=%llu lost_clone=%llu lost_exit=%llu "
 			 "lost_kprobe=%llu lost_tracepoint=%llu lost_uprobe=%llu "
 			 "bad_msgs=%llu exit_misses=%llu exit_unknown=%llu policy_misses=%llu cache_size=%llu "
-			 "cache_reaped=%llu",
+			 "cache_reaped=%llu envs_truncated=%llu envs_dropped=%llu ancestors_truncated=%llu "
+			 "user_names=%llu user_unknown_uid=%llu user_failed=%llu",
 			 (unsigned long long)a->pipeline.events, (unsigned long long)a->pe.execs,
 			 (unsigned long long)a->pe.clones, (unsigned long long)a->pe.exits,
 			 (unsigned long long)l.total, (unsigned long long)l.exec, (unsigned long long)l.clone,
@@ -285,7 +331,10 @@ static void report_losses(struct agent *a, int final)
 			 (unsigned long long)a->pe.bad_msgs, (unsigned long long)a->pe.exit_misses,
 			 (unsigned long long)a->pe.exit_unknown,
 			 (unsigned long long)a->pe.policy_misses, (unsigned long long)st.size,
-			 (unsigned long long)st.stale_reaped);
+			 (unsigned long long)st.stale_reaped, (unsigned long long)a->pe.envs_truncated,
+			 (unsigned long long)a->pe.envs_dropped, (unsigned long long)a->pe.ancestors_truncated,
+			 (unsigned long long)us.resolved, (unsigned long long)us.unknown_uid,
+			 (unsigned long long)us.failed);
 	}
 }
 
@@ -299,6 +348,7 @@ static void publish_metrics(struct agent *a)
 		.policies = a->policies, .pipeline = &a->pipeline, .ringbuf_records = a->rb_records,
 		.cache_capacity = a->o->process_cache_size, .export_sink = a->export_sink, .msg_ops = a->msg_ops,
 		.grpc_dropped = api_server_events_dropped(a->api),
+		.ratelimit_dropped = ratelimit_sink_dropped(a->ratelimit),
 		.api = &api_stats,
 		.version = TG_VERSION,
 		.runtime = a->runtime,
@@ -472,8 +522,10 @@ static int event_loop(struct agent *a)
 				if (read(tfd, &exp, sizeof(exp)) < 0)
 					continue;
 				ticks++;
+				__atomic_store_n(&a->heartbeat_ms, ktime_now_mono() / 1000000, __ATOMIC_RELAXED);
 				report_losses(a, 0);
 				publish_metrics(a);
+				ratelimit_sink_tick(a->ratelimit, ktime_now_mono() / 1000000);
 				if (a->export_file)
 					rotating_file_tick(a->export_file, ktime_now_mono() / 1000000);
 				if (ticks % gc_every == 0)
@@ -510,9 +562,12 @@ int agent_run(const struct agent_options *o)
 	struct process_sensor_opts so = { 0 };
 	struct env_opts eo = { .btf_path = o->btf };
 	struct agent a = { .o = o };
+	struct redaction_list *redactions = NULL;
 	enum log_level lvl;
 	int err;
 
+	/* before any filter is compiled (export flags, GetEvents): ancestor_binary_regex asks */
+	filters_set_ancestors(o->ancestors);
 	if (o->log_level) {
 		if (log_parse_level(o->log_level, &lvl)) {
 			fprintf(stderr, "tetragon: --log-level: invalid level \"%s\" (want debug, info, warn or error)\n",
@@ -520,6 +575,28 @@ int agent_run(const struct agent_options *o)
 			return 2;
 		}
 		log_set_level(lvl);
+	}
+	log_set_format(o->log_format);
+	/* --redaction-filters: before the first process is recorded (the /proc scan) */
+	if (o->redaction_filters) {
+		char why[1024];
+
+		if (redaction_parse(o->redaction_filters, &redactions, why, sizeof(why))) {
+			log_error("--redaction-filters: %s", why);
+			return 1;
+		}
+		redaction_set_global(redactions);
+		if (redactions)
+			log_info("redacting process arguments with %zu filter(s) (--redaction-filters)",
+				 redaction_count(redactions));
+	}
+	if (o->log_file && *o->log_file) {
+		char why[SAFE_WHY_MAX];
+
+		if (log_open_file(o->log_file, why, sizeof(why))) {
+			log_error("--log-file: %s", why);
+			return 1;
+		}
 	}
 	/*
 	 * Block the signals the event loop reads from its signalfd before any
@@ -632,6 +709,19 @@ int agent_run(const struct agent_options *o)
 	a.pe.node_name = a.node_name;
 	a.pe.view.cred = o->enable_process_cred;
 	a.pe.view.ns = o->enable_process_ns;
+	/* process facts (event/process_facts.h) */
+	a.pe.view.ancestors = o->ancestors;
+	a.pe.envs = o->enable_process_envs;
+	a.pe.env_filter = o->env_filter;
+	a.pe.nenv_filter = o->nenv_filter;
+	so.envs = o->enable_process_envs;
+	if (o->username_unix) {
+		err = userdb_new(&a.pe.users, o->procfs);
+		if (err) {
+			log_error("--username-metadata: %s", strerror(-err));
+			goto out;
+		}
+	}
 	err = procfs_host_ns(o->procfs ? o->procfs : "/proc", &a.pe.view.host_ns);
 	if (err < 0)
 		log_warn("cannot read the host namespaces from /proc/1/ns nor /proc/self/ns: "
@@ -640,6 +730,18 @@ int agent_run(const struct agent_options *o)
 		log_info("/proc/1/ns is not readable: taking the agent's own namespaces as the host's");
 	err = 0;
 
+	/* --keep-sensors-on-exit, --release-pinned-bpf: before anything is loaded (kernel/bpf_pin.h) */
+	{
+		struct bpf_pin_opts bo = { .bpf_dir = o->bpf_dir, .keep = o->keep_sensors_on_exit,
+					   .release = o->release_pinned_bpf };
+		char why[1024];
+
+		err = bpf_pin_setup(&bo, why, sizeof(why));
+		if (err) {
+			log_error("%s", why);
+			goto out;
+		}
+	}
 	so.ringbuf_bytes = o->rb_size;
 	so.policy_ringbuf_bytes = o->rb_size_policy;
 	err = process_sensor_open(&a.sensor, &so, on_ringbuf, &a);
@@ -659,16 +761,54 @@ int agent_run(const struct agent_options *o)
 		struct policy_engine_opts po = {
 			.files = o->tracing_policies, .nfiles = o->ntracing_policies,
 			.dir = o->tracing_policy_dir,
+			.expose_stack_addresses = o->expose_stack_addresses,
 		};
 
 		process_sensor_shared_fds(a.sensor, &po.events_fd, &po.execve_fd, &po.missed_fd);
 		po.pump = pump_lifecycle;
 		po.pump_ctx = &a;
 		process_sensor_mbset_fds(a.sensor, &po.mbset_fd, &po.mbset_cfg_fd);
+		/* scoped policies need to know the pods (before the policy files are loaded) */
+		char scope_why[256] = "";
+
+		if (o->enable_k8s_api) {
+			char *why = scope_why;
+			size_t whylen = sizeof(scope_why);
+
+			if (k8s_scope_new(&a.scope, a.cgroup_host.mode == TG_CGROUP_V2 ? a.cgroup_host.mount : NULL,
+					  &a.calls, why, whylen) == -ENOMEM) {
+				err = -ENOMEM;
+				goto out;
+			}
+			if (!a.scope)
+				log_warn("--enable-k8s-api: %s", why);
+			else if (k8s_scope_start(a.scope, why, whylen))
+				log_warn("--enable-k8s-api: %s: pods' cgroups are found only when the agent starts",
+					 why);
+			po.scope = a.scope ? &k8s_scope_ops : NULL;
+			po.scope_ctx = a.scope;
+			po.scope_missing = a.scope ? NULL : scope_why;
+		}
 		err = policy_engine_open(&a.policies, &po);
 		if (err)
 			goto out;
 	}
+	/* --persist-grpc-policies: what was added over gRPC before the restart, in its state */
+	if (o->persist_grpc_policies) {
+		const char *dir = o->persist_grpc_policies_dir ? o->persist_grpc_policies_dir
+							       : POLICY_STORE_DEFAULT_DIR;
+		char why[1024];
+
+		err = policy_store_open(&a.store, dir, why, sizeof(why));
+		if (err) {
+			log_error("--persist-grpc-policies-dir: %s", why);
+			goto out;
+		}
+		log_info("policy store %s: gRPC tracing policies are persisted", dir);
+		policy_store_restore(a.store, a.policies);
+	}
+	/* this agent's policies run: the previous agent's pinned programs may go */
+	bpf_pin_handoff_done();
 	/* Kubernetes (owner: src/k8s): pods for events, TracingPolicy custom resources */
 	if (o->enable_k8s_api) {
 		struct k8s_opts ko = {
@@ -683,6 +823,7 @@ int agent_run(const struct agent_options *o)
 			.engine = a.policies,
 			/* the cgroup the kernel reported, not a re-read of /proc (a pid may be reused) */
 			.container_id = cache_container_id,
+			.scope = a.scope,
 		};
 		char why[1024];
 
@@ -718,6 +859,7 @@ int agent_run(const struct agent_options *o)
 		a.prpc.calls = &a.calls;
 		a.prpc.engine = a.policies;
 		a.prpc.k8s = a.k8s;
+		a.prpc.store = a.store;
 		a.arpc.calls = &a.calls;
 		a.arpc.o = o;
 		a.arpc.version = TG_VERSION;
@@ -727,24 +869,55 @@ int agent_run(const struct agent_options *o)
 		if (err)
 			goto out;
 	}
+	/* the health port (upstream's default :6789; "" off): grpc.health.v1 only */
+	if (!o->health_server_address || *o->health_server_address) {
+		struct health_opts ho = {
+			.address = o->health_server_address ? o->health_server_address : HEALTH_DEFAULT_ADDRESS,
+			.optional = !o->health_server_address,
+			.interval_s = (unsigned)o->health_server_interval,
+			.heartbeat_ms = &a.heartbeat_ms,
+		};
+		char herr[512];
+
+		a.heartbeat_ms = ktime_now_mono() / 1000000;
+		err = health_server_start(&a.health, &ho, herr, sizeof(herr));
+		if (err) {
+			log_error("--health-server-address: %s", herr);
+			goto out;
+		}
+		if (a.health)
+			log_info("serving grpc.health.v1.Health on %s (checked every %u s)", ho.address, ho.interval_s);
+	}
 	publish_metrics(&a);
 	log_info("tetragon running on node %s (version %s)", a.node_name, TG_VERSION);
 	err = event_loop(&a);
 	report_losses(&a, 1);
 out:
+	health_server_stop(a.health);	/* probes see NOT_SERVING while the agent stops */
 	loop_calls_close(&a.calls);	/* RPCs waiting on the loop fail, then the server stops */
 	api_server_stop(a.api);	/* owner: src/grpc */
 	k8s_stop(a.k8s);	/* its calls to the loop fail now */
+	k8s_scope_stop(a.scope);
 	metrics_server_stop(a.metrics);
+	bpf_pin_exit();	/* before the instances go: with --keep-sensors-on-exit their pins stay */
 	policy_engine_close(a.policies);
+	policy_store_close(a.store);
 	runtime_stop(a.runtime);
 	process_events_release(&a.pe, 0, true);
 	pipeline_destroy(&a.pipeline);
 	process_sensor_close(a.sensor);
 	process_cache_free(a.cache);
+	userdb_free(a.pe.users);
 	container_table_free(a.containers);
 	k8s_free(a.k8s);	/* after the process views that name its pods */
+	k8s_scope_free(a.scope);	/* after the policies it scoped */
 	loop_calls_destroy(&a.calls);
 	agent_rpc_destroy(&a.arpc);
+	if (redactions)
+		log_info("redaction: the arguments of %llu process(es) were redacted (--redaction-filters)",
+			 (unsigned long long)redaction_redacted());
+	redaction_set_global(NULL);
+	redaction_free(redactions);
+	log_close_file();
 	return err ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/agent_rpc.h"
+#include "event/process_facts.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -17,6 +18,7 @@
 
 #include "google/protobuf/wrappers.pb-c.h"
 #include "grpc/debug_api.h"
+#include "grpc/health.h"
 #include "metrics/event_counts.h"
 #include "metrics_build_info.h"
 #include "util/log.h"
@@ -212,7 +214,8 @@ static int agent_info(void *ctx, struct rpc_blob **resp, struct rpc_status *st)
 	char perm[16], rot[32], gc[32], group[24];
 	const char *names[KF__COUNT];
 	bool values[KF__COUNT];
-	size_t n;
+	const char *anc[8];
+	size_t n, nanc = ancestors_names(o->ancestors, anc, 8);
 
 	snprintf(perm, sizeof(perm), "%o", (unsigned)o->export_file_perm);
 	fmt_duration(rot, sizeof(rot), o->export_file_rotation_interval_ms);
@@ -232,6 +235,7 @@ static int agent_info(void *ctx, struct rpc_blob **resp, struct rpc_status *st)
 		S("stdout", stdout_name(o->stdout_format)),
 		S("color", color_name(o->color)),
 		B("enable-process-cred", o->enable_process_cred),
+		B("expose-stack-addresses", o->expose_stack_addresses),
 		B("enable-process-ns", o->enable_process_ns),
 		S("procfs", OR(o->procfs, "/proc")),
 		S("btf", OR(o->btf, "")),
@@ -257,6 +261,18 @@ static int agent_info(void *ctx, struct rpc_blob **resp, struct rpc_status *st)
 		S("metrics-server", OR(o->metrics_server, "")),
 		S("metrics-label-filter", OR(o->metrics_label_filter, METRICS_DEFAULT_LABEL_FILTER)),
 		B("enable-event-metrics", o->enable_event_metrics),
+		{ .key = "enable-ancestors", .kind = DEBUG_CONF_LIST, .list = (char **)anc, .nlist = nanc },
+		B("enable-process-environment-variables", o->enable_process_envs),
+		{ .key = "filter-environment-variables", .kind = DEBUG_CONF_LIST, .list = o->env_filter,
+		  .nlist = o->nenv_filter },
+		S("username-metadata", o->username_unix ? "unix" : "disabled"),
+		S("health-server-address", OR(o->health_server_address, HEALTH_DEFAULT_ADDRESS)),
+		I("health-server-interval", o->health_server_interval),
+		S("log-format", o->log_format == LOG_FORMAT_JSON ? "json" :
+				o->log_format == LOG_FORMAT_JSON_TS ? "json-ts" : "text"),
+		S("log-file", OR(o->log_file, "")),
+		I("export-rate-limit", o->export_rate_limit),
+		S("redaction-filters", OR(o->redaction_filters, "")),
 	};
 
 	pthread_mutex_lock(&r->mu);

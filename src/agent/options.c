@@ -2,6 +2,7 @@
 #include "agent/options.h"
 
 #include "agent/config.h"
+#include "event/process_facts.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +23,7 @@ enum {
 	OPT_STDOUT,
 	OPT_COLOR,
 	OPT_PROC_CRED,
+	OPT_EXPOSE_STACK,
 	OPT_PROC_NS,
 	OPT_PROCFS,
 	OPT_BTF,
@@ -71,10 +73,28 @@ enum {
 	OPT_POD_ANNOTATIONS,
 	OPT_TP_CRD,
 	OPT_DELETED_POD_CACHE,
+	/* process facts */
+	OPT_ANCESTORS,
+	OPT_PROC_ENVS,
+	OPT_FILTER_ENVS,
+	OPT_USERNAME_METADATA,
 	/* configuration */
 	OPT_CONFIG_DIR,
 	OPT_CONFIG_FILE,
 	OPT_DEBUG,
+	/* operations (issue 10): health server, log output, export rate, redaction */
+	OPT_HEALTH_ADDRESS,
+	OPT_HEALTH_INTERVAL,
+	OPT_LOG_FORMAT,
+	OPT_LOG_FILE,
+	OPT_EXPORT_RATE_LIMIT,
+	OPT_REDACTION_FILTERS,
+	/* persistence (owner: src/kernel/bpf_pin, src/agent/policy_store) */
+	OPT_BPF_DIR,
+	OPT_KEEP_SENSORS,
+	OPT_RELEASE_PINNED,
+	OPT_PERSIST_GRPC,
+	OPT_PERSIST_GRPC_DIR,
 	/* upstream's flags this agent does not implement: OPT_UPSTREAM + index */
 	OPT_UPSTREAM = 2000,
 };
@@ -91,39 +111,32 @@ static const struct upstream_flag {
 	bool refuse;
 	const char *why;	/* for refused ones */
 } upstream_only[] = {
-	{ "bpf-dir", required_argument }, { "bpf-lib", required_argument }, { "cgroup-rate", required_argument },
+	{ "bpf-lib", required_argument }, { "cgroup-rate", required_argument },
 	{ "cluster-name", required_argument }, { "cpuprofile", required_argument },
 	{ "cri-endpoint", required_argument }, { "data-cache-size", required_argument },
 	{ "disable-kprobe-multi", no_argument },
 	{ "disable-process-cache", no_argument }, { "disable-uprobe-multi", no_argument },
-	{ "enable-ancestors", required_argument }, { "enable-cgidmap", no_argument },
+	{ "enable-cgidmap", no_argument },
 	{ "enable-cgidmap-debug", no_argument }, { "enable-cgtrackerid", no_argument },
 	{ "enable-cri", no_argument }, { "enable-deprecated-tracingpolicy-grpc", no_argument },
 	{ "enable-export-aggregation", no_argument },
 	{ "enable-msg-handling-latency", no_argument },
 	{ "enable-pod-info", no_argument }, { "enable-policy-filter", no_argument },
 	{ "enable-policy-filter-cgroup-map", no_argument }, { "enable-policy-filter-debug", no_argument },
-	{ "enable-process-environment-variables", no_argument },
 	{ "execve-map-entries", required_argument }, { "execve-map-size", required_argument },
 	{ "export-aggregation-buffer-size", required_argument },
-	{ "export-aggregation-window-size", required_argument }, { "export-rate-limit", required_argument },
-	{ "expose-stack-addresses", no_argument }, { "filter-environment-variables", required_argument },
+	{ "export-aggregation-window-size", required_argument },
 	{ "force-large-progs", no_argument }, { "force-small-progs", no_argument },
 	{ "generate-docs", no_argument }, { "gops-address", required_argument },
-	{ "health-server-address", required_argument }, { "health-server-interval", required_argument },
 	{ "k8s-controlplane-retry", required_argument },
-	{ "keep-sensors-on-exit", no_argument }, { "kernel", required_argument },
-	{ "log-file", required_argument }, { "log-format", required_argument },
+	{ "kernel", required_argument },
 	{ "memprofile", required_argument }, { "netns-dir", required_argument },
 	{ "parents-map-enabled", no_argument }, { "parents-map-entries", required_argument },
-	{ "parents-map-size", required_argument }, { "persist-grpc-policies", no_argument },
-	{ "persist-grpc-policies-dir", required_argument }, { "pprof-address", required_argument },
+	{ "parents-map-size", required_argument }, { "pprof-address", required_argument },
 	{ "rb-queue-size", required_argument }, { "rb-size-total", required_argument },
-	{ "redaction-filters", required_argument, true,
-	  "redaction is not built yet: the secrets it names would be exported" },
-	{ "release-pinned-bpf", no_argument }, { "retprobes-cache-size", required_argument },
+	{ "retprobes-cache-size", required_argument },
 	{ "sleepable-preload-size", required_argument }, { "use-perf-ring-buffer", no_argument },
-	{ "username-metadata", required_argument }, { "verbose", required_argument },
+	{ "verbose", required_argument },
 };
 #define DEFAULT_TRACING_POLICY_DIR "/etc/tetragon/tetragon.tp.d"
 #define NUPSTREAM (sizeof(upstream_only) / sizeof(upstream_only[0]))
@@ -139,6 +152,7 @@ static const struct option longopts[] = {
 	{ "stdout", required_argument, 0, OPT_STDOUT },
 	{ "color", required_argument, 0, OPT_COLOR },
 	{ "enable-process-cred", optional_argument, 0, OPT_PROC_CRED },
+	{ "expose-stack-addresses", optional_argument, 0, OPT_EXPOSE_STACK },
 	{ "enable-process-ns", optional_argument, 0, OPT_PROC_NS },
 	{ "procfs", required_argument, 0, OPT_PROCFS },
 	{ "btf", required_argument, 0, OPT_BTF },
@@ -188,10 +202,26 @@ static const struct option longopts[] = {
 	{ "enable-pod-annotations", optional_argument, 0, OPT_POD_ANNOTATIONS },
 	{ "enable-tracing-policy-crd", optional_argument, 0, OPT_TP_CRD },
 	{ "deleted-pod-cache-size", required_argument, 0, OPT_DELETED_POD_CACHE },
+	/* process facts */
+	{ "enable-ancestors", required_argument, 0, OPT_ANCESTORS },
+	{ "enable-process-environment-variables", optional_argument, 0, OPT_PROC_ENVS },
+	{ "filter-environment-variables", required_argument, 0, OPT_FILTER_ENVS },
+	{ "username-metadata", required_argument, 0, OPT_USERNAME_METADATA },
 	{ "config-dir", required_argument, 0, OPT_CONFIG_DIR },
 	{ "config-file", required_argument, 0, OPT_CONFIG_FILE },
 	{ "read-system-config", optional_argument, 0, OPT_CONFIG_FILE },
 	{ "debug", optional_argument, 0, OPT_DEBUG },
+	{ "health-server-address", required_argument, 0, OPT_HEALTH_ADDRESS },
+	{ "health-server-interval", required_argument, 0, OPT_HEALTH_INTERVAL },
+	{ "log-format", required_argument, 0, OPT_LOG_FORMAT },
+	{ "log-file", required_argument, 0, OPT_LOG_FILE },
+	{ "export-rate-limit", required_argument, 0, OPT_EXPORT_RATE_LIMIT },
+	{ "redaction-filters", required_argument, 0, OPT_REDACTION_FILTERS },
+	{ "bpf-dir", required_argument, 0, OPT_BPF_DIR },
+	{ "keep-sensors-on-exit", optional_argument, 0, OPT_KEEP_SENSORS },
+	{ "release-pinned-bpf", optional_argument, 0, OPT_RELEASE_PINNED },
+	{ "persist-grpc-policies", optional_argument, 0, OPT_PERSIST_GRPC },
+	{ "persist-grpc-policies-dir", required_argument, 0, OPT_PERSIST_GRPC_DIR },
 	{ 0 },
 };
 
@@ -218,8 +248,17 @@ static void usage(FILE *f)
 		"Process information:\n"
 		"  --enable-process-cred[=BOOL]       credentials and capabilities (default false)\n"
 		"  --enable-process-ns[=BOOL]         namespaces (default false)\n"
+		"  --expose-stack-addresses[=BOOL]    addresses in stack traces (default false: symbols only)\n"
 		"  --process-cache-gc-interval D      check for vanished processes every D (default 30s)\n"
 		"  --process-cache-size N             cached processes before trimming (default 65536)\n"
+		"  --enable-ancestors LIST            events carry `ancestors` (beyond the parent): base\n"
+		"                                     (exec, exit; needed by the others), kprobe,\n"
+		"                                     tracepoint, uprobe, lsm, usdt, loader (default \"\")\n"
+		"  --enable-process-environment-variables[=BOOL]  exec events carry the environment\n"
+		"                                     (default false)\n"
+		"  --filter-environment-variables LIST  only these variables (comma-separated names)\n"
+		"  --username-metadata unix|disabled  process.user.name from the passwd file of the\n"
+		"                                     process' own root (default disabled)\n"
 		"\n"
 		"Kernel:\n"
 		"  --procfs DIR                       procfs mount (default /proc)\n"
@@ -294,7 +333,29 @@ static void usage(FILE *f)
 		"  --tracing-policy-dir DIR           load every *.yaml / *.yml of DIR (default\n"
 		"                                     /etc/tetragon/tetragon.tp.d when it exists; \"\" none)\n"
 		"\n"
+		"Persistence (enforcement and gRPC policies across agent restarts):\n"
+		"  --keep-sensors-on-exit[=BOOL]      pin programs, maps and links in bpffs as they load: they\n"
+		"                                     stay attached when the agent exits, even killed (default\n"
+		"                                     false); the next agent takes over without a gap\n"
+		"  --release-pinned-bpf[=BOOL]        remove the pinned tree at startup (default true; false\n"
+		"                                     to hand over from a --keep-sensors-on-exit agent)\n"
+		"  --bpf-dir NAME                     the pinned tree: /sys/fs/bpf/NAME (default tetragon)\n"
+		"  --persist-grpc-policies[=BOOL]     save policies added over gRPC (mode, enabled state) and\n"
+		"                                     restore them at startup (default false)\n"
+		"  --persist-grpc-policies-dir DIR    where (default /var/run/tetragon/grpc-policies)\n"
+		"\n"
+		"Operations:\n"
 		"  --log-level debug|info|warn|error  (default info); -d, --debug: debug\n"
+		"  --log-format text|json|json-ts     log records as logfmt text (timestamped) or\n"
+		"                                     JSON (json-ts: with \"time\") (default text)\n"
+		"  --log-file FILE                    also write the log to FILE (created 0600, truncated)\n"
+		"  --health-server-address ADDR       gRPC grpc.health.v1.Health on TCP ADDR, nothing else\n"
+		"                                     (default :6789; \"\" off)\n"
+		"  --health-server-interval N         re-check the agent every N seconds (default 10)\n"
+		"  --export-rate-limit N              export-file events per minute; the rest dropped and\n"
+		"                                     reported in rate_limit_info events (default -1: no limit)\n"
+		"  --redaction-filters JSON           redact process arguments, e.g.\n"
+		"                                     '{\"redact\":[\"--password(?:\\\\s+|=)(\\\\S*)\"]}'\n"
 		"\n"
 		"Configuration (upstream's sources; the command line wins, then TETRAGON_<FLAG>\n"
 		"environment variables, --config-dir, /etc/tetragon/tetragon.conf.d/,\n"
@@ -303,8 +364,7 @@ static void usage(FILE *f)
 		"  --config-file FILE                 YAML flag: value mapping instead of\n"
 		"                                     /etc/tetragon/tetragon.yaml\n"
 		"  --read-system-config=false         skip /etc/tetragon and the package drop-ins (tests)\n"
-		"Upstream's other flags are accepted with a warning until they are built;\n"
-		"--redaction-filters is refused (ignoring it would export what it redacts).\n"
+		"Upstream's other flags are accepted with a warning until they are built.\n"
 		"  --version, --help\n");
 }
 
@@ -493,6 +553,61 @@ static const char *suggest(const char *arg)
 
 static int parse_args(struct agent_options *o, int argc, char **argv, char **origin);
 
+/* --enable-ancestors' list, all of it read: upstream's bits, with warnings where upstream is silent. */
+static void ancestors_done(struct agent_options *o, char **list)
+{
+	const char *unknown;
+	int needs_base;
+
+	if (!*list)
+		return;
+	o->ancestors = ancestors_parse(*list, &unknown, &needs_base);
+	if (unknown)
+		fprintf(stderr, "tetragon: warning: --enable-ancestors: unknown event type \"%s\" ignored "
+			"(known: base, kprobe, tracepoint, uprobe, lsm, usdt, loader)\n", unknown);
+	if (needs_base)
+		fprintf(stderr, "tetragon: warning: --enable-ancestors \"%s\": without \"base\" no event carries "
+			"ancestors; add base to the list\n", *list);
+	free(*list);
+	*list = NULL;
+}
+
+/*
+ * --filter-environment-variables: names, comma-separated. Upstream's
+ * string slice: repeating the flag adds to the list; a value from a later
+ * source (the command line after a file) replaces it.
+ */
+static int parse_env_filter(struct agent_options *o, const char *v, const char *origin, const char **last)
+{
+	const char *p = v;
+
+	if (o->nenv_filter && !(origin == *last || (origin && *last && !strcmp(origin, *last)))) {
+		for (size_t i = 0; i < o->nenv_filter; i++)
+			free(o->env_filter[i]);
+		o->nenv_filter = 0;
+	}
+	*last = origin;
+	while (*p) {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		char **n;
+
+		if (l) {
+			n = realloc(o->env_filter, (o->nenv_filter + 1) * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			o->env_filter = n;
+			if (!(n[o->nenv_filter] = strndup(p, l)))
+				return -ENOMEM;
+			o->nenv_filter++;
+		}
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
 int agent_options_parse(struct agent_options *o, int argc, char **argv)
 {
 	struct config_argv xa;
@@ -516,6 +631,8 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 {
 	struct option all[NOURS + NUPSTREAM + 1];
 	bool warned[NUPSTREAM] = { false };
+	const char *env_filter_origin = NULL, *anc_origin = NULL;
+	char *anc_list = NULL;
 	uint64_t u;
 	int c, err = 0;
 	size_t i;
@@ -541,6 +658,9 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 	o->container_runtime_timeout_ms = 1000;
 	o->event_cache_retries = 15;
 	o->event_cache_retry_delay_ms = 2000;
+	o->health_server_interval = 10;
+	o->export_rate_limit = -1;
+	o->release_pinned_bpf = true;	/* upstream's default */
 
 	optind = 1;
 	opterr = 0;
@@ -624,6 +744,9 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 		case OPT_PROC_CRED:
 			err = parse_bool("enable-process-cred", optarg, &o->enable_process_cred);
 			break;
+		case OPT_EXPOSE_STACK:
+			err = parse_bool("expose-stack-addresses", optarg, &o->expose_stack_addresses);
+			break;
 		case OPT_PROC_NS:
 			err = parse_bool("enable-process-ns", optarg, &o->enable_process_ns);
 			break;
@@ -656,13 +779,60 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 			}
 			break;
 		case OPT_GC_INTERVAL:
-			if (parse_duration_ms(optarg, &o->process_cache_gc_interval_ms)) {
-				fprintf(stderr, "tetragon: --process-cache-gc-interval: invalid duration \"%s\"\n", optarg);
+			/* upstream refuses 0 too; the sweep runs on whole seconds (less is 1s) */
+			if (parse_duration_ms(optarg, &o->process_cache_gc_interval_ms) ||
+			    !o->process_cache_gc_interval_ms) {
+				fprintf(stderr, "tetragon: --process-cache-gc-interval: invalid duration \"%s\" (more than "
+					"0, e.g. 30s)\n", optarg);
 				err = -EINVAL;
 			}
 			break;
 		case OPT_LOG_LEVEL:
 			err = dup_arg(&o->log_level, optarg);
+			break;
+		case OPT_LOG_FORMAT:
+			if (log_parse_format(optarg, &o->log_format)) {
+				fprintf(stderr, "tetragon: --log-format: invalid format \"%s\" (want text, text-ts, json or "
+					"json-ts)\n", optarg);
+				err = -EINVAL;
+			}
+			break;
+		case OPT_LOG_FILE:
+			free(o->log_file);
+			o->log_file = NULL;
+			err = dup_arg(&o->log_file, optarg);
+			break;
+		case OPT_HEALTH_ADDRESS:
+			free(o->health_server_address);
+			o->health_server_address = NULL;
+			err = dup_arg(&o->health_server_address, optarg);
+			break;
+		case OPT_HEALTH_INTERVAL:
+			err = parse_u64("health-server-interval", optarg, &o->health_server_interval);
+			if (!err && (o->health_server_interval < 1 || o->health_server_interval > 3600)) {
+				fprintf(stderr, "tetragon: --health-server-interval: %s is out of range (1 to 3600 seconds)\n",
+					optarg);
+				err = -EINVAL;
+			}
+			break;
+		case OPT_EXPORT_RATE_LIMIT: {
+			char *end;
+			long long v;
+
+			errno = 0;
+			v = strtoll(optarg, &end, 10);
+			if (!*optarg || *end || errno || v > 1000000000LL) {
+				fprintf(stderr, "tetragon: --export-rate-limit: invalid value \"%s\" (events per minute, "
+					"at most 1000000000; -1 for no limit)\n", optarg);
+				err = -EINVAL;
+			}
+			o->export_rate_limit = v < 0 ? -1 : v;
+			break;
+		}
+		case OPT_REDACTION_FILTERS:
+			free(o->redaction_filters);
+			o->redaction_filters = NULL;
+			err = dup_arg(&o->redaction_filters, optarg);
 			break;
 		/* policy engine */
 		case OPT_TRACING_POLICY: {
@@ -818,14 +988,70 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 				err = -EINVAL;
 			}
 			break;
+		case OPT_ANCESTORS: {
+			/* upstream's string slice: a repeated flag adds to the list, a later source replaces it */
+			const char *org = origin[optind - 1];
+			bool same = anc_list && (org == anc_origin || (org && anc_origin && !strcmp(org, anc_origin)));
+			char *n = NULL;
+
+			if (asprintf(&n, "%s%s%s", same ? anc_list : "", same ? "," : "", optarg) < 0) {
+				err = -ENOMEM;
+				break;
+			}
+			free(anc_list);
+			anc_list = n;
+			anc_origin = org;
+			break;
+		}
+		case OPT_PROC_ENVS:
+			err = parse_bool("enable-process-environment-variables", optarg, &o->enable_process_envs);
+			break;
+		case OPT_FILTER_ENVS:
+			err = parse_env_filter(o, optarg, origin[optind - 1], &env_filter_origin);
+			break;
+		case OPT_USERNAME_METADATA:
+			if (!strcmp(optarg, "unix"))
+				o->username_unix = true;
+			else if (!strcmp(optarg, "disabled"))
+				o->username_unix = false;
+			else {
+				fprintf(stderr, "tetragon: --username-metadata: unknown option \"%s\" (want unix or disabled)\n",
+					optarg);
+				err = -EINVAL;
+			}
+			break;
+		case OPT_BPF_DIR:
+			err = dup_arg(&o->bpf_dir, optarg);
+			break;
+		case OPT_KEEP_SENSORS:
+			err = parse_bool("keep-sensors-on-exit", optarg, &o->keep_sensors_on_exit);
+			break;
+		case OPT_RELEASE_PINNED:
+			err = parse_bool("release-pinned-bpf", optarg, &o->release_pinned_bpf);
+			break;
+		case OPT_PERSIST_GRPC:
+			err = parse_bool("persist-grpc-policies", optarg, &o->persist_grpc_policies);
+			break;
+		case OPT_PERSIST_GRPC_DIR:
+			if (*optarg != '/') {
+				fprintf(stderr, "tetragon: --persist-grpc-policies-dir: \"%s\" is not an absolute path\n",
+					optarg);
+				err = -EINVAL;
+				break;
+			}
+			err = dup_arg(&o->persist_grpc_policies_dir, optarg);
+			break;
 		case OPT_VERSION:
 			o->show_version = true;
+			ancestors_done(o, &anc_list);
 			return 1;
 		case OPT_PROBE_FEATURES:
 			o->probe_features = true;
+			ancestors_done(o, &anc_list);
 			return 1;
 		case 'h':
 		case OPT_HELP:
+			ancestors_done(o, &anc_list);
 			usage(stdout);
 			return 1;
 		case OPT_CONFIG_DIR:
@@ -869,8 +1095,10 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 	}
 	if (optind < argc) {
 		fprintf(stderr, "tetragon: unexpected argument \"%s\" (see --help)\n", argv[optind]);
+		ancestors_done(o, &anc_list);
 		return -EINVAL;
 	}
+	ancestors_done(o, &anc_list);
 	if (o->k8s_kubeconfig_path && !*o->k8s_kubeconfig_path) {
 		free(o->k8s_kubeconfig_path);
 		o->k8s_kubeconfig_path = NULL;
@@ -891,6 +1119,7 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 	}
 	return err ? -ENOMEM : 0;
 bad:
+	free(anc_list);
 	/* a value from a file or the environment: say which */
 	if (optind - 1 > 0 && optind - 1 < argc && origin[optind - 1])
 		fprintf(stderr, "tetragon: (%s set by %s)\n", argv[optind - 1], origin[optind - 1]);
@@ -923,5 +1152,13 @@ void agent_options_free(struct agent_options *o)
 	free(o->podman_socket);
 	free(o->containerd_socket);
 	free(o->k8s_kubeconfig_path);
+	for (size_t i = 0; i < o->nenv_filter; i++)
+		free(o->env_filter[i]);
+	free(o->env_filter);
+	free(o->health_server_address);
+	free(o->log_file);
+	free(o->redaction_filters);
+	free(o->bpf_dir);
+	free(o->persist_grpc_policies_dir);
 	memset(o, 0, sizeof(*o));
 }

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "util/log.h"
+
 enum stdout_format { STDOUT_AUTO, STDOUT_COMPACT, STDOUT_JSON, STDOUT_NONE };
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
@@ -22,6 +24,7 @@ struct agent_options {
 	enum stdout_format stdout_format;
 	enum color_mode color;
 	bool enable_process_cred;
+	bool expose_stack_addresses;	/* Post kernelStackTrace/userStackTrace: addresses too */
 	bool enable_process_ns;
 	char *procfs;
 	char *btf;
@@ -72,6 +75,25 @@ struct agent_options {
 	bool enable_pod_annotations;
 	bool enable_tracing_policy_crd;
 	uint64_t deleted_pod_cache_size;
+	/* process facts (owner: src/event/process_facts.h, src/process/userdb.h) */
+	uint32_t ancestors;		/* ANCESTORS_* of --enable-ancestors */
+	bool enable_process_envs;	/* --enable-process-environment-variables */
+	char **env_filter;		/* --filter-environment-variables (none: all variables) */
+	size_t nenv_filter;
+	bool username_unix;		/* --username-metadata=unix */
+	/* operations (issue 10) */
+	char *health_server_address;	/* NULL: upstream's :6789 (a bind failure only warns); "": off */
+	uint64_t health_server_interval;	/* seconds */
+	enum log_format log_format;	/* util/log.h */
+	char *log_file;			/* NULL or "": none */
+	int64_t export_rate_limit;	/* events per minute on the export file; <= 0: no limit */
+	char *redaction_filters;	/* upstream's JSON lines (filters/redaction.h) */
+	/* persistence (owner: src/kernel/bpf_pin.h, src/agent/policy_store.h) */
+	char *bpf_dir;			/* --bpf-dir: NULL "tetragon" (under /sys/fs/bpf) */
+	bool keep_sensors_on_exit;
+	bool release_pinned_bpf;	/* default true */
+	bool persist_grpc_policies;
+	char *persist_grpc_policies_dir;	/* NULL: /var/run/tetragon/grpc-policies */
 };
 
 /*

@@ -7,9 +7,12 @@
 #include <string.h>
 
 #include "google/protobuf/wrappers.pb-c.h"
+#include "agent/policy_store.h"
 #include "k8s/k8s.h"
 #include "policy/policy.h"
+#include "policy/policy_mode_yaml.h"
 #include "sensors/generic_policy.h"
+#include "util/log.h"
 
 struct call {
 	struct policy_rpc *r;
@@ -28,17 +31,101 @@ static int run(struct policy_rpc *r, int (*fn)(void *), struct call *c)
 	return err;
 }
 
+static size_t engine_count(struct policy_engine *e)
+{
+	struct policy_status st;
+	size_t n = 0;
+
+	while (!policy_engine_status(e, n, &st))
+		n++;
+	return n;
+}
+
+/*
+ * --persist-grpc-policies: a record per policy added (first..last of the
+ * engine's list), each with its own document of the request's YAML. On
+ * failure the records written are removed and -errno returned with why.
+ */
+static int persist_added(struct policy_rpc *r, const char *yaml, size_t first, size_t last, char *why,
+			 size_t whylen)
+{
+	char **docs = NULL;
+	size_t ndocs = 0, done = 0;
+	struct policy_status st;
+	int err = 0;
+
+	if (last - first > 1) {
+		err = policy_yaml_split(yaml, strlen(yaml), &docs, &ndocs, why, whylen);
+		if (!err && ndocs != last - first) {
+			snprintf(why, whylen, "the YAML's %zu documents do not match its %zu policies", ndocs,
+				 last - first);
+			err = -EINVAL;
+		}
+	}
+	for (size_t i = first; i < last && !err; i++, done++) {
+		if (policy_engine_status(r->engine, i, &st))
+			break;
+		err = policy_store_put(r->store, st.name, st.ns, st.domain, docs ? docs[i - first] : yaml, true, why,
+				       whylen);
+	}
+	for (size_t i = first; err && i < first + done; i++) {
+		char w[256];
+
+		if (!policy_engine_status(r->engine, i, &st))
+			policy_store_delete(r->store, st.name, st.ns, st.domain, w, sizeof(w));
+	}
+	for (size_t k = 0; k < ndocs; k++)
+		free(docs[k]);
+	free(docs);
+	return err;
+}
+
+/* Remove policies first..last-1 again (their records could not be written). */
+static void unadd(struct policy_rpc *r, size_t first, size_t last)
+{
+	struct policy_status st;
+
+	for (size_t i = last; i > first; i--) {
+		char w[256], *name, *ns, *domain;
+
+		if (policy_engine_status(r->engine, i - 1, &st))
+			continue;
+		name = strdup(st.name);
+		ns = strdup(st.ns ? st.ns : "");
+		domain = strdup(st.domain ? st.domain : "");
+		if (name && ns && domain)
+			policy_engine_delete(r->engine, name, ns, domain, w, sizeof(w));
+		free(name);
+		free(ns);
+		free(domain);
+	}
+}
+
 static int add_on_loop(void *arg)
 {
 	struct call *c = arg;
 	const Tetragon__AddTracingPolicyRequest *req = c->req;
+	size_t before;
 	int err;
 
 	if (!req->yaml || !*req->yaml) {
 		rpc_status_set(c->st, RPC_INVALID_ARGUMENT, "the request has no policy YAML");
 		return -EINVAL;
 	}
+	before = c->r->store ? engine_count(c->r->engine) : 0;
 	err = policy_engine_add_yaml(c->r->engine, req->yaml, strlen(req->yaml), req->domain, c->why, sizeof(c->why));
+	if (!err && c->r->store) {
+		size_t after = engine_count(c->r->engine);
+
+		err = persist_added(c->r, req->yaml, before, after, c->why, sizeof(c->why));
+		if (err) {
+			/* as upstream: a policy that cannot be stored is not kept running */
+			unadd(c->r, before, after);
+			log_error("--persist-grpc-policies: %s", c->why);
+			rpc_status_set(c->st, RPC_INTERNAL, "persisting the tracing policy failed: %s", c->why);
+			return err;
+		}
+	}
 	switch (err) {
 	case 0:
 		return 0;
@@ -64,14 +151,62 @@ static int tp_add(void *ctx, const Tetragon__AddTracingPolicyRequest *req, struc
 	return run(ctx, add_on_loop, &c);
 }
 
+/* The domain of the engine's policy (name, ns) a request names (its domain "" matches any), malloc'd. */
+static int stored_domain(struct policy_rpc *r, const char *name, const char *ns, const char *domain, char **ret)
+{
+	struct policy_status st;
+
+	for (size_t i = 0; !policy_engine_status(r->engine, i, &st); i++) {
+		if (strcmp(st.name, name ? name : "") || strcmp(st.ns ? st.ns : "", ns ? ns : ""))
+			continue;
+		if (domain && *domain && strcmp(st.domain ? st.domain : "", domain))
+			continue;
+		*ret = strdup(st.domain ? st.domain : "");
+		return *ret ? 0 : -ENOMEM;
+	}
+	return -ENOENT;
+}
+
 static int delete_on_loop(void *arg)
 {
 	struct call *c = arg;
 	const Tetragon__DeleteTracingPolicyRequest *req = c->req;
-	int err = policy_engine_delete(c->r->engine, req->name, req->namespace_, req->domain, c->why, sizeof(c->why));
+	char *yaml = NULL, *domain = NULL;
+	bool enabled = false;
+	int err;
 
-	if (err)
+	/* the record goes first: a policy deleted is never restored */
+	if (c->r->store && !stored_domain(c->r, req->name, req->namespace_, req->domain, &domain)) {
+		const char *y;
+
+		if (!policy_store_get(c->r->store, req->name, req->namespace_, domain, &y, &enabled)) {
+			yaml = strdup(y);
+			if (!yaml) {
+				free(domain);
+				rpc_status_set(c->st, RPC_INTERNAL, "out of memory");
+				return -ENOMEM;
+			}
+			err = policy_store_delete(c->r->store, req->name, req->namespace_, domain, c->why,
+						  sizeof(c->why));
+			if (err) {
+				rpc_status_set(c->st, RPC_INTERNAL, "%s", c->why);
+				free(yaml);
+				free(domain);
+				return err;
+			}
+		}
+	}
+	err = policy_engine_delete(c->r->engine, req->name, req->namespace_, req->domain, c->why, sizeof(c->why));
+	if (err) {
+		char w[1024];
+
 		rpc_status_set(c->st, err == -ENOENT ? RPC_NOT_FOUND : RPC_INTERNAL, "%s", c->why);
+		if (yaml && policy_store_put(c->r->store, req->name, req->namespace_, domain, yaml, enabled, w,
+					     sizeof(w)))
+			log_error("--persist-grpc-policies: %s", w);
+	}
+	free(yaml);
+	free(domain);
 	return err;
 }
 
@@ -88,6 +223,9 @@ static int configure_on_loop(void *arg)
 	const Tetragon__ConfigureTracingPolicyRequest *req = c->req;
 	int enable = req->_enable_case == TETRAGON__CONFIGURE_TRACING_POLICY_REQUEST___ENABLE_ENABLE ? req->enable : -1;
 	int monitor = -1, err;
+	char *old_yaml = NULL, *domain = NULL;
+	bool was_enabled = false;
+	const char *y;
 
 	if (req->_mode_case == TETRAGON__CONFIGURE_TRACING_POLICY_REQUEST___MODE_MODE) {
 		if (req->mode == TETRAGON__TRACING_POLICY_MODE__TP_MODE_MONITOR)
@@ -100,8 +238,42 @@ static int configure_on_loop(void *arg)
 			return -EINVAL;
 		}
 	}
+	/* the desired state is written first, and put back when the engine refuses */
+	if (c->r->store && !stored_domain(c->r, req->name, req->namespace_, req->domain, &domain) &&
+	    !policy_store_get(c->r->store, req->name, req->namespace_, domain, &y, &was_enabled)) {
+		char *nyaml = NULL;
+		size_t nlen;
+
+		old_yaml = strdup(y);
+		if (!old_yaml) {
+			free(domain);
+			rpc_status_set(c->st, RPC_INTERNAL, "out of memory");
+			return -ENOMEM;
+		}
+		err = monitor < 0 ? 0 : policy_yaml_set_mode(old_yaml, strlen(old_yaml), monitor ? "monitor" : "enforce",
+							   &nyaml, &nlen, c->why, sizeof(c->why));
+		if (!err)
+			err = policy_store_put(c->r->store, req->name, req->namespace_, domain, nyaml ? nyaml : old_yaml,
+					       enable < 0 ? was_enabled : enable == 1, c->why, sizeof(c->why));
+		free(nyaml);
+		if (err) {
+			rpc_status_set(c->st, RPC_INTERNAL, "persisting the tracing policy's state failed: %s", c->why);
+			free(old_yaml);
+			free(domain);
+			return err;
+		}
+	}
 	err = policy_engine_configure(c->r->engine, req->name, req->namespace_, req->domain, enable, monitor, c->why,
 				      sizeof(c->why));
+	if (err && old_yaml) {
+		char w[1024];
+
+		if (policy_store_put(c->r->store, req->name, req->namespace_, domain, old_yaml, was_enabled, w,
+				     sizeof(w)))
+			log_error("--persist-grpc-policies: %s", w);
+	}
+	free(old_yaml);
+	free(domain);
 	/* -EALREADY (not disabled/enabled), -EIO (cannot attach again): FAILED_PRECONDITION */
 	if (err)
 		rpc_status_set(c->st, err == -ENOENT ? RPC_NOT_FOUND : RPC_FAILED_PRECONDITION, "%s", c->why);
@@ -204,9 +376,18 @@ static int fill_entry(struct policy_engine *e, size_t i, struct tp_entry *t)
 	s->namespace_ = (char *)(st.ns ? st.ns : "");
 	s->domain = (char *)(st.domain ? st.domain : "");
 	/* upstream leaves info empty; ours: where it came from and the kernel's counters */
-	snprintf(t->info, sizeof(t->info), "%s%s%zu BPF program instance(s), %llu matched, %llu filtered, %llu lost",
-		 st.file && *st.file ? st.file : "", st.file && *st.file ? ": " : "", st.ninst,
-		 (unsigned long long)st.matched, (unsigned long long)st.filtered, (unsigned long long)st.lost);
+	{
+		char scoped[64] = "";
+
+		/* a workload-scoped policy's calls by processes out of its pods (in filtered) */
+		if (st.scope_filtered)
+			snprintf(scoped, sizeof(scoped), " (%llu out of its workloads)",
+				 (unsigned long long)st.scope_filtered);
+		snprintf(t->info, sizeof(t->info),
+			 "%s%s%zu BPF program instance(s), %llu matched, %llu filtered%s, %llu lost", st.file && *st.file ? st.file : "", st.file && *st.file ? ": " : "", st.ninst,
+			 (unsigned long long)st.matched, (unsigned long long)st.filtered, scoped,
+			 (unsigned long long)st.lost);
+	}
 	/* how each hook runs on this kernel: the back-end chosen and what it is attached to */
 	for (size_t k = 0; !policy_engine_hook(e, i, k, &hs); k++) {
 		size_t l = strlen(t->info);
@@ -215,6 +396,14 @@ static int fill_entry(struct policy_engine *e, size_t i, struct tp_entry *t)
 			break;
 		snprintf(t->info + l, sizeof(t->info) - l, "; %s[%u] %s: %s", hs.section, hs.idx, hs.description,
 			 hs.attached);
+	}
+	{
+		char enf[512];
+		size_t l = strlen(t->info);
+
+		policy_engine_enforcer(e, i, enf, sizeof(enf));
+		if (enf[0] && l + 3 < sizeof(t->info))
+			snprintf(t->info + l, sizeof(t->info) - l, "; %s", enf);
 	}
 	s->info = t->info;
 	t->sensor = (char *)st.sensor;

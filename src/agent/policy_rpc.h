@@ -10,11 +10,13 @@
 #include "grpc/service.h"
 
 struct policy_engine;
+struct policy_store;
 
 struct policy_rpc {
 	struct loop_calls *calls;
 	struct policy_engine *engine;
 	struct k8s *k8s;	/* custom resources refused before the engine, or NULL */
+	struct policy_store *store;	/* --persist-grpc-policies, or NULL */
 };
 
 extern const struct tp_ops policy_rpc_ops;	/* ctx: struct policy_rpc * */

@@ -183,6 +183,159 @@ static void cyan_field(struct ctx *c, const char *s)
 		quoted(c, CYAN, s);
 }
 
+static const Tetragon__KprobeSock *kp_sock(const Tetragon__ProcessKprobe *k, size_t i)
+{
+	const Tetragon__KprobeArgument *a = kp_arg(k, i);
+
+	return a && a->arg_case == TETRAGON__KPROBE_ARGUMENT__ARG_SOCK_ARG ? a->sock_arg : NULL;
+}
+
+static uint32_t kp_uint(const Tetragon__ProcessKprobe *k, size_t i)
+{
+	const Tetragon__KprobeArgument *a = kp_arg(k, i);
+
+	return a && a->arg_case == TETRAGON__KPROBE_ARGUMENT__ARG_UINT_ARG ? a->uint_arg : 0;
+}
+
+static const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+/* "tcp <saddr>:<sport> -> <daddr>:<dport>" in cyan; nothing without the argument */
+static void tcp_tuple(struct ctx *c, const Tetragon__ProcessKprobe *k)
+{
+	const Tetragon__KprobeSock *s = kp_sock(k, 0);
+
+	strbuf_addc(c->out, ' ');
+	if (!kp_arg(k, 0))
+		return;
+	color_on(c, CYAN);
+	strbuf_addf(c->out, "tcp %s:%" PRIu32 " -> %s:%" PRIu32, s ? nz(s->saddr) : "",
+		    s ? s->sport : 0, s ? nz(s->daddr) : "", s ? s->dport : 0);
+	color_off(c);
+}
+
+/*
+ * The kernel functions upstream's compact encoder gives a line of their own
+ * (file access, TCP, BPF); false for any other function.
+ */
+static bool kernel_function_line(struct ctx *c, const char *node, const Tetragon__ProcessKprobe *k,
+				 const char *fn)
+{
+	const Tetragon__Process *p = k->process;
+	const Tetragon__KprobeArgument *a0 = kp_arg(k, 0), *a1 = kp_arg(k, 1);
+
+	if (!strcmp(fn, "fd_install")) {
+		head(c, BLUE, "\xf0\x9f\x93\xac", "open");
+		process_info(c, node, p);
+		cyan_field(c, a1 ? nz(kp_file(k, 1)) : NULL);
+	} else if (!strcmp(fn, "proc_exec_connector")) {
+		head(c, BLUE, "\xf0\x9f\x94\xa7", "proc_exec_connector");
+		process_info(c, node, p);
+	} else if (!strcmp(fn, "tcp_connect") || !strcmp(fn, "tcp_close")) {
+		bool conn = !strcmp(fn, "tcp_connect");
+
+		head(c, BLUE, conn ? "\xf0\x9f\x94\x8c" : "\xf0\x9f\xa7\xb9", conn ? "connect" : "close");
+		process_info(c, node, p);
+		tcp_tuple(c, k);
+	} else if (!strcmp(fn, "tcp_sendmsg")) {
+		head(c, BLUE, "\xf0\x9f\x93\xa4", "sendmsg");
+		process_info(c, node, p);
+		tcp_tuple(c, k);
+		strbuf_addf(c->out, " bytes %" PRId32, kp_int(k, 1));
+	} else if (!strcmp(fn, "bpf_check")) {
+		const Tetragon__KprobeBpfAttr *b =
+			a0 && a0->arg_case == TETRAGON__KPROBE_ARGUMENT__ARG_BPF_ATTR_ARG ? a0->bpf_attr_arg : NULL;
+
+		head(c, BLUE, "\xf0\x9f\x90\x9d", "bpf_load");
+		process_info(c, node, p);
+		strbuf_addc(c->out, ' ');
+		if (a0) {
+			color_on(c, CYAN);
+			strbuf_addf(c->out, "%s %s instruction count %" PRIu32, b ? nz(b->progtype) : "",
+				    b ? nz(b->progname) : "", b ? b->insncnt : 0);
+			color_off(c);
+		}
+	} else if (!strcmp(fn, "security_perf_event_alloc")) {
+		const Tetragon__KprobePerfEvent *e =
+			a0 && a0->arg_case == TETRAGON__KPROBE_ARGUMENT__ARG_PERF_EVENT_ARG ? a0->perf_event_arg : NULL;
+
+		head(c, BLUE, "\xf0\x9f\x90\x9d", "perf_event_alloc");
+		process_info(c, node, p);
+		strbuf_addc(c->out, ' ');
+		if (a0) {
+			color_on(c, CYAN);
+			strbuf_addf(c->out, "%s %s", e ? nz(e->type) : "", e ? nz(e->kprobefunc) : "");
+			color_off(c);
+		}
+	} else if (!strcmp(fn, "security_bpf_map_alloc") || !strcmp(fn, "security_bpf_map_create")) {
+		const Tetragon__KprobeBpfMap *m =
+			a0 && a0->arg_case == TETRAGON__KPROBE_ARGUMENT__ARG_BPF_MAP_ARG ? a0->bpf_map_arg : NULL;
+
+		/* U+1F5FA without a variation selector, as upstream writes it */
+		head(c, BLUE, "\xf0\x9f\x97\xba", "bpf_map_create");
+		process_info(c, node, p);
+		strbuf_addc(c->out, ' ');
+		if (a0) {
+			color_on(c, CYAN);
+			strbuf_addf(c->out, "%s %s key size %" PRIu32 " value size %" PRIu32 " max entries %" PRIu32,
+				    m ? nz(m->maptype) : "", m ? nz(m->mapname) : "", m ? m->keysize : 0,
+				    m ? m->valuesize : 0, m ? m->maxentries : 0);
+			color_off(c);
+		}
+	} else if (!strcmp(fn, "security_file_permission")) {
+		const char *label = fn, *emoji = "❓";
+
+		if (a0 && a1) {
+			int32_t mask = kp_int(k, 1);
+
+			if (mask == 0x02)
+				emoji = "\xf0\x9f\x93\x9d", label = "write";
+			else if (mask == 0x04)
+				emoji = "\xf0\x9f\x93\x9a", label = "read";
+		}
+		head(c, BLUE, emoji, label);
+		process_info(c, node, p);
+		cyan_field(c, a0 && a1 ? nz(kp_file(k, 0)) : NULL);
+	} else if (!strcmp(fn, "security_mmap_file")) {
+		char tag[8] = "mmap-";
+
+		if (a0 && a1) {
+			uint32_t prot = kp_uint(k, 1);
+			size_t n = 5;
+
+			if (prot & 0x01)
+				tag[n++] = 'r';
+			if (prot & 0x02)
+				tag[n++] = 'w';
+			if (prot & 0x04)
+				tag[n++] = 'x';
+			tag[n] = '\0';
+			head(c, BLUE, "\xf0\x9f\x93\x9d", tag);
+		} else
+			head(c, BLUE, "❓", fn);
+		process_info(c, node, p);
+		cyan_field(c, a0 && a1 ? nz(kp_file(k, 0)) : NULL);
+	} else if (!strcmp(fn, "security_path_truncate") || !strcmp(fn, "security_file_truncate")) {
+		const char *path = NULL;
+
+		if (a0) {
+			if (!strcmp(fn, "security_path_truncate"))
+				path = a0->arg_case == TETRAGON__KPROBE_ARGUMENT__ARG_PATH_ARG && a0->path_arg ?
+					       nz(a0->path_arg->path) : "";
+			else
+				path = nz(kp_file(k, 0));
+			head(c, BLUE, "\xf0\x9f\x93\x9d", "truncate");
+		} else
+			head(c, BLUE, "❓", fn);
+		process_info(c, node, p);
+		cyan_field(c, path);
+	} else
+		return false;
+	return true;
+}
+
 /* upstream's names of setns' nstype */
 static const char *ns_name(int32_t t)
 {
@@ -256,12 +409,45 @@ static void kprobe_line(struct ctx *c, const char *node, const Tetragon__Process
 		strbuf_addc(c->out, ' ');
 		if (kp_arg(k, 1))
 			strbuf_adds(c->out, ns_name(kp_int(k, 1)));
+	} else if (kernel_function_line(c, node, k, sc)) {
+		/* one of the kernel functions upstream names */
 	} else {
 		head(c, BLUE, "❓", "syscall");
 		process_info(c, node, p);
 		strbuf_addc(c->out, ' ');
 		/* never raw on a terminal: quoted if it is not a plain name */
 		quoted(c, CYAN, k->function_name);
+	}
+}
+
+/* "   0x<address>: <symbol>+0x<offset>" (kernel), "   0x<address>: <symbol> (<module>+0x<offset>)" (user) */
+static void stack_lines(struct ctx *c, const char *title, Tetragon__StackTraceEntry *const *v, size_t n, bool user)
+{
+	strbuf_addf(c->out, "\n%s:", title);
+	for (size_t i = 0; i < n; i++) {
+		const Tetragon__StackTraceEntry *e = v[i];
+
+		strbuf_adds(c->out, "\n");
+		color_on(c, GREEN);
+		strbuf_addf(c->out, "   0x%" PRIx64 ":", e->address);
+		color_off(c);
+		if (!user || (e->symbol && *e->symbol)) {
+			color_on(c, BLUE);
+			strbuf_addc(c->out, ' ');
+			go_maybe_quote(c->out, e->symbol ? e->symbol : "");
+			color_off(c);
+		}
+		if (user) {
+			color_on(c, YELLOW);
+			strbuf_adds(c->out, " (");
+			go_maybe_quote(c->out, e->module ? e->module : "");
+			strbuf_addf(c->out, "+0x%" PRIx64 ")", e->offset);
+		} else {
+			strbuf_addc(c->out, '+');
+			color_on(c, YELLOW);
+			strbuf_addf(c->out, "0x%" PRIx64, e->offset);
+		}
+		color_off(c);
 	}
 }
 
@@ -384,6 +570,14 @@ int compact_encode(struct strbuf *out, const Tetragon__GetEventsResponse *ev,
 		goto none;
 	}
 	caps_trailer(&c, line, p);
+	if (ev->event_case == TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_KPROBE && !c.o->no_stack_traces) {
+		const Tetragon__ProcessKprobe *k = ev->process_kprobe;
+
+		if (k->n_kernel_stack_trace)
+			stack_lines(&c, "Kernel", k->kernel_stack_trace, k->n_kernel_stack_trace, false);
+		if (k->n_user_stack_trace)
+			stack_lines(&c, "User", k->user_stack_trace, k->n_user_stack_trace, true);
+	}
 	return out->oom ? -ENOMEM : 0;
 none:
 	out->len = start;

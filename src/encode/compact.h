@@ -9,10 +9,12 @@
 struct compact_opts {
 	int color;		/* ANSI colors, like upstream's fatih/color output */
 	int timestamps;		/* prefix the event time (RFC 3339, 9 digits) */
+	int no_stack_traces;	/* tetra --stack-traces=false: process_kprobe's stacks not printed */
 };
 
 /*
- * Append one line (no newline) for @ev. Returns 0, or -ENOENT when the event
+ * Append one line (no newline) for @ev; a process_kprobe's stack traces
+ * follow it on lines of their own, as upstream's ("Kernel:", "User:"). Returns 0, or -ENOENT when the event
  * has no compact form or lacks its process.
  */
 int compact_encode(struct strbuf *out, const Tetragon__GetEventsResponse *ev,

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filters/redaction.h"
 #include "google/protobuf/timestamp.pb-c.h"
+#include "event/process_facts.h"
+#include "process/userdb.h"
 #include "process/args.h"
 #include "util/ktime.h"
 #include "util/log.h"
@@ -50,6 +53,7 @@ static void emit_exec_now(struct process_events *pe, struct process *p)
 	const Tetragon__Process *proc;
 	const Tetragon__BinaryProperties *bp;
 	Tetragon__Process with_props;
+	Tetragon__Process *anc[ANCESTORS_MAX];
 
 	proc = process_view(p, &pe->view);
 	if (!proc)
@@ -64,6 +68,9 @@ static void emit_exec_now(struct process_events *pe, struct process *p)
 	exec.process = (Tetragon__Process *)proc;
 	if (p->parent)
 		exec.parent = (Tetragon__Process *)process_view(p->parent, &pe->view);
+	exec.n_ancestors = process_view_ancestors(p, &pe->view, ANCESTORS_BASE, anc, ANCESTORS_MAX,
+						  &pe->ancestors_truncated);
+	exec.ancestors = anc;
 	ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_EXEC;
 	ev.process_exec = &exec;
 	ev.node_name = (char *)pe->node_name;
@@ -77,6 +84,7 @@ static void emit_exit_now(struct process_events *pe, struct process *p, uint32_t
 	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
 	Tetragon__ProcessExit ex = TETRAGON__PROCESS_EXIT__INIT;
 	Google__Protobuf__Timestamp ts, ts2;
+	Tetragon__Process *anc[ANCESTORS_MAX];
 	uint32_t sig;
 
 	ex.process = (Tetragon__Process *)process_view(p, &pe->view);
@@ -84,6 +92,9 @@ static void emit_exit_now(struct process_events *pe, struct process *p, uint32_t
 		return;
 	if (p->parent)
 		ex.parent = (Tetragon__Process *)process_view(p->parent, &pe->view);
+	ex.n_ancestors = process_view_ancestors(p, &pe->view, ANCESTORS_BASE, anc, ANCESTORS_MAX,
+						&pe->ancestors_truncated);
+	ex.ancestors = anc;
 	/* wait status: low 7 bits the signal (0x80 = core dumped), then the code */
 	sig = code & 0x7f;
 	if (sig)
@@ -249,7 +260,7 @@ static int handle_exec(struct process_events *pe, const struct msg_exec *m, size
 	char *cwd;
 
 	if (len < sizeof(*m) ||
-	    len < sizeof(*m) + (size_t)m->filename_len + m->args_len + m->cwd_len + m->cgrp.path_len)
+	    len < sizeof(*m) + (size_t)m->filename_len + m->args_len + m->cwd_len + m->cgrp.path_len + m->envs_len)
 		return -EINVAL;
 
 	if (m->flags & EVENT_ROOT_CWD)
@@ -267,13 +278,33 @@ static int handle_exec(struct process_events *pe, const struct msg_exec *m, size
 	e.secureexec = m->secureexec;
 	e.nlink = m->nlink;
 	e.ino = m->ino;
-	e.start_time_ns = ktime_mono_to_wall(m->self.ktime);
+	/* the exec's time (the key's ktime is the task's start: bpf/lib/task.h task_exec_ktime) */
+	e.start_time_ns = ktime_mono_to_wall(m->common.ktime);
 	e.cwd = cwd;
 	e.binary = binary_absolute(data, m->filename_len, cwd);
 	e.arguments = args_decode(data + m->filename_len, m->args_len);
 	if (!e.cwd || !e.binary || !e.arguments)
 		goto oom;
+	/* --redaction-filters: before the process is cached, so every event of it shows the redacted form */
+	if (redaction_args(e.binary, &e.arguments) && !e.arguments)
+		goto oom;
 	e.cgroup = record_cgroup(pe, &m->cgrp, data + m->filename_len + m->args_len + m->cwd_len, m->flags);
+	if (pe->envs && m->envs_len) {
+		uint64_t cut = 0;
+
+		if (m->common.flags & MSG_EXEC_ENVS_TRUNC)
+			pe->envs_truncated++;
+		if (envs_collect(data + m->filename_len + m->args_len + m->cwd_len + m->cgrp.path_len, m->envs_len,
+				 m->common.flags & MSG_EXEC_ENVS_TRUNC, pe->env_filter, pe->nenv_filter, e.binary, &e.envs,
+				 &cut))
+			pe->envs_dropped++;	/* out of memory: the event goes without them */
+		pe->envs_dropped += cut;
+	}
+	e.root_dev = m->root_dev;
+	e.root_ino = m->root_ino;
+	if (pe->users)
+		process_events_user(pe, &e, process_cache_find(pe->cache, m->parent.pid ? m->parent.pid : m->parent_pid,
+							       m->parent.ktime, m->common.ktime));
 
 	p = process_cache_add(pe->cache, &e, &m->parent, m->parent_pid, &m->replaced);
 	if (!p)
@@ -286,8 +317,34 @@ oom:
 	free(e.cwd);
 	free(e.binary);
 	free(e.arguments);
+	envs_put(e.envs);
+	free(e.user_name);
 	tg_cgroup_put(e.cgroup);
 	return -ENOMEM;
+}
+
+void process_events_user(struct process_events *pe, struct process *e, const struct process *parent)
+{
+	struct userdb_key k = { .mntns = e->ns.mnt, .root_dev = e->root_dev, .root_ino = e->root_ino };
+	uint32_t pids[4];
+	size_t n = 0, depth = 0;
+
+	if (!pe->users)
+		return;
+	/* found in /proc: its root as stat(2) tells it */
+	if (!e->root_ino && userdb_root_of(pe->users, e->pid, e->ns.mnt, &e->root_dev, &e->root_ino))
+		return;
+	k.root_dev = e->root_dev;
+	k.root_ino = e->root_ino;
+	/*
+	 * Read through /proc/<pid>/root of the process itself or, when it is
+	 * gone already, of an ancestor the kernel saw in the same root.
+	 */
+	pids[n++] = e->pid;
+	for (const struct process *a = parent; a && n < 4 && depth++ < 8; a = a->parent)
+		if (a->ns.mnt == e->ns.mnt && a->root_ino == e->root_ino && a->root_dev == e->root_dev && a->live)
+			pids[n++] = a->pid;
+	e->user_name = userdb_name(pe->users, &k, pids, n, e->creds.euid);
 }
 
 static int handle_clone(struct process_events *pe, const struct msg_clone *m, size_t len)
@@ -313,6 +370,11 @@ static int handle_clone(struct process_events *pe, const struct msg_clone *m, si
 		e.binary = strdup(parent->binary);
 		e.arguments = strdup(parent->arguments);
 		e.cwd = strdup(parent->cwd);
+		/* the same image: its environment and user, as upstream's copy of the parent */
+		e.envs = envs_get(parent->envs);
+		e.user_name = parent->user_name ? strdup(parent->user_name) : NULL;
+		e.root_dev = parent->root_dev;
+		e.root_ino = parent->root_ino;
 	} else {
 		e.auid = (uint32_t)-1;
 		e.flags = m->flags | EVENT_MISS;
@@ -332,6 +394,8 @@ static int handle_clone(struct process_events *pe, const struct msg_clone *m, si
 		free(e.binary);
 		free(e.arguments);
 		free(e.cwd);
+		envs_put(e.envs);
+		free(e.user_name);
 		tg_cgroup_put(e.cgroup);
 		return -ENOMEM;
 	}

@@ -12,6 +12,7 @@
 #include "process/container.h"
 
 struct held_event;
+struct userdb;
 
 /*
  * Events of processes whose container is still being looked up
@@ -47,13 +48,27 @@ struct process_events {
 	void (*on_container)(void *ctx, struct container *c);
 	void *on_container_ctx;
 	struct event_hold hold;
+	/* process facts (event/process_facts.h): keep exec's environment, only these names (none: all) */
+	bool envs;
+	char *const *env_filter;
+	size_t nenv_filter;
+	struct userdb *users;		/* --username-metadata=unix (process/userdb.h); NULL: off */
 	/* counters */
 	uint64_t execs, clones, exits;
 	uint64_t bad_msgs;		/* truncated/unknown records */
 	uint64_t exit_misses;		/* exits of processes the kernel saw start, we did not */
 	uint64_t exit_unknown;		/* exits of processes neither saw start (older than the agent) */
 	uint64_t policy_misses;		/* policy records whose process is unknown, even after a drain */
+	uint64_t envs_truncated;	/* exec records whose environment was cut at TG_ENVS_MAX */
+	uint64_t envs_dropped;		/* variables left out for it (the cut one) or for want of memory */
+	uint64_t ancestors_truncated;	/* events whose ancestors went past ANCESTORS_MAX */
 };
+
+/*
+ * user.name of a process about to be cached (its creds, namespaces and
+ * root set): from the passwd file of its own root when pe->users is set.
+ */
+void process_events_user(struct process_events *pe, struct process *e, const struct process *parent);
 
 /*
  * The process a policy record names: its execve_map key, else (key pid 0)

@@ -8,6 +8,7 @@
 
 #include "google/protobuf/wrappers.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
+#include "event/process_facts.h"
 #include "k8s/pods.h"
 #include "process/container.h"
 
@@ -65,6 +66,10 @@ struct view {
 	Tetragon__InodeProperties inode;
 	Google__Protobuf__UInt32Value links;
 	int has_bprops;
+
+	Tetragon__UserRecord user;
+	Tetragon__EnvVar *envs;		/* environment_variables (with env_ptrs, one allocation) */
+	Tetragon__EnvVar **env_ptrs;
 
 	struct protojson_fragment json;	/* this Process message, encoded once */
 };
@@ -395,6 +400,32 @@ static struct view_pod *build_pod(const struct process *p, const struct containe
 	return vp;
 }
 
+/* environment_variables: pointers into the process' shared pairs (it outlives its view). */
+static void build_envs(struct view *v, const struct process *p)
+{
+	const struct envs_blob *b = p->envs;
+	char *q = (char *)b->data;
+	void *blk;
+
+	blk = malloc(b->n * (sizeof(*v->envs) + sizeof(*v->env_ptrs)));
+	if (!blk)
+		return;		/* out of memory: the event goes without them */
+	v->envs = blk;
+	v->env_ptrs = (Tetragon__EnvVar **)(v->envs + b->n);
+	for (uint32_t i = 0; i < b->n; i++) {
+		Tetragon__EnvVar *e = &v->envs[i];
+
+		tetragon__env_var__init(e);
+		e->key = q;
+		q += strlen(q) + 1;
+		e->value = q;
+		q += strlen(q) + 1;
+		v->env_ptrs[i] = e;
+	}
+	v->proc.n_environment_variables = b->n;
+	v->proc.environment_variables = v->env_ptrs;
+}
+
 /* The parent's view of its pod, when the parent has a view. */
 static void *parent_pod_slot(const struct process *p)
 {
@@ -468,6 +499,13 @@ const Tetragon__Process *process_view(struct process *p, const struct process_vi
 		tetragon__binary_properties__init(&v->bprops);
 	}
 	build_file(v, p);
+	if (p->envs && p->envs->n)
+		build_envs(v, p);
+	if (p->user_name) {
+		tetragon__user_record__init(&v->user);
+		v->user.name = p->user_name;
+		m->user = &v->user;
+	}
 	if (o->ns) {
 		build_ns(v->ns, &p->ns, &o->host_ns);
 		m->ns = &v->ns->ns;
@@ -492,6 +530,30 @@ const Tetragon__Process *process_view(struct process *p, const struct process_vi
 	return m;
 }
 
+size_t process_view_ancestors(struct process *p, const struct process_view_opts *o, uint32_t kind,
+			      Tetragon__Process **out, size_t max, uint64_t *truncated)
+{
+	struct process *a;
+	size_t n = 0;
+
+	if (!(o->ancestors & ANCESTORS_BASE) || !(o->ancestors & kind) || p->pid <= 2)
+		return 0;
+	/* the parent is the event's `parent`; ancestors start above it */
+	for (a = p->parent; a && a->pid > 2 && a->parent; a = a->parent) {
+		const Tetragon__Process *v;
+
+		if (n == max) {
+			(*truncated)++;
+			break;
+		}
+		v = process_view(a->parent, o);
+		if (!v)
+			break;
+		out[n++] = (Tetragon__Process *)v;
+	}
+	return n;
+}
+
 const Tetragon__BinaryProperties *process_view_binary_properties(struct process *p,
 								 const struct process_view_opts *o)
 {
@@ -510,6 +572,7 @@ void process_view_free(void *view)
 	if (!v)
 		return;
 	live_del(v);
+	free(v->envs);
 	k8s_pod_view_free(v->k8s_pod);
 	protojson_fragment_release(&v->json);
 	view_pod_free(v->pod);

@@ -18,6 +18,7 @@ struct process_view_opts {
 	bool ns;		/* ns */
 	struct msg_ns host_ns;	/* to compute Namespace.is_host */
 	struct k8s_pods *pods;	/* the pod field from Kubernetes (src/k8s/pods.h); NULL: none */
+	uint32_t ancestors;	/* ANCESTORS_*: event types that carry ancestors (event/process_facts.h) */
 };
 
 /* Returns the cached message for @p (building it on first use), NULL on OOM. */
@@ -29,6 +30,17 @@ void process_view_free(void *view);
  * protojson_fragment_fn for the JSON sinks.
  */
 struct protojson_fragment *process_view_fragment(const ProtobufCMessage *m);
+
+/*
+ * The `ancestors` of an event of type @kind (ANCESTORS_*) about @p, as
+ * upstream lists them: the parent's parent, its parent and so on, up to
+ * and including the first one with pid 1 or 2 (init, kthreadd), or the
+ * first one no longer cached; none for pids 1 and 2 themselves, nor when
+ * @kind is not enabled. At most @max go into @out (a longer chain adds one
+ * to *@truncated). Returns how many.
+ */
+size_t process_view_ancestors(struct process *p, const struct process_view_opts *o, uint32_t kind,
+			      Tetragon__Process **out, size_t max, uint64_t *truncated);
 
 /* binary_properties of an exec event, or NULL when there is nothing to say. */
 const Tetragon__BinaryProperties *process_view_binary_properties(struct process *p,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Allow/deny list compilation and matching; field filters are in fields.c. */
 #include "filters/filters.h"
+#include "event/process_facts.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -37,7 +38,8 @@
 	X(pod, pod_regex)                               \
 	X(container_id, container_id)                   \
 	X(container_name, container_name_regex)         \
-	X(ns_regex, namespace_regex)
+	X(ns_regex, namespace_regex)                    \
+	X(ancestor_binary, ancestor_binary_regex)
 
 struct regex_list {
 	struct tg_regex **v;
@@ -66,7 +68,8 @@ struct cap_match {
 
 /* One compiled Filter: each member is active when non-empty / set. */
 struct cfilter {
-	struct regex_list binary, parent_binary, args, parent_args, pod, container_id, container_name, ns_regex;
+	struct regex_list binary, parent_binary, args, parent_args, pod, container_id, container_name, ns_regex,
+		ancestor_binary;
 	char **namespaces;
 	size_t n_namespaces;
 	uint32_t *pids;
@@ -277,6 +280,68 @@ static const Tetragon__Process *get_parent(const Tetragon__GetEventsResponse *ev
 	return inner_field(ev, "parent", PROTOBUF_C_TYPE_MESSAGE);
 }
 
+/* The inner event's `ancestors` (*n of them), NULL when it has none. */
+static Tetragon__Process *const *get_ancestors(const Tetragon__GetEventsResponse *ev, size_t *n)
+{
+	const ProtobufCMessage *m = filter_event_inner(ev);
+	const ProtobufCFieldDescriptor *f;
+
+	*n = 0;
+	if (!m)
+		return NULL;
+	f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, "ancestors");
+	if (!f || f->type != PROTOBUF_C_TYPE_MESSAGE || f->label != PROTOBUF_C_LABEL_REPEATED)
+		return NULL;
+	*n = *(const size_t *)((const char *)m + f->quantifier_offset);
+	return *(Tetragon__Process *const *const *)((const char *)m + f->offset);
+}
+
+/* --enable-ancestors of the agent (ANCESTORS_*): what ancestor_binary_regex may ask for. */
+static uint32_t ancestors_enabled;
+
+void filters_set_ancestors(uint32_t bits)
+{
+	ancestors_enabled = bits;
+}
+
+/* Upstream's check: every event type the filter applies to (all that can have ancestors when none is named) has them. */
+static int check_ancestors(const Tetragon__EventType *set, size_t n, const char *where, char *err, size_t errlen)
+{
+	static const Tetragon__EventType all[] = {
+		TETRAGON__EVENT_TYPE__PROCESS_EXEC, TETRAGON__EVENT_TYPE__PROCESS_EXIT,
+		TETRAGON__EVENT_TYPE__PROCESS_KPROBE, TETRAGON__EVENT_TYPE__PROCESS_TRACEPOINT,
+		TETRAGON__EVENT_TYPE__PROCESS_LOADER, TETRAGON__EVENT_TYPE__PROCESS_UPROBE,
+		TETRAGON__EVENT_TYPE__PROCESS_LSM, TETRAGON__EVENT_TYPE__PROCESS_USDT,
+	};
+
+	if (!n) {
+		set = all;
+		n = sizeof(all) / sizeof(all[0]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t bit = 0;
+		const ProtobufCEnumValue *v;
+
+		switch (set[i]) {
+		case TETRAGON__EVENT_TYPE__PROCESS_EXEC:
+		case TETRAGON__EVENT_TYPE__PROCESS_EXIT: bit = ANCESTORS_BASE; break;
+		case TETRAGON__EVENT_TYPE__PROCESS_KPROBE: bit = ANCESTORS_KPROBE; break;
+		case TETRAGON__EVENT_TYPE__PROCESS_TRACEPOINT: bit = ANCESTORS_TRACEPOINT; break;
+		case TETRAGON__EVENT_TYPE__PROCESS_LOADER: bit = ANCESTORS_LOADER; break;
+		case TETRAGON__EVENT_TYPE__PROCESS_UPROBE: bit = ANCESTORS_UPROBE; break;
+		case TETRAGON__EVENT_TYPE__PROCESS_LSM: bit = ANCESTORS_LSM; break;
+		case TETRAGON__EVENT_TYPE__PROCESS_USDT: bit = ANCESTORS_USDT; break;
+		default: break;
+		}
+		if (bit && (ancestors_enabled & ANCESTORS_BASE) && (ancestors_enabled & bit))
+			continue;
+		v = protobuf_c_enum_descriptor_get_value(&tetragon__event_type__descriptor, (int)set[i]);
+		return ferr(err, errlen, "%s.ancestor_binary_regex: ancestors are not enabled for %s event type, cannot "
+			    "configure ancestor filter (--enable-ancestors)", where, v ? v->name : "unknown");
+	}
+	return 0;
+}
+
 /* Like upstream: only these event types carry a policy name for filtering. */
 static const char *get_policy_name(const Tetragon__GetEventsResponse *ev)
 {
@@ -397,6 +462,16 @@ static bool match_one(struct cfilter *f, const Tetragon__GetEventsResponse *ev)
 	if (f->parent_binary.n) {
 		pp = get_parent(ev);
 		if (!pp || !regex_list_match(&f->parent_binary, str(pp->binary)))
+			return false;
+	}
+	if (f->ancestor_binary.n) {
+		size_t na;
+		Tetragon__Process *const *a = get_ancestors(ev, &na);
+		bool ok = false;
+
+		for (i = 0; i < na && !ok; i++)
+			ok = a[i] && regex_list_match(&f->ancestor_binary, str(a[i]->binary));
+		if (!ok)
 			return false;
 	}
 	if (f->health_check >= 0) {
@@ -602,11 +677,10 @@ static int compile_one(struct cfilter *f, const Tetragon__Filter *in, const stru
 	if (in->n_cel_expression)
 		return ferr(err, errlen, "%s.cel_expression: CEL expression filters are not supported by this agent",
 			    where);
-	if (in->n_ancestor_binary_regex)
-		return ferr(err, errlen, "%s.ancestor_binary_regex: ancestors are not enabled, cannot configure "
-			    "ancestor filter", where);
 	snprintf(w, sizeof(w), "%s.event_set", where);
 	r = filter_check_event_set(in->event_set, in->n_event_set, w, err, errlen);
+	if (!r && in->n_ancestor_binary_regex)
+		r = check_ancestors(in->event_set, in->n_event_set, where, err, errlen);
 	if (r)
 		return r;
 

@@ -19,8 +19,10 @@
  * filters, sharing 8 MiB of RE2 memory (at most 1 MiB each); a pattern is at
  * most 1024 bytes. event_set values that are no event type, unknown
  * capabilities and field filter paths that name no field of the events
- * filtered are refused. Not supported: cel_expression (error),
- * ancestor_binary_regex (error, like upstream without --enable-ancestors).
+ * filtered are refused. Not supported: cel_expression (error).
+ * ancestor_binary_regex needs the agent's --enable-ancestors for every
+ * event type it applies to (filters_set_ancestors(); upstream's error
+ * otherwise, as in tetra which has none).
  * Matching is not thread-safe per set (pid_set remembers children); use one
  * set per thread/stream.
  */
@@ -29,6 +31,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tetragon/events.pb-c.h"
 
@@ -60,6 +63,9 @@ int filter_set_from_request(struct filter_set **out, const Tetragon__GetEventsRe
 int filter_set_from_json(struct filter_set **out, const char *allowlist, const char *denylist,
 			 const char *field_filters, bool allow_pid_set, char *err, size_t errlen);
 void filter_set_free(struct filter_set *fs);
+
+/* The agent's --enable-ancestors (ANCESTORS_*, event/process_facts.h), before any compile. */
+void filters_set_ancestors(uint32_t bits);
 
 /* True when the event passes the allow and deny lists. */
 bool filter_set_match(struct filter_set *fs, const Tetragon__GetEventsResponse *ev);

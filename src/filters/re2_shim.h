@@ -35,6 +35,18 @@ enum tg_re2_status {
  */
 enum tg_re2_status tg_re2_compile(struct tg_re2 **out, const char *pattern, size_t len, int64_t max_mem,
 				  char *why, size_t whylen, char *arg, size_t arglen);
+/* Same, keeping capture groups (redaction: filters/redaction.h). */
+enum tg_re2_status tg_re2_compile_captures(struct tg_re2 **out, const char *pattern, size_t len, int64_t max_mem,
+					   char *why, size_t whylen, char *arg, size_t arglen);
+/* Capture groups of a pattern compiled with them. */
+int tg_re2_ngroups(const struct tg_re2 *re);
+/*
+ * Unanchored search of text[start..len) (anchors and \b see all of text).
+ * On a match fills spans[2*i], spans[2*i+1] with the byte offsets of the
+ * whole match (i = 0) and groups 1..nspans-1 ((size_t)-1 for a group that
+ * did not take part), and returns true.
+ */
+bool tg_re2_find(const struct tg_re2 *re, const char *text, size_t len, size_t start, size_t *spans, int nspans);
 /* Unanchored search, as Go's MatchString. False also if RE2 ran out of memory. */
 bool tg_re2_search(const struct tg_re2 *re, const char *text, size_t len);
 void tg_re2_free(struct tg_re2 *re);

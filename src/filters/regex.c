@@ -78,7 +78,8 @@ static int rewrite_named_groups(const char *p, struct strbuf *out)
 	return out->oom ? -ENOMEM : 0;
 }
 
-int tg_regex_compile(struct tg_regex **re, const char *pattern, int64_t max_mem, char *err, size_t errlen)
+static int compile(struct tg_regex **re, const char *pattern, int64_t max_mem, bool capture, char *err,
+		   size_t errlen)
 {
 	struct strbuf rw = STRBUF_INIT;
 	char why[160], arg[64], q[80], lim[32];
@@ -105,7 +106,9 @@ int tg_regex_compile(struct tg_regex **re, const char *pattern, int64_t max_mem,
 		len = rw.len;
 	}
 	r = calloc(1, sizeof(*r));
-	st = r ? tg_re2_compile(&r->re, p, len, max_mem, why, sizeof(why), arg, sizeof(arg)) : TG_RE2_NOMEM;
+	st = !r ? TG_RE2_NOMEM :
+	     capture ? tg_re2_compile_captures(&r->re, p, len, max_mem, why, sizeof(why), arg, sizeof(arg)) :
+		       tg_re2_compile(&r->re, p, len, max_mem, why, sizeof(why), arg, sizeof(arg));
 	strbuf_free(&rw);
 	if (st == TG_RE2_OK) {
 		*re = r;
@@ -140,6 +143,27 @@ int tg_regex_compile(struct tg_regex **re, const char *pattern, int64_t max_mem,
 	}
 	snprintf(err, errlen, "regexp \"%s\": %s", q, why);
 	return -EINVAL;
+}
+
+int tg_regex_compile(struct tg_regex **re, const char *pattern, int64_t max_mem, char *err, size_t errlen)
+{
+	return compile(re, pattern, max_mem, false, err, errlen);
+}
+
+int tg_regex_compile_captures(struct tg_regex **re, const char *pattern, int64_t max_mem, char *err,
+			      size_t errlen)
+{
+	return compile(re, pattern, max_mem, true, err, errlen);
+}
+
+int tg_regex_ngroups(const struct tg_regex *re)
+{
+	return tg_re2_ngroups(re->re);
+}
+
+bool tg_regex_find(const struct tg_regex *re, const char *s, size_t len, size_t start, size_t *spans, int nspans)
+{
+	return tg_re2_find(re->re, s ? s : "", s ? len : 0, start, spans, nspans);
 }
 
 bool tg_regex_match(const struct tg_regex *re, const char *s)

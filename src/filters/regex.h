@@ -30,6 +30,12 @@ struct tg_regex;
  */
 int tg_regex_compile(struct tg_regex **re, const char *pattern, int64_t max_mem, char *err, size_t errlen);
 bool tg_regex_match(const struct tg_regex *re, const char *s);
+/* Keeping capture groups (redaction); same limits and errors. */
+int tg_regex_compile_captures(struct tg_regex **re, const char *pattern, int64_t max_mem, char *err,
+			      size_t errlen);
+int tg_regex_ngroups(const struct tg_regex *re);
+/* See tg_re2_find (filters/re2_shim.h): at most 64 spans. */
+bool tg_regex_find(const struct tg_regex *re, const char *s, size_t len, size_t start, size_t *spans, int nspans);
 void tg_regex_free(struct tg_regex *re);
 
 /* "1 MiB", "910 KiB" (rounded down), "100 bytes": for limit messages. */

@@ -967,7 +967,7 @@ static int listen_tcp(struct conn_gate *g, const char *address, char *err, size_
 		snprintf(err, errlen, "cannot listen on %s: %s", address, strerror(first_err ? first_err : EADDRNOTAVAIL));
 		return -(first_err ? first_err : EADDRNOTAVAIL);
 	}
-	if (exposed && !g->tls)
+	if (exposed && !g->tls && !g->o.public_only)
 		log_warn("gRPC: serving the API on %s without TLS: other hosts can reach it in clear (they get health "
 			 "and version only, and cannot be told apart); set --server-tls-cert-file and "
 			 "--server-tls-key-file, and --server-tls-client-ca-files for clients that may manage the agent, "

@@ -35,6 +35,7 @@ struct conn_gate_opts {
 	unsigned max_connections;	/* 0: CONN_GATE_DEFAULT_MAX */
 	unsigned max_per_client;	/* 0: CONN_GATE_DEFAULT_PER_CLIENT */
 	struct rpc_tls_opts tls;	/* TLS on the TCP listener; unset: plain */
+	bool public_only;		/* every method is public (the health port): TCP in clear is fine */
 	/* takes ownership of a connected, non-blocking socket */
 	void (*handoff)(void *ctx, int fd);
 	void *ctx;

@@ -564,6 +564,7 @@ int rpc_server_start(struct rpc_server **out, const struct rpc_server_opts *o, c
 		.max_connections = o->max_connections,
 		.max_per_client = o->max_per_client,
 		.tls = o->tls,
+		.public_only = o->public_only,
 		.handoff = handoff,
 	};
 	grpc_arg args[] = {

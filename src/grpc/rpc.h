@@ -132,6 +132,8 @@ struct rpc_server_opts {
 	unsigned max_connections;
 	unsigned max_per_client;
 	struct rpc_tls_opts tls;
+	/* every method is RPC_ACCESS_PUBLIC (the health port): no clear-text warning */
+	bool public_only;
 };
 
 /*

@@ -11,6 +11,7 @@
 #include "k8s/kube_config.h"
 #include "k8s/kube_http.h"
 #include "k8s/kube_watch.h"
+#include "k8s/scope.h"
 #include "k8s/tp_yaml.h"
 #include "metrics/exposition.h"
 #include "policy/policy.h"
@@ -82,6 +83,13 @@ static int pods_on_loop(void *arg)
 {
 	struct pods_call *c = arg;
 
+	/* the scope first: the cache takes the references */
+	if (c->replace)
+		k8s_scope_pods_replace(c->k->o.scope, c->v, c->n);
+	else if (c->delete_uid)
+		k8s_scope_pod_delete(c->k->o.scope, c->delete_uid);
+	else
+		k8s_scope_pod_upsert(c->k->o.scope, c->v[0]);
 	if (c->replace)
 		k8s_pods_replace(c->k->pods, c->v, c->n);
 	else if (c->delete_uid)
@@ -204,34 +212,6 @@ static void refused_add(struct k8s *k, struct tp_call *c, const char *error)
 	k->nrefused++;
 }
 
-/*
- * What this agent says about a TracingPolicyNamespaced: the policy checks'
- * refusal (it cannot scope a policy to a namespace in the kernel yet), or
- * the parse errors.
- */
-static void namespaced_refusal(struct tp_call *c)
-{
-	struct tp_diags d = TP_DIAGS_INIT;
-	struct tp_policy_set *set = NULL;
-	struct strbuf sb = STRBUF_INIT;
-
-	if (!tp_parse("policy", c->yaml, c->len, &set, &d))
-		for (size_t i = 0; i < set->n; i++)
-			tp_check_agent(set->policies[i], &d);
-	for (size_t i = 0; i < d.n; i++)
-		if (d.v[i].sev == TP_SEV_ERROR) {
-			if (sb.len)
-				strbuf_addc(&sb, '\n');
-			tp_diag_format(&d.v[i], "policy", &sb);
-		}
-	snprintf(c->why, sizeof(c->why), "%s",
-		 sb.buf ? sb.buf : "TracingPolicyNamespaced is not supported yet: this agent cannot scope a policy "
-				   "to a namespace in the kernel");
-	strbuf_free(&sb);
-	tp_diags_free(&d);
-	tp_policy_set_free(set);
-}
-
 static int tp_on_loop(void *arg)
 {
 	struct tp_call *c = arg;
@@ -240,8 +220,8 @@ static int tp_on_loop(void *arg)
 	char why[1024];
 	int err;
 
-	if (c->had && c->which == W_TP) {
-		err = policy_engine_delete(k->o.engine, c->name, NULL, K8S_POLICY_DOMAIN, why, sizeof(why));
+	if (c->had) {
+		err = policy_engine_delete(k->o.engine, c->name, c->ns, K8S_POLICY_DOMAIN, why, sizeof(why));
 		if (!err)
 			k->policy_unloads++;
 	}
@@ -250,21 +230,16 @@ static int tp_on_loop(void *arg)
 		log_info("k8s: %s %s%s%s deleted: unloaded", kind, c->ns ? c->ns : "", c->ns ? "/" : "", c->name);
 		return 0;
 	}
-	if (c->which == W_TPN) {
-		namespaced_refusal(c);
-		k->policy_errors++;
-		log_warn("k8s: %s %s/%s (generation %lld) refused: %s", kind, c->ns, c->name, c->generation, c->why);
-		refused_add(k, c, c->why);
-		return 0;
-	}
 	err = policy_engine_add_yaml(k->o.engine, c->yaml, c->len, K8S_POLICY_DOMAIN, c->why, sizeof(c->why));
 	if (!err) {
 		k->policy_loads++;
-		log_info("k8s: %s %s (generation %lld) loaded", kind, c->name, c->generation);
+		log_info("k8s: %s %s%s%s (generation %lld) loaded", kind, c->ns ? c->ns : "", c->ns ? "/" : "",
+			 c->name, c->generation);
 		return 0;
 	}
 	k->policy_errors++;
-	log_warn("k8s: %s %s (generation %lld) refused: %s", kind, c->name, c->generation, c->why);
+	log_warn("k8s: %s %s%s%s (generation %lld) refused: %s", kind, c->ns ? c->ns : "", c->ns ? "/" : "",
+		 c->name, c->generation, c->why);
 	/* the engine lists what this kernel cannot run (LOAD_ERROR); the others are listed from here */
 	if (err != -EOPNOTSUPP)
 		refused_add(k, c, c->why);
@@ -562,6 +537,7 @@ void k8s_metrics_render(struct strbuf *sb, struct k8s *k)
 
 	if (!k)
 		return;
+	k8s_scope_metrics_render(sb, k->o.scope);
 	k8s_pods_stats(k->pods, &ps);
 	/* upstream's names for the pod lookups of events */
 	{

@@ -22,6 +22,7 @@
 struct loop_calls;
 struct policy_engine;
 struct k8s;
+struct k8s_scope;
 
 struct k8s_opts {
 	const char *kubeconfig;		/* --k8s-kubeconfig-path, NULL: in-cluster */
@@ -37,6 +38,8 @@ struct k8s_opts {
 	/* the join point: a process's container id (NULL: k8s_procfs_container_id) */
 	k8s_container_id_fn container_id;
 	void *container_id_ctx;
+	/* the policies' workload scope (scope.h), told of every pod; NULL: none */
+	struct k8s_scope *scope;
 };
 
 /* Reads the configuration (errors are fatal: why) and starts the watches. */
@@ -53,8 +56,8 @@ void k8s_metrics_render(struct strbuf *sb, struct k8s *k);
 
 /*
  * The custom resources the policy engine does not list because they were
- * refused before reaching it (invalid, a name taken by another policy,
- * TracingPolicyNamespaced): ListTracingPolicies shows them in LOAD_ERROR.
+ * refused before reaching it (invalid, a name taken by another policy):
+ * ListTracingPolicies shows them in LOAD_ERROR.
  * Event loop; -ENOENT past the last.
  */
 struct k8s_policy_status {

@@ -539,6 +539,28 @@ static bool probe_uprobe(struct probe *p, bool ret)
 	       attach_pmu(p, "uprobe", ret, path, off) && ran(p, what, NULL);
 }
 
+/* Threads of this process (/proc/self/stat field 20); 0 when unknown. */
+static long own_threads(void)
+{
+	char buf[1024], *q;
+	long n = 0;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	/* past the command name, which may hold spaces and parentheses */
+	q = strrchr(buf, ')');
+	for (int field = 2; q && field < 20; field++)
+		q = strchr(q + 1, ' ');
+	if (q)
+		n = strtol(q + 1, NULL, 10);
+	return n;
+}
+
 /* bpf_send_signal, as the Sigkill action uses it, with a harmless blocked signal. */
 static bool probe_send_signal(struct probe *p)
 {
@@ -548,6 +570,13 @@ static bool probe_send_signal(struct probe *p)
 	sigset_t set, old, pending;
 	bool ok;
 
+	/*
+	 * The signal goes to the whole process and only this thread blocks it:
+	 * another thread would take SIGUSR2 and end the process.
+	 */
+	if (own_threads() != 1)
+		return say(p, "not probed: the process runs other threads (probe it before they start, "
+			      "as tetragon --probe-features does)");
 	if (!load(p, "bpf_send_signal", BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0, in, n))
 		return false;
 	sigemptyset(&set);

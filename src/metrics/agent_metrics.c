@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "metrics/agent_metrics.h"
+#include "sensors/agent_actions.h"
 #include "runtime/runtime_metrics.h"
 
 #include "grpc/conn_gate.h"
@@ -214,6 +215,25 @@ static void policies(struct strbuf *sb, const struct metrics_sources *s)
 			}
 		}
 	}
+	{
+		struct agent_actions_stats as;
+
+		policy_engine_agent_actions(s->policies, &as);
+		metrics_family(sb, "tetragon_policy_agent_actions_total",
+			       "GetUrl and DnsLookup requests the agent made for policies, by result (dropped: "
+			       "the queue was full).", METRIC_COUNTER);
+		for (int k = 0; k < AGENT_ACTION__COUNT; k++)
+			for (int r = 0; r < AGENT_RESULT__COUNT; r++) {
+				const struct metric_label l[2] = { { "action", agent_action_name(k) },
+								   { "result", agent_result_name(r) } };
+
+				metrics_sample_u64(sb, "tetragon_policy_agent_actions_total", l, 2, as.results[k][r]);
+			}
+		gauge(sb, "tetragon_policy_agent_actions_queued", "GetUrl and DnsLookup requests waiting.",
+		      (double)as.queued);
+		gauge(sb, "tetragon_policy_agent_actions_in_flight", "GetUrl and DnsLookup requests running.",
+		      (double)as.running);
+	}
 	metrics_family(sb, "tetragon_policy_hook_calls_total",
 		       "Calls of each policy hook instance, by what the kernel did with them "
 		       "(matched and posted, filtered by the selectors, lost).", METRIC_COUNTER);
@@ -228,6 +248,17 @@ static void policies(struct strbuf *sb, const struct metrics_sources *s)
 
 			metrics_sample_u64(sb, "tetragon_policy_hook_calls_total", l, 3, v[k]);
 		}
+	}
+	metrics_family(sb, "tetragon_policy_scope_filtered_total",
+		       "Calls of each hook instance of a workload-scoped policy by processes out of its workloads "
+		       "(counted in filtered too).", METRIC_COUNTER);
+	for (size_t i = 0; !policy_engine_stats(s->policies, i, &st); i++) {
+		char hook[256];
+		const struct metric_label l[2] = { { "hook", hook }, { "policy", st.policy } };
+
+		snprintf(hook, sizeof(hook), "%s/%s", st.subsys, st.event);
+		if (st.scope_filtered)
+			metrics_sample_u64(sb, "tetragon_policy_scope_filtered_total", l, 2, st.scope_filtered);
 	}
 }
 
@@ -286,6 +317,8 @@ static void outputs(struct strbuf *sb, const struct metrics_sources *s)
 	counter(sb, "tetragon_events_exported_bytes_total", "Number of bytes exported for events", x ? x->bytes : 0);
 	gauge(sb, "tetragon_events_last_exported_timestamp", "Timestamp of the most recent event to be exported",
 	      x ? (double)x->last_time : 0);
+	counter(sb, "tetragon_export_ratelimit_events_dropped_total",
+		"Number of events dropped on export due to rate limiting", s->ratelimit_dropped);
 	counter(sb, "tetragon_notify_overflowed_events_total",
 		"The total number of events dropped because listener buffer was full", s->grpc_dropped);
 	api_door(sb, s->api);

@@ -39,6 +39,7 @@ struct metrics_sources {
 	const struct event_sink *export_sink;	/* the JSON file's (before export filters), or NULL */
 	const uint64_t *msg_ops;		/* METRICS_MSG_OPS records read, by opcode */
 	uint64_t ringbuf_records;		/* records read from the ring buffer */
+	uint64_t ratelimit_dropped;		/* events --export-rate-limit dropped */
 	uint64_t grpc_dropped;			/* events GetEvents clients lost (full queues) */
 	const struct conn_gate_stats *api;	/* API connections and refusals, or NULL */
 	const char *version;

@@ -635,10 +635,11 @@ struct tp_policy *tp_policy_set_take(struct tp_policy_set *s, size_t i);
  * "It parses" and "this agent can run it" are separate questions: tp_parse()
  * answers the first (upstream's schema and checks), this the part of the
  * second that needs no kernel: workload scoping the agent cannot apply in
- * the kernel (TracingPolicyNamespaced, podSelector, containerSelector,
- * matchWorkloads: refused, as they would apply to the whole host; a
- * nodeSelector other than {}, as this agent does not know its node's
- * labels), features
+ * the kernel (matchWorkloads: refused, as it would apply to the whole host;
+ * a TracingPolicyNamespaced without a namespace; a nodeSelector other than
+ * {}, as this agent does not know its node's labels; namespaced policies,
+ * podSelector and containerSelector are scoped by src/k8s/scope.c, and
+ * refused by the engine without it), features
  * it does not implement (loader, enforcers) and the limits of its BPF
  * selectors (policy_limits.h, TP_AGENT_*). The agent runs it before loading
  * a policy and "tetra tracingpolicy validate" after parsing, so both refuse

@@ -53,26 +53,15 @@ static void check_scope(struct actx *c)
 {
 	const struct tp_policy *p = c->p;
 
-	if (p->kind == TP_KIND_TRACING_POLICY_NAMESPACED) {
-		set_path(c, "kind");
-		refuse(c, &p->kind_pos, "TracingPolicyNamespaced is not supported yet: this agent cannot scope a "
-					"policy to a namespace's workloads in the kernel, so it would apply to the whole "
-					"host; use kind TracingPolicy if that is what you want");
-	}
-	if (p->pod_selector) {
-		set_path(c, "spec.podSelector");
-		refuse(c, &p->pod_selector->pos, "podSelector is not supported yet: this agent does not know which "
-						 "pod a process runs in, so it cannot limit the policy to the selected "
-						 "pods and it would apply to the whole host; remove it to apply the "
-						 "policy to every process");
-	}
-	if (p->container_selector) {
-		set_path(c, "spec.containerSelector");
-		refuse(c, &p->container_selector->pos, "containerSelector is not supported yet: this agent does "
-						       "not know which container a process runs in, so it cannot "
-						       "limit the policy to the selected containers and it would "
-						       "apply to the whole host; remove it to apply the policy to "
-						       "every process");
+	/*
+	 * Namespaced policies, podSelector, containerSelector and hostSelector
+	 * are scoped in the kernel (src/k8s/scope.c); the namespace is the one
+	 * the policy acts in.
+	 */
+	if (p->kind == TP_KIND_TRACING_POLICY_NAMESPACED && !p->namespace) {
+		set_path(c, "metadata.namespace");
+		refuse(c, &p->kind_pos, "a TracingPolicyNamespaced needs metadata.namespace: the Kubernetes "
+					"namespace whose pods it acts on");
 	}
 	/* {} selects every node; anything else needs the node's labels */
 	if (p->node_selector && (p->node_selector->nlabels || p->node_selector->nexprs)) {
@@ -86,11 +75,6 @@ static void check_scope(struct actx *c)
 		set_path(c, "spec.loader");
 		refuse(c, &p->loader_pos, "loader: true (process_loader events for the shared objects processes "
 					  "map) is not supported by this agent yet; remove it to run the hooks");
-	}
-	for (size_t i = 0; i < p->nenforcers; i++) {
-		set_path(c, "spec.enforcers[%zu]", i);
-		refuse(c, &p->enforcers[i].pos, "enforcers (BPF enforcer programs on syscalls) are not supported "
-						"by this agent yet; use a Sigkill or Signal action instead");
 	}
 }
 

@@ -328,3 +328,88 @@ out:
 	free(ins);
 	return ret;
 }
+
+int policy_yaml_split(const char *yaml, size_t len, char ***docs, size_t *ndocs, char *err, size_t errlen)
+{
+	struct evs e = { 0 };
+	char **v = NULL;
+	size_t n = 0, i = 0;
+	int ret;
+
+	*docs = NULL;
+	*ndocs = 0;
+	ret = read_events(yaml, len, &e, err, errlen);
+	while (!ret && i < e.n) {
+		struct strbuf sb = STRBUF_INIT;
+		yaml_emitter_t em;
+		yaml_event_t ev;
+		size_t end = i;
+		bool empty;
+		char **nv;
+
+		if (e.v[i].type != YAML_DOCUMENT_START_EVENT) {
+			i++;
+			continue;
+		}
+		while (end < e.n && e.v[end].type != YAML_DOCUMENT_END_EVENT)
+			end++;
+		if (end == e.n)
+			break;
+		/* an empty document ("---" alone) holds no policy */
+		empty = end == i + 2 && e.v[i + 1].type == YAML_SCALAR_EVENT && !e.v[i + 1].data.scalar.length;
+		if (empty || end == i + 1) {
+			i = end + 1;
+			continue;
+		}
+		if (!yaml_emitter_initialize(&em)) {
+			ret = -ENOMEM;
+			break;
+		}
+		yaml_emitter_set_output(&em, write_out, &sb);
+		yaml_emitter_set_unicode(&em, 1);
+		yaml_emitter_set_width(&em, -1);
+		yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+		if (!yaml_emitter_emit(&em, &ev))
+			ret = -EIO;
+		for (size_t k = i; k <= end && !ret; k++) {
+			if (!yaml_emitter_emit(&em, &e.v[k]))
+				ret = -EIO;
+			memset(&e.v[k], 0, sizeof(e.v[k]));	/* the emitter owns it */
+		}
+		if (!ret) {
+			yaml_stream_end_event_initialize(&ev);
+			if (!yaml_emitter_emit(&em, &ev))
+				ret = -EIO;
+		}
+		if (ret == -EIO)
+			snprintf(err, errlen, "cannot write the YAML: %s", em.problem ? em.problem : "emitter error");
+		yaml_emitter_delete(&em);
+		nv = ret ? NULL : realloc(v, (n + 1) * sizeof(*v));
+		if (!ret && (!nv || sb.oom))
+			ret = -ENOMEM;
+		if (!ret) {
+			v = nv;
+			v[n] = strbuf_detach(&sb, NULL);
+			if (!v[n])
+				ret = -ENOMEM;
+			else
+				n++;
+		} else if (nv) {
+			v = nv;
+		}
+		strbuf_free(&sb);
+		i = end + 1;
+	}
+	evs_free(&e);
+	if (ret) {
+		if (ret == -ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		for (size_t k = 0; k < n; k++)
+			free(v[k]);
+		free(v);
+		return ret;
+	}
+	*docs = v;
+	*ndocs = n;
+	return 0;
+}

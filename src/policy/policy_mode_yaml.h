@@ -24,4 +24,11 @@
 int policy_yaml_set_mode(const char *yaml, size_t len, const char *mode, char **out, size_t *outlen, char *err,
 			 size_t errlen);
 
+/*
+ * Each non-empty document of a multi-document YAML, re-emitted alone (the
+ * same way): *docs (malloc'd array of malloc'd strings), *ndocs. 0, or
+ * -EINVAL with the reason in err, -ENOMEM.
+ */
+int policy_yaml_split(const char *yaml, size_t len, char ***docs, size_t *ndocs, char *err, size_t errlen);
+
 #endif

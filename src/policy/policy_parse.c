@@ -812,6 +812,12 @@ static bool has_items(const struct ydom_node *n)
 static const char *const label_selector_fields[] = { "matchLabels", "matchExpressions" };
 static const char *const label_req_fields[] = { "key", "operator", "values" };
 
+/* A label key, or upstream's "k8s:" pseudo-labels (k8s:io.kubernetes.pod.namespace in a podSelector). */
+static bool selector_key_ok(const char *k)
+{
+	return tp_valid_label_key(k) || (!strncmp(k, "k8s:", 4) && tp_valid_label_key(k + 4));
+}
+
 static struct tp_label_selector *parse_label_selector(struct pctx *c, const struct ydom_node *n)
 {
 	struct tp_label_selector *ls;
@@ -840,7 +846,7 @@ static struct tp_label_selector *parse_label_selector(struct pctx *c, const stru
 					continue;
 				}
 				m2 = path_key(c, k->str);
-				if (!tp_valid_label_key(k->str))
+				if (!selector_key_ok(k->str))
 					perr(c, k, "invalid label key %s (want [prefix/]name, name up to 63 "
 						   "alphanumerics, '-', '_' or '.')", quote(c, k));
 				else if (ydom_is_null(val) ? !!(l->value = xmemdup(c, "", 0))
@@ -877,7 +883,7 @@ static struct tp_label_selector *parse_label_selector(struct pctx *c, const stru
 				set_pos(&r->pos, e);
 				if (get_str(c, e, "key", F_REQUIRED | F_NONEMPTY, &r->key) <= 0)
 					ok = false;
-				else if (!tp_valid_label_key(r->key)) {
+				else if (!selector_key_ok(r->key)) {
 					perr(c, field(e, "key"), "invalid label key \"%s\"", r->key);
 					ok = false;
 				}

@@ -63,6 +63,12 @@ int process_cache_new(struct process_cache **ret, const struct process_cache_opt
 	return 0;
 }
 
+void envs_put(struct envs_blob *b)
+{
+	if (b && !--b->refs)
+		free(b);
+}
+
 static void entry_free(struct process_cache *c, struct process *p)
 {
 	if (p->view && c->view_free)
@@ -72,6 +78,8 @@ static void entry_free(struct process_cache *c, struct process *p)
 	free(p->binary);
 	free(p->arguments);
 	free(p->cwd);
+	envs_put(p->envs);
+	free(p->user_name);
 	tg_cgroup_put(p->cgroup);
 	free(p);
 }
@@ -325,7 +333,8 @@ struct process *process_cache_add(struct process_cache *c, struct process *e,
 		if (parent)
 			parent->refcnt--;
 		entry_free(c, p);
-		e->binary = e->arguments = e->cwd = NULL;
+		e->binary = e->arguments = e->cwd = e->user_name = NULL;
+		e->envs = NULL;
 		e->cgroup = NULL;
 		return old;
 	}
@@ -350,7 +359,8 @@ struct process *process_cache_add(struct process_cache *c, struct process *e,
 	c->by_pid[s] = p;
 	c->st.size++;
 	c->st.inserts++;
-	e->binary = e->arguments = e->cwd = NULL;
+	e->binary = e->arguments = e->cwd = e->user_name = NULL;
+	e->envs = NULL;
 	e->cgroup = NULL;
 	return p;
 oom:

@@ -20,6 +20,27 @@
 
 struct tg_cgroup;
 
+/*
+ * A process' environment_variables as upstream reports them: n pairs
+ * "key\0value\0" in data (len bytes). Shared, counted: a fork runs its
+ * parent's image, so it refers to the parent's.
+ */
+struct envs_blob {
+	unsigned refs;
+	uint32_t n;
+	uint32_t len;
+	char data[];
+};
+
+static inline struct envs_blob *envs_get(struct envs_blob *b)
+{
+	if (b)
+		b->refs++;
+	return b;
+}
+
+void envs_put(struct envs_blob *b);
+
 struct process {
 	/* identity */
 	uint32_t pid;
@@ -42,6 +63,10 @@ struct process {
 	uint32_t nlink;
 	uint64_t ino;
 	struct tg_cgroup *cgroup;	/* referenced; NULL when unknown (process/container.h) */
+	struct envs_blob *envs;		/* environment_variables, shared with its forks; NULL: none */
+	char *user_name;		/* user.name (--username-metadata); NULL: unknown */
+	uint64_t root_ino;		/* its root directory as the kernel saw it at exec (0: unknown) */
+	uint32_t root_dev;
 
 	/* bookkeeping */
 	int refcnt;
@@ -82,7 +107,7 @@ char *process_cache_exec_id(const struct process_cache *c, uint32_t pid, uint64_
 
 /*
  * Create the entry for a new incarnation. @e's identity fields are set by
- * the caller; strings are taken over (freed by the cache). @parent_key may
+ * the caller; strings, user_name and the envs reference are taken over (freed by the cache). @parent_key may
  * be {0}, then @parent_pid's current incarnation is used. @replaced is the
  * entry this one supersedes (exec after clone/exec), {0} for none. Returns
  * the entry (owned by the cache) or NULL on allocation failure.

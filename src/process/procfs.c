@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "abi/msg_process.h"
+#include "filters/redaction.h"
 #include "process/args.h"
 #include "util/ktime.h"
 
@@ -217,6 +218,9 @@ int procfs_read_one(const char *procdir, uint32_t pid, struct procfs_proc *out)
 	}
 	out->p.binary = exe ? exe : strdup("");
 	out->p.cwd = cwd ? cwd : strdup("");
+	/* --redaction-filters, as for an exec */
+	if (out->p.binary && out->p.arguments)
+		redaction_args(out->p.binary, &out->p.arguments);
 	if (!out->p.binary || !out->p.cwd || !out->p.arguments) {
 		procfs_free(NULL, 0);
 		free(out->p.binary);

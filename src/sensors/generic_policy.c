@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sensors/generic_policy.h"
 #include "sensors/policy_internal.h"
+#include "sensors/stack_syms.h"
+#include "sensors/agent_actions.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -78,7 +80,7 @@ static void set_error(struct loaded_policy *lp, int state, const char *fmt, cons
  * reason is a name already loaded or ENOMEM_REASON.
  */
 static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *set, size_t i, const char *file,
-				 const char *domain, char *why, size_t len)
+				 const char *domain, bool disabled, char *why, size_t len)
 {
 	struct tp_policy *p = set->policies[i];
 	struct loaded_policy *v, *old = find_policy(e, p->name);
@@ -97,9 +99,12 @@ static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *
 	e->v = v;
 	e->acct_lp = NULL;
 	bad = policy_unsupported(p, file, why, len);
+	if (!bad)
+		bad = policy_scope_unsupported(e, p, file, why, len);
 	for (size_t h = 0; h < p->nhooks && !bad; h++)
 		bad = policy_check_hook(e, p, &p->hooks[h], why, len);
-	if (!bad)
+	/* a restored disabled policy is checked, never attached */
+	if (!bad && !disabled)
 		bad = policy_attach_policy(e, p, why, len);
 	if (bad == ENOMEM_REASON)
 		return bad;
@@ -118,7 +123,7 @@ static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *
 	}
 	v->p = tp_policy_set_take(set, i);
 	v->id = ++e->next_policy_id;
-	v->state = POLICY_STATE_ENABLED;
+	v->state = disabled ? POLICY_STATE_DISABLED : POLICY_STATE_ENABLED;
 	if (bad)
 		set_error(v, POLICY_STATE_LOAD_ERROR, "policy %s refused: %s", bad);
 	e->n++;
@@ -138,6 +143,14 @@ static const char *hooks_summary(struct policy_engine *e, size_t i, char *buf, s
 		if (n < 0)
 			break;
 		l += (size_t)n;
+	}
+	if (l + 1 < len) {
+		struct strbuf sb = STRBUF_INIT;
+
+		policy_enforcer_describe(e, e->v[i].p, &sb);
+		if (sb.len && !sb.oom)
+			snprintf(buf + l, len - l, "; %s", sb.buf);
+		strbuf_free(&sb);
 	}
 	return buf;
 }
@@ -227,7 +240,7 @@ static int add_file(struct policy_engine *e, int dirfd, const char *dir, const c
 	}
 	for (size_t i = 0; i < set->n; i++) {
 		struct tp_policy *p = set->policies[i];
-		const char *bad = accept_policy(e, set, i, path, POLICY_DOMAIN_STATIC, why, sizeof(why));
+		const char *bad = accept_policy(e, set, i, path, POLICY_DOMAIN_STATIC, false, why, sizeof(why));
 
 		if (bad == ENOMEM_REASON) {
 			tp_policy_set_free(set);
@@ -335,6 +348,13 @@ int policy_engine_open(struct policy_engine **ret, const struct policy_engine_op
 	e->tracefs = policy_tracefs(o->tracefs);
 	e->tracefs_opt = o->tracefs;
 	e->dry_run = o->dry_run;
+	e->expose_stack_addresses = o->expose_stack_addresses;
+	e->scope_ops = o->scope;
+	e->scope_ctx = o->scope_ctx;
+	if (o->scope_missing && !(e->scope_missing = strdup(o->scope_missing))) {
+		free(e);
+		return -ENOMEM;
+	}
 	/* one binary path cache for every instance (see abi/msg_generic.h) */
 	e->bin_cache_fd = o->dry_run ? -1 :
 			  bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "gt_bin_cache", sizeof(uint32_t),
@@ -399,6 +419,7 @@ int policy_engine_stats(struct policy_engine *e, size_t i, struct policy_hook_st
 	st->event = e->inst[i]->event;
 	st->matched = stat_sum(e->inst[i], GT_STAT_MATCHED);
 	st->filtered = stat_sum(e->inst[i], GT_STAT_FILTERED);
+	st->scope_filtered = e->inst[i]->scope.flags ? stat_sum(e->inst[i], GT_STAT_SCOPE_FILTERED) : 0;
 	st->lost = stat_sum(e->inst[i], GT_STAT_LOST);
 	st->rate_limited = stat_sum(e->inst[i], GT_STAT_RATE_LIMITED);
 	return 0;
@@ -429,6 +450,19 @@ void policy_engine_close(struct policy_engine *e)
 	if (e->bin_cache_fd >= 0)
 		close(e->bin_cache_fd);
 	policy_ftrace_free(&e->ftrace);
+	agent_actions_free(e->actions);
+	if (e->stacks) {
+		struct stack_syms_stats st;
+
+		stack_syms_get_stats(e->stacks, &st);
+		log_info("stack traces: %llu kernel address(es) without a symbol, %llu user address(es) in no "
+			 "file mapping, %llu without a function symbol; %llu ELF symbol table(s) read, %llu "
+			 "unreadable", (unsigned long long)st.kernel_unknown, (unsigned long long)st.user_unmapped,
+			 (unsigned long long)st.user_no_symbol, (unsigned long long)st.elf_loads,
+			 (unsigned long long)st.elf_errors);
+		stack_syms_free(e->stacks);
+	}
+	free(e->scope_missing);
 	free(e);
 }
 
@@ -486,6 +520,12 @@ static struct loaded_policy *lookup(struct policy_engine *e, const char *name, c
 int policy_engine_add_yaml(struct policy_engine *e, const char *yaml, size_t len, const char *domain, char *why,
 			   size_t whylen)
 {
+	return policy_engine_add_yaml_state(e, yaml, len, domain, false, why, whylen);
+}
+
+int policy_engine_add_yaml_state(struct policy_engine *e, const char *yaml, size_t len, const char *domain,
+				 bool disabled, char *why, size_t whylen)
+{
 	struct tp_diags d = TP_DIAGS_INIT;
 	struct tp_policy_set *set = NULL;
 	struct strbuf sb = STRBUF_INIT;
@@ -538,8 +578,11 @@ int policy_engine_add_yaml(struct policy_engine *e, const char *yaml, size_t len
 	for (size_t i = 0; i < set->n && !bad; i++) {
 		const char *name = set->policies[i]->name;
 
-		bad = accept_policy(e, set, i, "", domain, why, whylen);
-		if (!bad) {
+		bad = accept_policy(e, set, i, "", domain, disabled, why, whylen);
+		if (!bad && disabled) {
+			log_info("tracing policy %s added, disabled", name);
+			ids[added++] = e->v[e->n - 1].id;
+		} else if (!bad) {
 			log_info("tracing policy %s added over the API%s", name,
 				 hooks_summary(e, e->n - 1, sum, sizeof(sum)));
 			ids[added++] = e->v[e->n - 1].id;
@@ -688,6 +731,7 @@ int policy_engine_status(struct policy_engine *e, size_t i, struct policy_status
 		st->ninst++;
 		st->matched += stat_sum(hi, GT_STAT_MATCHED);
 		st->filtered += stat_sum(hi, GT_STAT_FILTERED);
+		st->scope_filtered += stat_sum(hi, GT_STAT_SCOPE_FILTERED);
 		st->lost += stat_sum(hi, GT_STAT_LOST);
 		st->kernel_memory += policy_inst_memory(hi);
 	}
@@ -779,9 +823,26 @@ static void count_actions(struct policy_actions *c, const struct msg_generic *m,
 	bool sig = sel && signals(sel->actions, sel->nactions), ovr = sel && overrides(sel->actions, sel->nactions);
 	bool rsig = sel && (m->flags & GT_MSG_RETURN) && signals(sel->return_actions, sel->nreturn_actions);
 
-	c->post++;
+	c->post += !(m->flags & GT_MSG_NOPOST);
 	*(monitor ? &c->monitor_signal : &c->signal) += sig + rsig;
 	*(monitor ? &c->monitor_override : &c->override) += ovr;
+}
+
+void policy_engine_enforcer(struct policy_engine *e, size_t i, char *buf, size_t len)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	buf[0] = 0;
+	if (!e || i >= e->n)
+		return;
+	policy_enforcer_describe(e, e->v[i].p, &sb);
+	snprintf(buf, len, "%s", sb.len && !sb.oom ? sb.buf : "");
+	strbuf_free(&sb);
+}
+
+void policy_engine_agent_actions(struct policy_engine *e, struct agent_actions_stats *st)
+{
+	agent_actions_get_stats(e ? e->actions : NULL, st);
 }
 
 int policy_engine_account(struct policy_engine *e, const void *data, size_t len)

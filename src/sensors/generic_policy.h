@@ -16,6 +16,28 @@
 #include <stdint.h>
 
 struct policy_engine;
+struct tp_policy;
+
+/*
+ * Workload scope (TracingPolicyNamespaced, podSelector, containerSelector,
+ * hostSelector): the provider (src/k8s/scope.c) keeps, per policy, a BPF
+ * hash of the cgroup ids the policy acts on (abi/msg_generic.h GT_CFG_SCOPE*),
+ * which every program of the policy shares.
+ */
+struct policy_scope {
+	uint32_t flags;		/* GT_CFG_SCOPE*; 0: the policy acts on every workload (no filter) */
+	int fd;			/* its gt_scope map */
+	int pods_fd;		/* gt_scope_pods (GT_CFG_SCOPE_HOST) */
+};
+
+struct policy_scope_ops {
+	/* The scope of p, kept up to date until release; -errno with the reason. */
+	int (*acquire)(void *ctx, const struct tp_policy *p, struct policy_scope *out, char *why, size_t len);
+	void (*release)(void *ctx, const struct tp_policy *p);
+};
+
+/* Does p name workloads (namespaced, or a pod, container or host selector)? */
+bool policy_is_scoped(const struct tp_policy *p);
 
 struct policy_engine_opts {
 	char *const *files;	/* --tracing-policy */
@@ -35,6 +57,11 @@ struct policy_engine_opts {
 	int mbset_cfg_fd;
 	/* tests: compile each instance (arguments, selectors) but load and attach nothing */
 	bool dry_run;
+	bool expose_stack_addresses;	/* stack trace entries keep their addresses */
+	/* NULL: a scoped policy is refused (the agent runs without --enable-k8s-api) */
+	const struct policy_scope_ops *scope;
+	void *scope_ctx;
+	const char *scope_missing;	/* with scope NULL: why there is none (NULL: no --enable-k8s-api) */
 };
 
 struct process_events;
@@ -43,6 +70,7 @@ struct process_events;
 struct policy_hook_stats {
 	const char *policy, *subsys, *event;
 	uint64_t matched, filtered, lost, rate_limited;
+	uint64_t scope_filtered;	/* of filtered: out of the policy's workloads */
 };
 
 /* Never fails because of a bad policy (it is logged and skipped); -ENOMEM only. */
@@ -55,6 +83,11 @@ size_t policy_engine_accepted(const struct policy_engine *e);
 size_t policy_engine_refused(const struct policy_engine *e);
 /* Counters of instance i (0..); -ENOENT past the last. */
 int policy_engine_stats(struct policy_engine *e, size_t i, struct policy_hook_stats *st);
+/* GetUrl/DnsLookup results and queue (all zero before the first one); e may be NULL. */
+struct agent_actions_stats;
+/* Policy i's enforcer as it runs here ("enforcer by kprobe ... on __x64_sys_dup"), "" without one. */
+void policy_engine_enforcer(struct policy_engine *e, size_t i, char *buf, size_t len);
+void policy_engine_agent_actions(struct policy_engine *e, struct agent_actions_stats *st);
 /* Is op the opcode of a record the policy engine's programs post (MSG_OP_GENERIC_*)? */
 bool policy_engine_record_op(uint32_t op);
 /*
@@ -98,6 +131,9 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 
 int policy_engine_add_yaml(struct policy_engine *e, const char *yaml, size_t len, const char *domain, char *why,
 			   size_t whylen);
+/* The same, the policy kept disabled (checked, not attached) when disabled: restored ones. */
+int policy_engine_add_yaml_state(struct policy_engine *e, const char *yaml, size_t len, const char *domain,
+				 bool disabled, char *why, size_t whylen);
 int policy_engine_delete(struct policy_engine *e, const char *name, const char *ns, const char *domain, char *why,
 			 size_t whylen);
 int policy_engine_configure(struct policy_engine *e, const char *name, const char *ns, const char *domain,
@@ -134,6 +170,7 @@ struct policy_status {
 	const char *sensor;		/* upstream's sensor name of that section ("generic_kprobe") */
 	size_t ninst;			/* BPF program instances attached */
 	uint64_t matched, filtered, lost;
+	uint64_t scope_filtered;	/* of filtered: calls by processes out of the policy's workloads */
 	uint64_t kernel_memory;		/* bytes of its BPF maps */
 	struct policy_actions actions;
 };

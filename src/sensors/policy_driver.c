@@ -18,13 +18,18 @@
 
 #include "abi/msg_generic.h"
 #include "kernel/bpf_errors.h"
+#include "kernel/bpf_pin.h"
 #include "sensors/policy_backend.h"
 #include "sensors/policy_internal.h"
+#include "util/log.h"
 
 void policy_inst_free(struct hook_inst *hi)
 {
 	if (!hi)
 		return;
+	/* unpinned first: a pinned link would keep the program attached */
+	if (hi->pin[0])
+		bpf_pin_remove(hi->pin);
 	while (hi->nlinks)
 		bpf_link__destroy(hi->links[--hi->nlinks]);
 	free(hi->links);
@@ -51,6 +56,7 @@ struct hook_inst *policy_inst_new(struct policy_engine *e, struct tp_policy *p, 
 	hi->e = e;
 	hi->be = be;
 	hi->ret_type = TP_ARG_NOP;
+	hi->scope = e->scope_cur;
 	return hi;
 }
 
@@ -108,13 +114,32 @@ static const char *load_inst(struct policy_engine *e, struct hook_inst *hi, char
 	if (!hi->sel)
 		return "out of memory";
 	bad = policy_compile_selectors(hi, hi->sel, why, len);
+	hi->sel->flags |= hi->scope.flags;
 	if (!bad)
 		bad = policy_selectors_size(hi, hi->obj, why, len);
+	if (!bad) {
+		uint32_t stacks = 0;
+
+		for (uint32_t i = 0; i < hi->sel->nsel && i < GT_MAX_SEL; i++)
+			stacks |= hi->sel->sel[i].stack;
+		/* bpf_get_stack() is verified only where a selector posts stacks */
+		if (stacks && (err = policy_set_rodata_u32(hi->obj, "gt_stacks", 1)) < 0) {
+			snprintf(why, len, "preparing stack traces (gt_stacks): %s", strerror(-err));
+			bad = why;
+		}
+	}
 	if (bad || e->dry_run)
 		return bad;
-	if (reuse(hi->obj, "policy_events", e->events_fd) || reuse(hi->obj, "execve_map", e->execve_fd) ||
+	if ((policy_enforcer_map_fd(e, hi->p) >= 0 &&
+	     reuse(hi->obj, "gt_enforcer", policy_enforcer_map_fd(e, hi->p))) ||
+	    reuse(hi->obj, "policy_events", e->events_fd) || reuse(hi->obj, "execve_map", e->execve_fd) ||
 	    (e->missed_fd > 0 && reuse(hi->obj, "missed_events", e->missed_fd))) {
 		snprintf(why, len, "sharing the lifecycle sensor's maps: %s", strerror(errno));
+		return why;
+	}
+	if ((hi->scope.flags && reuse(hi->obj, "gt_scope", hi->scope.fd)) ||
+	    ((hi->scope.flags & GT_CFG_SCOPE_HOST) && reuse(hi->obj, "gt_scope_pods", hi->scope.pods_fd))) {
+		snprintf(why, len, "sharing the policy's workload scope map: %s", strerror(errno));
 		return why;
 	}
 	err = be->load(hi);
@@ -146,6 +171,16 @@ const char *policy_inst_attach(struct policy_engine *e, struct hook_inst *hi, ch
 		policy_inst_free(hi);
 		return bad;
 	}
+	/* --keep-sensors-on-exit: pinned as it starts to run, so a SIGKILLed agent leaves it enforcing */
+	if (bpf_pin_enabled() && !e->dry_run && !hi->skipped && hi->obj) {
+		char perr[512];
+
+		bpf_pin_inst_path(hi->pin, sizeof(hi->pin), hi->p->name, hi->be->sensor, hi->id,
+				  hi->event[0] ? hi->event : hi->function);
+		if (bpf_pin_object(hi->pin, hi->obj, hi->links, hi->nlinks, false, perr, sizeof(perr)))
+			log_warn("policy %s hook %s/%s: %s: it runs, but stops with the agent", hi->p->name,
+				 hi->subsys, hi->event, perr);
+	}
 	v = realloc(e->inst, (e->ninst + 1) * sizeof(*v));
 	if (!v) {
 		policy_inst_free(hi);
@@ -158,10 +193,83 @@ const char *policy_inst_attach(struct policy_engine *e, struct hook_inst *hi, ch
 	return NULL;
 }
 
+bool policy_is_scoped(const struct tp_policy *p)
+{
+	return p->kind == TP_KIND_TRACING_POLICY_NAMESPACED || p->pod_selector || p->container_selector ||
+	       p->host_selector;
+}
+
+/*
+ * Why p cannot be scoped by this agent (no Kubernetes client: it does not
+ * know which processes run in which pods; or no cgroup2 to tell them
+ * apart), "file:line:col: field: ..."; NULL when it can. hostSelector alone
+ * without a Kubernetes client: no pod is known, every process is a host one.
+ */
+const char *policy_scope_unsupported(const struct policy_engine *e, const struct tp_policy *p, const char *file,
+				     char *why, size_t len)
+{
+	const struct tp_pos *pos;
+	const char *what;
+
+	if (e->scope_ops || e->dry_run || !policy_is_scoped(p))
+		return NULL;
+	if (p->kind == TP_KIND_TRACING_POLICY_NAMESPACED) {
+		pos = &p->kind_pos;
+		what = "kind: a TracingPolicyNamespaced";
+	} else if (p->pod_selector) {
+		pos = &p->pod_selector->pos;
+		what = "spec.podSelector: podSelector";
+	} else if (p->container_selector) {
+		pos = &p->container_selector->pos;
+		what = "spec.containerSelector: containerSelector";
+	} else if (e->scope_missing && p->host_selector) {
+		/* pods run here, but which processes are theirs is unknown */
+		pos = &p->host_selector->pos;
+		what = "spec.hostSelector: hostSelector";
+	} else {
+		return NULL;
+	}
+	if (e->scope_missing)
+		snprintf(why, len, "%s:%u:%u: %s cannot be scoped to pods on this host (%s); it would act on "
+			 "every process, so it is refused", file && *file ? file : "policy", pos->line, pos->col, what,
+			 e->scope_missing);
+	else
+		snprintf(why, len, "%s:%u:%u: %s needs the agent's Kubernetes client (--enable-k8s-api) to know "
+			 "which processes run in which pods; without it the policy would act on every process, so it "
+			 "is refused", file && *file ? file : "policy", pos->line, pos->col, what);
+	return why;
+}
+
+/* The policy's workload scope into e->scope_cur (flags 0: none); a reason or NULL. */
+static const char *scope_acquire(struct policy_engine *e, const struct tp_policy *p, char *why, size_t len)
+{
+	memset(&e->scope_cur, 0, sizeof(e->scope_cur));
+	if (!policy_is_scoped(p) || e->dry_run)
+		return NULL;
+	if (!e->scope_ops)
+		return policy_scope_unsupported(e, p, NULL, why, len);
+	if (e->scope_ops->acquire(e->scope_ctx, p, &e->scope_cur, why, len)) {
+		memset(&e->scope_cur, 0, sizeof(e->scope_cur));
+		return why;
+	}
+	return NULL;
+}
+
+static void scope_release(struct policy_engine *e, const struct tp_policy *p)
+{
+	if (e->scope_ops && policy_is_scoped(p) && !e->dry_run)
+		e->scope_ops->release(e->scope_ctx, p);
+}
+
 const char *policy_attach_policy(struct policy_engine *e, struct tp_policy *p, char *why, size_t len)
 {
 	size_t first = e->ninst;
-	const char *bad = NULL;
+	const char *bad = scope_acquire(e, p, why, len);
+
+	if (bad)
+		return bad;
+	/* the enforcer first: its map is the hooks' */
+	bad = policy_enforcer_attach(e, p, why, len);
 
 	for (size_t i = 0; i < p->nhooks && !bad; i++) {
 		const struct tp_hook *h = &p->hooks[i];
@@ -174,9 +282,12 @@ const char *policy_attach_policy(struct policy_engine *e, struct tp_policy *p, c
 		}
 		bad = be->instances(e, p, h, why, len);
 	}
+	memset(&e->scope_cur, 0, sizeof(e->scope_cur));
 	if (bad) {
 		while (e->ninst > first)
 			policy_inst_free(e->inst[--e->ninst]);
+		policy_enforcer_detach(e, p);
+		scope_release(e, p);
 	}
 	return bad;
 }
@@ -194,4 +305,7 @@ void policy_detach_policy(struct policy_engine *e, const struct tp_policy *p)
 			e->inst[k++] = e->inst[i];
 	}
 	e->ninst = k;
+	policy_enforcer_detach(e, p);
+	/* the provider forgets a policy it does not hold */
+	scope_release(e, p);
 }

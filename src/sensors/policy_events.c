@@ -7,6 +7,9 @@
 #include "sensors/generic_policy.h"
 #include "sensors/policy_backend.h"
 #include "sensors/policy_internal.h"
+#include "sensors/stack_syms.h"
+#include "sensors/agent_actions.h"
+#include "util/log.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +25,7 @@
 
 #include "abi/msg_generic.h"
 #include "event/process_events.h"
+#include "event/process_facts.h"
 #include "google/protobuf/timestamp.pb-c.h"
 #include "policy/policy.h"
 #include "tetragon/tetragon.pb-c.h"
@@ -260,20 +264,111 @@ static void fill_ret(Tetragon__KprobeArgument *a, const struct hook_inst *hi, in
 	set_int_arg(a, hi->ret_type, v);
 }
 
+/* The --enable-ancestors type of a back-end's events. */
+static uint32_t ancestors_kind(int event)
+{
+	switch (event) {
+	case POLICY_EV_KPROBE: return ANCESTORS_KPROBE;
+	case POLICY_EV_TRACEPOINT: return ANCESTORS_TRACEPOINT;
+	case POLICY_EV_UPROBE: return ANCESTORS_UPROBE;
+	case POLICY_EV_LSM: return ANCESTORS_LSM;
+	case POLICY_EV_USDT: return ANCESTORS_USDT;
+	default: return 0;
+	}
+}
+
 static Tetragon__KprobeAction action_of(uint32_t a, bool post)
 {
 	switch (a) {
 	case GT_ACT_SIGKILL: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_SIGKILL;
 	case GT_ACT_SIGNAL: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_SIGNAL;
 	case GT_ACT_OVERRIDE: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_OVERRIDE;
+	case GT_ACT_GETURL: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_GETURL;
+	case GT_ACT_DNSLOOKUP: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_DNSLOOKUP;
+	case GT_ACT_NOTIFY_ENFORCER: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_NOTIFYENFORCER;
 	default:
 		return post ? TETRAGON__KPROBE_ACTION__KPROBE_ACTION_POST :
 			      TETRAGON__KPROBE_ACTION__KPROBE_ACTION_NOPOST;
 	}
 }
 
+/* The record's stacks (GT_MSG_KSTACK/USTACK), one entry per address. */
+struct stacks {
+	Tetragon__StackTraceEntry kv[GT_STACK_FRAMES], uv[GT_STACK_FRAMES];
+	Tetragon__StackTraceEntry *kp[GT_STACK_FRAMES], *up[GT_STACK_FRAMES];
+	size_t nk, nu;
+};
+
+/*
+ * Upstream's entries: kernel ones with the symbol and the offset into it,
+ * user ones with the file mapped there, the offset in that file and the
+ * function symbol; addresses only with --expose-stack-addresses (they give
+ * KASLR and ASLR away). An address nothing names is left out, as upstream.
+ */
+static void fill_stacks(struct policy_engine *e, const struct msg_generic *m, struct stacks *st)
+{
+	const unsigned char *base = (const unsigned char *)(m + 1);
+	size_t kl = m->kstack_len, ul = m->ustack_len;
+
+	st->nk = st->nu = 0;
+	if (!(m->flags & (GT_MSG_KSTACK | GT_MSG_USTACK)) || m->stack_off > m->data_len ||
+	    kl + ul > m->data_len - m->stack_off || kl > GT_STACK_MAX || ul > GT_STACK_MAX)
+		return;
+	if (!e->stacks && !(e->stacks = stack_syms_new(NULL)))
+		return;
+	stack_syms_begin(e->stacks, m->tgid);
+	for (size_t i = 0; i + 8 <= kl; i += 8) {
+		Tetragon__StackTraceEntry *t = &st->kv[st->nk];
+		const char *sym;
+		uint64_t a, off;
+
+		memcpy(&a, base + m->stack_off + i, 8);
+		if (!a || !stack_syms_kernel(e->stacks, a, &sym, &off))
+			continue;
+		tetragon__stack_trace_entry__init(t);
+		t->symbol = (char *)sym;
+		t->offset = off;
+		t->address = e->expose_stack_addresses ? a : 0;
+		st->kp[st->nk++] = t;
+	}
+	for (size_t i = 0; i + 8 <= ul; i += 8) {
+		Tetragon__StackTraceEntry *t = &st->uv[st->nu];
+		const char *mod, *sym;
+		uint64_t a, off;
+
+		memcpy(&a, base + m->stack_off + kl + i, 8);
+		if (!a || !stack_syms_user(e->stacks, a, &mod, &off, &sym))
+			continue;
+		tetragon__stack_trace_entry__init(t);
+		t->module = (char *)mod;
+		t->symbol = (char *)sym;
+		t->offset = off;
+		t->address = e->expose_stack_addresses ? a : 0;
+		st->up[st->nu++] = t;
+	}
+}
+
+/* The selector's GetUrl and DnsLookup, handed to the workers (never waited for here). */
+static void run_agent_actions(struct policy_engine *e, const struct tp_selector *s)
+{
+	for (size_t i = 0; i < s->nactions; i++) {
+		const struct tp_action *a = &s->actions[i];
+
+		if (a->type != TP_ACTION_GETURL && a->type != TP_ACTION_DNSLOOKUP)
+			continue;
+		if (!e->actions && !(e->actions = agent_actions_new())) {
+			log_warn("GetUrl/DnsLookup: starting the worker threads: %s", strerror(errno));
+			return;
+		}
+		/* a full queue counts the request dropped */
+		agent_actions_submit(e->actions, a->type == TP_ACTION_GETURL ? AGENT_ACTION_GETURL : AGENT_ACTION_DNSLOOKUP,
+				     a->type == TP_ACTION_GETURL ? a->arg_url : a->arg_fqdn);
+	}
+}
+
 int policy_engine_handle(struct policy_engine *e, struct process_events *pe, const void *data, size_t len)
 {
+	static struct stacks stk;	/* big; the event loop's only */
 	const struct msg_generic *m = data;
 	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
 	Tetragon__ProcessKprobe kp = TETRAGON__PROCESS_KPROBE__INIT;
@@ -287,6 +382,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	struct arg_store stores[GT_MAX_ARGS];
 	Google__Protobuf__Timestamp ts;
 	const Tetragon__Process *proc = NULL, *parent = NULL;
+	Tetragon__Process *anc[ANCESTORS_MAX];
+	size_t nanc = 0;
 	Tetragon__Process thread;	/* proc with the calling thread's tid */
 	Google__Protobuf__UInt32Value tid = GOOGLE__PROTOBUF__UINT32_VALUE__INIT;
 	const struct hook_inst *hi;
@@ -302,11 +399,17 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 			pe->bad_msgs++;
 		return 0;
 	}
+	if (m->sel < hi->h->nselectors)
+		run_agent_actions(e, &hi->h->selectors[m->sel]);
+	if (m->flags & GT_MSG_NOPOST)
+		return 0;
 	p = process_events_find(pe, &m->key, m->tgid, m->common.ktime);
 	if (p) {
 		proc = process_view(p, &pe->view);
 		if (p->parent)
 			parent = process_view(p->parent, &pe->view);
+		nanc = process_view_ancestors(p, &pe->view, ancestors_kind(hi->be->event), anc, ANCESTORS_MAX,
+					      &pe->ancestors_truncated);
 	}
 	/*
 	 * Upstream reports the thread that hit the hook in process.tid: a
@@ -332,6 +435,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	case POLICY_EV_KPROBE:
 		kp.process = (Tetragon__Process *)proc;
 		kp.parent = (Tetragon__Process *)parent;
+		kp.n_ancestors = nanc;
+		kp.ancestors = anc;
 		/* a program on several functions: the record says which */
 		kp.function_name = (char *)(hi->be->function_name ? hi->be->function_name(hi, m, fname, sizeof(fname)) :
 					    hi->function);
@@ -349,12 +454,19 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 			}
 			kp.return_action = action_of(m->ret_action, true);
 		}
+		fill_stacks(e, m, &stk);
+		kp.n_kernel_stack_trace = stk.nk;
+		kp.kernel_stack_trace = stk.kp;
+		kp.n_user_stack_trace = stk.nu;
+		kp.user_stack_trace = stk.up;
 		ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_KPROBE;
 		ev.process_kprobe = &kp;
 		break;
 	case POLICY_EV_UPROBE:
 		up.process = (Tetragon__Process *)proc;
 		up.parent = (Tetragon__Process *)parent;
+		up.n_ancestors = nanc;
+		up.ancestors = anc;
 		up.path = hi->h->path;
 		up.symbol = (char *)hi->function;
 		up.offset = hi->uprobe_offset;
@@ -403,6 +515,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		/* upstream: function_name is the hook's name ("file_open") */
 		lsm.process = (Tetragon__Process *)proc;
 		lsm.parent = (Tetragon__Process *)parent;
+		lsm.n_ancestors = nanc;
+		lsm.ancestors = anc;
 		lsm.function_name = (char *)hi->function;
 		lsm.n_args = nargs;
 		lsm.args = argp;
@@ -417,6 +531,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	case POLICY_EV_TRACEPOINT:
 		tp.process = (Tetragon__Process *)proc;
 		tp.parent = (Tetragon__Process *)parent;
+		tp.n_ancestors = nanc;
+		tp.ancestors = anc;
 		tp.subsys = (char *)hi->subsys;
 		tp.event = (char *)hi->event;
 		tp.n_args = nargs;

@@ -95,10 +95,12 @@ struct hook_inst {
 	struct policy_engine *e;
 	struct gt_config *sel;	/* the compiled selectors (written to gt_config) */
 	struct sel_maps sm;
+	struct policy_scope scope;	/* the policy's workload scope (flags 0: none) */
 	/* Override (policy_override.c): the mechanism (enum policy_ovr) and its companion programs */
 	int ovr;
 	void **ovr_skels;
 	size_t novr;
+	char pin[320];		/* --keep-sensors-on-exit: its directory under the bpffs tree, "" none */
 };
 
 /* tracefs's available_filter_functions, sorted, loaded once per engine. */
@@ -137,6 +139,15 @@ struct policy_engine {
 	void (*pump)(void *ctx);
 	void *pump_ctx;
 	char hook_buf[1024];		/* policy_engine_hook()'s attached text */
+	struct stack_syms *stacks;	/* Post kernelStackTrace/userStackTrace symbols (first use) */
+	bool expose_stack_addresses;
+	struct agent_actions *actions;	/* GetUrl, DnsLookup (first use) */
+	struct policy_enforcer **enf;	/* spec.enforcers of the enabled policies (policy_enforcer.c) */
+	size_t nenf;
+	const struct policy_scope_ops *scope_ops;	/* NULL: scoped policies are refused */
+	void *scope_ctx;
+	char *scope_missing;		/* why there is no scope provider, NULL: no --enable-k8s-api */
+	struct policy_scope scope_cur;	/* the scope of the policy being attached */
 };
 
 /* What this agent refuses before the kernel is asked (tp_check_agent), as "FILE:L:C: path: why". */
@@ -150,6 +161,10 @@ const char *policy_unsupported(const struct tp_policy *p, const char *file, char
 #define POLICY_TRACE_MAX_PROGS 64
 const char *policy_attach_failed(const struct policy_engine *e, const char *subsys, const char *event, int err,
 				 char *why, size_t len, const char *what);
+
+/* rodata variable name of obj set to v (before load); 0 or -errno (policy_override.c) */
+struct bpf_object;
+int policy_set_rodata_u32(struct bpf_object *obj, const char *name, uint32_t v);
 
 /* tracefs mount point: t, or /sys/kernel/tracing */
 const char *policy_tracefs(const char *t);
@@ -226,6 +241,8 @@ const char *policy_check_hook(struct policy_engine *e, const struct tp_policy *p
  * are not reused).
  */
 const char *policy_attach_policy(struct policy_engine *e, struct tp_policy *p, char *why, size_t len);
+const char *policy_scope_unsupported(const struct policy_engine *e, const struct tp_policy *p, const char *file,
+				     char *why, size_t len);
 void policy_detach_policy(struct policy_engine *e, const struct tp_policy *p);
 void policy_inst_free(struct hook_inst *hi);
 
@@ -272,6 +289,19 @@ void policy_ovr_free(struct hook_inst *hi);
 /* ", Override by fmod_ret on security_inode_mkdir" for statuses; nothing without Override */
 struct strbuf;
 void policy_ovr_describe(const struct hook_inst *hi, struct strbuf *sb);
+/*
+ * spec.enforcers (policy_enforcer.c): the policy's map and enforcer
+ * programs, attached before its hooks (which share the map); a reason
+ * naming what this kernel lacks, or NULL (also when it has none).
+ */
+struct policy_enforcer;
+const char *policy_enforcer_attach(struct policy_engine *e, const struct tp_policy *p, char *why, size_t len);
+void policy_enforcer_detach(struct policy_engine *e, const struct tp_policy *p);
+/* The policy's gt_enforcer map, -1 without an enforcer. */
+int policy_enforcer_map_fd(const struct policy_engine *e, const struct tp_policy *p);
+/* "enforcer by fmod_ret on __x64_sys_dup, ..." for statuses; nothing without one */
+void policy_enforcer_describe(const struct policy_engine *e, const struct tp_policy *p, struct strbuf *sb);
+
 /* Tests: the active-LSM list file (/sys/kernel/security/lsm) read by the LSM back-end. */
 void policy_lsm_list_override(const char *path);
 

@@ -228,7 +228,7 @@ const char *policy_ovr_hook(const struct tp_policy *p, const struct tp_hook *h, 
 }
 
 /* rodata variable name of obj set to v: the generic objects' gt_ovr (bpf/lib/gt_common.h) */
-static int set_rodata_u32(struct bpf_object *obj, const char *name, uint32_t v)
+int policy_set_rodata_u32(struct bpf_object *obj, const char *name, uint32_t v)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
 	const struct btf *btf = bpf_object__btf(obj);
@@ -277,7 +277,7 @@ const char *policy_ovr_prepare(struct hook_inst *hi, struct bpf_object *obj, cha
 	map = bpf_object__find_map_by_name(obj, "gt_override");
 	err = map ? bpf_map__set_max_entries(map, OVR_ENTRIES) : -ENOENT;
 	if (!err)
-		err = set_rodata_u32(obj, "gt_ovr", 1);
+		err = policy_set_rodata_u32(obj, "gt_ovr", 1);
 	if (err) {
 		snprintf(why, len, "preparing Override (gt_override, gt_ovr): %s", strerror(-err));
 		return why;

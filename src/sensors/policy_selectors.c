@@ -576,6 +576,8 @@ const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg
 			switch (a->type) {
 			case TP_ACTION_NOPOST: g->post = 0; break;
 			case TP_ACTION_POST:
+				g->stack |= (a->kernel_stack_trace ? GT_STACK_KERNEL : 0) |
+					    (a->user_stack_trace ? GT_STACK_USER : 0);
 				if (a->rate_limit_ms) {
 					g->rate_ns = (uint64_t)a->rate_limit_ms * 1000000ULL;
 					g->rate_scope = a->rate_limit_scope == TP_RATE_LIMIT_PROCESS ? GT_RATE_PROCESS :
@@ -593,6 +595,23 @@ const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg
 					g->action = GT_ACT_SIGNAL;
 					g->sig = a->arg_sig;
 				}
+				break;
+			case TP_ACTION_NOTIFY_ENFORCER:
+				/* the policy's enforcer applies them at the syscall (policy_enforcer.c) */
+				g->enf = GT_ENF_NOTIFY;
+				g->enf_err = (int16_t)a->arg_error;
+				g->enf_sig = (uint8_t)a->arg_sig;
+				if (g->action == GT_ACT_POST)
+					g->action = GT_ACT_NOTIFY_ENFORCER;
+				break;
+			case TP_ACTION_CLEANUP_ENFORCER_NOTIFICATION:
+				g->enf = GT_ENF_CLEANUP;
+				break;
+			case TP_ACTION_GETURL: case TP_ACTION_DNSLOOKUP:
+				/* the agent runs them from the record (agent_actions.c) */
+				g->agent_act = 1;
+				if (g->action == GT_ACT_POST)
+					g->action = a->type == TP_ACTION_GETURL ? GT_ACT_GETURL : GT_ACT_DNSLOOKUP;
 				break;
 			case TP_ACTION_OVERRIDE:
 				/* how is the back-end's (hi->ovr, policy_override.c); what is the selector's */

@@ -94,13 +94,18 @@ static bool arg_op_ok(enum tp_op op)
 }
 
 /* Why an action cannot run here, or NULL. */
-static const char *action_unsupported(const struct tp_action *a)
+static const char *action_unsupported(const struct policy_backend *be, const struct tp_action *a)
 {
 	switch (a->type) {
 	case TP_ACTION_POST:
-		if (a->kernel_stack_trace || a->user_stack_trace || a->ima_hash)
-			return "Post with kernelStackTrace, userStackTrace or imaHash is not supported yet "
-			       "(rateLimit and rateLimitScope are)";
+		if (a->ima_hash)
+			return "Post with imaHash is not supported yet (rateLimit, rateLimitScope, "
+			       "kernelStackTrace and userStackTrace are)";
+		/* upstream's process_kprobe is the only event with stack trace fields */
+		if ((a->kernel_stack_trace || a->user_stack_trace) && be->event != POLICY_EV_KPROBE)
+			return "kernelStackTrace and userStackTrace are reported in process_kprobe events only "
+			       "(upstream's other events have no stack trace fields): use them in a kprobes: "
+			       "hook, e.g. a syscall";
 		return NULL;
 	case TP_ACTION_NOPOST: case TP_ACTION_SIGKILL: case TP_ACTION_SIGNAL:
 		return NULL;
@@ -110,12 +115,15 @@ static const char *action_unsupported(const struct tp_action *a)
 		       "neither: it runs on kprobes (kernel functions and syscalls) and lsmhooks; use Sigkill "
 		       "or Signal here";
 	case TP_ACTION_GETURL: case TP_ACTION_DNSLOOKUP:
-		return "GetUrl and DnsLookup are not implemented by this agent";
+		/* upstream runs them from kprobe and tracepoint records */
+		if (be->event != POLICY_EV_KPROBE && be->event != POLICY_EV_TRACEPOINT)
+			return "GetUrl and DnsLookup run from kprobes: and tracepoints: hooks only, as upstream's";
+		return NULL;
 	case TP_ACTION_TRACKSOCK: case TP_ACTION_UNTRACKSOCK:
 		return "TrackSock/UntrackSock (kprobes on socket functions) are not implemented yet";
 	case TP_ACTION_NOTIFY_ENFORCER: case TP_ACTION_CLEANUP_ENFORCER_NOTIFICATION:
-		return "enforcers override syscalls from kprobe or fmod_ret programs, which this engine does "
-		       "not implement yet; use Sigkill or Signal in the selector instead";
+		/* the enforcer's own check says whether this kernel can (policy_enforcer.c) */
+		return NULL;
 	case TP_ACTION_SET:
 		return "Set (writing a USDT probe's memory argument) is not implemented by this agent yet";
 	default:
@@ -151,7 +159,7 @@ const char *policy_selectors_unsupported(const struct policy_backend *be, const 
 			}
 		for (size_t j = 0; j < s->nactions; j++) {
 			const char *r = s->actions[j].type == TP_ACTION_OVERRIDE && be->overrides ? NULL :
-					action_unsupported(&s->actions[j]);
+					action_unsupported(be, &s->actions[j]);
 
 			if (r) {
 				snprintf(why, len, "line %u: action %s: %s", s->actions[j].pos.line,

@@ -13,6 +13,7 @@
 
 #include "abi/msg_process.h"
 #include "kernel/bpf_errors.h"
+#include "kernel/bpf_pin.h"
 #include "process_lifecycle.skel.h"
 #include "util/log.h"
 
@@ -93,6 +94,32 @@ static void ring_close(struct process_sensor *s, struct ring *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/*
+ * --keep-sensors-on-exit: the programs policies depend on (execve_map kept
+ * current, the followChildren bits) stay attached too, at upstream's
+ * __base__/<program>/{prog,link}, the maps at the tree's root.
+ */
+static void pin_base(struct process_sensor *s)
+{
+	const struct bpf_object_skeleton *sk = s->skel->skeleton;
+	struct bpf_link *links[16] = { 0 };
+	struct bpf_program *prog;
+	char why[512];
+	size_t n = 0;
+
+	if (!bpf_pin_enabled())
+		return;
+	bpf_object__for_each_program(prog, s->skel->obj) {
+		for (int i = 0; i < sk->prog_cnt && n < 16; i++)
+			if (*sk->progs[i].prog == prog)
+				links[n] = *sk->progs[i].link;
+		if (++n == 16)
+			break;
+	}
+	if (bpf_pin_object("__base__", s->skel->obj, links, n, true, why, sizeof(why)))
+		log_warn("process sensor: %s: process tracking stops with the agent", why);
+}
+
 int process_sensor_open(struct process_sensor **ret, const struct process_sensor_opts *o,
 			ringbuf_msg_fn fn, void *ctx)
 {
@@ -117,6 +144,7 @@ int process_sensor_open(struct process_sensor **ret, const struct process_sensor
 	if (o) {
 		s->skel->rodata->cgroup_mode = o->cgroup_mode;
 		s->skel->rodata->cgroup_subsys_idx = o->cgroup_subsys_idx;
+		s->skel->rodata->envs_enabled = o->envs;
 	}
 	bpf_map__set_max_entries(s->skel->maps.exec_heap_map, (uint32_t)s->ncpus);
 	if (o && o->ringbuf_bytes)
@@ -133,6 +161,7 @@ int process_sensor_open(struct process_sensor **ret, const struct process_sensor
 		bpf_explain_error("process sensor: attaching to sched_process_{exec,fork,exit} BTF tracepoints", err);
 		goto fail;
 	}
+	pin_base(s);
 	err = ring_open(s, &s->rings[RING_LIFECYCLE], s->skel->maps.events, "lifecycle", fn, ctx);
 	if (!err)
 		err = ring_open(s, &s->rings[RING_POLICY], s->skel->maps.policy_events, "policy", fn, ctx);

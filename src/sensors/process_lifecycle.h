@@ -9,6 +9,7 @@
 #define TG_SENSORS_PROCESS_LIFECYCLE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct execve_map_value;
@@ -28,6 +29,7 @@ struct process_sensor_opts {
 	uint32_t policy_ringbuf_bytes;	/* policy ring; likewise */
 	uint32_t cgroup_mode;		/* TG_CGROUP_*: which hierarchy processes' cgroups are read from */
 	uint32_t cgroup_subsys_idx;	/* v1: the controller's css index */
+	bool envs;			/* exec records carry the environment (abi TG_ENVS_MAX) */
 };
 
 /* Loads and attaches; on failure returns -errno with a message already logged. */

@@ -3,7 +3,9 @@
  * exist), closing what opens, at most RATE calls per second when given.
  * PATH "getppid" (no slash), or syscall_storm --getppid N: getppid() N
  * times instead, the cheapest syscall, to flood a policy faster than any
- * agent reads (N 0 with --getppid: until killed). Prints the elapsed
+ * agent reads (N 0 with --getppid: until killed). syscall_storm --read N
+ * PATH: pread() one byte of PATH N times (the file-permission hooks of
+ * every read, without the open's). Prints the elapsed
  * seconds and the CPU seconds it used (user + system: what the calls cost
  * it, whatever else the machine runs). The load of the policy tests and
  * benchmarks. */
@@ -19,13 +21,14 @@
 int main(int argc, char **argv)
 {
 	int ppid = argc > 1 && !strcmp(argv[1], "--getppid");
+	int rd = argc > 1 && !strcmp(argv[1], "--read"), rfd = -1;
 	struct timespec a, b, now;
 	const char *path;
 	struct rusage ru;
 	double rate;
 	long n;
 
-	if (ppid) {
+	if (ppid || rd) {
 		argv++;
 		argc--;
 	}
@@ -34,6 +37,22 @@ int main(int argc, char **argv)
 	rate = argc > 3 ? atof(argv[3]) : 0;
 	if (!strcmp(path, "getppid"))
 		ppid = 1;
+	if (rd) {
+		char c;
+
+		rfd = open(path, O_RDONLY);
+		if (rfd < 0) {
+			perror(path);
+			return 1;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		for (long i = 0; i < n; i++)
+			if (pread(rfd, &c, 1, 0) < 0) {
+				perror("pread");
+				return 1;
+			}
+		goto done;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (long i = 0; (ppid && !n) || i < n; i++) {
 		/* raw syscalls: glibc may pick open for openat, or cache getppid */
@@ -50,6 +69,7 @@ int main(int argc, char **argv)
 				usleep((useconds_t)((due - el) * 1e6));
 		}
 	}
+done:
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("%.6f %.6f\n", (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9,

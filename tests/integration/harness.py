@@ -40,7 +40,9 @@ class Agent:
                 # a private socket and no info file: agents of other tests (or
                 # the host's) keep theirs
                 "--server-address", "unix://" + os.path.join(self.dir, "tetragon.sock"),
-                "--info-file", ""]
+                "--info-file", "",
+                # no health port: upstream's default :6789 is one per host
+                "--health-server-address", ""]
         args += list(extra)
         if stdout is None:
             args += ["--stdout", "none"]

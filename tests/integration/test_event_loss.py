@@ -320,7 +320,8 @@ spec:
     try:
         storm = subprocess.Popen([EXEC_STORM, "1000000"], stdout=subprocess.DEVNULL)
         t0 = time.time()
-        p = subprocess.run([TETRA, "tracingpolicy", "add", pol, "--server-address", sock],
+        # a loaded machine (ASan, parallel jobs) can take minutes to load 150 hooks
+        p = subprocess.run([TETRA, "tracingpolicy", "add", pol, "--server-address", sock, "--timeout", "14m"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=900)
         took = time.time() - t0
         storm.kill()

@@ -10,7 +10,8 @@ resumes from the last resourceVersion (a bookmark's) after a dropped
 connection and lists again after 410 Gone, bad JSON and huge objects are
 refused and counted, a wrong token is refused, a client certificate
 works, and TracingPolicy custom resources are loaded, reloaded and
-unloaded as they change (TracingPolicyNamespaced refused and listed)."""
+unloaded as they change (TracingPolicyNamespaced too: test_k8s_scope.py
+checks its scope)."""
 
 import json
 import os
@@ -373,8 +374,9 @@ def list_policies(a):
 
 def test_tracing_policy_crd():
     """TracingPolicy created: loaded, its events seen; spec changed: reloaded (the new message in
-    events); metadata changed: nothing reloaded; deleted: unloaded. TracingPolicyNamespaced and an
-    invalid one refused, listed in LOAD_ERROR with the reason; deleted: gone from the list."""
+    events); metadata changed: nothing reloaded; deleted: unloaded. A TracingPolicyNamespaced loaded and
+    listed with its namespace; an invalid one refused, listed in LOAD_ERROR with the reason; deleted: gone
+    from the list."""
     require_root()
     srv = KubeAPIServer(TMP)
     srv.put(TPS, getppid_tp("k8s-getppid", "generation one"))
@@ -394,18 +396,17 @@ def test_tracing_policy_crd():
         assert "generation 1) loaded" in a.stderr() and a.stderr().count("k8s-getppid (generation") == 2
         subprocess.run([SYSCALL_STORM, "--getppid", "1"], check=True, stdout=subprocess.DEVNULL)
         a.wait_for(kprobe_of("k8s-getppid", "generation two"), what="the reloaded policy's event")
-        # namespaced: refused until kernel scoping exists, listed with the reason
+        # namespaced: loaded, scoped to its namespace's pods
         ns = getppid_tp("ns-pol", "namespaced one")
         ns["metadata"]["namespace"] = "shop"
         srv.put(TPNS, ns)
-        wait_log(a, r"k8s: TracingPolicyNamespaced shop/ns-pol \(generation 1\) refused: .*not supported yet")
+        wait_log(a, r"k8s: TracingPolicyNamespaced shop/ns-pol \(generation 1\) loaded")
         # invalid for this agent's parser (the CRD schema would let it through)
         srv.put(TPS, {"metadata": {"name": "bad-pol"}, "spec": {"kprobes": [{"call": "sys_getppid",
                                                                              "syscall": "maybe"}]}})
         wait_log(a, r"k8s: TracingPolicy bad-pol \(generation 1\) refused: policy:\d+:\d+: ")
         pols = list_policies(a)
-        assert pols["ns-pol"]["state"] == "TP_STATE_LOAD_ERROR" and pols["ns-pol"]["namespace"] == "shop", pols
-        assert "TracingPolicyNamespaced is not supported yet" in pols["ns-pol"]["error"], pols["ns-pol"]
+        assert pols["ns-pol"]["state"] == "TP_STATE_ENABLED" and pols["ns-pol"]["namespace"] == "shop", pols
         assert pols["bad-pol"]["state"] == "TP_STATE_LOAD_ERROR" and pols["bad-pol"]["error"], pols["bad-pol"]
         # deleted: unloaded
         srv.delete(TPS, "", "k8s-getppid")
@@ -414,10 +415,10 @@ def test_tracing_policy_crd():
         wait_log(a, r"k8s: TracingPolicyNamespaced shop/ns-pol deleted: unloaded")
         pols = list_policies(a)
         assert "k8s-getppid" not in pols and "ns-pol" not in pols and "bad-pol" in pols, pols
-        wait_metric(port, "tetragon_k8s_policy_changes_total", {"result": "unloaded"}, 2)
+        wait_metric(port, "tetragon_k8s_policy_changes_total", {"result": "unloaded"}, 3)
         m = metrics(port)
-        assert m[("tetragon_k8s_policy_changes_total", (("result", "loaded"),))] == 2
-        assert m[("tetragon_k8s_policy_changes_total", (("result", "refused"),))] == 2
+        assert m[("tetragon_k8s_policy_changes_total", (("result", "loaded"),))] == 3
+        assert m[("tetragon_k8s_policy_changes_total", (("result", "refused"),))] == 1
     finally:
         a.stop()
         srv.close()

@@ -75,6 +75,7 @@ d 755 root:root usr/local/lib/tetragon
 d 755 root:root usr/local/lib/tetragon/tetragon.conf.d
 f 644 root:root usr/local/lib/tetragon/tetragon.conf.d/export-file-compress
 f 644 root:root usr/local/lib/tetragon/tetragon.conf.d/export-filename
+f 644 root:root usr/local/lib/tetragon/tetragon.conf.d/log-format
 f 644 root:root usr/local/lib/tetragon/tetragon.conf.d/log-level
 f 644 root:root usr/local/lib/tetragon/tetragon.conf.d/metrics-server
 f 644 root:root usr/local/lib/tetragon/tetragon.conf.d/server-address
@@ -87,8 +88,8 @@ fi
 check "installed binaries are the build's" \
 	sh -c "cmp -s '$BUILD/bin/tetragon' '$R/usr/local/bin/tetragon' && cmp -s '$BUILD/bin/tetra' '$R/usr/local/bin/tetra'"
 # upstream's tarball defaults, minus its flags this agent does not implement
-# (bpf-lib, gops-address, log-format, verbose: they would only warn)
-want_conf="export-file-compress=true export-filename=/var/log/tetragon/tetragon.log log-level=info metrics-server= server-address=unix:///var/run/tetragon/tetragon.sock"
+# (bpf-lib, gops-address, verbose: they would only warn)
+want_conf="export-file-compress=true export-filename=/var/log/tetragon/tetragon.log log-format=text log-level=info metrics-server= server-address=unix:///var/run/tetragon/tetragon.sock"
 got_conf=$(for f in "$PKGCONF"/*; do printf '%s=%s ' "$(basename "$f")" "$(cat "$f")"; done)
 check "package defaults as upstream's tarball: $want_conf" test "${got_conf% }" = "$want_conf"
 

@@ -207,7 +207,7 @@ for m in tetragon_build_info tetragon_events_total tetragon_policy_events_total 
 	tetragon_process_cache_size tetragon_process_cache_capacity tetragon_process_cache_evictions_total \
 	tetragon_process_cache_misses_total tetragon_tracingpolicy_loaded tetragon_tracingpolicy_kernel_memory_bytes \
 	tetragon_syscalls_total tetragon_events_exported_total tetragon_events_exported_bytes_total tetragon_events_last_exported_timestamp \
-	tetragon_notify_overflowed_events_total process_cpu_seconds_total process_resident_memory_bytes \
+	tetragon_notify_overflowed_events_total tetragon_export_ratelimit_events_dropped_total process_cpu_seconds_total process_resident_memory_bytes \
 	process_start_time_seconds process_open_fds process_max_fds; do
 	grep -q "^# TYPE $m " "$tmp/m1" || missing="$missing $m"
 done

@@ -236,7 +236,180 @@ static void test_kprobe_syscalls(void **state)
 	free(s);
 }
 
+/* The kernel functions with lines of their own, as upstream's compact encoder prints them. */
+static void test_kprobe_kernel_functions(void **state)
+{
+	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
+	Tetragon__ProcessKprobe kp = TETRAGON__PROCESS_KPROBE__INIT;
+	Tetragon__Process proc = TETRAGON__PROCESS__INIT;
+	Tetragon__KprobeArgument a0 = TETRAGON__KPROBE_ARGUMENT__INIT, a1 = TETRAGON__KPROBE_ARGUMENT__INIT,
+				 *args[2] = { &a0, &a1 };
+	Tetragon__KprobeFile file = TETRAGON__KPROBE_FILE__INIT;
+	Tetragon__KprobePath path = TETRAGON__KPROBE_PATH__INIT;
+	Tetragon__KprobeSock sock = TETRAGON__KPROBE_SOCK__INIT;
+	Tetragon__KprobeBpfAttr attr = TETRAGON__KPROBE_BPF_ATTR__INIT;
+	Tetragon__KprobeBpfMap map = TETRAGON__KPROBE_BPF_MAP__INIT;
+	Tetragon__KprobePerfEvent perf = TETRAGON__KPROBE_PERF_EVENT__INIT;
+	char *s;
+
+	(void)state;
+	proc.binary = "/usr/bin/curl";
+	kp.process = &proc;
+	kp.args = args;
+	ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_KPROBE;
+	ev.process_kprobe = &kp;
+	ev.node_name = "node1";
+
+	sock.saddr = "10.0.0.1";
+	sock.sport = 40000;
+	sock.daddr = "1.1.1.1";
+	sock.dport = 443;
+	a0.arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SOCK_ARG;
+	a0.sock_arg = &sock;
+	kp.n_args = 1;
+	kp.function_name = "tcp_connect";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xf0\x9f\x94\x8c connect node1 /usr/bin/curl tcp 10.0.0.1:40000 -> 1.1.1.1:443");
+	free(s);
+	kp.function_name = "tcp_close";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xf0\x9f\xa7\xb9 close   node1 /usr/bin/curl tcp 10.0.0.1:40000 -> 1.1.1.1:443");
+	free(s);
+	a1.arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_INT_ARG;
+	a1.int_arg = 517;
+	kp.n_args = 2;
+	kp.function_name = "tcp_sendmsg";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xf0\x9f\x93\xa4 sendmsg node1 /usr/bin/curl tcp 10.0.0.1:40000 -> 1.1.1.1:443 bytes 517");
+	free(s);
+
+	file.path = "/etc/shadow";
+	a0.arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_FILE_ARG;
+	a0.file_arg = &file;
+	a1.int_arg = 0x04;
+	kp.function_name = "security_file_permission";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xf0\x9f\x93\x9a read    node1 /usr/bin/curl /etc/shadow");
+	free(s);
+	a1.int_arg = 0x02;
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xf0\x9f\x93\x9d write   node1 /usr/bin/curl /etc/shadow");
+	free(s);
+	a1.int_arg = 0x08;	/* neither: the function's own name */
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xe2\x9d\x93 security_file_permission node1 /usr/bin/curl /etc/shadow");
+	free(s);
+	a1.arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_UINT_ARG;
+	a1.uint_arg = 0x05;
+	kp.function_name = "security_mmap_file";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xf0\x9f\x93\x9d mmap-rx node1 /usr/bin/curl /etc/shadow");
+	free(s);
+	kp.function_name = "security_file_truncate";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xf0\x9f\x93\x9d truncate node1 /usr/bin/curl /etc/shadow");
+	free(s);
+	kp.n_args = 0;
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xe2\x9d\x93 security_file_truncate node1 /usr/bin/curl ");
+	free(s);
+	path.path = "/tmp/a b";
+	a0.arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_PATH_ARG;
+	a0.path_arg = &path;
+	kp.n_args = 1;
+	kp.function_name = "security_path_truncate";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xf0\x9f\x93\x9d truncate node1 /usr/bin/curl \"/tmp/a b\"");
+	free(s);
+	a1.arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_FILE_ARG;
+	a1.file_arg = &file;
+	kp.n_args = 2;
+	kp.function_name = "fd_install";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xf0\x9f\x93\xac open    node1 /usr/bin/curl /etc/shadow");
+	free(s);
+
+	attr.progtype = "BPF_PROG_TYPE_KPROBE";
+	attr.progname = "probe";
+	attr.insncnt = 12;
+	a0.arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_BPF_ATTR_ARG;
+	a0.bpf_attr_arg = &attr;
+	kp.n_args = 1;
+	kp.function_name = "bpf_check";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xf0\x9f\x90\x9d bpf_load node1 /usr/bin/curl BPF_PROG_TYPE_KPROBE probe instruction count 12");
+	free(s);
+	map.maptype = "BPF_MAP_TYPE_HASH";
+	map.mapname = "m";
+	map.keysize = 4;
+	map.valuesize = 8;
+	map.maxentries = 1024;
+	a0.arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_BPF_MAP_ARG;
+	a0.bpf_map_arg = &map;
+	kp.function_name = "security_bpf_map_create";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xf0\x9f\x97\xba bpf_map_create node1 /usr/bin/curl BPF_MAP_TYPE_HASH m key size 4 value size 8 max entries 1024");
+	free(s);
+	perf.type = "PERF_TYPE_TRACEPOINT";
+	perf.kprobefunc = "";
+	a0.arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_PERF_EVENT_ARG;
+	a0.perf_event_arg = &perf;
+	kp.function_name = "security_perf_event_alloc";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xf0\x9f\x90\x9d perf_event_alloc node1 /usr/bin/curl PERF_TYPE_TRACEPOINT ");
+	free(s);
+	kp.function_name = "proc_exec_connector";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xf0\x9f\x94\xa7 proc_exec_connector node1 /usr/bin/curl");
+	free(s);
+}
+
 /* Untrusted strings never reach the terminal raw: no ESC, no newline, whatever the field. */
+/* upstream's HumanStackTrace: the event line, then "Kernel:" and "User:" blocks */
+static void test_kprobe_stack_traces(void **state)
+{
+	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
+	Tetragon__ProcessKprobe kp = TETRAGON__PROCESS_KPROBE__INIT;
+	Tetragon__Process proc = TETRAGON__PROCESS__INIT;
+	Tetragon__StackTraceEntry k0 = TETRAGON__STACK_TRACE_ENTRY__INIT, k1 = TETRAGON__STACK_TRACE_ENTRY__INIT,
+				  u0 = TETRAGON__STACK_TRACE_ENTRY__INIT, u1 = TETRAGON__STACK_TRACE_ENTRY__INIT;
+	Tetragon__StackTraceEntry *ks[] = { &k0, &k1 }, *us[] = { &u0, &u1 };
+	char *s;
+
+	(void)state;
+	proc.binary = "/usr/bin/curl";
+	kp.process = &proc;
+	kp.function_name = "kfree_skb_reason";
+	ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_KPROBE;
+	ev.process_kprobe = &kp;
+	ev.node_name = "node1";
+	k0.address = 0xffffffffa13f2de5ULL;
+	k0.symbol = "kfree_skb_reason";
+	k0.offset = 5;
+	k1.symbol = "do_syscall_64";	/* address hidden: 0x0, as upstream's */
+	k1.offset = 0x58;
+	u0.address = 0x7f878cf2752bULL;
+	u0.symbol = "__connect";
+	u0.module = "/usr/lib/x86_64-linux-gnu/libc.so.6";
+	u0.offset = 0x12752b;
+	u1.symbol = "";
+	u1.module = "/usr/lib/x86_64-linux-gnu/libcurl.so.4.7.0";
+	u1.offset = 0x1a167;
+	kp.n_kernel_stack_trace = 2;
+	kp.kernel_stack_trace = ks;
+	kp.n_user_stack_trace = 2;
+	kp.user_stack_trace = us;
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "\xe2\x9d\x93 syscall node1 /usr/bin/curl kfree_skb_reason\n"
+			       "Kernel:\n"
+			       "   0xffffffffa13f2de5: kfree_skb_reason+0x5\n"
+			       "   0x0: do_syscall_64+0x58\n"
+			       "User:\n"
+			       "   0x7f878cf2752b: __connect (/usr/lib/x86_64-linux-gnu/libc.so.6+0x12752b)\n"
+			       "   0x0: (/usr/lib/x86_64-linux-gnu/libcurl.so.4.7.0+0x1a167)");
+	free(s);
+}
+
 static void test_no_raw_control_bytes(void **state)
 {
 	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
@@ -316,6 +489,8 @@ int main(void)
 		cmocka_unit_test(test_no_raw_control_bytes),
 		cmocka_unit_test(test_uprobe),
 		cmocka_unit_test(test_kprobe_syscalls),
+		cmocka_unit_test(test_kprobe_kernel_functions),
+		cmocka_unit_test(test_kprobe_stack_traces),
 	};
 	return cmocka_run_group_tests_name("compact", tests, NULL, NULL);
 }

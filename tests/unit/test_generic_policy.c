@@ -215,15 +215,19 @@ static void test_refusals(void **state)
 		  "    - matchActions:\n      - action: Override\n        argError: -1\n");
 	assert_non_null(strstr(r, "action Override: Override makes a kernel function or LSM hook return an error, "
 				  "and this hook has neither"));
-	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    selectors:\n"
-		  "    - matchActions:\n      - action: GetUrl\n        argUrl: http://x\n");
-	assert_non_null(strstr(r, "GetUrl and DnsLookup are not implemented"));
+	/* GetUrl, DnsLookup: the agent runs them from kprobe and tracepoint records */
+	assert_null(check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    selectors:\n"
+			  "    - matchActions:\n      - action: GetUrl\n        argUrl: http://x\n"));
 	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    selectors:\n"
 		  "    - matchNamespaceChanges:\n      - operator: In\n        values: [Mnt]\n");
 	assert_non_null(strstr(r, "uses matchNamespaceChanges, which this engine does not evaluate"));
-	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    selectors:\n"
-		  "    - matchActions:\n      - action: Post\n        kernelStackTrace: true\n");
-	assert_non_null(strstr(r, "kernelStackTrace"));
+	/* stack traces: process_kprobe has the fields, process_tracepoint not */
+	assert_null(check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    selectors:\n"
+			  "    - matchActions:\n      - action: Post\n        kernelStackTrace: true\n"
+			  "        userStackTrace: true\n"));
+	r = check("  tracepoints:\n  - subsystem: syscalls\n    event: sys_enter_openat\n    selectors:\n"
+		  "    - matchActions:\n      - action: Post\n        userStackTrace: true\n");
+	assert_non_null(strstr(r, "kernelStackTrace and userStackTrace are reported in process_kprobe events only"));
 	/* the selectors this engine evaluates in the kernel */
 	assert_null(check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    args:\n"
 			  "    - index: 2\n      type: int\n    selectors:\n"

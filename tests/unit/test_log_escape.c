@@ -194,6 +194,44 @@ static void test_log_truncation(void **state)
 	free(arg);
 }
 
+/* --log-format json/json-ts: upstream's keys, msg the text format's escaped text, bounded */
+static void test_log_json(void **state)
+{
+	size_t big = 20000, len;
+	char *arg = malloc(big + 1), *out;
+
+	(void)state;
+	log_set_format(LOG_FORMAT_JSON);
+	out = capture_log("refused: %s", "a\"b\\c\n{\"level\":\"info\"}\x1b");
+	assert_string_equal(out, "{\"level\":\"error\",\"msg\":\"refused: a\\\\\\\"b\\\\\\\\c\\\\n{\\\\\\\"level\\\\\\\":\\\\\\\"info\\\\\\\"}\\\\x1b\"}\n");
+	free(out);
+	log_set_format(LOG_FORMAT_JSON_TS);
+	out = capture_log("%s", "x");
+	assert_int_equal(strncmp(out, "{\"time\":\"", 9), 0);
+	assert_int_equal(strlen(out), strlen("{\"time\":\"2026-12-03T07:38:06Z\",\"level\":\"error\",\"msg\":\"x\"}\n"));
+	assert_non_null(strstr(out, "Z\",\"level\":\"error\",\"msg\":\"x\"}\n"));
+	free(out);
+	/* cut: whole escapes, a valid object, marked */
+	memset(arg, '"', big);
+	arg[big] = '\0';
+	out = capture_log("%s", arg);
+	len = strlen(out);
+	assert_true(len <= 4096);
+	assert_int_equal(count(out, '\n'), 1);
+	assert_int_equal(strcmp(out + len - strlen("\",\"truncated\":true}\n"), "\",\"truncated\":true}\n"), 0);
+	{
+		/* the value is \\\" repeated: 4 bytes each in the JSON text */
+		const char *m = strstr(out, "\"msg\":\"") + 7, *end = out + len - strlen("\",\"truncated\":true}\n");
+
+		assert_int_equal((size_t)(end - m) % 4, 0);
+		for (const char *p = m; p < end; p += 4)
+			assert_int_equal(strncmp(p, "\\\\\\\"", 4), 0);
+	}
+	free(out);
+	free(arg);
+	log_set_format(LOG_FORMAT_TEXT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_fputs_lines),
 		cmocka_unit_test(test_log_forged_line),
 		cmocka_unit_test(test_log_truncation),
+		cmocka_unit_test(test_log_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

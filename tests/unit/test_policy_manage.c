@@ -144,10 +144,10 @@ static void test_namespaced_and_domain(void **state)
 
 	(void)state;
 	assert_int_equal(policy_engine_add_yaml(e, y, strlen(y), "mine", why, sizeof(why)), -EOPNOTSUPP);
-	/* refused for its kind, with the validator's message and position */
-	assert_string_equal(why, "policy:2:7: kind: TracingPolicyNamespaced is not supported yet: this agent cannot "
-				 "scope a policy to a namespace's workloads in the kernel, so it would apply to the whole "
-				 "host; use kind TracingPolicy if that is what you want");
+	/* refused for its kind (no workload scope provider: the agent has no Kubernetes client), with its position */
+	assert_string_equal(why, "policy:2:7: kind: a TracingPolicyNamespaced needs the agent's Kubernetes client "
+				 "(--enable-k8s-api) to know which processes run in which pods; without it the policy "
+				 "would act on every process, so it is refused");
 	assert_int_equal(policy_engine_status(e, 0, &st), 0);
 	assert_string_equal(st.domain, "mine");
 	assert_int_equal(st.state, POLICY_STATE_LOAD_ERROR);

@@ -51,7 +51,10 @@ done | grep -o '/[^ ]*' | sort -u | while read -r lib; do
 	mkdir -p "$root$(dirname "$lib")"
 	cp -L "$lib" "$root$lib"
 done
-cp tests/vm/init.sh "$root/init"
+# VM_INIT replaces the test /init and VM_EXTRA (a directory) is laid over the
+# initramfs: the kernel-hook benchmark (bench/vm_hooks.sh) runs this way
+cp "${VM_INIT:-tests/vm/init.sh}" "$root/init"
+[ -n "${VM_EXTRA:-}" ] && cp -r "$VM_EXTRA"/. "$root/"
 chmod +x "$root/init"
 # the policies the agent starts with and the checks to run (drop-in: later
 # features add a policy and a check file; see tests/vm/init.sh)
@@ -134,7 +137,7 @@ while read -r name regexp expect; do
 	# no_timer_check: on a busy host TCG is too slow for the kernel's IO-APIC timer check, which panics
 	timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -nographic -no-reboot \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 quiet no_timer_check lsm=lockdown,yama,apparmor,bpf tg.expect=${expect:-}" </dev/null >"$log" 2>&1
+		-append "console=ttyS0 panic=-1 quiet no_timer_check lsm=lockdown,yama,apparmor,bpf tg.expect=${expect:-} ${VM_APPEND:-}" </dev/null >"$log" 2>&1
 	echo "   $(($(date +%s) - t0)) s; console: $log"
 	grep -a "^VMTEST" "$log" | tr -d '\r' | sed 's/^/   /'
 	# the corpus check's line, again where a reader of the matrix's end looks

@@ -1,0 +1,72 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: Apache-2.0
+# /init of the kernel-hook benchmark VM (bench/vm_hooks.sh): paired rounds,
+# interleaved, of N calls each with no agent and with the agent running one
+# policy whose selector names another binary (every call evaluated and
+# filtered in the kernel):
+#   read: pread() of one byte, under a kprobe on security_file_permission
+#   open: openat() of a file, under an lsmhooks file_open Override policy
+# Prints "VMTEST bench NAME CPU-SECONDS" per call series, then "VMTEST done".
+/bin/busybox --install -s /bin
+export PATH=/bin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+mount -t tmpfs tmp /tmp
+mkdir -p /var/run /var/log
+N=$(sed -n 's/.*tg\.n=\([0-9]*\).*/\1/p' /proc/cmdline)
+ROUNDS=$(sed -n 's/.*tg\.rounds=\([0-9]*\).*/\1/p' /proc/cmdline)
+N=${N:-1000000} ROUNDS=${ROUNDS:-9}
+echo "VMTEST kernel $(uname -r)"
+echo "VMTEST bench-config N=$N rounds=$ROUNDS"
+echo bench >/tmp/target
+/bin/tetragon --probe-features >/tmp/features 2>/dev/null
+grep -q "^bpf_lsm: yes" /tmp/features && lsm=1 || lsm=0
+umount /sys/kernel/tracing 2>/dev/null
+
+# storm NAME ARGS...: one series; its CPU seconds (user + system) recorded
+storm() {
+	name=$1
+	shift
+	set -- $(/bin/syscall_storm "$@")
+	echo "VMTEST bench $name $2"
+}
+agent() {
+	/bin/tetragon --stdout none --server-address "" --export-filename /tmp/ev.log \
+		--tracing-policy "$1" >/dev/null 2>/tmp/agent.err &
+	apid=$!
+	i=0
+	while ! grep -q "tetragon running" /tmp/agent.err 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 1200 ] || ! kill -0 $apid 2>/dev/null; then
+			echo "VMTEST fail bench agent: $(tail -3 /tmp/agent.err | tr '\n' '|')"
+			echo "VMTEST done"
+			poweroff -f
+		fi
+		sleep 0.1
+	done
+}
+agent_stop() {
+	kill -TERM $apid
+	wait $apid
+	grep -o "policy $1 hook [^ ]*: .*" /tmp/agent.err | sed "s/^/VMTEST bench-stats /"
+}
+
+/bin/syscall_storm --read "$N" /tmp/target >/dev/null	# warm up
+r=0
+while [ $r -lt "$ROUNDS" ]; do
+	storm read.none --read "$N" /tmp/target
+	agent /etc/tg/bench/kprobe_read.yaml
+	storm read.kprobe --read "$N" /tmp/target
+	agent_stop bench-kprobe-read
+	storm open.none "$N" /tmp/target
+	if [ $lsm = 1 ]; then
+		agent /etc/tg/bench/lsm_open.yaml
+		storm open.lsm "$N" /tmp/target
+		agent_stop bench-lsm-open
+	fi
+	r=$((r + 1))
+done
+echo "VMTEST done"
+poweroff -f

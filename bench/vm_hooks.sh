@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Kernel-function hooks on a distro kernel (this machine has no kprobes or
+# BPF LSM): boots Debian's 6.12 cloud kernel under qemu TCG
+# (tests/vm/run-matrix.sh with bench/vm/init.sh as /init) and, in paired
+# interleaved rounds, times N calls with no agent and with the agent running
+#   - a kprobe on security_file_permission filtered in the kernel to another
+#     binary, under N one-byte pread() calls;
+#   - an lsmhooks file_open Override policy for another binary, under N
+#     openat() calls.
+# Reports the caller's CPU time per call and the with/without ratio (median
+# and range). TCG emulates the CPU: absolute times are tens of times a real
+# machine's; the ratios are what to read. N calls per series (default
+# 200000: an openat takes ~100 us under TCG) and ROUNDS (default 9) as the
+# other benchmarks; KERNEL=6.1 for the other kernel.
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+N=${N:-200000}
+KERNEL=${KERNEL:-6.12}
+[ -x "$HELPERS/syscall_storm" ] || make -s BUILD="$BUILD" "$HELPERS/syscall_storm"
+extra="$work/extra"
+mkdir -p "$extra/bin" "$extra/etc/tg/bench"
+cp "$HELPERS/syscall_storm" "$extra/bin/"
+cp bench/vm/*.yaml "$extra/etc/tg/bench/"
+# one VM runs every round: each round costs about 4 N calls' time under TCG
+VM_INIT=bench/vm/init.sh VM_EXTRA="$extra" VM_TIMEOUT=${VM_TIMEOUT:-3600} \
+	VM_APPEND="tg.n=$N tg.rounds=$ROUNDS" tests/vm/run-matrix.sh "$KERNEL" >"$work/matrix.out"
+log="$BUILD/vm-logs/$KERNEL.console.log"
+grep -q "^VMTEST done" "$log" || { echo "bench: the VM did not finish:" >&2; cat "$work/matrix.out" >&2; exit 1; }
+grep -a "^VMTEST fail" "$log" >&2 && exit 1
+tr -d '\r' <"$log" | awk '$1 == "VMTEST" && $2 == "bench" { print $4 >> ("'"$work"'/v." $3) }'
+echo "kernel hooks in a VM: $(tr -d '\r' <"$log" | sed -n 's/.*VMTEST kernel //p') under qemu TCG, $N calls per series"
+conditions
+ns=$(awk -v n="$N" 'BEGIN { print 1e9 / n }')
+summary "pread, no agent (ns/call)" read.none "%.0f" "" "$ns"
+summary "pread, kprobe filtered (ns/call)" read.kprobe "%.0f" "" "$ns"
+summary_ratio "pread: kprobe / none" read.kprobe read.none
+summary "openat, no agent (ns/call)" open.none "%.0f" "" "$ns"
+if [ -s "$work/v.open.lsm" ]; then
+	summary "openat, LSM Override filtered (ns/call)" open.lsm "%.0f" "" "$ns"
+	summary_ratio "openat: lsm / none" open.lsm open.none
+else
+	echo "  openat under BPF LSM: this kernel has no BPF LSM (lsm= list)"
+fi
+tr -d '\r' <"$log" | sed -n 's/^VMTEST bench-stats /  kernel counters: /p' | tr -d '"' | tail -2

@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: Apache-2.0
+# vm-requires: kprobe
+# spec.enforcers with NotifyEnforcer: syscall hooks (on their tracepoints)
+# notify, the enforcer program on __x64_sys_mkdir/__x64_sys_mkdirat acts
+# when the thread enters the syscall. argSig only: a kprobe sends SIGKILL
+# (the caller dies with 137; another mkdir works); the policy status names
+# the mechanism. argError: these kernels have neither bpf_override_return
+# nor fmod_ret on syscalls, so that policy is refused, naming what lacks
+# (accepted where the kernel has one of them).
+enf_policy() {	# name, action lines
+	cat <<YAML
+apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "$1"
+spec:
+  enforcers:
+  - calls:
+    - "sys_mkdir"
+    - "sys_mkdirat"
+  kprobes:
+  - call: "sys_mkdir"
+    syscall: true
+    args:
+    - index: 0
+      type: "string"
+    selectors:
+    - matchArgs:
+      - index: 0
+        operator: "Equal"
+        values: ["/tmp/enf/killme"]
+      matchActions:
+      - action: NotifyEnforcer
+        $2
+  - call: "sys_mkdirat"
+    syscall: true
+    args:
+    - index: 1
+      type: "string"
+    selectors:
+    - matchArgs:
+      - index: 1
+        operator: "Equal"
+        values: ["/tmp/enf/killme"]
+      matchActions:
+      - action: NotifyEnforcer
+        $2
+YAML
+}
+case $PHASE in
+run)
+	mkdir -p /tmp/enf
+	enf_policy enforcer-sig "argSig: 9" >/tmp/enf/sig.yaml
+	enf_policy enforcer-err "argError: -13" >/tmp/enf/err.yaml
+	/bin/tetra tracingpolicy add /tmp/enf/sig.yaml >/tmp/enf/add.out 2>&1
+	enf_add_status=$?
+	# its own process (exec): the SIGKILL must not reach this shell
+	sh -c 'exec mkdir /tmp/enf/killme' >/dev/null 2>&1
+	enf_kill_status=$?
+	mkdir /tmp/enf/other
+	enf_other_status=$?
+	/bin/tetra tracingpolicy list -o json 2>&1 | sed 's/{"id":/\n{"id":/g' >/tmp/enf/list.json
+	/bin/tetra tracingpolicy delete enforcer-sig >/tmp/enf/delete.out 2>&1
+	/bin/tetra tracingpolicy add /tmp/enf/err.yaml >/tmp/enf/err.out 2>&1
+	enf_err_status=$?
+	if [ "$enf_err_status" -eq 0 ]; then
+		enf_err_mkdir=$(sh -c 'exec mkdir /tmp/enf/killme' 2>&1)
+		/bin/tetra tracingpolicy delete enforcer-err >/dev/null 2>&1
+	fi
+	;;
+check)
+	[ "$enf_add_status" -eq 0 ] && ok "enforcer (argSig 9) added at run time" ||
+		bad "enforcer (argSig 9) added at run time" "$(cat /tmp/enf/add.out) agent: $(tail -3 /tmp/agent.err | tr '\n' '|')"
+	check "enforcer: the notified mkdir is killed by SIGKILL at the syscall (exit 137)" [ "$enf_kill_status" -eq 137 ]
+	check "enforcer: another mkdir works" [ "$enf_other_status" -eq 0 ]
+	check "enforcer: the notifying hook reports NotifyEnforcer" \
+		grep -Eq '"process_kprobe":\{.*"function_name":"__x64_sys_mkdir(at)?".*"action":"KPROBE_ACTION_NOTIFYENFORCER","policy_name":"enforcer-sig"' "$EV"
+	check "enforcer: the policy status names the mechanism (kprobe on __x64_sys_mkdir, __x64_sys_mkdirat)" \
+		grep -q "enforcer by kprobe (argSig only) on __x64_sys_mkdir, __x64_sys_mkdirat" /tmp/enf/list.json
+	if has_feature override_return || has_feature fmod_ret_syscall; then
+		[ "$enf_err_status" -eq 0 ] && echo "$enf_err_mkdir" | grep -q "Permission denied" &&
+			ok "enforcer (argError -13): mkdir fails with EACCES" ||
+			bad "enforcer (argError -13): mkdir fails with EACCES" "exit $enf_err_status: $(cat /tmp/enf/err.out) $enf_err_mkdir"
+	else
+		[ "$enf_err_status" -ne 0 ] &&
+			grep -Eq "spec.enforcers: NotifyEnforcer argError on __x64_sys_mkdir: Override on __x64_sys_mkdir needs bpf_override_return \(.*CONFIG_BPF_KPROBE_OVERRIDE.*\) or fmod_ret on it \(.*\), and this kernel has neither" /tmp/enf/err.out &&
+			ok "enforcer (argError): refused, naming the missing kernel options" ||
+			bad "enforcer (argError): refused, naming the missing kernel options" "exit $enf_err_status: $(cat /tmp/enf/err.out)"
+	fi
+	;;
+esac
