@@ -104,6 +104,6 @@ int generic_usdt(struct pt_regs *ctx)
 			vals[i] = usdt_value(ctx, i);
 	gt_args_begin(h);
 	gt_read_args(vals, h);
-	gt_select_and_post(h, pid_tgid, cand, pid_tgid);
+	gt_select_and_post(ctx, h, pid_tgid, cand, pid_tgid);
 	return 0;
 }
