@@ -6,8 +6,9 @@
 #   VMTEST corpus loaded FILE | VMTEST corpus refused FILE: REASON
 # then each distinct refusal reason with its count and the summary line
 #   VMTEST corpus-summary N policies: L loaded (A asserted), R refused
-# A refusal must say why precisely: a kernel gap, a file the VM lacks, or a
-# feature this agent names as unsupported; any other reason fails the check.
+# A refusal must say why precisely: a kernel gap, a file the VM lacks, the
+# Kubernetes context a namespaced or pod-selecting policy needs, or a feature
+# this agent names as unsupported; any other reason fails the check.
 # Where a policy loads, /etc/tg/corpus.expect (tests/vm/corpus.expect) may
 # trigger it with busybox and assert its event's fields.
 [ "$PHASE" = check ] || return 0
@@ -102,6 +103,7 @@ if cp_start; then
 			*"this action is not supported"* | *"hooks are not supported by this engine yet"*) cp_cat="" ;;
 			*"this kernel"* | *"the kernel lacks"* | *CONFIG_* | *"cannot be probed"*) cp_cat="kernel gap" ;;
 			*"No such file or directory"*) cp_cat="a file it names is not in the VM" ;;
+			*"Kubernetes"*) cp_cat="Kubernetes context the VM has not" ;;
 			*": type "*" cannot read it"* | *"not supported"* | *"not implemented"* | *"does not evaluate"*)
 				cp_cat="a feature this agent names as unsupported" ;;
 			*) cp_cat="" ;;
