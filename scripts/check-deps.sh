@@ -26,7 +26,7 @@ HEADERS=(
 	openssl/evp.h:libssl-dev
 	curl/curl.h:libcurl4-openssl-dev
 )
-TEST_HEADERS=(cmocka.h:libcmocka-dev)
+TEST_HEADERS=(cmocka.h:libcmocka-dev sys/sdt.h:systemtap-sdt-dev)
 # the Makefile reads the well-known protos from this directory
 PROTO_DIR=/usr/include/google/protobuf
 PROTO_PKG=libprotobuf-dev

@@ -15,6 +15,7 @@ PKGS=(
 	containerd runc docker.io podman conmon
 	valgrind	# bench/export_throughput.sh: instructions per event
 	python3-yaml	# tests/integration/test_k8s_crds.py reads the CRD manifests
+	systemtap-sdt-dev	# sys/sdt.h: tests/helpers/usdt_target.c has USDT probes
 )
 missing=()
 for p in "${PKGS[@]}"; do

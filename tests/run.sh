@@ -64,6 +64,7 @@ if [ -z "${SKIP_INTEGRATION:-}" ]; then
 	run_summary_suite "integration: tracing policies" /usr/bin/python3 tests/integration/test_policy.py
 	run_summary_suite "integration: policy selectors" /usr/bin/python3 tests/integration/test_selectors.py
 	run_summary_suite "integration: uprobes and raw tracepoints" /usr/bin/python3 tests/integration/test_uprobe.py
+	run_summary_suite "integration: usdts" /usr/bin/python3 tests/integration/test_usdt.py
 	run_summary_suite "integration: policy return probes and argument types" /usr/bin/python3 tests/integration/test_policy_args.py
 	run_summary_suite "integration: actions (stack traces, enforcers, GetUrl, DnsLookup)" /usr/bin/python3 tests/integration/test_actions.py
 	run_summary_suite "integration: sockaddr operators and generated syscall lists" /usr/bin/python3 tests/integration/test_net_syscalls.py

@@ -538,6 +538,22 @@ int compact_encode(struct strbuf *out, const Tetragon__GetEventsResponse *ev,
 		go_maybe_quote(out, u->symbol ? u->symbol : "");
 		break;
 	}
+	case TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_USDT: {
+		const Tetragon__ProcessUsdt *u = ev->process_usdt;
+
+		p = u->process;
+		if (!p)
+			goto none;
+		head(&c, BLUE, "🕵️", "usdt");
+		process_info(&c, ev->node_name, p);
+		strbuf_addc(out, ' ');
+		go_maybe_quote(out, u->path ? u->path : "");
+		strbuf_addc(out, ' ');
+		go_maybe_quote(out, u->provider ? u->provider : "");
+		strbuf_addc(out, ' ');
+		go_maybe_quote(out, u->name ? u->name : "");
+		break;
+	}
 	case TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_LSM: {
 		const Tetragon__ProcessLsm *l = ev->process_lsm;
 

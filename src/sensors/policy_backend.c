@@ -4,8 +4,7 @@
  * and what every back-end is called in messages, metrics and the API. The
  * implemented back-ends are defined in their own files
  * (policy_tracepoint.c, policy_rawtp.c, policy_uprobe.c, policy_kprobe.c,
- * policy_fentry.c, policy_lsm.c);
- * the slots of those to come are here, without operations.
+ * policy_fentry.c, policy_lsm.c, policy_usdt.c).
  */
 #include "sensors/policy_backend.h"
 
@@ -17,12 +16,6 @@
 #include "sensors/generic_policy.h"
 #include "sensors/policy_internal.h"
 #include "util/strbuf.h"
-
-/* Slots: a hook of these sections is refused, naming the section (policy_check_hook). */
-const struct policy_backend policy_be_usdt = {
-	.name = "usdt", .section = TP_HOOK_USDT, .msg_op = MSG_OP_GENERIC_USDT, .event = POLICY_EV_USDT,
-	.sensor = "generic_usdt", .label = "usdt",
-};
 
 static const struct policy_backend *const table[] = {
 	&policy_be_tracepoint, &policy_be_syscall_tp, &policy_be_rawtp, &policy_be_uprobe, &policy_be_kprobe,

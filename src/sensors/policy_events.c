@@ -379,6 +379,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	Tetragon__ProcessTracepoint tp = TETRAGON__PROCESS_TRACEPOINT__INIT;
 	Tetragon__ProcessUprobe up = TETRAGON__PROCESS_UPROBE__INIT;
 	Tetragon__ProcessLsm lsm = TETRAGON__PROCESS_LSM__INIT;
+	Tetragon__ProcessUsdt ud = TETRAGON__PROCESS_USDT__INIT;
 	/* argp: + 1 for a uprobe's return value, which upstream appends to args */
 	Tetragon__KprobeArgument args[GT_MAX_ARGS], *argp[GT_MAX_ARGS + 1], ret;
 	char strs[GT_MAX_ARGS][GT_ARG_MAX + 1];
@@ -504,6 +505,22 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		up.tags = hi->h->tags;
 		ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_UPROBE;
 		ev.process_uprobe = &up;
+		break;
+	case POLICY_EV_USDT:
+		ud.process = (Tetragon__Process *)proc;
+		ud.parent = (Tetragon__Process *)parent;
+		ud.path = hi->h->path;
+		ud.provider = hi->h->provider;
+		ud.name = hi->h->name;
+		ud.n_args = nargs;
+		ud.args = argp;
+		ud.action = act;
+		ud.policy_name = hi->p->name;
+		ud.message = hi->h->message;
+		ud.n_tags = hi->h->ntags;
+		ud.tags = hi->h->tags;
+		ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_USDT;
+		ev.process_usdt = &ud;
 		break;
 	case POLICY_EV_LSM:
 		/* upstream: function_name is the hook's name ("file_open") */

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "abi/msg_generic.h"
+#include "abi/usdt_arg.h"
 #include "policy/policy.h"
 #include "sensors/generic_policy.h"
 
@@ -81,6 +82,8 @@ struct hook_inst {
 	struct gt_prog_cfg *cfg;	/* its rodata configuration (until load) */
 	struct gt_xcfg *xcfg;		/* its rodata socket tracking and return kind (until load) */
 	uint64_t uprobe_offset;		/* uprobes by offset; function[] holds the symbol */
+	uint64_t ref_ctr_offset;	/* uprobes, usdts: the semaphore's file offset (0: none) */
+	struct usdt_arg_spec usdt_args[GT_MAX_ARGS];	/* usdts: where each argument is */
 	struct bpf_link **links;	/* every attachment, return probes included */
 	size_t nlinks;
 	bool has_return;		/* return: true or a returnCopy argument */

@@ -130,7 +130,7 @@ static const char *action_unsupported(const struct policy_backend *be, const str
 		/* the enforcer's own check says whether this kernel can (policy_enforcer.c) */
 		return NULL;
 	case TP_ACTION_SET:
-		return "Set is for USDT probes, which this engine does not run";
+		return "Set (writing a USDT probe's memory argument) is not implemented by this agent yet";
 	default:
 		return "this action is not supported";
 	}
@@ -207,7 +207,7 @@ const char *policy_check_hook(struct policy_engine *e, const struct tp_policy *p
 
 	if (!be || !be->check) {
 		snprintf(why, len, "%s hooks are not supported by this engine yet (tracepoints:, uprobes:, "
-			 "kprobes:, fentries: and lsmhooks: are); the policy must be rewritten or run with upstream "
+			 "kprobes:, fentries:, lsmhooks: and usdts: are); the policy must be rewritten or run with upstream "
 			 "Tetragon", tp_hook_kind_name(h->kind));
 		return why;
 	}

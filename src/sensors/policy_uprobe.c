@@ -90,9 +90,14 @@ static const char *check(struct policy_engine *e, const struct tp_policy *p, con
 	if (h->ndigests && !h->ignore_digest_failure && uprobe_digest_match(h->path, h->digests, h->ndigests,
 									     why, len) != 1)
 		return why;
-	if (h->nref_ctr_offsets || h->btf_path || h->ndata) {
-		snprintf(why, len, "uprobe on %s: %s is not supported yet (symbols, offsets and addrs are)", h->path,
-			 h->nref_ctr_offsets ? "refCtrOffsets" : h->btf_path ? "btfPath" : "data");
+	if (h->btf_path || h->ndata) {
+		snprintf(why, len, "uprobe on %s: %s is not supported yet (symbols, offsets, addrs and "
+			 "refCtrOffsets are)", h->path, h->btf_path ? "btfPath" : "data");
+		return why;
+	}
+	if (h->nref_ctr_offsets && h->naddrs && h->naddrs != h->nref_ctr_offsets) {
+		snprintf(why, len, "uprobe on %s: refCtrOffsets has %zu entries but addrs has %zu", h->path,
+			 h->nref_ctr_offsets, h->naddrs);
 		return why;
 	}
 	for (size_t i = 0; i < h->naddrs; i++) {
@@ -164,9 +169,12 @@ static const char *check(struct policy_engine *e, const struct tp_policy *p, con
 	return NULL;
 }
 
-/* name: the symbol; NULL: at offset (an address of addrs: its file offset is computed at attach) */
+/*
+ * name: the symbol; NULL: at offset (an address of addrs: its file offset is
+ * computed at attach). ref_ctr: refCtrOffsets' entry for it (0: none).
+ */
 static const char *add(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h, const char *name,
-		       uint64_t offset, char *why, size_t len)
+		       uint64_t offset, uint64_t ref_ctr, char *why, size_t len)
 {
 	struct hook_inst *hi;
 
@@ -180,6 +188,7 @@ static const char *add(struct policy_engine *e, struct tp_policy *p, const struc
 		return "out of memory";
 	snprintf(hi->function, sizeof(hi->function), "%s", name ? name : "");
 	hi->uprobe_offset = offset;
+	hi->ref_ctr_offset = ref_ctr;
 	/* names the instance in logs and stats */
 	snprintf(hi->subsys, sizeof(hi->subsys), "uprobe");
 	if (name)
@@ -205,12 +214,15 @@ static const char *instances(struct policy_engine *e, struct tp_policy *p, const
 {
 	const char *bad = NULL;
 
+	/* refCtrOffsets pairs with the symbols, offsets or addrs by position */
+#define REF(k) ((k) < h->nref_ctr_offsets ? h->ref_ctr_offsets[k] : 0)
 	for (size_t k = 0; k < h->nsymbols && !bad; k++)
-		bad = add(e, p, h, h->symbols[k], 0, why, len);
+		bad = add(e, p, h, h->symbols[k], 0, REF(k), why, len);
 	for (size_t k = 0; k < h->noffsets && !bad; k++)
-		bad = add(e, p, h, NULL, h->offsets[k], why, len);
+		bad = add(e, p, h, NULL, h->offsets[k], REF(k), why, len);
 	for (size_t k = 0; k < h->naddrs && !bad; k++)
-		bad = add(e, p, h, NULL, h->addrs[k], why, len);
+		bad = add(e, p, h, NULL, h->addrs[k], REF(k), why, len);
+#undef REF
 	return bad;
 }
 
@@ -288,6 +300,8 @@ static const char *attach(struct policy_engine *e, struct hook_inst *hi, char *w
 	int err;
 
 	uo.func_name = hi->function[0] ? hi->function : NULL;
+	/* refCtrOffsets: the kernel counts this semaphore up while the probe is attached */
+	uo.ref_ctr_offset = (size_t)hi->ref_ctr_offset;
 	/* every process (pid -1) that maps the file */
 	l = bpf_program__attach_uprobe_opts(skel->progs.generic_uprobe, -1, hi->h->path, hi->uprobe_offset, &uo);
 	if (!l) {

@@ -182,7 +182,7 @@ static void test_refusals(void **state)
 	assert_non_null(strstr(r, "list vfs is of type generated_ftrace: its kernel functions need kprobes, and this "
 				  "kernel has no kprobes: attach kprobe vfs_read"));
 	r = check("  usdts:\n  - path: /bin/true\n    provider: p\n    name: n\n");
-	assert_non_null(strstr(r, "usdts hooks are not supported by this engine yet"));
+	assert_non_null(strstr(r, "usdt p:n not found in the binary /bin/true"));
 	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    args:\n"
 		  "    - index: 4\n      type: int\n");
 	assert_non_null(strstr(r, "argument index 4 is out of range"));

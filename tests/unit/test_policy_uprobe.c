@@ -74,8 +74,9 @@ static void test_uprobe_refusals(void **state)
 	r = check(UPROBE("/bin/sh") "    addrs: [0x7fffffff0000]\n");
 	assert_non_null(r);
 	assert_non_null(strstr(r, "uprobe: address 0x7fffffff0000 is in no loadable segment of /bin/sh"));
-	r = check(UPROBE("/bin/sh") "    refCtrOffsets: [4096]\n    offsets: [4096]\n");
-	assert_non_null(strstr(r, "refCtrOffsets is not supported yet"));
+	r = check(UPROBE("/bin/sh") "    refCtrOffsets: [4096]\n    addrs: [4096, 4097]\n");
+	assert_non_null(r);
+	assert_non_null(strstr(r, "refCtrOffsets has 1 entries but addrs has 2"));
 	r = check(UPROBE("/bin/sh") "    symbols: [main]\n    return: true\n"
 		  "    returnArg:\n      index: 0\n      type: file\n");
 	assert_non_null(r);
