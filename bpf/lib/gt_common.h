@@ -510,8 +510,9 @@ static __always_inline void gt_stack_fill(void *ctx, struct gt_heap *h, __u32 wa
 static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u64 pid_tgid, __u32 cand,
 					      __u64 ret_key)
 {
-	__u32 tgid = pid_tgid >> 32, zero = 0, sel, action = GT_ACT_POST, post = 1;
+	__u32 tgid = pid_tgid >> 32, zero = 0, action = GT_ACT_POST, post = 1;
 	struct execve_map_value *ev;
+	__u64 sel;
 	struct gt_config *cfg;
 	int enforce, ovr = 0;
 
@@ -535,6 +536,11 @@ static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u6
 		return 0;
 	}
 	stat(GT_STAT_MATCHED);
+	/*
+	 * At most GT_MAX_SEL ("no selector") on the 64-bit register every later
+	 * "sel < GT_MAX_SEL" tests: 6.1 loses a 32-bit bound through a spill.
+	 */
+	sel = GT_MIN(sel, GT_MAX_SEL);
 	/* monitor mode: the record says what the selector asks for, nothing is applied */
 	enforce = !(cfg->flags & GT_CFG_MONITOR);
 	if (enforce && action == GT_ACT_SIGKILL)
