@@ -24,6 +24,7 @@
 #include "cli/tetra.h"
 #include "filters/regex.h"
 #include "policy/tp_generate.h"
+#include "sensors/usdt_notes.h"
 #include "sensors/syscall_table.h"
 #include "util/strbuf.h"
 
@@ -637,78 +638,34 @@ static void usdt_free(struct usdt *u)
 		free(u->label[i]);
 }
 
-/* The stapsdt notes: address words, then provider, name and arguments, NUL-terminated. */
-static int elf_usdts(Elf *e, const char *path, struct usdt **out, size_t *n)
+/* Every probe of the file's .note.stapsdt (src/sensors/usdt_notes.c reads them), with its arguments' labels. */
+static int file_usdts(const char *path, struct usdt **out, size_t *n)
 {
-	size_t shstrndx, cap = 0, word = gelf_getclass(e) == ELFCLASS32 ? 4 : 8;
-	Elf_Scn *scn = NULL;
+	struct usdt_probe *pr = NULL;
+	size_t np = 0;
+	char why[512];
+	int err = usdt_find(path, NULL, NULL, &pr, &np, why, sizeof(why));
 
 	*out = NULL;
 	*n = 0;
-	if (elf_getshdrstrndx(e, &shstrndx)) {
-		fprintf(stderr, "tetra tracingpolicy generate: '%s': %s\n", path, elf_errmsg(-1));
-		return -EINVAL;
+	if (err) {
+		if (err != -ENOMEM)
+			fprintf(stderr, "tetra tracingpolicy generate: %s\n", why);
+		return err;
 	}
-	while ((scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		const char *sname;
-		GElf_Nhdr nh;
-		size_t off = 0, noff, doff;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
-			continue;
-		sname = elf_strptr(e, shstrndx, sh.sh_name);
-		if (!sname || strcmp(sname, ".note.stapsdt"))
-			continue;
-		d = elf_getdata(scn, NULL);
-		while (d && (off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
-			const char *desc = (const char *)d->d_buf + doff, *p, *end = desc + nh.n_descsz;
-			struct usdt u = { 0 };
-			const char *fields[3];
-			int err;
-
-			if (nh.n_type != NT_STAPSDT || nh.n_namesz != 8 ||
-			    memcmp((const char *)d->d_buf + noff, "stapsdt", 8) || nh.n_descsz < 3 * word)
-				continue;
-			p = desc + 3 * word;
-			for (int k = 0; k < 3; k++) {
-				const char *z = p < end ? memchr(p, '\0', (size_t)(end - p)) : NULL;
-
-				if (!z) {
-					fprintf(stderr, "tetra tracingpolicy generate: '%s': malformed .note.stapsdt "
-							"entry\n", path);
-					return -EINVAL;
-				}
-				fields[k] = p;
-				p = z + 1;
-			}
-			u.provider = strdup(fields[0]);
-			u.name = strdup(fields[1]);
-			if (!u.provider || !u.name) {
-				usdt_free(&u);
-				return -ENOMEM;
-			}
-			err = usdt_parse_args(&u, fields[2], path);
-			if (!err && *n == cap) {
-				size_t nc = cap ? cap * 2 : 16;
-				struct usdt *nv = realloc(*out, nc * sizeof(*nv));
-
-				if (!nv)
-					err = -ENOMEM;
-				else {
-					*out = nv;
-					cap = nc;
-				}
-			}
-			if (err) {
-				usdt_free(&u);
-				return err;
-			}
-			(*out)[(*n)++] = u;
-		}
+	if (np && !(*out = calloc(np, sizeof(**out)))) {
+		usdt_probes_free(pr, np);
+		return -ENOMEM;
 	}
-	return 0;
+	for (size_t i = 0; i < np && !err; i++) {
+		struct usdt *u = &(*out)[(*n)++];
+
+		u->provider = strdup(pr[i].provider);
+		u->name = strdup(pr[i].name);
+		err = !u->provider || !u->name ? -ENOMEM : usdt_parse_args(u, pr[i].args, path);
+	}
+	usdt_probes_free(pr, np);
+	return err;
 }
 
 static int gen_usdts(const struct gen_opts *o)
@@ -716,17 +673,13 @@ static int gen_usdts(const struct gen_opts *o)
 	struct usdt *v = NULL;
 	struct y y = { 0 };
 	size_t n = 0;
-	int fd, r, rc = TETRA_EXIT_FAIL;
-	Elf *e;
+	int r, rc = TETRA_EXIT_FAIL;
 
 	if (!o->binary) {
 		fprintf(stderr, "tetra tracingpolicy generate: binary is not specified, please use --binary option\n");
 		return TETRA_EXIT_USAGE;
 	}
-	e = open_elf(o->binary, &fd);
-	if (!e)
-		return TETRA_EXIT_FAIL;
-	r = elf_usdts(e, o->binary, &v, &n);
+	r = file_usdts(o->binary, &v, &n);
 	if (r) {
 		if (r == -ENOMEM)
 			fprintf(stderr, "tetra tracingpolicy generate: out of memory\n");
@@ -764,8 +717,6 @@ static int gen_usdts(const struct gen_opts *o)
 	for (size_t i = 0; i < n; i++)
 		usdt_free(&v[i]);
 	free(v);
-	elf_end(e);
-	close(fd);
 	return rc;
 }
 

@@ -269,20 +269,20 @@ static int scan(Elf *e, const char *path, const char *provider, const char *name
 				f[k] = p;
 				p = z + 1;
 			}
-			if (strcmp(f[0], provider) || strcmp(f[1], name))
+			if (provider && (strcmp(f[0], provider) || strcmp(f[1], name)))
 				continue;
 			pr.pc = w[0];
 			if (has_base && w[1])
 				pr.pc += base_addr - w[1];
 			pr.sema = w[2];
 			if (!vaddr_off(e, pr.pc, &pr.pc_off)) {
-				snprintf(why, len, "usdt %s:%s in %s: address %#llx is in no loadable segment", provider,
-					 name, path, (unsigned long long)pr.pc);
+				snprintf(why, len, "usdt %s:%s in %s: address %#llx is in no loadable segment", f[0],
+					 f[1], path, (unsigned long long)pr.pc);
 				return -EINVAL;
 			}
 			if (pr.sema && !vaddr_off(e, pr.sema, &pr.sema_off)) {
 				snprintf(why, len, "usdt %s:%s in %s: semaphore address %#llx is in no loadable "
-					 "segment", provider, name, path, (unsigned long long)pr.sema);
+					 "segment", f[0], f[1], path, (unsigned long long)pr.sema);
 				return -EINVAL;
 			}
 			if (*n == cap) {

@@ -24,7 +24,8 @@ struct usdt_probe {
 
 /*
  * Every probe of path named provider:name (several where the compiler
- * duplicated the call site) into *out (caller frees with usdt_probes_free).
+ * duplicated the call site), or every probe of the file when provider is
+ * NULL, into *out (caller frees with usdt_probes_free).
  * 0 with *n == 0: the file has no such probe. Negative errno with why set:
  * the file cannot be read or has malformed notes.
  */

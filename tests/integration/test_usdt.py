@@ -199,6 +199,27 @@ def test_semaphores_released():
     assert "guarded: off" in out and "guarded=0 counted=0" in out, out
 
 
+def test_generate_usdts():
+    """tetra tracingpolicy generate usdts lists the target's probes (read by the agent's own note
+    parser) with labels and types, and the policy it writes validates"""
+    tetra = os.path.join(os.path.dirname(HELPERS.rstrip("/")), "..", "bin", "tetra")
+    r = subprocess.run([tetra, "tracingpolicy", "generate", "usdts", "-b", TARGET], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=60)
+    out = r.stdout.decode()
+    assert r.returncode == 0, r.stderr.decode()
+    assert re.search(r'- args:\n    - index: 0\n      label: "-4@%edi"\n      type: int32\n(.*\n)*?    name: regs\n'
+                     r'    path: .*usdt_target\n    provider: tg\n', out), out
+    path = os.path.join(TMP, "generated-usdts.yaml")
+    with open(path, "w") as f:
+        f.write(out)
+    r = subprocess.run([tetra, "tracingpolicy", "validate", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       stdin=subprocess.DEVNULL, timeout=60)
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+    r = subprocess.run([tetra, "tracingpolicy", "generate", "usdts", "-b", "/etc/passwd"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=60)
+    assert r.returncode != 0 and "/etc/passwd is not an ELF file" in r.stderr.decode(), r.stderr.decode()
+
+
 def main():
     global agent
     try:
@@ -247,6 +268,7 @@ def main():
         failed += 1
         print("FAIL test_counters_usdt_regs: %s" % (m.group(0) if m else "no counters"))
     one(test_semaphores_released)
+    one(test_generate_usdts)
     if code != 0:
         failed += 1
         print("FAIL agent exit code %d\n%s" % (code, err[-3000:]))
