@@ -104,6 +104,7 @@ if cp_start; then
 			*"this kernel"* | *"the kernel lacks"* | *CONFIG_* | *"cannot be probed"*) cp_cat="kernel gap" ;;
 			*"No such file or directory"*) cp_cat="a file it names is not in the VM" ;;
 			*"Kubernetes"*) cp_cat="Kubernetes context the VM has not" ;;
+			*'"${'*'}"'*) cp_cat="a placeholder the example leaves for the user to fill in" ;;
 			*": type "*" cannot read it"* | *"not supported"* | *"not implemented"* | *"does not evaluate"*)
 				cp_cat="a feature this agent names as unsupported" ;;
 			*) cp_cat="" ;;
