@@ -29,6 +29,7 @@ enum {
 	OPT_BTF,
 	OPT_RB_SIZE,
 	OPT_RB_SIZE_POLICY,
+	OPT_RB_SIZE_TOTAL,
 	OPT_GC_INTERVAL,
 	OPT_CACHE_SIZE,
 	OPT_LOG_LEVEL,
@@ -133,7 +134,7 @@ static const struct upstream_flag {
 	{ "memprofile", required_argument }, { "netns-dir", required_argument },
 	{ "parents-map-enabled", no_argument }, { "parents-map-entries", required_argument },
 	{ "parents-map-size", required_argument }, { "pprof-address", required_argument },
-	{ "rb-queue-size", required_argument }, { "rb-size-total", required_argument },
+	{ "rb-queue-size", required_argument },
 	{ "retprobes-cache-size", required_argument },
 	{ "sleepable-preload-size", required_argument }, { "use-perf-ring-buffer", no_argument },
 	{ "verbose", required_argument },
@@ -158,6 +159,7 @@ static const struct option longopts[] = {
 	{ "btf", required_argument, 0, OPT_BTF },
 	{ "rb-size", required_argument, 0, OPT_RB_SIZE },
 	{ "rb-size-policy", required_argument, 0, OPT_RB_SIZE_POLICY },
+	{ "rb-size-total", required_argument, 0, OPT_RB_SIZE_TOTAL },
 	{ "process-cache-gc-interval", required_argument, 0, OPT_GC_INTERVAL },
 	{ "process-cache-size", required_argument, 0, OPT_CACHE_SIZE },
 	{ "log-level", required_argument, 0, OPT_LOG_LEVEL },
@@ -635,6 +637,7 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 	char *anc_list = NULL;
 	uint64_t u;
 	int c, err = 0;
+	uint64_t rb_total;
 	size_t i;
 
 	memcpy(all, longopts, NOURS * sizeof(all[0]));
@@ -661,6 +664,7 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 	o->health_server_interval = 10;
 	o->export_rate_limit = -1;
 	o->release_pinned_bpf = true;	/* upstream's default */
+	rb_total = 0;
 
 	optind = 1;
 	opterr = 0;
@@ -757,18 +761,24 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 			err = dup_arg(&o->btf, optarg);
 			break;
 		case OPT_RB_SIZE:
-		case OPT_RB_SIZE_POLICY: {
-			const char *name = c == OPT_RB_SIZE ? "rb-size" : "rb-size-policy";
+		case OPT_RB_SIZE_POLICY:
+		case OPT_RB_SIZE_TOTAL: {
+			const char *name = c == OPT_RB_SIZE ? "rb-size" : c == OPT_RB_SIZE_POLICY ? "rb-size-policy" :
+										     "rb-size-total";
+			uint64_t max = c == OPT_RB_SIZE_TOTAL ? 1ULL << 31 : 1ULL << 30;
 
 			err = parse_size(name, optarg, &u);
-			if (!err && (u < 4096 || u > (1ULL << 30))) {
-				fprintf(stderr, "tetragon: --%s: %s is out of range (4096 to 1073741824)\n", name, optarg);
+			if (!err && (u < (c == OPT_RB_SIZE_TOTAL ? 8192 : 4096) || u > max)) {
+				fprintf(stderr, "tetragon: --%s: %s is out of range (%d to %llu)\n", name, optarg,
+					c == OPT_RB_SIZE_TOTAL ? 8192 : 4096, (unsigned long long)max);
 				err = -EINVAL;
 			}
 			if (c == OPT_RB_SIZE)
 				o->rb_size = (uint32_t)u;
-			else
+			else if (c == OPT_RB_SIZE_POLICY)
 				o->rb_size_policy = (uint32_t)u;
+			else
+				rb_total = u;
 			break;
 		}
 		case OPT_CACHE_SIZE:
@@ -1092,6 +1102,16 @@ static int parse_args(struct agent_options *o, int argc, char **argv, char **ori
 		}
 		if (err)
 			goto bad;
+	}
+	/*
+	 * Upstream's one ring buffer of --rb-size-total bytes is two here: each
+	 * gets half, unless its own flag sizes it.
+	 */
+	if (rb_total) {
+		if (!o->rb_size)
+			o->rb_size = (uint32_t)(rb_total / 2);
+		if (!o->rb_size_policy)
+			o->rb_size_policy = (uint32_t)(rb_total / 2);
 	}
 	if (optind < argc) {
 		fprintf(stderr, "tetragon: unexpected argument \"%s\" (see --help)\n", argv[optind]);
