@@ -11,16 +11,14 @@ record."""
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (HELPERS, ROOT, BUILD, Agent, Skip, exec_with_args, execs,  # noqa: E402
-                     exit_of, require_root, run_tests)
+                     exit_of, free_port, require_root, run_tests, scrape_metrics)
 
 EXEC_STORM = os.path.join(HELPERS, "exec_storm")
 SYSCALL_STORM = os.path.realpath(os.path.join(HELPERS, "syscall_storm"))
@@ -28,14 +26,6 @@ TETRA = os.path.join(ROOT, BUILD, "bin", "tetra")
 TMP = tempfile.mkdtemp(prefix="tg-loss-")
 # small events: the floods write tens of thousands
 SMALL = ("--enable-process-cred=false", "--enable-process-ns=false")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def policy_file(name, text):
@@ -67,17 +57,6 @@ def stats(agent):
     m = re.findall(r"stats: (.*)", agent.stderr())
     assert m, agent.stderr()[-3000:]
     return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m[-1])}
-
-
-def metrics(port):
-    page = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read().decode()
-    out = {}
-    for line in page.splitlines():
-        m = re.match(r"^(\w+)(\{[^}]*\})? (\S+)$", line)
-        if m:
-            labels = tuple(sorted(re.findall(r'(\w+)="([^"]*)"', m.group(2) or "")))
-            out[(m.group(1), labels)] = float(m.group(3))
-    return out
 
 
 def marker(agent, tag):
@@ -227,7 +206,7 @@ def test_flood_accounting():
         hook = (("hook", "syscalls/sys_enter_getppid"), ("policy", "getppid-acct"))
         deadline = time.time() + 30
         while True:
-            mt = metrics(port)
+            mt = scrape_metrics(port)
             if mt.get(("tetragon_policy_hook_calls_total", hook + (("result", "matched"),))) == calls:
                 break
             assert time.time() < deadline, "metrics never showed %d matched calls" % calls
