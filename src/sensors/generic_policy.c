@@ -345,6 +345,7 @@ int policy_engine_open(struct policy_engine **ret, const struct policy_engine_op
 	e->pump_ctx = o->pump_ctx;
 	e->mbset_fd = o->mbset_fd;
 	e->mbset_cfg_fd = o->mbset_cfg_fd;
+	e->nscaps_fd = o->nscaps_fd;
 	e->tracefs = policy_tracefs(o->tracefs);
 	e->tracefs_opt = o->tracefs;
 	e->dry_run = o->dry_run;

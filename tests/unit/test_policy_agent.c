@@ -226,6 +226,23 @@ static void test_selector_limits(void **state)
 			  "      - type: Effective\n        operator: In\n        values: [CAP_SETGID]\n"),
 	       "p.yaml:14:9: spec.kprobes[0].selectors[0].matchCapabilities: at most 4 matchCapabilities entries "
 	       "per selector are supported, got 5");
+	expect(KPROBE_SEL("    - index: 0\n      type: int\n",
+			  "matchCapabilityChanges:\n"
+			  "      - operator: In\n        values: [CAP_CHOWN]\n"
+			  "      - operator: In\n        values: [CAP_KILL]\n"),
+	       "p.yaml:16:9: spec.kprobes[0].selectors[0].matchCapabilityChanges: only one matchCapabilityChanges "
+	       "entry per selector is evaluated (upstream reads the first only), got 2: put the capabilities in "
+	       "one entry's values");
+	expect(KPROBE_SEL("    - index: 0\n      type: int\n",
+			  "matchCapabilities:\n"
+			  "      - operator: In\n        values: [CAP_SYS_ADMIN]\n"
+			  "      - operator: In\n        values: [CAP_CHOWN]\n"
+			  "      - operator: In\n        values: [CAP_KILL]\n"
+			  "      - operator: In\n        values: [CAP_SETUID]\n"
+			  "      matchCapabilityChanges:\n"
+			  "      - operator: In\n        values: [CAP_SETGID]\n"),
+	       "p.yaml:23:9: spec.kprobes[0].selectors[0].matchCapabilityChanges: at most 4 matchCapabilities and "
+	       "matchCapabilityChanges entries per selector are supported together, got 5");
 	expect(HDR("TracingPolicy") "  uprobes:\n  - path: /bin/true\n    symbols: [\"main\"]\n"
 				    "    return: true\n    returnArg:\n      index: 0\n      type: string\n"
 				    "    args:\n    - {index: 0, type: int}\n    - {index: 1, type: int}\n"
