@@ -156,14 +156,18 @@ static __always_inline int nscaps_on(void)
 	return on && *on;
 }
 
-static __always_inline void nscaps_put(__u32 tgid, const struct msg_ns *ns, const struct msg_cred *c)
+/* At exec: the fork's record rewritten in place (an update would allocate anew), else a new one. */
+static __always_inline void nscaps_exec(__u32 tgid, const struct msg_ns *ns, const struct msg_cred *c)
 {
-	struct exec_nscaps v = { .ns = *ns };
+	struct exec_nscaps *r = bpf_map_lookup_elem(&exec_nscaps, &tgid), v = {};
 
-	v.caps[0] = c->cap_effective;
-	v.caps[1] = c->cap_inheritable;
-	v.caps[2] = c->cap_permitted;
-	if (bpf_map_update_elem(&exec_nscaps, &tgid, &v, BPF_ANY))
+	if (!r)
+		r = &v;
+	r->ns = *ns;
+	r->caps[0] = c->cap_effective;
+	r->caps[1] = c->cap_inheritable;
+	r->caps[2] = c->cap_permitted;
+	if (r == &v && bpf_map_update_elem(&exec_nscaps, &tgid, &v, BPF_NOEXIST))
 		count(&map_errors, 1);
 }
 
@@ -470,7 +474,7 @@ int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linu
 	 * setns() still shows the change.
 	 */
 	if (nscaps_on() && ((flags & EVENT_CLONE) || !bpf_map_lookup_elem(&exec_nscaps, &tgid)))
-		nscaps_put(tgid, &m->ns, &m->creds);
+		nscaps_exec(tgid, &m->ns, &m->creds);
 	return 0;
 }
 
@@ -509,6 +513,39 @@ static __always_inline void output_clone_path(struct msg_clone *m, __u32 len)
 		return;
 	h->msg = *m;
 	output(&h->msg, sizeof(*m) + (len & (TG_CGROUP_PATH_MAX - 1)), MSG_OP_CLONE);
+}
+
+/*
+ * The child's namespaces and capabilities (a clone into new namespaces
+ * records those), by direct BTF loads where the field is at a constant
+ * offset: read_namespaces()' helper reads cost about a microsecond more
+ * per fork. kernel_cap_t changed type in 6.3: read as 8 bytes.
+ */
+static __always_inline void nscaps_fork(struct task_struct *child, __u32 tgid)
+{
+	struct nsproxy *nsp = child->nsproxy;
+	const struct cred *cr = child->cred;
+	struct pid_namespace *pidns = task_pid_ns(child);
+	struct exec_nscaps v = {};
+
+	v.ns.uts = nsp->uts_ns->ns.inum;
+	v.ns.ipc = nsp->ipc_ns->ns.inum;
+	v.ns.mnt = nsp->mnt_ns->ns.inum;
+	v.ns.pid_for_children = nsp->pid_ns_for_children->ns.inum;
+	v.ns.net = nsp->net_ns->ns.inum;
+	if (bpf_core_field_exists(nsp->time_ns)) {
+		v.ns.time = nsp->time_ns->ns.inum;
+		v.ns.time_for_children = nsp->time_ns_for_children->ns.inum;
+	}
+	v.ns.cgroup = nsp->cgroup_ns->ns.inum;
+	v.ns.user = cr->user_ns->ns.inum;
+	if (pidns)
+		v.ns.pid = BPF_CORE_READ(pidns, ns.inum);
+	bpf_probe_read_kernel(&v.caps[0], 8, &cr->cap_effective);
+	bpf_probe_read_kernel(&v.caps[1], 8, &cr->cap_inheritable);
+	bpf_probe_read_kernel(&v.caps[2], 8, &cr->cap_permitted);
+	if (bpf_map_update_elem(&exec_nscaps, &tgid, &v, BPF_ANY))
+		count(&map_errors, 1);
 }
 
 SEC("tp_btf/sched_process_fork")
@@ -561,18 +598,8 @@ int BPF_PROG(tg_sched_fork, struct task_struct *parent_task, struct task_struct 
 		output(&m, sizeof(m), MSG_OP_CLONE);
 	if (bpf_map_update_elem(&execve_map, &tgid, &nv, BPF_ANY))
 		count(&map_errors, 0);
-	if (nscaps_on()) {
-		const struct cred *cr = BPF_CORE_READ(child, cred);
-		struct msg_cred c = {};
-		struct msg_ns ns = {};
-
-		/* the child's: a clone into new namespaces records those */
-		read_namespaces(child, &ns);
-		bpf_probe_read_kernel(&c.cap_effective, 8, &cr->cap_effective);
-		bpf_probe_read_kernel(&c.cap_inheritable, 8, &cr->cap_inheritable);
-		bpf_probe_read_kernel(&c.cap_permitted, 8, &cr->cap_permitted);
-		nscaps_put(tgid, &ns, &c);
-	}
+	if (nscaps_on())
+		nscaps_fork(child, tgid);
 	return 0;
 }
 
