@@ -584,7 +584,8 @@ static __noinline void gt_nscaps_refresh(struct gt_heap *h, const struct gt_sele
 
 /*
  * The conditions of selector s that need no argument: matchPIDs,
- * matchNamespaces, matchCapabilities, matchBinaries, matchParentBinaries.
+ * matchNamespaces, matchCapabilities, matchCapabilityChanges,
+ * matchNamespaceChanges, matchBinaries, matchParentBinaries.
  * Run before any argument is copied (gt_select_pre), so a call they all
  * refuse costs no read of user memory. A global function: the verifier
  * checks it once, not once per selector and call site.
