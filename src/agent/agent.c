@@ -774,6 +774,7 @@ int agent_run(const struct agent_options *o)
 		po.pump = pump_lifecycle;
 		po.pump_ctx = &a;
 		process_sensor_mbset_fds(a.sensor, &po.mbset_fd, &po.mbset_cfg_fd);
+		po.nscaps_fd = process_sensor_nscaps_fd(a.sensor);
 		/* scoped policies need to know the pods (before the policy files are loaded) */
 		char scope_why[256] = "";
 

@@ -154,6 +154,12 @@ static void kernel(struct strbuf *sb, const struct metrics_sources *s)
 
 		metrics_sample_u64(sb, "tetragon_map_errors_update_total", &l, 1, process_sensor_map_errors(s->sensor));
 	}
+	{
+		const struct metric_label l = { "map", "exec_nscaps" };
+
+		metrics_sample_u64(sb, "tetragon_map_errors_update_total", &l, 1,
+				   process_sensor_nscaps_errors(s->sensor));
+	}
 }
 
 static void policies(struct strbuf *sb, const struct metrics_sources *s)
