@@ -219,7 +219,7 @@ static const char *check_override(const struct tp_policy *p, const struct tp_hoo
 	return override_of(p, h, &m, why, len);
 }
 
-static const char *check_syscall(struct policy_engine *e, const struct tp_policy *p, const struct tp_hook *h,
+const char *policy_syscall_check(struct policy_engine *e, const struct tp_policy *p, const struct tp_hook *h,
 				 char *why, size_t len)
 {
 	const char *tracefs = policy_tracefs(e->tracefs);
@@ -304,6 +304,7 @@ static const char *instances_tp(struct policy_engine *e, struct tp_policy *p, co
 static const char *add_syscall(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h,
 			       const char *name, char *why, size_t len)
 {
+	const struct policy_backend *be;
 	struct hook_inst *hi;
 
 	/* names must fit whole: a cut name would trace another syscall */
@@ -311,7 +312,11 @@ static const char *add_syscall(struct policy_engine *e, struct tp_policy *p, con
 		snprintf(why, len, "call %s is longer than this agent supports", name);
 		return why;
 	}
-	hi = policy_inst_new(e, p, h, &policy_be_syscall_tp);
+	/* each syscall on its function where this kernel allows (policy_syscall.c), else its tracepoint */
+	be = name ? policy_syscall_backend(e, p, h, name, why, len) : &policy_be_syscall_tp;
+	if (!be)
+		return why;
+	hi = policy_inst_new(e, p, h, be);
 	if (!hi)
 		return "out of memory";
 	if (!name) {
@@ -332,7 +337,7 @@ static const char *add_syscall(struct policy_engine *e, struct tp_policy *p, con
 	return policy_inst_attach(e, hi, why, len);
 }
 
-static const char *instances_syscall(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h,
+const char *policy_syscall_instances(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h,
 				     char *why, size_t len)
 {
 	const char *bad = NULL;
@@ -367,7 +372,7 @@ static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 }
 
 /* Argument layout of one instance into its gt_prog_cfg; returns a reason or NULL. */
-static const char *compile_args(struct hook_inst *hi, const char *tracefs, char *why, size_t len)
+const char *policy_tp_compile_args(struct hook_inst *hi, const char *tracefs, char *why, size_t len)
 {
 	const struct tp_hook *h = hi->h;
 	bool sys = !strcmp(hi->subsys, "syscalls") || hi->generated;
@@ -552,7 +557,7 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 	struct generic_tracepoint_bpf *skel = hi->skel;
 	const char *tracefs = policy_tracefs(e->tracefs), *bad;
 
-	bad = compile_args(hi, tracefs, why, len);
+	bad = policy_tp_compile_args(hi, tracefs, why, len);
 	if (!bad)
 		bad = return_prepare(hi, tracefs, why, len);
 	if (!bad && hi->generated) {
@@ -650,8 +655,8 @@ const struct policy_backend policy_be_syscall_tp = {
 	.label = "kprobe",
 	.returns = true,
 	.overrides = true,
-	.check = check_syscall,
-	.instances = instances_syscall,
+	.check = policy_syscall_check,
+	.instances = policy_syscall_instances,
 	.open = open_obj,
 	.prepare = prepare,
 	.load = load,
