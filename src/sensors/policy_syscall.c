@@ -18,7 +18,9 @@
  * runs after the hook's fentry or kprobe on the same function; a
  * bpf_override_return kprobe would run before a kprobe or trampoline
  * attached after it, so with that method the syscall stays on its
- * tracepoint, which precedes the function.
+ * tracepoint, which precedes the function; so do the syscalls of a policy
+ * with spec.enforcers, whose kprobe on the function acts on what the hook
+ * notified.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -101,6 +103,16 @@ const struct policy_backend *policy_syscall_backend(struct policy_engine *e, con
 			 "on its tracepoint (its kprobe on %s must run after the hook's program); set "
 			 "override-method fmod-ret, or syscall-attach auto", h->pos.line,
 			 want == TP_SYSCALL_ATTACH_KPROBE ? "kprobe" : "fentry", name, fn);
+		return NULL;
+	}
+	/* an enforcer's kprobe on the function must run after the hook that notifies it, as after the tracepoint */
+	if (p->nenforcers) {
+		if (want == TP_SYSCALL_ATTACH_AUTO)
+			return &policy_be_syscall_tp;
+		snprintf(why, len, "line %u: syscall-attach %s: %s: a policy with spec.enforcers keeps its syscalls on "
+			 "their tracepoints (the enforcer's kprobe on %s must run after the hook's program); set "
+			 "syscall-attach auto", h->pos.line, want == TP_SYSCALL_ATTACH_KPROBE ? "kprobe" : "fentry",
+			 name, fn);
 		return NULL;
 	}
 	if (want != TP_SYSCALL_ATTACH_KPROBE && fn_ok(e, h, fn, true, tmp, sizeof(tmp)))
