@@ -216,6 +216,9 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 
 	if (policy_tp_compile_args(hi, tracefs, why, len) || to_positions(hi, tracefs, why, len))
 		return why;
+	/* laid out from its tracepoint; from here on named by what it attaches to (logs, stats: "fentry/__x64_sys_openat") */
+	snprintf(hi->subsys, sizeof(hi->subsys), "%s", fentry ? "fentry" : "kprobe");
+	snprintf(hi->event, sizeof(hi->event), "%.95s", hi->function);	/* tracefs names are shorter */
 	hi->has_return = has_return(h);
 	hi->ret_type = TP_ARG_NOP;
 	if (h->ret && h->return_arg) {
@@ -278,8 +281,9 @@ static const char *attach(struct policy_engine *e, struct hook_inst *hi, char *w
 						       skel->progs.generic_sys_kprobe, ret, hi->function);
 		if (!l) {
 			snprintf(why, len, "attaching %s to %s: %s (syscall-attach tracepoint serves it through "
-				 "syscalls/%s)", fentry ? (ret ? "fexit" : "fentry") : (ret ? "a kretprobe" : "a kprobe"),
-				 hi->function, strerror(errno), hi->event);
+				 "syscalls/sys_enter_%s)", fentry ? (ret ? "fexit" : "fentry") :
+				 (ret ? "a kretprobe" : "a kprobe"), hi->function, strerror(errno),
+				 policy_syscall_base(hi->function));
 			return why;
 		}
 		if (policy_inst_link(hi, l))
