@@ -12,7 +12,8 @@
 #     under the same openat() calls, attached to syscalls/sys_enter_openat,
 #     by kprobe and by fentry on __x64_sys_openat (syscall-attach: what the
 #     kernel can run).
-# CASES=sys: the openat series with the syscall kprobes only.
+# CASES=sys: the openat series with the syscall kprobes only, and beside
+# each 10 N getppid() calls, which a syscalls tracepoint slows too.
 # Reports the caller's CPU time per call and the with/without ratio (median
 # and range). TCG emulates the CPU: absolute times are tens of times a real
 # machine's; the ratios are what to read. N calls per series (default
@@ -51,6 +52,12 @@ done
 for a in kprobe fentry; do
 	[ -s "$work/v.open.sys.$a" ] && summary_ratio "openat: syscall $a / tracepoint" "open.sys.$a" open.sys.tracepoint
 done
+if [ -s "$work/v.ppid.none" ]; then
+	summary "getppid, no agent (ns/call)" ppid.none "%.0f" "" "$(awk -v n="$N" 'BEGIN { print 1e8 / n }')"
+	for a in tracepoint kprobe fentry; do
+		[ -s "$work/v.ppid.sys.$a" ] && summary_ratio "getppid beside an openat hook by $a / none" "ppid.sys.$a" ppid.none
+	done
+fi
 tr -d '\r' <"$log" | sed -n 's/^VMTEST bench-attach /  attached: /p' | sort -u
 if [ -s "$work/v.open.lsm" ]; then
 	summary "openat, LSM Override filtered (ns/call)" open.lsm "%.0f" "" "$ns"

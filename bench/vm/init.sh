@@ -8,7 +8,8 @@
 #   open: openat() of a file, under an lsmhooks file_open Override policy,
 #         and under a syscall kprobe on openat attached to its tracepoint,
 #         by fentry and by kprobe on __x64_sys_openat (syscall-attach)
-# tg.cases=sys runs only the openat series (none, and the syscall kprobes).
+# tg.cases=sys runs only the openat series (none, and the syscall kprobes),
+# and 10 N getppid() calls beside each (a syscall the hook does not name).
 # Prints "VMTEST bench NAME CPU-SECONDS" per call series, then "VMTEST done".
 /bin/busybox --install -s /bin
 export PATH=/bin:/usr/bin
@@ -73,10 +74,13 @@ while [ $r -lt "$ROUNDS" ]; do
 		agent_stop bench-kprobe-read
 	fi
 	storm open.none "$N" /tmp/target
+	[ "$CASES" = sys ] && storm ppid.none --getppid $((N * 10))
 	for a in $sysat; do
 		agent /tmp/sys_open.$a.yaml
 		grep -o "kprobes\[0\] sys_openat: [^;]*" /tmp/agent.err | head -1 | sed "s/^/VMTEST bench-attach $a: /"
 		storm open.sys.$a "$N" /tmp/target
+		# another syscall: a syscalls tracepoint slows every syscall of every task, the function only its own
+		[ "$CASES" = sys ] && storm ppid.sys.$a --getppid $((N * 10))
 		agent_stop bench-sys-open
 	done
 	if [ $lsm = 1 ]; then
