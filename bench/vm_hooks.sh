@@ -12,8 +12,10 @@
 #     under the same openat() calls, attached to syscalls/sys_enter_openat,
 #     by kprobe and by fentry on __x64_sys_openat (syscall-attach: what the
 #     kernel can run).
-# CASES=sys: the openat series with the syscall kprobes only, and beside
-# each 10 N getppid() calls, which a syscalls tracepoint slows too.
+# CASES=sys: the openat series with the syscall kprobes only, added and
+# deleted at run time in one agent (the baseline: that agent without the
+# hook), and beside each 10 N getppid() calls, which a syscalls tracepoint
+# slows too.
 # Reports the caller's CPU time per call and the with/without ratio (median
 # and range). TCG emulates the CPU: absolute times are tens of times a real
 # machine's; the ratios are what to read. N calls per series (default
@@ -43,26 +45,30 @@ if [ -s "$work/v.read.none" ]; then
 	summary "pread, kprobe filtered (ns/call)" read.kprobe "%.0f" "" "$ns"
 	summary_ratio "pread: kprobe / none" read.kprobe read.none
 fi
-summary "openat, no agent (ns/call)" open.none "%.0f" "" "$ns"
+base="no agent"
+[ "${CASES:-all}" = sys ] && base="agent, no hook"
+summary "openat, $base (ns/call)" open.none "%.0f" "" "$ns"
 for a in tracepoint kprobe fentry; do
 	[ -s "$work/v.open.sys.$a" ] || { echo "  openat, syscall kprobe by $a: not run (this kernel cannot)"; continue; }
 	summary "openat, syscall kprobe by $a (ns/call)" "open.sys.$a" "%.0f" "" "$ns"
-	summary_ratio "openat: syscall $a / none" "open.sys.$a" open.none
+	summary_ratio "openat: syscall $a / $base" "open.sys.$a" open.none
 done
 for a in kprobe fentry; do
 	[ -s "$work/v.open.sys.$a" ] && summary_ratio "openat: syscall $a / tracepoint" "open.sys.$a" open.sys.tracepoint
 done
 if [ -s "$work/v.ppid.none" ]; then
-	summary "getppid, no agent (ns/call)" ppid.none "%.0f" "" "$(awk -v n="$N" 'BEGIN { print 1e8 / n }')"
+	summary "getppid, $base (ns/call)" ppid.none "%.0f" "" "$(awk -v n="$N" 'BEGIN { print 1e8 / n }')"
 	for a in tracepoint kprobe fentry; do
-		[ -s "$work/v.ppid.sys.$a" ] && summary_ratio "getppid beside an openat hook by $a / none" "ppid.sys.$a" ppid.none
+		[ -s "$work/v.ppid.sys.$a" ] || continue
+		summary "getppid beside an openat hook by $a (ns/call)" "ppid.sys.$a" "%.0f" "" "$(awk -v n="$N" 'BEGIN { print 1e8 / n }')"
+		summary_ratio "getppid beside it, $a / $base" "ppid.sys.$a" ppid.none
 	done
 fi
 tr -d '\r' <"$log" | sed -n 's/^VMTEST bench-attach /  attached: /p' | sort -u
 if [ -s "$work/v.open.lsm" ]; then
 	summary "openat, LSM Override filtered (ns/call)" open.lsm "%.0f" "" "$ns"
 	summary_ratio "openat: lsm / none" open.lsm open.none
-else
+elif [ "${CASES:-all}" != sys ]; then
 	echo "  openat under BPF LSM: this kernel has no BPF LSM (lsm= list)"
 fi
 tr -d '\r' <"$log" | sed -n 's/^VMTEST bench-stats /  kernel counters: /p' | tr -d '"' | tail -2
