@@ -41,7 +41,8 @@ static bool kernel_function_hook(const struct tp_policy *p, const struct tp_hook
 /*
  * A syscall hook: its first syscall's function by fentry or kprobe where the
  * kernel allows (policy_syscall.c; each syscall of a list chooses its own),
- * else the tracepoints; a generated list is one program on
+ * else the tracepoints; a generated list, and a long syscalls list without
+ * returns (policy_syscall_list_raw), is one program on
  * raw_syscalls/sys_enter. A forced syscall-attach names its back-end, whose
  * check refuses the hook if it cannot serve it.
  */
@@ -54,7 +55,7 @@ static const struct policy_backend *syscall_backend(struct policy_engine *e, con
 	const struct policy_backend *be;
 	char why[512];
 
-	if ((l && l->type == TP_LIST_GENERATED_SYSCALLS) || !first)
+	if ((l && l->type == TP_LIST_GENERATED_SYSCALLS) || policy_syscall_list_raw(p, h) || !first)
 		return &policy_be_syscall_tp;
 	switch (p->opts.syscall_attach) {
 	case TP_SYSCALL_ATTACH_KPROBE: return &policy_be_syscall_kprobe;

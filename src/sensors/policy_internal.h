@@ -202,6 +202,8 @@ const char *policy_syscall_check(struct policy_engine *e, const struct tp_policy
 const char *policy_syscall_instances(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h,
 				     char *why, size_t len);
 const char *policy_tp_compile_args(struct hook_inst *hi, const char *tracefs, char *why, size_t len);
+/* A syscalls list served like a generated one, by one program on raw_syscalls/sys_enter (long, no returns...). */
+bool policy_syscall_list_raw(const struct tp_policy *p, const struct tp_hook *h);
 /*
  * The back-end syscall name of h attaches to here: its __x64_sys_ function
  * by fentry or kprobe where the kernel allows, else its tracepoint (the

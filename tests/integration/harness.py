@@ -57,7 +57,9 @@ class Agent:
         self.proc = subprocess.Popen(args, stdout=self.out, stderr=self.err, env=env)
         self.offset = 0
         self.events = []
-        deadline = time.time() + 30
+        # a deadline, not a pause: an agent loading many programs on a busy
+        # machine can take a minute
+        deadline = time.time() + 120
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError("agent exited early (%d): %s" % (self.proc.returncode, self.stderr()))
@@ -109,7 +111,7 @@ class Agent:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=30)
+                self.proc.wait(timeout=120)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
