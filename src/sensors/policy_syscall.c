@@ -91,7 +91,8 @@ const struct policy_backend *policy_syscall_backend(struct policy_engine *e, con
 	char fn[160], tmp[512];
 	int m = POLICY_OVR_NONE;
 
-	if (want == TP_SYSCALL_ATTACH_TRACEPOINT)
+	/* a 32-bit entry (i386/NAME, __ia32_sys_NAME) is not the __x64_sys_ function's */
+	if (want == TP_SYSCALL_ATTACH_TRACEPOINT || strchr(name, '/') || !strncmp(name, "__ia32_sys_", 11))
 		return &policy_be_syscall_tp;
 	snprintf(fn, sizeof(fn), "__x64_sys_%s", policy_syscall_base(name));
 	/* bpf_override_return's companion must run after the hook's program: see above */
