@@ -219,7 +219,7 @@ static const char *check_override(const struct tp_policy *p, const struct tp_hoo
 	return override_of(p, h, &m, why, len);
 }
 
-static const char *check_syscall(struct policy_engine *e, const struct tp_policy *p, const struct tp_hook *h,
+const char *policy_syscall_check(struct policy_engine *e, const struct tp_policy *p, const struct tp_hook *h,
 				 char *why, size_t len)
 {
 	const char *tracefs = policy_tracefs(e->tracefs);
@@ -304,6 +304,7 @@ static const char *instances_tp(struct policy_engine *e, struct tp_policy *p, co
 static const char *add_syscall(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h,
 			       const char *name, char *why, size_t len)
 {
+	const struct policy_backend *be;
 	struct hook_inst *hi;
 
 	/* names must fit whole: a cut name would trace another syscall */
@@ -311,7 +312,11 @@ static const char *add_syscall(struct policy_engine *e, struct tp_policy *p, con
 		snprintf(why, len, "call %s is longer than this agent supports", name);
 		return why;
 	}
-	hi = policy_inst_new(e, p, h, &policy_be_syscall_tp);
+	/* each syscall on its function where this kernel allows (policy_syscall.c), else its tracepoint */
+	be = name ? policy_syscall_backend(e, p, h, name, why, len) : &policy_be_syscall_tp;
+	if (!be)
+		return why;
+	hi = policy_inst_new(e, p, h, be);
 	if (!hi)
 		return "out of memory";
 	if (!name) {
@@ -338,15 +343,21 @@ static const char *add_syscall(struct policy_engine *e, struct tp_policy *p, con
  * syscall costs a verification each (minutes for all of them) and the
  * kernel's syscall tracepoints dispatch from raw_syscalls/sys_enter anyway.
  * Not for what needs each syscall's own hook: return probes, Override,
- * returnCopy, or a 32-bit ABI entry.
+ * returnCopy, or a 32-bit ABI entry. (So are their functions' fentry or kprobe:
+ * policy_syscall.c.)
  */
 #define SYSCALL_LIST_RAW_MIN 16
 
-static bool list_on_raw_syscalls(const struct tp_policy *p, const struct tp_hook *h)
+bool policy_syscall_list_raw(const struct tp_policy *p, const struct tp_hook *h)
 {
-	const struct tp_list *l = &p->lists[h->call_list];
+	const struct tp_list *l = h->call_list >= 0 && (size_t)h->call_list < p->nlists ? &p->lists[h->call_list] :
+				  NULL;
 
-	if (l->type != TP_LIST_SYSCALLS || l->nvalues < SYSCALL_LIST_RAW_MIN || h->ret || policy_hook_overrides(h))
+	if (!l || l->type != TP_LIST_SYSCALLS || l->nvalues < SYSCALL_LIST_RAW_MIN || h->ret ||
+	    policy_hook_overrides(h))
+		return false;
+	/* syscall-attach kprobe or fentry asks for each syscall's function */
+	if (p->opts.syscall_attach == TP_SYSCALL_ATTACH_KPROBE || p->opts.syscall_attach == TP_SYSCALL_ATTACH_FENTRY)
 		return false;
 	for (size_t i = 0; i < h->nargs; i++)
 		if (h->args[i].return_copy)
@@ -358,13 +369,13 @@ static bool list_on_raw_syscalls(const struct tp_policy *p, const struct tp_hook
 	return true;
 }
 
-static const char *instances_syscall(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h,
+const char *policy_syscall_instances(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h,
 				     char *why, size_t len)
 {
 	const char *bad = NULL;
 
 	if (h->call_list >= 0 && (p->lists[h->call_list].type == TP_LIST_GENERATED_SYSCALLS ||
-				  list_on_raw_syscalls(p, h)))
+				  policy_syscall_list_raw(p, h)))
 		/* one instance for all: ~350 would take a minute to verify */
 		return add_syscall(e, p, h, NULL, why, len);
 	if (h->call_list >= 0) {
@@ -394,7 +405,7 @@ static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 }
 
 /* Argument layout of one instance into its gt_prog_cfg; returns a reason or NULL. */
-static const char *compile_args(struct hook_inst *hi, const char *tracefs, char *why, size_t len)
+const char *policy_tp_compile_args(struct hook_inst *hi, const char *tracefs, char *why, size_t len)
 {
 	const struct tp_hook *h = hi->h;
 	bool sys = !strcmp(hi->subsys, "syscalls") || hi->generated;
@@ -579,7 +590,7 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 	struct generic_tracepoint_bpf *skel = hi->skel;
 	const char *tracefs = policy_tracefs(e->tracefs), *bad;
 
-	bad = compile_args(hi, tracefs, why, len);
+	bad = policy_tp_compile_args(hi, tracefs, why, len);
 	if (!bad)
 		bad = return_prepare(hi, tracefs, why, len);
 	if (!bad && hi->generated) {
@@ -587,7 +598,7 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 
 		skel->rodata->sys_filter = 1;
 		if (l->type == TP_LIST_SYSCALLS) {
-			/* the list's own syscalls (list_on_raw_syscalls() checked each has a number) */
+			/* the list's own syscalls (policy_syscall_list_raw() checked each has a number) */
 			for (size_t i = 0; i < l->nvalues; i++) {
 				int nr = syscall_nr_x86_64(policy_syscall_base(l->values[i]));
 
@@ -689,8 +700,8 @@ const struct policy_backend policy_be_syscall_tp = {
 	.label = "kprobe",
 	.returns = true,
 	.overrides = true,
-	.check = check_syscall,
-	.instances = instances_syscall,
+	.check = policy_syscall_check,
+	.instances = policy_syscall_instances,
 	.open = open_obj,
 	.prepare = prepare,
 	.load = load,

@@ -125,7 +125,7 @@ static int setup(void **state)
 	    "fd_install\nvfs_read\nvfs_write\nsecurity_file_permission\nvfs_readv [ext4]\nvfs_read\n"
 	    "security_inode_mkdir\ndo_mkdirat\ntcp_connect\nip_output\ncap_capable\nsecurity_bpf_map_create\n"
 	    "bpf_check\nsecurity_perf_event_alloc\nsecurity_socket_connect\ndev_hard_start_xmit\n"
-	    "security_file_open\nsecurity_capset\nsk_alloc\n__sk_free\n");
+	    "security_file_open\nsecurity_capset\nsk_alloc\n__sk_free\n__x64_sys_openat\n__x64_sys_connect\n");
 	policy_features_override(all_features);
 	/* BPF LSM "active" whatever this machine's securityfs says: the features decide */
 	snprintf(path, sizeof(path), "%s/no-lsm-list", tracefs);
@@ -594,6 +594,19 @@ static void test_syscall_connect(void **state)
 	run_case("syscall_connect", false);
 }
 
+/* The same hooks on the syscall functions (syscall-attach kprobe, fentry): the same JSON. */
+static void test_syscall_fn_openat(void **state)
+{
+	(void)state;
+	run_case("syscall_fn_openat", false);
+}
+
+static void test_syscall_fn_connect(void **state)
+{
+	(void)state;
+	run_case("syscall_fn_connect", true);
+}
+
 static void test_tracepoint(void **state)
 {
 	(void)state;
@@ -746,6 +759,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syscall_openat),
+		cmocka_unit_test(test_syscall_fn_openat),
+		cmocka_unit_test(test_syscall_fn_connect),
 		cmocka_unit_test(test_syscall_connect),
 		cmocka_unit_test(test_tracepoint),
 		cmocka_unit_test(test_kprobe_fd_install),
