@@ -138,6 +138,9 @@ static void test_namespaced_and_domain(void **state)
 {
 	static const char y[] = "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicyNamespaced\nmetadata:\n"
 				"  name: nsd\n  namespace: team\nspec:\n  lsmhooks:\n  - hook: tg_no_such_hook\n";
+	static const char y2[] = "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicyNamespaced\nmetadata:\n"
+				 "  name: nsd\n  namespace: other\nspec:\n  lsmhooks:\n  - hook: tg_no_such_hook\n";
+	static const char y3[] = LSM_POLICY("nsd", "TracingPolicy");
 	struct policy_engine *e = open_engine(NULL, 0);
 	struct policy_status st;
 	char why[1024];
@@ -153,6 +156,23 @@ static void test_namespaced_and_domain(void **state)
 	assert_int_equal(st.state, POLICY_STATE_LOAD_ERROR);
 	assert_int_equal(st.ninst, 0);
 	assert_string_equal(st.ns, "team");
+	/* keyed by (namespace, name) as upstream: the same name elsewhere is another policy, not a replacement */
+	assert_int_equal(policy_engine_add_yaml(e, y2, strlen(y2), "mine", why, sizeof(why)), -EOPNOTSUPP);
+	assert_int_equal(policy_engine_add_yaml(e, y3, strlen(y3), "mine", why, sizeof(why)), -EOPNOTSUPP);
+	assert_int_equal(policy_engine_status(e, 1, &st), 0);
+	assert_string_equal(st.name, "nsd");
+	assert_string_equal(st.ns, "other");
+	assert_int_equal(policy_engine_status(e, 2, &st), 0);
+	assert_string_equal(st.name, "nsd");
+	assert_null(st.ns);
+	assert_int_equal(policy_engine_count(e, POLICY_STATE_LOAD_ERROR), 3);
+	assert_int_equal(policy_engine_delete(e, "nsd", "other", NULL, why, sizeof(why)), 0);
+	assert_int_equal(policy_engine_delete(e, "nsd", "other", NULL, why, sizeof(why)), -ENOENT);
+	assert_string_equal(why, "tracing policy other/nsd does not exist");
+	assert_int_equal(policy_engine_delete(e, "nsd", NULL, NULL, why, sizeof(why)), 0);
+	assert_int_equal(policy_engine_status(e, 0, &st), 0);
+	assert_string_equal(st.ns, "team");
+	assert_int_equal(policy_engine_status(e, 1, &st), -ENOENT);
 	assert_int_equal(policy_engine_delete(e, "nsd", NULL, NULL, why, sizeof(why)), -ENOENT);
 	assert_int_equal(policy_engine_delete(e, "nsd", "team", "grpc", why, sizeof(why)), -ENOENT);
 	assert_int_equal(policy_engine_delete(e, "nsd", "team", NULL, why, sizeof(why)), 0);
