@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "abi/msg_generic.h"
+#include "kernel/bpf_pin.h"
 #include "sensors/generic_policy.h"
 
 static char tracefs[64];	/* empty: no tracepoint exists */
@@ -183,6 +184,20 @@ static void test_namespaced_and_domain(void **state)
 	policy_engine_close(e);
 }
 
+/* --keep-sensors-on-exit's directories: upstream's <namespace>:<name> keeps same names apart */
+static void test_pin_paths(void **state)
+{
+	char buf[512];
+
+	(void)state;
+	bpf_pin_inst_path(buf, sizeof(buf), NULL, "nsd", "generic_kprobe", 7, "sys_getppid");
+	assert_string_equal(buf, "nsd/generic_kprobe/7-sys_getppid");
+	bpf_pin_inst_path(buf, sizeof(buf), "", "nsd", "generic_kprobe", 7, "sys_getppid");
+	assert_string_equal(buf, "nsd/generic_kprobe/7-sys_getppid");
+	bpf_pin_inst_path(buf, sizeof(buf), "team", "nsd", "generic_tracepoint", 8, "sched/sched_process_exec");
+	assert_string_equal(buf, "team:nsd/generic_tracepoint/8-sched_sched_process_exec");
+}
+
 static void test_startup_file_listed(void **state)
 {
 	char *files[] = { file };
@@ -226,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_yaml),
 		cmocka_unit_test(test_refused_kept_in_load_error),
 		cmocka_unit_test(test_namespaced_and_domain),
+		cmocka_unit_test(test_pin_paths),
 		cmocka_unit_test(test_startup_file_listed),
 		cmocka_unit_test(test_account_unknown_records),
 	};
