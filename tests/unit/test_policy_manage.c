@@ -167,6 +167,16 @@ static void test_namespaced_and_domain(void **state)
 	assert_string_equal(st.name, "nsd");
 	assert_null(st.ns);
 	assert_int_equal(policy_engine_count(e, POLICY_STATE_LOAD_ERROR), 3);
+	/* configure names one of them */
+	assert_int_equal(policy_engine_configure(e, "nsd", "other", NULL, -1, 1, why, sizeof(why)), 0);
+	assert_int_equal(policy_engine_configure(e, "nsd", "other", NULL, 1, -1, why, sizeof(why)), -EALREADY);
+	assert_string_equal(why, "tracing policy other/nsd is not disabled");
+	assert_int_equal(policy_engine_status(e, 1, &st), 0);
+	assert_true(st.monitor);
+	assert_int_equal(policy_engine_status(e, 0, &st), 0);
+	assert_false(st.monitor);
+	assert_int_equal(policy_engine_status(e, 2, &st), 0);
+	assert_false(st.monitor);
 	assert_int_equal(policy_engine_delete(e, "nsd", "other", NULL, why, sizeof(why)), 0);
 	assert_int_equal(policy_engine_delete(e, "nsd", "other", NULL, why, sizeof(why)), -ENOENT);
 	assert_string_equal(why, "tracing policy other/nsd does not exist");
