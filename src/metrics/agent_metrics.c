@@ -264,7 +264,9 @@ static void policies(struct strbuf *sb, const struct metrics_sources *s)
 		       "(counted in filtered too).", METRIC_COUNTER);
 	for (size_t i = 0; !policy_engine_stats(s->policies, i, &st); i++) {
 		char hook[256];
-		const struct metric_label l[3] = { { "hook", hook }, { "policy", st.policy }, { "policy_namespace", st.ns } };
+		const struct metric_label l[3] = { { "hook", hook },
+						   { "policy", st.policy },
+						   { "policy_namespace", st.ns } };
 
 		snprintf(hook, sizeof(hook), "%s/%s", st.subsys, st.event);
 		if (st.scope_filtered)

@@ -459,9 +459,9 @@ void policy_engine_close(struct policy_engine *e)
 
 		if (!policy_engine_stats(e, i, &st))
 			log_info("policy %s%s%s hook %s/%s: matched=%llu filtered=%llu lost=%llu rate_limited=%llu",
-				 st.ns, *st.ns ? "/" : "", st.policy, st.subsys, st.event, (unsigned long long)st.matched,
-				 (unsigned long long)st.filtered, (unsigned long long)st.lost,
-				 (unsigned long long)st.rate_limited);
+				 st.ns, *st.ns ? "/" : "", st.policy, st.subsys, st.event,
+				 (unsigned long long)st.matched, (unsigned long long)st.filtered,
+				 (unsigned long long)st.lost, (unsigned long long)st.rate_limited);
 		policy_inst_free(e->inst[i]);
 	}
 	free(e->inst);
