@@ -304,14 +304,15 @@ static int tp_apply(struct watcher *wt, json_t *obj)
 			return 0;
 	} else if (wt->nseen >= K8S_POLICIES_MAX) {
 		wt->refused_full++;
-		log_warn("k8s: %s %s: refused: %d custom resources of this kind are already loaded",
-			 w_kind[wt->which], name, K8S_POLICIES_MAX);
+		log_warn("k8s: %s %s%s%s: refused: %d custom resources of this kind are already loaded",
+			 w_kind[wt->which], ns ? ns : "", ns && *ns ? "/" : "", name, K8S_POLICIES_MAX);
 		return -EINVAL;
 	}
 	err = k8s_tp_yaml(obj, &y, why, sizeof(why));
 	if (err) {
 		strbuf_free(&y);
-		log_warn("k8s: %s %s: refused: %s", w_kind[wt->which], name, err == -ENOMEM ? "out of memory" : why);
+		log_warn("k8s: %s %s%s%s: refused: %s", w_kind[wt->which], ns ? ns : "", ns && *ns ? "/" : "", name,
+			 err == -ENOMEM ? "out of memory" : why);
 		return err == -ENOMEM ? err : -EINVAL;
 	}
 	c = calloc(1, sizeof(*c));
@@ -322,7 +323,8 @@ static int tp_apply(struct watcher *wt, json_t *obj)
 	*c = (struct tp_call){ .k = wt->k, .which = wt->which, .ns = ns, .name = name, .generation = gen,
 			       .yaml = y.buf, .len = y.len, .had = s != NULL };
 	if (log_get_level() == LOG_DEBUG)
-		log_debug("k8s: %s %s (generation %lld) as policy YAML:\n%s", w_kind[wt->which], name, gen, y.buf);
+		log_debug("k8s: %s %s%s%s (generation %lld) as policy YAML:\n%s", w_kind[wt->which], ns ? ns : "",
+			  ns && *ns ? "/" : "", name, gen, y.buf);
 	err = loop_calls_run(wt->k->o.calls, tp_on_loop, c);
 	free(c);
 	strbuf_free(&y);

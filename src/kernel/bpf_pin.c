@@ -220,11 +220,14 @@ static void safe_component(char *dst, size_t len, const char *src)
 		snprintf(dst, len, "_");
 }
 
-void bpf_pin_inst_path(char *buf, size_t len, const char *policy, const char *sensor, unsigned id, const char *hook)
+void bpf_pin_inst_path(char *buf, size_t len, const char *ns, const char *policy, const char *sensor, unsigned id,
+		       const char *hook)
 {
-	char p[128], s[64], h[128];
+	char q[512], p[NAME_MAX + 1], s[64], h[128];
 
-	safe_component(p, sizeof(p), policy);
+	/* upstream's policy directory: <namespace>:<name> for a namespaced policy, so same names do not collide */
+	snprintf(q, sizeof(q), "%s%s%s", ns && *ns ? ns : "", ns && *ns ? ":" : "", policy ? policy : "");
+	safe_component(p, sizeof(p), q);
 	safe_component(s, sizeof(s), sensor);
 	safe_component(h, sizeof(h), hook);
 	snprintf(buf, len, "%s/%s/%u-%s", p, s, id, h);

@@ -63,8 +63,11 @@ const char *bpf_pin_root(void);
  */
 int bpf_pin_object(const char *rel, struct bpf_object *obj, struct bpf_link *const *links, size_t nlinks,
 		   bool prog_dirs, char *why, size_t whylen);
-/* "<policy>/<sensor>/<id>-<hook>" with every component made a safe file name. */
-void bpf_pin_inst_path(char *buf, size_t len, const char *policy, const char *sensor, unsigned id,
+/*
+ * "<policy>/<sensor>/<id>-<hook>", "<ns>:<policy>/..." for a namespaced
+ * policy (ns NULL or "": cluster-wide), every component a safe file name.
+ */
+void bpf_pin_inst_path(char *buf, size_t len, const char *ns, const char *policy, const char *sensor, unsigned id,
 		       const char *hook);
 /* Unpin <root>/<rel> (a torn-down instance): no-op when off or leaving. */
 void bpf_pin_remove(const char *rel);

@@ -251,9 +251,12 @@ static void policies(struct strbuf *sb, const struct metrics_sources *s)
 
 		snprintf(hook, sizeof(hook), "%s/%s", st.subsys, st.event);
 		for (int k = 0; k < 3; k++) {
-			const struct metric_label l[3] = { { "hook", hook }, { "policy", st.policy }, { "result", what[k] } };
+			const struct metric_label l[4] = { { "hook", hook },
+							   { "policy", st.policy },
+							   { "policy_namespace", st.ns },
+							   { "result", what[k] } };
 
-			metrics_sample_u64(sb, "tetragon_policy_hook_calls_total", l, 3, v[k]);
+			metrics_sample_u64(sb, "tetragon_policy_hook_calls_total", l, 4, v[k]);
 		}
 	}
 	metrics_family(sb, "tetragon_policy_scope_filtered_total",
@@ -261,11 +264,13 @@ static void policies(struct strbuf *sb, const struct metrics_sources *s)
 		       "(counted in filtered too).", METRIC_COUNTER);
 	for (size_t i = 0; !policy_engine_stats(s->policies, i, &st); i++) {
 		char hook[256];
-		const struct metric_label l[2] = { { "hook", hook }, { "policy", st.policy } };
+		const struct metric_label l[3] = { { "hook", hook },
+						   { "policy", st.policy },
+						   { "policy_namespace", st.ns } };
 
 		snprintf(hook, sizeof(hook), "%s/%s", st.subsys, st.event);
 		if (st.scope_filtered)
-			metrics_sample_u64(sb, "tetragon_policy_scope_filtered_total", l, 2, st.scope_filtered);
+			metrics_sample_u64(sb, "tetragon_policy_scope_filtered_total", l, 3, st.scope_filtered);
 	}
 }
 

@@ -17,6 +17,7 @@
 
 #include "abi/msg_generic.h"
 #include "policy/policy.h"
+#include "policy/policy_limits.h"
 #include "policy/yaml_dom.h"
 #include "sensors/policy_backend.h"
 #include "util/escape.h"
@@ -25,13 +26,26 @@
 #include "util/strbuf.h"
 
 static const char ENOMEM_REASON[] = "out of memory";
+/* "namespace/name" */
+#define TP_QNAME_MAX (TP_MAX_NAMESPACE_LEN + 1 + TP_MAX_NAME_LEN + 1)
 
-static struct loaded_policy *find_policy(struct policy_engine *e, const char *name)
+/* Policies are keyed by (namespace, name), as upstream: NULL and "" are the cluster-wide namespace. */
+static struct loaded_policy *find_policy(struct policy_engine *e, const char *ns, const char *name)
 {
-	for (size_t i = 0; i < e->n; i++)
-		if (!strcmp(e->v[i].p->name, name))
+	for (size_t i = 0; i < e->n; i++) {
+		const struct tp_policy *p = e->v[i].p;
+
+		if (!strcmp(p->name, name) && !strcmp(p->namespace ? p->namespace : "", ns ? ns : ""))
 			return &e->v[i];
+	}
 	return NULL;
+}
+
+/* How messages name p: "ns/name" for a namespaced policy, "name" otherwise. */
+static const char *qname(const struct tp_policy *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", p->namespace ? p->namespace : "", p->namespace ? "/" : "", p->name);
+	return buf;
 }
 
 static void lp_free(struct policy_engine *e, struct loaded_policy *lp)
@@ -67,8 +81,10 @@ static void set_error(struct loaded_policy *lp, int state, const char *fmt, cons
 {
 	char *err = NULL;
 
+	char q[TP_QNAME_MAX];
+
 	lp->state = state;
-	if (asprintf(&err, fmt, lp->p->name, why) < 0)
+	if (asprintf(&err, fmt, qname(lp->p, q, sizeof(q)), why) < 0)
 		err = NULL;
 	free(lp->error);
 	lp->error = err;
@@ -83,11 +99,12 @@ static const char *accept_policy(struct policy_engine *e, struct tp_policy_set *
 				 const char *domain, bool disabled, char *why, size_t len)
 {
 	struct tp_policy *p = set->policies[i];
-	struct loaded_policy *v, *old = find_policy(e, p->name);
+	struct loaded_policy *v, *old = find_policy(e, p->namespace, p->name);
 	const char *bad;
+	char q[TP_QNAME_MAX];
 
 	if (old && old->state != POLICY_STATE_LOAD_ERROR) {
-		snprintf(why, len, "a tracing policy named %s is already loaded", p->name);
+		snprintf(why, len, "a tracing policy named %s is already loaded", qname(p, q, sizeof(q)));
 		return why;
 	}
 	/* upstream: a policy that failed to load holds no BPF state and may be replaced */
@@ -207,7 +224,7 @@ static int add_file(struct policy_engine *e, int dirfd, const char *dir, const c
 	struct tp_diags d = TP_DIAGS_INIT;
 	struct tp_policy_set *set = NULL;
 	struct strbuf sb = STRBUF_INIT;
-	char why[SAFE_WHY_MAX], sum[1024];
+	char why[SAFE_WHY_MAX], sum[1024], q[TP_QNAME_MAX];
 	int err;
 
 	err = read_policy(dirfd, dir, name, &sb, why, sizeof(why));
@@ -247,11 +264,11 @@ static int add_file(struct policy_engine *e, int dirfd, const char *dir, const c
 			return -ENOMEM;
 		}
 		if (bad) {
-			log_error("tracing policy %s (%s) refused: %s", p->name, path, bad);
+			log_error("tracing policy %s (%s) refused: %s", qname(p, q, sizeof(q)), path, bad);
 			e->refused++;
 			continue;
 		}
-		log_info("tracing policy %s (%s) accepted: %zu hook(s)%s", p->name, path, p->nhooks,
+		log_info("tracing policy %s (%s) accepted: %zu hook(s)%s", qname(p, q, sizeof(q)), path, p->nhooks,
 			 hooks_summary(e, e->n - 1, sum, sizeof(sum)));
 	}
 	tp_policy_set_free(set);
@@ -422,6 +439,7 @@ int policy_engine_stats(struct policy_engine *e, size_t i, struct policy_hook_st
 	if (!e || i >= e->ninst)
 		return -ENOENT;
 	st->policy = e->inst[i]->p->name;
+	st->ns = e->inst[i]->p->namespace ? e->inst[i]->p->namespace : "";
 	st->subsys = e->inst[i]->subsys;
 	st->event = e->inst[i]->event;
 	st->matched = stat_sum(e->inst[i], GT_STAT_MATCHED);
@@ -440,10 +458,10 @@ void policy_engine_close(struct policy_engine *e)
 		struct policy_hook_stats st;
 
 		if (!policy_engine_stats(e, i, &st))
-			log_info("policy %s hook %s/%s: matched=%llu filtered=%llu lost=%llu rate_limited=%llu",
-				 st.policy, st.subsys, st.event, (unsigned long long)st.matched,
-				 (unsigned long long)st.filtered, (unsigned long long)st.lost,
-				 (unsigned long long)st.rate_limited);
+			log_info("policy %s%s%s hook %s/%s: matched=%llu filtered=%llu lost=%llu rate_limited=%llu",
+				 st.ns, *st.ns ? "/" : "", st.policy, st.subsys, st.event,
+				 (unsigned long long)st.matched, (unsigned long long)st.filtered,
+				 (unsigned long long)st.lost, (unsigned long long)st.rate_limited);
 		policy_inst_free(e->inst[i]);
 	}
 	free(e->inst);
@@ -508,11 +526,8 @@ static uint64_t policy_inst_memory(const struct hook_inst *hi)
 static struct loaded_policy *lookup(struct policy_engine *e, const char *name, const char *ns, const char *domain,
 				    char *why, size_t whylen)
 {
-	struct loaded_policy *lp = e ? find_policy(e, name ? name : "") : NULL;
-	const char *pns = lp && lp->p->namespace ? lp->p->namespace : "";
+	struct loaded_policy *lp = e ? find_policy(e, ns, name ? name : "") : NULL;
 
-	if (lp && strcmp(pns, ns ? ns : ""))
-		lp = NULL;
 	if (lp && domain && *domain && strcmp(lp->domain, domain))
 		lp = NULL;
 	if (!lp && (!name || !*name)) {
@@ -571,11 +586,13 @@ int policy_engine_add_yaml_state(struct policy_engine *e, const char *yaml, size
 	tp_diags_free(&d);
 	strbuf_free(&sb);
 	for (size_t i = 0; i < set->n; i++) {
-		const struct loaded_policy *old = find_policy(e, set->policies[i]->name);
+		const struct tp_policy *p = set->policies[i];
+		const struct loaded_policy *old = find_policy(e, p->namespace, p->name);
+		char q[TP_QNAME_MAX];
 
 		if (old && old->state != POLICY_STATE_LOAD_ERROR) {
 			snprintf(why, whylen, "failed to add tracing policy %s: a tracing policy of that name is "
-				 "already loaded (domain %s)", old->p->name, old->domain);
+				 "already loaded (domain %s)", qname(old->p, q, sizeof(q)), old->domain);
 			tp_policy_set_free(set);
 			return -EEXIST;
 		}
@@ -586,8 +603,9 @@ int policy_engine_add_yaml_state(struct policy_engine *e, const char *yaml, size
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < set->n && !bad; i++) {
-		const char *name = set->policies[i]->name;
+		char name[TP_QNAME_MAX];
 
+		qname(set->policies[i], name, sizeof(name));
 		bad = accept_policy(e, set, i, "", domain, disabled, why, whylen);
 		if (!bad && disabled) {
 			log_info("tracing policy %s added, disabled", name);
@@ -629,11 +647,13 @@ int policy_engine_delete(struct policy_engine *e, const char *name, const char *
 			 size_t whylen)
 {
 	struct loaded_policy *lp = lookup(e, name, ns, domain, why, whylen);
+	char q[TP_QNAME_MAX];
 
 	if (!lp)
 		return -ENOENT;
+	qname(lp->p, q, sizeof(q));
 	remove_policy(e, (size_t)(lp - e->v));
-	log_info("tracing policy %s deleted", name);
+	log_info("tracing policy %s deleted", q);
 	return 0;
 }
 
@@ -642,9 +662,10 @@ static int reattach(struct policy_engine *e, struct loaded_policy *lp, const cha
 {
 	char reason[1024];
 	const char *bad = policy_attach_policy(e, lp->p, reason, sizeof(reason));
+	char q[TP_QNAME_MAX];
 
 	if (bad) {
-		snprintf(why, whylen, "failed to %s tracing policy %s: %s", what, lp->p->name, bad);
+		snprintf(why, whylen, "failed to %s tracing policy %s: %s", what, qname(lp->p, q, sizeof(q)), bad);
 		set_error(lp, POLICY_STATE_LOAD_ERROR, "failed to enable tracing policy %s: %s", bad);
 		log_warn("%s", why);
 		return -EIO;
@@ -664,19 +685,21 @@ int policy_engine_configure(struct policy_engine *e, const char *name, const cha
 {
 	struct loaded_policy *lp = lookup(e, name, ns, domain, why, whylen);
 	enum tp_policy_mode old, want;
+	char q[TP_QNAME_MAX];
 	int err;
 
 	if (!lp)
 		return -ENOENT;
+	qname(lp->p, q, sizeof(q));
 	e->acct_hi = NULL;
 	e->acct_lp = NULL;
 	/* upstream refuses to enable what is not disabled and to disable what is not enabled */
 	if (enable == 1 && lp->state != POLICY_STATE_DISABLED) {
-		snprintf(why, whylen, "tracing policy %s is not disabled", lp->p->name);
+		snprintf(why, whylen, "tracing policy %s is not disabled", q);
 		return -EALREADY;
 	}
 	if (enable == 0 && lp->state != POLICY_STATE_ENABLED) {
-		snprintf(why, whylen, "tracing policy %s is not enabled", lp->p->name);
+		snprintf(why, whylen, "tracing policy %s is not enabled", q);
 		return -EALREADY;
 	}
 	old = lp->p->opts.policy_mode;
@@ -685,13 +708,13 @@ int policy_engine_configure(struct policy_engine *e, const char *name, const cha
 	if (enable == 0) {
 		policy_detach_policy(e, lp->p);
 		lp->state = POLICY_STATE_DISABLED;
-		log_info("tracing policy %s disabled", lp->p->name);
+		log_info("tracing policy %s disabled", q);
 		return 0;
 	}
 	if (enable == 1) {
 		err = reattach(e, lp, "enable", why, whylen);
 		if (!err)
-			log_info("tracing policy %s enabled (%s mode)", lp->p->name,
+			log_info("tracing policy %s enabled (%s mode)", q,
 				 want == TP_MODE_MONITOR ? "monitor" : "enforce");
 		return err;
 	}
@@ -709,7 +732,7 @@ int policy_engine_configure(struct policy_engine *e, const char *name, const cha
 			return -EIO;
 		return err;
 	}
-	log_info("tracing policy %s now in %s mode", lp->p->name, want == TP_MODE_MONITOR ? "monitor" : "enforce");
+	log_info("tracing policy %s now in %s mode", q, want == TP_MODE_MONITOR ? "monitor" : "enforce");
 	return 0;
 }
 

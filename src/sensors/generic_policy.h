@@ -69,7 +69,7 @@ struct process_events;
 
 /* Per attached hook instance, from the kernel's counters. */
 struct policy_hook_stats {
-	const char *policy, *subsys, *event;
+	const char *policy, *ns, *subsys, *event;	/* ns: the policy's namespace, "" cluster-wide */
 	uint64_t matched, filtered, lost, rate_limited;
 	uint64_t scope_filtered;	/* of filtered: out of the policy's workloads */
 };
@@ -108,8 +108,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
  * A policy is named by (name, namespace, domain) as upstream keys them:
  * namespace NULL or "" for a cluster-wide policy; domain "static" for the
  * --tracing-policy files, the AddTracingPolicy request's (default "grpc")
- * otherwise. A NULL or "" domain in a lookup matches any domain (names are
- * unique across domains here, the policy name labelling events and metrics).
+ * otherwise. A NULL or "" domain in a lookup matches any domain (a
+ * (namespace, name) pair is unique across domains here: it labels metrics).
  *
  * A policy this kernel or engine cannot run stays listed, in state
  * POLICY_STATE_LOAD_ERROR with the reason, as upstream lists it; adding a
@@ -117,7 +117,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
  *
  * Each returns 0 or -errno with the reason in why:
  *   add:       -EINVAL (the YAML is invalid: every "policy:line:col: message"),
- *              -EEXIST (a policy of that name is loaded), -EOPNOTSUPP (this
+ *              -EEXIST (a policy of that name in that namespace is loaded), -EOPNOTSUPP (this
  *              kernel or engine cannot run it: what is missing; it is kept
  *              in POLICY_STATE_LOAD_ERROR);
  *   delete:    -ENOENT;

@@ -177,10 +177,11 @@ const char *policy_inst_attach(struct policy_engine *e, struct hook_inst *hi, ch
 	if (bpf_pin_enabled() && !e->dry_run && !hi->skipped && hi->obj) {
 		char perr[512];
 
-		bpf_pin_inst_path(hi->pin, sizeof(hi->pin), hi->p->name, hi->be->sensor, hi->id,
+		bpf_pin_inst_path(hi->pin, sizeof(hi->pin), hi->p->namespace, hi->p->name, hi->be->sensor, hi->id,
 				  hi->event[0] ? hi->event : hi->function);
 		if (bpf_pin_object(hi->pin, hi->obj, hi->links, hi->nlinks, false, perr, sizeof(perr)))
-			log_warn("policy %s hook %s/%s: %s: it runs, but stops with the agent", hi->p->name,
+			log_warn("policy %s%s%s hook %s/%s: %s: it runs, but stops with the agent",
+				 hi->p->namespace ? hi->p->namespace : "", hi->p->namespace ? "/" : "", hi->p->name,
 				 hi->subsys, hi->event, perr);
 	}
 	v = realloc(e->inst, (e->ninst + 1) * sizeof(*v));

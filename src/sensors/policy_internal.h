@@ -102,7 +102,7 @@ struct hook_inst {
 	int ovr;
 	void **ovr_skels;
 	size_t novr;
-	char pin[320];		/* --keep-sensors-on-exit: its directory under the bpffs tree, "" none */
+	char pin[512];		/* --keep-sensors-on-exit: its directory under the bpffs tree, "" none */
 };
 
 /* tracefs's available_filter_functions, sorted, loaded once per engine. */

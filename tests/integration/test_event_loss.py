@@ -203,7 +203,7 @@ def test_flood_accounting():
         else:
             raise AssertionError("no sentinel event in 30 tries")
         # the metrics page (rendered every second) has seen every call
-        hook = (("hook", "syscalls/sys_enter_getppid"), ("policy", "getppid-acct"))
+        hook = (("hook", "syscalls/sys_enter_getppid"), ("policy", "getppid-acct"), ("policy_namespace", ""))
         deadline = time.time() + 30
         while True:
             mt = scrape_metrics(port)

@@ -196,14 +196,17 @@ def wait_at_least(fn, want, what, timeout=20):
     raise AssertionError("%s: %s, want at least %s" % (what, got, want))
 
 
-def hook_calls(port, policy, result):
+def hook_calls(port, policy, result, ns=None):
+    """ns None: every namespace's policy of that name."""
     return sum(v for (n, l), v in metrics(port).items() if n == "tetragon_policy_hook_calls_total" and
-               ("policy", policy) in l and ("result", result) in l)
+               ("policy", policy) in l and ("result", result) in l and
+               (ns is None or ("policy_namespace", ns) in l))
 
 
-def scope_cgroups(port, policy):
+def scope_cgroups(port, policy, ns=None):
     for (name, labels), v in metrics(port).items():
-        if name == "tetragon_policy_scope_cgroups" and ("policy", policy) in labels:
+        if name == "tetragon_policy_scope_cgroups" and ("policy", policy) in labels and \
+                (ns is None or ("policy_namespace", ns) in labels):
             return v
     return None
 
@@ -212,15 +215,15 @@ def known_cgroups(port, kind):
     return metrics(port).get(("tetragon_policy_scope_known_cgroups", (("kind", kind),)), 0)
 
 
-def wait_scope(port, policy, want, timeout=20):
+def wait_scope(port, policy, want, timeout=20, ns=None):
     deadline = time.time() + timeout
     got = None
     while time.time() < deadline:
-        got = scope_cgroups(port, policy)
+        got = scope_cgroups(port, policy, ns)
         if got == want:
             return
         time.sleep(0.05)
-    raise AssertionError("policy %s: %s cgroups in scope, want %s" % (policy, got, want))
+    raise AssertionError("policy %s%s: %s cgroups in scope, want %s" % (ns + "/" if ns else "", policy, got, want))
 
 
 def setup():
@@ -395,22 +398,70 @@ def test_pod_after_policy():
 
 
 def test_namespaced_with_pod_selector():
-    """A namespaced policy's podSelector selects among the pods of its namespace only."""
+    """A namespaced policy's podSelector selects among the pods of its namespace only. Policies are keyed by
+    (namespace, name) as upstream's: one of the same name in namespace other (Post, not Sigkill) runs beside
+    it, each acting in its own namespace only, listed, counted (policy_namespace) and pinned
+    (<namespace>:<name>) apart; the same (namespace, name) again is refused; deleting one leaves the other."""
     srv = KubeAPIServer(TMP)
     web = Pod("web-1", "shop", labels={"app": "web"})
     other = Pod("web-2", "other", labels={"app": "web"})
     srv.put(PODS, web.obj())
     srv.put(PODS, other.obj())
-    srv.put(TPNS, storm_policy("ns-sel", "Sigkill", ns="shop",
-                               spec_extra={"podSelector": {"matchLabels": {"app": "web"}}}))
-    a, port = start(srv)
+    sel = {"podSelector": {"matchLabels": {"app": "web"}}}
+    srv.put(TPNS, storm_policy("ns-sel", "Sigkill", ns="shop", spec_extra=sel))
+    srv.put(TPNS, storm_policy("ns-sel", "Post", ns="other", spec_extra=sel))
+    bpfdir = "tg-test-scope-%d" % os.getpid()
+    pins = os.path.join("/sys/fs/bpf", bpfdir)
+    a, port = start(srv, "--keep-sensors-on-exit", "--bpf-dir", bpfdir)
+    sock = "unix://" + os.path.join(a.dir, "tetragon.sock")
+
+    def ns_sel(action, pid=None):
+        return lambda e: (e.get("process_kprobe", {}).get("policy_name") == "ns-sel" and
+                          e["process_kprobe"].get("action") == action and
+                          (pid is None or e["process_kprobe"]["process"]["pid"] == pid))
+
     try:
         wait_log(a, r"k8s: TracingPolicyNamespaced shop/ns-sel \(generation 1\) loaded")
-        wait_scope(port, "ns-sel", 2)
-        assert run_storm(lambda *x: other.run("main", STORM, *x)) == 0
+        wait_log(a, r"k8s: TracingPolicyNamespaced other/ns-sel \(generation 1\) loaded")
+        wait_scope(port, "ns-sel", 2, ns="shop")
+        wait_scope(port, "ns-sel", 2, ns="other")
+        p = other.run("main", STORM, "--getppid", "3")
+        assert p.wait(timeout=30) == 0
+        a.wait_count(ns_sel("KPROBE_ACTION_POST", p.pid), 3, what="other/ns-sel's records")
         assert run_storm(lambda *x: web.run("main", STORM, *x)) == -signal.SIGKILL
+        a.wait_for(ns_sel("KPROBE_ACTION_SIGKILL"), what="shop/ns-sel's Sigkill record")
+        ks = kprobes_of(a, "ns-sel")
+        ns_of = {"KPROBE_ACTION_SIGKILL": "shop", "KPROBE_ACTION_POST": "other"}
+        assert all(k["process"]["pod"]["namespace"] == ns_of[k["action"]] for k in ks), ks
+        # one series per (policy_namespace, policy)
+        assert wait_at_least(lambda: hook_calls(port, "ns-sel", "matched", "other"), 3, "other matched") == 3
+        assert wait_at_least(lambda: hook_calls(port, "ns-sel", "matched", "shop"), 1, "shop matched") == 1
+        # listed apart; the same (namespace, name) over the API is refused, naming it
+        r = subprocess.run([TETRA, "tracingpolicy", "list", "-o", "json", "--server-address", sock],
+                           capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        listed = sorted(p["namespace"] for p in json.loads(r.stdout)["policies"] if p["name"] == "ns-sel")
+        assert listed == ["other", "shop"], r.stdout
+        dup = os.path.join(TMP, "dup.yaml")
+        with open(dup, "w") as f:
+            json.dump(dict(storm_policy("ns-sel", "Post", ns="shop"), apiVersion="cilium.io/v1alpha1",
+                           kind="TracingPolicyNamespaced"), f)
+        r = subprocess.run([TETRA, "tracingpolicy", "add", dup, "--server-address", sock],
+                           capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert r.returncode != 0 and re.search(rb"tracing policy shop/ns-sel: .* already loaded", r.stderr), r
+        # --keep-sensors-on-exit pins each under upstream's <namespace>:<name>
+        for d in ("shop:ns-sel", "other:ns-sel"):
+            assert os.path.isdir(os.path.join(pins, d)), os.listdir(pins)
+        srv.delete(TPNS, "shop", "ns-sel")
+        wait_log(a, r"k8s: TracingPolicyNamespaced shop/ns-sel deleted: unloaded")
+        assert scope_cgroups(port, "ns-sel", "other") == 2
+        assert run_storm(lambda *x: web.run("main", STORM, *x)) == 0
+        p = other.run("main", STORM, "--getppid", "2")
+        assert p.wait(timeout=30) == 0
+        a.wait_count(ns_sel("KPROBE_ACTION_POST", p.pid), 2, what="other/ns-sel's records after the delete")
     finally:
         a.stop()
+        # the pins outlive the agent: unpinning detaches them
+        shutil.rmtree(pins, True)
         web.close()
         other.close()
         srv.close()

@@ -253,7 +253,7 @@ v=$(sum "$tmp/m2" '^tetragon_events_total\{.*type="PROCESS_TRACEPOINT"')
 v=$(value "$tmp/m2" "tetragon_syscalls_total{binary=\"$tmp/mtrue\",namespace=\"\",node_name=\"\",pod=\"\",syscall=\"exit_group\",workload=\"\"}")
 [ "$v" = 5 ] && ok "tetragon_syscalls_total{syscall=\"exit_group\"} of the true copy is 5" ||
 	bad "syscalls: '$v' $(grep '^tetragon_syscalls_total' "$tmp/m2")"
-v=$(value "$tmp/m2" 'tetragon_policy_hook_calls_total{hook="syscalls/sys_enter_openat",policy="metrics-open",result="matched"}')
+v=$(value "$tmp/m2" 'tetragon_policy_hook_calls_total{hook="syscalls/sys_enter_openat",policy="metrics-open",policy_namespace="",result="matched"}')
 [ "${v:-0}" -ge 2 ] 2>/dev/null && ok "tetragon_policy_hook_calls_total matched moved ($v)" || bad "hook calls: '$v'"
 v=$(sum "$tmp/m2" '^tetragon_tracingpolicy_selector_actions_total\{action="post",.*,policy="metrics-open",.*selector_index="0"')
 [ "$v" = 2 ] && ok "tetragon_tracingpolicy_selector_actions_total{action=\"post\"} of the policy is 2" ||

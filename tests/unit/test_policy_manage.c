@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "abi/msg_generic.h"
+#include "kernel/bpf_pin.h"
 #include "sensors/generic_policy.h"
 
 static char tracefs[64];	/* empty: no tracepoint exists */
@@ -138,6 +139,9 @@ static void test_namespaced_and_domain(void **state)
 {
 	static const char y[] = "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicyNamespaced\nmetadata:\n"
 				"  name: nsd\n  namespace: team\nspec:\n  lsmhooks:\n  - hook: tg_no_such_hook\n";
+	static const char y2[] = "apiVersion: cilium.io/v1alpha1\nkind: TracingPolicyNamespaced\nmetadata:\n"
+				 "  name: nsd\n  namespace: other\nspec:\n  lsmhooks:\n  - hook: tg_no_such_hook\n";
+	static const char y3[] = LSM_POLICY("nsd", "TracingPolicy");
 	struct policy_engine *e = open_engine(NULL, 0);
 	struct policy_status st;
 	char why[1024];
@@ -153,6 +157,33 @@ static void test_namespaced_and_domain(void **state)
 	assert_int_equal(st.state, POLICY_STATE_LOAD_ERROR);
 	assert_int_equal(st.ninst, 0);
 	assert_string_equal(st.ns, "team");
+	/* keyed by (namespace, name) as upstream: the same name elsewhere is another policy, not a replacement */
+	assert_int_equal(policy_engine_add_yaml(e, y2, strlen(y2), "mine", why, sizeof(why)), -EOPNOTSUPP);
+	assert_int_equal(policy_engine_add_yaml(e, y3, strlen(y3), "mine", why, sizeof(why)), -EOPNOTSUPP);
+	assert_int_equal(policy_engine_status(e, 1, &st), 0);
+	assert_string_equal(st.name, "nsd");
+	assert_string_equal(st.ns, "other");
+	assert_int_equal(policy_engine_status(e, 2, &st), 0);
+	assert_string_equal(st.name, "nsd");
+	assert_null(st.ns);
+	assert_int_equal(policy_engine_count(e, POLICY_STATE_LOAD_ERROR), 3);
+	/* configure names one of them */
+	assert_int_equal(policy_engine_configure(e, "nsd", "other", NULL, -1, 1, why, sizeof(why)), 0);
+	assert_int_equal(policy_engine_configure(e, "nsd", "other", NULL, 1, -1, why, sizeof(why)), -EALREADY);
+	assert_string_equal(why, "tracing policy other/nsd is not disabled");
+	assert_int_equal(policy_engine_status(e, 1, &st), 0);
+	assert_true(st.monitor);
+	assert_int_equal(policy_engine_status(e, 0, &st), 0);
+	assert_false(st.monitor);
+	assert_int_equal(policy_engine_status(e, 2, &st), 0);
+	assert_false(st.monitor);
+	assert_int_equal(policy_engine_delete(e, "nsd", "other", NULL, why, sizeof(why)), 0);
+	assert_int_equal(policy_engine_delete(e, "nsd", "other", NULL, why, sizeof(why)), -ENOENT);
+	assert_string_equal(why, "tracing policy other/nsd does not exist");
+	assert_int_equal(policy_engine_delete(e, "nsd", NULL, NULL, why, sizeof(why)), 0);
+	assert_int_equal(policy_engine_status(e, 0, &st), 0);
+	assert_string_equal(st.ns, "team");
+	assert_int_equal(policy_engine_status(e, 1, &st), -ENOENT);
 	assert_int_equal(policy_engine_delete(e, "nsd", NULL, NULL, why, sizeof(why)), -ENOENT);
 	assert_int_equal(policy_engine_delete(e, "nsd", "team", "grpc", why, sizeof(why)), -ENOENT);
 	assert_int_equal(policy_engine_delete(e, "nsd", "team", NULL, why, sizeof(why)), 0);
@@ -161,6 +192,20 @@ static void test_namespaced_and_domain(void **state)
 	assert_string_equal(why, "domain: want at most 253 characters without control characters");
 	assert_int_equal(policy_engine_status(e, 0, &st), -ENOENT);
 	policy_engine_close(e);
+}
+
+/* --keep-sensors-on-exit's directories: upstream's <namespace>:<name> keeps same names apart */
+static void test_pin_paths(void **state)
+{
+	char buf[512];
+
+	(void)state;
+	bpf_pin_inst_path(buf, sizeof(buf), NULL, "nsd", "generic_kprobe", 7, "sys_getppid");
+	assert_string_equal(buf, "nsd/generic_kprobe/7-sys_getppid");
+	bpf_pin_inst_path(buf, sizeof(buf), "", "nsd", "generic_kprobe", 7, "sys_getppid");
+	assert_string_equal(buf, "nsd/generic_kprobe/7-sys_getppid");
+	bpf_pin_inst_path(buf, sizeof(buf), "team", "nsd", "generic_tracepoint", 8, "sched/sched_process_exec");
+	assert_string_equal(buf, "team:nsd/generic_tracepoint/8-sched_sched_process_exec");
 }
 
 static void test_startup_file_listed(void **state)
@@ -206,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_yaml),
 		cmocka_unit_test(test_refused_kept_in_load_error),
 		cmocka_unit_test(test_namespaced_and_domain),
+		cmocka_unit_test(test_pin_paths),
 		cmocka_unit_test(test_startup_file_listed),
 		cmocka_unit_test(test_account_unknown_records),
 	};
