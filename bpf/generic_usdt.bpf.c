@@ -34,6 +34,8 @@ static __always_inline const void *gt_fetch_addr(const void *src, __u32 pos)
 	return 0;
 }
 
+/* resolve: walks the binary's memory (btfPath types it) */
+#define GT_RESOLVE_MEM GT_MEM_USER
 #include "lib/gt_args.h"
 
 static __always_inline __u64 usdt_reg(struct pt_regs *ctx, __u32 off)
