@@ -266,7 +266,7 @@ enum gt_net_sel {
  * and applies none of the first three.
  */
 enum gt_action { GT_ACT_POST, GT_ACT_NOPOST, GT_ACT_SIGKILL, GT_ACT_SIGNAL, GT_ACT_OVERRIDE, GT_ACT_GETURL,
-		 GT_ACT_DNSLOOKUP, GT_ACT_NOTIFY_ENFORCER };
+		 GT_ACT_DNSLOOKUP, GT_ACT_NOTIFY_ENFORCER, GT_ACT_SET };
 
 /*
  * String values (matchArgs on strings, matchBinaries, matchParentBinaries)
@@ -490,6 +490,7 @@ struct msg_generic {
 #define GT_MSG_KSTACK	0x2	/* a kernel stack was asked for */
 #define GT_MSG_USTACK	0x4	/* a user stack was asked for */
 #define GT_MSG_NOPOST	0x8	/* posted for the agent's actions only (NoPost): no event */
+#define GT_MSG_ACTION_FAILED 0x10	/* a program's own action (USDT Set) could not be applied */
 /* upstream's PERF_MAX_STACK_DEPTH frames at most per stack */
 #define GT_STACK_FRAMES	127
 #define GT_STACK_MAX	(GT_STACK_FRAMES * 8)

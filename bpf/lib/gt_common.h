@@ -514,7 +514,7 @@ static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u6
 	struct execve_map_value *ev;
 	__u64 sel;
 	struct gt_config *cfg;
-	int enforce, ovr = 0;
+	int enforce, ovr = 0, failed = 0;
 
 	cfg = bpf_map_lookup_elem(&gt_config, &zero);
 	if (!cfg)
@@ -557,6 +557,11 @@ static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u6
 	} else if (enforce && sel < GT_MAX_SEL && cfg->sel[sel].enf == GT_ENF_CLEANUP) {
 		bpf_map_delete_elem(&gt_enforcer, &pid_tgid);
 	}
+#ifdef GT_ON_MATCH
+	/* the program's own actions (USDT Set: gt_on_match), before the record is built */
+	if (enforce && sel < GT_MAX_SEL && gt_on_match(ctx, (__u32)sel))
+		failed = 1;
+#endif
 	if (sel < GT_MAX_SEL && gt_xcfg.sel_track[sel])
 		gt_track_sock(h, gt_xcfg.sel_sock[sel], gt_xcfg.sel_track[sel], tgid, (__u32)pid_tgid);
 	/* GetUrl/DnsLookup: the agent needs the record even when no event is to be posted */
@@ -593,7 +598,7 @@ static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u6
 	h->m.sel = sel;
 	h->m.nargs = gt_cfg.nargs;
 	h->m.ret = 0;
-	h->m.flags = post ? 0 : GT_MSG_NOPOST;
+	h->m.flags = (post ? 0 : GT_MSG_NOPOST) | (failed ? GT_MSG_ACTION_FAILED : 0);
 	h->m.ret_action = 0;
 	gt_stack_fill(ctx, h, sel < GT_MAX_SEL ? cfg->sel[sel].stack : 0);
 	if (gt_cfg.has_return) {

@@ -742,6 +742,11 @@ const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg
 			case TP_ACTION_CLEANUP_ENFORCER_NOTIFICATION:
 				g->enf = GT_ENF_CLEANUP;
 				break;
+			case TP_ACTION_SET:
+				/* the USDT program writes it (policy_usdt.c: which argument, what value) */
+				if (g->action == GT_ACT_POST)
+					g->action = GT_ACT_SET;
+				break;
 			case TP_ACTION_GETURL: case TP_ACTION_DNSLOOKUP:
 				/* the agent runs them from the record (agent_actions.c) */
 				g->agent_act = 1;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* uprobe_target A B STRING [N [thread]]: calls tg_uprobe_target(A, B, STRING)
  * and tg_uprobe_req(&req) (a struct built from them: the btfPath/resolve
- * tests) N times (default 1), from a second thread when "thread" is given;
+ * tests; a USDT probe tg:req gets &req too) N times (default 1), from a
+ * second thread when "thread" is given;
  * the functions the uprobe tests probe.
  *
  * Built for BPF too (clang -target bpf -g, Makefile): only the types and
@@ -40,6 +41,7 @@ __attribute__((noinline, used)) int tg_uprobe_req(const struct tg_req *r)
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sdt.h>
 
 __attribute__((noinline, used)) int tg_uprobe_target(int a, long b, const char *s)
 {
@@ -62,6 +64,8 @@ static void *calls(void *sum)
 	for (int i = 0; i < n; i++) {
 		*(long *)sum += tg_uprobe_target(atoi(args[1]), atol(args[2]), args[3]);
 		*(long *)sum += tg_uprobe_req(&r);
+		/* the same struct through a USDT probe (test_usdt's btfPath case) */
+		STAP_PROBE1(tg, req, &r);
 	}
 	return NULL;
 }

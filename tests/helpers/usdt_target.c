@@ -10,6 +10,8 @@
  *   tg:guarded  A: only when its semaphore says a tracer is attached;
  *               prints "guarded: on|off" each time
  *   tg:counted  no arguments (a plain uprobe with refCtrOffsets tests it)
+ *   tg:set      R (a volatile int, 0), A: in memory; prints "set: R" after
+ *               it (the USDT Set action writes R)
  * and prints the semaphores' counts ("semaphores: guarded=1 counted=0").
  */
 #include <stdio.h>
@@ -27,6 +29,7 @@ SEMA(indexed);
 SEMA(consts);
 SEMA(guarded);
 SEMA(counted);
+SEMA(set);
 
 #include <sys/sdt.h>
 
@@ -35,6 +38,7 @@ __attribute__((noinline)) static void fire(int a, long b, const char *s)
 	volatile int ma = a;
 	volatile long mb = b;
 	volatile short ms = (short)-b;
+	volatile int ret = 0, key = a;
 	volatile long table[4];
 
 	for (int k = 0; k < 4; k++)
@@ -47,6 +51,8 @@ __attribute__((noinline)) static void fire(int a, long b, const char *s)
 #define STAP_SDT_ARG_CONSTRAINT m
 	STAP_PROBE3(tg, mem, ma, mb, ms);
 	STAP_PROBE1(tg, indexed, table[a & 3]);
+	STAP_PROBE2(tg, set, ret, key);
+	printf("set: %d\n", ret);
 #undef STAP_SDT_ARG_CONSTRAINT
 #define STAP_SDT_ARG_CONSTRAINT n
 	STAP_PROBE3(tg, consts, 5, -9, 300000000000L);
