@@ -301,6 +301,8 @@ const char *policy_enforcer_attach(struct policy_engine *e, const struct tp_poli
 void policy_enforcer_detach(struct policy_engine *e, const struct tp_policy *p);
 /* The policy's gt_enforcer map, -1 without an enforcer. */
 int policy_enforcer_map_fd(const struct policy_engine *e, const struct tp_policy *p);
+/* Its gt_enf_missed map (the notifications the enforcer missed), -1 without an enforcer. */
+int policy_enforcer_missed_fd(const struct policy_engine *e, const struct tp_policy *p);
 /* "enforcer by fmod_ret on __x64_sys_dup, ..." for statuses; nothing without one */
 void policy_enforcer_describe(const struct policy_engine *e, const struct tp_policy *p, struct strbuf *sb);
 

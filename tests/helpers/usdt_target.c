@@ -33,12 +33,22 @@ SEMA(set);
 
 #include <sys/sdt.h>
 
+/* tg:set on its own, so fire()'s operands stay where the other tests expect them */
+__attribute__((noinline)) static void fire_set(int a)
+{
+	volatile int ret = 0, key = a;
+
+#undef STAP_SDT_ARG_CONSTRAINT
+#define STAP_SDT_ARG_CONSTRAINT m
+	STAP_PROBE2(tg, set, ret, key);
+	printf("set: %d\n", ret);
+}
+
 __attribute__((noinline)) static void fire(int a, long b, const char *s)
 {
 	volatile int ma = a;
 	volatile long mb = b;
 	volatile short ms = (short)-b;
-	volatile int ret = 0, key = a;
 	volatile long table[4];
 
 	for (int k = 0; k < 4; k++)
@@ -51,8 +61,6 @@ __attribute__((noinline)) static void fire(int a, long b, const char *s)
 #define STAP_SDT_ARG_CONSTRAINT m
 	STAP_PROBE3(tg, mem, ma, mb, ms);
 	STAP_PROBE1(tg, indexed, table[a & 3]);
-	STAP_PROBE2(tg, set, ret, key);
-	printf("set: %d\n", ret);
 #undef STAP_SDT_ARG_CONSTRAINT
 #define STAP_SDT_ARG_CONSTRAINT n
 	STAP_PROBE3(tg, consts, 5, -9, 300000000000L);
@@ -65,6 +73,7 @@ __attribute__((noinline)) static void fire(int a, long b, const char *s)
 		printf("guarded: off\n");
 	}
 	STAP_PROBE(tg, counted);
+	fire_set(a);
 }
 
 int main(int argc, char **argv)
