@@ -588,8 +588,10 @@ static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u6
 					.hook_id = gt_cfg.hook_id };
 		__u32 slot = cfg->sel[sel].enf_arg;
 
-		if (slot && slot <= GT_MAX_ARGS)
-			v.arg = (__u32)h->m.args[slot - 1].ival;
+		/* constant indices: a computed one loses its bounds on some compilers' code */
+		for (__u32 k = 0; k < GT_MAX_ARGS; k++)
+			if (k + 1 == slot)
+				v.arg = (__u32)h->m.args[k].ival;
 		/* one left for this thread that the enforcer never took: replaced, counted */
 		gt_enf_miss(bpf_map_lookup_elem(&gt_enforcer, &pid_tgid), GT_ENF_MISSED_OVERWRITTEN);
 		bpf_map_update_elem(&gt_enforcer, &pid_tgid, &v, BPF_ANY);
