@@ -284,6 +284,8 @@ const char *policy_attach_policy(struct policy_engine *e, struct tp_policy *p, c
 		}
 		bad = be->instances(e, p, h, why, len);
 	}
+	if (!bad)
+		bad = policy_loader_attach(e, p, why, len);
 	memset(&e->scope_cur, 0, sizeof(e->scope_cur));
 	if (bad) {
 		while (e->ninst > first)
@@ -308,6 +310,7 @@ void policy_detach_policy(struct policy_engine *e, const struct tp_policy *p)
 	}
 	e->ninst = k;
 	policy_enforcer_detach(e, p);
+	policy_loader_detach(e, p);
 	/* the provider forgets a policy it does not hold */
 	scope_release(e, p);
 }
