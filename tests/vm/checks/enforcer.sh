@@ -125,7 +125,12 @@ check)
 		grep -Eq '"process_kprobe":\{.*"function_name":"__x64_sys_mkdir(at)?".*"action":"KPROBE_ACTION_NOTIFYENFORCER","policy_name":"enforcer-sig"' "$EV"
 	check "enforcer: the policy status names the mechanism (kprobe on __x64_sys_mkdir, __x64_sys_mkdirat)" \
 		grep -q "enforcer by kprobe (argSig only) on __x64_sys_mkdir, __x64_sys_mkdirat" /tmp/enf/list.json
-	grep -q 'reason="overwritten"' /tmp/enf/metrics.txt || sed 's/^/VMLOG /' /tmp/enf/missed.out /tmp/enf/metrics.txt
+	if ! grep -q 'reason="overwritten"' /tmp/enf/metrics.txt; then
+		sed 's/^/VMLOG /' /tmp/enf/missed.out /tmp/enf/metrics.txt
+		echo "VMLOG events of enforcer-missed: $(grep -c '"policy_name":"enforcer-missed"' $EV)"
+		grep '"policy_name":"enforcer-missed"' $EV | head -2 | cut -c1-600 | sed 's/^/VMLOG /'
+		grep -i "enforcer-missed" /tmp/agent.err | tail -5 | sed 's/^/VMLOG /'
+	fi
 	check "enforcer: missed notifications overwritten, counted by syscall (mmap)" \
 		grep -Eq '^tetragon_enforcer_missed_notifications_total\{info="mmap",policy="enforcer-missed",reason="overwritten"\} [1-9]' /tmp/enf/metrics.txt
 	check "enforcer: a notification cleaned up untaken counted (no_action)" \
