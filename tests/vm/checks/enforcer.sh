@@ -107,7 +107,15 @@ run)
 	/bin/tetra tracingpolicy add /tmp/enf/missed.yaml >/tmp/enf/missed.out 2>&1
 	/usr/bin/true
 	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up 2>/dev/null
-	printf 'GET /metrics HTTP/1.0\r\n\r\n' | nc -w 5 127.0.0.1 2112 | grep enforcer_missed >/tmp/enf/metrics.txt
+	# the page is rendered once a second: until it has the counters (at most 5 s)
+	i=0
+	while :; do
+		printf 'GET /metrics HTTP/1.0\r\n\r\n' | nc -w 5 127.0.0.1 2112 | grep enforcer_missed >/tmp/enf/metrics.txt
+		grep -q 'reason="no_action"' /tmp/enf/metrics.txt && break
+		i=$((i + 1))
+		[ $i -ge 50 ] && break
+		sleep 0.1
+	done
 	/bin/tetra tracingpolicy delete enforcer-missed >/dev/null 2>&1
 	/bin/tetra tracingpolicy add /tmp/enf/err.yaml >/tmp/enf/err.out 2>&1
 	enf_err_status=$?
