@@ -218,6 +218,13 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE $< -o $@
 
+# uprobe_target's types as BTF (its btfPath test): clang emits .BTF for the BPF target only
+HELPER_BIN += $(BUILD)/tests/helpers/uprobe_target.btf.o
+$(BUILD)/tests/helpers/uprobe_target.btf.o: tests/helpers/uprobe_target.c
+	@mkdir -p $(@D)
+	$(call msg,BTF,$@)
+	$(Q)$(CLANG) -target bpf -g -O2 -c $< -o $@
+
 # ---- protojson field order + its test protos (owner: src/encode/protojson) ----
 # protoc-c sorts descriptor fields by number but protojson writes them in
 # .proto declaration order: field_order.awk turns a descriptor set of the

@@ -266,7 +266,7 @@ enum gt_net_sel {
  * and applies none of the first three.
  */
 enum gt_action { GT_ACT_POST, GT_ACT_NOPOST, GT_ACT_SIGKILL, GT_ACT_SIGNAL, GT_ACT_OVERRIDE, GT_ACT_GETURL,
-		 GT_ACT_DNSLOOKUP, GT_ACT_NOTIFY_ENFORCER };
+		 GT_ACT_DNSLOOKUP, GT_ACT_NOTIFY_ENFORCER, GT_ACT_SET };
 
 /*
  * String values (matchArgs on strings, matchBinaries, matchParentBinaries)
@@ -381,6 +381,8 @@ struct gt_selector {
 	__u8 enf_sig;		/* NotifyEnforcer argSig (0: none) */
 	__s16 enf_err;		/* NotifyEnforcer argError (0: none) */
 	__u16 nschg;		/* matchNamespaceChanges: bit (1 << enum gt_ns_idx) | GT_NSCHG_* */
+	__u8 enf_arg;		/* NotifyEnforcer: 1 + the slot whose value names the call (raw_syscalls' id), 0: none */
+	__u8 pad2[5];
 };
 
 /*
@@ -400,11 +402,29 @@ struct gt_selector {
  * calling thread in the policy's map gt_enforcer (key: pid_tgid), which its
  * enforcer program on the syscall function (bpf/generic_enforcer.bpf.c)
  * takes and applies: the signal, then the error the syscall returns.
+ * hook_id and arg say which notification it is (the missed counters).
  */
 struct gt_enf_val {
 	__s32 err;
 	__u32 sig;
+	__u32 hook_id;		/* the hook that notified */
+	__u32 arg;		/* the value of its enf_arg slot (a syscall id), 0 without one */
 };
+
+/*
+ * Notifications the enforcer missed (upstream's
+ * tetragon_enforcer_missed_notifications_total): the policy's map
+ * gt_enf_missed counts them by the notification they lost and why, a
+ * later NotifyEnforcer of the thread replacing it (OVERWRITTEN) or a
+ * CleanupEnforcerNotification finding it never taken (NOACTION).
+ */
+enum { GT_ENF_MISSED_OVERWRITTEN = 1, GT_ENF_MISSED_NOACTION = 2 };
+struct gt_enf_missed_key {
+	__u32 hook_id;
+	__u32 arg;
+	__u32 reason;		/* GT_ENF_MISSED_* */
+};
+#define GT_ENF_MISSED_MAX 128	/* distinct keys, as upstream's */
 
 #define GT_CFG_MONITOR	0x1	/* policy-mode monitor: report the actions, apply none */
 #define GT_CFG_SCOPE	0x2	/* the policy acts only on the workloads in gt_scope (below) */
@@ -505,6 +525,7 @@ struct msg_generic {
 #define GT_MSG_KSTACK	0x2	/* a kernel stack was asked for */
 #define GT_MSG_USTACK	0x4	/* a user stack was asked for */
 #define GT_MSG_NOPOST	0x8	/* posted for the agent's actions only (NoPost): no event */
+#define GT_MSG_ACTION_FAILED 0x10	/* a program's own action (USDT Set) could not be applied */
 /* upstream's PERF_MAX_STACK_DEPTH frames at most per stack */
 #define GT_STACK_FRAMES	127
 #define GT_STACK_MAX	(GT_STACK_FRAMES * 8)

@@ -37,6 +37,8 @@ static __always_inline const void *gt_fetch_addr(const void *src, __u32 pos)
 	return 0;
 }
 
+/* resolve: walks the binary's memory (btfPath types it) */
+#define GT_RESOLVE_MEM GT_MEM_USER
 #include "lib/gt_args.h"
 
 SEC("uprobe")

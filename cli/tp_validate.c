@@ -17,7 +17,7 @@ static void validate_help(FILE *out)
 		     "multi-document file (separated by ---) must be a policy. \"-\" reads stdin.\n\n"
 		     "Besides upstream's schema and limits, this applies what this agent refuses\n"
 		     "without asking the kernel: workload scoping it cannot apply (matchWorkloads,\n"
-		     "a nodeSelector, a TracingPolicyNamespaced without a namespace), loader,\n"
+		     "a nodeSelector, a TracingPolicyNamespaced without a namespace),\n"
 		     "enforcers, and the limits of its BPF selectors, with the agent's\n"
 		     "messages. What the kernel decides (tracepoints, symbols) is left to the agent.\n\n"
 		     "Problems go to stderr as FILE:LINE:COL: FIELD.PATH: message (warnings say\n"

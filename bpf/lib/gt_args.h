@@ -213,6 +213,15 @@ static __always_inline void gt_put_iovec(struct gt_heap *h, __u32 i, const struc
 	gt_arg_commit(h, i, c.done);
 }
 
+/*
+ * Where resolve: paths walk: kernel memory, unless the program says
+ * otherwise before including this file (uprobes, USDT: the binary's own
+ * memory, typed by its BTF file).
+ */
+#ifndef GT_RESOLVE_MEM
+#define GT_RESOLVE_MEM GT_MEM_KERNEL
+#endif
+
 /* The value at the end of argument i's resolve: path, starting from the raw word v. */
 static __always_inline __u64 gt_resolve(__u32 i, __u64 v)
 {
@@ -225,14 +234,14 @@ static __always_inline __u64 gt_resolve(__u32 i, __u64 v)
 		if (!v)
 			return 0;
 		addr = v + gt_cfg.resolve[i].off[k];
-		if (k + 1 < n && bpf_probe_read_kernel(&v, sizeof(v), (const void *)addr))
+		if (k + 1 < n && gt_read_mem(&v, sizeof(v), (const void *)addr, GT_RESOLVE_MEM))
 			return 0;
 	}
 	if (gt_cfg.resolve[i].last == GT_RES_ADDR)
 		return addr;
 	if (size > 8)
 		size = 8;
-	bpf_probe_read_kernel(&out, size, (const void *)addr);
+	gt_read_mem(&out, size, (const void *)addr, GT_RESOLVE_MEM);
 	return out;
 }
 

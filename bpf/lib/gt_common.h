@@ -111,6 +111,14 @@ struct {
 	__type(value, struct gt_enf_val);
 } gt_enforcer SEC(".maps");
 
+/* notifications lost before the enforcer took them (abi/msg_generic.h); the policy's map */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct gt_enf_missed_key);
+	__type(value, __u64);
+} gt_enf_missed SEC(".maps");
+
 /* Post rateLimit: time of the last post per selector, scope and arguments. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -516,6 +524,31 @@ static __always_inline void gt_stack_fill(void *ctx, struct gt_heap *h, __u32 wa
 	h->m.data_len = GT_MIN(off, GT_DATA_MAX);
 }
 
+/* Count the notification old (if any) as missed for reason; whether there was one. */
+static __always_inline int gt_enf_miss(struct gt_enf_val *old, __u32 reason)
+{
+	struct gt_enf_missed_key k = {};
+	__u64 one = 1, *n;
+
+	if (!old)
+		return 0;
+	k.hook_id = old->hook_id;
+	k.arg = old->arg;
+	k.reason = reason;
+	n = bpf_map_lookup_elem(&gt_enf_missed, &k);
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+		return 1;
+	}
+	/* a new key; another CPU may have added it meanwhile */
+	if (bpf_map_update_elem(&gt_enf_missed, &k, &one, BPF_NOEXIST)) {
+		n = bpf_map_lookup_elem(&gt_enf_missed, &k);
+		if (n)
+			__sync_fetch_and_add(n, 1);
+	}
+	return 1;
+}
+
 static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u64 pid_tgid, __u32 cand,
 					      __u64 ret_key)
 {
@@ -523,7 +556,7 @@ static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u6
 	struct execve_map_value *ev;
 	__u64 sel;
 	struct gt_config *cfg;
-	int enforce, ovr = 0;
+	int enforce, ovr = 0, failed = 0;
 
 	cfg = bpf_map_lookup_elem(&gt_config, &zero);
 	if (!cfg)
@@ -560,12 +593,27 @@ static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u6
 		ovr = cfg->sel[sel].override_err;
 	/* the enforcer on the syscall function applies it (or nothing asked for one: it is cleaned up) */
 	if (enforce && sel < GT_MAX_SEL && cfg->sel[sel].enf == GT_ENF_NOTIFY) {
-		struct gt_enf_val v = { .err = cfg->sel[sel].enf_err, .sig = cfg->sel[sel].enf_sig };
+		struct gt_enf_val v = { .err = cfg->sel[sel].enf_err, .sig = cfg->sel[sel].enf_sig,
+					.hook_id = gt_cfg.hook_id };
+		__u32 slot = cfg->sel[sel].enf_arg;
 
+		/* constant indices: a computed one loses its bounds on some compilers' code */
+		for (__u32 k = 0; k < GT_MAX_ARGS; k++)
+			if (k + 1 == slot)
+				v.arg = (__u32)h->m.args[k].ival;
+		/* one left for this thread that the enforcer never took: replaced, counted */
+		gt_enf_miss(bpf_map_lookup_elem(&gt_enforcer, &pid_tgid), GT_ENF_MISSED_OVERWRITTEN);
 		bpf_map_update_elem(&gt_enforcer, &pid_tgid, &v, BPF_ANY);
 	} else if (enforce && sel < GT_MAX_SEL && cfg->sel[sel].enf == GT_ENF_CLEANUP) {
-		bpf_map_delete_elem(&gt_enforcer, &pid_tgid);
+		/* one still there: the enforcer did not act on it */
+		if (gt_enf_miss(bpf_map_lookup_elem(&gt_enforcer, &pid_tgid), GT_ENF_MISSED_NOACTION))
+			bpf_map_delete_elem(&gt_enforcer, &pid_tgid);
 	}
+#ifdef GT_ON_MATCH
+	/* the program's own actions (USDT Set: gt_on_match), before the record is built */
+	if (enforce && sel < GT_MAX_SEL && gt_on_match(ctx, (__u32)sel))
+		failed = 1;
+#endif
 	if (sel < GT_MAX_SEL && gt_xcfg.sel_track[sel])
 		gt_track_sock(h, gt_xcfg.sel_sock[sel], gt_xcfg.sel_track[sel], tgid, (__u32)pid_tgid);
 	/* GetUrl/DnsLookup: the agent needs the record even when no event is to be posted */
@@ -605,7 +653,7 @@ static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u6
 	h->m.sel = sel;
 	h->m.nargs = gt_cfg.nargs;
 	h->m.ret = 0;
-	h->m.flags = post ? 0 : GT_MSG_NOPOST;
+	h->m.flags = (post ? 0 : GT_MSG_NOPOST) | (failed ? GT_MSG_ACTION_FAILED : 0);
 	h->m.ret_action = 0;
 	gt_stack_fill(ctx, h, sel < GT_MAX_SEL ? cfg->sel[sel].stack : 0);
 	if (gt_cfg.has_return) {

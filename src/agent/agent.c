@@ -401,7 +401,13 @@ static uint64_t policy_hold_pos(void *ctx)
 	uint64_t prod, cons;
 
 	process_sensor_ring_pos(a->sensor, RING_POLICY, &prod, &cons);
-	return prod > cons ? prod : 0;
+	if (prod > cons)
+		return prod;
+	/*
+	 * spec.loader: until this round's loader poll is done (released at
+	 * cons + 1 then: records are 8-byte aligned, no policy hold is there)
+	 */
+	return policy_engine_loader_on(a->policies) ? cons + 1 : 0;
 }
 
 /* Loading hooks: keep reading lifecycle records meanwhile. */
@@ -428,8 +434,9 @@ static bool consume_rings(struct agent *a)
 		more = true;
 	if (process_sensor_consume(a->sensor, RING_POLICY, POLICY_BUDGET) == -EAGAIN)
 		more = true;
+	policy_engine_loader_poll(a->policies, &a->pe);
 	process_sensor_ring_pos(a->sensor, RING_POLICY, NULL, &cons);
-	process_cache_release(a->cache, cons);
+	process_cache_release(a->cache, cons + (policy_engine_loader_on(a->policies) ? 1 : 0));
 	return more;
 }
 

@@ -554,6 +554,25 @@ int compact_encode(struct strbuf *out, const Tetragon__GetEventsResponse *ev,
 		go_maybe_quote(out, u->name ? u->name : "");
 		break;
 	}
+	case TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_LOADER: {
+		const Tetragon__ProcessLoader *l = ev->process_loader;
+
+		p = l->process;
+		if (!p)
+			goto none;
+		/* upstream: the build id in hex, then the path in yellow */
+		head(&c, BLUE, "🧬", "loader");
+		process_info(&c, ev->node_name, p);
+		strbuf_addc(out, ' ');
+		for (size_t i = 0; i < l->buildid.len; i++)
+			strbuf_addf(out, "%02x", l->buildid.data[i]);
+		if (l->buildid.len)
+			strbuf_addc(out, ' ');
+		color_on(&c, YELLOW);
+		go_maybe_quote(out, l->path ? l->path : "");
+		color_off(&c);
+		break;
+	}
 	case TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_LSM: {
 		const Tetragon__ProcessLsm *l = ev->process_lsm;
 

@@ -162,6 +162,13 @@ static void kernel(struct strbuf *sb, const struct metrics_sources *s)
 	}
 }
 
+static void enforcer_missed(void *arg, const char *policy, const char *reason, const char *info, uint64_t n)
+{
+	const struct metric_label l[3] = { { "info", info }, { "policy", policy }, { "reason", reason } };
+
+	metrics_sample_u64(arg, "tetragon_enforcer_missed_notifications_total", l, 3, n);
+}
+
 static void policies(struct strbuf *sb, const struct metrics_sources *s)
 {
 	/* upstream's states, every one listed */
@@ -241,6 +248,9 @@ static void policies(struct strbuf *sb, const struct metrics_sources *s)
 		gauge(sb, "tetragon_policy_agent_actions_in_flight", "GetUrl and DnsLookup requests running.",
 		      (double)as.running);
 	}
+	metrics_family(sb, "tetragon_enforcer_missed_notifications_total",
+		       "The number of missed notifications by the enforcer.", METRIC_COUNTER);
+	policy_enforcer_missed_each(s->policies, enforcer_missed, sb);
 	metrics_family(sb, "tetragon_policy_hook_calls_total",
 		       "Calls of each policy hook instance, by what the kernel did with them "
 		       "(matched and posted, filtered by the selectors, lost).", METRIC_COUNTER);

@@ -71,11 +71,6 @@ static void check_scope(struct actx *c)
 						  "node and would load it on every node; remove it (or make it {}) to "
 						  "load the policy here");
 	}
-	if (p->loader) {
-		set_path(c, "spec.loader");
-		refuse(c, &p->loader_pos, "loader: true (process_loader events for the shared objects processes "
-					  "map) is not supported by this agent yet; remove it to run the hooks");
-	}
 }
 
 /* ---- selector limits -------------------------------------------------------- */

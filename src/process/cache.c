@@ -288,6 +288,18 @@ struct process *process_cache_find(struct process_cache *c, uint32_t pid, uint64
 	return p;
 }
 
+struct process *process_cache_find_at(struct process_cache *c, uint32_t pid, uint64_t t)
+{
+	struct process *p = find_pid(c, pid), *best = NULL;
+
+	if (p && p->ktime <= t)
+		return p;
+	for (struct process *h = c->hold_head; h; h = h->hold_next)
+		if (h->pid == pid && h->ktime <= t && (!best || h->ktime > best->ktime))
+			best = h;
+	return best ? best : p;
+}
+
 struct process *process_cache_add(struct process_cache *c, struct process *e,
 				  const struct msg_execve_key *parent_key, uint32_t parent_pid,
 				  const struct msg_execve_key *replaced)

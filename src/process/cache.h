@@ -126,6 +126,14 @@ struct process *process_cache_get(struct process_cache *c, uint32_t pid, uint64_
  * one reuses the pid and cannot be the one meant.
  */
 struct process *process_cache_find(struct process_cache *c, uint32_t pid, uint64_t ktime, uint64_t before);
+/*
+ * The incarnation of pid that ran at time t, for records that name a pid
+ * only (spec.loader's mmap records): the live one if it began by t, else
+ * the newest one that began by t and exited but is still held, else the
+ * live one (it began after t: the exec that mapped its own binary). No
+ * miss is counted. NULL if none.
+ */
+struct process *process_cache_find_at(struct process_cache *c, uint32_t pid, uint64_t t);
 
 /*
  * Keep @p (and the ancestors it names) while something outside the cache,

@@ -86,6 +86,28 @@ size_t policy_engine_refused(const struct policy_engine *e);
 int policy_engine_stats(struct policy_engine *e, size_t i, struct policy_hook_stats *st);
 /* GetUrl/DnsLookup results and queue (all zero before the first one); e may be NULL. */
 struct agent_actions_stats;
+/*
+ * tetragon_enforcer_missed_notifications_total: fn once per counter of the
+ * engine's enforcers (policy, reason "overwritten" or "no_action", info: the
+ * notifying hook's syscall or tracepoint, "" for others; count). e may be NULL.
+ */
+typedef void (*policy_enforcer_missed_fn)(void *arg, const char *policy, const char *reason, const char *info,
+					  uint64_t n);
+void policy_enforcer_missed_each(const struct policy_engine *e, policy_enforcer_missed_fn fn, void *arg);
+/*
+ * spec.loader: read the mmap records the kernel wrote since the last call
+ * and emit their process_loader events (policy_loader.c); nothing while no
+ * policy asks. The event loop calls it every round, after the lifecycle
+ * ring (the processes are known then).
+ */
+struct process_events;
+void policy_engine_loader_poll(struct policy_engine *e, struct process_events *pe);
+/*
+ * Is it on? Then a process that exits stays in the cache until the round's
+ * poll is done (the agent's hold position): its mmap records may still be
+ * in the perf rings, which name a pid only.
+ */
+bool policy_engine_loader_on(const struct policy_engine *e);
 /* Policy i's enforcer as it runs here ("enforcer by kprobe ... on __x64_sys_dup"), "" without one. */
 void policy_engine_enforcer(struct policy_engine *e, size_t i, char *buf, size_t len);
 void policy_engine_agent_actions(struct policy_engine *e, struct agent_actions_stats *st);

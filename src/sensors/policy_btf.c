@@ -183,10 +183,11 @@ static bool find_member(const struct btf *btf, const struct btf_type *t, const c
 
 /*
  * Walk a resolve: path ("mm.owner.pid", "fdt.fd[0]" on arrays) from an
- * argument of BTF type id into offsets (abi/gt_resolve.h); *final is the
- * field's type. 0, or -EINVAL with the step at fault in why.
+ * argument that points to BTF type id (a struct or union) into offsets
+ * (abi/gt_resolve.h); *final is the field's type. 0, or -EINVAL with the
+ * step at fault in why.
  */
-static int resolve_path(const struct btf *btf, __u32 id, const char *path, struct gt_resolve *r, __u32 *final,
+static int resolve_walk(const struct btf *btf, __u32 id, const char *path, struct gt_resolve *r, __u32 *final,
 			char *why, size_t len)
 {
 	const struct btf_type *t = skip_mods(btf, &id);
@@ -194,12 +195,6 @@ static int resolve_path(const struct btf *btf, __u32 id, const char *path, struc
 	__u32 off = 0, decl = 0;
 
 	memset(r, 0, sizeof(*r));
-	if (!t || !btf_is_ptr(t)) {
-		snprintf(why, len, "resolve \"%s\" needs a pointer to a struct", path);
-		return -EINVAL;
-	}
-	id = t->type;
-	t = skip_mods(btf, &id);
 	while (*s) {
 		char name[128];
 		size_t n = strcspn(s, ".[");
@@ -274,6 +269,20 @@ static int resolve_path(const struct btf *btf, __u32 id, const char *path, struc
 	return 0;
 }
 
+/* resolve_walk() from an argument of BTF type id, which must be a pointer. */
+static int resolve_path(const struct btf *btf, __u32 id, const char *path, struct gt_resolve *r, __u32 *final,
+			char *why, size_t len)
+{
+	const struct btf_type *t = skip_mods(btf, &id);
+
+	memset(r, 0, sizeof(*r));
+	if (!t || !btf_is_ptr(t)) {
+		snprintf(why, len, "resolve \"%s\" needs a pointer to a struct", path);
+		return -EINVAL;
+	}
+	return resolve_walk(btf, t->type, path, r, final, why, len);
+}
+
 /* Is type id (typedefs and qualifiers followed) the typedef kernel_cap_t? */
 static bool is_kernel_cap_t(const struct btf *btf, __u32 id)
 {
@@ -295,13 +304,14 @@ static bool is_kernel_cap_t(const struct btf *btf, __u32 id)
  * What a resolved field is: like describe(), and an embedded char array
  * reads as a string, an embedded struct path as a path.
  */
-static int describe_resolved(const struct btf *btf, __u32 id, const char *path, struct gt_resolve *r,
+static int describe_resolved(const struct btf *btf, __u32 id, bool pointee, const char *path, struct gt_resolve *r,
 			     struct btf_arg *ra, char *why, size_t len)
 {
 	const struct btf_type *t;
 	__u32 final = 0, declared;
 
-	if (resolve_path(btf, id, path, r, &final, why, len))
+	/* pointee: id is the struct the argument points to (btfType), else the argument's own type */
+	if ((pointee ? resolve_walk : resolve_path)(btf, id, path, r, &final, why, len))
 		return -EINVAL;
 	describe(btf, final, ra);
 	if (r->last != GT_RES_ADDR)
@@ -537,7 +547,7 @@ const char *policy_btf_arg(const struct tp_hook *h, size_t i, const struct btf_h
 	if (a->resolve) {
 		char tmp[384];
 
-		if (!btf || describe_resolved(btf, bh->args[a->index].type_id, a->resolve, res, &rr, tmp, sizeof(tmp))) {
+		if (!btf || describe_resolved(btf, bh->args[a->index].type_id, false, a->resolve, res, &rr, tmp, sizeof(tmp))) {
 			snprintf(why, len, "line %u: %s argument %u (%s): %s", a->pos.line, bh->what, a->index,
 				 bh->args[a->index].what, btf ? tmp : "no BTF");
 			return why;
@@ -594,5 +604,96 @@ const char *policy_btf_arg(const struct tp_hook *h, size_t i, const struct btf_h
 			c->size_off = (uint16_t)k;
 		}
 	}
+	return NULL;
+}
+
+/*
+ * The struct or union a btfType names in btf: its id, or 0. Upstream looks
+ * up a struct; a union is accepted too (the walk reads members either way).
+ */
+static __u32 find_struct(const struct btf *btf, const char *name)
+{
+	int id = btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT);
+
+	if (id <= 0)
+		id = btf__find_by_name_kind(btf, name, BTF_KIND_UNION);
+	return id > 0 ? (__u32)id : 0;
+}
+
+const char *policy_btf_user_arg(const struct tp_hook *h, size_t i, const char *func, const char *what,
+				struct gt_arg_cfg *c, struct gt_resolve *res, enum tp_arg_type *rep, char *why, size_t len)
+{
+	const struct tp_arg *a = &h->args[i];
+	struct btf_hook bh = { .n = BTF_HOOK_MAX_ARGS };
+	struct btf_arg rr;
+	struct btf *btf;
+	char tmp[384];
+	__u32 start = 0;
+	bool pointee = true;
+	long err;
+
+	memset(c, 0, sizeof(*c));
+	memset(res, 0, sizeof(*res));
+	if (!h->btf_path) {
+		snprintf(why, len, "line %u: %s argument %u: resolve needs the binary's BTF: set btfPath to a BTF file "
+			 "of it (pahole -J on a binary with DWARF debug info makes one), and btfType to the struct "
+			 "the argument points to", a->pos.line, what, a->index);
+		return why;
+	}
+	/* a raw BTF file, or an ELF file with a .BTF section */
+	btf = btf__parse(h->btf_path, NULL);
+	err = libbpf_get_error(btf);
+	if (err) {
+		snprintf(why, len, "line %u: btfPath %s: %s (a raw BTF file or an ELF file with a .BTF section "
+			 "is needed)", h->pos.line, h->btf_path, strerror(err < 0 ? (int)-err : (int)err));
+		return why;
+	}
+	if (a->btf_type) {
+		start = find_struct(btf, a->btf_type);
+		if (!start)
+			snprintf(why, len, "line %u: %s argument %u: btfType %s: btfPath %s has no struct %s",
+				 a->pos.line, what, a->index, a->btf_type, h->btf_path, a->btf_type);
+	} else {
+		/* no btfType: the function's own prototype, when the BTF has it (pahole -J keeps functions) */
+		int fid = func ? btf__find_by_name_kind(btf, func, BTF_KIND_FUNC) : -ENOENT;
+		const struct btf_type *ft = fid > 0 ? btf__type_by_id(btf, btf__type_by_id(btf, fid)->type) : NULL;
+
+		pointee = false;
+		if (ft && btf_is_func_proto(ft) && a->index < btf_vlen(ft))
+			start = btf_params(ft)[a->index].type;
+		if (!start)
+			snprintf(why, len, "line %u: %s argument %u: resolve needs btfType, the struct the argument "
+				 "points to (btfPath %s has no function %s%s)", a->pos.line, what, a->index,
+				 h->btf_path, func ? func : "to type it by", ft ? " with that many arguments" : "");
+	}
+	if (!start) {
+		btf__free(btf);
+		return why;
+	}
+	if (describe_resolved(btf, start, pointee, a->resolve, res, &rr, tmp, sizeof(tmp))) {
+		snprintf(why, len, "line %u: %s argument %u%s%s: %s", a->pos.line, what, a->index,
+			 a->btf_type ? " as struct " : "", a->btf_type ? a->btf_type : "", tmp);
+		btf__free(btf);
+		return why;
+	}
+	btf__free(btf);
+	/* user memory: a path or other kernel structure cannot be there */
+	if (rr.kind != GT_ARG_INT && rr.kind != GT_ARG_STR_KERNEL) {
+		rr.kind = GT_ARG_INT;
+		rr.size = 8;
+		rr.report = TP_ARG_UINT64;
+		rr.pointer = true;
+	}
+	if (!arg_kind(a, &bh, &rr, res->last == GT_RES_ADDR, c, rep) ||
+	    (c->kind != GT_ARG_INT && c->kind != GT_ARG_STR_KERNEL)) {
+		snprintf(why, len, "line %u: %s argument %u resolved to %s is %s: type %s cannot read it (integer "
+			 "types read integers and pointers, string reads a char * or char array)", a->pos.line, what,
+			 a->index, a->resolve, rr.what, tp_arg_type_name(a->type));
+		return why;
+	}
+	/* the binary's memory: every read of the walk and the value is a user one */
+	if (c->kind == GT_ARG_STR_KERNEL)
+		c->kind = GT_ARG_STR_USER;
+	c->offset = (uint16_t)a->index;
 	return NULL;
 }

@@ -59,6 +59,18 @@ int policy_btf_rawtp(const char *event, struct btf_hook *bh, char *why, size_t l
 const char *policy_btf_arg(const struct tp_hook *h, size_t i, const struct btf_hook *bh, struct gt_arg_cfg *c,
 			   struct gt_resolve *res, enum tp_arg_type *rep, char *why, size_t len);
 
+/*
+ * Argument i of a uprobe or USDT hook h with a resolve: path, typed from the
+ * binary's BTF (h->btf_path): the walk starts at the struct btfType names,
+ * which the argument points to, or without btfType at parameter a->index of
+ * function func in that BTF. Only integers and strings (a char * or char
+ * array) can be read, all of user memory (the program resolves with user
+ * reads). what names the hook in messages ("uprobe tg_fn"). Fills c
+ * (offset = a->index), res and the reporting type; a reason or NULL.
+ */
+const char *policy_btf_user_arg(const struct tp_hook *h, size_t i, const char *func, const char *what,
+				struct gt_arg_cfg *c, struct gt_resolve *res, enum tp_arg_type *rep, char *why, size_t len);
+
 /* The C type a kernel-structure policy type reads ("struct sock *"), or NULL for other types. */
 const char *policy_btf_struct_what(enum tp_arg_type t);
 

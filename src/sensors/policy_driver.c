@@ -131,7 +131,8 @@ static const char *load_inst(struct policy_engine *e, struct hook_inst *hi, char
 	if (bad || e->dry_run)
 		return bad;
 	if ((policy_enforcer_map_fd(e, hi->p) >= 0 &&
-	     reuse(hi->obj, "gt_enforcer", policy_enforcer_map_fd(e, hi->p))) ||
+	     (reuse(hi->obj, "gt_enforcer", policy_enforcer_map_fd(e, hi->p)) ||
+	      reuse(hi->obj, "gt_enf_missed", policy_enforcer_missed_fd(e, hi->p)))) ||
 	    reuse(hi->obj, "policy_events", e->events_fd) || reuse(hi->obj, "execve_map", e->execve_fd) ||
 	    (e->missed_fd > 0 && reuse(hi->obj, "missed_events", e->missed_fd)) ||
 	    (e->nscaps_fd > 0 && reuse(hi->obj, "exec_nscaps", e->nscaps_fd))) {
@@ -285,6 +286,8 @@ const char *policy_attach_policy(struct policy_engine *e, struct tp_policy *p, c
 		}
 		bad = be->instances(e, p, h, why, len);
 	}
+	if (!bad)
+		bad = policy_loader_attach(e, p, why, len);
 	memset(&e->scope_cur, 0, sizeof(e->scope_cur));
 	if (bad) {
 		while (e->ninst > first)
@@ -309,6 +312,7 @@ void policy_detach_policy(struct policy_engine *e, const struct tp_policy *p)
 	}
 	e->ninst = k;
 	policy_enforcer_detach(e, p);
+	policy_loader_detach(e, p);
 	/* the provider forgets a policy it does not hold */
 	scope_release(e, p);
 }

@@ -25,7 +25,9 @@
 #include "abi/msg_generic.h"
 #include "generic_enforcer.skel.h"
 #include "kernel/features.h"
+#include "sensors/generic_policy.h"
 #include "sensors/policy_internal.h"
+#include "sensors/syscall_table.h"
 #include "util/strbuf.h"
 
 /* Threads between a notification and their syscall (LRU: a lost one only ages out). */
@@ -34,6 +36,7 @@
 struct policy_enforcer {
 	const struct tp_policy *p;
 	int map_fd;
+	int missed_fd;			/* gt_enf_missed: what it missed, by notification and reason */
 	int mech;			/* POLICY_OVR_FMOD_RET, POLICY_OVR_RETURN, or NONE: a kprobe sending the signal */
 	char **funcs;			/* __x64_sys_<name> */
 	size_t nfuncs;
@@ -58,6 +61,8 @@ static void enf_free(struct policy_enforcer *f)
 	free(f->funcs);
 	if (f->map_fd >= 0)
 		close(f->map_fd);
+	if (f->missed_fd >= 0)
+		close(f->missed_fd);
 	free(f);
 }
 
@@ -74,6 +79,67 @@ int policy_enforcer_map_fd(const struct policy_engine *e, const struct tp_policy
 	const struct policy_enforcer *f = find(e, p);
 
 	return f ? f->map_fd : -1;
+}
+
+int policy_enforcer_missed_fd(const struct policy_engine *e, const struct tp_policy *p)
+{
+	const struct policy_enforcer *f = find(e, p);
+
+	return f ? f->missed_fd : -1;
+}
+
+/*
+ * What names a missed notification (upstream's info label): the syscall of
+ * a raw_syscalls/sys_enter hook ("dup", "i386/dup", "syscall-N"), "subsystem/event"
+ * of another tracepoint, nothing for other hooks.
+ */
+static void missed_info(const struct hook_inst *hi, uint32_t arg, char *buf, size_t len)
+{
+	const struct tp_hook *h = hi ? hi->h : NULL;
+	const char *name;
+
+	buf[0] = 0;
+	if (!h || h->kind != TP_HOOK_TRACEPOINT || !h->subsystem || !h->event)
+		return;
+	if (h->raw || strcmp(h->subsystem, "raw_syscalls") || strcmp(h->event, "sys_enter")) {
+		snprintf(buf, len, "%s/%s", h->subsystem, h->event);
+		return;
+	}
+	if (arg & GT_SYSCALL64_I386) {
+		/* no i386 table here: its number */
+		snprintf(buf, len, "i386/syscall-%u", arg & ~GT_SYSCALL64_I386);
+		return;
+	}
+	name = syscall_name_x86_64((int)arg);
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "syscall-%u", arg);
+}
+
+void policy_enforcer_missed_each(const struct policy_engine *e, policy_enforcer_missed_fn fn, void *arg)
+{
+	for (size_t i = 0; e && i < e->nenf; i++) {
+		const struct policy_enforcer *f = e->enf[i];
+		struct gt_enf_missed_key k, next;
+		void *prev = NULL;
+		int guard = 0;
+
+		if (f->missed_fd < 0)
+			continue;
+		while (guard++ < GT_ENF_MISSED_MAX * 2 && !bpf_map_get_next_key(f->missed_fd, prev, &next)) {
+			__u64 n = 0;
+			char info[96];
+
+			k = next;
+			prev = &k;
+			if (bpf_map_lookup_elem(f->missed_fd, &k, &n))
+				continue;
+			missed_info(policy_engine_find(e, k.hook_id), k.arg, info, sizeof(info));
+			fn(arg, f->p->name, k.reason == GT_ENF_MISSED_OVERWRITTEN ? "overwritten" :
+			   k.reason == GT_ENF_MISSED_NOACTION ? "no_action" : "unspecified", info, n);
+		}
+	}
 }
 
 /* Does any selector of p notify with an error (or a signal)? */
@@ -259,14 +325,19 @@ const char *policy_enforcer_attach(struct policy_engine *e, const struct tp_poli
 		return "out of memory";
 	f->p = p;
 	f->map_fd = -1;
+	f->missed_fd = -1;
 	bad = expand(p, f, why, len);
 	if (!bad)
 		bad = choose(p, f, why, len);
 	if (!bad && !e->dry_run) {
 		f->map_fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "gt_enforcer", sizeof(__u64), sizeof(struct gt_enf_val),
 					   ENF_ENTRIES, NULL);
-		if (f->map_fd < 0) {
-			snprintf(why, len, "spec.enforcers: creating its map: %s", strerror(errno));
+		if (f->map_fd >= 0)
+			f->missed_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "gt_enf_missed",
+						      sizeof(struct gt_enf_missed_key), sizeof(__u64),
+						      GT_ENF_MISSED_MAX, NULL);
+		if (f->map_fd < 0 || f->missed_fd < 0) {
+			snprintf(why, len, "spec.enforcers: creating its maps: %s", strerror(errno));
 			bad = why;
 		}
 		for (size_t k = 0; !bad && k < f->nfuncs; k++)

@@ -290,6 +290,7 @@ static Tetragon__KprobeAction action_of(uint32_t a, bool post)
 	case GT_ACT_GETURL: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_GETURL;
 	case GT_ACT_DNSLOOKUP: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_DNSLOOKUP;
 	case GT_ACT_NOTIFY_ENFORCER: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_NOTIFYENFORCER;
+	case GT_ACT_SET: return TETRAGON__KPROBE_ACTION__KPROBE_ACTION_SET;
 	default:
 		return post ? TETRAGON__KPROBE_ACTION__KPROBE_ACTION_POST :
 			      TETRAGON__KPROBE_ACTION__KPROBE_ACTION_NOPOST;
@@ -405,6 +406,15 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	}
 	if (m->sel < hi->h->nselectors)
 		run_agent_actions(e, &hi->h->selectors[m->sel]);
+	/* the program's own action failed (USDT Set: the memory could not be written): logged, 1 in 1000 */
+	if (m->flags & GT_MSG_ACTION_FAILED) {
+		static unsigned long failed;
+
+		if (!(failed++ % 1000))
+			log_warn("tracing policy %s: %s %s: the selector's Set action could not write the probe's "
+				 "memory in pid %u (%lu failures so far)", hi->p->name, hi->subsys, hi->event, m->tgid,
+				 failed);
+	}
 	if (m->flags & GT_MSG_NOPOST)
 		return 0;
 	p = process_events_find(pe, &m->key, m->tgid, m->common.ktime);

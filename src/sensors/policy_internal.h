@@ -147,6 +147,7 @@ struct policy_engine {
 	bool expose_stack_addresses;
 	struct agent_actions *actions;	/* GetUrl, DnsLookup (first use) */
 	struct policy_enforcer **enf;	/* spec.enforcers of the enabled policies (policy_enforcer.c) */
+	struct policy_loader *loader;	/* spec.loader's perf events while a policy asks (policy_loader.c) */
 	size_t nenf;
 	const struct policy_scope_ops *scope_ops;	/* NULL: scoped policies are refused */
 	void *scope_ctx;
@@ -324,8 +325,13 @@ void policy_ovr_describe(const struct hook_inst *hi, struct strbuf *sb);
 struct policy_enforcer;
 const char *policy_enforcer_attach(struct policy_engine *e, const struct tp_policy *p, char *why, size_t len);
 void policy_enforcer_detach(struct policy_engine *e, const struct tp_policy *p);
+/* spec.loader: true (policy_loader.c): its events on while an enabled policy asks; a reason or NULL. */
+const char *policy_loader_attach(struct policy_engine *e, const struct tp_policy *p, char *why, size_t len);
+void policy_loader_detach(struct policy_engine *e, const struct tp_policy *p);
 /* The policy's gt_enforcer map, -1 without an enforcer. */
 int policy_enforcer_map_fd(const struct policy_engine *e, const struct tp_policy *p);
+/* Its gt_enf_missed map (the notifications the enforcer missed), -1 without an enforcer. */
+int policy_enforcer_missed_fd(const struct policy_engine *e, const struct tp_policy *p);
 /* "enforcer by fmod_ret on __x64_sys_dup, ..." for statuses; nothing without one */
 void policy_enforcer_describe(const struct policy_engine *e, const struct tp_policy *p, struct strbuf *sb);
 

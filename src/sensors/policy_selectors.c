@@ -685,6 +685,22 @@ static const char *compile_track(struct hook_inst *hi, const struct tp_action *a
 	return NULL;
 }
 
+/*
+ * The slot (1-based; 0: none) whose value names a notification in the
+ * enforcer's missed counters: raw_syscalls/sys_enter's syscall id (its
+ * field 4), as upstream's. Other hooks are named by the hook alone.
+ */
+static uint8_t enf_arg(const struct tp_hook *h)
+{
+	if (h->kind != TP_HOOK_TRACEPOINT || h->raw || !h->subsystem || !h->event ||
+	    strcmp(h->subsystem, "raw_syscalls") || strcmp(h->event, "sys_enter"))
+		return 0;
+	for (size_t i = 0; i < h->nargs && i < GT_MAX_ARGS; i++)
+		if (h->args[i].index == 4)
+			return (uint8_t)(i + 1);
+	return 0;
+}
+
 const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg, char *why, size_t len)
 {
 	const struct tp_hook *h = hi->h;
@@ -736,11 +752,17 @@ const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg
 				g->enf = GT_ENF_NOTIFY;
 				g->enf_err = (int16_t)a->arg_error;
 				g->enf_sig = (uint8_t)a->arg_sig;
+				g->enf_arg = enf_arg(h);
 				if (g->action == GT_ACT_POST)
 					g->action = GT_ACT_NOTIFY_ENFORCER;
 				break;
 			case TP_ACTION_CLEANUP_ENFORCER_NOTIFICATION:
 				g->enf = GT_ENF_CLEANUP;
+				break;
+			case TP_ACTION_SET:
+				/* the USDT program writes it (policy_usdt.c: which argument, what value) */
+				if (g->action == GT_ACT_POST)
+					g->action = GT_ACT_SET;
 				break;
 			case TP_ACTION_GETURL: case TP_ACTION_DNSLOOKUP:
 				/* the agent runs them from the record (agent_actions.c) */

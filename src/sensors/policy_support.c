@@ -130,7 +130,10 @@ static const char *action_unsupported(const struct policy_backend *be, const str
 		/* the enforcer's own check says whether this kernel can (policy_enforcer.c) */
 		return NULL;
 	case TP_ACTION_SET:
-		return "Set (writing a USDT probe's memory argument) is not implemented by this agent yet";
+		/* the USDT back-end checks the argument it writes (policy_usdt.c) */
+		if (be->event == POLICY_EV_USDT)
+			return NULL;
+		return "Set writes a USDT probe's memory argument: it runs on usdts: hooks only";
 	default:
 		return "this action is not supported";
 	}

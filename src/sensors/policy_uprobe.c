@@ -20,6 +20,7 @@
 #include "abi/msg_generic.h"
 #include "generic_uprobe.skel.h"
 #include "sensors/policy_backend.h"
+#include "sensors/policy_btf.h"
 #include "sensors/policy_internal.h"
 #include "sensors/uprobe_digest.h"
 #include "util/log.h"
@@ -90,9 +91,9 @@ static const char *check(struct policy_engine *e, const struct tp_policy *p, con
 	if (h->ndigests && !h->ignore_digest_failure && uprobe_digest_match(h->path, h->digests, h->ndigests,
 									     why, len) != 1)
 		return why;
-	if (h->btf_path || h->ndata) {
-		snprintf(why, len, "uprobe on %s: %s is not supported yet (symbols, offsets, addrs and "
-			 "refCtrOffsets are)", h->path, h->btf_path ? "btfPath" : "data");
+	if (h->ndata) {
+		snprintf(why, len, "uprobe on %s: data is not supported yet (symbols, offsets, addrs, "
+			 "refCtrOffsets and btfPath are)", h->path);
 		return why;
 	}
 	if (h->nref_ctr_offsets && h->naddrs && h->naddrs != h->nref_ctr_offsets) {
@@ -151,14 +152,24 @@ static const char *check(struct policy_engine *e, const struct tp_policy *p, con
 				 "arguments can be read", a->pos.line, a->index);
 			return why;
 		}
-		if (a->resolve || a->btf_type) {
-			snprintf(why, len, "line %u: uprobe argument %s needs the binary's BTF (btfPath), which "
-				 "is not supported yet", a->pos.line, a->resolve ? "resolve" : "btfType");
-			return why;
-		}
 		if (a->return_copy) {
 			snprintf(why, len, "line %u: uprobe argument returnCopy is not supported yet", a->pos.line);
 			return why;
+		}
+		if (a->resolve) {
+			/* every symbol's prototype (no btfType) must type it */
+			for (size_t k = 0; k < (h->nsymbols ? h->nsymbols : 1); k++) {
+				struct gt_arg_cfg c;
+				struct gt_resolve r;
+				enum tp_arg_type rep;
+				const char *fn = h->nsymbols ? h->symbols[k] : NULL;
+				char what[160];
+
+				snprintf(what, sizeof(what), "uprobe %s", fn ? fn : "(offset)");
+				if (policy_btf_user_arg(h, i, fn, what, &c, &r, &rep, why, len))
+					return why;
+			}
+			continue;
 		}
 		if (!policy_int_type(a->type, &sz, &sg) && a->type != TP_ARG_STRING) {
 			snprintf(why, len, "line %u: uprobe argument type %s is not supported yet (integers and "
@@ -256,6 +267,19 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 		bool sg = false;
 
 		c->offset = (uint16_t)h->args[i].index;
+		if (h->args[i].resolve) {
+			char what[160];
+
+			/* the binary's BTF types the walk (btfPath): offsets for the program */
+			snprintf(what, sizeof(what), "uprobe %s", hi->function[0] ? hi->function : hi->event);
+			if (policy_btf_user_arg(h, i, hi->function[0] ? hi->function : NULL, what, c,
+						&hi->cfg->resolve[i], &t, why, len))
+				return why;
+			hi->types[i] = t;
+			hi->is_signed[i] = c->is_signed;
+			hi->size[i] = c->size;
+			continue;
+		}
 		if (policy_int_type(t, &sz, &sg)) {
 			c->kind = GT_ARG_INT;
 			c->size = (uint8_t)sz;

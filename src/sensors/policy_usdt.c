@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -21,6 +22,7 @@
 #include "abi/usdt_arg.h"
 #include "generic_usdt.skel.h"
 #include "sensors/policy_backend.h"
+#include "sensors/policy_btf.h"
 #include "sensors/policy_internal.h"
 #include "sensors/usdt_notes.h"
 #include "util/strbuf.h"
@@ -41,6 +43,82 @@ static const char *sites(const struct tp_hook *h, struct usdt_probe **v, size_t 
 		return why;
 	}
 	return NULL;
+}
+
+/*
+ * Set (argIndex: a slot of the hook's args) writes the probe argument's
+ * memory: its spec at site pr must be a memory operand ("-4@-4(%rbp)"), not
+ * a register or a constant, wherever the compiler placed it. One Set per
+ * selector. A reason naming the selector and the spec, or NULL.
+ */
+static const char *set_bad(const struct tp_hook *h, size_t slot, const struct usdt_probe *pr,
+			   const struct usdt_arg_spec *s, char *why, size_t len)
+{
+	for (size_t i = 0; i < h->nselectors; i++) {
+		const struct tp_selector *sel = &h->selectors[i];
+		size_t nset = 0;
+
+		for (size_t j = 0; j < sel->nactions; j++) {
+			const struct tp_action *a = &sel->actions[j];
+
+			if (a->type != TP_ACTION_SET)
+				continue;
+			if (++nset > 1) {
+				snprintf(why, len, "line %u: selector %zu has more than one Set action: one per "
+					 "selector is supported", a->pos.line, i);
+				return why;
+			}
+			if (a->arg_index != slot || s->kind == USDT_ARG_DEREF)
+				continue;
+			snprintf(why, len, "line %u: action Set: argIndex %u is usdt %s:%s argument %u, which "
+				 "the probe at %#llx in %s passes as %s (\"%s\"), not in memory: Set can only write "
+				 "an argument the probe reads from memory (a volatile variable, e.g. \"-4@-4(%%rbp)\")",
+				 a->pos.line, a->arg_index, h->provider, h->name, h->args[slot].index,
+				 (unsigned long long)pr->pc, h->path, s->kind == USDT_ARG_CONST ? "a constant" :
+				 "a register", pr->args);
+			return why;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Does the kernel give uprobe (kprobe-type) programs bpf_probe_write_user?
+ * Lockdown in integrity mode withholds it, and libbpf 1.1's helper probe
+ * does not read that verifier message ("cannot use helper"): load a
+ * program that calls it, 8 bytes of stack to 0.
+ */
+static bool can_write_user(void)
+{
+	static int known = -1;
+	struct bpf_insn prog[] = {
+		{ .code = BPF_ST | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_10, .off = -8, .imm = 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_10 },
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = BPF_REG_2, .imm = -8 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3, .imm = 8 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_probe_write_user },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd;
+
+	if (known < 0) {
+		fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, NULL, "GPL", prog, sizeof(prog) / sizeof(prog[0]), NULL);
+		known = fd >= 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	return known;
+}
+
+static bool has_set(const struct tp_hook *h)
+{
+	for (size_t i = 0; i < h->nselectors; i++)
+		for (size_t j = 0; j < h->selectors[i].nactions; j++)
+			if (h->selectors[i].actions[j].type == TP_ACTION_SET)
+				return true;
+	return false;
 }
 
 static const char *check(struct policy_engine *e, const struct tp_policy *p, const struct tp_hook *h, char *why,
@@ -71,10 +149,16 @@ static const char *check(struct policy_engine *e, const struct tp_policy *p, con
 		unsigned sz;
 		bool sg;
 
-		if (a->resolve || a->btf_type || h->btf_path) {
-			snprintf(why, len, "line %u: usdt argument %s needs the binary's BTF (btfPath), which is "
-				 "not supported on usdts yet", a->pos.line, a->resolve ? "resolve" : "btfType");
-			return why;
+		if (a->resolve) {
+			struct gt_arg_cfg c;
+			struct gt_resolve r;
+			enum tp_arg_type rep;
+			char what[160];
+
+			snprintf(what, sizeof(what), "usdt %s:%s", h->provider, h->name);
+			if (policy_btf_user_arg(h, i, NULL, what, &c, &r, &rep, why, len))
+				return why;
+			continue;
 		}
 		if (!policy_int_type(a->type, &sz, &sg) && a->type != TP_ARG_STRING) {
 			snprintf(why, len, "line %u: usdt argument type %s is not supported (integer types and "
@@ -96,8 +180,19 @@ static const char *check(struct policy_engine *e, const struct tp_policy *p, con
 				usdt_probes_free(v, n);
 				return why;
 			}
+			if (set_bad(h, i, &v[k], &s, why, len)) {
+				usdt_probes_free(v, n);
+				return why;
+			}
 		}
 	usdt_probes_free(v, n);
+	if (has_set(h) && !can_write_user()) {
+		snprintf(why, len, "usdt %s:%s: the Set action writes the probe's memory with the BPF helper "
+			 "bpf_probe_write_user, which this kernel does not give uprobe programs (kernel lockdown, "
+			 "/sys/kernel/security/lockdown, forbids it in integrity mode; or CAP_SYS_ADMIN is missing)",
+			 h->provider, h->name);
+		return why;
+	}
 	return NULL;
 }
 
@@ -153,14 +248,26 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 	const struct tp_hook *h = hi->h;
 
 	(void)e;
-	(void)why;
-	(void)len;
 	for (size_t i = 0; i < h->nargs; i++) {
 		struct gt_arg_cfg *c = &hi->cfg->args[i];
 		enum tp_arg_type t = h->args[i].type;
 		unsigned sz = 8;
 		bool sg = false;
 
+		if (h->args[i].resolve) {
+			char what[160];
+
+			/* the note's value is the pointer the walk starts from (btfPath types it) */
+			snprintf(what, sizeof(what), "usdt %s", hi->event);
+			if (policy_btf_user_arg(h, i, NULL, what, c, &hi->cfg->resolve[i], &t, why, len))
+				return why;
+			c->offset = (uint16_t)i;
+			hi->types[i] = t;
+			hi->is_signed[i] = c->is_signed;
+			hi->size[i] = c->size;
+			skel->rodata->usdt_args[i] = hi->usdt_args[i];
+			continue;
+		}
 		/* the program computes slot i's value first: gt_fetch reads it by position */
 		c->offset = (uint16_t)i;
 		if (policy_int_type(t, &sz, &sg)) {
@@ -178,6 +285,17 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 		skel->rodata->usdt_args[i] = hi->usdt_args[i];
 	}
 	hi->cfg->nargs = (uint32_t)h->nargs;
+	/* Set per selector (check() proved the argument a memory operand at every site) */
+	for (size_t i = 0; i < h->nselectors && i < GT_MAX_SEL; i++)
+		for (size_t j = 0; j < h->selectors[i].nactions; j++) {
+			const struct tp_action *a = &h->selectors[i].actions[j];
+
+			if (a->type == TP_ACTION_SET && a->arg_index < h->nargs) {
+				skel->rodata->set_slot[i] = (uint8_t)(a->arg_index + 1);
+				skel->rodata->set_val[i] = a->arg_value;
+				skel->rodata->has_set = 1;
+			}
+		}
 	return NULL;
 }
 

@@ -10,6 +10,8 @@
  *   tg:guarded  A: only when its semaphore says a tracer is attached;
  *               prints "guarded: on|off" each time
  *   tg:counted  no arguments (a plain uprobe with refCtrOffsets tests it)
+ *   tg:set      R (a volatile int, 0), A: in memory; prints "set: R" after
+ *               it (the USDT Set action writes R)
  * and prints the semaphores' counts ("semaphores: guarded=1 counted=0").
  */
 #include <stdio.h>
@@ -27,8 +29,20 @@ SEMA(indexed);
 SEMA(consts);
 SEMA(guarded);
 SEMA(counted);
+SEMA(set);
 
 #include <sys/sdt.h>
+
+/* tg:set on its own, so fire()'s operands stay where the other tests expect them */
+__attribute__((noinline)) static void fire_set(int a)
+{
+	volatile int ret = 0, key = a;
+
+#undef STAP_SDT_ARG_CONSTRAINT
+#define STAP_SDT_ARG_CONSTRAINT m
+	STAP_PROBE2(tg, set, ret, key);
+	printf("set: %d\n", ret);
+}
 
 __attribute__((noinline)) static void fire(int a, long b, const char *s)
 {
@@ -59,6 +73,7 @@ __attribute__((noinline)) static void fire(int a, long b, const char *s)
 		printf("guarded: off\n");
 	}
 	STAP_PROBE(tg, counted);
+	fire_set(a);
 }
 
 int main(int argc, char **argv)

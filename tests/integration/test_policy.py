@@ -15,6 +15,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import AGENT, Agent, Skip, exit_of, require_root  # noqa: E402
+from sentinel import settle  # noqa: E402
 
 agent = None
 TMP = tempfile.mkdtemp(prefix="tg-policy-")
@@ -229,7 +230,7 @@ spec:
 LOADER_POLICY = """apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
 metadata:
-  name: "loader-refused"
+  name: "loader"
 spec:
   loader: true
 """
@@ -345,9 +346,45 @@ def host_has_kprobes():
     return host_has("kprobe")
 
 
+def build_id(path):
+    """A file's GNU build id, as process_loader's buildid (bytes: base64 in JSON)."""
+    import base64
+    out = subprocess.run(["readelf", "-n", path], capture_output=True, text=True, check=True).stdout
+    return base64.b64encode(bytes.fromhex(re.search(r"Build ID: ([0-9a-f]+)", out).group(1))).decode()
+
+
+def test_loader():
+    """spec.loader: each file with a build id a process maps (its binary, libc), once, with the process
+    and the file's build id"""
+    p = subprocess.Popen([MYTRUE])
+    assert p.wait() == 0
+    libc = os.path.realpath("/lib/x86_64-linux-gnu/libc.so.6")
+    got = {}
+
+    def scan():
+        got.clear()
+        for e in agent.read():
+            ld = e.get("process_loader", {})
+            if ld.get("process", {}).get("pid") == p.pid:
+                got.setdefault(ld["path"], []).append(ld)
+        return libc in got and MYTRUE in got
+
+    deadline = time.time() + 15
+    while not scan():
+        assert time.time() < deadline, "timed out waiting for process_loader events: %s" % got
+        time.sleep(0.05)
+    settle(agent)
+    scan()
+    assert got[MYTRUE][0]["buildid"] == build_id(MYTRUE), got[MYTRUE]
+    assert got[libc][0]["buildid"] == build_id(libc), got[libc]
+    assert got[libc][0]["process"]["binary"] == MYTRUE, got[libc]
+    assert got[libc][0]["parent"]["pid"] == os.getpid(), got[libc]
+    assert all(len(v) == 1 for v in got.values()), got
+
+
 def test_unsupported_policies_refused():
     err = agent.stderr()
-    accepted, refused = 6, 6
+    accepted, refused = 7, 5
     if host_has("bpf_lsm"):
         assert re.search(r"tracing policy lsm-refused \(.*\) accepted: 1 hook\(s\); lsmhooks\[0\] file_open: "
                          r"bpf lsm on file_open", err), err
@@ -395,8 +432,7 @@ def test_unsupported_policies_refused():
     if not host_has_kprobes() and not host_has("fentry"):
         assert re.search(r"tracing policy open-watched \(.*\) accepted: 1 hook\(s\); kprobes\[0\] sys_openat: "
                          r"syscall tracepoint on syscalls/sys_enter_openat\"$", err, re.M), err
-    assert re.search(r"tracing policy loader-refused \(.*\) refused: \S+:\d+:\d+: spec.loader: loader: true .* "
-                     r"not supported", err), err
+    assert re.search(r"tracing policy loader \(.*\) accepted: 0 hook\(s\)", err), err
     assert "%d accepted, %d refused" % (accepted, refused) in err, err
     assert agent.proc.poll() is None
 
@@ -438,7 +474,7 @@ def main():
     tests = [test_kprobe_post_with_exact_path, test_other_path_filtered_in_kernel,
              test_sigkill_honeypot, test_tracepoint_policy, test_tracepoint_data_loc_string,
              test_signal_action_and_syscall_list, test_monitor_mode_does_not_enforce,
-             test_unsupported_policies_refused]
+             test_loader, test_unsupported_policies_refused]
     passed = failed = skipped = 0
     for t in tests:
         start = time.time()

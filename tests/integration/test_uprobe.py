@@ -26,6 +26,7 @@ TMP = tempfile.mkdtemp(prefix="tg-uprobe-")
 if not os.environ.get("TG_KEEP_TEST_DIRS"):
     atexit.register(shutil.rmtree, TMP, True)
 TARGET = os.path.join(HELPERS, "uprobe_target")
+TARGET_BTF = os.path.join(HELPERS, "uprobe_target.btf.o")   # its types' BTF (clang -target bpf -g)
 LIBC = os.path.realpath("/lib/x86_64-linux-gnu/libc.so.6")
 UNAME = os.path.realpath("/usr/bin/uname")
 SYMBOL = "tg_uprobe_target"
@@ -245,6 +246,73 @@ spec:
       - operator: "In"
         values: ["%s"]
 """ % (LIBC, UNAME),
+        "up-btf": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "up-btf"
+spec:
+  uprobes:
+  - path: "%s"
+    btfPath: "%s"
+    symbols:
+    - "tg_uprobe_req"
+    args:
+    - index: 0
+      type: "int64"
+      btfType: "tg_req"
+      resolve: "id"
+    - index: 0
+      type: "string"
+      btfType: "tg_req"
+      resolve: "name"
+    - index: 0
+      type: "int"
+      btfType: "tg_req"
+      resolve: "inner.code"
+    - index: 0
+      type: "string"
+      btfType: "tg_req"
+      resolve: "tag"
+    - index: 0
+      type: "string"
+      resolve: "inner.label"
+    selectors:
+    - matchArgs:
+      - index: 0
+        operator: "Equal"
+        values: ["8181"]
+""" % (TARGET, TARGET_BTF),
+        "up-btf-bad": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "up-btf-bad"
+spec:
+  uprobes:
+  - path: "%s"
+    btfPath: "%s"
+    symbols:
+    - "tg_uprobe_req"
+    args:
+    - index: 0
+      type: "int"
+      btfType: "tg_req"
+      resolve: "inner.nothing"
+""" % (TARGET, TARGET_BTF),
+        "up-btf-nopath": """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "up-btf-nopath"
+spec:
+  uprobes:
+  - path: "%s"
+    symbols:
+    - "tg_uprobe_req"
+    args:
+    - index: 0
+      type: "int"
+      btfType: "tg_req"
+      resolve: "id"
+""" % TARGET,
         "raw-exec": """apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
 metadata:
@@ -432,6 +500,21 @@ def test_addrs():
     assert ev["offset"] == str(file_offset(TARGET, SYMBOL)) and "symbol" not in ev, ev
 
 
+def test_btf_resolve():
+    """btfPath + btfType + resolve: members, a pointer member, a char * and char arrays of the
+    binary's own struct, walked in its memory; matchArgs on a resolved value"""
+    run(TARGET, "8180", "5", "other")             # id 8180: filtered in the kernel
+    p = subprocess.Popen([TARGET, "8181", "-77", "btf-name"])
+    assert p.wait() == 0
+    ev = agent.wait_for(lambda e: uprobes("up-btf")(e) and e["process_uprobe"]["process"]["pid"] == p.pid,
+                        what="uprobe with resolved BTF args")["process_uprobe"]
+    assert ev["symbol"] == "tg_uprobe_req", ev
+    assert ev["args"] == [{"long_arg": "8181"}, {"string_arg": "btf-name"}, {"int_arg": -77},
+                          {"string_arg": "tag-btf-name"}, {"string_arg": "in-8181"}], ev["args"]
+    settle(agent)
+    assert len([e for e in agent.read() if uprobes("up-btf")(e)]) == 1
+
+
 def test_return_probe():
     run(TARGET, "31", "-5", "low")                # returns 26: matchReturnArgs GT 40 drops it
     run(TARGET, "30", "20", "other")              # entry filtered (a != 31)
@@ -581,6 +664,10 @@ def test_refusals():
     assert re.search(r"tracing policy raw-resolve-bad \(.*\) refused: line \d+: raw tracepoint sched_process_exec "
                      r"argument 0 \(struct task_struct \*\): resolve \\\"mm.no_such_member\\\": struct mm_struct has no "
                      r"member no_such_member", err), err
+    assert re.search(r"tracing policy up-btf-bad \(.*\) refused: line \d+: uprobe tg_uprobe_req argument 0 as "
+                     r"struct tg_req: resolve \\\"inner.nothing\\\": struct tg_inner has no member nothing", err), err
+    assert re.search(r"tracing policy up-btf-nopath \(.*\) refused: line \d+: uprobe tg_uprobe_req argument 0: "
+                     r"resolve needs the binary's BTF: set btfPath", err), err
     assert "%d accepted, %d refused" % (ACCEPTED, REFUSED) in err, err
 
 
@@ -601,7 +688,7 @@ def main():
             f.write(text)
         args += ["--tracing-policy", path]
     global ACCEPTED, REFUSED
-    ACCEPTED, REFUSED = 11, 5
+    ACCEPTED, REFUSED = 12, 7
     for up, accepted in ((UPSTREAM_UPROBE, True), (UPSTREAM_RAWTP, True), (UPSTREAM_UPROBE_BIN, False)):
         if os.path.exists(up):
             if up == UPSTREAM_UPROBE_BIN:
@@ -618,7 +705,7 @@ def main():
                 REFUSED += 1
     agent = Agent(*args)
     passed = failed = skipped = 0
-    for t in (test_symbol_args_and_selector, test_thread_tid, test_binary_digests, test_offset, test_addrs, test_return_probe, test_string_return_probe,
+    for t in (test_symbol_args_and_selector, test_thread_tid, test_binary_digests, test_offset, test_addrs, test_btf_resolve, test_return_probe, test_string_return_probe,
               test_upstream_bash_example,
               test_libc_match_binaries, test_raw_tracepoint_binprm, test_raw_tracepoint_resolve,
               test_raw_tracepoint_int,
@@ -639,7 +726,7 @@ def main():
     code = agent.stop()
     err = agent.stderr()
     # the kernel dropped what the selectors did not match
-    for policy, least in (("up-args", 1), ("up-libc", 1), ("up-offset", 1), ("up-return", 1), ("up-readline-ret", 1), ("raw-exec", 1), ("raw-resolve", 1),
+    for policy, least in (("up-args", 1), ("up-libc", 1), ("up-offset", 1), ("up-return", 1), ("up-btf", 1), ("up-readline-ret", 1), ("raw-exec", 1), ("raw-resolve", 1),
                           ("raw-signal", 1)):
         m = re.search(r"policy %s hook [^:]+: matched=(\d+) filtered=(\d+)" % policy, err)
         if m and int(m.group(2)) >= least:

@@ -179,6 +179,33 @@ static void test_uprobe(void **state)
 	free(s);
 }
 
+/* upstream: "🧬 loader  <source> <binary> [<build id in hex> ]<path>" */
+static void test_loader(void **state)
+{
+	Tetragon__GetEventsResponse ev = TETRAGON__GET_EVENTS_RESPONSE__INIT;
+	Tetragon__ProcessLoader ld = TETRAGON__PROCESS_LOADER__INIT;
+	Tetragon__Process proc = TETRAGON__PROCESS__INIT;
+	uint8_t bid[3] = { 0x0a, 0xbc, 0xff };
+	char *s;
+
+	(void)state;
+	proc.binary = "/usr/bin/true";
+	ld.process = &proc;
+	ld.path = "/usr/lib/x86_64-linux-gnu/libc.so.6";
+	ld.buildid.data = bid;
+	ld.buildid.len = sizeof(bid);
+	ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_LOADER;
+	ev.process_loader = &ld;
+	ev.node_name = "node1";
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "🧬 loader  node1 /usr/bin/true 0abcff /usr/lib/x86_64-linux-gnu/libc.so.6");
+	free(s);
+	ld.buildid.len = 0;
+	s = encode(&ev, 0, 0);
+	assert_string_equal(s, "🧬 loader  node1 /usr/bin/true /usr/lib/x86_64-linux-gnu/libc.so.6");
+	free(s);
+}
+
 /* upstream names a few syscalls: write/read with the fd's file and the size, open(at), close... */
 static void test_kprobe_syscalls(void **state)
 {
@@ -488,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_go_quote),
 		cmocka_unit_test(test_no_raw_control_bytes),
 		cmocka_unit_test(test_uprobe),
+		cmocka_unit_test(test_loader),
 		cmocka_unit_test(test_kprobe_syscalls),
 		cmocka_unit_test(test_kprobe_kernel_functions),
 		cmocka_unit_test(test_kprobe_stack_traces),

@@ -94,7 +94,11 @@ static void test_uprobe_refusals(void **state)
 	r = check(UPROBE("/bin/sh") "    symbols: [main]\n    args:\n    - index: 0\n      type: int\n"
 		  "      resolve: \"a.b\"\n");
 	assert_non_null(r);
-	assert_non_null(strstr(r, "uprobe argument resolve needs the binary's BTF (btfPath)"));
+	assert_non_null(strstr(r, "uprobe main argument 0: resolve needs the binary's BTF: set btfPath"));
+	r = check(UPROBE("/bin/sh") "    btfPath: /nonexistent/sh.btf\n    symbols: [main]\n    args:\n    - index: 0\n"
+		  "      type: int\n      btfType: req\n      resolve: \"a.b\"\n");
+	assert_non_null(r);
+	assert_non_null(strstr(r, "btfPath /nonexistent/sh.btf: No such file or directory"));
 	/* return selectors without a return probe */
 	r = check(UPROBE("/bin/sh") "    symbols: [main]\n"
 		  "    selectors:\n    - matchReturnArgs:\n      - index: 0\n        operator: Equal\n"

@@ -63,7 +63,7 @@ for c in /etc/tg/checks/*.sh; do
 done
 
 start=$(cut -d' ' -f1 /proc/uptime)
-/bin/tetragon --stdout none --server-address "" --export-filename $EV \
+/bin/tetragon --stdout none --server-address "" --export-filename $EV --metrics-server 127.0.0.1:2112 \
 	--tracing-policy-dir /tmp/policies >/tmp/agent.out 2>/tmp/agent.err &
 apid=$!
 i=0

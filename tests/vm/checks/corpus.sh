@@ -60,7 +60,8 @@ cp_assert() {
 	# polled for 15 s of the VM's time (a busy host makes every step slow)
 	cp_end=$(awk '{ printf "%d", $1 + 15 }' /proc/uptime)
 	while :; do
-		tail -c +$cp_from $CP_EV 2>/dev/null | grep -F "\"policy_name\":\"$cp_pol\"" >/tmp/corpus-lines
+		# process_loader events name no policy (upstream's): only a loader policy makes them
+		tail -c +$cp_from $CP_EV 2>/dev/null | grep -E "\"policy_name\":\"$cp_pol\"|^\{\"process_loader\":" >/tmp/corpus-lines
 		while read -r re; do
 			grep -E -- "$re" /tmp/corpus-lines >/tmp/corpus-lines.n
 			mv /tmp/corpus-lines.n /tmp/corpus-lines

@@ -6,7 +6,49 @@
 # (the caller dies with 137; another mkdir works); the policy status names
 # the mechanism. argError: these kernels have neither bpf_override_return
 # nor fmod_ret on syscalls, so that policy is refused, naming what lacks
-# (accepted where the kernel has one of them).
+# (accepted where the kernel has one of them). Missed notifications
+# (tetragon_enforcer_missed_notifications_total): /usr/bin/true's mmap calls
+# on raw_syscalls/sys_enter notify an enforcer on mkdir, which true never
+# calls: each mmap replaces the last (overwritten), and exit_group's
+# CleanupEnforcerNotification finds one never taken (no_action).
+enf_missed_policy() {
+	cat <<YAML
+apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "enforcer-missed"
+spec:
+  enforcers:
+  - calls:
+    - "sys_mkdir"
+  tracepoints:
+  - subsystem: "raw_syscalls"
+    event: "sys_enter"
+    args:
+    - index: 4
+      type: "syscall64"
+    selectors:
+    - matchBinaries:
+      - operator: "In"
+        values: ["/usr/bin/true"]
+      matchArgs:
+      - index: 0
+        operator: "Equal"
+        values: ["9"]
+      matchActions:
+      - action: NotifyEnforcer
+        argSig: 9
+    - matchBinaries:
+      - operator: "In"
+        values: ["/usr/bin/true"]
+      matchArgs:
+      - index: 0
+        operator: "Equal"
+        values: ["231"]
+      matchActions:
+      - action: CleanupEnforcerNotification
+YAML
+}
 enf_policy() {	# name, action lines
 	cat <<YAML
 apiVersion: cilium.io/v1alpha1
@@ -61,6 +103,20 @@ run)
 	enf_other_status=$?
 	/bin/tetra tracingpolicy list -o json 2>&1 | sed 's/{"id":/\n{"id":/g' >/tmp/enf/list.json
 	/bin/tetra tracingpolicy delete enforcer-sig >/tmp/enf/delete.out 2>&1
+	enf_missed_policy >/tmp/enf/missed.yaml
+	/bin/tetra tracingpolicy add /tmp/enf/missed.yaml >/tmp/enf/missed.out 2>&1
+	/usr/bin/true
+	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up 2>/dev/null
+	# the page is rendered once a second: until it has the counters (at most 5 s)
+	i=0
+	while :; do
+		printf 'GET /metrics HTTP/1.0\r\n\r\n' | nc -w 5 127.0.0.1 2112 | grep enforcer_missed >/tmp/enf/metrics.txt
+		grep -q 'reason="no_action"' /tmp/enf/metrics.txt && break
+		i=$((i + 1))
+		[ $i -ge 50 ] && break
+		sleep 0.1
+	done
+	/bin/tetra tracingpolicy delete enforcer-missed >/dev/null 2>&1
 	/bin/tetra tracingpolicy add /tmp/enf/err.yaml >/tmp/enf/err.out 2>&1
 	enf_err_status=$?
 	if [ "$enf_err_status" -eq 0 ]; then
@@ -77,6 +133,16 @@ check)
 		grep -Eq '"process_kprobe":\{.*"function_name":"__x64_sys_mkdir(at)?".*"action":"KPROBE_ACTION_NOTIFYENFORCER","policy_name":"enforcer-sig"' "$EV"
 	check "enforcer: the policy status names the mechanism (kprobe on __x64_sys_mkdir, __x64_sys_mkdirat)" \
 		grep -q "enforcer by kprobe (argSig only) on __x64_sys_mkdir, __x64_sys_mkdirat" /tmp/enf/list.json
+	if ! grep -q 'reason="overwritten"' /tmp/enf/metrics.txt; then
+		sed 's/^/VMLOG /' /tmp/enf/missed.out /tmp/enf/metrics.txt
+		echo "VMLOG events of enforcer-missed: $(grep -c '"policy_name":"enforcer-missed"' $EV)"
+		grep '"policy_name":"enforcer-missed"' $EV | head -2 | cut -c1-600 | sed 's/^/VMLOG /'
+		grep -i "enforcer-missed" /tmp/agent.err | tail -5 | sed 's/^/VMLOG /'
+	fi
+	check "enforcer: missed notifications overwritten, counted by syscall (mmap)" \
+		grep -Eq '^tetragon_enforcer_missed_notifications_total\{info="mmap",policy="enforcer-missed",reason="overwritten"\} [1-9]' /tmp/enf/metrics.txt
+	check "enforcer: a notification cleaned up untaken counted (no_action)" \
+		grep -q '^tetragon_enforcer_missed_notifications_total{info="mmap",policy="enforcer-missed",reason="no_action"} 1$' /tmp/enf/metrics.txt
 	if has_feature override_return || has_feature fmod_ret_syscall; then
 		[ "$enf_err_status" -eq 0 ] && echo "$enf_err_mkdir" | grep -q "Permission denied" &&
 			ok "enforcer (argError -13): mkdir fails with EACCES" ||
