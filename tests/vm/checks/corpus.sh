@@ -10,7 +10,9 @@
 # Kubernetes context a namespaced or pod-selecting policy needs, or a feature
 # this agent names as unsupported; any other reason fails the check.
 # Where a policy loads, /etc/tg/corpus.expect (tests/vm/corpus.expect) may
-# trigger it with busybox and assert its event's fields.
+# trigger it with busybox (or the initramfs's test programs) and assert its
+# events' fields and, with check lines, what the caller saw (the format is
+# in that file's header).
 [ "$PHASE" = check ] || return 0
 CP_DIR=/etc/tg/corpus
 if [ -z "$(ls $CP_DIR 2>/dev/null)" ]; then
