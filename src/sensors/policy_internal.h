@@ -48,6 +48,7 @@ struct sel_maps {
 	uint32_t rate_entries;		/* gt_rate size; 0 without rateLimit */
 	struct sel_follow *follow;	/* followChildren bits this instance allocated */
 	size_t nfollow;
+	bool nscaps;			/* a selector compares with exec_nscaps */
 };
 
 struct loaded_policy {
@@ -121,6 +122,7 @@ struct policy_engine {
 	int events_fd, execve_fd;	/* the policy ring buffer and execve_map (lifecycle sensor's) */
 	int missed_fd;			/* its per-opcode drop counters, 0 = none */
 	int mbset_fd, mbset_cfg_fd;	/* lifecycle sensor's followChildren maps, 0 = none */
+	int nscaps_fd;			/* its exec_nscaps (namespace/capability changes), 0 = none */
 	struct sel_follow follow[64];	/* followChildren bits in use */
 	size_t nfollow;
 	struct msg_ns host_ns;		/* for host_ns and isNamespaceCapability */

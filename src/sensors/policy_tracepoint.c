@@ -332,12 +332,39 @@ static const char *add_syscall(struct policy_engine *e, struct tp_policy *p, con
 	return policy_inst_attach(e, hi, why, len);
 }
 
+/*
+ * A long syscall list is served like a generated one, by one program on
+ * raw_syscalls/sys_enter that keeps the list's numbers: a program per
+ * syscall costs a verification each (minutes for all of them) and the
+ * kernel's syscall tracepoints dispatch from raw_syscalls/sys_enter anyway.
+ * Not for what needs each syscall's own hook: return probes, Override,
+ * returnCopy, or a 32-bit ABI entry.
+ */
+#define SYSCALL_LIST_RAW_MIN 16
+
+static bool list_on_raw_syscalls(const struct tp_policy *p, const struct tp_hook *h)
+{
+	const struct tp_list *l = &p->lists[h->call_list];
+
+	if (l->type != TP_LIST_SYSCALLS || l->nvalues < SYSCALL_LIST_RAW_MIN || h->ret || policy_hook_overrides(h))
+		return false;
+	for (size_t i = 0; i < h->nargs; i++)
+		if (h->args[i].return_copy)
+			return false;
+	for (size_t i = 0; i < l->nvalues; i++)
+		if (strchr(l->values[i], '/') || !strncmp(l->values[i], "__ia32_sys_", 11) ||
+		    syscall_nr_x86_64(policy_syscall_base(l->values[i])) < 0)
+			return false;
+	return true;
+}
+
 static const char *instances_syscall(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h,
 				     char *why, size_t len)
 {
 	const char *bad = NULL;
 
-	if (h->call_list >= 0 && p->lists[h->call_list].type == TP_LIST_GENERATED_SYSCALLS)
+	if (h->call_list >= 0 && (p->lists[h->call_list].type == TP_LIST_GENERATED_SYSCALLS ||
+				  list_on_raw_syscalls(p, h)))
 		/* one instance for all: ~350 would take a minute to verify */
 		return add_syscall(e, p, h, NULL, why, len);
 	if (h->call_list >= 0) {
@@ -556,11 +583,23 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 	if (!bad)
 		bad = return_prepare(hi, tracefs, why, len);
 	if (!bad && hi->generated) {
-		/* every x86_64 syscall this agent knows (a generated_syscalls list is all of them) */
+		const struct tp_list *l = &hi->p->lists[hi->h->call_list];
+
 		skel->rodata->sys_filter = 1;
-		for (int nr = 0; nr < SYSCALL_NR_MAX; nr++)
-			if (syscall_name_x86_64(nr))
-				skel->rodata->sys_mask[nr / 64] |= 1ULL << (nr % 64);
+		if (l->type == TP_LIST_SYSCALLS) {
+			/* the list's own syscalls (list_on_raw_syscalls() checked each has a number) */
+			for (size_t i = 0; i < l->nvalues; i++) {
+				int nr = syscall_nr_x86_64(policy_syscall_base(l->values[i]));
+
+				if (nr >= 0 && nr < SYSCALL_NR_MAX)
+					skel->rodata->sys_mask[nr / 64] |= 1ULL << (nr % 64);
+			}
+		} else {
+			/* every x86_64 syscall this agent knows (a generated_syscalls list is all of them) */
+			for (int nr = 0; nr < SYSCALL_NR_MAX; nr++)
+				if (syscall_name_x86_64(nr))
+					skel->rodata->sys_mask[nr / 64] |= 1ULL << (nr % 64);
+		}
 	}
 	return bad;
 }

@@ -289,8 +289,11 @@ static void dump_inst(struct strbuf *sb, size_t n, const struct hook_inst *hi)
 			strbuf_addf(sb, "    nsf[%u]: ns=%u op=%s nvals=%u first=%u\n", j, s->nsf[j].ns,
 				    op_name(s->nsf[j].op), s->nsf[j].nvals, s->nsf[j].vals[0]);
 		for (unsigned j = 0; j < s->ncapf && j < GT_MAX_CAPF; j++)
-			strbuf_addf(sb, "    capf[%u]: set=%u op=%s mask=%#" PRIx64 "\n", j, s->capf[j].set,
-				    op_name(s->capf[j].op), (uint64_t)s->capf[j].mask);
+			strbuf_addf(sb, "    capf[%u]: set=%u op=%s mask=%#" PRIx64 "%s%s\n", j, s->capf[j].set,
+				    op_name(s->capf[j].op), (uint64_t)s->capf[j].mask, s->capf[j].chg ? " chg" : "",
+				    s->capf[j].host_userns ? " host_userns" : "");
+		if (s->nschg)
+			strbuf_addf(sb, "    nschg: %#x\n", s->nschg);
 		strbuf_addf(sb, "    return: post=%u action=%u sig=%u signed=%u nretf=%u\n", s->ret_post, s->ret_action,
 			    s->ret_sig, s->ret_signed, s->nretf);
 		for (unsigned j = 0; j < s->nretf && j < GT_MAX_RETF; j++)
@@ -609,6 +612,12 @@ static void test_kprobe_list(void **state)
 	run_case("kprobe_list", true);
 }
 
+static void test_selector_changes(void **state)
+{
+	(void)state;
+	run_case("selector_changes", false);
+}
+
 static void test_rawtp(void **state)
 {
 	(void)state;
@@ -742,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_kprobe_fd_install),
 		cmocka_unit_test(test_kprobe_list),
 		cmocka_unit_test(test_rawtp),
+		cmocka_unit_test(test_selector_changes),
 		cmocka_unit_test(test_lsm_override),
 		cmocka_unit_test(test_action_counters),
 		cmocka_unit_test(test_kprobe_override),
