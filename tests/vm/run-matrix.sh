@@ -11,7 +11,7 @@ set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 CACHE=${VM_CACHE:-build/vm-cache}
-TIMEOUT=${VM_TIMEOUT:-1200}	# one kernel: ~1 min under TCG, ~5 more with the policy corpus (more on a busy host)
+TIMEOUT=${VM_TIMEOUT:-1800}	# one kernel: ~1 min under TCG, ~6-10 more with the policy corpus (more on a busy host)
 passed=0 failed=0 skipped=0
 summary() { echo "vm-kernels: $passed passed, $failed failed, $skipped skipped"; exit 0; }
 
