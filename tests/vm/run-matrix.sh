@@ -11,7 +11,7 @@ set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 CACHE=${VM_CACHE:-build/vm-cache}
-TIMEOUT=${VM_TIMEOUT:-1200}	# one kernel: ~1 min under TCG, ~5 more with the policy corpus (more on a busy host)
+TIMEOUT=${VM_TIMEOUT:-1800}	# one kernel: ~1 min under TCG, ~6-10 more with the policy corpus (more on a busy host)
 passed=0 failed=0 skipped=0
 summary() { echo "vm-kernels: $passed passed, $failed failed, $skipped skipped"; exit 0; }
 
@@ -26,13 +26,16 @@ if [ ! -x "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
 	summary
 fi
 [ -x "$BUILD/bin/tetragon" ] || { echo "vm: $BUILD/bin/tetragon is not built"; failed=1; summary; }
+# a small module with no dependencies and no side effects, loaded and
+# unloaded by the module checks (checks/modules.sh, corpus.expect)
+KMOD=lib/crc7.ko
 LOGS="$BUILD/vm-logs"	# per build dir: runs from several build dirs may overlap
 mkdir -p "$CACHE" "$LOGS"
 
 # ---- the initramfs (same for every kernel) ------------------------------------------
 root=$(mktemp -d /tmp/tg-vm-XXXXXX)
 initrd="$CACHE/initrd-$$.cpio.gz"
-trap 'rm -rf "$root" "$initrd"' EXIT
+trap 'rm -rf "$root" "$root".* "$initrd" "$initrd".*' EXIT
 mkdir -p "$root"/{bin,etc/tg/policies,etc/tg/checks,proc,sys,dev,tmp,run,var}
 cp "$BUSYBOX" "$root/bin/busybox"
 cp "$BUILD/bin/tetragon" "$root/bin/tetragon"
@@ -40,12 +43,20 @@ cp "$BUILD/bin/tetragon" "$root/bin/tetragon"
 # real (not busybox) binaries for the exec/exit and pipeline checks
 mkdir -p "$root/usr/bin"
 for b in true cat wc; do cp "/usr/bin/$b" "$root/usr/bin/$b"; done
-for h in uprobe_target usdt_target; do
+for h in uprobe_target usdt_target corpus_calls; do
 	[ -x "$BUILD/tests/helpers/$h" ] || make -s BUILD="$BUILD" "$BUILD/tests/helpers/$h" >/dev/null
 	cp "$BUILD/tests/helpers/$h" "$root/bin/$h"
 done
+# what upstream's example policies name (tests/vm/corpus.expect): bash (its
+# uprobe examples) and libc at /lib64, the USDT example's binary (a probe
+# test:usdt3 in corpus_calls)
+cp -L /bin/bash "$root/usr/bin/bash"
+ln -s /usr/bin/bash "$root/bin/bash"
+mkdir -p "$root/lib64" "$root/home/jolsa/tetragon/contrib/tester-progs"
+ln -s /lib/x86_64-linux-gnu/libc.so.6 "$root/lib64/libc.so.6"
+cp "$root/bin/corpus_calls" "$root/home/jolsa/tetragon/contrib/tester-progs/usdt"
 # the shared libraries, at the paths the dynamic loader looks for them
-for b in "$root"/bin/tetragon "$root"/bin/tetra "$root"/bin/uprobe_target "$root"/bin/usdt_target "$root"/usr/bin/*; do
+for b in "$root"/bin/tetragon "$root"/bin/tetra "$root"/bin/uprobe_target "$root"/bin/usdt_target "$root"/bin/corpus_calls "$root"/usr/bin/*; do
 	[ -e "$b" ] && ldd "$b"
 done | grep -o '/[^ ]*' | sort -u | while read -r lib; do
 	mkdir -p "$root$(dirname "$lib")"
@@ -104,7 +115,7 @@ fi
 # two), then are reported in tests/vm/kernels' order. VM_SERIAL=1 boots them
 # one after the other.
 want=("$@")
-names=() kernels=() expects=()
+names=() kernels=() expects=() initrds=()
 while read -r name regexp expect; do
 	case "$name" in ''|'#'*) continue ;; esac
 	if [ ${#want[@]} -gt 0 ] && [[ " ${want[*]} " != *" $name "* ]]; then continue; fi
@@ -116,7 +127,8 @@ while read -r name regexp expect; do
 	fi
 	kernel=$(ls "$CACHE/$pkg"/boot/vmlinuz-* 2>/dev/null | head -1)
 	config=$(ls "$CACHE/$pkg"/boot/config-* 2>/dev/null | head -1)
-	if [ -z "$kernel" ] || [ -z "$config" ]; then
+	kmod=$(ls "$CACHE/$pkg"/lib/modules/*/kernel/$KMOD* 2>/dev/null | head -1)
+	if [ -z "$kernel" ] || [ -z "$config" ] || [ -z "$kmod" ]; then
 		# into a private directory, then renamed: concurrent runs share the cache
 		dl=$(mktemp -d "$CACHE/.download-XXXXXX")
 		if ! (cd "$dl" && apt-get download "$pkg" >/dev/null 2>&1); then
@@ -125,35 +137,52 @@ while read -r name regexp expect; do
 			skipped=$((skipped + 1))
 			continue
 		fi
-		# the kernel and its config (what --probe-features finds, explained)
-		dpkg-deb --fsys-tarfile "$dl"/*.deb | tar -x -C "$dl" --wildcards './boot/vmlinuz-*' './boot/config-*'
+		# the kernel and its config (what --probe-features finds, explained),
+		# and a module to load (below)
+		dpkg-deb --fsys-tarfile "$dl"/*.deb | tar -x -C "$dl" --wildcards './boot/vmlinuz-*' './boot/config-*' "./lib/modules/*/kernel/$KMOD*"
 		rm -f "$dl"/*.deb
 		rm -rf "$CACHE/$pkg"
 		mv -T "$dl" "$CACHE/$pkg" 2>/dev/null || rm -rf "$dl"
 		kernel=$(ls "$CACHE/$pkg"/boot/vmlinuz-* | head -1)
 		config=$(ls "$CACHE/$pkg"/boot/config-* | head -1)
+		kmod=$(ls "$CACHE/$pkg"/lib/modules/*/kernel/$KMOD* 2>/dev/null | head -1)
+	fi
+	# this kernel's module, decompressed (busybox insmod reads it as is) at
+	# /lib/tg-modules/crc7.ko: a second cpio archive after the common one
+	kinitrd=$initrd
+	if [ -n "$kmod" ]; then
+		kinitrd="$initrd.$name"
+		kroot="$root.$name"
+		mkdir -p "$kroot/lib/tg-modules"
+		case $kmod in
+		*.xz) xz -dc "$kmod" ;;
+		*.zst) zstd -dc "$kmod" ;;
+		*) cat "$kmod" ;;
+		esac >"$kroot/lib/tg-modules/$(basename "${kmod%.ko*}").ko"
+		{ cat "$initrd"; (cd "$kroot" && find lib | cpio -o -H newc --quiet | gzip -1); } >"$kinitrd"
+		rm -rf "$kroot"
 	fi
 	echo "== $name: $(basename "$kernel") under qemu TCG"
 	echo "   config: $(grep -hoE '^(# )?CONFIG_(DEBUG_INFO_BTF|BPF_LSM|FPROBE|BPF_KPROBE_OVERRIDE|FUNCTION_ERROR_INJECTION|KPROBE_EVENTS|UPROBE_EVENTS)[= ].*' "$config" |
 		sed -e 's/^# CONFIG_\([A-Z_0-9]*\) is not set/\1=n/' -e 's/^CONFIG_//' | tr '\n' ' ')"
-	names+=("$name") kernels+=("$kernel") expects+=("${expect:-}")
+	names+=("$name") kernels+=("$kernel") expects+=("${expect:-}") initrds+=("$kinitrd")
 done <tests/vm/kernels
 
-boot() {	# name kernel expect: the console in $LOGS/NAME.console.log, seconds in .secs
+boot() {	# name kernel expect initrd: the console in $LOGS/NAME.console.log, seconds in .secs
 	local log="$LOGS/$1.console.log" t0
 	t0=$(date +%s)
 	# no_timer_check: on a busy host TCG is too slow for the kernel's IO-APIC timer check, which panics
 	timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -nographic -no-reboot \
-		-kernel "$2" -initrd "$initrd" \
+		-kernel "$2" -initrd "$4" \
 		-append "console=ttyS0 panic=-1 quiet no_timer_check lsm=lockdown,yama,apparmor,bpf tg.expect=$3 ${VM_APPEND:-}" </dev/null >"$log" 2>&1
 	echo $(($(date +%s) - t0)) >"$LOGS/$1.secs"
 }
 pids=()
 for i in "${!names[@]}"; do
 	if [ -n "${VM_SERIAL:-}" ]; then
-		boot "${names[$i]}" "${kernels[$i]}" "${expects[$i]}"
+		boot "${names[$i]}" "${kernels[$i]}" "${expects[$i]}" "${initrds[$i]}"
 	else
-		boot "${names[$i]}" "${kernels[$i]}" "${expects[$i]}" &
+		boot "${names[$i]}" "${kernels[$i]}" "${expects[$i]}" "${initrds[$i]}" &
 		pids+=($!)
 	fi
 done

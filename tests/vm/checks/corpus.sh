@@ -10,7 +10,9 @@
 # Kubernetes context a namespaced or pod-selecting policy needs, or a feature
 # this agent names as unsupported; any other reason fails the check.
 # Where a policy loads, /etc/tg/corpus.expect (tests/vm/corpus.expect) may
-# trigger it with busybox and assert its event's fields.
+# trigger it with busybox (or the initramfs's test programs) and assert its
+# events' fields and, with check lines, what the caller saw (the format is
+# in that file's header).
 [ "$PHASE" = check ] || return 0
 CP_DIR=/etc/tg/corpus
 if [ -z "$(ls $CP_DIR 2>/dev/null)" ]; then
@@ -43,38 +45,61 @@ cp_since() { awk -v s="$1" '{ printf "%.1f", $1 - s }' /proc/uptime; }
 cp_name() { awk '/^metadata:/ { m = 1; next } m && /^  name:/ { gsub(/["'"'"' ]/, "", $2); print $2; exit }' "$1"; }
 
 # Runs the table's entries for policy file $1 (loaded): "run" commands, then
-# every "expect" ERE on one event line of the policy.
+# every "expect" ERE of a group on one event line of the policy (each
+# "event" line starts another group: another event that must be there), then
+# every "check" command (exit status 0).
 cp_assert() {
-	cp_want=$1 cp_cur="" cp_pol=$2
-	: >/tmp/corpus-expect
+	cp_want=$1 cp_pol=$2 cp_g=1
+	rm -f /tmp/corpus-expect.*
+	: >/tmp/corpus-expect.1
+	: >/tmp/corpus-check
 	# only the events after this point are searched: the file keeps every policy's
 	cp_from=$(($(wc -c <$CP_EV 2>/dev/null || echo 0) + 1))
+	# the policy's lines, read by awk in a few large reads (the shell's read
+	# takes a byte a call, each an event for the policies watching /etc)
+	awk -v f="$cp_want" '$1 == "policy" { cur = $2; next } cur == f' /etc/tg/corpus.expect >/tmp/corpus-block
 	while read -r key rest; do
 		case "$key" in
-		policy) cp_cur=$rest ;;
-		run) [ "$cp_cur" = "$cp_want" ] && timeout 30 sh -c "$rest" >/dev/null 2>&1 </dev/null ;;
-		expect) [ "$cp_cur" = "$cp_want" ] && echo "$rest" >>/tmp/corpus-expect ;;
+		run) timeout 30 sh -c "$rest" >/dev/null 2>&1 </dev/null ;;
+		expect) echo "$rest" >>/tmp/corpus-expect.$cp_g ;;
+		event) [ -s /tmp/corpus-expect.$cp_g ] && cp_g=$((cp_g + 1)) && : >/tmp/corpus-expect.$cp_g ;;
+		check) echo "$rest" >>/tmp/corpus-check ;;
 		esac
-	done </etc/tg/corpus.expect
-	[ -s /tmp/corpus-expect ] || return 1
+	done </tmp/corpus-block
+	[ -s /tmp/corpus-expect.1 ] || return 1
 	# polled for 15 s of the VM's time (a busy host makes every step slow)
 	cp_end=$(awk '{ printf "%d", $1 + 15 }' /proc/uptime)
 	while :; do
 		# process_loader events name no policy (upstream's): only a loader policy makes them
-		tail -c +$cp_from $CP_EV 2>/dev/null | grep -E "\"policy_name\":\"$cp_pol\"|^\{\"process_loader\":" >/tmp/corpus-lines
-		while read -r re; do
-			grep -E -- "$re" /tmp/corpus-lines >/tmp/corpus-lines.n
-			mv /tmp/corpus-lines.n /tmp/corpus-lines
-		done </tmp/corpus-expect
-		[ -s /tmp/corpus-lines ] && break
+		tail -c +$cp_from $CP_EV 2>/dev/null | grep -E "\"policy_name\":\"$cp_pol\"|^\{\"process_loader\":" >/tmp/corpus-pol
+		cp_miss=""
+		for cp_e in /tmp/corpus-expect.*; do
+			[ -s $cp_e ] || continue
+			cp /tmp/corpus-pol /tmp/corpus-lines
+			while read -r re; do
+				grep -E -- "$re" /tmp/corpus-lines >/tmp/corpus-lines.n
+				mv /tmp/corpus-lines.n /tmp/corpus-lines
+			done <$cp_e
+			[ -s /tmp/corpus-lines ] || { cp_miss=$cp_e; break; }
+		done
+		[ -z "$cp_miss" ] && break
 		[ "$(cut -d. -f1 /proc/uptime)" -ge "$cp_end" ] && break
 		sleep 0.5
 	done
-	if [ -s /tmp/corpus-lines ]; then
-		ok "corpus $cp_want: its event ($(wc -l </tmp/corpus-expect) field patterns)"
-	else
-		bad "corpus $cp_want: no event of policy $cp_pol matches every pattern of tests/vm/corpus.expect"
+	cp_failed=""
+	while read -r cp_c; do
+		timeout 10 sh -c "$cp_c" >/dev/null 2>&1 </dev/null || cp_failed="$cp_failed [$cp_c]"
+	done </tmp/corpus-check
+	cp_np=$(cat /tmp/corpus-expect.* | wc -l)
+	cp_ng=$(ls /tmp/corpus-expect.* | wc -l)
+	cp_nc=$(wc -l </tmp/corpus-check)
+	if [ -n "$cp_miss" ]; then
+		bad "corpus $cp_want: no event of policy $cp_pol matches every pattern of group ${cp_miss##*.} in tests/vm/corpus.expect"
 		tail -c +$cp_from $CP_EV | grep -F "\"policy_name\":\"$cp_pol\"" | tail -2 | cut -c1-1500 | sed 's/^/VMLOG /'
+	elif [ -n "$cp_failed" ]; then
+		bad "corpus $cp_want: a check failed:$cp_failed"
+	else
+		ok "corpus $cp_want: its event$([ $cp_ng -gt 1 ] && echo "s ($cp_ng)") ($cp_np field patterns$([ $cp_nc -gt 0 ] && echo ", $cp_nc checks"))"
 	fi
 	return 0
 }
