@@ -542,7 +542,7 @@ _Static_assert(sizeof(struct gt_binf) == 16, "gt_binf layout");
 _Static_assert(sizeof(struct gt_nsf) == 20, "gt_nsf layout");
 _Static_assert(sizeof(struct gt_capf) == 16, "gt_capf layout");
 _Static_assert(sizeof(struct gt_selector) == 40 + 32 + 72 * GT_MAX_ARGF + 20 * GT_MAX_NSF + 16 * GT_MAX_CAPF +
-		       16 + 72 * GT_MAX_RETF + 8,
+		       16 + 72 * GT_MAX_RETF + 16,
 	       "gt_selector layout");
 _Static_assert(sizeof(struct gt_arg_val) == 24, "gt_arg_val layout");
 _Static_assert(sizeof(struct gt_net_tuple) == 40, "gt_net_tuple layout");
