@@ -82,6 +82,13 @@ enum gt_arg_kind {
 	GT_ARG_MODULE_PTR,	/* struct module *: struct gt_module */
 	GT_ARG_LOAD_INFO_PTR,	/* struct load_info *: struct gt_module */
 	GT_ARG_NET_DEV_PTR,	/* struct net_device *: its name, a string */
+	GT_ARG_KIOCB_PTR,	/* struct kiocb *: the path of its ki_filp */
+	/*
+	 * struct iov_iter *: the bytes a user-backed iterator describes
+	 * (ITER_UBUF: the buffer; ITER_IOVEC: its first iovec), up to its
+	 * count; ival = those bytes' full size (upstream's)
+	 */
+	GT_ARG_IOV_ITER_PTR,
 };
 
 /*
@@ -114,7 +121,7 @@ struct gt_skb {
 	__u32 len;
 	__u32 priority;
 	__u32 mark;
-	__u32 secpath_len;	/* not read yet: 0 */
+	__u32 secpath_len;	/* the IPsec sec_path extension's len, olen (0: none) */
 	__u32 secpath_olen;
 };
 

@@ -493,6 +493,12 @@ static bool arg_kind(const struct tp_arg *a, const struct btf_hook *bh, const st
 	case TP_ARG_LINUX_BINPRM:
 		c->kind = GT_ARG_BINPRM_PTR;
 		return ra->kind == GT_ARG_BINPRM_PTR;
+	case TP_ARG_KIOCB:
+		c->kind = GT_ARG_KIOCB_PTR;
+		return !strcmp(ra->what, "struct kiocb *");
+	case TP_ARG_IOV_ITER:
+		c->kind = GT_ARG_IOV_ITER_PTR;
+		return !strcmp(ra->what, "struct iov_iter *");
 	case TP_ARG_SOCKADDR:
 		c->kind = GT_ARG_SOCKADDR_USER;
 		c->flags |= kmem;

@@ -50,6 +50,7 @@ struct arg_store {
 	Tetragon__SyscallId sysid;
 	Tetragon__KprobeCapability cap;
 	Google__Protobuf__Int32Value capval;
+	char perm[11];		/* a path's mode, "drwxr-xr-x" */
 	struct arg_struct_store s;	/* sock, skb, cred... */
 };
 
@@ -100,6 +101,33 @@ static char *path_flags(const struct gt_arg_val *a)
 	return (char *)(a->flags & GT_ARGV_UNRESOLVED ? "unresolvedPathComponents" : "");
 }
 
+/*
+ * Upstream's permission of a path argument: ls(1)'s mode string, the type
+ * letter left out when the type is none of the seven (a mode of 0 is
+ * "---------"). The i_mode is in the argument's flags (GT_ARGV_MODE_SHIFT).
+ */
+static char *path_perm(const struct gt_arg_val *a, char out[11])
+{
+	static const char types[16] = { [1] = 'p', [2] = 'c', [4] = 'd', [6] = 'b', [8] = '-', [10] = 'l', [12] = 's' };
+	unsigned mode = a->flags >> GT_ARGV_MODE_SHIFT;
+	size_t n = 0;
+
+	if (types[(mode >> 12) & 0xf])
+		out[n++] = types[(mode >> 12) & 0xf];
+	for (int who = 2; who >= 0; who--) {
+		unsigned rwx = (mode >> (who * 3)) & 7;
+		/* setuid, setgid, sticky take the x place of user, group, other */
+		bool special = mode & (01000u << who);
+		char sp = who == 0 ? 't' : 's';
+
+		out[n++] = rwx & 4 ? 'r' : '-';
+		out[n++] = rwx & 2 ? 'w' : '-';
+		out[n++] = special ? (rwx & 1 ? sp : (char)(sp - 'a' + 'A')) : rwx & 1 ? 'x' : '-';
+	}
+	out[n] = 0;
+	return out;
+}
+
 /* strbuf: GT_ARG_MAX + 1 bytes */
 /* An integer argument or return value, as its policy type reports it. */
 static void set_int_arg(Tetragon__KprobeArgument *a, enum tp_arg_type t, int64_t v)
@@ -143,10 +171,12 @@ static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, co
 		a->string_arg = strbuf;
 		return;
 	case TP_ARG_FILE:
+	case TP_ARG_KIOCB:	/* its file */
 	case TP_ARG_FD:	/* upstream reports an fd as the file it names */
 		tetragon__kprobe_file__init(&st->file);
 		st->file.path = strbuf;
 		st->file.flags = path_flags(&m->args[i]);
+		st->file.permission = path_perm(&m->args[i], st->perm);
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_FILE_ARG;
 		a->file_arg = &st->file;
 		return;
@@ -158,6 +188,7 @@ static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, co
 		tetragon__kprobe_path__init(&st->path);
 		st->path.path = strbuf;
 		st->path.flags = path_flags(&m->args[i]);
+		st->path.permission = path_perm(&m->args[i], st->perm);
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_PATH_ARG;
 		a->path_arg = &st->path;
 		return;
@@ -165,11 +196,13 @@ static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, co
 		tetragon__kprobe_linux_binprm__init(&st->binprm);
 		st->binprm.path = strbuf;
 		st->binprm.flags = path_flags(&m->args[i]);
+		st->binprm.permission = path_perm(&m->args[i], st->perm);
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_LINUX_BINPRM_ARG;
 		a->linux_binprm_arg = &st->binprm;
 		return;
 	case TP_ARG_CHAR_BUF:
-	case TP_ARG_CHAR_IOVEC: {
+	case TP_ARG_CHAR_IOVEC:
+	case TP_ARG_IOV_ITER: {
 		/* ival: the buffer's full size; len: the bytes the kernel kept */
 		ProtobufCBinaryData bytes = { .len = l, .data = (uint8_t *)strbuf };
 

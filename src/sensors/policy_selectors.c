@@ -494,7 +494,7 @@ static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter
 	/* paths walked in the kernel (fd ones too), buffers and device names compare as strings */
 	gf->is_str = hi->types[slot] == TP_ARG_STRING || hi->types[slot] == TP_ARG_FILE ||
 		     hi->types[slot] == TP_ARG_PATH || hi->types[slot] == TP_ARG_DENTRY ||
-		     hi->types[slot] == TP_ARG_LINUX_BINPRM ||
+		     hi->types[slot] == TP_ARG_LINUX_BINPRM || hi->types[slot] == TP_ARG_KIOCB ||
 		     hi->types[slot] == TP_ARG_FD || hi->types[slot] == TP_ARG_CHAR_BUF ||
 		     hi->types[slot] == TP_ARG_CHAR_IOVEC || hi->types[slot] == TP_ARG_NET_DEVICE;
 	return compile_values(hi, a, gf, next_id, why, len);

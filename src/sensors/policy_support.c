@@ -68,11 +68,11 @@ const char *policy_arg_type_why(enum tp_arg_type t)
 		       "tracepoint that carries the struct";
 	case TP_ARG_SKB: case TP_ARG_SOCK: case TP_ARG_SOCKET: case TP_ARG_CRED: case TP_ARG_BPF_ATTR:
 	case TP_ARG_PERF_EVENT: case TP_ARG_BPF_MAP: case TP_ARG_BPF_PROG: case TP_ARG_USER_NAMESPACE:
-	case TP_ARG_LOAD_INFO: case TP_ARG_MODULE: case TP_ARG_NET_DEVICE:
+	case TP_ARG_LOAD_INFO: case TP_ARG_MODULE: case TP_ARG_NET_DEVICE: case TP_ARG_IOV_ITER:
 		return "it is a kernel structure that only kernel functions (kprobes: with syscall: false, "
 		       "fentries, lsmhooks) and raw tracepoints pass, not a syscall";
-	case TP_ARG_IOV_ITER: case TP_ARG_CONST_BUF:
-		return "it is a kernel structure this engine does not decode yet";
+	case TP_ARG_CONST_BUF:
+		return "it is derived from a tracepoint's format (an array of longs), not set";
 	default:
 		return "it is not supported by the tracepoint engine yet";
 	}

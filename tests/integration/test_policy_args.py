@@ -267,6 +267,12 @@ spec:
 """ % PID
 
 
+def perm(path):
+    """upstream's permission of a path argument: ls(1)'s mode string"""
+    import stat
+    return stat.filemode(os.stat(path).st_mode)
+
+
 def kprobes(policy):
     return lambda ev: ev.get("process_kprobe", {}).get("policy_name") == policy
 
@@ -331,7 +337,7 @@ def test_read_return_copy_and_fd_path():
     assert data == b"hello from the read test\n"
     ev = agent.wait_for(kprobe_with("io-bufs", lambda k: k["function_name"] ==
                                                            "__x64_sys_read"), what="read event")["process_kprobe"]
-    assert ev["args"] == [{"file_arg": {"path": path}}, {"bytes_arg": b64(data)}, {"size_arg": "100"}], ev["args"]
+    assert ev["args"] == [{"file_arg": {"path": path, "permission": perm(path)}}, {"bytes_arg": b64(data)}, {"size_arg": "100"}], ev["args"]
     assert "return" not in ev, ev
 
 
@@ -343,7 +349,7 @@ def test_write_size_arg_index():
     os.close(fd)
     ev = agent.wait_for(kprobe_with("io-bufs", lambda k: k["function_name"] == "__x64_sys_write"),
                         what="write event")["process_kprobe"]
-    assert ev["args"] == [{"file_arg": {"path": path}}, {"bytes_arg": b64(payload)},
+    assert ev["args"] == [{"file_arg": {"path": path, "permission": perm(path)}}, {"bytes_arg": b64(payload)},
                           {"size_arg": str(len(payload))}], ev["args"]
 
 
@@ -366,7 +372,7 @@ def test_close_fd_path():
     os.close(fd)
     ev = agent.wait_for(kprobe_with("io-bufs", lambda k: k["function_name"] == "__x64_sys_close"),
                         what="close event")["process_kprobe"]
-    assert ev["args"] == [{"file_arg": {"path": path}}], ev["args"]
+    assert ev["args"] == [{"file_arg": {"path": path, "permission": perm(path)}}], ev["args"]
 
 
 def test_connect_sockaddr():
@@ -410,11 +416,11 @@ def test_writev_readv_char_iovec():
     assert n == len(data)
     ev = agent.wait_for(kprobe_with("io-vecs", lambda k: k["function_name"] == "__x64_sys_writev"),
                         what="writev event")["process_kprobe"]
-    assert ev["args"] == [{"file_arg": {"path": path}}, {"bytes_arg": b64(data)}], ev["args"]
+    assert ev["args"] == [{"file_arg": {"path": path, "permission": perm(path)}}, {"bytes_arg": b64(data)}], ev["args"]
     ev = agent.wait_for(kprobe_with("io-vecs", lambda k: k["function_name"] == "__x64_sys_readv"),
                         what="readv event")["process_kprobe"]
     # returnCopy: the bytes readv wrote into both iovecs, no more
-    assert ev["args"] == [{"file_arg": {"path": path}}, {"bytes_arg": b64(data)}], ev["args"]
+    assert ev["args"] == [{"file_arg": {"path": path, "permission": perm(path)}}, {"bytes_arg": b64(data)}], ev["args"]
     assert ev["return"] == {"size_arg": str(len(data))}, ev
 
 
@@ -431,7 +437,7 @@ def test_long_paths():
     assert ev["return"]["int_arg"] >= 0, ev
     ev = agent.wait_for(kprobe_with("long-paths", lambda k: k["function_name"] == "__x64_sys_close"),
                         what="long close")["process_kprobe"]
-    assert ev["args"] == [{"file_arg": {"path": path}}], ev["args"]
+    assert ev["args"] == [{"file_arg": {"path": path, "permission": perm(path)}}], ev["args"]
     # not matched: the same start, another end
     other = os.path.join(d, "g" * 150 + "-other.txt")
     with open(other, "w") as f:
