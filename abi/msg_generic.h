@@ -255,6 +255,7 @@ enum gt_op {
 	GT_OP_FILE_TYPE, GT_OP_NOT_FILE_TYPE,	/* (mode >> 12) of a path argument: bit in lo[0] */
 	GT_OP_CAPS_GAINED,	/* the set of slot lo[0] has a bit this one has not (slot: the old set) */
 	GT_OP_SUBSTRING,	/* a value (gt_strs, Prefix-keyed) starts at some byte of the string */
+	GT_OP_SUBSTRING_IGNCASE,	/* the same, ASCII letters folded to lower case (the values are stored so) */
 };
 
 /* gt_argf.net: which part of a socket or packet an operator reads */

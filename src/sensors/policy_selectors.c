@@ -49,6 +49,7 @@ static enum gt_op str_op(enum tp_op op)
 	case TP_OP_POSTFIX: return GT_OP_POSTFIX;
 	case TP_OP_NOT_POSTFIX: return GT_OP_NOT_POSTFIX;
 	case TP_OP_SUBSTRING: return GT_OP_SUBSTRING;
+	case TP_OP_SUBSTRING_IGNCASE: return GT_OP_SUBSTRING_IGNCASE;
 	default: return GT_OP_NONE;
 	}
 }
@@ -95,8 +96,14 @@ static int add_str(struct sel_maps *m, uint8_t id, enum gt_op op, const char *b,
 	memset(e, 0, sizeof(*e));
 	e->key.prefixlen = (uint32_t)(8 * (1 + l));
 	e->key.id = id;
-	for (size_t i = 0; i < l; i++)
-		e->key.s[i] = (uint8_t)(op == GT_OP_POSTFIX || op == GT_OP_NOT_POSTFIX ? b[l - 1 - i] : b[i]);
+	for (size_t i = 0; i < l; i++) {
+		uint8_t ch = (uint8_t)(op == GT_OP_POSTFIX || op == GT_OP_NOT_POSTFIX ? b[l - 1 - i] : b[i]);
+
+		/* the kernel folds the argument the same way (ASCII only, as tolower()) */
+		if (op == GT_OP_SUBSTRING_IGNCASE && ch >= 'A' && ch <= 'Z')
+			ch = (uint8_t)(ch + ('a' - 'A'));
+		e->key.s[i] = ch;
+	}
 	e->val.len = (uint32_t)l;
 	return 0;
 }

@@ -91,7 +91,7 @@ static bool arg_op_ok(enum tp_op op)
 	/* sock, socket and skb arguments */
 	case TP_OP_DADDR: case TP_OP_NOT_DADDR: case TP_OP_DPORT: case TP_OP_NOT_DPORT:
 	case TP_OP_DPORT_PRIV: case TP_OP_NOT_DPORT_PRIV: case TP_OP_PROTOCOL: case TP_OP_STATE:
-	case TP_OP_SUBSTRING: case TP_OP_FILE_TYPE: case TP_OP_NOT_FILE_TYPE: case TP_OP_CAPABILITIES_GAINED:
+	case TP_OP_SUBSTRING: case TP_OP_SUBSTRING_IGNCASE: case TP_OP_FILE_TYPE: case TP_OP_NOT_FILE_TYPE: case TP_OP_CAPABILITIES_GAINED:
 		return true;
 	default:
 		return false;
@@ -156,14 +156,11 @@ const char *policy_selectors_unsupported(const struct policy_backend *be, const 
 		for (size_t j = 0; j < s->nargs; j++)
 			if (!arg_op_ok(s->args[j].op)) {
 				snprintf(why, len, "line %u: matchArgs operator %s is not supported yet "
-					 "(Equal, NotEqual, Prefix, NotPrefix, Postfix, NotPostfix, SubString, GT, "
+					 "(Equal, NotEqual, Prefix, NotPrefix, Postfix, NotPostfix, SubString, SubStringIgnCase, GT, "
 					 "LT, Mask, InRange, NotInRange, InMap, NotInMap, FileType, NotFileType, "
 					 "CapabilitiesGained are, on sockaddr SAddr, SPort, SPortPriv, their Not "
-					 "forms and Family, on sock and skb the D forms too, Protocol and State)%s",
-					 s->args[j].pos.line, tp_op_name(s->args[j].op),
-					 s->args[j].op == TP_OP_SUBSTRING_IGNCASE ?
-					 ": SubStringIgnCase would fold case in the kernel, which this engine does not "
-					 "do; use SubString with the case the data has" : "");
+					 "forms and Family, on sock and skb the D forms too, Protocol and State)",
+					 s->args[j].pos.line, tp_op_name(s->args[j].op));
 				return why;
 			}
 		for (size_t j = 0; j < s->nactions; j++) {
