@@ -25,6 +25,7 @@
  * (upstream's 4096), a record up to GT_DATA_MAX; what does not fit is cut.
  */
 #define GT_ARG_MAX	4096	/* power of two */
+#define GT_CONST_BUF_MAX 1023	/* bytes of a tracepoint's array of longs read (upstream's) */
 #define GT_DATA_MAX	8192	/* power of two */
 #define GT_STR_MAX	256	/* bytes of a string the selectors compare (gt_strs keys; power of two) */
 /*
@@ -89,6 +90,7 @@ enum gt_arg_kind {
 	 * count; ival = those bytes' full size (upstream's)
 	 */
 	GT_ARG_IOV_ITER_PTR,
+	GT_ARG_CONST_BUF,	/* tracepoints: size_off bytes of the record at offset (an array of longs) */
 };
 
 /*

@@ -317,6 +317,13 @@ static __always_inline void gt_read_arg(const void *src, struct gt_heap *h, __u3
 			gt_arg_commit(h, i, n - 1);
 		return;
 	}
+	if (kind == GT_ARG_CONST_BUF) {
+		const void *p = gt_fetch_addr(src, pos);
+
+		if (p)
+			gt_put_mem(h, i, p, GT_MIN(gt_cfg.args[i].size_off, GT_CONST_BUF_MAX), GT_MEM_KERNEL);
+		return;
+	}
 	if (kind == GT_ARG_DATA_LOC) {
 		const void *p = gt_fetch_addr(src, pos);
 		__u32 loc = 0;

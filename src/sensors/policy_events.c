@@ -413,8 +413,12 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	Tetragon__ProcessUprobe up = TETRAGON__PROCESS_UPROBE__INIT;
 	Tetragon__ProcessLsm lsm = TETRAGON__PROCESS_LSM__INIT;
 	Tetragon__ProcessUsdt ud = TETRAGON__PROCESS_USDT__INIT;
-	/* argp: + 1 for a uprobe's return value, which upstream appends to args */
-	Tetragon__KprobeArgument args[GT_MAX_ARGS], *argp[GT_MAX_ARGS + 1], ret;
+	/*
+	 * argp: + 1 for a uprobe's return value, which upstream appends to
+	 * args; a const_buf argument is one size_arg per element (cbuf)
+	 */
+	static Tetragon__KprobeArgument cbuf[GT_MAX_ARGS * (GT_CONST_BUF_MAX / 8)];
+	Tetragon__KprobeArgument args[GT_MAX_ARGS], *argp[GT_MAX_ARGS + 1 + GT_MAX_ARGS * (GT_CONST_BUF_MAX / 8)], ret;
 	char strs[GT_MAX_ARGS][GT_ARG_MAX + 1];
 	struct arg_store stores[GT_MAX_ARGS];
 	Google__Protobuf__Timestamp ts;
@@ -425,7 +429,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	Google__Protobuf__UInt32Value tid = GOOGLE__PROTOBUF__UINT32_VALUE__INIT;
 	const struct hook_inst *hi;
 	struct process *p;
-	size_t nargs;
+	size_t nargs, na = 0, ncb = 0;
 	char fname[160];
 
 	/* a header, then data_len bytes of arguments */
@@ -463,8 +467,24 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	if (nargs > hi->h->nargs)
 		nargs = hi->h->nargs;
 	for (size_t i = 0; i < nargs; i++) {
+		if (hi->types[i] == TP_ARG_CONST_BUF) {
+			/* upstream: an array of longs, each element a size_arg (host order, 8 bytes) */
+			size_t l;
+			const char *b = arg_bytes(m, i, &l);
+
+			for (size_t k = 0; k + 8 <= l && ncb < sizeof(cbuf) / sizeof(cbuf[0]); k += 8) {
+				uint64_t v;
+
+				memcpy(&v, b + k, 8);
+				tetragon__kprobe_argument__init(&cbuf[ncb]);
+				cbuf[ncb].arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SIZE_ARG;
+				cbuf[ncb].size_arg = v;
+				argp[na++] = &cbuf[ncb++];
+			}
+			continue;
+		}
 		fill_arg(&args[i], hi, m, i, strs[i], &stores[i]);
-		argp[i] = &args[i];
+		argp[na++] = &args[i];
 	}
 	Tetragon__KprobeAction act = action_of(m->action, true);
 
@@ -477,7 +497,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		/* a program on several functions: the record says which */
 		kp.function_name = (char *)(hi->be->function_name ? hi->be->function_name(hi, m, fname, sizeof(fname)) :
 					    hi->function);
-		kp.n_args = nargs;
+		kp.n_args = na;
 		kp.args = argp;
 		kp.action = act;
 		kp.policy_name = hi->p->name;
@@ -514,7 +534,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		up.path = hi->h->path;
 		up.symbol = (char *)hi->function;
 		up.offset = hi->uprobe_offset;
-		up.n_args = nargs;
+		up.n_args = na;
 		up.args = argp;
 		if ((m->flags & GT_MSG_RETURN) && hi->ret_type != TP_ARG_NOP) {
 			fill_ret(&ret, hi, m->ret);
@@ -545,7 +565,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		ud.path = hi->h->path;
 		ud.provider = hi->h->provider;
 		ud.name = hi->h->name;
-		ud.n_args = nargs;
+		ud.n_args = na;
 		ud.args = argp;
 		ud.action = act;
 		ud.policy_name = hi->p->name;
@@ -562,7 +582,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		lsm.n_ancestors = nanc;
 		lsm.ancestors = anc;
 		lsm.function_name = (char *)hi->function;
-		lsm.n_args = nargs;
+		lsm.n_args = na;
 		lsm.args = argp;
 		lsm.action = act;
 		lsm.policy_name = hi->p->name;
@@ -579,7 +599,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		tp.ancestors = anc;
 		tp.subsys = (char *)hi->subsys;
 		tp.event = (char *)hi->event;
-		tp.n_args = nargs;
+		tp.n_args = na;
 		tp.args = argp;
 		tp.action = act;
 		tp.policy_name = hi->p->name;

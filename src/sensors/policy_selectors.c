@@ -493,6 +493,12 @@ static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter
 		return why;
 	}
 	gf->slot = (uint8_t)slot;
+	if (hi->types[slot] == TP_ARG_CONST_BUF || hi->types[slot] == TP_ARG_IOV_ITER) {
+		/* upstream's selectors have no operator on them either */
+		snprintf(why, len, "line %u: matchArgs index %u is a %s argument, which no operator reads", a->pos.line,
+			 a->index, hi->types[slot] == TP_ARG_CONST_BUF ? "const_buf (an array of longs)" : "iov_iter");
+		return why;
+	}
 	if (hi->types[slot] == TP_ARG_SOCKADDR || hi->types[slot] == TP_ARG_SOCKADDR_UN ||
 	    net_tuple_type(hi->types[slot]))
 		return compile_sock(hi, a, gf, next_id, why, len);
