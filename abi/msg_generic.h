@@ -200,6 +200,21 @@ struct gt_xcfg {
 	__u8 sel_sock[GT_MAX_SEL];	/* argSock: the argument slot of the sock */
 	__u8 ret_track;			/* returnArgAction, on the returned sock */
 	__u8 ret_kind;			/* GT_ARG_SOCK_PTR: the return value, read into slot nargs */
+	/*
+	 * LSM hooks, Post imaHash: the selector's record waits in gt_ret
+	 * (key pid_tgid) for the hook's sleepable program, which appends the
+	 * IMA hash of the hook's file (GT_MSG_IMA) and posts it
+	 */
+	__u8 sel_ima[GT_MAX_SEL];
+	__u8 ima_bprm;			/* the file is the linux_binprm's (else the struct file * argument 0) */
+};
+
+/* GT_MSG_IMA: the record's data ends with this (after the arguments' bytes) */
+#define GT_IMA_HASH_MAX 64
+struct gt_ima_hash {
+	__s32 algo;		/* bpf_ima_file_hash(): enum hash_algo, or a negative errno */
+	__u32 pad;
+	__u8 hash[GT_IMA_HASH_MAX];
 };
 
 #define GT_MOD_SIG_OK	0x1	/* load_info: the signature checked out */
@@ -500,6 +515,7 @@ struct msg_generic {
 #define GT_MSG_KSTACK	0x2	/* a kernel stack was asked for */
 #define GT_MSG_USTACK	0x4	/* a user stack was asked for */
 #define GT_MSG_NOPOST	0x8	/* posted for the agent's actions only (NoPost): no event */
+#define GT_MSG_IMA	0x10	/* data ends with a struct gt_ima_hash */
 /* upstream's PERF_MAX_STACK_DEPTH frames at most per stack */
 #define GT_STACK_FRAMES	127
 #define GT_STACK_MAX	(GT_STACK_FRAMES * 8)

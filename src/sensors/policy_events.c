@@ -385,6 +385,35 @@ static void fill_stacks(struct policy_engine *e, const struct msg_generic *m, st
 	}
 }
 
+/*
+ * Post imaHash (GT_MSG_IMA): upstream's "ALGO:HEX" of the struct
+ * gt_ima_hash that ends the record's data, for the algorithms upstream
+ * names; NULL for others and for bpf_ima_file_hash()'s errors.
+ */
+static char *ima_hash(const struct msg_generic *m, char out[8 + 2 * GT_IMA_HASH_MAX + 1])
+{
+	struct gt_ima_hash ih;
+	const char *name;
+	size_t n, k;
+
+	if (!(m->flags & GT_MSG_IMA) || m->data_len < sizeof(ih))
+		return NULL;
+	memcpy(&ih, (const char *)(m + 1) + m->data_len - sizeof(ih), sizeof(ih));
+	switch (ih.algo) {	/* the kernel's enum hash_algo */
+	case 1: name = "md5"; n = 16; break;
+	case 2: name = "sha1"; n = 20; break;
+	case 4: name = "sha256"; n = 32; break;
+	case 6: name = "sha512"; n = 64; break;
+	case 13: name = "wp512"; n = 64; break;
+	case 17: name = "sm3"; n = 32; break;
+	default: return NULL;
+	}
+	k = (size_t)snprintf(out, 8, "%s:", name);
+	for (size_t i = 0; i < n; i++, k += 2)
+		snprintf(out + k, 3, "%02x", ih.hash[i]);
+	return out;
+}
+
 /* The selector's GetUrl and DnsLookup, handed to the workers (never waited for here). */
 static void run_agent_actions(struct policy_engine *e, const struct tp_selector *s)
 {
@@ -430,7 +459,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	const struct hook_inst *hi;
 	struct process *p;
 	size_t nargs, na = 0, ncb = 0;
-	char fname[160];
+	char fname[160], ima[8 + 2 * GT_IMA_HASH_MAX + 1];
 
 	/* a header, then data_len bytes of arguments */
 	hi = len >= sizeof(*m) && m->data_len <= GT_DATA_MAX && len >= sizeof(*m) + m->data_len ?
@@ -589,6 +618,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		lsm.message = hi->h->message;
 		lsm.n_tags = hi->h->ntags;
 		lsm.tags = hi->h->tags;
+		lsm.ima_hash = ima_hash(m, ima);
 		ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_LSM;
 		ev.process_lsm = &lsm;
 		break;

@@ -103,9 +103,9 @@ static const char *action_unsupported(const struct policy_backend *be, const str
 {
 	switch (a->type) {
 	case TP_ACTION_POST:
-		if (a->ima_hash)
-			return "Post with imaHash is not supported yet (rateLimit, rateLimitScope, "
-			       "kernelStackTrace and userStackTrace are)";
+		if (a->ima_hash && be->event != POLICY_EV_LSM)
+			return "imaHash (the IMA hash of the hook's file) is computed on lsmhooks only, as upstream's; "
+			       "move the hook to lsmhooks: (file_open, bprm_check_security...)";
 		/* upstream's process_kprobe is the only event with stack trace fields */
 		if ((a->kernel_stack_trace || a->user_stack_trace) && be->event != POLICY_EV_KPROBE)
 			return "kernelStackTrace and userStackTrace are reported in process_kprobe events only "

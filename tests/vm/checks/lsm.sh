@@ -3,7 +3,8 @@
 # policies/lsm_*.yaml: BPF LSM hooks with their arguments typed from the
 # hook's BTF, and Override through the hook's return value: upstream's
 # lsm_file_open.yaml as is; an exec made to fail (bprm_check_security, as
-# upstream's lsm_bprm_check.yaml, which as is is refused for its imaHash);
+# upstream's lsm_bprm_check.yaml, with its imaHash; the upstream file as is
+# loads);
 # an open made to fail with the errno the policy names, NoPost, Sigkill and
 # rateLimit on the same hook; a hard link to /etc/passwd made to fail
 # (path_link: what upstream's hardlink-override.yaml does, see
@@ -45,7 +46,8 @@ run)
 	# the policy's counters move with the record: wait for it, then list
 	lsm_wait '"path":"/tmp/lsm/monitored"'
 	/bin/tetra tracingpolicy list -o json 2>&1 | sed 's/{"id":/\n{"id":/g' >/tmp/lsm-list.json
-	# upstream's lsm_bprm_check.yaml as is: its Post imaHash is not implemented here
+	lsm_nop_sha=$(sha256sum /tmp/lsm/nop | cut -d' ' -f1)
+	# upstream's lsm_bprm_check.yaml as is (Override and Post imaHash: its bash and program are not here)
 	cat >/tmp/lsm-bprm-upstream.yaml <<'YAML'
 apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
@@ -107,9 +109,11 @@ check)
 		bad "lsm bprm_check_security Override: the exec fails with EPERM" "exit $lsm_nop_status: $lsm_nop_out"
 	check "lsm bprm_check_security: the binary's path, reported as overridden" \
 		lsm_event vm-lsm-bprm bprm_check_security '{"linux_binprm_arg":{"path":"/tmp/lsm/nop","permission":"-rwxr-xr-x"}}' KPROBE_ACTION_OVERRIDE
-	[ "$lsm_bprm_upstream_status" -ne 0 ] && grep -q "imaHash is not supported" /tmp/lsm-bprm-upstream.out &&
-		ok "upstream's lsm_bprm_check.yaml as is: refused for its imaHash" ||
-		bad "upstream's lsm_bprm_check.yaml as is: refused for its imaHash" "exit $lsm_bprm_upstream_status: $(cat /tmp/lsm-bprm-upstream.out)"
+	check "lsm Post imaHash (bprm_check_security): the program's IMA hash, the sha256 of /tmp/lsm/nop" \
+		grep -q "\"policy_name\":\"vm-lsm-bprm\",.*\"ima_hash\":\"sha256:$lsm_nop_sha\"" "$EV"
+	[ "$lsm_bprm_upstream_status" -eq 0 ] &&
+		ok "upstream's lsm_bprm_check.yaml as is: loaded (Override and Post imaHash)" ||
+		bad "upstream's lsm_bprm_check.yaml as is: loaded (Override and Post imaHash)" "exit $lsm_bprm_upstream_status: $(cat /tmp/lsm-bprm-upstream.out)"
 	[ "$lsm_ln_status" -ne 0 ] && [ "${lsm_ln_out%Operation not permitted}" != "$lsm_ln_out" ] &&
 		[ ! -e /etc/passwd-link ] && [ "$lsm_ln_other" -eq 0 ] &&
 		ok "lsm path_link Override: a hard link to /etc/passwd fails, another succeeds" ||
