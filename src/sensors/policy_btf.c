@@ -559,9 +559,9 @@ const char *policy_btf_arg(const struct tp_hook *h, size_t i, const struct btf_h
 		else
 			snprintf(why, len, "line %u: %s argument %u%s%s is %s: type %s cannot read it "
 				 "(integers, string for char * and char arrays, char_buf for pointers, fd for an int, "
-				 "file, path, dentry, linux_binprm, sockaddr, sock, socket, skb, cred, user_namespace, "
-				 "bpf_attr, bpf_prog, bpf_map, perf_event, module, load_info and net_device for those "
-				 "structs are supported)", a->pos.line, bh->what, a->index,
+				 "file, path, dentry, linux_binprm, kiocb, iov_iter, sockaddr, sock, socket, skb, cred, "
+				 "user_namespace, bpf_attr, bpf_prog, bpf_map, perf_event, module, load_info and net_device "
+				 "for those structs are supported)", a->pos.line, bh->what, a->index,
 				 a->resolve ? " resolved to " : "", a->resolve ? a->resolve : "", rr.what,
 				 tp_arg_type_name(a->type));
 		return why;
