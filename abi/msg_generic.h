@@ -38,7 +38,7 @@
 #define GT_MAX_PIDS	4
 #define GT_MAX_NSF	10	/* matchNamespaces entries per selector */
 #define GT_MAX_NSVALS	4
-#define GT_MAX_CAPF	4	/* matchCapabilities entries per selector */
+#define GT_MAX_CAPF	4	/* matchCapabilities + matchCapabilityChanges entries per selector */
 #define GT_BIN_MAX	256
 #define GT_MAX_RETF	2	/* matchReturnArgs entries per selector */
 
@@ -355,8 +355,14 @@ enum gt_cap_set { GT_CAPS_EFFECTIVE, GT_CAPS_INHERITABLE, GT_CAPS_PERMITTED };
 
 struct gt_capf {
 	__u8 set;		/* enum gt_cap_set */
-	__u8 op;		/* GT_OP_IN: any of mask held; GT_OP_NOT_IN: none held */
-	__u8 pad[2];
+	/*
+	 * GT_OP_IN: any of mask held; GT_OP_NOT_IN: none held. With chg
+	 * (matchCapabilityChanges, against exec_nscaps): GT_OP_IN, a capability
+	 * of mask changed; GT_OP_NOT_IN, none of mask did but another one did.
+	 */
+	__u8 op;
+	__u8 chg;
+	__u8 pad;
 	__u32 host_userns;	/* isNamespaceCapability: host user ns inum (never matches there) */
 	__u64 mask;
 };
@@ -399,8 +405,17 @@ struct gt_selector {
 	__u8 enf;		/* GT_ENF_*: NotifyEnforcer, CleanupEnforcerNotification */
 	__u8 enf_sig;		/* NotifyEnforcer argSig (0: none) */
 	__s16 enf_err;		/* NotifyEnforcer argError (0: none) */
-	__u16 pad2;
+	__u16 nschg;		/* matchNamespaceChanges: bit (1 << enum gt_ns_idx) | GT_NSCHG_* */
 };
+
+/*
+ * nschg: with GT_NSCHG_ON, the selector matches when one of the namespaces
+ * of the low bits (GT_NSCHG_NOT_IN: of the others) differs from the one
+ * exec_nscaps recorded for the process (abi/msg_process.h).
+ */
+#define GT_NSCHG_MASK	0x3ff
+#define GT_NSCHG_ON	0x4000
+#define GT_NSCHG_NOT_IN	0x8000
 
 #define GT_ENF_NOTIFY	1
 #define GT_ENF_CLEANUP	2

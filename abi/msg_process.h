@@ -182,6 +182,23 @@ struct execve_map_value {
 
 #define TG_EXECVE_MAP_ENTRIES 65536
 
+/*
+ * matchNamespaceChanges / matchCapabilityChanges: a process' namespaces and
+ * capabilities as recorded at its fork and at its first exec after it
+ * (upstream's execve_map ns/caps), keyed by tgid in map exec_nscaps (as
+ * many entries as execve_map, allocated per process). A selector that
+ * matched a change and posted refreshes them. Kept only once a loaded
+ * policy uses the selectors (mbset_cfg[TG_CFG_NSCAPS] != 0).
+ */
+struct exec_nscaps {
+	struct msg_ns ns;
+	__u32 pad[2];
+	__u64 caps[3];		/* effective, inheritable, permitted (abi/msg_generic.h enum gt_cap_set) */
+};
+
+#define TG_CFG_MBSET	0	/* mbset_cfg index: followChildren bits at exec */
+#define TG_CFG_NSCAPS	1	/* mbset_cfg index: exec_nscaps kept at fork, exec and exit */
+
 _Static_assert(sizeof(struct msg_common) == 16, "msg_common layout");
 _Static_assert(sizeof(struct msg_execve_key) == 16, "msg_execve_key layout");
 _Static_assert(sizeof(struct msg_cred) == 64, "msg_cred layout");
@@ -191,5 +208,6 @@ _Static_assert(sizeof(struct msg_exec) == 248, "msg_exec layout");
 _Static_assert(sizeof(struct msg_clone) == 80, "msg_clone layout");
 _Static_assert(sizeof(struct msg_exit) == 40, "msg_exit layout");
 _Static_assert(sizeof(struct execve_map_value) == 64, "execve_map_value layout");
+_Static_assert(sizeof(struct exec_nscaps) == 72, "exec_nscaps layout");
 
 #endif

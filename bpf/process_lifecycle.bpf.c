@@ -59,10 +59,10 @@ struct {
 	__type(value, __u64);
 } missed_events SEC(".maps");
 
-/* execve_map updates that failed (map full). */
+/* Updates that failed (map full): [0] execve_map, [1] exec_nscaps. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u64);
 } map_errors SEC(".maps");
@@ -85,10 +85,24 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);		/* TG_CFG_MBSET, TG_CFG_NSCAPS (abi/msg_process.h) */
 	__type(key, __u32);
 	__type(value, __u32);
 } mbset_cfg SEC(".maps");
+
+/*
+ * matchNamespaceChanges / matchCapabilityChanges (abi/msg_process.h): the
+ * namespaces and capabilities of each process at its fork and first exec,
+ * shared with the policy programs. Allocated per process, and only once a
+ * policy uses the selectors (mbset_cfg[TG_CFG_NSCAPS]).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TG_EXECVE_MAP_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct exec_nscaps);
+} exec_nscaps SEC(".maps");
 
 /* Twice the largest offset, so masked offsets + masked sizes stay inside. */
 #define EXEC_HEAP_DATA 65536
@@ -133,6 +147,28 @@ static __always_inline void count(void *map, __u32 idx)
 
 	if (v)
 		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline int nscaps_on(void)
+{
+	__u32 k = TG_CFG_NSCAPS, *on = bpf_map_lookup_elem(&mbset_cfg, &k);
+
+	return on && *on;
+}
+
+/* At exec: the fork's record rewritten in place (an update would allocate anew), else a new one. */
+static __always_inline void nscaps_exec(__u32 tgid, const struct msg_ns *ns, const struct msg_cred *c)
+{
+	struct exec_nscaps *r = bpf_map_lookup_elem(&exec_nscaps, &tgid), v = {};
+
+	if (!r)
+		r = &v;
+	r->ns = *ns;
+	r->caps[0] = c->cap_effective;
+	r->caps[1] = c->cap_inheritable;
+	r->caps[2] = c->cap_permitted;
+	if (r == &v && bpf_map_update_elem(&exec_nscaps, &tgid, &v, BPF_NOEXIST))
+		count(&map_errors, 1);
 }
 
 /*
@@ -309,7 +345,7 @@ static __always_inline __u64 exec_mbset(struct exec_heap *h, struct task_struct 
 {
 	struct file *file = BPF_CORE_READ(bprm, file);
 	struct fs_struct *fs = BPF_CORE_READ(task, fs);
-	__u32 zero = 0, *on = bpf_map_lookup_elem(&mbset_cfg, &zero), off, wflags = 0;
+	__u32 zero = TG_CFG_MBSET, *on = bpf_map_lookup_elem(&mbset_cfg, &zero), off, wflags = 0;
 	__u64 *bits;
 
 	if (!on || !*on || !file || !fs)
@@ -431,6 +467,14 @@ int BPF_PROG(tg_sched_exec, struct task_struct *task, pid_t old_pid, struct linu
 	/* Become the current incarnation of this tgid. */
 	if (bpf_map_update_elem(&execve_map, &tgid, &nv, BPF_ANY))
 		count(&map_errors, 0);
+	/*
+	 * As upstream: the first exec after a fork records what the new image
+	 * runs with (a set-uid binary's capabilities included); later execs
+	 * of the process keep that record, so an exec after unshare() or
+	 * setns() still shows the change.
+	 */
+	if (nscaps_on() && ((flags & EVENT_CLONE) || !bpf_map_lookup_elem(&exec_nscaps, &tgid)))
+		nscaps_exec(tgid, &m->ns, &m->creds);
 	return 0;
 }
 
@@ -469,6 +513,39 @@ static __always_inline void output_clone_path(struct msg_clone *m, __u32 len)
 		return;
 	h->msg = *m;
 	output(&h->msg, sizeof(*m) + (len & (TG_CGROUP_PATH_MAX - 1)), MSG_OP_CLONE);
+}
+
+/*
+ * The child's namespaces and capabilities (a clone into new namespaces
+ * records those), by direct BTF loads where the field is at a constant
+ * offset: read_namespaces()' helper reads cost about a microsecond more
+ * per fork. kernel_cap_t changed type in 6.3: read as 8 bytes.
+ */
+static __always_inline void nscaps_fork(struct task_struct *child, __u32 tgid)
+{
+	struct nsproxy *nsp = child->nsproxy;
+	const struct cred *cr = child->cred;
+	struct pid_namespace *pidns = task_pid_ns(child);
+	struct exec_nscaps v = {};
+
+	v.ns.uts = nsp->uts_ns->ns.inum;
+	v.ns.ipc = nsp->ipc_ns->ns.inum;
+	v.ns.mnt = nsp->mnt_ns->ns.inum;
+	v.ns.pid_for_children = nsp->pid_ns_for_children->ns.inum;
+	v.ns.net = nsp->net_ns->ns.inum;
+	if (bpf_core_field_exists(nsp->time_ns)) {
+		v.ns.time = nsp->time_ns->ns.inum;
+		v.ns.time_for_children = nsp->time_ns_for_children->ns.inum;
+	}
+	v.ns.cgroup = nsp->cgroup_ns->ns.inum;
+	v.ns.user = cr->user_ns->ns.inum;
+	if (pidns)
+		v.ns.pid = BPF_CORE_READ(pidns, ns.inum);
+	bpf_probe_read_kernel(&v.caps[0], 8, &cr->cap_effective);
+	bpf_probe_read_kernel(&v.caps[1], 8, &cr->cap_inheritable);
+	bpf_probe_read_kernel(&v.caps[2], 8, &cr->cap_permitted);
+	if (bpf_map_update_elem(&exec_nscaps, &tgid, &v, BPF_ANY))
+		count(&map_errors, 1);
 }
 
 SEC("tp_btf/sched_process_fork")
@@ -521,6 +598,8 @@ int BPF_PROG(tg_sched_fork, struct task_struct *parent_task, struct task_struct 
 		output(&m, sizeof(m), MSG_OP_CLONE);
 	if (bpf_map_update_elem(&execve_map, &tgid, &nv, BPF_ANY))
 		count(&map_errors, 0);
+	if (nscaps_on())
+		nscaps_fork(child, tgid);
 	return 0;
 }
 
@@ -550,6 +629,8 @@ int BPF_PROG(tg_sched_exit, struct task_struct *task)
 		m.self = curr->key;
 		bpf_map_delete_elem(&execve_map, &tgid);
 	}
+	if (nscaps_on())
+		bpf_map_delete_elem(&exec_nscaps, &tgid);
 	output(&m, sizeof(m), MSG_OP_EXIT);
 	return 0;
 }

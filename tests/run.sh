@@ -40,7 +40,9 @@ run_summary_suite() {
 	local name=$1
 	shift
 	echo "== $name"
+	local t0=$SECONDS
 	"$@" 2>&1 | tee "$log"
+	echo "== $name: $((SECONDS - t0)) s"
 	local line
 	line=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
 	if [ -z "$line" ]; then
@@ -87,5 +89,6 @@ if [ -z "${SKIP_INTEGRATION:-}" ]; then
 	run_summary_suite "integration: persistence (pinned enforcement across agent restarts, gRPC policy store, stable exec_ids)" /usr/bin/python3 tests/integration/test_persist.py
 fi
 rm -f "$log"
+echo "== all suites: $SECONDS s"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

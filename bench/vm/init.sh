@@ -5,7 +5,12 @@
 # policy whose selector names another binary (every call evaluated and
 # filtered in the kernel):
 #   read: pread() of one byte, under a kprobe on security_file_permission
-#   open: openat() of a file, under an lsmhooks file_open Override policy
+#   open: openat() of a file, under an lsmhooks file_open Override policy,
+#         and under a syscall kprobe on openat attached to its tracepoint,
+#         by fentry and by kprobe on __x64_sys_openat (syscall-attach)
+# tg.cases=sys runs only the openat series (one agent, the syscall kprobe
+# added and deleted at run time; the baseline is that agent without it),
+# and 10 N getppid() calls beside each (a syscall the hook does not name).
 # Prints "VMTEST bench NAME CPU-SECONDS" per call series, then "VMTEST done".
 /bin/busybox --install -s /bin
 export PATH=/bin:/usr/bin
@@ -17,12 +22,19 @@ mount -t tmpfs tmp /tmp
 mkdir -p /var/run /var/log
 N=$(sed -n 's/.*tg\.n=\([0-9]*\).*/\1/p' /proc/cmdline)
 ROUNDS=$(sed -n 's/.*tg\.rounds=\([0-9]*\).*/\1/p' /proc/cmdline)
-N=${N:-1000000} ROUNDS=${ROUNDS:-9}
+CASES=$(sed -n 's/.*tg\.cases=\([a-z,]*\).*/\1/p' /proc/cmdline)
+N=${N:-1000000} ROUNDS=${ROUNDS:-9} CASES=${CASES:-all}
 echo "VMTEST kernel $(uname -r)"
 echo "VMTEST bench-config N=$N rounds=$ROUNDS"
 echo bench >/tmp/target
 /bin/tetragon --probe-features >/tmp/features 2>/dev/null
 grep -q "^bpf_lsm: yes" /tmp/features && lsm=1 || lsm=0
+[ "$CASES" = sys ] && lsm=0
+# the syscall-attach values this kernel can run
+sysat="tracepoint"
+grep -q "^kprobe: yes" /tmp/features && sysat="$sysat kprobe"
+grep -q "^fentry: yes" /tmp/features && grep -q __x64_sys_openat /sys/kernel/btf/vmlinux && sysat="$sysat fentry"
+for a in $sysat; do sed "s/SYSCALL_ATTACH/$a/" /etc/tg/bench/sys_open.yaml >/tmp/sys_open.$a.yaml; done
 umount /sys/kernel/tracing 2>/dev/null
 
 # storm NAME ARGS...: one series; its CPU seconds (user + system) recorded
@@ -34,7 +46,7 @@ storm() {
 }
 agent() {
 	/bin/tetragon --stdout none --server-address "" --export-filename /tmp/ev.log \
-		--tracing-policy "$1" >/dev/null 2>/tmp/agent.err &
+		${1:+--tracing-policy "$1"} >/dev/null 2>/tmp/agent.err &
 	apid=$!
 	i=0
 	while ! grep -q "tetragon running" /tmp/agent.err 2>/dev/null; do
@@ -54,6 +66,30 @@ agent_stop() {
 }
 
 /bin/syscall_storm --read "$N" /tmp/target >/dev/null	# warm up
+if [ "$CASES" = sys ]; then
+	# one agent for the run, the hook added and deleted at run time: the
+	# baseline is the same agent with no hook (TCG makes each agent start long)
+	agent ""
+	r=0
+	while [ $r -lt "$ROUNDS" ]; do
+		storm open.none "$N" /tmp/target
+		storm ppid.none --getppid $((N * 10))
+		for a in $sysat; do
+			/bin/tetra tracingpolicy add /tmp/sys_open.$a.yaml >/tmp/add.out 2>&1 ||
+				echo "VMTEST fail bench add $a: $(tr '\n' '|' </tmp/add.out)"
+			[ $r -eq 0 ] && grep -o "bench-sys-open .*kprobes\[0\] sys_openat: [^;\"]*" /tmp/agent.err | tail -1 |
+				sed "s/^/VMTEST bench-attach $a: /"
+			storm open.sys.$a "$N" /tmp/target
+			# another syscall: a syscalls tracepoint slows every syscall of every task, the function only its own
+			storm ppid.sys.$a --getppid $((N * 10))
+			/bin/tetra tracingpolicy delete bench-sys-open >/dev/null 2>&1
+		done
+		r=$((r + 1))
+	done
+	agent_stop bench-sys-open
+	echo "VMTEST done"
+	poweroff -f
+fi
 r=0
 while [ $r -lt "$ROUNDS" ]; do
 	storm read.none --read "$N" /tmp/target
@@ -61,6 +97,12 @@ while [ $r -lt "$ROUNDS" ]; do
 	storm read.kprobe --read "$N" /tmp/target
 	agent_stop bench-kprobe-read
 	storm open.none "$N" /tmp/target
+	for a in $sysat; do
+		agent /tmp/sys_open.$a.yaml
+		grep -o "kprobes\[0\] sys_openat: [^;\"]*" /tmp/agent.err | head -1 | sed "s/^/VMTEST bench-attach $a: /"
+		storm open.sys.$a "$N" /tmp/target
+		agent_stop bench-sys-open
+	done
 	if [ $lsm = 1 ]; then
 		agent /etc/tg/bench/lsm_open.yaml
 		storm open.lsm "$N" /tmp/target

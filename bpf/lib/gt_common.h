@@ -63,6 +63,15 @@ struct {
 	__type(value, struct execve_map_value);
 } execve_map SEC(".maps");
 
+/* matchNamespaceChanges / matchCapabilityChanges: the lifecycle sensor's (abi/msg_process.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TG_EXECVE_MAP_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct exec_nscaps);
+} exec_nscaps SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -568,6 +577,9 @@ static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u6
 		return ovr;
 	}
 
+	/* a change that posts becomes the process' new reference, as upstream */
+	if (sel < GT_MAX_SEL)
+		gt_nscaps_refresh(h, &cfg->sel[sel], tgid);
 	h->m.common.op = gt_cfg.msg_op;
 	h->m.common.flags = 0;
 	h->m.common.ktime = bpf_ktime_get_ns();

@@ -2,7 +2,8 @@
 /*
  * Selector evaluation of the generic programs (included by gt_common.h):
  * matchArgs, matchBinaries, matchParentBinaries, matchPIDs,
- * matchNamespaces, matchCapabilities, and the Post rateLimit. Conditions
+ * matchNamespaces, matchCapabilities, matchNamespaceChanges,
+ * matchCapabilityChanges, and the Post rateLimit. Conditions
  * of one selector are AND'ed; the selectors are OR'ed, the first that
  * matches wins: gt_select_pre() runs the argument-free conditions of every
  * selector before the arguments are read, gt_select_and_post() the
@@ -505,8 +506,112 @@ __noinline int gt_cap_match(struct gt_heap *h, const struct gt_capf *f)
 }
 
 /*
+ * matchNamespaceChanges and matchCapabilityChanges compare the task with
+ * what exec_nscaps recorded for its process at fork and exec. A process the
+ * map does not know (running before a policy used them) gets the current
+ * values recorded here, its reference from now on: no change yet.
+ */
+static __always_inline struct exec_nscaps *nscaps_get(struct gt_heap *h, __u32 tgid)
+{
+	struct exec_nscaps *r = bpf_map_lookup_elem(&exec_nscaps, &tgid), v = {};
+
+	if (r)
+		return r;
+	if (!h->ns_done)
+		read_ns(h);
+	if (!h->caps_done)
+		read_caps(h);
+	v.ns = h->ns;
+	v.caps[GT_CAPS_EFFECTIVE] = h->caps[GT_CAPS_EFFECTIVE];
+	v.caps[GT_CAPS_INHERITABLE] = h->caps[GT_CAPS_INHERITABLE];
+	v.caps[GT_CAPS_PERMITTED] = h->caps[GT_CAPS_PERMITTED];
+	bpf_map_update_elem(&exec_nscaps, &tgid, &v, BPF_NOEXIST);
+	return 0;
+}
+
+/* Has one of the namespaces nschg names (GT_NSCHG_NOT_IN: does not name) changed? */
+__noinline int gt_nschg_match(struct gt_heap *h, __u32 nschg, __u32 tgid)
+{
+	struct exec_nscaps *r;
+	__u32 mask, *cur, *rec;
+
+	if (!h)
+		return 0;
+	r = nscaps_get(h, tgid);
+	if (!r)
+		return 0;
+	if (!h->ns_done)
+		read_ns(h);
+	mask = nschg & GT_NSCHG_MASK;
+	if (nschg & GT_NSCHG_NOT_IN)
+		mask = ~mask & GT_NSCHG_MASK;
+	cur = (__u32 *)&h->ns;
+	rec = (__u32 *)&r->ns;
+	for (__u32 i = 0; i < GT_NS__COUNT; i++)
+		/* 0: a namespace this kernel lacks (time before 5.6) */
+		if ((mask & (1u << i)) && rec[i] && rec[i] != cur[i])
+			return 1;
+	return 0;
+}
+
+/*
+ * matchCapabilityChanges on set f->set: In, a capability of the mask is
+ * gained or lost; NotIn, none of them changed but another one did.
+ */
+static __noinline int gt_capchg_match(struct gt_heap *h, const struct gt_capf *f, __u32 tgid)
+{
+	struct exec_nscaps *r;
+	__u64 was, now;
+	__u32 set;
+
+	if (!h || !f)
+		return 0;
+	r = nscaps_get(h, tgid);
+	if (!r)
+		return 0;
+	if (!h->caps_done)
+		read_caps(h);
+	if (f->host_userns && h->userns == f->host_userns)
+		return 0;
+	set = f->set;
+	if (set > GT_CAPS_PERMITTED)
+		return 0;
+	was = r->caps[set & 3];
+	now = h->caps[set & 3];
+	if ((was & f->mask) != (now & f->mask))
+		return f->op == GT_OP_IN;
+	return f->op == GT_OP_NOT_IN && was != now;
+}
+
+/* After selector s matched and posts: its changes become the process' reference. */
+static __noinline void gt_nscaps_refresh(struct gt_heap *h, const struct gt_selector *s, __u32 tgid)
+{
+	struct exec_nscaps *r;
+	int caps = 0;
+
+	if (!h || !s)
+		return;
+	for (__u32 j = 0; j < GT_MAX_CAPF; j++)
+		if (j < s->ncapf && s->capf[j].chg)
+			caps = 1;
+	if (!(s->nschg & GT_NSCHG_ON) && !caps)
+		return;
+	r = bpf_map_lookup_elem(&exec_nscaps, &tgid);
+	if (!r)
+		return;
+	if ((s->nschg & GT_NSCHG_ON) && h->ns_done)
+		r->ns = h->ns;
+	if (caps && h->caps_done) {
+		r->caps[GT_CAPS_EFFECTIVE] = h->caps[GT_CAPS_EFFECTIVE];
+		r->caps[GT_CAPS_INHERITABLE] = h->caps[GT_CAPS_INHERITABLE];
+		r->caps[GT_CAPS_PERMITTED] = h->caps[GT_CAPS_PERMITTED];
+	}
+}
+
+/*
  * The conditions of selector s that need no argument: matchPIDs,
- * matchNamespaces, matchCapabilities, matchBinaries, matchParentBinaries.
+ * matchNamespaces, matchCapabilities, matchCapabilityChanges,
+ * matchNamespaceChanges, matchBinaries, matchParentBinaries.
  * Run before any argument is copied (gt_select_pre), so a call they all
  * refuse costs no read of user memory. A global function: the verifier
  * checks it once, not once per selector and call site.
@@ -528,9 +633,11 @@ __noinline int gt_sel_pre(struct gt_heap *h, const struct gt_selector *s, __u32 
 	for (__u32 j = 0; j < GT_MAX_CAPF; j++) {
 		if (j >= s->ncapf)
 			break;
-		if (!gt_cap_match(h, &s->capf[j]))
+		if (s->capf[j].chg ? !gt_capchg_match(h, &s->capf[j], tgid) : !gt_cap_match(h, &s->capf[j]))
 			return 0;
 	}
+	if ((s->nschg & GT_NSCHG_ON) && !gt_nschg_match(h, s->nschg, tgid))
+		return 0;
 	/*
 	 * The binary: this process' verdict when this CPU kept it (gt_heap
 	 * v_*), else from gt_bin_cache. followChildren reads bits the agent

@@ -231,6 +231,7 @@ static void scan_procfs(struct agent *a)
 		struct execve_map_value mv = { 0 };
 		struct msg_execve_key pkey = { 0 };
 		struct process *p;
+		bool dup;
 
 		if (!task_keys_find(&keys, v[i].p.pid, &v[i].p.ktime))
 			nkeyed++;
@@ -243,6 +244,8 @@ static void scan_procfs(struct agent *a)
 		}
 		v[i].p.cgroup = process_events_cgroup(&a->pe, v[i].cgroup_id, v[i].cgroup_path);
 		process_events_user(&a->pe, &v[i].p, parent);
+		/* an exec the kernel already reported while the scan ran: sent once */
+		dup = process_cache_get(a->cache, v[i].p.pid, v[i].p.ktime) != NULL;
 		p = process_cache_add(a->cache, &v[i].p, &pkey, v[i].ppid, NULL);
 		if (!p) {
 			tg_cgroup_put(v[i].p.cgroup);
@@ -258,7 +261,10 @@ static void scan_procfs(struct agent *a)
 		mv.cap_permitted = p->creds.cap_permitted;
 		mv.cgrp_id = p->cgroup ? p->cgroup->id : 0;
 		process_sensor_seed(a->sensor, p->pid, &mv);
-		process_events_emit_exec(&a->pe, p);
+		if (dup)
+			a->pe.exec_dups++;
+		else
+			process_events_emit_exec(&a->pe, p);
 	}
 	procfs_free(v, n);
 	task_keys_free(&keys);
@@ -322,7 +328,7 @@ static void report_losses(struct agent *a, int final)
 			 "lost_kprobe=%llu lost_tracepoint=%llu lost_uprobe=%llu "
 			 "bad_msgs=%llu exit_misses=%llu exit_unknown=%llu policy_misses=%llu cache_size=%llu "
 			 "cache_reaped=%llu envs_truncated=%llu envs_dropped=%llu ancestors_truncated=%llu "
-			 "user_names=%llu user_unknown_uid=%llu user_failed=%llu",
+			 "user_names=%llu user_unknown_uid=%llu user_failed=%llu exec_dups=%llu",
 			 (unsigned long long)a->pipeline.events, (unsigned long long)a->pe.execs,
 			 (unsigned long long)a->pe.clones, (unsigned long long)a->pe.exits,
 			 (unsigned long long)l.total, (unsigned long long)l.exec, (unsigned long long)l.clone,
@@ -334,7 +340,7 @@ static void report_losses(struct agent *a, int final)
 			 (unsigned long long)st.stale_reaped, (unsigned long long)a->pe.envs_truncated,
 			 (unsigned long long)a->pe.envs_dropped, (unsigned long long)a->pe.ancestors_truncated,
 			 (unsigned long long)us.resolved, (unsigned long long)us.unknown_uid,
-			 (unsigned long long)us.failed);
+			 (unsigned long long)us.failed, (unsigned long long)a->pe.exec_dups);
 	}
 }
 
@@ -768,6 +774,7 @@ int agent_run(const struct agent_options *o)
 		po.pump = pump_lifecycle;
 		po.pump_ctx = &a;
 		process_sensor_mbset_fds(a.sensor, &po.mbset_fd, &po.mbset_cfg_fd);
+		po.nscaps_fd = process_sensor_nscaps_fd(a.sensor);
 		/* scoped policies need to know the pods (before the policy files are loaded) */
 		char scope_why[256] = "";
 

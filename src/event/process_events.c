@@ -257,6 +257,7 @@ static int handle_exec(struct process_events *pe, const struct msg_exec *m, size
 	struct process e = { 0 };
 	const char *data = (const char *)(m + 1);
 	struct process *p;
+	bool dup;
 	char *cwd;
 
 	if (len < sizeof(*m) ||
@@ -306,12 +307,17 @@ static int handle_exec(struct process_events *pe, const struct msg_exec *m, size
 		process_events_user(pe, &e, process_cache_find(pe->cache, m->parent.pid ? m->parent.pid : m->parent_pid,
 							       m->parent.ktime, m->common.ktime));
 
+	/* the startup scan of /proc reported this very exec already (same key) */
+	dup = process_cache_get(pe->cache, e.pid, e.ktime) != NULL;
 	p = process_cache_add(pe->cache, &e, &m->parent, m->parent_pid, &m->replaced);
 	if (!p)
 		goto oom;
 	pe->execs++;
 	seen_in(pe, p);
-	process_events_emit_exec(pe, p);
+	if (dup)
+		pe->exec_dups++;
+	else
+		process_events_emit_exec(pe, p);
 	return 0;
 oom:
 	free(e.cwd);
@@ -349,10 +355,20 @@ void process_events_user(struct process_events *pe, struct process *e, const str
 
 static int handle_clone(struct process_events *pe, const struct msg_clone *m, size_t len)
 {
-	struct process e = { 0 }, *parent;
+	struct process e = { 0 }, *parent, *cur;
 
 	if (len < sizeof(*m))
 		return -EINVAL;
+	/*
+	 * The startup scan of /proc may have cached this pid's exec already
+	 * (a later key: the exec bumped self_exec_id); the fork it came from
+	 * must not push that out of the cache.
+	 */
+	cur = process_cache_get(pe->cache, m->self.pid, 0);
+	if (cur && cur->live && cur->ktime > m->self.ktime && cur->ktime - m->self.ktime < 4096) {
+		pe->clones++;
+		return 0;
+	}
 	/* a parent incarnation that began after the fork would be a reused pid */
 	parent = process_cache_find(pe->cache, m->parent.pid ? m->parent.pid : m->parent_pid, m->parent.ktime,
 				    m->common.ktime);

@@ -62,6 +62,7 @@ struct process_events {
 	uint64_t envs_truncated;	/* exec records whose environment was cut at TG_ENVS_MAX */
 	uint64_t envs_dropped;		/* variables left out for it (the cut one) or for want of memory */
 	uint64_t ancestors_truncated;	/* events whose ancestors went past ANCESTORS_MAX */
+	uint64_t exec_dups;		/* execs both the /proc scan and the kernel reported: sent once */
 };
 
 /*

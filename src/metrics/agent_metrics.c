@@ -22,6 +22,7 @@
 #include "metrics/registry.h"
 #include "policy/policy.h"
 #include "process/cache.h"
+#include "process/userdb.h"
 #include "sensors/generic_policy.h"
 #include "sensors/process_lifecycle.h"
 
@@ -152,6 +153,12 @@ static void kernel(struct strbuf *sb, const struct metrics_sources *s)
 		const struct metric_label l = { "map", "execve_map" };
 
 		metrics_sample_u64(sb, "tetragon_map_errors_update_total", &l, 1, process_sensor_map_errors(s->sensor));
+	}
+	{
+		const struct metric_label l = { "map", "exec_nscaps" };
+
+		metrics_sample_u64(sb, "tetragon_map_errors_update_total", &l, 1,
+				   process_sensor_nscaps_errors(s->sensor));
 	}
 }
 
@@ -387,6 +394,28 @@ static void self(struct strbuf *sb)
 		      rl.rlim_cur == RLIM_INFINITY ? -1 : (double)rl.rlim_cur);
 }
 
+/* --username-metadata=unix: what the passwd lookups gave (nothing without the flag) */
+static void user_names(struct strbuf *sb, const struct metrics_sources *s)
+{
+	struct userdb_stats us;
+	static const char *const result[] = { "resolved", "unknown_uid", "failed" };
+
+	if (!s->pe || !s->pe->users)
+		return;
+	userdb_get_stats(s->pe->users, &us);
+	const uint64_t v[] = { us.resolved, us.unknown_uid, us.failed };
+
+	metrics_family(sb, "tetragon_user_name_lookups_total",
+		       "process.user.name lookups (--username-metadata=unix), by result: resolved, unknown_uid "
+		       "(not in the process' passwd file), failed (no passwd file to read; the log says why).",
+		       METRIC_COUNTER);
+	for (int k = 0; k < 3; k++) {
+		const struct metric_label l = { "result", result[k] };
+
+		metrics_sample_u64(sb, "tetragon_user_name_lookups_total", &l, 1, v[k]);
+	}
+}
+
 void agent_metrics_render(struct strbuf *sb, const struct metrics_sources *s)
 {
 	build_info(sb, s);
@@ -394,6 +423,7 @@ void agent_metrics_render(struct strbuf *sb, const struct metrics_sources *s)
 	kernel(sb, s);
 	policies(sb, s);
 	cache(sb, s);
+	user_names(sb, s);
 	container_metrics_render(sb, s->runtime, s->containers, s->pe);
 	outputs(sb, s);
 	k8s_metrics_render(sb, s->k8s);	/* owner: src/k8s; nothing without --enable-k8s-api */

@@ -537,6 +537,14 @@ enum tp_override_method {
 	TP_OVERRIDE_FMOD_RET,	/* "fmod-ret" */
 };
 
+/* How syscall kprobes attach (option syscall-attach, this agent's own): auto chooses per kernel. */
+enum tp_syscall_attach {
+	TP_SYSCALL_ATTACH_AUTO,
+	TP_SYSCALL_ATTACH_TRACEPOINT,	/* "tracepoint": syscalls/sys_enter_<name> */
+	TP_SYSCALL_ATTACH_KPROBE,	/* "kprobe": a kprobe on __x64_sys_<name> */
+	TP_SYSCALL_ATTACH_FENTRY,	/* "fentry": a BPF trampoline on __x64_sys_<name> */
+};
+
 /* spec.options with known names, parsed (unknown names are kept in options[] only). */
 struct tp_spec_opts {
 	enum tp_policy_mode policy_mode;
@@ -544,6 +552,7 @@ struct tp_spec_opts {
 	bool disable_uprobe_multi;
 	enum tp_override_method override_method;
 	uint32_t sleepable_preload_size;	/* 0 = default */
+	enum tp_syscall_attach syscall_attach;
 };
 
 struct tp_policy {

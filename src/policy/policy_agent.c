@@ -301,6 +301,17 @@ static void check_selector(struct actx *c, struct hook_counts *hc, const struct 
 		path_at(c, len0, ".matchCapabilities");
 		refuse(c, &s->caps[0].pos, "at most %d matchCapabilities entries per selector are supported, got %zu",
 		       TP_AGENT_MAX_CAPS, s->ncaps);
+	} else if (s->ncap_changes > 1) {
+		/* upstream's program reads only the first one: the others would be ignored */
+		path_at(c, len0, ".matchCapabilityChanges");
+		refuse(c, &s->cap_changes[1].pos, "only one matchCapabilityChanges entry per selector is "
+						  "evaluated (upstream reads the first only), got %zu: put the "
+						  "capabilities in one entry's values", s->ncap_changes);
+	} else if (s->ncaps + s->ncap_changes > TP_AGENT_MAX_CAPS) {
+		path_at(c, len0, ".matchCapabilityChanges");
+		refuse(c, &s->cap_changes[0].pos, "at most %d matchCapabilities and matchCapabilityChanges entries "
+						  "per selector are supported together, got %zu",
+		       TP_AGENT_MAX_CAPS, s->ncaps + s->ncap_changes);
 	}
 	c->path[len0] = '\0';
 	check_binaries(c, hc, s->binaries, s->nbinaries, false, len0);
@@ -335,6 +346,14 @@ static void check_hook(struct actx *c, size_t i)
 		set_path(c, "spec.%s[%zu].returnArg", section, i);
 		refuse(c, &h->return_arg->pos, "a string returnArg needs a free argument slot: at most %d args with it",
 		       TP_MAX_ARGS - 1);
+	}
+	/* upstream reports them in the event's data list and filters them with matchData */
+	if (h->ndata) {
+		set_path(c, "spec.%s[%zu].data", section, i);
+		refuse(c, &h->data[0].pos, "data: is not supported by this agent: it does not read current_task or "
+					   "pt_regs fields into the event's data list, so matchData, which filters on "
+					   "them, is not evaluated either; remove data: and its matchData filters, or "
+					   "run upstream Tetragon");
 	}
 	for (size_t j = 0; j < h->nselectors; j++) {
 		set_path(c, "spec.%s[%zu].selectors[%zu]", section, i, j);

@@ -3588,6 +3588,18 @@ static void parse_options(struct pctx *c, const struct ydom_node *spec)
 				perr(c, vn, "invalid override-method \"%s\" (want override-return or fmod-ret)", val);
 				ok = false;
 			}
+		} else if (!strcmp(o->name, "syscall-attach")) {
+			static const char *const v[] = { "auto", "tracepoint", "kprobe", "fentry" };
+			size_t j;
+
+			for (j = 0; j < N(v) && strcmp(val, v[j]); j++)
+				;
+			if (j < N(v)) {
+				p->opts.syscall_attach = (enum tp_syscall_attach)j;
+			} else {
+				perr(c, vn, "invalid syscall-attach \"%s\" (want auto, tracepoint, kprobe or fentry)", val);
+				ok = false;
+			}
 		} else if (!strcmp(o->name, "sleepable-preload-size")) {
 			int64_t sz;
 
@@ -3602,7 +3614,7 @@ static void parse_options(struct pctx *c, const struct ydom_node *spec)
 			m3 = path_key(c, "name");
 			pwarn(c, field(e, "name"), "unknown option \"%s\" is ignored (known: disable-kprobe-multi, "
 						   "disable-uprobe-multi, policy-mode, override-method, "
-						   "sleepable-preload-size)", o->name);
+						   "sleepable-preload-size, syscall-attach)", o->name);
 		}
 		path_pop(c, m3);
 		if (ok)

@@ -345,6 +345,7 @@ int policy_engine_open(struct policy_engine **ret, const struct policy_engine_op
 	e->pump_ctx = o->pump_ctx;
 	e->mbset_fd = o->mbset_fd;
 	e->mbset_cfg_fd = o->mbset_cfg_fd;
+	e->nscaps_fd = o->nscaps_fd;
 	e->tracefs = policy_tracefs(o->tracefs);
 	e->tracefs_opt = o->tracefs;
 	e->dry_run = o->dry_run;
@@ -484,7 +485,7 @@ const struct hook_inst *policy_engine_find(const struct policy_engine *e, uint32
 
 /* ---- run-time management (the agent's event loop calls these) ------------------ */
 
-/* Bytes of the instance's own maps (the shared ring buffer, drop counters and execve_map are not its). */
+/* Bytes of the instance's own maps (the shared ring buffer, drop counters, execve_map, exec_nscaps are not its). */
 static uint64_t policy_inst_memory(const struct hook_inst *hi)
 {
 	const struct bpf_map *m;
@@ -495,7 +496,8 @@ static uint64_t policy_inst_memory(const struct hook_inst *hi)
 	bpf_object__for_each_map(m, hi->obj) {
 		const char *n = bpf_map__name(m);
 
-		if (!strcmp(n, "policy_events") || !strcmp(n, "missed_events") || !strcmp(n, "execve_map"))
+		if (!strcmp(n, "policy_events") || !strcmp(n, "missed_events") || !strcmp(n, "execve_map") ||
+		    !strcmp(n, "exec_nscaps"))
 			continue;
 		sum += (uint64_t)bpf_map__max_entries(m) * (bpf_map__key_size(m) + bpf_map__value_size(m));
 	}

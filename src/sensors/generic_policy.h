@@ -55,6 +55,7 @@ struct policy_engine_opts {
 	void (*pump)(void *ctx);
 	void *pump_ctx;
 	int mbset_cfg_fd;
+	int nscaps_fd;		/* its exec_nscaps (process_sensor_nscaps_fd), 0 = none */
 	/* tests: compile each instance (arguments, selectors) but load and attach nothing */
 	bool dry_run;
 	bool expose_stack_addresses;	/* stack trace entries keep their addresses */

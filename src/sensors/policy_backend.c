@@ -18,7 +18,8 @@
 #include "util/strbuf.h"
 
 static const struct policy_backend *const table[] = {
-	&policy_be_tracepoint, &policy_be_syscall_tp, &policy_be_rawtp, &policy_be_uprobe, &policy_be_kprobe,
+	&policy_be_tracepoint, &policy_be_syscall_tp, &policy_be_syscall_fentry, &policy_be_syscall_kprobe,
+	&policy_be_rawtp, &policy_be_uprobe, &policy_be_kprobe,
 	&policy_be_kprobe_multi, &policy_be_fentry, &policy_be_lsm, &policy_be_usdt,
 };
 #define NTABLE (sizeof(table) / sizeof(table[0]))
@@ -37,6 +38,34 @@ static bool kernel_function_hook(const struct tp_policy *p, const struct tp_hook
 	return !h->syscall;
 }
 
+/*
+ * A syscall hook: its first syscall's function by fentry or kprobe where the
+ * kernel allows (policy_syscall.c; each syscall of a list chooses its own),
+ * else the tracepoints; a generated list, and a long syscalls list without
+ * returns (policy_syscall_list_raw), is one program on
+ * raw_syscalls/sys_enter. A forced syscall-attach names its back-end, whose
+ * check refuses the hook if it cannot serve it.
+ */
+static const struct policy_backend *syscall_backend(struct policy_engine *e, const struct tp_policy *p,
+						    const struct tp_hook *h)
+{
+	const struct tp_list *l = h->call_list >= 0 && (size_t)h->call_list < p->nlists ? &p->lists[h->call_list] :
+				  NULL;
+	const char *first = l ? (l->nvalues ? l->values[0] : NULL) : h->call;
+	const struct policy_backend *be;
+	char why[512];
+
+	if ((l && l->type == TP_LIST_GENERATED_SYSCALLS) || policy_syscall_list_raw(p, h) || !first)
+		return &policy_be_syscall_tp;
+	switch (p->opts.syscall_attach) {
+	case TP_SYSCALL_ATTACH_KPROBE: return &policy_be_syscall_kprobe;
+	case TP_SYSCALL_ATTACH_FENTRY: return &policy_be_syscall_fentry;
+	default: break;
+	}
+	be = policy_syscall_backend(e, p, h, first, why, sizeof(why));
+	return be ? be : &policy_be_syscall_tp;
+}
+
 const struct policy_backend *policy_backend_of(struct policy_engine *e, const struct tp_policy *p,
 					       const struct tp_hook *h)
 {
@@ -47,9 +76,8 @@ const struct policy_backend *policy_backend_of(struct policy_engine *e, const st
 	case TP_HOOK_UPROBE:
 		return &policy_be_uprobe;
 	case TP_HOOK_KPROBE:
-		/* syscalls go through their tracepoints on every kernel (a cheaper kprobe may come later) */
 		if (!kernel_function_hook(p, h))
-			return &policy_be_syscall_tp;
+			return syscall_backend(e, p, h);
 		/* one link for all the hook's functions where the kernel has them, as upstream chooses */
 		if (!p->opts.disable_kprobe_multi && policy_feature(KF_KPROBE_MULTI, NULL, 0))
 			return &policy_be_kprobe_multi;

@@ -2,7 +2,8 @@
 /*
  * Hook back-ends of the policy engine: one per implementation (a BPF
  * program type and how it is attached), not per policy section. A syscall
- * kprobe is served by the "syscall tracepoint" back-end on every kernel; a
+ * kprobe is served by "syscall fentry" or "syscall kprobe" (its __x64_sys_
+ * function) where the kernel allows, else by "syscall tracepoint"; a
  * kernel-function kprobe by "kprobe" or "kprobe.multi", chosen at load
  * time. The driver (policy_driver.c) runs the same sequence for each:
  *
@@ -75,7 +76,8 @@ struct policy_backend {
 };
 
 /* The table (policy_backend.c): every implemented back-end and the slots of the ones to come. */
-extern const struct policy_backend policy_be_tracepoint, policy_be_syscall_tp, policy_be_rawtp, policy_be_uprobe,
+extern const struct policy_backend policy_be_tracepoint, policy_be_syscall_tp, policy_be_syscall_fentry,
+	policy_be_syscall_kprobe, policy_be_rawtp, policy_be_uprobe,
 	policy_be_kprobe, policy_be_kprobe_multi, policy_be_fentry, policy_be_lsm, policy_be_usdt;
 
 /* The back-end that serves hook h of p on this kernel (e may be NULL: features only). */

@@ -133,7 +133,8 @@ static const char *load_inst(struct policy_engine *e, struct hook_inst *hi, char
 	if ((policy_enforcer_map_fd(e, hi->p) >= 0 &&
 	     reuse(hi->obj, "gt_enforcer", policy_enforcer_map_fd(e, hi->p))) ||
 	    reuse(hi->obj, "policy_events", e->events_fd) || reuse(hi->obj, "execve_map", e->execve_fd) ||
-	    (e->missed_fd > 0 && reuse(hi->obj, "missed_events", e->missed_fd))) {
+	    (e->missed_fd > 0 && reuse(hi->obj, "missed_events", e->missed_fd)) ||
+	    (e->nscaps_fd > 0 && reuse(hi->obj, "exec_nscaps", e->nscaps_fd))) {
 		snprintf(why, len, "sharing the lifecycle sensor's maps: %s", strerror(errno));
 		return why;
 	}

@@ -139,7 +139,8 @@ static const char *check(struct policy_engine *e, const struct tp_policy *p, con
 	if (h->syscall && h->call_list < 0) {
 		snprintf(why, len, "line %u: fentry on %s: syscall: true is not supported on fentries (the syscall "
 			 "function takes the caller's registers); set syscall: false on a kernel function, or use "
-			 "kprobes:, which serve syscalls through their tracepoints", h->pos.line, h->call);
+			 "kprobes: with syscall: true, which read a syscall's arguments from those registers (by fentry "
+			 "on its function where the kernel allows)", h->pos.line, h->call);
 		return why;
 	}
 	if (h->ret && !h->return_arg) {

@@ -48,6 +48,7 @@ struct sel_maps {
 	uint32_t rate_entries;		/* gt_rate size; 0 without rateLimit */
 	struct sel_follow *follow;	/* followChildren bits this instance allocated */
 	size_t nfollow;
+	bool nscaps;			/* a selector compares with exec_nscaps */
 };
 
 struct loaded_policy {
@@ -121,6 +122,7 @@ struct policy_engine {
 	int events_fd, execve_fd;	/* the policy ring buffer and execve_map (lifecycle sensor's) */
 	int missed_fd;			/* its per-opcode drop counters, 0 = none */
 	int mbset_fd, mbset_cfg_fd;	/* lifecycle sensor's followChildren maps, 0 = none */
+	int nscaps_fd;			/* its exec_nscaps (namespace/capability changes), 0 = none */
 	struct sel_follow follow[64];	/* followChildren bits in use */
 	size_t nfollow;
 	struct msg_ns host_ns;		/* for host_ns and isNamespaceCapability */
@@ -189,6 +191,29 @@ size_t policy_tp_nfields(const struct tp_format *f, const struct tp_hook *h);
  * fields, so that syscall kprobe indices 0..5 name them (generated lists).
  */
 void policy_raw_syscall_args(struct tp_format *f);
+
+/*
+ * Syscall kprobes (policy_tracepoint.c, policy_syscall.c): the check every
+ * syscall back-end runs (the syscall's tracepoint format types its
+ * arguments whichever attaches), their shared instances() (one per
+ * syscall, each on the back-end policy_syscall_backend() chooses), and the
+ * argument layout from hi->subsys/hi->event's format.
+ */
+const char *policy_syscall_check(struct policy_engine *e, const struct tp_policy *p, const struct tp_hook *h,
+				 char *why, size_t len);
+const char *policy_syscall_instances(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h,
+				     char *why, size_t len);
+const char *policy_tp_compile_args(struct hook_inst *hi, const char *tracefs, char *why, size_t len);
+/* A syscalls list served like a generated one, by one program on raw_syscalls/sys_enter (long, no returns...). */
+bool policy_syscall_list_raw(const struct tp_policy *p, const struct tp_hook *h);
+/*
+ * The back-end syscall name of h attaches to here: its __x64_sys_ function
+ * by fentry or kprobe where the kernel allows, else its tracepoint (the
+ * policy's syscall-attach option may force one). NULL (why says) when the
+ * forced one cannot serve it.
+ */
+const struct policy_backend *policy_syscall_backend(struct policy_engine *e, const struct tp_policy *p,
+						    const struct tp_hook *h, const char *name, char *why, size_t len);
 
 /* Size and sign of an integer argument type; false for other types. */
 bool policy_int_type(enum tp_arg_type t, unsigned *size, bool *sgn);

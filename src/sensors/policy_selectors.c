@@ -818,20 +818,26 @@ const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg
 				}
 			}
 		}
-		if (s->ncaps > GT_MAX_CAPF) {
-			snprintf(why, len, "line %u: at most %d matchCapabilities entries per selector", s->pos.line,
-				 GT_MAX_CAPF);
+		if (s->ncaps + s->ncap_changes > GT_MAX_CAPF || s->ncap_changes > 1) {
+			snprintf(why, len, "line %u: at most %d matchCapabilities and matchCapabilityChanges entries "
+				 "per selector, one of them matchCapabilityChanges", s->pos.line, GT_MAX_CAPF);
 			return why;
 		}
-		g->ncapf = (uint8_t)s->ncaps;
-		for (size_t j = 0; j < s->ncaps; j++) {
-			const struct tp_caps_filter *f = &s->caps[j];
+		g->ncapf = (uint8_t)(s->ncaps + s->ncap_changes);
+		/* matchCapabilityChanges after matchCapabilities: the same record, chg set */
+		for (size_t j = 0; j < s->ncaps + s->ncap_changes; j++) {
+			bool chg = j >= s->ncaps;
+			const struct tp_caps_filter *f = chg ? &s->cap_changes[j - s->ncaps] : &s->caps[j];
 			struct gt_capf *gc = &g->capf[j];
 
 			if (f->op != TP_OP_IN && f->op != TP_OP_NOT_IN) {
-				snprintf(why, len, "line %u: matchCapabilities takes In or NotIn", f->pos.line);
+				snprintf(why, len, "line %u: %s takes In or NotIn", f->pos.line,
+					 chg ? "matchCapabilityChanges" : "matchCapabilities");
 				return why;
 			}
+			gc->chg = chg;
+			if (chg)
+				hi->sm.nscaps = true;
 			gc->set = f->type == TP_CAPS_PERMITTED ? GT_CAPS_PERMITTED :
 				  f->type == TP_CAPS_INHERITABLE ? GT_CAPS_INHERITABLE : GT_CAPS_EFFECTIVE;
 			gc->op = f->op == TP_OP_IN ? GT_OP_IN : GT_OP_NOT_IN;
@@ -841,6 +847,23 @@ const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg
 					 "namespace from /proc", f->pos.line);
 				return why;
 			}
+		}
+		if (s->nns_changes > 1) {
+			snprintf(why, len, "line %u: at most one matchNamespaceChanges entry per selector",
+				 s->pos.line);
+			return why;
+		}
+		if (s->nns_changes) {
+			const struct tp_ns_change_filter *f = &s->ns_changes[0];
+
+			if (f->op != TP_OP_IN && f->op != TP_OP_NOT_IN) {
+				snprintf(why, len, "line %u: matchNamespaceChanges takes In or NotIn", f->pos.line);
+				return why;
+			}
+			/* enum tp_ns_type and enum gt_ns_idx share upstream's order */
+			g->nschg = (uint16_t)((f->ns_mask & GT_NSCHG_MASK) | GT_NSCHG_ON |
+					      (f->op == TP_OP_NOT_IN ? GT_NSCHG_NOT_IN : 0));
+			hi->sm.nscaps = true;
 		}
 		if (s->nargs > GT_MAX_ARGF) {
 			snprintf(why, len, "line %u: at most %d matchArgs entries per selector", s->pos.line,
@@ -1024,7 +1047,7 @@ static const char *install_follow(struct hook_inst *hi, char *why, size_t len)
 				return why;
 			}
 		}
-		if (bpf_map_update_elem(e->mbset_cfg_fd, &zero, &one, BPF_ANY)) {
+		if (bpf_map_update_elem(e->mbset_cfg_fd, &zero, &one, BPF_ANY)) {	/* TG_CFG_MBSET */
 			snprintf(why, len, "followChildren: enabling it at exec: %s", strerror(errno));
 			return why;
 		}
@@ -1056,6 +1079,16 @@ const char *policy_selectors_install(struct hook_inst *hi, struct bpf_object *ob
 		}
 	if (hi->sm.nfollow && install_follow(hi, why, len))
 		return why;
+	/* the lifecycle programs keep exec_nscaps from now on (never turned off: processes keep their records) */
+	if (hi->sm.nscaps && hi->e && hi->e->mbset_cfg_fd > 0) {
+		uint32_t k = TG_CFG_NSCAPS, on = 1;
+
+		if (bpf_map_update_elem(hi->e->mbset_cfg_fd, &k, &on, BPF_ANY)) {
+			snprintf(why, len, "matchNamespaceChanges/matchCapabilityChanges: enabling the records at "
+				 "fork and exec: %s", strerror(errno));
+			return why;
+		}
+	}
 	/* the program is not attached yet: nothing runs with half a config */
 	if (bpf_map_update_elem(cfd, &zero, cfg, BPF_ANY)) {
 		snprintf(why, len, "writing the selectors: %s", strerror(errno));

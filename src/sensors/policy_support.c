@@ -145,8 +145,7 @@ const char *policy_selectors_unsupported(const struct policy_backend *be, const 
 		bool ret_ok = be->returns;
 		const char *what = s->ndata ? "matchData" : s->nreturn_args && !ret_ok ? "matchReturnArgs" :
 				   s->nreturn_actions && !ret_ok ? "matchReturnActions" :
-				   s->nns_changes ? "matchNamespaceChanges" :
-				   s->ncap_changes ? "matchCapabilityChanges" : s->workloads ? "matchWorkloads" : NULL;
+				   s->workloads ? "matchWorkloads" : NULL;
 
 		if (what) {
 			snprintf(why, len, "line %u: selector %zu uses %s, which this engine does not evaluate "

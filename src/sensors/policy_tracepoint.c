@@ -219,7 +219,7 @@ static const char *check_override(const struct tp_policy *p, const struct tp_hoo
 	return override_of(p, h, &m, why, len);
 }
 
-static const char *check_syscall(struct policy_engine *e, const struct tp_policy *p, const struct tp_hook *h,
+const char *policy_syscall_check(struct policy_engine *e, const struct tp_policy *p, const struct tp_hook *h,
 				 char *why, size_t len)
 {
 	const char *tracefs = policy_tracefs(e->tracefs);
@@ -304,6 +304,7 @@ static const char *instances_tp(struct policy_engine *e, struct tp_policy *p, co
 static const char *add_syscall(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h,
 			       const char *name, char *why, size_t len)
 {
+	const struct policy_backend *be;
 	struct hook_inst *hi;
 
 	/* names must fit whole: a cut name would trace another syscall */
@@ -311,7 +312,11 @@ static const char *add_syscall(struct policy_engine *e, struct tp_policy *p, con
 		snprintf(why, len, "call %s is longer than this agent supports", name);
 		return why;
 	}
-	hi = policy_inst_new(e, p, h, &policy_be_syscall_tp);
+	/* each syscall on its function where this kernel allows (policy_syscall.c), else its tracepoint */
+	be = name ? policy_syscall_backend(e, p, h, name, why, len) : &policy_be_syscall_tp;
+	if (!be)
+		return why;
+	hi = policy_inst_new(e, p, h, be);
 	if (!hi)
 		return "out of memory";
 	if (!name) {
@@ -332,12 +337,45 @@ static const char *add_syscall(struct policy_engine *e, struct tp_policy *p, con
 	return policy_inst_attach(e, hi, why, len);
 }
 
-static const char *instances_syscall(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h,
+/*
+ * A long syscall list is served like a generated one, by one program on
+ * raw_syscalls/sys_enter that keeps the list's numbers: a program per
+ * syscall costs a verification each (minutes for all of them) and the
+ * kernel's syscall tracepoints dispatch from raw_syscalls/sys_enter anyway.
+ * Not for what needs each syscall's own hook: return probes, Override,
+ * returnCopy, or a 32-bit ABI entry. (So are their functions' fentry or kprobe:
+ * policy_syscall.c.)
+ */
+#define SYSCALL_LIST_RAW_MIN 16
+
+bool policy_syscall_list_raw(const struct tp_policy *p, const struct tp_hook *h)
+{
+	const struct tp_list *l = h->call_list >= 0 && (size_t)h->call_list < p->nlists ? &p->lists[h->call_list] :
+				  NULL;
+
+	if (!l || l->type != TP_LIST_SYSCALLS || l->nvalues < SYSCALL_LIST_RAW_MIN || h->ret ||
+	    policy_hook_overrides(h))
+		return false;
+	/* syscall-attach kprobe or fentry asks for each syscall's function */
+	if (p->opts.syscall_attach == TP_SYSCALL_ATTACH_KPROBE || p->opts.syscall_attach == TP_SYSCALL_ATTACH_FENTRY)
+		return false;
+	for (size_t i = 0; i < h->nargs; i++)
+		if (h->args[i].return_copy)
+			return false;
+	for (size_t i = 0; i < l->nvalues; i++)
+		if (strchr(l->values[i], '/') || !strncmp(l->values[i], "__ia32_sys_", 11) ||
+		    syscall_nr_x86_64(policy_syscall_base(l->values[i])) < 0)
+			return false;
+	return true;
+}
+
+const char *policy_syscall_instances(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h,
 				     char *why, size_t len)
 {
 	const char *bad = NULL;
 
-	if (h->call_list >= 0 && p->lists[h->call_list].type == TP_LIST_GENERATED_SYSCALLS)
+	if (h->call_list >= 0 && (p->lists[h->call_list].type == TP_LIST_GENERATED_SYSCALLS ||
+				  policy_syscall_list_raw(p, h)))
 		/* one instance for all: ~350 would take a minute to verify */
 		return add_syscall(e, p, h, NULL, why, len);
 	if (h->call_list >= 0) {
@@ -383,7 +421,7 @@ static bool long_array(const struct tp_field *fl)
 }
 
 /* Argument layout of one instance into its gt_prog_cfg; returns a reason or NULL. */
-static const char *compile_args(struct hook_inst *hi, const char *tracefs, char *why, size_t len)
+const char *policy_tp_compile_args(struct hook_inst *hi, const char *tracefs, char *why, size_t len)
 {
 	const struct tp_hook *h = hi->h;
 	bool sys = !strcmp(hi->subsys, "syscalls") || hi->generated;
@@ -573,15 +611,27 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 	struct generic_tracepoint_bpf *skel = hi->skel;
 	const char *tracefs = policy_tracefs(e->tracefs), *bad;
 
-	bad = compile_args(hi, tracefs, why, len);
+	bad = policy_tp_compile_args(hi, tracefs, why, len);
 	if (!bad)
 		bad = return_prepare(hi, tracefs, why, len);
 	if (!bad && hi->generated) {
-		/* every x86_64 syscall this agent knows (a generated_syscalls list is all of them) */
+		const struct tp_list *l = &hi->p->lists[hi->h->call_list];
+
 		skel->rodata->sys_filter = 1;
-		for (int nr = 0; nr < SYSCALL_NR_MAX; nr++)
-			if (syscall_name_x86_64(nr))
-				skel->rodata->sys_mask[nr / 64] |= 1ULL << (nr % 64);
+		if (l->type == TP_LIST_SYSCALLS) {
+			/* the list's own syscalls (policy_syscall_list_raw() checked each has a number) */
+			for (size_t i = 0; i < l->nvalues; i++) {
+				int nr = syscall_nr_x86_64(policy_syscall_base(l->values[i]));
+
+				if (nr >= 0 && nr < SYSCALL_NR_MAX)
+					skel->rodata->sys_mask[nr / 64] |= 1ULL << (nr % 64);
+			}
+		} else {
+			/* every x86_64 syscall this agent knows (a generated_syscalls list is all of them) */
+			for (int nr = 0; nr < SYSCALL_NR_MAX; nr++)
+				if (syscall_name_x86_64(nr))
+					skel->rodata->sys_mask[nr / 64] |= 1ULL << (nr % 64);
+		}
 	}
 	return bad;
 }
@@ -671,8 +721,8 @@ const struct policy_backend policy_be_syscall_tp = {
 	.label = "kprobe",
 	.returns = true,
 	.overrides = true,
-	.check = check_syscall,
-	.instances = instances_syscall,
+	.check = policy_syscall_check,
+	.instances = policy_syscall_instances,
 	.open = open_obj,
 	.prepare = prepare,
 	.load = load,

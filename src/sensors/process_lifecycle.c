@@ -288,6 +288,16 @@ void process_sensor_shared_fds(struct process_sensor *s, int *policy_events_fd, 
 	*missed_fd = bpf_map__fd(s->skel->maps.missed_events);
 }
 
+int process_sensor_nscaps_fd(struct process_sensor *s)
+{
+	return bpf_map__fd(s->skel->maps.exec_nscaps);
+}
+
+uint64_t process_sensor_nscaps_errors(struct process_sensor *s)
+{
+	return sum_percpu(bpf_map__fd(s->skel->maps.map_errors), 1, s->ncpus);
+}
+
 void process_sensor_mbset_fds(struct process_sensor *s, int *paths_fd, int *cfg_fd)
 {
 	*paths_fd = bpf_map__fd(s->skel->maps.mbset_paths);

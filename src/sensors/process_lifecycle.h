@@ -65,6 +65,9 @@ uint64_t process_sensor_map_errors(struct process_sensor *s);
 /* What the policy engine's programs share: their ring buffer, execve_map, the drop counters. */
 void process_sensor_shared_fds(struct process_sensor *s, int *policy_events_fd, int *execve_fd, int *missed_fd);
 /* matchBinaries followChildren: path -> bits map, and the switch that enables it at exec. */
+/* exec_nscaps (matchNamespaceChanges, matchCapabilityChanges) and its failed updates (map full). */
+int process_sensor_nscaps_fd(struct process_sensor *s);
+uint64_t process_sensor_nscaps_errors(struct process_sensor *s);
 void process_sensor_mbset_fds(struct process_sensor *s, int *paths_fd, int *cfg_fd);
 
 #endif

@@ -5,13 +5,16 @@ reads the JSON events it exports. Stdlib only (runs on a fresh Debian)."""
 import atexit
 import json
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("BUILD", "build")
@@ -57,7 +60,9 @@ class Agent:
         self.proc = subprocess.Popen(args, stdout=self.out, stderr=self.err, env=env)
         self.offset = 0
         self.events = []
-        deadline = time.time() + 30
+        # a deadline, not a pause: an agent loading many programs on a busy
+        # machine can take a minute
+        deadline = time.time() + 120
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError("agent exited early (%d): %s" % (self.proc.returncode, self.stderr()))
@@ -109,7 +114,7 @@ class Agent:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=30)
+                self.proc.wait(timeout=120)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -164,3 +169,24 @@ def run_tests(tests):
 def require_root():
     if os.geteuid() != 0:
         raise Skip("needs root")
+
+
+def free_port():
+    """A loopback TCP port free now (for an agent's metrics or gRPC address)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def scrape_metrics(port):
+    """The agent's metrics page as {(name, sorted label pairs): value}."""
+    page = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read().decode()
+    out = {}
+    for line in page.splitlines():
+        m = re.match(r"^(\w+)(\{[^}]*\})? (\S+)$", line)
+        if m:
+            labels = tuple(sorted(re.findall(r'(\w+)="([^"]*)"', m.group(2) or "")))
+            out[(m.group(1), labels)] = float(m.group(3))
+    return out

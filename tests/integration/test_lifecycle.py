@@ -3,6 +3,8 @@
 """Process lifecycle: the exact process_exec/process_exit events the agent
 exports for real processes on the real kernel."""
 
+import collections
+import json
 import base64
 import os
 import re
@@ -222,8 +224,14 @@ def test_burst_of_1000_no_loss():
     agent.wait_count(lambda e: e.get("process_exit", {}).get("process", {}).get("exec_id") in ids, 1000,
                      timeout=60, what="burst exits")
     # every exec_id on the node is unique in the whole export so far
-    all_ids = [e["process_exec"]["process"]["exec_id"] for e in agent.read() if "process_exec" in e]
-    assert len(all_ids) == len(set(all_ids))
+    execs = [e for e in agent.read() if "process_exec" in e]
+    seen, dup = {}, []
+    for e in execs:
+        i = e["process_exec"]["process"]["exec_id"]
+        if i in seen:
+            dup.append((seen[i], e))
+        seen[i] = e
+    assert not dup, "exec_id reported twice: %s" % json.dumps(dup[:2])
     assert "events lost" not in agent.stderr(), agent.stderr()
 
 
@@ -261,6 +269,31 @@ def test_procfs_processes():
         pre.kill()
         rc = a2.stop()
     assert rc == 0, a2.stderr()
+
+
+def test_start_during_exec_storm_reports_each_exec_once():
+    """Processes that exec while the agent scans /proc are seen twice, by the
+    scan and by the kernel: each exec is exported once, and counted."""
+    storms = [subprocess.Popen([os.path.join(HELPERS, "exec_storm"), "100000"], stdout=subprocess.DEVNULL)
+              for _ in range(4)]
+    spids = {s.pid for s in storms}
+    a5 = None
+    try:
+        a5 = Agent()
+        # the storm's children seen live after the scan: the window is over
+        a5.wait_count(lambda e: e.get("process_exec", {}).get("parent", {}).get("pid") in spids
+                      and "procFS" not in e["process_exec"]["process"]["flags"], 200, what="200 storm execs")
+    finally:
+        for s in storms:
+            s.kill()
+            s.wait()
+        rc = a5.stop() if a5 else 0
+    assert rc == 0, a5.stderr()
+    execs = [e["process_exec"]["process"] for e in a5.read() if "process_exec" in e]
+    dup = {i for i, n in collections.Counter(p["exec_id"] for p in execs).items() if n > 1}
+    assert not dup, "exec_ids exported twice: %s" % [
+        (p["pid"], p["binary"], p["flags"], p["start_time"]) for p in execs if p["exec_id"] in dup][:6]
+    assert re.search(r"stats: .* exec_dups=\d+", a5.stderr()), a5.stderr()[-2000:]
 
 
 def test_compact_output_and_clean_shutdown():
@@ -374,6 +407,7 @@ def main():
         test_burst_of_1000_no_loss,
         test_parents_are_earlier_execs,
         test_procfs_processes,
+        test_start_during_exec_storm_reports_each_exec_once,
         test_compact_output_and_clean_shutdown,
         test_ring_buffer_losses_are_counted,
         test_export_rotation,

@@ -93,6 +93,28 @@ spec:
         values: [CHILD]
 %s"""
 
+# a long plain syscalls list: one program on raw_syscalls/sys_enter with the list's numbers
+LONG = ["umask", "getppid", "sys_chroot", "__x64_sys_mknod", "acct", "swapon", "swapoff", "pivot_root",
+        "sethostname", "setdomainname", "iopl", "ioperm", "sync", "flock", "quotactl",
+        "syncfs", "vhangup", "reboot"]
+LIST = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "gen-list"
+spec:
+  lists:
+  - name: "long"
+    type: "syscalls"
+    values: [%s]
+  kprobes:
+  - call: "list:long"
+    syscall: true
+    selectors:
+    - matchPIDs:
+      - operator: In
+        values: [CHILD]
+""" % ", ".join('"%s"' % v for v in LONG)
+
 FTRACE = """apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
 metadata:
@@ -172,6 +194,13 @@ def test_generated_syscalls():
     i = names.index("__x64_sys_umask")
     assert names[i:i + 3] == ["__x64_sys_umask", "__x64_sys_umask", "__x64_sys_getppid"], names
     assert [got[i]["args"][0]["int_arg"], got[i + 1]["args"][0]["int_arg"]] == [0o27, 0o22], got[i:i + 2]
+    # the long list: its syscalls only (not the child's reads and writes), from one program
+    names = [k["function_name"] for k in gen_events("gen-list")]
+    i = names.index("__x64_sys_umask")
+    assert names[i:i + 3] == ["__x64_sys_umask", "__x64_sys_umask", "__x64_sys_getppid"], names
+    assert set(names) <= {"__x64_sys_" + v.split("_sys_")[-1].replace("sys_", "") for v in LONG}, names
+    assert "kprobes[0] list:long: syscall tracepoint on raw_syscalls/sys_enter" in agent.stderr(), \
+        agent.stderr()[-2000:]
     # matchArgs on args[0] of every syscall: only calls whose first argument is 027
     um = gen_events("gen-umask")
     assert all(k["args"][0]["int_arg"] == 0o27 for k in um), um
@@ -212,6 +241,7 @@ def main():
     CHILD["proc"] = subprocess.Popen([sys.executable, "-c", CHILD_CODE], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE)
     POLICIES["gen-all"] = GEN.replace("CHILD", str(CHILD["proc"].pid)) % ("gen-all", "")
+    POLICIES["gen-list"] = LIST.replace("CHILD", str(CHILD["proc"].pid))
     POLICIES["gen-umask"] = GEN.replace("CHILD", str(CHILD["proc"].pid)) % ("gen-umask", """      matchArgs:
       - index: 0
         operator: "Equal"

@@ -235,6 +235,21 @@ spec:
 """
 
 
+# a syscall hook forced onto a kprobe on its function (syscall-attach): refused on a kernel without kprobes
+SYSATTACH_POLICY = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "sysattach-refused"
+spec:
+  options:
+  - name: "syscall-attach"
+    value: "kprobe"
+  kprobes:
+  - call: "sys_getppid"
+    syscall: true
+"""
+
+
 def kprobes(policy):
     return lambda ev: ev.get("process_kprobe", {}).get("policy_name") == policy
 
@@ -332,7 +347,7 @@ def host_has_kprobes():
 
 def test_unsupported_policies_refused():
     err = agent.stderr()
-    accepted, refused = 6, 5
+    accepted, refused = 6, 6
     if host_has("bpf_lsm"):
         assert re.search(r"tracing policy lsm-refused \(.*\) accepted: 1 hook\(s\); lsmhooks\[0\] file_open: "
                          r"bpf lsm on file_open", err), err
@@ -351,8 +366,8 @@ def test_unsupported_policies_refused():
                          r"fentry programs \(BPF trampolines\): load fentry/vfs_read: \S+", err), err
     if host_has("override_return") or host_has("fmod_ret_syscall"):
         assert re.search(r"tracing policy override-refused \(.*\) accepted: 1 hook\(s\); kprobes\[0\] sys_openat: "
-                         r"syscall tracepoint on syscalls/sys_enter_openat, Override by (bpf_override_return|fmod_ret) "
-                         r"on __x64_sys_openat", err), err
+                         r"syscall (tracepoint on syscalls/sys_enter_openat|(fentry|kprobe) on __x64_sys_openat), "
+                         r"Override by (bpf_override_return|fmod_ret) on __x64_sys_openat", err), err
         accepted, refused = accepted + 1, refused - 1
     else:
         # neither mechanism: the kernel options it lacks, and the lsmhook that would do the same
@@ -369,6 +384,17 @@ def test_unsupported_policies_refused():
         assert re.search(r"tracing policy fd-install-refused \(.*\) refused: kprobe on fd_install: this kernel has no "
                          r"kprobes: \S.*\(syscall: true serves syscalls through their "
                          r"tracepoints\)", err), err
+    if host_has_kprobes():
+        assert re.search(r"tracing policy sysattach-refused \(.*\) accepted: 1 hook\(s\); kprobes\[0\] sys_getppid: "
+                         r"syscall kprobe on __x64_sys_getppid\"$", err, re.M), err
+        accepted, refused = accepted + 1, refused - 1
+    else:
+        assert re.search(r"tracing policy sysattach-refused \(.*\) refused: line 10: syscall-attach kprobe: "
+                         r"sys_getppid: this kernel has no kprobes: \S", err), err
+    # the syscall hooks of the other policies: on their tracepoints where there is neither kprobe nor fentry
+    if not host_has_kprobes() and not host_has("fentry"):
+        assert re.search(r"tracing policy open-watched \(.*\) accepted: 1 hook\(s\); kprobes\[0\] sys_openat: "
+                         r"syscall tracepoint on syscalls/sys_enter_openat\"$", err, re.M), err
     assert re.search(r"tracing policy loader-refused \(.*\) refused: \S+:\d+:\d+: spec.loader: loader: true .* "
                      r"not supported", err), err
     assert "%d accepted, %d refused" % (accepted, refused) in err, err
@@ -394,7 +420,7 @@ def main():
                        ("monitor.yaml", MONITOR_POLICY),
                        ("lsm.yaml", LSM_POLICY), ("fentry.yaml", FENTRY_POLICY),
                        ("override.yaml", OVERRIDE_POLICY), ("nonsys.yaml", NONSYS_POLICY),
-                       ("loader.yaml", LOADER_POLICY)):
+                       ("loader.yaml", LOADER_POLICY), ("sysattach.yaml", SYSATTACH_POLICY)):
         p = os.path.join(TMP, name)
         with open(p, "w") as f:
             f.write(text)

@@ -18,7 +18,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import AGENT, BUILD, ROOT, Agent, Skip, exit_of, require_root, run_tests  # noqa: E402
+from harness import (AGENT, BUILD, ROOT, Agent, Skip, exit_of, free_port, require_root, run_tests,  # noqa: E402
+                     scrape_metrics)
 
 TETRA = os.path.join(ROOT, BUILD, "bin", "tetra")
 
@@ -244,7 +245,8 @@ def test_username_host_namespace_and_chroot():
     assert not os.path.exists("/realpw")
     ns_uid = unused_uid(4242)
     ch_uid = unused_uid(ns_uid + 1)
-    agent = Agent("--username-metadata", "unix")
+    port = free_port()
+    agent = Agent("--username-metadata", "unix", "--metrics-server", "127.0.0.1:%d" % port)
     try:
         # host users: root, nobody; a uid the host does not know has no user field
         subprocess.run(["/bin/echo", "user-root"], check=True, stdout=subprocess.DEVNULL)
@@ -293,8 +295,20 @@ def test_username_host_namespace_and_chroot():
         finally:
             p.kill()
             p.wait()
+        # the lookups' results where operators look (the page is rendered each second)
+        deadline = time.time() + 10
+        while True:
+            mt = scrape_metrics(port)
+            got = {r: mt.get(("tetragon_user_name_lookups_total", (("result", r),))) for r in
+                   ("resolved", "unknown_uid", "failed")}
+            if got["resolved"] >= 5 and got["unknown_uid"] >= 1 or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        assert got["resolved"] >= 5 and got["unknown_uid"] >= 1 and got["failed"] is not None, got
     finally:
         assert agent.stop() == 0, agent.stderr()
+    m = re.search(r"stats: .* user_names=(\d+) user_unknown_uid=(\d+) user_failed=(\d+)", agent.stderr())
+    assert m and int(m.group(1)) >= got["resolved"] and int(m.group(2)) >= got["unknown_uid"], agent.stderr()[-2000:]
 
 
 def test_grpc_stream_and_ancestor_filter():

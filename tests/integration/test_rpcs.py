@@ -336,6 +336,10 @@ def test_generate_validates_and_loads():
                         and e["process_kprobe"]["process"]["binary"] == m, timeout=30,
                         what="a syscall event of the marker from the generated policy")
         assert ev["process_kprobe"]["function_name"], ev
+        # every syscall from one program, not ~350 (each a verification)
+        rc, out, err = tetra("tracingpolicy", "list", "-o", "json", "--server-address", sock_of(a))
+        pol = [p for p in json.loads(out)["policies"] if p["name"] == "gen-all-syscalls"]
+        assert "raw_syscalls/sys_enter" in json.dumps(pol), pol
     finally:
         assert a.stop() == 0
 

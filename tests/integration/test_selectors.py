@@ -4,7 +4,8 @@
 InMap/NotInMap, matchBinaries Postfix and followChildren (also for processes
 older than the policy), matchParentBinaries, matchPIDs followForks and
 isNamespacePID, matchNamespaces (host_ns), matchCapabilities (and
-isNamespaceCapability), Post rateLimit, NoPost with Signal, and the order
+isNamespaceCapability), matchNamespaceChanges and matchCapabilityChanges
+(In, NotIn), Post rateLimit, NoPost with Signal, and the order
 of selectors (OR'ed, first match wins) whose argument-free conditions the
 kernel tests before it reads any argument. Each filtered
 event is proven dropped in the kernel by the per-hook counters the agent
@@ -148,6 +149,25 @@ spec:
         isNamespaceCapability: true
         values: ["CAP_SYS_ADMIN"]
 """),
+    # against the namespaces and capabilities recorded at fork and first exec (exec_nscaps)
+    "ns-change": open_policy("ns-change", d("nschg"), """      matchNamespaceChanges:
+      - operator: In
+        values: ["Mnt"]
+"""),
+    "ns-change-notin": open_policy("ns-change-notin", d("nschgn"), """      matchNamespaceChanges:
+      - operator: NotIn
+        values: ["Mnt"]
+"""),
+    "cap-change": open_policy("cap-change", d("capchg"), """      matchCapabilityChanges:
+      - type: Effective
+        operator: In
+        values: ["CAP_SYS_ADMIN"]
+"""),
+    "cap-change-notin": open_policy("cap-change-notin", d("capchgn"), """      matchCapabilityChanges:
+      - type: Effective
+        operator: NotIn
+        values: ["CAP_SYS_ADMIN"]
+"""),
     "rate": open_policy("rate", d("rate"), "", """      matchActions:
       - action: Post
         rateLimit: "1m"
@@ -228,7 +248,7 @@ def touch(path):
 
 
 FILES = ["order/a", "order/b", "order/c", "verdict/f", "verdict/g", "verdict/h", "postfix/f", "follow/f", "follow/g", "follow/pre", "parent/f", "parent/g", "forks/f", "forks/g",
-         "pidns/f", "netns/f", "caps/f", "nscaps/f", "rate/f", "rate/g", "rateg/f", "nopost/f", "pids/f"]
+         "pidns/f", "netns/f", "caps/f", "nscaps/f", "nschg/f", "nschgn/f", "capchg/f", "capchgn/f", "rate/f", "rate/g", "rateg/f", "nopost/f", "pids/f"]
 
 
 def run(*argv):
@@ -356,6 +376,53 @@ def test_namespace_capabilities():
     assert len(paths_of("ns-caps")) == 1, paths_of("ns-caps")
 
 
+def test_namespace_changes():
+    f = touch(d("nschg/f"))
+    run(CAT, f)                           # the namespaces it was forked with: no change
+    # unshare's own exec recorded the host's mount namespace, which its exec of cat
+    # keeps: cat's first open fires and makes the new one the reference, so its second
+    # does not; sh's child is forked in the new namespace (recorded then): no change
+    run("unshare", "-m", CAT, f, f)
+    run("unshare", "-m", "/bin/sh", "-c", "%s %s; true" % (CAT, f))
+    ev = agent.wait_for(kprobes("ns-change"), what="ns-change event")["process_kprobe"]
+    assert ev["process"]["binary"] == CAT and ev["args"][0]["string_arg"] == f, ev
+    assert ev["process"]["arguments"] == "%s %s" % (f, f), ev["process"]
+    settle(agent)
+    assert paths_of("ns-change") == [f], paths_of("ns-change")
+
+
+def test_namespace_changes_notin():
+    f = touch(d("nschgn/f"))
+    run("unshare", "-m", CAT, f)          # only Mnt changed: NotIn [Mnt] does not match
+    run("unshare", "-u", CAT, f)          # Uts changed
+    ev = agent.wait_for(kprobes("ns-change-notin"), what="ns-change-notin event")["process_kprobe"]
+    assert ev["process"]["binary"] == CAT, ev
+    assert ev["process"]["ns"]["uts"].get("is_host") is not True, ev["process"]["ns"]
+    settle(agent)
+    assert paths_of("ns-change-notin") == [f], paths_of("ns-change-notin")
+
+
+def test_capability_changes():
+    f = touch(d("capchg/f"))
+    g = touch(d("capchgn/f"))
+    run(CAT, f, g)                        # the capabilities it was forked with: no change
+    # setpriv's exec recorded root's full set; cat, exec'd by it without CAP_SYS_ADMIN
+    # (or CAP_NET_RAW) in the bounding set, runs without it in its effective set
+    run("setpriv", "--inh-caps=-all", "--bounding-set=-sys_admin", CAT, f, g)
+    run("setpriv", "--inh-caps=-all", "--bounding-set=-net_raw", CAT, f, g)
+    ev = agent.wait_for(kprobes("cap-change"), what="cap-change event")["process_kprobe"]
+    assert ev["process"]["binary"] == CAT and ev["args"][0]["string_arg"] == f, ev
+    assert "CAP_SYS_ADMIN" not in ev["process"]["cap"]["effective"], ev["process"]["cap"]
+    assert "CAP_NET_RAW" in ev["process"]["cap"]["effective"], ev["process"]["cap"]
+    ev = agent.wait_for(kprobes("cap-change-notin"), what="cap-change-notin event")["process_kprobe"]
+    assert ev["process"]["binary"] == CAT and ev["args"][0]["string_arg"] == g, ev
+    assert "CAP_SYS_ADMIN" in ev["process"]["cap"]["effective"], ev["process"]["cap"]
+    assert "CAP_NET_RAW" not in ev["process"]["cap"]["effective"], ev["process"]["cap"]
+    settle(agent)
+    assert paths_of("cap-change") == [f], paths_of("cap-change")
+    assert paths_of("cap-change-notin") == [g], paths_of("cap-change-notin")
+
+
 def test_rate_limit():
     f = touch(d("rate/f"))
     g = touch(d("rate/g"))
@@ -436,7 +503,8 @@ def check_counters(err, results):
     want = {  # policy: (min matched, min filtered, min rate_limited)
         "bin-postfix": (1, 1, 0), "follow-children": (3, 1, 0), "parent-bin": (1, 1, 0),
         "pid-forks": (2, 1, 0), "pid-ns": (1, 1, 0), "net-ns": (1, 1, 0), "caps": (1, 1, 0),
-        "ns-caps": (1, 1, 0), "rate": (51, 0, 49), "rate-global": (5, 0, 4),
+        "ns-caps": (1, 1, 0), "ns-change": (1, 3, 0), "ns-change-notin": (1, 1, 0), "cap-change": (1, 2, 0),
+        "cap-change-notin": (1, 2, 0), "rate": (51, 0, 49), "rate-global": (5, 0, 4),
         "nopost-signal": (1, 0, 0), "umask-map": (4, 1, 0), "syscall-list": (2, 1, 0),
         "pids-and": (1, 1, 0), "pids-none": (0, 2, 0), "or-order": (5, 2, 0),
         "verdict-bash": (2, 1, 0), "verdict-head": (1, 2, 0),
@@ -508,7 +576,8 @@ def main():
     tests = [test_inmap_notinmap, test_inmap_syscall_list, test_binaries_postfix, test_follow_children,
              test_follow_children_older_process, test_parent_binaries, test_pid_follow_forks_main,
              test_pid_namespace_pid, test_namespaces_host_ns, test_capabilities,
-             test_namespace_capabilities, test_rate_limit, test_rate_limit_global_scope,
+             test_namespace_capabilities, test_namespace_changes, test_namespace_changes_notin,
+             test_capability_changes, test_rate_limit, test_rate_limit_global_scope,
              test_nopost_signal, test_pid_entries_anded, test_selector_order,
              test_binary_verdict_after_exec]
     passed = failed = skipped = 0

@@ -218,9 +218,12 @@ static void test_refusals(void **state)
 	/* GetUrl, DnsLookup: the agent runs them from kprobe and tracepoint records */
 	assert_null(check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    selectors:\n"
 			  "    - matchActions:\n      - action: GetUrl\n        argUrl: http://x\n"));
-	r = check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    selectors:\n"
-		  "    - matchNamespaceChanges:\n      - operator: In\n        values: [Mnt]\n");
-	assert_non_null(strstr(r, "uses matchNamespaceChanges, which this engine does not evaluate"));
+	/* namespace and capability changes: against exec_nscaps, on every back-end */
+	assert_null(check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    selectors:\n"
+			  "    - matchNamespaceChanges:\n      - operator: In\n        values: [Mnt]\n"
+			  "      matchCapabilityChanges:\n      - type: Effective\n        operator: NotIn\n"
+			  "        values: [CAP_SYS_ADMIN]\n"));
+
 	/* stack traces: process_kprobe has the fields, process_tracepoint not */
 	assert_null(check("  kprobes:\n  - call: sys_openat\n    syscall: true\n    selectors:\n"
 			  "    - matchActions:\n      - action: Post\n        kernelStackTrace: true\n"

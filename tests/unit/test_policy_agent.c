@@ -226,6 +226,30 @@ static void test_selector_limits(void **state)
 			  "      - type: Effective\n        operator: In\n        values: [CAP_SETGID]\n"),
 	       "p.yaml:14:9: spec.kprobes[0].selectors[0].matchCapabilities: at most 4 matchCapabilities entries "
 	       "per selector are supported, got 5");
+	expect(KPROBE_SEL("    - index: 0\n      type: int\n",
+			  "matchCapabilityChanges:\n"
+			  "      - operator: In\n        values: [CAP_CHOWN]\n"
+			  "      - operator: In\n        values: [CAP_KILL]\n"),
+	       "p.yaml:16:9: spec.kprobes[0].selectors[0].matchCapabilityChanges: only one matchCapabilityChanges "
+	       "entry per selector is evaluated (upstream reads the first only), got 2: put the capabilities in "
+	       "one entry's values");
+	expect(KPROBE_SEL("    - index: 0\n      type: int\n",
+			  "matchCapabilities:\n"
+			  "      - operator: In\n        values: [CAP_SYS_ADMIN]\n"
+			  "      - operator: In\n        values: [CAP_CHOWN]\n"
+			  "      - operator: In\n        values: [CAP_KILL]\n"
+			  "      - operator: In\n        values: [CAP_SETUID]\n"
+			  "      matchCapabilityChanges:\n"
+			  "      - operator: In\n        values: [CAP_SETGID]\n"),
+	       "p.yaml:23:9: spec.kprobes[0].selectors[0].matchCapabilityChanges: at most 4 matchCapabilities and "
+	       "matchCapabilityChanges entries per selector are supported together, got 5");
+	expect(HDR("TracingPolicy") "  kprobes:\n  - call: sys_openat\n    syscall: true\n"
+				    "    data:\n    - index: 0\n      type: int\n      source: current_task\n"
+				    "      resolve: pid\n    selectors:\n    - matchData:\n      - index: 0\n"
+				    "        operator: NotEqual\n        values: [\"1\"]\n",
+	       "p.yaml:10:7: spec.kprobes[0].data: data: is not supported by this agent: it does not read "
+	       "current_task or pt_regs fields into the event's data list, so matchData, which filters on them, "
+	       "is not evaluated either; remove data: and its matchData filters, or run upstream Tetragon");
 	expect(HDR("TracingPolicy") "  uprobes:\n  - path: /bin/true\n    symbols: [\"main\"]\n"
 				    "    return: true\n    returnArg:\n      index: 0\n      type: string\n"
 				    "    args:\n    - {index: 0, type: int}\n    - {index: 1, type: int}\n"

@@ -125,7 +125,7 @@ static int setup(void **state)
 	    "fd_install\nvfs_read\nvfs_write\nsecurity_file_permission\nvfs_readv [ext4]\nvfs_read\n"
 	    "security_inode_mkdir\ndo_mkdirat\ntcp_connect\nip_output\ncap_capable\nsecurity_bpf_map_create\n"
 	    "bpf_check\nsecurity_perf_event_alloc\nsecurity_socket_connect\ndev_hard_start_xmit\n"
-	    "security_file_open\nsecurity_capset\nsk_alloc\n__sk_free\n");
+	    "security_file_open\nsecurity_capset\nsk_alloc\n__sk_free\n__x64_sys_openat\n__x64_sys_connect\n");
 	policy_features_override(all_features);
 	/* BPF LSM "active" whatever this machine's securityfs says: the features decide */
 	snprintf(path, sizeof(path), "%s/no-lsm-list", tracefs);
@@ -289,8 +289,11 @@ static void dump_inst(struct strbuf *sb, size_t n, const struct hook_inst *hi)
 			strbuf_addf(sb, "    nsf[%u]: ns=%u op=%s nvals=%u first=%u\n", j, s->nsf[j].ns,
 				    op_name(s->nsf[j].op), s->nsf[j].nvals, s->nsf[j].vals[0]);
 		for (unsigned j = 0; j < s->ncapf && j < GT_MAX_CAPF; j++)
-			strbuf_addf(sb, "    capf[%u]: set=%u op=%s mask=%#" PRIx64 "\n", j, s->capf[j].set,
-				    op_name(s->capf[j].op), (uint64_t)s->capf[j].mask);
+			strbuf_addf(sb, "    capf[%u]: set=%u op=%s mask=%#" PRIx64 "%s%s\n", j, s->capf[j].set,
+				    op_name(s->capf[j].op), (uint64_t)s->capf[j].mask, s->capf[j].chg ? " chg" : "",
+				    s->capf[j].host_userns ? " host_userns" : "");
+		if (s->nschg)
+			strbuf_addf(sb, "    nschg: %#x\n", s->nschg);
 		strbuf_addf(sb, "    return: post=%u action=%u sig=%u signed=%u nretf=%u\n", s->ret_post, s->ret_action,
 			    s->ret_sig, s->ret_signed, s->nretf);
 		for (unsigned j = 0; j < s->nretf && j < GT_MAX_RETF; j++)
@@ -591,6 +594,19 @@ static void test_syscall_connect(void **state)
 	run_case("syscall_connect", false);
 }
 
+/* The same hooks on the syscall functions (syscall-attach kprobe, fentry): the same JSON. */
+static void test_syscall_fn_openat(void **state)
+{
+	(void)state;
+	run_case("syscall_fn_openat", false);
+}
+
+static void test_syscall_fn_connect(void **state)
+{
+	(void)state;
+	run_case("syscall_fn_connect", true);
+}
+
 static void test_tracepoint(void **state)
 {
 	(void)state;
@@ -607,6 +623,12 @@ static void test_kprobe_list(void **state)
 {
 	(void)state;
 	run_case("kprobe_list", true);
+}
+
+static void test_selector_changes(void **state)
+{
+	(void)state;
+	run_case("selector_changes", false);
 }
 
 static void test_rawtp(void **state)
@@ -737,11 +759,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syscall_openat),
+		cmocka_unit_test(test_syscall_fn_openat),
+		cmocka_unit_test(test_syscall_fn_connect),
 		cmocka_unit_test(test_syscall_connect),
 		cmocka_unit_test(test_tracepoint),
 		cmocka_unit_test(test_kprobe_fd_install),
 		cmocka_unit_test(test_kprobe_list),
 		cmocka_unit_test(test_rawtp),
+		cmocka_unit_test(test_selector_changes),
 		cmocka_unit_test(test_lsm_override),
 		cmocka_unit_test(test_action_counters),
 		cmocka_unit_test(test_kprobe_override),

@@ -66,8 +66,9 @@ check)
 		grep -q "kprobes\[0\] list:dirs: $want" /tmp/kp-list.json
 	check "the back-end chosen at load time in the agent's log" \
 		grep -q "tracing policy vm-kp-list .* accepted: 2 hook(s); kprobes\[0\] list:dirs: $want" /tmp/agent.err
-	check "a syscall kprobe stays on its tracepoint" \
-		grep -q 'kprobes\[0\] sys_openat: syscall tracepoint on syscalls/sys_enter_openat' /tmp/kp-list.json
+	if grep -q __x64_sys_openat /sys/kernel/btf/vmlinux; then w=fentry; else w=kprobe; fi
+	check "a syscall kprobe on its function (syscall $w), not its tracepoint" \
+		grep -q "\"name\":\"vm-honeypot\".*kprobes\[0\] sys_openat: syscall $w on __x64_sys_openat\"" /tmp/kp-list.json
 	[ "$kp_missing_status" -ne 0 ] && grep -q "kprobe on tg_no_such_function: function tg_no_such_function does not exist on this kernel" /tmp/kp-missing.out &&
 		ok "a function this kernel lacks is refused with its name and the reason" ||
 		bad "a function this kernel lacks is refused with its name and the reason" "exit $kp_missing_status: $(cat /tmp/kp-missing.out)"
