@@ -25,6 +25,7 @@
  * (upstream's 4096), a record up to GT_DATA_MAX; what does not fit is cut.
  */
 #define GT_ARG_MAX	4096	/* power of two */
+#define GT_CONST_BUF_MAX 1023	/* bytes of a tracepoint's array of longs read (upstream's) */
 #define GT_DATA_MAX	8192	/* power of two */
 #define GT_STR_MAX	256	/* bytes of a string the selectors compare (gt_strs keys; power of two) */
 /*
@@ -82,6 +83,14 @@ enum gt_arg_kind {
 	GT_ARG_MODULE_PTR,	/* struct module *: struct gt_module */
 	GT_ARG_LOAD_INFO_PTR,	/* struct load_info *: struct gt_module */
 	GT_ARG_NET_DEV_PTR,	/* struct net_device *: its name, a string */
+	GT_ARG_KIOCB_PTR,	/* struct kiocb *: the path of its ki_filp */
+	/*
+	 * struct iov_iter *: the bytes a user-backed iterator describes
+	 * (ITER_UBUF: the buffer; ITER_IOVEC: its first iovec), up to its
+	 * count; ival = those bytes' full size (upstream's)
+	 */
+	GT_ARG_IOV_ITER_PTR,
+	GT_ARG_CONST_BUF,	/* tracepoints: size_off bytes of the record at offset (an array of longs) */
 };
 
 /*
@@ -114,7 +123,7 @@ struct gt_skb {
 	__u32 len;
 	__u32 priority;
 	__u32 mark;
-	__u32 secpath_len;	/* not read yet: 0 */
+	__u32 secpath_len;	/* the IPsec sec_path extension's len, olen (0: none) */
 	__u32 secpath_olen;
 };
 
@@ -191,6 +200,21 @@ struct gt_xcfg {
 	__u8 sel_sock[GT_MAX_SEL];	/* argSock: the argument slot of the sock */
 	__u8 ret_track;			/* returnArgAction, on the returned sock */
 	__u8 ret_kind;			/* GT_ARG_SOCK_PTR: the return value, read into slot nargs */
+	/*
+	 * LSM hooks, Post imaHash: the selector's record waits in gt_ret
+	 * (key pid_tgid) for the hook's sleepable program, which appends the
+	 * IMA hash of the hook's file (GT_MSG_IMA) and posts it
+	 */
+	__u8 sel_ima[GT_MAX_SEL];
+	__u8 ima_bprm;			/* the file is the linux_binprm's (else the struct file * argument 0) */
+};
+
+/* GT_MSG_IMA: the record's data ends with this (after the arguments' bytes) */
+#define GT_IMA_HASH_MAX 64
+struct gt_ima_hash {
+	__s32 algo;		/* bpf_ima_file_hash(): enum hash_algo, or a negative errno */
+	__u32 pad;
+	__u8 hash[GT_IMA_HASH_MAX];
 };
 
 #define GT_MOD_SIG_OK	0x1	/* load_info: the signature checked out */
@@ -248,6 +272,7 @@ enum gt_op {
 	GT_OP_FILE_TYPE, GT_OP_NOT_FILE_TYPE,	/* (mode >> 12) of a path argument: bit in lo[0] */
 	GT_OP_CAPS_GAINED,	/* the set of slot lo[0] has a bit this one has not (slot: the old set) */
 	GT_OP_SUBSTRING,	/* a value (gt_strs, Prefix-keyed) starts at some byte of the string */
+	GT_OP_SUBSTRING_IGNCASE,	/* the same, ASCII letters folded to lower case (the values are stored so) */
 };
 
 /* gt_argf.net: which part of a socket or packet an operator reads */
@@ -526,6 +551,7 @@ struct msg_generic {
 #define GT_MSG_USTACK	0x4	/* a user stack was asked for */
 #define GT_MSG_NOPOST	0x8	/* posted for the agent's actions only (NoPost): no event */
 #define GT_MSG_ACTION_FAILED 0x10	/* a program's own action (USDT Set) could not be applied */
+#define GT_MSG_IMA	0x20	/* data ends with a struct gt_ima_hash */
 /* upstream's PERF_MAX_STACK_DEPTH frames at most per stack */
 #define GT_STACK_FRAMES	127
 #define GT_STACK_MAX	(GT_STACK_FRAMES * 8)

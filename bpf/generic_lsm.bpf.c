@@ -51,3 +51,59 @@ int generic_lsm(void *ctx)
 		err = -1;
 	return err;
 }
+
+/*
+ * Post imaHash (gt_xcfg.sel_ima): attached before generic_lsm, so it runs
+ * right after it in the same hook call (a trampoline runs its newest
+ * program first). Sleepable, as bpf_ima_file_hash() needs: it takes the
+ * record generic_lsm held in gt_ret, appends the IMA hash of the hook's
+ * file (the struct file * first argument, or the linux_binprm's file) and
+ * posts it; the selector's Override is its verdict (generic_lsm returned
+ * 0 for it). The agent loads it only for a hook that asks for the hash.
+ */
+SEC("lsm.s")
+int generic_lsm_ima(__u64 *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct gt_ima_hash *ih;
+	struct gt_config *cfg;
+	struct gt_heap *h;
+	struct file *f;
+	__u32 off, sel, zero = 0;
+	int err;
+
+	h = gt_heap_get(pid_tgid);
+	if (!h || !gt_return_take(h, pid_tgid))
+		return 0;
+	/*
+	 * Direct loads: the verifier types the context and the member walk
+	 * from the hook's BTF, and the helper wants that typed pointer.
+	 */
+	if (gt_xcfg.ima_bprm) {
+		struct linux_binprm *b = (struct linux_binprm *)ctx[0];
+
+		f = b ? b->file : 0;
+	} else {
+		f = (struct file *)ctx[0];
+	}
+	off = h->m.data_len;
+	/* the hash after the arguments' bytes, when the record has room for it */
+	if (f && off <= GT_DATA_MAX - sizeof(*ih)) {
+		ih = (struct gt_ima_hash *)&h->data[off & (GT_DATA_MAX - 1)];
+		__builtin_memset(ih, 0, sizeof(*ih));
+		ih->algo = bpf_ima_file_hash(f, ih->hash, sizeof(ih->hash));
+		h->m.data_len = off + sizeof(*ih);
+		h->m.flags |= GT_MSG_IMA;
+	}
+	sel = h->m.sel;
+	gt_post(h);
+	if (!lsm_override)
+		return 0;
+	cfg = bpf_map_lookup_elem(&gt_config, &zero);
+	if (!cfg || (cfg->flags & GT_CFG_MONITOR) || sel >= GT_MAX_SEL || !cfg->sel[sel].override)
+		return 0;
+	err = cfg->sel[sel].override_err;
+	if (err < -4095 || err > 0)
+		err = -1;
+	return err;
+}

@@ -222,6 +222,48 @@ static __always_inline void gt_put_iovec(struct gt_heap *h, __u32 i, const struc
 #define GT_RESOLVE_MEM GT_MEM_KERNEL
 #endif
 
+/*
+ * The user bytes an iov_iter describes, as upstream reads them: an
+ * ITER_UBUF buffer, or an ITER_IOVEC's first iovec (struct kvec has its
+ * layout), from iov_offset on and at most count of them. Other iterators
+ * (kernel, page and pipe ones) give no bytes. The enum's values differ
+ * between kernels (6.1: ITER_IOVEC 0; 6.12: ITER_UBUF 0): CO-RE reads them.
+ */
+static __always_inline void gt_put_iov_iter(struct gt_heap *h, __u32 i, struct iov_iter *it)
+{
+	__u64 base = 0, len = 0, off, count;
+	__u8 type;
+	int ubuf = -1, iovec = -1;
+
+	if (!it || i >= GT_MAX_ARGS || !bpf_core_field_exists(it->iter_type))
+		return;
+	if (bpf_core_enum_value_exists(enum iter_type, ITER_UBUF))
+		ubuf = bpf_core_enum_value(enum iter_type, ITER_UBUF);
+	if (bpf_core_enum_value_exists(enum iter_type, ITER_IOVEC))
+		iovec = bpf_core_enum_value(enum iter_type, ITER_IOVEC);
+	type = BPF_CORE_READ(it, iter_type);
+	off = BPF_CORE_READ(it, iov_offset);
+	count = BPF_CORE_READ(it, count);
+	if (type == ubuf && bpf_core_field_exists(it->ubuf)) {
+		base = (__u64)BPF_CORE_READ(it, ubuf);
+		len = count;
+	} else if (type == iovec) {
+		const struct kvec *kv = BPF_CORE_READ(it, kvec);
+
+		if (!kv)
+			return;
+		base = (__u64)BPF_CORE_READ(kv, iov_base);
+		len = BPF_CORE_READ(kv, iov_len);
+		len = len > off ? len - off : 0;
+		len = len > count ? count : len;
+	} else {
+		return;
+	}
+	if (!base)
+		return;
+	gt_put_buf(h, i, (const void *)(base + off), (__s64)len, GT_MEM_USER);
+}
+
 /* The value at the end of argument i's resolve: path, starting from the raw word v. */
 static __always_inline __u64 gt_resolve(__u32 i, __u64 v)
 {
@@ -282,6 +324,13 @@ static __always_inline void gt_read_arg(const void *src, struct gt_heap *h, __u3
 		n = p ? bpf_probe_read_kernel_str(dst, room, p) : 0;
 		if (n > 0)
 			gt_arg_commit(h, i, n - 1);
+		return;
+	}
+	if (kind == GT_ARG_CONST_BUF) {
+		const void *p = gt_fetch_addr(src, pos);
+
+		if (p)
+			gt_put_mem(h, i, p, GT_MIN(gt_cfg.args[i].size_off, GT_CONST_BUF_MAX), GT_MEM_KERNEL);
 		return;
 	}
 	if (kind == GT_ARG_DATA_LOC) {
@@ -380,6 +429,16 @@ static __always_inline void gt_read_arg(const void *src, struct gt_heap *h, __u3
 		return;
 	case GT_ARG_DENTRY_PTR:
 		gt_put_dentry(h, i, (struct dentry *)v);
+		return;
+	case GT_ARG_KIOCB_PTR: {
+		struct file *f = v ? BPF_CORE_READ((struct kiocb *)v, ki_filp) : 0;
+
+		if (f)
+			gt_put_path(h, i, &f->f_path);
+		return;
+	}
+	case GT_ARG_IOV_ITER_PTR:
+		gt_put_iov_iter(h, i, (struct iov_iter *)v);
 		return;
 	case GT_ARG_BINPRM_PTR: {
 		struct file *f = v ? BPF_CORE_READ((struct linux_binprm *)v, file) : 0;

@@ -656,6 +656,14 @@ static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u6
 	h->m.flags = (post ? 0 : GT_MSG_NOPOST) | (failed ? GT_MSG_ACTION_FAILED : 0);
 	h->m.ret_action = 0;
 	gt_stack_fill(ctx, h, sel < GT_MAX_SEL ? cfg->sel[sel].stack : 0);
+	/*
+	 * imaHash: the hook's sleepable program hashes the file, posts and
+	 * returns the Override (a program's non-zero verdict would skip it)
+	 */
+	if (sel < GT_MAX_SEL && gt_xcfg.sel_ima[sel] && post) {
+		bpf_map_update_elem(&gt_ret, &pid_tgid, &h->m, BPF_ANY);
+		return 0;
+	}
 	if (gt_cfg.has_return) {
 		/* m and the data after it: a struct gt_held */
 		bpf_map_update_elem(&gt_ret, &ret_key, &h->m, BPF_ANY);

@@ -237,12 +237,38 @@ static long substr_step(__u32 k, void *p)
 	return 0;
 }
 
-static __noinline int substr_lookup(const char *s, __u32 len, __u8 id)
+/* One byte of the copy in the scratch to lower case (ASCII, as the kernel's tolower()). */
+static long fold_step(__u32 k, void *p)
+{
+	struct substr_ctx *c = p;
+	char *b = c->hv->scratch.buf;
+	char ch;
+
+	if (k >= c->len)
+		return 1;
+	ch = b[k & (GT_LPM_DATA - 1)];
+	if (ch >= 'A' && ch <= 'Z')
+		b[k & (GT_LPM_DATA - 1)] = ch + ('a' - 'A');
+	return 0;
+}
+
+/*
+ * SubString, SubStringIgnCase (fold): the string is folded once, in the
+ * scratch (free once the arguments are read: the path walks are done), and
+ * searched there.
+ */
+static __noinline int substr_lookup(const char *s, __u32 len, __u8 id, int fold)
 {
 	struct substr_ctx c = { .hv = heap_value(), .s = s, .len = len, .id = id };
 
 	if (!c.hv || !s || len > GT_LPM_DATA - 1)
 		return 0;
+	if (fold) {
+		if (bpf_probe_read_kernel(c.hv->scratch.buf, len & (GT_LPM_DATA - 1), s))
+			return 0;
+		bpf_loop(GT_LPM_DATA - 1, fold_step, &c, 0);
+		c.s = c.hv->scratch.buf;
+	}
 	bpf_loop(GT_LPM_DATA - 1, substr_step, &c, 0);
 	return c.found;
 }
@@ -270,11 +296,11 @@ __noinline int gt_argf_match(struct gt_heap *h, const struct gt_argf *f)
 		__u64 old = h->m.args[slot].ival, new = other < GT_MAX_ARGS ? h->m.args[other].ival : 0;
 
 		any = other < GT_MAX_ARGS && ((old ^ new) & new) != 0;
-	} else if (f->op == GT_OP_SUBSTRING) {
+	} else if (f->op == GT_OP_SUBSTRING || f->op == GT_OP_SUBSTRING_IGNCASE) {
 		__u32 len = h->m.args[slot].len;
 
 		any = substr_lookup(&h->data[h->m.args[slot].off & (GT_DATA_MAX - 1)],
-				    len > GT_STR_MAX - 1 ? GT_STR_MAX - 1 : len, f->id);
+				    len > GT_STR_MAX - 1 ? GT_STR_MAX - 1 : len, f->id, f->op == GT_OP_SUBSTRING_IGNCASE);
 	} else if (f->is_str) {
 		__u32 len = h->m.args[slot].len, off = h->m.args[slot].off;
 

@@ -70,6 +70,33 @@ static __noinline void gt_put_sock(struct gt_heap *h, __u32 i, struct sock *sk)
 	}
 }
 
+/*
+ * An IPsec packet's sec_path (an skb extension): its len and olen, 0 when
+ * the packet has none or the kernel has no XFRM.
+ */
+static __always_inline void gt_put_secpath(struct gt_skb *o, struct sk_buff *skb)
+{
+	struct skb_ext *ext;
+	struct sec_path *sp;
+	__u8 active = 0, off = 0;
+	int id;
+
+	if (!bpf_core_field_exists(skb->extensions) || !bpf_core_enum_value_exists(enum skb_ext_id, SKB_EXT_SEC_PATH))
+		return;
+	id = bpf_core_enum_value(enum skb_ext_id, SKB_EXT_SEC_PATH);
+	/* an extension's offset means something only while its bit is set */
+	bpf_core_read(&active, sizeof(active), &skb->active_extensions);
+	if (id < 0 || id > 7 || !(active & (1u << id)))
+		return;
+	ext = BPF_CORE_READ(skb, extensions);
+	if (!ext || bpf_core_read(&off, sizeof(off), &ext->offset[id & 7]) || !off)
+		return;
+	/* offsets count 8-byte chunks from the extension's start (skb_ext_get_ptr) */
+	sp = (struct sec_path *)((char *)ext + ((__u32)off << 3));
+	bpf_core_read(&o->secpath_len, sizeof(o->secpath_len), &sp->len);
+	bpf_core_read(&o->secpath_olen, sizeof(o->secpath_olen), &sp->olen);
+}
+
 /* The IP and transport headers of a packet: addresses, layer 4 protocol and ports. */
 static __noinline void gt_put_skb(struct gt_heap *h, __u32 i, struct sk_buff *skb)
 {
@@ -125,6 +152,7 @@ static __noinline void gt_put_skb(struct gt_heap *h, __u32 i, struct sk_buff *sk
 		}
 	}
 out:
+	gt_put_secpath(o, skb);
 	gt_arg_commit(h, i, sizeof(struct gt_skb));
 }
 

@@ -1159,7 +1159,7 @@ enum tclass {
 	TC_INT,
 	TC_CAPS,
 	TC_STRING,	/* string, char_buf, data_loc, net_device */
-	TC_FILE,	/* fd, file, path, dentry, linux_binprm */
+	TC_FILE,	/* fd, file, path, dentry, linux_binprm, kiocb */
 	TC_NET,		/* skb, sock, socket, sockaddr */
 	TC_SOCKADDR_UN,
 	TC_OTHER,	/* no BPF filter support */
@@ -1198,6 +1198,7 @@ static enum tclass type_class(enum tp_arg_type t)
 	case TP_ARG_PATH:
 	case TP_ARG_DENTRY:
 	case TP_ARG_LINUX_BINPRM:
+	case TP_ARG_KIOCB:
 		return TC_FILE;
 	case TP_ARG_SKB:
 	case TP_ARG_SOCK:

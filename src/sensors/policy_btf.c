@@ -503,6 +503,12 @@ static bool arg_kind(const struct tp_arg *a, const struct btf_hook *bh, const st
 	case TP_ARG_LINUX_BINPRM:
 		c->kind = GT_ARG_BINPRM_PTR;
 		return ra->kind == GT_ARG_BINPRM_PTR;
+	case TP_ARG_KIOCB:
+		c->kind = GT_ARG_KIOCB_PTR;
+		return !strcmp(ra->what, "struct kiocb *");
+	case TP_ARG_IOV_ITER:
+		c->kind = GT_ARG_IOV_ITER_PTR;
+		return !strcmp(ra->what, "struct iov_iter *");
 	case TP_ARG_SOCKADDR:
 		c->kind = GT_ARG_SOCKADDR_USER;
 		c->flags |= kmem;
@@ -563,9 +569,9 @@ const char *policy_btf_arg(const struct tp_hook *h, size_t i, const struct btf_h
 		else
 			snprintf(why, len, "line %u: %s argument %u%s%s is %s: type %s cannot read it "
 				 "(integers, string for char * and char arrays, char_buf for pointers, fd for an int, "
-				 "file, path, dentry, linux_binprm, sockaddr, sock, socket, skb, cred, user_namespace, "
-				 "bpf_attr, bpf_prog, bpf_map, perf_event, module, load_info and net_device for those "
-				 "structs are supported)", a->pos.line, bh->what, a->index,
+				 "file, path, dentry, linux_binprm, kiocb, iov_iter, sockaddr, sock, socket, skb, cred, "
+				 "user_namespace, bpf_attr, bpf_prog, bpf_map, perf_event, module, load_info and net_device "
+				 "for those structs are supported)", a->pos.line, bh->what, a->index,
 				 a->resolve ? " resolved to " : "", a->resolve ? a->resolve : "", rr.what,
 				 tp_arg_type_name(a->type));
 		return why;

@@ -50,6 +50,7 @@ struct arg_store {
 	Tetragon__SyscallId sysid;
 	Tetragon__KprobeCapability cap;
 	Google__Protobuf__Int32Value capval;
+	char perm[11];		/* a path's mode, "drwxr-xr-x" */
 	struct arg_struct_store s;	/* sock, skb, cred... */
 };
 
@@ -100,6 +101,33 @@ static char *path_flags(const struct gt_arg_val *a)
 	return (char *)(a->flags & GT_ARGV_UNRESOLVED ? "unresolvedPathComponents" : "");
 }
 
+/*
+ * Upstream's permission of a path argument: ls(1)'s mode string, the type
+ * letter left out when the type is none of the seven (a mode of 0 is
+ * "---------"). The i_mode is in the argument's flags (GT_ARGV_MODE_SHIFT).
+ */
+static char *path_perm(const struct gt_arg_val *a, char out[11])
+{
+	static const char types[16] = { [1] = 'p', [2] = 'c', [4] = 'd', [6] = 'b', [8] = '-', [10] = 'l', [12] = 's' };
+	unsigned mode = a->flags >> GT_ARGV_MODE_SHIFT;
+	size_t n = 0;
+
+	if (types[(mode >> 12) & 0xf])
+		out[n++] = types[(mode >> 12) & 0xf];
+	for (int who = 2; who >= 0; who--) {
+		unsigned rwx = (mode >> (who * 3)) & 7;
+		/* setuid, setgid, sticky take the x place of user, group, other */
+		bool special = mode & (01000u << who);
+		char sp = who == 0 ? 't' : 's';
+
+		out[n++] = rwx & 4 ? 'r' : '-';
+		out[n++] = rwx & 2 ? 'w' : '-';
+		out[n++] = special ? (rwx & 1 ? sp : (char)(sp - 'a' + 'A')) : rwx & 1 ? 'x' : '-';
+	}
+	out[n] = 0;
+	return out;
+}
+
 /* strbuf: GT_ARG_MAX + 1 bytes */
 /* An integer argument or return value, as its policy type reports it. */
 static void set_int_arg(Tetragon__KprobeArgument *a, enum tp_arg_type t, int64_t v)
@@ -143,10 +171,12 @@ static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, co
 		a->string_arg = strbuf;
 		return;
 	case TP_ARG_FILE:
+	case TP_ARG_KIOCB:	/* its file */
 	case TP_ARG_FD:	/* upstream reports an fd as the file it names */
 		tetragon__kprobe_file__init(&st->file);
 		st->file.path = strbuf;
 		st->file.flags = path_flags(&m->args[i]);
+		st->file.permission = path_perm(&m->args[i], st->perm);
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_FILE_ARG;
 		a->file_arg = &st->file;
 		return;
@@ -158,6 +188,7 @@ static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, co
 		tetragon__kprobe_path__init(&st->path);
 		st->path.path = strbuf;
 		st->path.flags = path_flags(&m->args[i]);
+		st->path.permission = path_perm(&m->args[i], st->perm);
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_PATH_ARG;
 		a->path_arg = &st->path;
 		return;
@@ -165,11 +196,13 @@ static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, co
 		tetragon__kprobe_linux_binprm__init(&st->binprm);
 		st->binprm.path = strbuf;
 		st->binprm.flags = path_flags(&m->args[i]);
+		st->binprm.permission = path_perm(&m->args[i], st->perm);
 		a->arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_LINUX_BINPRM_ARG;
 		a->linux_binprm_arg = &st->binprm;
 		return;
 	case TP_ARG_CHAR_BUF:
-	case TP_ARG_CHAR_IOVEC: {
+	case TP_ARG_CHAR_IOVEC:
+	case TP_ARG_IOV_ITER: {
 		/* ival: the buffer's full size; len: the bytes the kernel kept */
 		ProtobufCBinaryData bytes = { .len = l, .data = (uint8_t *)strbuf };
 
@@ -353,6 +386,35 @@ static void fill_stacks(struct policy_engine *e, const struct msg_generic *m, st
 	}
 }
 
+/*
+ * Post imaHash (GT_MSG_IMA): upstream's "ALGO:HEX" of the struct
+ * gt_ima_hash that ends the record's data, for the algorithms upstream
+ * names; NULL for others and for bpf_ima_file_hash()'s errors.
+ */
+static char *ima_hash(const struct msg_generic *m, char out[8 + 2 * GT_IMA_HASH_MAX + 1])
+{
+	struct gt_ima_hash ih;
+	const char *name;
+	size_t n, k;
+
+	if (!(m->flags & GT_MSG_IMA) || m->data_len < sizeof(ih))
+		return NULL;
+	memcpy(&ih, (const char *)(m + 1) + m->data_len - sizeof(ih), sizeof(ih));
+	switch (ih.algo) {	/* the kernel's enum hash_algo */
+	case 1: name = "md5"; n = 16; break;
+	case 2: name = "sha1"; n = 20; break;
+	case 4: name = "sha256"; n = 32; break;
+	case 6: name = "sha512"; n = 64; break;
+	case 13: name = "wp512"; n = 64; break;
+	case 17: name = "sm3"; n = 32; break;
+	default: return NULL;
+	}
+	k = (size_t)snprintf(out, 8, "%s:", name);
+	for (size_t i = 0; i < n; i++, k += 2)
+		snprintf(out + k, 3, "%02x", ih.hash[i]);
+	return out;
+}
+
 /* The selector's GetUrl and DnsLookup, handed to the workers (never waited for here). */
 static void run_agent_actions(struct policy_engine *e, const struct tp_selector *s)
 {
@@ -381,8 +443,12 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	Tetragon__ProcessUprobe up = TETRAGON__PROCESS_UPROBE__INIT;
 	Tetragon__ProcessLsm lsm = TETRAGON__PROCESS_LSM__INIT;
 	Tetragon__ProcessUsdt ud = TETRAGON__PROCESS_USDT__INIT;
-	/* argp: + 1 for a uprobe's return value, which upstream appends to args */
-	Tetragon__KprobeArgument args[GT_MAX_ARGS], *argp[GT_MAX_ARGS + 1], ret;
+	/*
+	 * argp: + 1 for a uprobe's return value, which upstream appends to
+	 * args; a const_buf argument is one size_arg per element (cbuf)
+	 */
+	static Tetragon__KprobeArgument cbuf[GT_MAX_ARGS * (GT_CONST_BUF_MAX / 8)];
+	Tetragon__KprobeArgument args[GT_MAX_ARGS], *argp[GT_MAX_ARGS + 1 + GT_MAX_ARGS * (GT_CONST_BUF_MAX / 8)], ret;
 	char strs[GT_MAX_ARGS][GT_ARG_MAX + 1];
 	struct arg_store stores[GT_MAX_ARGS];
 	Google__Protobuf__Timestamp ts;
@@ -393,8 +459,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	Google__Protobuf__UInt32Value tid = GOOGLE__PROTOBUF__UINT32_VALUE__INIT;
 	const struct hook_inst *hi;
 	struct process *p;
-	size_t nargs;
-	char fname[160];
+	size_t nargs, na = 0, ncb = 0;
+	char fname[160], ima[8 + 2 * GT_IMA_HASH_MAX + 1];
 
 	/* a header, then data_len bytes of arguments */
 	hi = len >= sizeof(*m) && m->data_len <= GT_DATA_MAX && len >= sizeof(*m) + m->data_len ?
@@ -440,8 +506,24 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	if (nargs > hi->h->nargs)
 		nargs = hi->h->nargs;
 	for (size_t i = 0; i < nargs; i++) {
+		if (hi->types[i] == TP_ARG_CONST_BUF) {
+			/* upstream: an array of longs, each element a size_arg (host order, 8 bytes) */
+			size_t l;
+			const char *b = arg_bytes(m, i, &l);
+
+			for (size_t k = 0; k + 8 <= l && ncb < sizeof(cbuf) / sizeof(cbuf[0]); k += 8) {
+				uint64_t v;
+
+				memcpy(&v, b + k, 8);
+				tetragon__kprobe_argument__init(&cbuf[ncb]);
+				cbuf[ncb].arg_case = TETRAGON__KPROBE_ARGUMENT__ARG_SIZE_ARG;
+				cbuf[ncb].size_arg = v;
+				argp[na++] = &cbuf[ncb++];
+			}
+			continue;
+		}
 		fill_arg(&args[i], hi, m, i, strs[i], &stores[i]);
-		argp[i] = &args[i];
+		argp[na++] = &args[i];
 	}
 	Tetragon__KprobeAction act = action_of(m->action, true);
 
@@ -454,7 +536,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		/* a program on several functions: the record says which */
 		kp.function_name = (char *)(hi->be->function_name ? hi->be->function_name(hi, m, fname, sizeof(fname)) :
 					    hi->function);
-		kp.n_args = nargs;
+		kp.n_args = na;
 		kp.args = argp;
 		kp.action = act;
 		kp.policy_name = hi->p->name;
@@ -491,7 +573,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		up.path = hi->h->path;
 		up.symbol = (char *)hi->function;
 		up.offset = hi->uprobe_offset;
-		up.n_args = nargs;
+		up.n_args = na;
 		up.args = argp;
 		if ((m->flags & GT_MSG_RETURN) && hi->ret_type != TP_ARG_NOP) {
 			fill_ret(&ret, hi, m->ret);
@@ -522,7 +604,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		ud.path = hi->h->path;
 		ud.provider = hi->h->provider;
 		ud.name = hi->h->name;
-		ud.n_args = nargs;
+		ud.n_args = na;
 		ud.args = argp;
 		ud.action = act;
 		ud.policy_name = hi->p->name;
@@ -539,13 +621,14 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		lsm.n_ancestors = nanc;
 		lsm.ancestors = anc;
 		lsm.function_name = (char *)hi->function;
-		lsm.n_args = nargs;
+		lsm.n_args = na;
 		lsm.args = argp;
 		lsm.action = act;
 		lsm.policy_name = hi->p->name;
 		lsm.message = hi->h->message;
 		lsm.n_tags = hi->h->ntags;
 		lsm.tags = hi->h->tags;
+		lsm.ima_hash = ima_hash(m, ima);
 		ev.event_case = TETRAGON__GET_EVENTS_RESPONSE__EVENT_PROCESS_LSM;
 		ev.process_lsm = &lsm;
 		break;
@@ -556,7 +639,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		tp.ancestors = anc;
 		tp.subsys = (char *)hi->subsys;
 		tp.event = (char *)hi->event;
-		tp.n_args = nargs;
+		tp.n_args = na;
 		tp.args = argp;
 		tp.action = act;
 		tp.policy_name = hi->p->name;

@@ -24,6 +24,7 @@
 #include "sensors/policy_backend.h"
 #include "sensors/policy_btf.h"
 #include "sensors/policy_internal.h"
+#include "util/log.h"
 #include "util/strbuf.h"
 
 #define LSM_LIST "/sys/kernel/security/lsm"
@@ -210,6 +211,65 @@ static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 	return (struct gt_prog_cfg *)&skel->rodata->gt_cfg;
 }
 
+/*
+ * Upstream's hooks whose file Post imaHash hashes: IMA_FILE (the struct
+ * file * first argument) or IMA_BPRM (the linux_binprm's file); others
+ * none (upstream loads them without the hash, warning).
+ */
+enum { IMA_NONE, IMA_FILE, IMA_BPRM };
+
+static int ima_source(const char *hook)
+{
+	static const char *const bprm[] = { "bprm_check_security", "bprm_committed_creds", "bprm_committing_creds",
+					    "bprm_creds_for_exec", "bprm_creds_from_file" };
+	static const char *const file[] = { "file_ioctl", "file_lock", "file_open", "file_post_open", "file_receive",
+					    "mmap_file" };
+
+	for (size_t i = 0; i < sizeof(bprm) / sizeof(bprm[0]); i++)
+		if (!strcmp(hook, bprm[i]))
+			return IMA_BPRM;
+	for (size_t i = 0; i < sizeof(file) / sizeof(file[0]); i++)
+		if (!strcmp(hook, file[i]))
+			return IMA_FILE;
+	return IMA_NONE;
+}
+
+/* In-flight records waiting for the hash (pid_tgid -> record, 8.3 KB each): the hook's concurrent calls */
+#define IMA_ENTRIES 256
+
+/* Post imaHash: the selectors that ask for it, the sleepable program loaded only then. */
+static const char *setup_ima(struct hook_inst *hi, char *why, size_t len)
+{
+	struct generic_lsm_bpf *skel = hi->skel;
+	const struct tp_hook *h = hi->h;
+	int src = ima_source(h->hook);
+	bool asked = false, ima = false;
+
+	for (size_t i = 0; i < h->nselectors && i < GT_MAX_SEL; i++)
+		for (size_t j = 0; j < h->selectors[i].nactions; j++) {
+			const struct tp_action *a = &h->selectors[i].actions[j];
+
+			if (a->type != TP_ACTION_POST || !a->ima_hash)
+				continue;
+			asked = true;
+			if (src != IMA_NONE) {
+				hi->xcfg->sel_ima[i] = 1;
+				ima = true;
+			}
+		}
+	if (asked && !ima)
+		log_warn("policy %s: lsm hook %s: imaHash hashes the file of upstream's hooks only (file_open, "
+			 "file_ioctl, file_lock, file_post_open, file_receive, mmap_file, bprm_*): its events have no "
+			 "ima_hash", hi->p->name, h->hook);
+	hi->xcfg->ima_bprm = src == IMA_BPRM;
+	bpf_program__set_autoload(skel->progs.generic_lsm_ima, ima);
+	if (ima && bpf_map__set_max_entries(skel->maps.gt_ret, IMA_ENTRIES)) {
+		snprintf(why, len, "sizing gt_ret: %s", strerror(errno));
+		return why;
+	}
+	return NULL;
+}
+
 static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)
 {
 	struct generic_lsm_bpf *skel = hi->skel;
@@ -222,6 +282,8 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 	hi->cfg->nargs = (uint32_t)hi->h->nargs;
 	hi->ret_type = TP_ARG_NOP;
 	skel->rodata->lsm_override = hi->ovr == POLICY_OVR_LSM;
+	if (setup_ima(hi, why, len))
+		return why;
 	return setup_args(hi->h, &bh, hi->cfg, hi, why, len);
 }
 
@@ -234,6 +296,9 @@ static int load(struct hook_inst *hi)
 	 */
 	int err = bpf_program__set_attach_target(skel->progs.generic_lsm, 0, hi->h->hook);
 
+	if (!err && bpf_program__autoload(skel->progs.generic_lsm_ima))
+		err = bpf_program__set_attach_target(skel->progs.generic_lsm_ima, 0, hi->h->hook);
+
 	/* libbpf looks the target up as bpf_lsm_<hook>; a load, even failing, frees that BTF */
 	if (err) {
 		generic_lsm_bpf__load(skel);
@@ -245,9 +310,21 @@ static int load(struct hook_inst *hi)
 static const char *attach(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)
 {
 	struct generic_lsm_bpf *skel = hi->skel;
-	struct bpf_link *l = bpf_program__attach_lsm(skel->progs.generic_lsm);
+	struct bpf_link *l;
 
 	(void)e;
+	/* imaHash: the hash program first, so that it runs after generic_lsm (newest runs first) */
+	if (bpf_program__autoload(skel->progs.generic_lsm_ima)) {
+		l = bpf_program__attach_lsm(skel->progs.generic_lsm_ima);
+		if (!l) {
+			snprintf(why, len, "attaching the imaHash program to lsm hook %s: %s", hi->h->hook,
+				 strerror(errno));
+			return why;
+		}
+		if (policy_inst_link(hi, l))
+			return "out of memory";
+	}
+	l = bpf_program__attach_lsm(skel->progs.generic_lsm);
 	if (!l) {
 		snprintf(why, len, "attaching to lsm hook %s: %s", hi->h->hook, strerror(errno));
 		return why;

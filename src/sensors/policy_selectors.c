@@ -49,6 +49,7 @@ static enum gt_op str_op(enum tp_op op)
 	case TP_OP_POSTFIX: return GT_OP_POSTFIX;
 	case TP_OP_NOT_POSTFIX: return GT_OP_NOT_POSTFIX;
 	case TP_OP_SUBSTRING: return GT_OP_SUBSTRING;
+	case TP_OP_SUBSTRING_IGNCASE: return GT_OP_SUBSTRING_IGNCASE;
 	default: return GT_OP_NONE;
 	}
 }
@@ -95,8 +96,14 @@ static int add_str(struct sel_maps *m, uint8_t id, enum gt_op op, const char *b,
 	memset(e, 0, sizeof(*e));
 	e->key.prefixlen = (uint32_t)(8 * (1 + l));
 	e->key.id = id;
-	for (size_t i = 0; i < l; i++)
-		e->key.s[i] = (uint8_t)(op == GT_OP_POSTFIX || op == GT_OP_NOT_POSTFIX ? b[l - 1 - i] : b[i]);
+	for (size_t i = 0; i < l; i++) {
+		uint8_t ch = (uint8_t)(op == GT_OP_POSTFIX || op == GT_OP_NOT_POSTFIX ? b[l - 1 - i] : b[i]);
+
+		/* the kernel folds the argument the same way (ASCII only, as tolower()) */
+		if (op == GT_OP_SUBSTRING_IGNCASE && ch >= 'A' && ch <= 'Z')
+			ch = (uint8_t)(ch + ('a' - 'A'));
+		e->key.s[i] = ch;
+	}
 	e->val.len = (uint32_t)l;
 	return 0;
 }
@@ -486,6 +493,12 @@ static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter
 		return why;
 	}
 	gf->slot = (uint8_t)slot;
+	if (hi->types[slot] == TP_ARG_CONST_BUF || hi->types[slot] == TP_ARG_IOV_ITER) {
+		/* upstream's selectors have no operator on them either */
+		snprintf(why, len, "line %u: matchArgs index %u is a %s argument, which no operator reads", a->pos.line,
+			 a->index, hi->types[slot] == TP_ARG_CONST_BUF ? "const_buf (an array of longs)" : "iov_iter");
+		return why;
+	}
 	if (hi->types[slot] == TP_ARG_SOCKADDR || hi->types[slot] == TP_ARG_SOCKADDR_UN ||
 	    net_tuple_type(hi->types[slot]))
 		return compile_sock(hi, a, gf, next_id, why, len);
@@ -494,7 +507,7 @@ static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter
 	/* paths walked in the kernel (fd ones too), buffers and device names compare as strings */
 	gf->is_str = hi->types[slot] == TP_ARG_STRING || hi->types[slot] == TP_ARG_FILE ||
 		     hi->types[slot] == TP_ARG_PATH || hi->types[slot] == TP_ARG_DENTRY ||
-		     hi->types[slot] == TP_ARG_LINUX_BINPRM ||
+		     hi->types[slot] == TP_ARG_LINUX_BINPRM || hi->types[slot] == TP_ARG_KIOCB ||
 		     hi->types[slot] == TP_ARG_FD || hi->types[slot] == TP_ARG_CHAR_BUF ||
 		     hi->types[slot] == TP_ARG_CHAR_IOVEC || hi->types[slot] == TP_ARG_NET_DEVICE;
 	return compile_values(hi, a, gf, next_id, why, len);

@@ -68,11 +68,11 @@ const char *policy_arg_type_why(enum tp_arg_type t)
 		       "tracepoint that carries the struct";
 	case TP_ARG_SKB: case TP_ARG_SOCK: case TP_ARG_SOCKET: case TP_ARG_CRED: case TP_ARG_BPF_ATTR:
 	case TP_ARG_PERF_EVENT: case TP_ARG_BPF_MAP: case TP_ARG_BPF_PROG: case TP_ARG_USER_NAMESPACE:
-	case TP_ARG_LOAD_INFO: case TP_ARG_MODULE: case TP_ARG_NET_DEVICE:
+	case TP_ARG_LOAD_INFO: case TP_ARG_MODULE: case TP_ARG_NET_DEVICE: case TP_ARG_IOV_ITER:
 		return "it is a kernel structure that only kernel functions (kprobes: with syscall: false, "
 		       "fentries, lsmhooks) and raw tracepoints pass, not a syscall";
-	case TP_ARG_IOV_ITER: case TP_ARG_CONST_BUF:
-		return "it is a kernel structure this engine does not decode yet";
+	case TP_ARG_CONST_BUF:
+		return "it is derived from a tracepoint's format (an array of longs), not set";
 	default:
 		return "it is not supported by the tracepoint engine yet";
 	}
@@ -91,7 +91,7 @@ static bool arg_op_ok(enum tp_op op)
 	/* sock, socket and skb arguments */
 	case TP_OP_DADDR: case TP_OP_NOT_DADDR: case TP_OP_DPORT: case TP_OP_NOT_DPORT:
 	case TP_OP_DPORT_PRIV: case TP_OP_NOT_DPORT_PRIV: case TP_OP_PROTOCOL: case TP_OP_STATE:
-	case TP_OP_SUBSTRING: case TP_OP_FILE_TYPE: case TP_OP_NOT_FILE_TYPE: case TP_OP_CAPABILITIES_GAINED:
+	case TP_OP_SUBSTRING: case TP_OP_SUBSTRING_IGNCASE: case TP_OP_FILE_TYPE: case TP_OP_NOT_FILE_TYPE: case TP_OP_CAPABILITIES_GAINED:
 		return true;
 	default:
 		return false;
@@ -103,9 +103,9 @@ static const char *action_unsupported(const struct policy_backend *be, const str
 {
 	switch (a->type) {
 	case TP_ACTION_POST:
-		if (a->ima_hash)
-			return "Post with imaHash is not supported yet (rateLimit, rateLimitScope, "
-			       "kernelStackTrace and userStackTrace are)";
+		if (a->ima_hash && be->event != POLICY_EV_LSM)
+			return "imaHash (the IMA hash of the hook's file) is computed on lsmhooks only, as upstream's; "
+			       "move the hook to lsmhooks: (file_open, bprm_check_security...)";
 		/* upstream's process_kprobe is the only event with stack trace fields */
 		if ((a->kernel_stack_trace || a->user_stack_trace) && be->event != POLICY_EV_KPROBE)
 			return "kernelStackTrace and userStackTrace are reported in process_kprobe events only "
@@ -158,14 +158,11 @@ const char *policy_selectors_unsupported(const struct policy_backend *be, const 
 		for (size_t j = 0; j < s->nargs; j++)
 			if (!arg_op_ok(s->args[j].op)) {
 				snprintf(why, len, "line %u: matchArgs operator %s is not supported yet "
-					 "(Equal, NotEqual, Prefix, NotPrefix, Postfix, NotPostfix, SubString, GT, "
+					 "(Equal, NotEqual, Prefix, NotPrefix, Postfix, NotPostfix, SubString, SubStringIgnCase, GT, "
 					 "LT, Mask, InRange, NotInRange, InMap, NotInMap, FileType, NotFileType, "
 					 "CapabilitiesGained are, on sockaddr SAddr, SPort, SPortPriv, their Not "
-					 "forms and Family, on sock and skb the D forms too, Protocol and State)%s",
-					 s->args[j].pos.line, tp_op_name(s->args[j].op),
-					 s->args[j].op == TP_OP_SUBSTRING_IGNCASE ?
-					 ": SubStringIgnCase would fold case in the kernel, which this engine does not "
-					 "do; use SubString with the case the data has" : "");
+					 "forms and Family, on sock and skb the D forms too, Protocol and State)",
+					 s->args[j].pos.line, tp_op_name(s->args[j].op));
 				return why;
 			}
 		for (size_t j = 0; j < s->nactions; j++) {

@@ -404,6 +404,22 @@ static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 	return (struct gt_prog_cfg *)&skel->rodata->gt_cfg;
 }
 
+/*
+ * An array of long or unsigned long ("unsigned long args[6]"), which
+ * upstream reads as const_buf and reports element by element (other arrays
+ * it does not decode; char arrays read as strings here).
+ */
+static bool long_array(const struct tp_field *fl)
+{
+	const char *br = strchr(fl->type, '[');
+	size_t n = br ? (size_t)(br - fl->type) : 0;
+
+	while (n && fl->type[n - 1] == ' ')
+		n--;
+	return br && fl->type[strlen(fl->type) - 1] == ']' && !fl->pointer &&
+	       ((n == 4 && !strncmp(fl->type, "long", 4)) || (n == 13 && !strncmp(fl->type, "unsigned long", 13)));
+}
+
 /* Argument layout of one instance into its gt_prog_cfg; returns a reason or NULL. */
 const char *policy_tp_compile_args(struct hook_inst *hi, const char *tracefs, char *why, size_t len)
 {
@@ -495,6 +511,11 @@ const char *policy_tp_compile_args(struct hook_inst *hi, const char *tracefs, ch
 			c->kind = GT_ARG_INT;
 			c->size = (uint8_t)(sz < fl->size ? sz : fl->size);
 			c->is_signed = sg;
+		} else if (t == TP_ARG_AUTO && long_array(fl)) {
+			/* upstream's const_buf: every element an argument of its own */
+			c->kind = GT_ARG_CONST_BUF;
+			c->size_off = (uint16_t)(fl->size > GT_CONST_BUF_MAX ? GT_CONST_BUF_MAX : fl->size);
+			t = TP_ARG_CONST_BUF;
 		} else if (t == TP_ARG_DATA_LOC || fl->data_loc) {
 			c->kind = GT_ARG_DATA_LOC;
 			t = TP_ARG_STRING;

@@ -264,7 +264,28 @@ spec:
       - index: 4
         operator: "Equal"
         values: ["110"]
-""" % PID
+  # args (unsigned long args[6]) has no type: upstream's const_buf, one size_arg per element
+  - subsystem: "raw_syscalls"
+    event: "sys_enter"
+    args:
+    - index: 4
+      type: "syscall64"
+    - index: 5
+    selectors:
+    - matchPIDs:
+      - operator: In
+        values: [%d]
+      matchArgs:
+      - index: 4
+        operator: "Equal"
+        values: ["8"]
+""" % (PID, PID)
+
+
+def perm(path):
+    """upstream's permission of a path argument: ls(1)'s mode string"""
+    import stat
+    return stat.filemode(os.stat(path).st_mode)
 
 
 def kprobes(policy):
@@ -331,7 +352,7 @@ def test_read_return_copy_and_fd_path():
     assert data == b"hello from the read test\n"
     ev = agent.wait_for(kprobe_with("io-bufs", lambda k: k["function_name"] ==
                                                            "__x64_sys_read"), what="read event")["process_kprobe"]
-    assert ev["args"] == [{"file_arg": {"path": path}}, {"bytes_arg": b64(data)}, {"size_arg": "100"}], ev["args"]
+    assert ev["args"] == [{"file_arg": {"path": path, "permission": perm(path)}}, {"bytes_arg": b64(data)}, {"size_arg": "100"}], ev["args"]
     assert "return" not in ev, ev
 
 
@@ -343,7 +364,7 @@ def test_write_size_arg_index():
     os.close(fd)
     ev = agent.wait_for(kprobe_with("io-bufs", lambda k: k["function_name"] == "__x64_sys_write"),
                         what="write event")["process_kprobe"]
-    assert ev["args"] == [{"file_arg": {"path": path}}, {"bytes_arg": b64(payload)},
+    assert ev["args"] == [{"file_arg": {"path": path, "permission": perm(path)}}, {"bytes_arg": b64(payload)},
                           {"size_arg": str(len(payload))}], ev["args"]
 
 
@@ -366,7 +387,7 @@ def test_close_fd_path():
     os.close(fd)
     ev = agent.wait_for(kprobe_with("io-bufs", lambda k: k["function_name"] == "__x64_sys_close"),
                         what="close event")["process_kprobe"]
-    assert ev["args"] == [{"file_arg": {"path": path}}], ev["args"]
+    assert ev["args"] == [{"file_arg": {"path": path, "permission": perm(path)}}], ev["args"]
 
 
 def test_connect_sockaddr():
@@ -410,11 +431,11 @@ def test_writev_readv_char_iovec():
     assert n == len(data)
     ev = agent.wait_for(kprobe_with("io-vecs", lambda k: k["function_name"] == "__x64_sys_writev"),
                         what="writev event")["process_kprobe"]
-    assert ev["args"] == [{"file_arg": {"path": path}}, {"bytes_arg": b64(data)}], ev["args"]
+    assert ev["args"] == [{"file_arg": {"path": path, "permission": perm(path)}}, {"bytes_arg": b64(data)}], ev["args"]
     ev = agent.wait_for(kprobe_with("io-vecs", lambda k: k["function_name"] == "__x64_sys_readv"),
                         what="readv event")["process_kprobe"]
     # returnCopy: the bytes readv wrote into both iovecs, no more
-    assert ev["args"] == [{"file_arg": {"path": path}}, {"bytes_arg": b64(data)}], ev["args"]
+    assert ev["args"] == [{"file_arg": {"path": path, "permission": perm(path)}}, {"bytes_arg": b64(data)}], ev["args"]
     assert ev["return"] == {"size_arg": str(len(data))}, ev
 
 
@@ -431,7 +452,7 @@ def test_long_paths():
     assert ev["return"]["int_arg"] >= 0, ev
     ev = agent.wait_for(kprobe_with("long-paths", lambda k: k["function_name"] == "__x64_sys_close"),
                         what="long close")["process_kprobe"]
-    assert ev["args"] == [{"file_arg": {"path": path}}], ev["args"]
+    assert ev["args"] == [{"file_arg": {"path": path, "permission": perm(path)}}], ev["args"]
     # not matched: the same start, another end
     other = os.path.join(d, "g" * 150 + "-other.txt")
     with open(other, "w") as f:
@@ -443,10 +464,28 @@ def test_long_paths():
 
 def test_raw_syscalls_syscall64():
     os.getppid()
-    ev = agent.wait_for(lambda e: e.get("process_tracepoint", {}).get("policy_name") == "raw-syscalls-getppid",
+    ev = agent.wait_for(lambda e: e.get("process_tracepoint", {}).get("policy_name") == "raw-syscalls-getppid" and
+                        e["process_tracepoint"]["args"][0]["syscall_id"]["id"] == 110,
                         what="raw_syscalls event")["process_tracepoint"]
     assert ev["subsys"] == "raw_syscalls" and ev["event"] == "sys_enter", ev
     assert ev["args"] == [{"syscall_id": {"id": 110, "abi": "x64"}}], ev["args"]
+
+
+def test_raw_syscalls_const_buf():
+    fd = os.open(os.path.join(TMP, "cl"), os.O_RDONLY)
+    try:
+        os.lseek(fd, 12345, os.SEEK_END)
+    finally:
+        os.close(fd)
+    ev = agent.wait_for(lambda e: e.get("process_tracepoint", {}).get("policy_name") == "raw-syscalls-getppid" and
+                        e["process_tracepoint"]["args"][0]["syscall_id"]["id"] == 8 and
+                        e["process_tracepoint"]["args"][2:3] == [{"size_arg": "12345"}],
+                        what="raw_syscalls lseek event")["process_tracepoint"]
+    # lseek's three arguments; the other three registers hold whatever the caller left
+    assert len(ev["args"]) == 7, ev["args"]
+    assert ev["args"][:4] == [{"syscall_id": {"id": 8, "abi": "x64"}}, {"size_arg": str(fd)}, {"size_arg": "12345"},
+                              {"size_arg": str(os.SEEK_END)}], ev["args"]
+    assert all(list(a) == ["size_arg"] for a in ev["args"][4:]), ev["args"]
 
 
 def test_upstream_policies_accepted():
@@ -487,7 +526,7 @@ def main():
              test_match_return_args_and_return_nopost, test_read_return_copy_and_fd_path,
              test_write_size_arg_index, test_write_truncated_bytes, test_close_fd_path,
              test_connect_sockaddr, test_connect_sockaddr_un, test_writev_readv_char_iovec, test_long_paths,
-             test_raw_syscalls_syscall64]
+             test_raw_syscalls_syscall64, test_raw_syscalls_const_buf]
     if os.path.exists(up):
         tests.append(test_upstream_policies_accepted)
     try:

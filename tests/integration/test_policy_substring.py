@@ -3,7 +3,8 @@
 """SubString on a syscall's string argument, evaluated in the kernel (an LPM
 Prefix lookup at each byte of the string's first 255): openat of paths that
 hold a value anywhere, at the start, at the end, and of paths that do not,
-one value seen only past byte 255 (documented: not compared). Real opens,
+one value seen only past byte 255 (documented: not compared); SubStringIgnCase
+(ASCII case folded on both sides). Real opens,
 exact events; the rest proven dropped in the kernel by the hook's
 counters."""
 
@@ -41,7 +42,14 @@ spec:
       - index: 1
         operator: "SubString"
         values: ["needle", "tg-sub-end"]
-""" % ME
+    - matchPIDs:
+      - operator: In
+        values: [%d]
+      matchArgs:
+      - index: 1
+        operator: "SubStringIgnCase"
+        values: ["MiXeD-Case"]
+""" % (ME, ME)
 
 
 def opened():
@@ -58,8 +66,11 @@ def try_open(p):
 
 def test_substring_in_kernel():
     deep = TMP + "/" + "d" * 250 + "/needle"   # the value past byte 255
-    want = [TMP + "/hay-needle-stack", TMP + "/needle-first", TMP + "/x.tg-sub-end"]
-    for p in [want[0], TMP + "/haystack", want[1], TMP + "/needl", want[2], deep, TMP + "/tg-sub-en"]:
+    # SubStringIgnCase: ASCII letters of both sides folded
+    want = [TMP + "/hay-needle-stack", TMP + "/needle-first", TMP + "/x.tg-sub-end", TMP + "/a-mixed-CASE-b",
+            TMP + "/MIXED-CASE"]
+    for p in [want[0], TMP + "/haystack", want[1], TMP + "/needl", want[2], deep, TMP + "/tg-sub-en", want[3],
+              TMP + "/mixed_case", want[4], TMP + "/NEEDLE"]:
         try_open(p)
     agent.wait_count(lambda ev: ev.get("process_kprobe", {}).get("policy_name") == "substr", len(want),
                      what="SubString events")
@@ -93,7 +104,7 @@ def main():
     err = agent.stderr()
     # the other opens of this process were dropped in the kernel, not in user space
     m = re.search(r"policy substr hook \S+: matched=(\d+) filtered=(\d+)", err)
-    if m and int(m.group(1)) == 3 and int(m.group(2)) >= 4 and code == 0:
+    if m and int(m.group(1)) == 5 and int(m.group(2)) >= 6 and code == 0:
         passed += 1
         print("ok   test_counters (%s)" % m.group(0), flush=True)
     else:

@@ -22,6 +22,7 @@ from sentinel import settle  # noqa: E402
 
 agent = None
 ACCEPTED = REFUSED = 0
+DIO_DONE = False
 TMP = tempfile.mkdtemp(prefix="tg-uprobe-")
 if not os.environ.get("TG_KEEP_TEST_DIRS"):
     atexit.register(shutil.rmtree, TMP, True)
@@ -35,6 +36,9 @@ UPSTREAM = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file_
 UPSTREAM_UPROBE = os.path.join(UPSTREAM, "tracingpolicy__uprobe.yaml")
 UPSTREAM_UPROBE_BIN = os.path.join(UPSTREAM, "tracingpolicy__uprobe-binaries.yaml")
 UPSTREAM_RAWTP = os.path.join(UPSTREAM, "tracingpolicy__rawtp.yaml")
+# a raw tracepoint with a struct kiocb * and a struct iov_iter *: O_DIRECT writes on ext4/xfs
+DIO_TP = "/sys/kernel/tracing/events/iomap/iomap_dio_rw_begin"
+DIO_FILE = os.path.join(TMP, "raw-dio.bin")
 
 
 def symbol_addr(path, symbol):
@@ -61,7 +65,7 @@ def sha256(path):
 
 
 def policies():
-    return {
+    pols = {
         "up-args": """apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
 metadata:
@@ -429,6 +433,28 @@ spec:
     - "main"
 """,
     }
+    if os.path.isdir(DIO_TP):
+        pols["raw-dio"] = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "raw-dio"
+spec:
+  tracepoints:
+  - subsystem: "iomap"
+    event: "iomap_dio_rw_begin"
+    raw: true
+    args:
+    - index: 0
+      type: "kiocb"
+    - index: 1
+      type: "iov_iter"
+    selectors:
+    - matchArgs:
+      - index: 0
+        operator: "Postfix"
+        values: ["/raw-dio.bin"]
+"""
+    return pols
 
 
 def uprobes(policy):
@@ -593,6 +619,12 @@ def test_libc_match_binaries():
     assert all(e["process_uprobe"]["process"]["binary"] == UNAME for e in agent.read() if uprobes("up-libc")(e))
 
 
+def perm(path):
+    """upstream's permission of a path argument: ls(1)'s mode string"""
+    import stat
+    return stat.filemode(os.stat(path).st_mode)
+
+
 def tracepoints(policy):
     return lambda ev: ev.get("process_tracepoint", {}).get("policy_name") == policy
 
@@ -604,7 +636,7 @@ def test_raw_tracepoint_binprm():
     ev = agent.wait_for(lambda e: tracepoints("raw-exec")(e) and e["process_tracepoint"]["process"]["pid"] == p.pid,
                         what="raw sched_process_exec")["process_tracepoint"]
     assert ev["subsys"] == "sched" and ev["event"] == "sched_process_exec", ev
-    assert ev["args"] == [{"linux_binprm_arg": {"path": TARGET}}], ev["args"]
+    assert ev["args"] == [{"linux_binprm_arg": {"path": TARGET, "permission": perm(TARGET)}}], ev["args"]
     # only .../uprobe_target execs pass (other test runs may exec their own copy at the same time)
     bins = [e["process_tracepoint"]["process"]["binary"] for e in agent.read() if tracepoints("raw-exec")(e)]
     assert all(b.endswith("/uprobe_target") for b in bins), bins
@@ -618,7 +650,8 @@ def test_raw_tracepoint_resolve():
                         what="raw sched_process_exec with resolve")["process_tracepoint"]
     real = os.path.realpath(TARGET)
     assert ev["args"] == [{"int_arg": p.pid}, {"string_arg": "uprobe_target"}, {"int_arg": os.getpid()},
-                          {"file_arg": {"path": real}}, {"linux_binprm_arg": {"path": TARGET}}], ev["args"]
+                          {"file_arg": {"path": real, "permission": perm(real)}},
+                          {"linux_binprm_arg": {"path": TARGET, "permission": perm(TARGET)}}], ev["args"]
 
 
 def test_raw_tracepoint_int():
@@ -647,7 +680,45 @@ def test_upstream_rawtp_example():
     assert p.wait() == 0
     ev = agent.wait_for(lambda e: tracepoints("rawtp")(e) and e["process_tracepoint"]["process"]["pid"] == p.pid,
                         what="upstream rawtp event")["process_tracepoint"]
-    assert ev["args"] == [{"linux_binprm_arg": {"path": os.path.realpath("/bin/true")}}], ev["args"]
+    true = os.path.realpath("/bin/true")
+    assert ev["args"] == [{"linux_binprm_arg": {"path": true, "permission": perm(true)}}], ev["args"]
+
+
+def dio_write(path, data):
+    """one O_DIRECT write of data (page-aligned, a multiple of 4096 bytes); False where the fs has no O_DIRECT"""
+    import errno
+    import mmap
+    buf = mmap.mmap(-1, len(data))
+    buf.write(data)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_DIRECT, 0o640)
+    except OSError as e:
+        if e.errno == errno.EINVAL:
+            return False
+        raise
+    try:
+        os.fchmod(fd, 0o640)
+        os.write(fd, buf)
+    finally:
+        os.close(fd)
+    return True
+
+
+def test_raw_tracepoint_kiocb_iov_iter():
+    """kiocb (its file's path and mode, filtered with Postfix in the kernel) and iov_iter (the user buffer)"""
+    import base64
+    if not os.path.isdir(DIO_TP):
+        raise Skip("no iomap/iomap_dio_rw_begin tracepoint")
+    data = bytes(range(256)) * 32                 # 8192 bytes: 4096 kept
+    if not dio_write(os.path.join(TMP, "raw-dio-other.bin"), data) or not dio_write(DIO_FILE, data):
+        raise Skip("%s has no O_DIRECT" % TMP)
+    global DIO_DONE
+    DIO_DONE = True                               # raw-dio-other.bin: filtered in the kernel
+    ev = agent.wait_for(lambda e: tracepoints("raw-dio")(e) and e["process_tracepoint"]["process"]["pid"] == os.getpid(),
+                        what="raw iomap_dio_rw_begin")["process_tracepoint"]
+    assert ev["args"] == [{"file_arg": {"path": DIO_FILE, "permission": "-rw-r-----"}},
+                          {"truncated_bytes_arg": {"bytes_arg": base64.b64encode(data[:4096]).decode(),
+                                                   "orig_size": "8192"}}], ev["args"]
 
 
 def test_refusals():
@@ -688,7 +759,7 @@ def main():
             f.write(text)
         args += ["--tracing-policy", path]
     global ACCEPTED, REFUSED
-    ACCEPTED, REFUSED = 12, 7
+    ACCEPTED, REFUSED = 12 + os.path.isdir(DIO_TP), 7
     for up, accepted in ((UPSTREAM_UPROBE, True), (UPSTREAM_RAWTP, True), (UPSTREAM_UPROBE_BIN, False)):
         if os.path.exists(up):
             if up == UPSTREAM_UPROBE_BIN:
@@ -708,7 +779,7 @@ def main():
     for t in (test_symbol_args_and_selector, test_thread_tid, test_binary_digests, test_offset, test_addrs, test_btf_resolve, test_return_probe, test_string_return_probe,
               test_upstream_bash_example,
               test_libc_match_binaries, test_raw_tracepoint_binprm, test_raw_tracepoint_resolve,
-              test_raw_tracepoint_int,
+              test_raw_tracepoint_int, test_raw_tracepoint_kiocb_iov_iter,
               test_upstream_rawtp_example, test_refusals):
         try:
             t()
@@ -727,7 +798,7 @@ def main():
     err = agent.stderr()
     # the kernel dropped what the selectors did not match
     for policy, least in (("up-args", 1), ("up-libc", 1), ("up-offset", 1), ("up-return", 1), ("up-btf", 1), ("up-readline-ret", 1), ("raw-exec", 1), ("raw-resolve", 1),
-                          ("raw-signal", 1)):
+                          ("raw-signal", 1)) + ((("raw-dio", 1),) if DIO_DONE else ()):
         m = re.search(r"policy %s hook [^:]+: matched=(\d+) filtered=(\d+)" % policy, err)
         if m and int(m.group(2)) >= least:
             passed += 1

@@ -77,9 +77,9 @@ check)
 	check "cred and user_namespace (create_user_ns): the new cred, its user namespace resolved (user_ns_arg)" \
 		args_ev vm-args-kstructs create_user_ns "\{\"process_credentials_arg\":\{$ROOTCRED,$HOSTNS\}\},\{\"user_ns_arg\":\{\"level\":0,\"uid\":0,\"gid\":0,\"ns\":\{\"inum\":4026531837,\"is_host\":true\}\}\}"
 	check "FileType reg and SubString in the kernel: the regular file" \
-		args_ev vm-args-kstructs security_file_open '\{"file_arg":\{"path":"/tmp/args/args-passwd.txt"\}\}'
+		args_ev vm-args-kstructs security_file_open '\{"file_arg":\{"path":"/tmp/args/args-passwd.txt","permission":"-rw-r--r--"\}\}'
 	check "NotFileType reg,dir: the fifo" \
-		args_ev vm-args-kstructs security_file_open '\{"file_arg":\{"path":"/tmp/args/args-passwd.fifo"\}\}'
+		args_ev vm-args-kstructs security_file_open '\{"file_arg":\{"path":"/tmp/args/args-passwd.fifo","permission":"prw-r--r--"\}\}'
 	n=$(grep '"policy_name":"vm-args-kstructs"' "$EV" | grep -c '"path":"/tmp/args/\(other.txt\|args-passwd.d\)"')
 	[ "$n" -eq 0 ] && ok "FileType/SubString: the other file and the directory filtered" ||
 		bad "FileType/SubString: the other file and the directory filtered" "$n events"

@@ -38,9 +38,9 @@ YAML
 	;;
 check)
 	check "kprobe security_file_permission: the write under /tmp/kp/ with its file and mask" \
-		kp_event vm-kp-fileperm security_file_permission '{"file_arg":{"path":"/tmp/kp/w"}},{"int_arg":2}'
+		kp_event vm-kp-fileperm security_file_permission '{"file_arg":{"path":"/tmp/kp/w","permission":"-rw-r--r--"}},{"int_arg":2}'
 	# every event a write (mask 2) under /tmp/kp/: the read of /tmp/kp/w was not posted
-	n=$(grep '"policy_name":"vm-kp-fileperm"' "$EV" | grep -vc '"args":\[{"file_arg":{"path":"/tmp/kp/[^"]*"}},{"int_arg":2}\]')
+	n=$(grep '"policy_name":"vm-kp-fileperm"' "$EV" | grep -vc '"args":\[{"file_arg":{"path":"/tmp/kp/[^"]*","permission":"[^"]*"}},{"int_arg":2}\]')
 	[ "$n" -eq 0 ] && ok "kprobe security_file_permission: the read (mask 4) filtered in the kernel" ||
 		bad "kprobe security_file_permission: the read (mask 4) filtered in the kernel" "$n other events"
 	check "kprobe do_mkdirat: dfd, the name through resolve: name, the mode" \
@@ -50,11 +50,11 @@ check)
 	[ "$(grep -c '"function_name":"do_mkdirat".*"policy_name":"vm-kp-mkdir-ret"' "$EV")" -eq 1 ] && ok "kretprobe do_mkdirat: the successful mkdir filtered" ||
 		bad "kretprobe do_mkdirat: the successful mkdir filtered" "$(grep -c '"function_name":"do_mkdirat".*"policy_name":"vm-kp-mkdir-ret"' "$EV") events"
 	check "kprobe security_path_mkdir: a struct path and a struct dentry (within its file system)" \
-		kp_event vm-kp-paths security_path_mkdir '{"path_arg":{"path":"/tmp/kp"}},{"path_arg":{"path":"/kp/dir1"}},{"uint_arg":511}'
+		kp_event vm-kp-paths security_path_mkdir '{"path_arg":{"path":"/tmp/kp","permission":"drwxr-xr-x"}},{"path_arg":{"path":"/kp/dir1","permission":"---------"}},{"uint_arg":511}'
 	check "kprobe vfs_write: a user buffer sized by sizeArgIndex" \
-		kp_event vm-kp-paths vfs_write '{"file_arg":{"path":"/tmp/kp/buf"}},{"bytes_arg":"a3Byb2JlIGJ5dGVz"},{"size_arg":"12"}'
+		kp_event vm-kp-paths vfs_write '{"file_arg":{"path":"/tmp/kp/buf","permission":"-rw-r--r--"}},{"bytes_arg":"a3Byb2JlIGJ5dGVz"},{"size_arg":"12"}'
 	check "kretprobe vfs_read: the buffer copied at the return (returnCopy), the count returned" \
-		grep -q '"function_name":"vfs_read","args":\[{"file_arg":{"path":"/tmp/kp/buf"}},{"bytes_arg":"a3Byb2JlIGJ5dGVz"}\],"return":{"int_arg":12},"action":"KPROBE_ACTION_POST","policy_name":"vm-kp-mkdir-ret"' "$EV"
+		grep -q '"function_name":"vfs_read","args":\[{"file_arg":{"path":"/tmp/kp/buf","permission":"-rw-r--r--"}},{"bytes_arg":"a3Byb2JlIGJ5dGVz"}\],"return":{"int_arg":12},"action":"KPROBE_ACTION_POST","policy_name":"vm-kp-mkdir-ret"' "$EV"
 	check "list: of two functions, the first named in its event" \
 		kp_event vm-kp-list do_mkdirat '{"string_arg":"/tmp/kp/list1"}'
 	check "list: of two functions, the second named in its event" \

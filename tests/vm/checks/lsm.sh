@@ -3,7 +3,8 @@
 # policies/lsm_*.yaml: BPF LSM hooks with their arguments typed from the
 # hook's BTF, and Override through the hook's return value: upstream's
 # lsm_file_open.yaml as is; an exec made to fail (bprm_check_security, as
-# upstream's lsm_bprm_check.yaml, which as is is refused for its imaHash);
+# upstream's lsm_bprm_check.yaml, with its imaHash; the upstream file as is
+# loads);
 # an open made to fail with the errno the policy names, NoPost, Sigkill and
 # rateLimit on the same hook; a hard link to /etc/passwd made to fail
 # (path_link: what upstream's hardlink-override.yaml does, see
@@ -45,7 +46,8 @@ run)
 	# the policy's counters move with the record: wait for it, then list
 	lsm_wait '"path":"/tmp/lsm/monitored"'
 	/bin/tetra tracingpolicy list -o json 2>&1 | sed 's/{"id":/\n{"id":/g' >/tmp/lsm-list.json
-	# upstream's lsm_bprm_check.yaml as is: its Post imaHash is not implemented here
+	lsm_nop_sha=$(sha256sum /tmp/lsm/nop | cut -d' ' -f1)
+	# upstream's lsm_bprm_check.yaml as is (Override and Post imaHash: its bash and program are not here)
 	cat >/tmp/lsm-bprm-upstream.yaml <<'YAML'
 apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
@@ -79,7 +81,7 @@ YAML
 	;;
 check)
 	check "lsm_file_open (upstream's, as is): /usr/bin/cat opening /etc/passwd, the file's path" \
-		lsm_event lsm-file-open file_open '{"file_arg":{"path":"/etc/passwd"}}' KPROBE_ACTION_POST
+		lsm_event lsm-file-open file_open '{"file_arg":{"path":"/etc/passwd","permission":"-rw-r--r--"}}' KPROBE_ACTION_POST
 	n=$(grep '"policy_name":"lsm-file-open"' "$EV" | grep -vc '"binary":"/usr/bin/cat"')
 	[ "$n" -eq 0 ] && ok "lsm_file_open: other binaries filtered in the kernel (matchBinaries)" ||
 		bad "lsm_file_open: other binaries filtered in the kernel (matchBinaries)" "$n events"
@@ -90,12 +92,12 @@ check)
 	[ "$lsm_secret2_out" = "/usr/bin/cat: /tmp/lsm/secret: Permission denied" ] &&
 		ok "lsm Override: coreutils cat sees EACCES too" || bad "lsm Override: coreutils cat sees EACCES too" "$lsm_secret2_out"
 	check "lsm Override: reported as overridden, with the file" \
-		lsm_event vm-lsm-override file_open '{"file_arg":{"path":"/tmp/lsm/secret"}}' KPROBE_ACTION_OVERRIDE
+		lsm_event vm-lsm-override file_open '{"file_arg":{"path":"/tmp/lsm/secret","permission":"-rw-r--r--"}}' KPROBE_ACTION_OVERRIDE
 	[ "$lsm_quiet_status" -eq 1 ] && [ "$lsm_quiet_out" = "cat: can't open '/tmp/lsm/quiet': Operation not permitted" ] &&
 		! grep -q '"path":"/tmp/lsm/quiet"' "$EV" &&
 		ok "lsm Override with NoPost: EPERM, no event" ||
 		bad "lsm Override with NoPost: EPERM, no event" "exit $lsm_quiet_status: $lsm_quiet_out; $(grep -c '/tmp/lsm/quiet' "$EV") events"
-	[ "$lsm_honey_status" -eq 137 ] && lsm_event vm-lsm-override file_open '{"file_arg":{"path":"/tmp/lsm/honey"}}' KPROBE_ACTION_SIGKILL &&
+	[ "$lsm_honey_status" -eq 137 ] && lsm_event vm-lsm-override file_open '{"file_arg":{"path":"/tmp/lsm/honey","permission":"-rw-r--r--"}}' KPROBE_ACTION_SIGKILL &&
 		ok "lsm Sigkill: the opener killed (137) and reported" ||
 		bad "lsm Sigkill: the opener killed (137) and reported" "cat exited $lsm_honey_status"
 	n=$(grep -c '"path":"/tmp/lsm/rated"' "$EV")
@@ -106,20 +108,22 @@ check)
 		ok "lsm bprm_check_security Override: the exec fails with EPERM" ||
 		bad "lsm bprm_check_security Override: the exec fails with EPERM" "exit $lsm_nop_status: $lsm_nop_out"
 	check "lsm bprm_check_security: the binary's path, reported as overridden" \
-		lsm_event vm-lsm-bprm bprm_check_security '{"linux_binprm_arg":{"path":"/tmp/lsm/nop"}}' KPROBE_ACTION_OVERRIDE
-	[ "$lsm_bprm_upstream_status" -ne 0 ] && grep -q "imaHash is not supported" /tmp/lsm-bprm-upstream.out &&
-		ok "upstream's lsm_bprm_check.yaml as is: refused for its imaHash" ||
-		bad "upstream's lsm_bprm_check.yaml as is: refused for its imaHash" "exit $lsm_bprm_upstream_status: $(cat /tmp/lsm-bprm-upstream.out)"
+		lsm_event vm-lsm-bprm bprm_check_security '{"linux_binprm_arg":{"path":"/tmp/lsm/nop","permission":"-rwxr-xr-x"}}' KPROBE_ACTION_OVERRIDE
+	check "lsm Post imaHash (bprm_check_security): the program's IMA hash, the sha256 of /tmp/lsm/nop" \
+		grep -q "\"policy_name\":\"vm-lsm-bprm\",.*\"ima_hash\":\"sha256:$lsm_nop_sha\"" "$EV"
+	[ "$lsm_bprm_upstream_status" -eq 0 ] &&
+		ok "upstream's lsm_bprm_check.yaml as is: loaded (Override and Post imaHash)" ||
+		bad "upstream's lsm_bprm_check.yaml as is: loaded (Override and Post imaHash)" "exit $lsm_bprm_upstream_status: $(cat /tmp/lsm-bprm-upstream.out)"
 	[ "$lsm_ln_status" -ne 0 ] && [ "${lsm_ln_out%Operation not permitted}" != "$lsm_ln_out" ] &&
 		[ ! -e /etc/passwd-link ] && [ "$lsm_ln_other" -eq 0 ] &&
 		ok "lsm path_link Override: a hard link to /etc/passwd fails, another succeeds" ||
 		bad "lsm path_link Override: a hard link to /etc/passwd fails, another succeeds" "exit $lsm_ln_status ($lsm_ln_out), other $lsm_ln_other"
-	lsm_event vm-lsm-path-link path_link '{"path_arg":{"path":"/etc/passwd"}}' KPROBE_ACTION_OVERRIDE &&
+	lsm_event vm-lsm-path-link path_link '{"path_arg":{"path":"/etc/passwd","permission":"-rw-r--r--"}}' KPROBE_ACTION_OVERRIDE &&
 		ok "lsm path_link: the dentry's path, reported as overridden" ||
 		bad "lsm path_link: the dentry's path, reported as overridden" "$(grep -o '"function_name":"path_link".*' "$EV" | head -c 400)"
 
 	[ "$lsm_mon_status" -eq 0 ] && [ "$lsm_mon_out" = monitored ] &&
-		lsm_event vm-lsm-monitor file_open '{"file_arg":{"path":"/tmp/lsm/monitored"}}' KPROBE_ACTION_OVERRIDE &&
+		lsm_event vm-lsm-monitor file_open '{"file_arg":{"path":"/tmp/lsm/monitored","permission":"-rw-r--r--"}}' KPROBE_ACTION_OVERRIDE &&
 		ok "lsm monitor mode: the open succeeds, the event says it would have been overridden" ||
 		bad "lsm monitor mode: the open succeeds, the event says it would have been overridden" "exit $lsm_mon_status: $lsm_mon_out"
 	check "lsm monitor mode: counted as monitor_override, mode monitor, in the policy status" \

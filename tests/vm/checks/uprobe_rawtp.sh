@@ -9,6 +9,6 @@ run)
 check)
 	check "uprobe with arguments, filtered in the kernel" grep -q '"process_uprobe".*"symbol":"tg_uprobe_target".*"args":\[{"int_arg":42},{"string_arg":"vm-probe"}\]' $EV
 	check "uprobe: the other call filtered" sh -c '! grep -q "\"string_arg\":\"other\"" '$EV
-	check "raw tracepoint with a linux_binprm path" grep -q '"process_tracepoint".*"event":"sched_process_exec".*"linux_binprm_arg":{"path":"/bin/uprobe_target"}' $EV
+	check "raw tracepoint with a linux_binprm path" grep -q '"process_tracepoint".*"event":"sched_process_exec".*"linux_binprm_arg":{"path":"/bin/uprobe_target","permission":"-rwxr-xr-x"}' $EV
 	;;
 esac
