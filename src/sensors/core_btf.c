@@ -44,7 +44,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 struct name {
 	const char *s;
 	size_t len;	/* up to a "___flavor" suffix, as libbpf compares */
-	bool in_vmlinux;
+	int kind;
+	bool in_vmlinux;	/* a candidate of its kind there: libbpf looks no further */
 };
 
 static size_t essential_len(const char *s)
@@ -74,6 +75,12 @@ static bool nameable(const struct btf_type *t)
 	default:
 		return t->name_off != 0;
 	}
+}
+
+/* libbpf takes an enum for an enum64 and back */
+static int kind_class(const struct btf_type *t)
+{
+	return btf_kind(t) == BTF_KIND_ENUM64 ? BTF_KIND_ENUM : btf_kind(t);
 }
 
 static struct name *find(struct name *v, size_t n, const char *s)
@@ -169,8 +176,13 @@ static bool module_has(const struct btf *vm, struct name *v, size_t n)
 			const struct btf_type *t = btf__type_by_id(mb, id);
 			struct name *nm;
 
-			if (nameable(t) && (nm = find(v, n, btf__name_by_offset(mb, t->name_off))) && !nm->in_vmlinux)
-				found = true;
+			if (!nameable(t) || !(nm = find(v, n, btf__name_by_offset(mb, t->name_off))))
+				continue;
+			/* any local type of that name vmlinux lacks */
+			for (struct name *p = nm; p >= v && !cmp_name(p, nm); p--)
+				found |= !p->in_vmlinux;
+			for (struct name *p = nm + 1; p < v + n && !cmp_name(p, nm); p++)
+				found |= !p->in_vmlinux;
 		}
 		btf__free(mb);
 	}
@@ -219,6 +231,7 @@ static int build(const void *elf, size_t sz, const char *key)
 		if (nameable(t)) {
 			names[nnames].s = btf__name_by_offset(lb, t->name_off);
 			names[nnames].len = essential_len(names[nnames].s);
+			names[nnames].kind = kind_class(t);
 			nnames++;
 		}
 	}
@@ -231,9 +244,9 @@ static int build(const void *elf, size_t sz, const char *key)
 		if (nameable(t) && (nm = find(names, nnames, btf__name_by_offset(vm, t->name_off)))) {
 			/* equal names sort together: mark them all */
 			for (struct name *p = nm; p >= names && !cmp_name(p, nm); p--)
-				p->in_vmlinux = true;
+				p->in_vmlinux |= p->kind == kind_class(t);
 			for (struct name *p = nm + 1; p < names + nnames && !cmp_name(p, nm); p++)
-				p->in_vmlinux = true;
+				p->in_vmlinux |= p->kind == kind_class(t);
 			push(&id, &w);
 		}
 	}
