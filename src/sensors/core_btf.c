@@ -83,11 +83,20 @@ static int kind_class(const struct btf_type *t)
 	return btf_kind(t) == BTF_KIND_ENUM64 ? BTF_KIND_ENUM : btf_kind(t);
 }
 
-static struct name *find(struct name *v, size_t n, const char *s)
+/* [*lo, *hi): the entries of v named s; false when none is. */
+static bool find(struct name *v, size_t n, const char *s, size_t *lo, size_t *hi)
 {
 	struct name k = { .s = s, .len = essential_len(s) };
+	struct name *m = bsearch(&k, v, n, sizeof(*v), cmp_name);
 
-	return bsearch(&k, v, n, sizeof(*v), cmp_name);
+	if (!m)
+		return false;
+	*lo = *hi = (size_t)(m - v);
+	while (*lo > 0 && !cmp_name(&v[*lo - 1], &k))
+		--*lo;
+	while (*hi < n && !cmp_name(&v[*hi], &k))
+		++*hi;
+	return true;
 }
 
 /* Calls f on every type id t refers to; with the new BTF's ids it rewrites them. */
@@ -174,15 +183,13 @@ static bool module_has(const struct btf *vm, struct name *v, size_t n)
 		}
 		for (__u32 id = btf__type_cnt(vm); id < btf__type_cnt(mb) && !found; id++) {
 			const struct btf_type *t = btf__type_by_id(mb, id);
-			struct name *nm;
+			size_t lo, hi;
 
-			if (!nameable(t) || !(nm = find(v, n, btf__name_by_offset(mb, t->name_off))))
+			if (!nameable(t) || !find(v, n, btf__name_by_offset(mb, t->name_off), &lo, &hi))
 				continue;
 			/* any local type of that name vmlinux lacks */
-			for (struct name *p = nm; p >= v && !cmp_name(p, nm); p--)
-				found |= !p->in_vmlinux;
-			for (struct name *p = nm + 1; p < v + n && !cmp_name(p, nm); p++)
-				found |= !p->in_vmlinux;
+			for (size_t i = lo; i < hi; i++)
+				found |= !v[i].in_vmlinux;
 		}
 		btf__free(mb);
 	}
@@ -239,14 +246,11 @@ static int build(const void *elf, size_t sz, const char *key)
 	/* every candidate libbpf could pick, then all they reach */
 	for (__u32 id = 1; id < n; id++) {
 		const struct btf_type *t = btf__type_by_id(vm, id);
-		struct name *nm;
+		size_t lo, hi;
 
-		if (nameable(t) && (nm = find(names, nnames, btf__name_by_offset(vm, t->name_off)))) {
-			/* equal names sort together: mark them all */
-			for (struct name *p = nm; p >= names && !cmp_name(p, nm); p--)
-				p->in_vmlinux |= p->kind == kind_class(t);
-			for (struct name *p = nm + 1; p < names + nnames && !cmp_name(p, nm); p++)
-				p->in_vmlinux |= p->kind == kind_class(t);
+		if (nameable(t) && find(names, nnames, btf__name_by_offset(vm, t->name_off), &lo, &hi)) {
+			for (size_t i = lo; i < hi; i++)
+				names[i].in_vmlinux |= names[i].kind == kind_class(t);
 			push(&id, &w);
 		}
 	}
