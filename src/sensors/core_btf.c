@@ -334,9 +334,17 @@ const char *core_btf_path(const char *key, const void *elf, size_t sz)
 
 		cache[i].key = key;
 		cache[i].fd = fd;
-		if (fd >= 0)
+		if (fd >= 0) {
 			snprintf(cache[i].path, sizeof(cache[i].path), "/proc/self/fd/%d", fd);
-		else
+			/* libbpf opens it by name: without /proc, its own way */
+			if (access(cache[i].path, R_OK)) {
+				int err = -errno;
+
+				close(fd);
+				cache[i].fd = fd = err;
+			}
+		}
+		if (fd < 0)
 			log_debug("CO-RE BTF for %s: libbpf reads the kernel's own (%s)", key, strerror(-fd));
 		ncache++;
 	}
