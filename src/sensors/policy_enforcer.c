@@ -25,6 +25,7 @@
 #include "abi/msg_generic.h"
 #include "generic_enforcer.skel.h"
 #include "kernel/features.h"
+#include "sensors/core_btf.h"
 #include "sensors/generic_policy.h"
 #include "sensors/policy_internal.h"
 #include "sensors/syscall_table.h"
@@ -267,7 +268,7 @@ static const char *choose(const struct tp_policy *p, struct policy_enforcer *f, 
 
 static const char *attach_one(struct policy_enforcer *f, const char *func, char *why, size_t len)
 {
-	struct generic_enforcer_bpf *skel = generic_enforcer_bpf__open(), **v;
+	struct generic_enforcer_bpf *skel = CORE_BTF_OPEN(generic_enforcer), **v;
 	bool fmod = f->mech == POLICY_OVR_FMOD_RET;
 	struct bpf_program *prog;
 	struct bpf_link *l, **lv;

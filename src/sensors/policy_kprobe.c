@@ -27,6 +27,7 @@
 #include "filters/regex.h"
 #include "generic_kprobe.skel.h"
 #include "kernel/features.h"
+#include "sensors/core_btf.h"
 #include "sensors/policy_backend.h"
 #include "sensors/policy_btf.h"
 #include "sensors/policy_internal.h"
@@ -473,7 +474,7 @@ static const char *instances(struct policy_engine *e, struct tp_policy *p, const
 
 static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 {
-	struct generic_kprobe_bpf *skel = generic_kprobe_bpf__open();
+	struct generic_kprobe_bpf *skel = CORE_BTF_OPEN(generic_kprobe);
 
 	if (!skel) {
 		snprintf(why, len, "opening the BPF object: %s", strerror(errno));

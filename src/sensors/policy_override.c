@@ -34,6 +34,7 @@
 
 #include "generic_override.skel.h"
 #include "kernel/features.h"
+#include "sensors/core_btf.h"
 #include "sensors/policy_backend.h"
 #include "sensors/policy_btf.h"
 #include "sensors/policy_internal.h"
@@ -300,7 +301,7 @@ static size_t targets(const struct hook_inst *hi, const char *const **v, const c
 /* One companion on func; a reason or NULL. */
 static const char *attach_one(struct hook_inst *hi, const char *func, char *why, size_t len)
 {
-	struct generic_override_bpf *skel = generic_override_bpf__open();
+	struct generic_override_bpf *skel = CORE_BTF_OPEN(generic_override);
 	bool fmod = hi->ovr == POLICY_OVR_FMOD_RET;
 	struct bpf_program *prog;
 	struct bpf_link *l;

@@ -14,6 +14,7 @@
 
 #include "abi/msg_generic.h"
 #include "generic_rawtp.skel.h"
+#include "sensors/core_btf.h"
 #include "sensors/policy_backend.h"
 #include "sensors/policy_btf.h"
 #include "sensors/policy_internal.h"
@@ -73,7 +74,7 @@ static const char *instances(struct policy_engine *e, struct tp_policy *p, const
 
 static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 {
-	struct generic_rawtp_bpf *skel = generic_rawtp_bpf__open();
+	struct generic_rawtp_bpf *skel = CORE_BTF_OPEN(generic_rawtp);
 
 	if (!skel) {
 		snprintf(why, len, "opening the BPF object: %s", strerror(errno));

@@ -19,6 +19,7 @@
 #include "abi/msg_generic.h"
 #include "generic_tracepoint.skel.h"
 #include "policy/policy.h"
+#include "sensors/core_btf.h"
 #include "sensors/policy_backend.h"
 #include "sensors/policy_internal.h"
 #include "sensors/syscall_table.h"
@@ -392,7 +393,7 @@ const char *policy_syscall_instances(struct policy_engine *e, struct tp_policy *
 
 static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 {
-	struct generic_tracepoint_bpf *skel = generic_tracepoint_bpf__open();
+	struct generic_tracepoint_bpf *skel = CORE_BTF_OPEN(generic_tracepoint);
 
 	if (!skel) {
 		snprintf(why, len, "opening the BPF object: %s", strerror(errno));

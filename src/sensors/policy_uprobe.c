@@ -19,6 +19,7 @@
 
 #include "abi/msg_generic.h"
 #include "generic_uprobe.skel.h"
+#include "sensors/core_btf.h"
 #include "sensors/policy_backend.h"
 #include "sensors/policy_btf.h"
 #include "sensors/policy_internal.h"
@@ -242,7 +243,7 @@ static const char *instances(struct policy_engine *e, struct tp_policy *p, const
 
 static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 {
-	struct generic_uprobe_bpf *skel = generic_uprobe_bpf__open();
+	struct generic_uprobe_bpf *skel = CORE_BTF_OPEN(generic_uprobe);
 
 	if (!skel) {
 		snprintf(why, len, "opening the BPF object: %s", strerror(errno));
