@@ -20,7 +20,7 @@ import threading
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Agent, Skip, require_root, run_tests  # noqa: E402
+from harness import Agent, Skip, require_root, run_tests, free_port  # noqa: E402
 from sentinel import settle  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="tg-actions-")
@@ -206,14 +206,6 @@ class Hits(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *a):
         pass
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def metrics(port):

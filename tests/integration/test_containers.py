@@ -27,7 +27,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import containers_env as ce  # noqa: E402
-from harness import ROOT, BUILD, Agent, Skip, require_root, run_tests  # noqa: E402
+from harness import ROOT, BUILD, Agent, Skip, require_root, run_tests, free_port  # noqa: E402
 
 CRI_CLIENT = os.path.join(ROOT, BUILD, "tests", "cri_client")
 POD_UID = "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
@@ -36,14 +36,6 @@ CTR_ID = "c0ffee00" * 8
 env = {}          # runtimes, started once for the suite
 agent = None
 work = None
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def v2_mount():

@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
@@ -28,7 +27,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import containers_env as ce  # noqa: E402
-from harness import ROOT, BUILD, Agent, Skip, require_root, run_tests  # noqa: E402
+from harness import ROOT, BUILD, Agent, Skip, require_root, run_tests, free_port  # noqa: E402
 
 try:
     import yaml
@@ -51,14 +50,6 @@ def load(path):
 def objects():
     """kind -> object of tetragon.yaml (a fresh copy: callers may change it)."""
     return {d["kind"]: d for d in load(os.path.join(K8S, "tetragon.yaml"))}
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def materialize(cm, d):

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,17 +18,9 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Agent, HELPERS, exec_with_args, require_root, run_tests  # noqa: E402
+from harness import Agent, HELPERS, exec_with_args, require_root, run_tests, free_port  # noqa: E402
 
 STORM = os.path.join(HELPERS, "exec_storm")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_log(a, text, timeout=30):

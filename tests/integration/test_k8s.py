@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,8 @@ import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import HELPERS, ROOT, BUILD, Agent, Skip, execs, exit_of, require_root, run_tests  # noqa: E402
+from harness import (HELPERS, ROOT, BUILD, Agent, Skip, execs, exit_of, require_root, run_tests,  # noqa: E402
+                     free_port)
 from kube_apiserver import KubeAPIServer, pod  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="tg-k8s-")
@@ -37,14 +37,6 @@ TPNS = "/apis/cilium.io/v1alpha1/tracingpoliciesnamespaced"
 SYSCALL_STORM = os.path.realpath(os.path.join(HELPERS, "syscall_storm"))
 TETRA = os.path.join(ROOT, BUILD, "bin", "tetra")
 CG_TOP = "tg-k8s-test-%d" % os.getpid()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def metrics(port):

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import HELPERS, ROOT, BUILD, Agent, Skip, require_root, run_tests  # noqa: E402
+from harness import HELPERS, ROOT, BUILD, Agent, Skip, require_root, run_tests, free_port  # noqa: E402
 from kube_apiserver import KubeAPIServer, pod  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="tg-scope-")
@@ -35,14 +34,6 @@ TPNS = "/apis/cilium.io/v1alpha1/tracingpoliciesnamespaced"
 STORM = os.path.join(TMP, "scope-storm")
 CG_TOP = "tg-scope-test-%d" % os.getpid()
 TETRA = os.path.join(ROOT, BUILD, "bin", "tetra")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def metrics(port):

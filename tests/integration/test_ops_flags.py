@@ -19,18 +19,10 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import AGENT, BUILD, ROOT, Agent, Skip, execs, require_root, run_tests  # noqa: E402
+from harness import AGENT, BUILD, ROOT, Agent, Skip, execs, require_root, run_tests, free_port  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="tg-ops-")
 INTEROP = os.path.join(ROOT, "tests", "interop")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def run_agent(*args):

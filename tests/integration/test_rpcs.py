@@ -20,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import AGENT, BUILD, ROOT, Agent, execs, require_root, run_tests  # noqa: E402
+from harness import AGENT, BUILD, ROOT, Agent, execs, require_root, run_tests, free_port  # noqa: E402
 
 TETRA = os.path.join(ROOT, BUILD, "bin", "tetra")
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
@@ -29,14 +29,6 @@ os.chmod(TMP, 0o755)
 if not os.environ.get("TG_KEEP_TEST_DIRS"):
     import atexit
     atexit.register(shutil.rmtree, TMP, True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def tetra(*args, user=None, timeout=60, cwd=None):
