@@ -36,6 +36,11 @@ void bpf_explain_error(const char *what, int err)
 	case ENOMEM:
 		hint = "out of memory for BPF maps; on kernels before 5.11 raise RLIMIT_MEMLOCK";
 		break;
+	case EMFILE:
+	case ENFILE:
+		hint = "out of file descriptors: every map, program and link of a policy holds one; raise the "
+		       "agent's RLIMIT_NOFILE hard limit (ulimit -Hn, LimitNOFILE= in systemd)";
+		break;
 	default:
 		hint = "see the libbpf messages above";
 	}

@@ -104,6 +104,23 @@ static int kernel_version_ok(void)
 	return 0;
 }
 
+/*
+ * Every map, program and link of a loaded policy holds a descriptor: a few
+ * dozen policies pass the usual soft limit of 1024. The soft limit goes up
+ * to the hard one (as Go programs, upstream's among them, do at start).
+ */
+static void raise_nofile(void)
+{
+	struct rlimit nf;
+
+	if (getrlimit(RLIMIT_NOFILE, &nf) || nf.rlim_cur >= nf.rlim_max)
+		return;
+	nf.rlim_cur = nf.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &nf))
+		log_warn("raising the descriptor limit (RLIMIT_NOFILE) to %llu: %s; many policies may not load",
+			 (unsigned long long)nf.rlim_max, strerror(errno));
+}
+
 int env_prepare(const struct env_opts *o)
 {
 	const char *btf = o && o->btf_path ? o->btf_path : "/sys/kernel/btf/vmlinux";
@@ -128,6 +145,7 @@ int env_prepare(const struct env_opts *o)
 	}
 	/* Pre-5.11 kernels charge BPF memory to memlock. */
 	setrlimit(RLIMIT_MEMLOCK, &rl);
+	raise_nofile();
 	err = env_ensure_mounted(bpffs, "bpf", BPF_FS_MAGIC_NR);
 	if (err)
 		return err;
