@@ -122,7 +122,8 @@ def sock():
 
 def refusal(err, name):
     """The reason the agent logged for refusing policy name (one record)."""
-    m = re.search(r'msg="tracing policy %s \(([^)]*)\) refused: (.*)"$' % re.escape(name), err, re.M)
+    # a namespaced policy is named NAMESPACE/NAME
+    m = re.search(r'msg="tracing policy (?:[^ /"]+/)?%s \(([^)]*)\) refused: (.*)"$' % re.escape(name), err, re.M)
     assert m, (name, err)
     return m.group(1), m.group(2)
 
