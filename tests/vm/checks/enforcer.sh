@@ -107,14 +107,16 @@ run)
 	/bin/tetra tracingpolicy add /tmp/enf/missed.yaml >/tmp/enf/missed.out 2>&1
 	/usr/bin/true
 	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up 2>/dev/null
-	# the page is rendered once a second: until it has the counters (at most 5 s)
+	# the page is rendered once a second, later with many policies under
+	# TCG: until it has the counters (at most 60 s of the VM's time)
 	i=0
+	enf_end=$(awk '{ printf "%d", $1 + 60 }' /proc/uptime)
 	while :; do
-		printf 'GET /metrics HTTP/1.0\r\n\r\n' | nc -w 5 127.0.0.1 2112 | grep enforcer_missed >/tmp/enf/metrics.txt
+		printf 'GET /metrics HTTP/1.0\r\n\r\n' | nc -w 5 127.0.0.1 2112 >/tmp/enf/page.txt 2>&1
+		grep enforcer_missed /tmp/enf/page.txt >/tmp/enf/metrics.txt
 		grep -q 'reason="no_action"' /tmp/enf/metrics.txt && break
-		i=$((i + 1))
-		[ $i -ge 50 ] && break
-		sleep 0.1
+		[ "$(cut -d. -f1 /proc/uptime)" -ge "$enf_end" ] && break
+		sleep 0.2
 	done
 	/bin/tetra tracingpolicy delete enforcer-missed >/dev/null 2>&1
 	/bin/tetra tracingpolicy add /tmp/enf/err.yaml >/tmp/enf/err.out 2>&1
@@ -136,6 +138,7 @@ check)
 	if ! grep -q 'reason="overwritten"' /tmp/enf/metrics.txt; then
 		sed 's/^/VMLOG /' /tmp/enf/missed.out /tmp/enf/metrics.txt
 		echo "VMLOG events of enforcer-missed: $(grep -c '"policy_name":"enforcer-missed"' $EV)"
+		echo "VMLOG metrics page: $(wc -l </tmp/enf/page.txt) lines; $(grep -c '^tetragon_' /tmp/enf/page.txt) tetragon samples"
 		grep '"policy_name":"enforcer-missed"' $EV | head -2 | cut -c1-600 | sed 's/^/VMLOG /'
 		grep -i "enforcer-missed" /tmp/agent.err | tail -5 | sed 's/^/VMLOG /'
 	fi
