@@ -4,7 +4,7 @@
 # policy). Longer runs: make fuzz FUZZ_SECONDS=600.
 set -u
 cd "$(dirname "$0")/../.."
-secs=${FUZZ_SECONDS:-30}
+secs=${FUZZ_SECONDS:-15}
 if ! command -v clang-14 >/dev/null; then
 	echo "fuzz-policy: clang-14 missing"
 	echo "fuzz-policy: 0 passed, 0 failed, 1 skipped"
