@@ -27,7 +27,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (HELPERS, ROOT, BUILD, Agent, Skip, execs, exit_of, require_root, run_tests,  # noqa: E402
-                     free_port)
+                     free_port, scrape_metrics as metrics)
 from kube_apiserver import KubeAPIServer, pod  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="tg-k8s-")
@@ -37,17 +37,6 @@ TPNS = "/apis/cilium.io/v1alpha1/tracingpoliciesnamespaced"
 SYSCALL_STORM = os.path.realpath(os.path.join(HELPERS, "syscall_storm"))
 TETRA = os.path.join(ROOT, BUILD, "bin", "tetra")
 CG_TOP = "tg-k8s-test-%d" % os.getpid()
-
-
-def metrics(port):
-    page = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read().decode()
-    out = {}
-    for line in page.splitlines():
-        m = re.match(r"^(\w+)(\{[^}]*\})? (\S+)$", line)
-        if m:
-            labels = tuple(sorted(re.findall(r'(\w+)="([^"]*)"', m.group(2) or "")))
-            out[(m.group(1), labels)] = float(m.group(3))
-    return out
 
 
 def wait_metric(port, name, labels, want, timeout=20):

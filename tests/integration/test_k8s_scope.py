@@ -23,7 +23,8 @@ import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import HELPERS, ROOT, BUILD, Agent, Skip, require_root, run_tests, free_port  # noqa: E402
+from harness import (HELPERS, ROOT, BUILD, Agent, Skip, require_root, run_tests, free_port,  # noqa: E402
+                     scrape_metrics as metrics)
 from kube_apiserver import KubeAPIServer, pod  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="tg-scope-")
@@ -34,17 +35,6 @@ TPNS = "/apis/cilium.io/v1alpha1/tracingpoliciesnamespaced"
 STORM = os.path.join(TMP, "scope-storm")
 CG_TOP = "tg-scope-test-%d" % os.getpid()
 TETRA = os.path.join(ROOT, BUILD, "bin", "tetra")
-
-
-def metrics(port):
-    page = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read().decode()
-    out = {}
-    for line in page.splitlines():
-        m = re.match(r"^(\w+)(\{[^}]*\})? (\S+)$", line)
-        if m:
-            labels = tuple(sorted(re.findall(r'(\w+)="([^"]*)"', m.group(2) or "")))
-            out[(m.group(1), labels)] = float(m.group(3))
-    return out
 
 
 def wait_metric(port, name, labels, want, timeout=20):
