@@ -44,7 +44,8 @@ cp "$BUILD/bin/tetragon" "$root/bin/tetragon"
 mkdir -p "$root/usr/bin"
 for b in true cat wc; do cp "/usr/bin/$b" "$root/usr/bin/$b"; done
 for h in uprobe_target usdt_target corpus_calls; do
-	[ -x "$BUILD/tests/helpers/$h" ] || make -s BUILD="$BUILD" "$BUILD/tests/helpers/$h" >/dev/null
+	# make, not only when missing: a copied build/ may hold an older helper
+	make -s BUILD="$BUILD" "$BUILD/tests/helpers/$h" >/dev/null
 	cp "$BUILD/tests/helpers/$h" "$root/bin/$h"
 done
 # what upstream's example policies name (tests/vm/corpus.expect): bash (its
