@@ -252,7 +252,6 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 {
 	struct generic_uprobe_bpf *skel = hi->skel;
 	const struct tp_hook *h = hi->h;
-
 	char what[160];
 
 	(void)e;
