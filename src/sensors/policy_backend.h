@@ -36,6 +36,10 @@
 
 struct hook_inst;
 struct bpf_link;
+struct bpf_map;
+struct bpf_object;
+struct bpf_program;
+struct btf_hook;
 struct policy_engine;
 struct gt_prog_cfg;
 struct msg_generic;
@@ -105,5 +109,63 @@ struct hook_inst *policy_inst_new(struct policy_engine *e, struct tp_policy *p, 
 const char *policy_inst_attach(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len);
 /* A link for hi (it owns it from now on); -ENOMEM. */
 int policy_inst_link(struct hook_inst *hi, struct bpf_link *l);
+
+/*
+ * What the back-ends' open() and prepare() share (policy_prepare.c).
+ *
+ * open(): skeleton skel (NULL: its open failed, errno says why) taken into
+ * hi with its object and rodata gt_xcfg (NULL: the back-end has none);
+ * returns its rodata gt_cfg, or NULL with why. POLICY_OPENED() passes a
+ * skeleton's own: opened by name_bpf__open(), or by CORE_BTF_OPEN(name)
+ * (core_btf.h) to relocate against the CO-RE stand-in BTF.
+ */
+struct gt_prog_cfg *policy_inst_opened(struct hook_inst *hi, void *skel, struct bpf_object *obj, void *cfg,
+				       void *xcfg, char *why, size_t len);
+#define POLICY_OPENED(hi, skel, why, len)                                                                    \
+	((skel) ? policy_inst_opened((hi), (skel), (skel)->obj, (void *)&(skel)->rodata->gt_cfg,              \
+				     (void *)&(skel)->rodata->gt_xcfg, (why), (len)) :                         \
+		  policy_inst_opened((hi), NULL, NULL, NULL, NULL, (why), (len)))
+
+/*
+ * The arguments of h typed from BTF (bh: a function's, a raw tracepoint's
+ * or an LSM hook's) into pc and hi (either may be NULL: a check), with
+ * pc's nargs and raw_nargs; what names the hook in the refusal of too many
+ * arguments ("lsm hook file_open"). A reason or NULL.
+ */
+const char *policy_btf_layout(const struct tp_hook *h, const struct btf_hook *bh, const char *what,
+			      struct gt_prog_cfg *pc, struct hook_inst *hi, char *why, size_t len);
+/*
+ * Argument i of a user-space hook (uprobe, usdt) into hi->cfg and hi: an
+ * integer, else a user string, or with resolve: typed from the binary's BTF
+ * (fn: the function whose prototype types it, or NULL; what names the hook
+ * in messages); read from offset (a register, a slot). A reason or NULL.
+ */
+const char *policy_user_arg(struct hook_inst *hi, size_t i, uint16_t offset, const char *fn, const char *what,
+			    char *why, size_t len);
+/* Does h need a return probe (return: true, or a returnCopy argument)? */
+bool policy_hook_has_return(const struct tp_hook *h);
+/* returnArg's reporting type (auto and fd: int); TP_ARG_NOP without return: true and a returnArg. */
+enum tp_arg_type policy_hook_ret_type(const struct tp_hook *h);
+/* The same into *t, refused unless an integer type; a reason or NULL. */
+const char *policy_hook_int_ret(const struct tp_hook *h, enum tp_arg_type *t, char *why, size_t len);
+/*
+ * The return probe of hi: without hi->has_return ret_prog (if given) is not
+ * loaded; with it hi->cfg says so and gt_ret holds entries calls in
+ * flight. A reason or NULL.
+ */
+const char *policy_ret_prepare(struct hook_inst *hi, struct bpf_program *ret_prog, struct bpf_map *gt_ret,
+			       uint32_t entries, char *why, size_t len);
+/*
+ * Kernel function fn as the target of a trampoline or LSM program entry
+ * and, unless NULL, of ret; 0 or -errno. Call it right before the load,
+ * and load even when it fails: libbpf holds the kernel's BTF from the
+ * lookup until a load (failing or not) frees it.
+ */
+int policy_attach_targets(const char *fn, struct bpf_program *entry, struct bpf_program *ret);
+
+/* The fields every back-end of the kprobe section shares: upstream's generic_kprobe sensor, process_kprobe. */
+#define POLICY_KPROBE_SECTION                                                                                 \
+	.section = TP_HOOK_KPROBE, .msg_op = MSG_OP_GENERIC_KPROBE, .event = POLICY_EV_KPROBE,                 \
+	.sensor = "generic_kprobe", .label = "kprobe", .returns = true, .overrides = true
 
 #endif

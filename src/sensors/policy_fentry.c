@@ -56,7 +56,7 @@ static const char *plan(struct policy_engine *e, const struct tp_hook *h, const 
 			struct hook_inst *hi, char *why, size_t len)
 {
 	struct btf_hook bh;
-	char tmp[384];
+	char tmp[384], what[160];
 	int err, in_ftrace;
 
 	if (strlen(name) >= sizeof(((struct hook_inst *)0)->function)) {
@@ -76,48 +76,8 @@ static const char *plan(struct policy_engine *e, const struct tp_hook *h, const 
 			 "(inlined into its callers or marked notrace)", name, policy_tracefs(e->tracefs));
 		return why;
 	}
-	if (h->nargs > GT_MAX_ARGS) {
-		snprintf(why, len, "fentry on %s: %zu arguments: at most %d are supported", name, h->nargs, GT_MAX_ARGS);
-		return why;
-	}
-	for (size_t i = 0; i < h->nargs; i++) {
-		struct gt_arg_cfg c;
-		struct gt_resolve res;
-		enum tp_arg_type rep = TP_ARG_INT;
-
-		if (policy_btf_arg(h, i, &bh, &c, &res, &rep, why, len))
-			return why;
-		if (pc) {
-			pc->args[i] = c;
-			pc->resolve[i] = res;
-		}
-		if (hi) {
-			hi->types[i] = rep;
-			hi->is_signed[i] = c.is_signed;
-			hi->size[i] = c.size;
-		}
-	}
-	if (pc)
-		pc->raw_nargs = (uint32_t)(bh.n < BTF_HOOK_MAX_ARGS ? bh.n : BTF_HOOK_MAX_ARGS);
-	return NULL;
-}
-
-static bool has_return(const struct tp_hook *h)
-{
-	bool ret = h->ret;
-
-	for (size_t i = 0; i < h->nargs; i++)
-		ret |= h->args[i].return_copy;
-	return ret;
-}
-
-/* returnArg's reporting type; TP_ARG_NOP without one. */
-static enum tp_arg_type ret_type(const struct tp_hook *h)
-{
-	if (!h->ret || !h->return_arg)
-		return TP_ARG_NOP;
-	return h->return_arg->type == TP_ARG_AUTO || h->return_arg->type == TP_ARG_FD ? TP_ARG_INT :
-	       h->return_arg->type;
+	snprintf(what, sizeof(what), "fentry on %s", name);
+	return policy_btf_layout(h, &bh, what, pc, hi, why, len);
 }
 
 static const char *check(struct policy_engine *e, const struct tp_policy *p, const struct tp_hook *h, char *why,
@@ -132,7 +92,7 @@ static const char *check(struct policy_engine *e, const struct tp_policy *p, con
 			 h->call, fwhy, policy_feature(KF_KPROBE, NULL, 0) ? "; kprobes: serve the same function" : "");
 		return why;
 	}
-	if (has_return(h) && !policy_feature(KF_FEXIT, fwhy, sizeof(fwhy))) {
+	if (policy_hook_has_return(h) && !policy_feature(KF_FEXIT, fwhy, sizeof(fwhy))) {
 		snprintf(why, len, "fentry on %s: return probe: this kernel cannot run fexit programs: %s", h->call, fwhy);
 		return why;
 	}
@@ -152,7 +112,7 @@ static const char *check(struct policy_engine *e, const struct tp_policy *p, con
 			 h->pos.line, h->call);
 		return why;
 	}
-	if (ret_type(h) != TP_ARG_NOP && !policy_ret_type_ok(ret_type(h))) {
+	if (policy_hook_ret_type(h) != TP_ARG_NOP && !policy_ret_type_ok(policy_hook_ret_type(h))) {
 		snprintf(why, len, "line %u: returnArg type %s is not supported on fentries yet (integer types are)",
 			 h->return_arg->pos.line, tp_arg_type_name(h->return_arg->type));
 		return why;
@@ -202,16 +162,10 @@ static const char *instances(struct policy_engine *e, struct tp_policy *p, const
 
 static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 {
+	/* libbpf reads the kernel's full BTF for the attach target anyway: no CO-RE stand-in */
 	struct generic_fentry_bpf *skel = generic_fentry_bpf__open();
 
-	if (!skel) {
-		snprintf(why, len, "opening the BPF object: %s", strerror(errno));
-		return NULL;
-	}
-	hi->skel = skel;
-	hi->obj = skel->obj;
-	hi->xcfg = (struct gt_xcfg *)&skel->rodata->gt_xcfg;
-	return (struct gt_prog_cfg *)&skel->rodata->gt_cfg;
+	return POLICY_OPENED(hi, skel, why, len);
 }
 
 static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)
@@ -220,35 +174,19 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 
 	if (plan(e, hi->h, hi->function, hi->cfg, hi, why, len))
 		return why;
-	hi->cfg->nargs = (uint32_t)hi->h->nargs;
-	hi->has_return = has_return(hi->h);
-	hi->ret_type = ret_type(hi->h);
-	if (!hi->has_return) {
-		bpf_program__set_autoload(skel->progs.generic_fexit, false);
-		return NULL;
-	}
-	hi->cfg->has_return = 1;
-	if (bpf_map__set_max_entries(skel->maps.gt_ret, RET_ENTRIES)) {
-		snprintf(why, len, "sizing gt_ret: %s", strerror(errno));
-		return why;
-	}
-	return NULL;
+	hi->has_return = policy_hook_has_return(hi->h);
+	hi->ret_type = policy_hook_ret_type(hi->h);
+	return policy_ret_prepare(hi, skel->progs.generic_fexit, skel->maps.gt_ret, RET_ENTRIES, why, len);
 }
 
 static int load(struct hook_inst *hi)
 {
 	struct generic_fentry_bpf *skel = hi->skel;
-	/* right before the load: libbpf holds the kernel's BTF from then until a load frees it */
-	int err = bpf_program__set_attach_target(skel->progs.generic_fentry, 0, hi->function);
+	int err = policy_attach_targets(hi->function, skel->progs.generic_fentry,
+					hi->has_return ? skel->progs.generic_fexit : NULL);
+	int lerr = generic_fentry_bpf__load(skel);
 
-	if (!err && hi->has_return)
-		err = bpf_program__set_attach_target(skel->progs.generic_fexit, 0, hi->function);
-	/* a load, even failing, frees the BTF the lookup loaded */
-	if (err) {
-		generic_fentry_bpf__load(skel);
-		return err;
-	}
-	return generic_fentry_bpf__load(skel);
+	return err ? err : lerr;
 }
 
 static const char *attach(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)

@@ -359,13 +359,9 @@ static const char *plan_hook(struct policy_engine *e, const struct tp_policy *p,
 		}
 		k++;
 	}
-	pl->has_return = h->ret;
-	for (size_t i = 0; i < h->nargs; i++)
-		pl->has_return |= h->args[i].return_copy;
-	pl->ret_type = TP_ARG_NOP;
+	pl->has_return = policy_hook_has_return(h);
+	pl->ret_type = policy_hook_ret_type(h);
 	if (h->ret && h->return_arg) {
-		pl->ret_type = h->return_arg->type == TP_ARG_AUTO || h->return_arg->type == TP_ARG_FD ? TP_ARG_INT :
-			       h->return_arg->type;
 		/* a returned struct sock * (sk_alloc) is read at the return, into the slot after the args */
 		if (pl->ret_type == TP_ARG_SOCK && (!pl->ret_sock || h->nargs >= GT_MAX_ARGS)) {
 			snprintf(why, len, "line %u: returnArg type sock needs a function that returns a struct sock * "
@@ -397,12 +393,10 @@ static const char *check(struct policy_engine *e, const struct tp_policy *p, con
 				  NULL;
 	struct kp_plan pl;
 	char name[256], fwhy[256];
-	bool ret = h->ret;
+	bool ret = policy_hook_has_return(h);
 	const char *bad;
 
 	hook_name(p, h, name, sizeof(name));
-	for (size_t i = 0; i < h->nargs; i++)
-		ret |= h->args[i].return_copy;
 	if (!policy_feature(KF_KPROBE, fwhy, sizeof(fwhy))) {
 		if (l && l->type == TP_LIST_GENERATED_FTRACE)
 			snprintf(why, len, "list %s is of type generated_ftrace: its kernel functions need kprobes, and "
@@ -472,14 +466,7 @@ static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 {
 	struct generic_kprobe_bpf *skel = CORE_BTF_OPEN(generic_kprobe);
 
-	if (!skel) {
-		snprintf(why, len, "opening the BPF object: %s", strerror(errno));
-		return NULL;
-	}
-	hi->skel = skel;
-	hi->obj = skel->obj;
-	hi->xcfg = (struct gt_xcfg *)&skel->rodata->gt_xcfg;
-	return (struct gt_prog_cfg *)&skel->rodata->gt_cfg;
+	return POLICY_OPENED(hi, skel, why, len);
 }
 
 /* Calls in flight a return probe instance holds (LRU: the oldest go first). */
@@ -516,16 +503,7 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 		bpf_program__set_expected_attach_type(skel->progs.generic_kprobe, BPF_TRACE_KPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.generic_kretprobe, BPF_TRACE_KPROBE_MULTI);
 	}
-	if (!hi->has_return) {
-		bpf_program__set_autoload(skel->progs.generic_kretprobe, false);
-		return NULL;
-	}
-	hi->cfg->has_return = 1;
-	if (bpf_map__set_max_entries(skel->maps.gt_ret, RET_ENTRIES)) {
-		snprintf(why, len, "sizing gt_ret: %s", strerror(errno));
-		return why;
-	}
-	return NULL;
+	return policy_ret_prepare(hi, skel->progs.generic_kretprobe, skel->maps.gt_ret, RET_ENTRIES, why, len);
 }
 
 static int load(struct hook_inst *hi)
@@ -627,42 +605,13 @@ static void describe(const struct hook_inst *hi, struct strbuf *sb)
 		strbuf_addf(sb, ", %zu not found (ignored)", hi->nmissing);
 }
 
-const struct policy_backend policy_be_kprobe = {
-	.name = "kprobe",
-	.section = TP_HOOK_KPROBE,
-	.msg_op = MSG_OP_GENERIC_KPROBE,
-	.event = POLICY_EV_KPROBE,
-	.sensor = "generic_kprobe",
-	.label = "kprobe",
-	.returns = true,
-	.overrides = true,
-	.check = check,
-	.instances = instances,
-	.open = open_obj,
-	.prepare = prepare,
-	.load = load,
-	.attach = attach,
-	.destroy = destroy,
-	.function_name = function_name,
-	.describe = describe,
-};
+/* Alike but for the name: prepare and attach tell them apart by hi->be. */
+#define KPROBE_BACKEND(nm)                                                                                   \
+	{                                                                                                    \
+		.name = nm, POLICY_KPROBE_SECTION, .check = check, .instances = instances, .open = open_obj,  \
+		.prepare = prepare, .load = load, .attach = attach, .destroy = destroy,                       \
+		.function_name = function_name, .describe = describe,                                        \
+	}
 
-const struct policy_backend policy_be_kprobe_multi = {
-	.name = "kprobe.multi",
-	.section = TP_HOOK_KPROBE,
-	.msg_op = MSG_OP_GENERIC_KPROBE,
-	.event = POLICY_EV_KPROBE,
-	.sensor = "generic_kprobe",
-	.label = "kprobe",
-	.returns = true,
-	.overrides = true,
-	.check = check,
-	.instances = instances,
-	.open = open_obj,
-	.prepare = prepare,
-	.load = load,
-	.attach = attach,
-	.destroy = destroy,
-	.function_name = function_name,
-	.describe = describe,
-};
+const struct policy_backend policy_be_kprobe = KPROBE_BACKEND("kprobe");
+const struct policy_backend policy_be_kprobe_multi = KPROBE_BACKEND("kprobe.multi");

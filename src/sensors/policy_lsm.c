@@ -111,35 +111,6 @@ static const char *hook_btf(const struct tp_hook *h, struct btf_hook *bh, char *
 	return NULL;
 }
 
-/* Argument layout of h into pc/hi (either may be NULL: check only). */
-static const char *setup_args(const struct tp_hook *h, const struct btf_hook *bh, struct gt_prog_cfg *pc,
-			      struct hook_inst *hi, char *why, size_t len)
-{
-	if (h->nargs > GT_MAX_ARGS) {
-		snprintf(why, len, "lsm hook %s: %zu arguments: at most %d are supported", h->hook, h->nargs,
-			 GT_MAX_ARGS);
-		return why;
-	}
-	for (size_t i = 0; i < h->nargs; i++) {
-		struct gt_arg_cfg c;
-		struct gt_resolve res;
-		enum tp_arg_type rep = TP_ARG_INT;
-
-		if (policy_btf_arg(h, i, bh, &c, &res, &rep, why, len))
-			return why;
-		if (pc) {
-			pc->args[i] = c;
-			pc->resolve[i] = res;
-		}
-		if (hi) {
-			hi->types[i] = rep;
-			hi->is_signed[i] = c.is_signed;
-			hi->size[i] = c.size;
-		}
-	}
-	return NULL;
-}
-
 /* Override on an LSM hook: its verdict is 0 or -errno; a hook returning nothing has none. */
 static const char *check_override(const struct tp_hook *h, const struct btf_hook *bh, char *why, size_t len)
 {
@@ -178,7 +149,8 @@ static const char *check(struct policy_engine *e, const struct tp_policy *p, con
 		snprintf(why, len, "line %u: lsm hook %s: data: is not supported on lsmhooks yet", h->pos.line, h->hook);
 		return why;
 	}
-	if (hook_btf(h, &bh, why, len) || bpf_lsm_ok(h, why, len) || setup_args(h, &bh, NULL, NULL, why, len))
+	if (hook_btf(h, &bh, why, len) || bpf_lsm_ok(h, why, len) ||
+	    policy_btf_layout(h, &bh, bh.what, NULL, NULL, why, len))
 		return why;
 	return check_override(h, &bh, why, len);
 }
@@ -199,16 +171,10 @@ static const char *instances(struct policy_engine *e, struct tp_policy *p, const
 
 static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 {
+	/* libbpf reads the kernel's full BTF for the attach target anyway: no CO-RE stand-in */
 	struct generic_lsm_bpf *skel = generic_lsm_bpf__open();
 
-	if (!skel) {
-		snprintf(why, len, "opening the BPF object: %s", strerror(errno));
-		return NULL;
-	}
-	hi->skel = skel;
-	hi->obj = skel->obj;
-	hi->xcfg = (struct gt_xcfg *)&skel->rodata->gt_xcfg;
-	return (struct gt_prog_cfg *)&skel->rodata->gt_cfg;
+	return POLICY_OPENED(hi, skel, why, len);
 }
 
 /*
@@ -278,33 +244,21 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 	(void)e;
 	if (hook_btf(hi->h, &bh, why, len))
 		return why;
-	hi->cfg->raw_nargs = (uint32_t)(bh.n < BTF_HOOK_MAX_ARGS ? bh.n : BTF_HOOK_MAX_ARGS);
-	hi->cfg->nargs = (uint32_t)hi->h->nargs;
-	hi->ret_type = TP_ARG_NOP;
 	skel->rodata->lsm_override = hi->ovr == POLICY_OVR_LSM;
 	if (setup_ima(hi, why, len))
 		return why;
-	return setup_args(hi->h, &bh, hi->cfg, hi, why, len);
+	return policy_btf_layout(hi->h, &bh, bh.what, hi->cfg, hi, why, len);
 }
 
 static int load(struct hook_inst *hi)
 {
 	struct generic_lsm_bpf *skel = hi->skel;
-	/*
-	 * Set here, right before the load: libbpf keeps the kernel's BTF
-	 * (megabytes) from then until a load, which also frees it.
-	 */
-	int err = bpf_program__set_attach_target(skel->progs.generic_lsm, 0, hi->h->hook);
+	struct bpf_program *ima = skel->progs.generic_lsm_ima;
+	/* libbpf looks the target up as bpf_lsm_<hook> */
+	int err = policy_attach_targets(hi->h->hook, skel->progs.generic_lsm, bpf_program__autoload(ima) ? ima : NULL);
+	int lerr = generic_lsm_bpf__load(skel);
 
-	if (!err && bpf_program__autoload(skel->progs.generic_lsm_ima))
-		err = bpf_program__set_attach_target(skel->progs.generic_lsm_ima, 0, hi->h->hook);
-
-	/* libbpf looks the target up as bpf_lsm_<hook>; a load, even failing, frees that BTF */
-	if (err) {
-		generic_lsm_bpf__load(skel);
-		return err;
-	}
-	return generic_lsm_bpf__load(skel);
+	return err ? err : lerr;
 }
 
 static const char *attach(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)

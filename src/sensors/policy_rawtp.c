@@ -19,35 +19,6 @@
 #include "sensors/policy_btf.h"
 #include "sensors/policy_internal.h"
 
-/* Argument i of h over the tracepoint's typed arguments: c, res, rep; a reason or NULL. */
-static const char *setup_args(const struct tp_hook *h, const struct btf_hook *bh, struct gt_prog_cfg *pc,
-			      struct hook_inst *hi, char *why, size_t len)
-{
-	if (h->nargs > GT_MAX_ARGS) {
-		snprintf(why, len, "raw tracepoint %s: %zu arguments: at most %d are supported", h->event,
-			 h->nargs, GT_MAX_ARGS);
-		return why;
-	}
-	for (size_t i = 0; i < h->nargs; i++) {
-		struct gt_arg_cfg c;
-		struct gt_resolve res;
-		enum tp_arg_type rep = TP_ARG_INT;
-
-		if (policy_btf_arg(h, i, bh, &c, &res, &rep, why, len))
-			return why;
-		if (pc) {
-			pc->args[i] = c;
-			pc->resolve[i] = res;
-		}
-		if (hi) {
-			hi->types[i] = rep;
-			hi->is_signed[i] = c.is_signed;
-			hi->size[i] = c.size;
-		}
-	}
-	return NULL;
-}
-
 static const char *check(struct policy_engine *e, const struct tp_policy *p, const struct tp_hook *h, char *why,
 			 size_t len)
 {
@@ -57,7 +28,7 @@ static const char *check(struct policy_engine *e, const struct tp_policy *p, con
 	(void)p;
 	if (policy_btf_rawtp(h->event, &bh, why, len))
 		return why;
-	return setup_args(h, &bh, NULL, NULL, why, len);
+	return policy_btf_layout(h, &bh, bh.what, NULL, NULL, why, len);
 }
 
 static const char *instances(struct policy_engine *e, struct tp_policy *p, const struct tp_hook *h, char *why,
@@ -76,14 +47,7 @@ static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 {
 	struct generic_rawtp_bpf *skel = CORE_BTF_OPEN(generic_rawtp);
 
-	if (!skel) {
-		snprintf(why, len, "opening the BPF object: %s", strerror(errno));
-		return NULL;
-	}
-	hi->skel = skel;
-	hi->obj = skel->obj;
-	hi->xcfg = (struct gt_xcfg *)&skel->rodata->gt_xcfg;
-	return (struct gt_prog_cfg *)&skel->rodata->gt_cfg;
+	return POLICY_OPENED(hi, skel, why, len);
 }
 
 static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)
@@ -93,10 +57,7 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 	(void)e;
 	if (policy_btf_rawtp(hi->h->event, &bh, why, len))
 		return why;
-	hi->cfg->raw_nargs = (uint32_t)(bh.n < BTF_HOOK_MAX_ARGS ? bh.n : BTF_HOOK_MAX_ARGS);
-	hi->cfg->nargs = (uint32_t)hi->h->nargs;
-	hi->ret_type = TP_ARG_NOP;
-	return setup_args(hi->h, &bh, hi->cfg, hi, why, len);
+	return policy_btf_layout(hi->h, &bh, bh.what, hi->cfg, hi, why, len);
 }
 
 static int load(struct hook_inst *hi)

@@ -41,20 +41,11 @@
 /* In-flight calls a return probe instance holds (LRU: the oldest go first), as the tracepoint's. */
 #define RET_ENTRIES 1024
 
-static bool has_return(const struct tp_hook *h)
-{
-	bool ret = h->ret;
-
-	for (size_t i = 0; i < h->nargs; i++)
-		ret |= h->args[i].return_copy;
-	return ret;
-}
-
 /* Can fentry (fentry: true) or a kprobe serve __x64_sys_ function fn for h here? why says why not. */
 static bool fn_ok(struct policy_engine *e, const struct tp_hook *h, const char *fn, bool fentry, char *why,
 		  size_t len)
 {
-	bool ret = has_return(h);
+	bool ret = policy_hook_has_return(h);
 	char fwhy[256], tmp[256];
 	struct btf_hook bh;
 	int r;
@@ -153,14 +144,7 @@ static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 {
 	struct generic_syscall_bpf *skel = generic_syscall_bpf__open();
 
-	if (!skel) {
-		snprintf(why, len, "opening the BPF object: %s", strerror(errno));
-		return NULL;
-	}
-	hi->skel = skel;
-	hi->obj = skel->obj;
-	hi->xcfg = (struct gt_xcfg *)&skel->rodata->gt_xcfg;
-	return (struct gt_prog_cfg *)&skel->rodata->gt_cfg;
+	return POLICY_OPENED(hi, skel, why, len);
 }
 
 /*
@@ -220,50 +204,26 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 	/* laid out from its tracepoint; from here on named by what it attaches to (logs, stats: "fentry/__x64_sys_openat") */
 	snprintf(hi->subsys, sizeof(hi->subsys), "%s", fentry ? "fentry" : "kprobe");
 	snprintf(hi->event, sizeof(hi->event), "%.95s", hi->function);	/* tracefs names are shorter */
-	hi->has_return = has_return(h);
-	hi->ret_type = TP_ARG_NOP;
-	if (h->ret && h->return_arg) {
-		hi->ret_type = h->return_arg->type;
-		if (hi->ret_type == TP_ARG_AUTO || hi->ret_type == TP_ARG_FD)
-			hi->ret_type = TP_ARG_INT;
-		if (!policy_ret_type_ok(hi->ret_type)) {
-			snprintf(why, len, "line %u: returnArg type %s is not supported (integer types are)",
-				 h->return_arg->pos.line, tp_arg_type_name(hi->ret_type));
-			return why;
-		}
-	}
+	hi->has_return = policy_hook_has_return(h);
+	if (policy_hook_int_ret(h, &hi->ret_type, why, len))
+		return why;
 	/* the pair of programs this instance runs */
 	bpf_program__set_autoload(skel->progs.generic_sys_fentry, fentry);
 	bpf_program__set_autoload(skel->progs.generic_sys_fexit, fentry && hi->has_return);
 	bpf_program__set_autoload(skel->progs.generic_sys_kprobe, !fentry);
 	bpf_program__set_autoload(skel->progs.generic_sys_kretprobe, !fentry && hi->has_return);
-	if (!hi->has_return)
-		return NULL;
-	hi->cfg->has_return = 1;
-	if (bpf_map__set_max_entries(skel->maps.gt_ret, RET_ENTRIES)) {
-		snprintf(why, len, "sizing gt_ret: %s", strerror(errno));
-		return why;
-	}
-	return NULL;
+	return policy_ret_prepare(hi, NULL, skel->maps.gt_ret, RET_ENTRIES, why, len);
 }
 
 static int load(struct hook_inst *hi)
 {
 	struct generic_syscall_bpf *skel = hi->skel;
-	int err = 0;
+	int err = hi->be == &policy_be_syscall_fentry ?
+		  policy_attach_targets(hi->function, skel->progs.generic_sys_fentry,
+					hi->has_return ? skel->progs.generic_sys_fexit : NULL) : 0;
+	int lerr = generic_syscall_bpf__load(skel);
 
-	if (hi->be == &policy_be_syscall_fentry) {
-		/* right before the load: libbpf holds the kernel's BTF from the lookup until a load */
-		err = bpf_program__set_attach_target(skel->progs.generic_sys_fentry, 0, hi->function);
-		if (!err && hi->has_return)
-			err = bpf_program__set_attach_target(skel->progs.generic_sys_fexit, 0, hi->function);
-		if (err) {
-			/* a load, even failing, frees the BTF the lookup loaded */
-			generic_syscall_bpf__load(skel);
-			return err;
-		}
-	}
-	return generic_syscall_bpf__load(skel);
+	return err ? err : lerr;
 }
 
 static const char *attach(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)
@@ -307,40 +267,13 @@ static void describe(const struct hook_inst *hi, struct strbuf *sb)
 		strbuf_addf(sb, ", with %s", fentry ? "fexit" : "kretprobe");
 }
 
-const struct policy_backend policy_be_syscall_fentry = {
-	.name = "syscall fentry",
-	.section = TP_HOOK_KPROBE,
-	.msg_op = MSG_OP_GENERIC_KPROBE,
-	.event = POLICY_EV_KPROBE,
-	.sensor = "generic_kprobe",
-	.label = "kprobe",
-	.returns = true,
-	.overrides = true,
-	.check = check,
-	.instances = policy_syscall_instances,
-	.open = open_obj,
-	.prepare = prepare,
-	.load = load,
-	.attach = attach,
-	.destroy = destroy,
-	.describe = describe,
-};
+/* Alike but for the name: prepare, load and attach tell them apart by hi->be. */
+#define SYSCALL_BACKEND(nm)                                                                                  \
+	{                                                                                                    \
+		.name = nm, POLICY_KPROBE_SECTION, .check = check, .instances = policy_syscall_instances,     \
+		.open = open_obj, .prepare = prepare, .load = load, .attach = attach, .destroy = destroy,     \
+		.describe = describe,                                                                        \
+	}
 
-const struct policy_backend policy_be_syscall_kprobe = {
-	.name = "syscall kprobe",
-	.section = TP_HOOK_KPROBE,
-	.msg_op = MSG_OP_GENERIC_KPROBE,
-	.event = POLICY_EV_KPROBE,
-	.sensor = "generic_kprobe",
-	.label = "kprobe",
-	.returns = true,
-	.overrides = true,
-	.check = check,
-	.instances = policy_syscall_instances,
-	.open = open_obj,
-	.prepare = prepare,
-	.load = load,
-	.attach = attach,
-	.destroy = destroy,
-	.describe = describe,
-};
+const struct policy_backend policy_be_syscall_fentry = SYSCALL_BACKEND("syscall fentry");
+const struct policy_backend policy_be_syscall_kprobe = SYSCALL_BACKEND("syscall kprobe");

@@ -390,14 +390,7 @@ static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 {
 	struct generic_tracepoint_bpf *skel = CORE_BTF_OPEN(generic_tracepoint);
 
-	if (!skel) {
-		snprintf(why, len, "opening the BPF object: %s", strerror(errno));
-		return NULL;
-	}
-	hi->skel = skel;
-	hi->obj = skel->obj;
-	hi->xcfg = (struct gt_xcfg *)&skel->rodata->gt_xcfg;
-	return (struct gt_prog_cfg *)&skel->rodata->gt_cfg;
+	return POLICY_OPENED(hi, skel, why, len);
 }
 
 /*
@@ -570,16 +563,8 @@ static const char *return_prepare(struct hook_inst *hi, const char *tracefs, cha
 		snprintf(why, len, "returnCopy needs a return probe: only syscall kprobes have one here");
 		return why;
 	}
-	if (h->ret && h->return_arg) {
-		hi->ret_type = h->return_arg->type;
-		if (hi->ret_type == TP_ARG_AUTO || hi->ret_type == TP_ARG_FD)
-			hi->ret_type = TP_ARG_INT;
-		if (!policy_ret_type_ok(hi->ret_type)) {
-			snprintf(why, len, "line %u: returnArg type %s is not supported (integer types are)",
-				 h->return_arg->pos.line, tp_arg_type_name(hi->ret_type));
-			return why;
-		}
-	}
+	if (policy_hook_int_ret(h, &hi->ret_type, why, len))
+		return why;
 	f = malloc(sizeof(*f));
 	if (!f)
 		return "out of memory";
@@ -594,12 +579,7 @@ static const char *return_prepare(struct hook_inst *hi, const char *tracefs, cha
 		if (!strcmp(f->fields[i].name, "ret") && f->fields[i].size == 8)
 			skel->rodata->ret_offset = (uint32_t)f->fields[i].offset;
 	free(f);
-	hi->cfg->has_return = 1;
-	if (bpf_map__set_max_entries(skel->maps.gt_ret, RET_ENTRIES)) {
-		snprintf(why, len, "sizing gt_ret: %s", strerror(errno));
-		return why;
-	}
-	return NULL;
+	return policy_ret_prepare(hi, NULL, skel->maps.gt_ret, RET_ENTRIES, why, len);
 }
 
 static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)
@@ -710,13 +690,7 @@ const struct policy_backend policy_be_tracepoint = {
 
 const struct policy_backend policy_be_syscall_tp = {
 	.name = "syscall tracepoint",
-	.section = TP_HOOK_KPROBE,
-	.msg_op = MSG_OP_GENERIC_KPROBE,
-	.event = POLICY_EV_KPROBE,
-	.sensor = "generic_kprobe",
-	.label = "kprobe",
-	.returns = true,
-	.overrides = true,
+	POLICY_KPROBE_SECTION,
 	.check = policy_syscall_check,
 	.instances = policy_syscall_instances,
 	.open = open_obj,

@@ -240,55 +240,22 @@ static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 {
 	struct generic_uprobe_bpf *skel = CORE_BTF_OPEN(generic_uprobe);
 
-	if (!skel) {
-		snprintf(why, len, "opening the BPF object: %s", strerror(errno));
-		return NULL;
-	}
-	hi->skel = skel;
-	hi->obj = skel->obj;
-	hi->xcfg = (struct gt_xcfg *)&skel->rodata->gt_xcfg;
-	return (struct gt_prog_cfg *)&skel->rodata->gt_cfg;
+	return POLICY_OPENED(hi, skel, why, len);
 }
 
 static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)
 {
 	struct generic_uprobe_bpf *skel = hi->skel;
 	const struct tp_hook *h = hi->h;
+	char what[160];
 
 	(void)e;
-	for (size_t i = 0; i < h->nargs; i++) {
-		struct gt_arg_cfg *c = &hi->cfg->args[i];
-		enum tp_arg_type t = h->args[i].type;
-		unsigned sz = 8;
-		bool sg = false;
-
-		c->offset = (uint16_t)h->args[i].index;
-		if (h->args[i].resolve) {
-			char what[160];
-
-			/* the binary's BTF types the walk (btfPath): offsets for the program */
-			snprintf(what, sizeof(what), "uprobe %s", hi->function[0] ? hi->function : hi->event);
-			if (policy_btf_user_arg(h, i, hi->function[0] ? hi->function : NULL, what, c,
-						&hi->cfg->resolve[i], &t, why, len))
-				return why;
-			hi->types[i] = t;
-			hi->is_signed[i] = c->is_signed;
-			hi->size[i] = c->size;
-			continue;
-		}
-		if (policy_int_type(t, &sz, &sg)) {
-			c->kind = GT_ARG_INT;
-			c->size = (uint8_t)sz;
-			c->is_signed = sg;
-		} else {
-			c->kind = GT_ARG_STR_USER;
-			c->size = 8;
-			t = TP_ARG_STRING;
-		}
-		hi->types[i] = t;
-		hi->is_signed[i] = sg;
-		hi->size[i] = sz;
-	}
+	snprintf(what, sizeof(what), "uprobe %s", hi->function[0] ? hi->function : hi->event);
+	/* each from its register (args[i].index) */
+	for (size_t i = 0; i < h->nargs; i++)
+		if (policy_user_arg(hi, i, (uint16_t)h->args[i].index, hi->function[0] ? hi->function : NULL, what,
+				    why, len))
+			return why;
 	hi->cfg->nargs = (uint32_t)h->nargs;
 	/* return: true: a uretprobe on the same function completes the record */
 	hi->ret_type = TP_ARG_NOP;
@@ -298,13 +265,8 @@ static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *
 		return NULL;
 	}
 	hi->ret_type = h->return_arg->type == TP_ARG_AUTO ? TP_ARG_INT : h->return_arg->type;
-	hi->cfg->has_return = 1;
 	skel->rodata->ret_str = hi->ret_type == TP_ARG_STRING;
-	if (bpf_map__set_max_entries(skel->maps.gt_ret, RET_ENTRIES)) {
-		snprintf(why, len, "sizing gt_ret: %s", strerror(errno));
-		return why;
-	}
-	return NULL;
+	return policy_ret_prepare(hi, NULL, skel->maps.gt_ret, RET_ENTRIES, why, len);
 }
 
 static int load(struct hook_inst *hi)

@@ -233,56 +233,28 @@ static const char *instances(struct policy_engine *e, struct tp_policy *p, const
 static struct gt_prog_cfg *open_obj(struct hook_inst *hi, char *why, size_t len)
 {
 	struct generic_usdt_bpf *skel = CORE_BTF_OPEN(generic_usdt);
+	struct gt_prog_cfg *cfg = POLICY_OPENED(hi, skel, why, len);
 
-	if (!skel) {
-		snprintf(why, len, "opening the BPF object: %s", strerror(errno));
-		return NULL;
-	}
-	hi->skel = skel;
-	hi->obj = skel->obj;
-	return (struct gt_prog_cfg *)&skel->rodata->gt_cfg;
+	/* no socket tracking on usdts: without it TrackSock is refused (policy_selectors.c) */
+	hi->xcfg = NULL;
+	return cfg;
 }
 
 static const char *prepare(struct policy_engine *e, struct hook_inst *hi, char *why, size_t len)
 {
 	struct generic_usdt_bpf *skel = hi->skel;
 	const struct tp_hook *h = hi->h;
+	char what[160];
 
 	(void)e;
+	snprintf(what, sizeof(what), "usdt %s", hi->event);
+	/*
+	 * The program computes slot i's value first (gt_fetch reads it by
+	 * position); with resolve it is the pointer the walk starts from.
+	 */
 	for (size_t i = 0; i < h->nargs; i++) {
-		struct gt_arg_cfg *c = &hi->cfg->args[i];
-		enum tp_arg_type t = h->args[i].type;
-		unsigned sz = 8;
-		bool sg = false;
-
-		if (h->args[i].resolve) {
-			char what[160];
-
-			/* the note's value is the pointer the walk starts from (btfPath types it) */
-			snprintf(what, sizeof(what), "usdt %s", hi->event);
-			if (policy_btf_user_arg(h, i, NULL, what, c, &hi->cfg->resolve[i], &t, why, len))
-				return why;
-			c->offset = (uint16_t)i;
-			hi->types[i] = t;
-			hi->is_signed[i] = c->is_signed;
-			hi->size[i] = c->size;
-			skel->rodata->usdt_args[i] = hi->usdt_args[i];
-			continue;
-		}
-		/* the program computes slot i's value first: gt_fetch reads it by position */
-		c->offset = (uint16_t)i;
-		if (policy_int_type(t, &sz, &sg)) {
-			c->kind = GT_ARG_INT;
-			c->size = (uint8_t)sz;
-			c->is_signed = sg;
-		} else {
-			c->kind = GT_ARG_STR_USER;
-			c->size = 8;
-			t = TP_ARG_STRING;
-		}
-		hi->types[i] = t;
-		hi->is_signed[i] = sg;
-		hi->size[i] = sz;
+		if (policy_user_arg(hi, i, (uint16_t)i, NULL, what, why, len))
+			return why;
 		skel->rodata->usdt_args[i] = hi->usdt_args[i];
 	}
 	hi->cfg->nargs = (uint32_t)h->nargs;

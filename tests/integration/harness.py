@@ -171,10 +171,10 @@ def require_root():
         raise Skip("needs root")
 
 
-def free_port():
-    """A loopback TCP port free now (for an agent's metrics or gRPC address)."""
+def free_port(host="127.0.0.1"):
+    """A TCP port of host free now (for an agent's metrics or gRPC address)."""
     s = socket.socket()
-    s.bind(("127.0.0.1", 0))
+    s.bind((host, 0))
     port = s.getsockname()[1]
     s.close()
     return port
@@ -190,3 +190,30 @@ def scrape_metrics(port):
             labels = tuple(sorted(re.findall(r'(\w+)="([^"]*)"', m.group(2) or "")))
             out[(m.group(1), labels)] = float(m.group(3))
     return out
+
+
+def metric_key(name, **labels):
+    """scrape_metrics()'s key of the sample name{labels}."""
+    return (name, tuple(sorted(labels.items())))
+
+
+def find_metric(metrics, name, **labels):
+    """The first sample of name (page order) among scrape_metrics() whose labels include labels, or None."""
+    want = set(labels.items())
+    for (n, ls), v in metrics.items():
+        if n == name and want <= set(ls):
+            return v
+    return None
+
+
+def wait_metric(port, name, labels, want, timeout=20):
+    """Until the sample name{labels} is want (the page is rendered every second)."""
+    key = metric_key(name, **labels)
+    deadline = time.time() + timeout
+    got = None
+    while time.time() < deadline:
+        got = scrape_metrics(port).get(key)
+        if got == want:
+            return
+        time.sleep(0.05)
+    raise AssertionError("%s%s: want %s, got %s" % (name, labels, want, got))

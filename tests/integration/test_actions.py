@@ -17,10 +17,10 @@ import atexit
 import http.server
 import socket
 import threading
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Agent, Skip, require_root, run_tests, free_port  # noqa: E402
+from harness import (Agent, Skip, require_root, run_tests, free_port, metric_key, scrape_metrics,  # noqa: E402
+                     wait_metric)
 from sentinel import settle  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="tg-actions-")
@@ -208,30 +208,7 @@ class Hits(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def metrics(port):
-    page = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read().decode()
-    out = {}
-    for line in page.splitlines():
-        if line.startswith("tetragon_policy_agent_actions"):
-            k, v = line.rsplit(" ", 1)
-            out[k] = float(v)
-    return out
-
-
-def wait_metric(port, key, want, timeout=30):
-    import time
-    deadline = time.time() + timeout
-    while True:
-        got = metrics(port).get(key)
-        if got == want:
-            return
-        if time.time() > deadline:
-            raise AssertionError("%s = %s, want %s" % (key, got, want))
-        time.sleep(0.2)
-
-
-def key(action, result):
-    return 'tetragon_policy_agent_actions_total{action="%s",result="%s"}' % (action, result)
+ACTIONS = "tetragon_policy_agent_actions_total"
 
 
 def test_geturl_dnslookup():
@@ -294,14 +271,14 @@ spec:
                             e["process_kprobe"]["args"][0].get("string_arg") == GETURL_FILE, what="the GetUrl event")
         assert ev["process_kprobe"]["action"] == "KPROBE_ACTION_GETURL", ev
         subprocess.run(["/bin/cat", NOPOST_FILE], check=True, stdout=subprocess.DEVNULL)
-        wait_metric(mport, key("geturl", "ok"), 2)
+        wait_metric(mport, ACTIONS, {"action": "geturl", "result": "ok"}, 2, timeout=30)
         assert sorted(Hits.paths) == ["/hit", "/nopost"], Hits.paths
-        wait_metric(mport, key("dnslookup", "ok"), 1)
+        wait_metric(mport, ACTIONS, {"action": "dnslookup", "result": "ok"}, 1, timeout=30)
         # the slow request: still in flight or timed out, never blocking the events above
-        wait_metric(mport, key("geturl", "timeout"), 1, timeout=30)
+        wait_metric(mport, ACTIONS, {"action": "geturl", "result": "timeout"}, 1, timeout=30)
         for r in ("error", "dropped"):
-            assert metrics(mport)[key("geturl", r)] == 0
-        assert metrics(mport)[key("dnslookup", "error")] == 0
+            assert scrape_metrics(mport)[metric_key(ACTIONS, action="geturl", result=r)] == 0
+        assert scrape_metrics(mport)[metric_key(ACTIONS, action="dnslookup", result="error")] == 0
         settle(agent)
         assert not [e for e in agent.events if e.get("process_kprobe", {}).get("args", [{}])[0].get("string_arg") ==
                     NOPOST_FILE], "NoPost posted an event"

@@ -23,11 +23,11 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import containers_env as ce  # noqa: E402
-from harness import ROOT, BUILD, Agent, Skip, require_root, run_tests, free_port  # noqa: E402
+from harness import (ROOT, BUILD, Agent, Skip, require_root, run_tests, free_port, scrape_metrics,  # noqa: E402
+                     find_metric as metric)
 
 CRI_CLIENT = os.path.join(ROOT, BUILD, "tests", "cri_client")
 POD_UID = "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
@@ -267,24 +267,10 @@ def test_nsenter_cgroup_move():
     assert ns["process_exec"]["process"]["docker"] == cid[:31]
 
 
-def metrics():
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % env["metrics"], timeout=10) as r:
-        return r.read().decode()
-
-
-def metric(text, name, **labels):
-    for line in text.splitlines():
-        if not line.startswith(name + "{") and not line.startswith(name + " "):
-            continue
-        if all('%s="%s"' % kv in line for kv in labels.items()):
-            return float(line.rsplit(" ", 1)[1])
-    return None
-
-
 def test_metrics_counted():
     """Lookups by runtime and result, and what the event hold did."""
     time.sleep(1.2)	# the page is rendered every second
-    m = metrics()
+    m = scrape_metrics(env["metrics"])
     for rt in ("docker", "containerd", "podman"):
         v = metric(m, "tetragon_container_runtime_requests_total", runtime=rt, result="ok")
         assert v and v >= 1, (rt, v)
@@ -384,8 +370,7 @@ def test_runtime_slow_then_late():
         # the page is rendered every second: wait for the one that shows the answer
         deadline = time.time() + 10
         while True:
-            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
-                m = r.read().decode()
+            m = scrape_metrics(port)
             if metric(m, "tetragon_container_runtime_requests_total", runtime="docker", result="ok") or \
                     time.time() > deadline:
                 break

@@ -15,10 +15,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Agent, HELPERS, exec_with_args, require_root, run_tests, free_port  # noqa: E402
+from harness import (Agent, HELPERS, exec_with_args, require_root, run_tests, free_port, metric_key,  # noqa: E402
+                     scrape_metrics)
 
 STORM = os.path.join(HELPERS, "exec_storm")
 
@@ -42,10 +42,9 @@ def lines_of(path):
 
 
 def exported_total(port):
-    page = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read().decode()
-    m = re.search(r"^tetragon_events_exported_total (\d+)$", page, re.M)
-    assert m, "no tetragon_events_exported_total"
-    return int(m.group(1))
+    v = scrape_metrics(port).get(metric_key("tetragon_events_exported_total"))
+    assert v is not None, "no tetragon_events_exported_total"
+    return int(v)
 
 
 def marker_event(path, marker, timeout=10):

@@ -22,12 +22,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (HELPERS, ROOT, BUILD, Agent, Skip, execs, exit_of, require_root, run_tests,  # noqa: E402
-                     free_port, scrape_metrics as metrics)
+                     free_port, scrape_metrics as metrics, wait_metric)
 from kube_apiserver import KubeAPIServer, pod  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="tg-k8s-")
@@ -37,18 +36,6 @@ TPNS = "/apis/cilium.io/v1alpha1/tracingpoliciesnamespaced"
 SYSCALL_STORM = os.path.realpath(os.path.join(HELPERS, "syscall_storm"))
 TETRA = os.path.join(ROOT, BUILD, "bin", "tetra")
 CG_TOP = "tg-k8s-test-%d" % os.getpid()
-
-
-def wait_metric(port, name, labels, want, timeout=20):
-    key = (name, tuple(sorted(labels.items())))
-    deadline = time.time() + timeout
-    got = None
-    while time.time() < deadline:
-        got = metrics(port).get(key)
-        if got == want:
-            return
-        time.sleep(0.05)
-    raise AssertionError("%s%s: want %s, got %s" % (name, labels, want, got))
 
 
 def wait_log(a, pattern, timeout=20, start=0):

@@ -19,12 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (HELPERS, ROOT, BUILD, Agent, Skip, require_root, run_tests, free_port,  # noqa: E402
-                     scrape_metrics as metrics)
+                     scrape_metrics as metrics, wait_metric)
 from kube_apiserver import KubeAPIServer, pod  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="tg-scope-")
@@ -35,18 +34,6 @@ TPNS = "/apis/cilium.io/v1alpha1/tracingpoliciesnamespaced"
 STORM = os.path.join(TMP, "scope-storm")
 CG_TOP = "tg-scope-test-%d" % os.getpid()
 TETRA = os.path.join(ROOT, BUILD, "bin", "tetra")
-
-
-def wait_metric(port, name, labels, want, timeout=20):
-    key = (name, tuple(sorted(labels.items())))
-    deadline = time.time() + timeout
-    got = None
-    while time.time() < deadline:
-        got = metrics(port).get(key)
-        if got == want:
-            return
-        time.sleep(0.05)
-    raise AssertionError("%s%s: want %s, got %s" % (name, labels, want, got))
 
 
 def wait_log(a, pattern, timeout=20):

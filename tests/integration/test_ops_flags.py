@@ -16,10 +16,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import AGENT, BUILD, ROOT, Agent, Skip, execs, require_root, run_tests, free_port  # noqa: E402
+from harness import (AGENT, BUILD, ROOT, Agent, Skip, execs, require_root, run_tests, free_port,  # noqa: E402
+                     metric_key, scrape_metrics)
 
 TMP = tempfile.mkdtemp(prefix="tg-ops-")
 INTEROP = os.path.join(ROOT, "tests", "interop")
@@ -223,11 +223,9 @@ def test_health_server_flags_refused():
 # ---- --export-rate-limit --------------------------------------------------------------------
 
 def metric(port, name):
-    page = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read().decode()
-    for line in page.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise AssertionError("no %s in the metrics page" % name)
+    v = scrape_metrics(port).get(metric_key(name))
+    assert v is not None, "no %s in the metrics page" % name
+    return v
 
 
 def test_export_rate_limit():

@@ -17,7 +17,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import AGENT, BUILD, ROOT, Agent, Skip, execs, require_root, run_tests  # noqa: E402
+from harness import (AGENT, BUILD, ROOT, Agent, Skip, execs, require_root, run_tests, free_port,  # noqa: E402
+                     wait_metric)
 
 TETRA = os.path.join(ROOT, BUILD, "bin", "tetra")
 PY = "/usr/bin/python3"		# nobody cannot run a python from root's home
@@ -54,14 +55,6 @@ spec:
 """)
 os.chmod(STATIC, 0o644)
 os.chmod(KILL, 0o644)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def tetra(*args, user=None, timeout=30):
@@ -382,21 +375,6 @@ print(alive, flush=True)
 """
 
 
-def metrics_page(port):
-    import urllib.request
-    return urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read().decode()
-
-
-def wait_metric(port, line, timeout=10):
-    """The metrics page is rendered every second: wait for the line."""
-    deadline = time.time() + timeout
-    while True:
-        page = metrics_page(port)
-        if line in page.splitlines() or time.time() > deadline:
-            return page
-        time.sleep(0.2)
-
-
 def test_connection_flood_is_bounded_and_the_listener_recovers():
     require_root()
     mport = free_port()
@@ -423,9 +401,7 @@ def test_connection_flood_is_bounded_and_the_listener_recovers():
         assert alive == 32, "nobody kept %d connections open, the bound is 32" % alive
         fds = len(os.listdir("/proc/%d/fd" % a.proc.pid))
         assert fds < 400, "the agent holds %d descriptors" % fds
-        want = 'tetragon_api_connections_refused_total{reason="per_client"} 568'
-        page = wait_metric(mport, want)
-        assert want in page.splitlines(), [l for l in page.splitlines() if "api_conn" in l]
+        wait_metric(mport, "tetragon_api_connections_refused_total", {"reason": "per_client"}, 568, timeout=10)
         # they are gone: nobody may connect again
         deadline = time.time() + 10
         while True:

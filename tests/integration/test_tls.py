@@ -19,7 +19,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import AGENT, BUILD, ROOT, Agent, Skip, require_root, run_tests  # noqa: E402
+from harness import (AGENT, BUILD, ROOT, Agent, Skip, require_root, run_tests, free_port, metric_key,  # noqa: E402
+                     scrape_metrics)
 
 TETRA = os.path.join(ROOT, BUILD, "bin", "tetra")
 PY = "/usr/bin/python3"		# nobody cannot run a python from root's home
@@ -110,14 +111,6 @@ spec:
 os.chmod(POLICY, 0o644)
 
 
-def free_port(host="127.0.0.1"):
-    s = socket.socket()
-    s.bind((host, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def tetra(*args, user=None, timeout=30):
     cmd = (user or []) + [TETRA] + list(args)
     # stdin: a pipe or file would make tetra getevents read events from it
@@ -167,14 +160,12 @@ def shared():
 
 def tls_refusals(a, at_least, timeout=10):
     """tetragon_api_connections_refused_total{reason="tls"}, once it reaches at_least (rendered every second)."""
-    import urllib.request
     deadline = time.time() + timeout
     while True:
-        page = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % a.metrics, timeout=10).read().decode()
-        m = re.search(r'^tetragon_api_connections_refused_total\{reason="tls"\} (\d+)$', page, re.M)
-        assert m, "no tls refusals metric"
-        if int(m.group(1)) >= at_least or time.time() > deadline:
-            return int(m.group(1))
+        v = scrape_metrics(a.metrics).get(metric_key("tetragon_api_connections_refused_total", reason="tls"))
+        assert v is not None, "no tls refusals metric"
+        if v >= at_least or time.time() > deadline:
+            return int(v)
         time.sleep(0.2)
 
 
