@@ -227,6 +227,15 @@ struct gt_ima_hash {
 #define GT_ARGF_SIZE_ARG	0x2	/* GT_ARG_BUF_USER: byte count in the argument at size_off */
 #define GT_ARGF_SIZE32		0x4	/* that count is 4 bytes (else 8) */
 #define GT_ARGF_KMEM		0x8	/* the pointer may be a kernel one: kernel memory first, user if that fails */
+/*
+ * data: entries (upstream's source:). Their slots follow the args. SRC_TASK:
+ * the word is the current task_struct's address, its resolve: walk reads
+ * kernel memory. SRC_REGS: the word is the register at byte offset of the
+ * hook's struct pt_regs (the registers of the call; of the user program for
+ * syscalls and uprobes), size_off bytes of it (eax: 4).
+ */
+#define GT_ARGF_SRC_TASK	0x10
+#define GT_ARGF_SRC_REGS	0x20
 
 struct gt_arg_cfg {
 	__u16 offset;		/* record offset, or register/argument position */

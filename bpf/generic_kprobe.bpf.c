@@ -67,6 +67,7 @@ int generic_kprobe(struct pt_regs *ctx)
 	}
 	h->m.func_id = (__u32)cookie;
 	gt_args_begin(h);
+	gt_data_regs(h, ctx);
 	gt_read_args(regs, h);
 	/* Override: the companion program on this function applies it (gt_common.h) */
 	gt_override_leave(pid_tgid, gt_select_and_post(ctx, h, pid_tgid, cand, key));

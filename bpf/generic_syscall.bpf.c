@@ -55,6 +55,7 @@ static __always_inline int sys_enter(void *ctx, const struct pt_regs *regs)
 	raw[5] = BPF_CORE_READ(regs, r9);
 	h->m.func_id = 0;
 	gt_args_begin(h);
+	gt_data_regs(h, regs);
 	gt_read_args(raw, h);
 	/* Override (fmod_ret): the companion on the same function runs after this program (policy_override.c) */
 	gt_override_leave(pid_tgid, gt_select_and_post(ctx, h, pid_tgid, cand, pid_tgid));

@@ -79,6 +79,9 @@ int generic_tracepoint(void *ctx)
 		return 0;
 	}
 	gt_args_begin(h);
+	/* syscall hooks' data: entries with source pt_regs: the calling program's registers */
+	if (gt_data_regs_wanted())
+		gt_data_regs(h, (const void *)bpf_task_pt_regs((struct task_struct *)bpf_get_current_task_btf()));
 	gt_read_args(ctx, h);
 	/* Override of a syscall: the companion program on its __x64_sys_ function applies it (gt_common.h) */
 	gt_override_leave(pid_tgid, gt_select_and_post(ctx, h, pid_tgid, cand, pid_tgid));

@@ -70,6 +70,7 @@ int generic_uprobe(struct pt_regs *ctx)
 	if (!cand)
 		return 0;
 	gt_args_begin(h);
+	gt_data_regs(h, ctx);
 	gt_read_args(regs, h);
 	gt_select_and_post(ctx, h, pid_tgid, cand, pid_tgid);
 	return 0;

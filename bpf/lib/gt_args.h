@@ -265,7 +265,7 @@ static __always_inline void gt_put_iov_iter(struct gt_heap *h, __u32 i, struct i
 }
 
 /* The value at the end of argument i's resolve: path, starting from the raw word v. */
-static __always_inline __u64 gt_resolve(__u32 i, __u64 v)
+static __always_inline __u64 gt_resolve(__u32 i, __u64 v, int mode)
 {
 	__u32 n = gt_cfg.resolve[i].n, size = gt_cfg.resolve[i].size;
 	__u64 addr = 0, out = 0;
@@ -276,15 +276,48 @@ static __always_inline __u64 gt_resolve(__u32 i, __u64 v)
 		if (!v)
 			return 0;
 		addr = v + gt_cfg.resolve[i].off[k];
-		if (k + 1 < n && gt_read_mem(&v, sizeof(v), (const void *)addr, GT_RESOLVE_MEM))
+		if (k + 1 < n && gt_read_mem(&v, sizeof(v), (const void *)addr, mode))
 			return 0;
 	}
 	if (gt_cfg.resolve[i].last == GT_RES_ADDR)
 		return addr;
 	if (size > 8)
 		size = 8;
-	gt_read_mem(&out, size, (const void *)addr, GT_RESOLVE_MEM);
+	gt_read_mem(&out, size, (const void *)addr, mode);
 	return out;
+}
+
+/*
+ * data: entries with source pt_regs: the program hands over its registers
+ * (regs: a struct pt_regs in kernel memory) before gt_read_args(); they are
+ * copied only when some slot reads one.
+ */
+static __always_inline bool gt_data_regs_wanted(void)
+{
+	for (__u32 i = 0; i < GT_MAX_ARGS; i++)
+		if (i < gt_cfg.nargs && (gt_cfg.args[i].flags & GT_ARGF_SRC_REGS))
+			return true;
+	return false;
+}
+
+static __always_inline void gt_data_regs(struct gt_heap *h, const void *regs)
+{
+	if (gt_data_regs_wanted() && bpf_probe_read_kernel(h->regs, sizeof(h->regs), regs))
+		__builtin_memset(h->regs, 0, sizeof(h->regs));
+}
+
+/* Slot i's register: size_off bytes of the word at offset (the agent checked both). */
+static __always_inline __u64 gt_data_reg(struct gt_heap *h, __u32 i)
+{
+	__u32 w = gt_cfg.args[i].offset / 8, rs = gt_cfg.args[i].size_off;
+	__u64 v;
+
+	if (w >= GT_PT_REGS_WORDS)
+		return 0;
+	v = h->regs[w];
+	if (rs && rs < 8)
+		v &= (1ULL << (rs * 8)) - 1;
+	return v;
 }
 
 #include "lib/gt_structs.h"
@@ -343,9 +376,14 @@ static __always_inline void gt_read_arg(const void *src, struct gt_heap *h, __u3
 		}
 		return;
 	}
-	v = gt_fetch(src, pos, size > 8 ? 8 : size);
+	if (gt_cfg.args[i].flags & GT_ARGF_SRC_TASK)
+		v = bpf_get_current_task();
+	else if (gt_cfg.args[i].flags & GT_ARGF_SRC_REGS)
+		v = gt_data_reg(h, i);
+	else
+		v = gt_fetch(src, pos, size > 8 ? 8 : size);
 	if (gt_cfg.resolve[i].n)
-		v = gt_resolve(i, v);
+		v = gt_resolve(i, v, gt_cfg.args[i].flags & GT_ARGF_SRC_TASK ? GT_MEM_KERNEL : GT_RESOLVE_MEM);
 	switch (kind) {
 	case GT_ARG_INT:
 		if (gt_cfg.args[i].is_signed) {

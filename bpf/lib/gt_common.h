@@ -192,6 +192,8 @@ struct {
  * namespaces, capabilities) is flagged *_done and reset by
  * gt_select_pre(); a program only fills m.args and data.
  */
+#define GT_PT_REGS_WORDS 21	/* x86_64 struct pt_regs */
+
 struct gt_heap {
 	struct msg_generic m;
 	/*
@@ -235,6 +237,8 @@ struct gt_heap {
 	struct gt_rate_key rkey;
 	char rkey_room[64];
 	struct gt_bin_cache_val bc;	/* staging for gt_bin_cache updates */
+	/* data: entries with source pt_regs (GT_ARGF_SRC_REGS): the hook's registers, copied by gt_data_regs() */
+	__u64 regs[GT_PT_REGS_WORDS];
 	struct path_scratch scratch;
 };
 

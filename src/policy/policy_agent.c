@@ -342,14 +342,6 @@ static void check_hook(struct actx *c, size_t i)
 		refuse(c, &h->return_arg->pos, "a string returnArg needs a free argument slot: at most %d args with it",
 		       TP_MAX_ARGS - 1);
 	}
-	/* upstream reports them in the event's data list and filters them with matchData */
-	if (h->ndata) {
-		set_path(c, "spec.%s[%zu].data", section, i);
-		refuse(c, &h->data[0].pos, "data: is not supported by this agent: it does not read current_task or "
-					   "pt_regs fields into the event's data list, so matchData, which filters on "
-					   "them, is not evaluated either; remove data: and its matchData filters, or "
-					   "run upstream Tetragon");
-	}
 	for (size_t j = 0; j < h->nselectors; j++) {
 		set_path(c, "spec.%s[%zu].selectors[%zu]", section, i, j);
 		check_selector(c, &hc, &h->selectors[j]);

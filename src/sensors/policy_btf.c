@@ -613,6 +613,37 @@ const char *policy_btf_arg(const struct tp_hook *h, size_t i, const struct btf_h
 	return NULL;
 }
 
+const char *policy_btf_task_data(const struct tp_arg *a, struct gt_arg_cfg *c, struct gt_resolve *res,
+				 enum tp_arg_type *rep, char *why, size_t len)
+{
+	const struct btf *btf = policy_btf_vmlinux(NULL, 0);
+	struct btf_hook bh = { .n = 0 };	/* kernel memory only: no user pointer is in a task */
+	struct btf_arg rr;
+	char tmp[384];
+	int id;
+
+	memset(c, 0, sizeof(*c));
+	memset(res, 0, sizeof(*res));
+	id = btf ? btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT) : -ENOENT;
+	if (id <= 0) {
+		snprintf(why, len, "line %u: data source current_task needs the kernel's BTF of struct task_struct "
+			 "(/sys/kernel/btf/vmlinux), which this kernel does not have", a->pos.line);
+		return why;
+	}
+	if (describe_resolved(btf, (__u32)id, true, a->resolve, res, &rr, tmp, sizeof(tmp))) {
+		snprintf(why, len, "line %u: data resolve %s on current_task (struct task_struct): %s", a->pos.line,
+			 a->resolve, tmp);
+		return why;
+	}
+	if (!arg_kind(a, &bh, &rr, res->last == GT_RES_ADDR, c, rep)) {
+		snprintf(why, len, "line %u: data resolve %s on current_task is %s: type %s cannot read it",
+			 a->pos.line, a->resolve, rr.what, tp_arg_type_name(a->type));
+		return why;
+	}
+	c->flags |= GT_ARGF_SRC_TASK;
+	return NULL;
+}
+
 /*
  * The struct or union a btfType names in btf: its id, or 0. Upstream looks
  * up a struct; a union is accepted too (the walk reads members either way).

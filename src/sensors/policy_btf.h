@@ -72,6 +72,12 @@ const char *policy_btf_user_arg(const struct tp_hook *h, size_t i, const char *f
 				struct gt_arg_cfg *c, struct gt_resolve *res, enum tp_arg_type *rep, char *why, size_t len);
 
 /* The C type a kernel-structure policy type reads ("struct sock *"), or NULL for other types. */
+/*
+ * A data: entry with source current_task (a): its resolve: path walked from
+ * struct task_struct, read as its declared type. A reason or NULL.
+ */
+const char *policy_btf_task_data(const struct tp_arg *a, struct gt_arg_cfg *c, struct gt_resolve *res,
+				 enum tp_arg_type *rep, char *why, size_t len);
 const char *policy_btf_struct_what(enum tp_arg_type t);
 
 #endif

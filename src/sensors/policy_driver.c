@@ -97,6 +97,8 @@ static const char *load_inst(struct policy_engine *e, struct hook_inst *hi, char
 	hi->cfg->agent_tgid = (uint32_t)getpid();
 	bad = be->prepare(e, hi, why, len);
 	if (!bad)
+		bad = policy_data_prepare(hi, why, len);
+	if (!bad)
 		bad = policy_ovr_prepare(hi, hi->obj, why, len);
 	if (bad)
 		return bad;

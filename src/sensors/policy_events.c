@@ -160,7 +160,7 @@ static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, co
 	const char *b = arg_bytes(m, i, &l);
 
 	tetragon__kprobe_argument__init(a);
-	a->label = hi->h->args[i].label;
+	a->label = i < hi->h->nargs ? hi->h->args[i].label : hi->h->data[i - hi->h->nargs].label;
 	/* the kept bytes as a C string: the string and path types point at it */
 	if (l)
 		memcpy(strbuf, b, l);
@@ -449,6 +449,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	 */
 	static Tetragon__KprobeArgument cbuf[GT_MAX_ARGS * (GT_CONST_BUF_MAX / 8)];
 	Tetragon__KprobeArgument args[GT_MAX_ARGS], *argp[GT_MAX_ARGS + 1 + GT_MAX_ARGS * (GT_CONST_BUF_MAX / 8)], ret;
+	Tetragon__KprobeArgument *datap[GT_MAX_ARGS];	/* data: entries, in the slots after the args */
 	char strs[GT_MAX_ARGS][GT_ARG_MAX + 1];
 	struct arg_store stores[GT_MAX_ARGS];
 	Google__Protobuf__Timestamp ts;
@@ -459,7 +460,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	Google__Protobuf__UInt32Value tid = GOOGLE__PROTOBUF__UINT32_VALUE__INIT;
 	const struct hook_inst *hi;
 	struct process *p;
-	size_t nargs, na = 0, ncb = 0;
+	size_t nargs, na = 0, ncb = 0, nd = 0;
 	char fname[160], ima[8 + 2 * GT_IMA_HASH_MAX + 1];
 
 	/* a header, then data_len bytes of arguments */
@@ -525,6 +526,10 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		fill_arg(&args[i], hi, m, i, strs[i], &stores[i]);
 		argp[na++] = &args[i];
 	}
+	for (size_t i = hi->h->nargs; i < hi->h->nargs + hi->h->ndata && i < m->nargs && i < GT_MAX_ARGS; i++) {
+		fill_arg(&args[i], hi, m, i, strs[i], &stores[i]);
+		datap[nd++] = &args[i];
+	}
 	Tetragon__KprobeAction act = action_of(m->action, true);
 
 	switch (hi->be->event) {
@@ -538,6 +543,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 					    hi->function);
 		kp.n_args = na;
 		kp.args = argp;
+		kp.n_data = nd;
+		kp.data = datap;
 		kp.action = act;
 		kp.policy_name = hi->p->name;
 		kp.message = hi->h->message;
@@ -575,6 +582,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		up.offset = hi->uprobe_offset;
 		up.n_args = na;
 		up.args = argp;
+		up.n_data = nd;
+		up.data = datap;
 		if ((m->flags & GT_MSG_RETURN) && hi->ret_type != TP_ARG_NOP) {
 			fill_ret(&ret, hi, m->ret);
 			if (hi->ret_type == TP_ARG_STRING && hi->h->nargs < GT_MAX_ARGS) {

@@ -147,10 +147,6 @@ static const char *check(struct policy_engine *e, const struct tp_policy *p, con
 		snprintf(why, len, "line %u: return: true needs a returnArg", h->pos.line);
 		return why;
 	}
-	if (h->ndata) {
-		snprintf(why, len, "line %u: fentry on %s: data: is not supported on fentries yet", h->pos.line, h->call);
-		return why;
-	}
 	if (h->has_return_arg_action) {
 		snprintf(why, len, "line %u: fentry on %s: returnArgAction (TrackSock/UntrackSock) is not supported yet",
 			 h->pos.line, h->call);

@@ -223,6 +223,12 @@ bool policy_int_type(enum tp_arg_type t, unsigned *size, bool *sgn);
 int uprobe_addr_offset(const char *path, uint64_t addr, uint64_t *off, char *why, size_t len);
 
 /* Why the selectors of h cannot run on back-end be (yet), or NULL (policy_support.c). */
+/*
+ * data: entries (policy_data.c): why hook h cannot read them on back-end be
+ * (NULL: it can); their slots after the args in hi's configuration.
+ */
+const char *policy_data_check(const struct policy_backend *be, const struct tp_hook *h, char *why, size_t len);
+const char *policy_data_prepare(struct hook_inst *hi, char *why, size_t len);
 const char *policy_selectors_unsupported(const struct policy_backend *be, const struct tp_hook *h, char *why,
 					 size_t len);
 /* Why argument type t is not read by a back-end: a sentence for messages. */

@@ -420,10 +420,6 @@ static const char *check(struct policy_engine *e, const struct tp_policy *p, con
 		snprintf(why, len, "line %u: return: true needs a returnArg", h->pos.line);
 		return why;
 	}
-	if (h->ndata) {
-		snprintf(why, len, "line %u: %s: data: is not supported on kprobes yet", h->pos.line, name);
-		return why;
-	}
 	bad = plan_hook(e, p, h, &pl, why, len);
 	if (!bad) {
 		int m;

@@ -475,19 +475,28 @@ static const char *compile_caps_gained(struct hook_inst *hi, const struct tp_arg
 	return NULL;
 }
 
-static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter *a, struct gt_argf *gf,
+/* A matchArgs entry, or with data a matchData one (its slot: the data entry's, after the args). */
+static const char *compile_argf(struct hook_inst *hi, const struct tp_arg_filter *a, bool data, struct gt_argf *gf,
 				uint8_t *next_id, char *why, size_t len)
 {
 	const struct tp_hook *h = hi->h;
 	int slot = a->slot;
 
-	if (a->op == TP_OP_CAPABILITIES_GAINED)
+	if (a->op == TP_OP_CAPABILITIES_GAINED && !data)
 		return compile_caps_gained(hi, a, gf, why, len);
-	if (slot < 0)
+	if (data) {
+		if (slot < 0 || (size_t)slot >= h->ndata || a->op == TP_OP_CAPABILITIES_GAINED) {
+			snprintf(why, len, "line %u: matchData index %u is not one of the hook's data entries%s",
+				 a->pos.line, a->index, slot >= 0 ? " (CapabilitiesGained compares two args)" : "");
+			return why;
+		}
+		slot += (int)h->nargs;
+	} else if (slot < 0) {
 		for (size_t k = 0; k < h->nargs; k++)
 			if (h->args[k].index == a->index)
 				slot = (int)k;
-	if (slot < 0 || (size_t)slot >= h->nargs || slot >= GT_MAX_ARGS) {
+	}
+	if (slot < 0 || (size_t)slot >= h->nargs + (data ? h->ndata : 0) || slot >= GT_MAX_ARGS) {
 		snprintf(why, len, "line %u: matchArgs index %u is not one of the hook's args", a->pos.line,
 			 a->index);
 		return why;
@@ -887,14 +896,17 @@ const char *policy_compile_selectors(struct hook_inst *hi, struct gt_config *cfg
 					      (f->op == TP_OP_NOT_IN ? GT_NSCHG_NOT_IN : 0));
 			hi->sm.nscaps = true;
 		}
-		if (s->nargs > GT_MAX_ARGF) {
-			snprintf(why, len, "line %u: at most %d matchArgs entries per selector", s->pos.line,
-				 GT_MAX_ARGF);
+		if (s->nargs + s->ndata > GT_MAX_ARGF) {
+			snprintf(why, len, "line %u: at most %d matchArgs and matchData entries per selector",
+				 s->pos.line, GT_MAX_ARGF);
 			return why;
 		}
-		g->nargf = (uint8_t)s->nargs;
+		g->nargf = (uint8_t)(s->nargs + s->ndata);
 		for (size_t j = 0; j < s->nargs; j++)
-			if ((bad = compile_argf(hi, &s->args[j], &g->argf[j], &next_id, why, len)))
+			if ((bad = compile_argf(hi, &s->args[j], false, &g->argf[j], &next_id, why, len)))
+				return bad;
+		for (size_t j = 0; j < s->ndata; j++)
+			if ((bad = compile_argf(hi, &s->data[j], true, &g->argf[s->nargs + j], &next_id, why, len)))
 				return bad;
 		if ((bad = compile_return(hi, s, g, &next_id, why, len)))
 			return bad;

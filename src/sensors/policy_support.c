@@ -146,7 +146,7 @@ const char *policy_selectors_unsupported(const struct policy_backend *be, const 
 		const struct tp_selector *s = &h->selectors[i];
 		/* return selectors: back-ends with return probes (sys_exit_*, kretprobes, uretprobes) */
 		bool ret_ok = be->returns;
-		const char *what = s->ndata ? "matchData" : s->nreturn_args && !ret_ok ? "matchReturnArgs" :
+		const char *what = s->nreturn_args && !ret_ok ? "matchReturnArgs" :
 				   s->nreturn_actions && !ret_ok ? "matchReturnActions" :
 				   s->workloads ? "matchWorkloads" : NULL;
 
@@ -210,7 +210,8 @@ const char *policy_check_hook(struct policy_engine *e, const struct tp_policy *p
 			 "Tetragon", tp_hook_kind_name(h->kind));
 		return why;
 	}
-	if (be->check(e, p, h, why, len) || policy_selectors_unsupported(be, h, why, len))
+	if (be->check(e, p, h, why, len) || policy_data_check(be, h, why, len) ||
+	    policy_selectors_unsupported(be, h, why, len))
 		return why;
 	return NULL;
 }

@@ -226,11 +226,6 @@ const char *policy_syscall_check(struct policy_engine *e, const struct tp_policy
 	const char *tracefs = policy_tracefs(e->tracefs);
 	char ev[128];
 
-	if (h->ndata) {
-		snprintf(why, len, "line %u: kprobe on %s: data: is not supported on syscall kprobes yet", h->pos.line,
-			 h->call);
-		return why;
-	}
 	if (h->ret && !h->return_arg) {
 		snprintf(why, len, "line %u: return: true needs a returnArg", h->pos.line);
 		return why;

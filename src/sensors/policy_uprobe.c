@@ -92,11 +92,6 @@ static const char *check(struct policy_engine *e, const struct tp_policy *p, con
 	if (h->ndigests && !h->ignore_digest_failure && uprobe_digest_match(h->path, h->digests, h->ndigests,
 									     why, len) != 1)
 		return why;
-	if (h->ndata) {
-		snprintf(why, len, "uprobe on %s: data is not supported yet (symbols, offsets, addrs, "
-			 "refCtrOffsets and btfPath are)", h->path);
-		return why;
-	}
 	if (h->nref_ctr_offsets && h->naddrs && h->naddrs != h->nref_ctr_offsets) {
 		snprintf(why, len, "uprobe on %s: refCtrOffsets has %zu entries but addrs has %zu", h->path,
 			 h->nref_ctr_offsets, h->naddrs);

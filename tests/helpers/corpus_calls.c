@@ -15,6 +15,8 @@
  *                            cgroup2 directory CGROUP, then detaches it
  *   usdt A B                 fires the USDT test:usdt3 (int A, long B), the
  *                            probe of upstream's usdt.yaml example
+ *   prctl OPTION ARG2        prctl(OPTION, ARG2, 2, 3, 4): known values in
+ *                            the syscall's registers (checks/data.sh)
  *   write TEXT               write(1, TEXT, strlen(TEXT)), reported on stderr
  *   clock_settime ID         clock_settime(ID, now): CLOCK_MONOTONIC (1) is
  *                            refused (EINVAL), the clock left as it is
@@ -188,6 +190,9 @@ int main(int argc, char **argv)
 		return do_bpf();
 	if (!strcmp(c, "cgroup-skb") && argc >= 4)
 		return do_cgroup_skb(argv[2], argv + 3);
+	if (!strcmp(c, "prctl") && argc == 4)
+		return report("prctl", syscall(SYS_prctl, strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0), 2UL, 3UL,
+					       4UL)) && errno != EINVAL;
 	if (!strcmp(c, "usdt") && argc == 4) {
 		fire_usdt(atoi(argv[2]), atol(argv[3]));
 		return 0;
@@ -211,7 +216,7 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "pid") && argc >= 4)
 		return do_pid(atoi(argv[2]), argv + 3);
 	fprintf(stderr, "usage: corpus_calls connect ADDR PORT | link OLD NEW | symlink TARGET NEW | ptrace ADDR |"
-			" bpf | cgroup-skb CGROUP CMD... | usdt A B | write TEXT | clock_settime ID |"
-			" pivot_root NEW OLD | deep N CMD... | pid PID CMD...\n");
+			" bpf | cgroup-skb CGROUP CMD... | usdt A B | prctl OPTION ARG2 | write TEXT |"
+			" clock_settime ID | pivot_root NEW OLD | deep N CMD... | pid PID CMD...\n");
 	return 2;
 }

@@ -5,7 +5,8 @@ InMap/NotInMap, matchBinaries Postfix and followChildren (also for processes
 older than the policy), matchParentBinaries, matchPIDs followForks and
 isNamespacePID, matchNamespaces (host_ns), matchCapabilities (and
 isNamespaceCapability), matchNamespaceChanges and matchCapabilityChanges
-(In, NotIn), Post rateLimit, NoPost with Signal, and the order
+(In, NotIn), data: entries (current_task, pt_regs) and matchData, Post
+rateLimit, NoPost with Signal, and the order
 of selectors (OR'ed, first match wins) whose argument-free conditions the
 kernel tests before it reads any argument. Each filtered
 event is proven dropped in the kernel by the per-hook counters the agent
@@ -35,6 +36,10 @@ CAT = os.path.realpath("/usr/bin/cat")
 HEAD = os.path.realpath("/usr/bin/head")
 TAIL = os.path.realpath("/usr/bin/tail")
 ME = os.getpid()
+HELPERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", os.environ.get("BUILD", "build"),
+                       "tests", "helpers")
+UPROBE_TARGET = os.path.realpath(os.path.join(HELPERS, "uprobe_target"))
+PYTHON = os.path.realpath("/usr/bin/python3")
 
 
 def d(name):
@@ -226,6 +231,117 @@ spec:
 
 def kprobes(policy):
     return lambda ev: ev.get("process_kprobe", {}).get("policy_name") == policy
+
+
+# data: the calling program's registers (pt_regs: syscall arguments), its
+# comm and its real uid (current_task), filtered with matchData
+DATA_SYSCALL = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "data-prctl"
+spec:
+  kprobes:
+  - call: "sys_prctl"
+    syscall: true
+    args:
+    - index: 0
+      type: "int"
+    data:
+    - index: 0
+      type: "uint64"
+      source: "pt_regs"
+      resolve: "rdi"
+    - index: 1
+      type: "int"
+      source: "pt_regs"
+      resolve: "esi"
+    - index: 2
+      type: "string"
+      source: "current_task"
+      resolve: "comm"
+    - index: 3
+      type: "int"
+      source: "current_task"
+      resolve: "cred.uid.val"
+    selectors:
+    - matchData:
+      - index: 0
+        operator: "Equal"
+        values: ["0xffff0"]
+      - index: 2
+        operator: "Equal"
+        values: ["%s"]
+"""
+
+# a uprobe's data: the function's registers at entry (edi: int a, rdx: char *s) and the task's pid
+DATA_UPROBE = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "data-uprobe"
+spec:
+  uprobes:
+  - path: "%s"
+    symbols:
+    - "tg_uprobe_target"
+    data:
+    - index: 0
+      type: "int"
+      source: "pt_regs"
+      resolve: "edi"
+    - index: 1
+      type: "string"
+      source: "pt_regs"
+      resolve: "rdx"
+    - index: 2
+      type: "int32"
+      source: "current_task"
+      resolve: "tgid"
+    selectors:
+    - matchData:
+      - index: 0
+        operator: "Equal"
+        values: ["4242"]
+"""
+
+
+def prctl(option, arg2, uid=None):
+    code = "import ctypes; ctypes.CDLL(None).prctl(%d, %d, 2, 3, 4)" % (option, arg2)
+    argv = [PYTHON, "-c", code]
+    if uid is not None:
+        argv = ["setpriv", "--reuid=%d" % uid, "--clear-groups"] + argv
+    subprocess.run(argv, check=True)
+
+
+def test_match_data_syscall():
+    prctl(0xffff1, 5)             # matchData index 0 does not match: dropped in the kernel
+    prctl(0xffff0, 1)
+    prctl(0xffff0, 7, uid=65534)
+    settle(agent)
+    got = [ev["process_kprobe"] for ev in agent.read()
+           if ev.get("process_kprobe", {}).get("policy_name") == "data-prctl"]
+    assert len(got) == 2, got
+    for k, (arg2, uid) in zip(got, [(1, 0), (7, 65534)]):
+        assert k["function_name"].endswith("sys_prctl"), k
+        assert k["args"] == [{"int_arg": 0xffff0}], k
+        assert k["data"] == [{"size_arg": str(0xffff0)}, {"int_arg": arg2}, {"string_arg": os.path.basename(PYTHON)[:15]},
+                             {"int_arg": uid}], k
+        assert k["process"]["binary"] == PYTHON, k
+
+
+def test_match_data_uprobe():
+    for a in ("1", "4242"):
+        p = subprocess.run([UPROBE_TARGET, a, "9", "data-" + a], capture_output=True)
+        assert p.returncode == 0, p
+        if a == "4242":
+            pid = p.stdout
+    settle(agent)
+    got = [ev["process_uprobe"] for ev in agent.read()
+           if ev.get("process_uprobe", {}).get("policy_name") == "data-uprobe"]
+    assert len(got) == 1, got
+    u = got[0]
+    assert u["symbol"] == "tg_uprobe_target" and u["process"]["binary"] == UPROBE_TARGET, u
+    assert u["data"][:2] == [{"int_arg": 4242}, {"string_arg": "data-4242"}], u
+    assert u["data"][2] == {"int_arg": u["process"]["pid"]}, (u, pid)
 
 
 def paths_of(policy):
@@ -507,7 +623,7 @@ def check_counters(err, results):
         "cap-change-notin": (1, 2, 0), "rate": (51, 0, 49), "rate-global": (5, 0, 4),
         "nopost-signal": (1, 0, 0), "umask-map": (4, 1, 0), "syscall-list": (2, 1, 0),
         "pids-and": (1, 1, 0), "pids-none": (0, 2, 0), "or-order": (5, 2, 0),
-        "verdict-bash": (2, 1, 0), "verdict-head": (1, 2, 0),
+        "verdict-bash": (2, 1, 0), "verdict-head": (1, 2, 0), "data-prctl": (2, 1, 0),
     }
     for policy, (mat, fil, rl) in want.items():
         if policy not in results:
@@ -566,6 +682,8 @@ def main():
       - operator: NotIn
         values: [%d]
 """ % (ME, ME))
+    POLICIES["data-prctl"] = DATA_SYSCALL % os.path.basename(PYTHON)[:15]
+    POLICIES["data-uprobe"] = DATA_UPROBE % UPROBE_TARGET
     args = []
     for name, text in POLICIES.items():
         p = os.path.join(TMP, name + ".yaml")
@@ -579,7 +697,7 @@ def main():
              test_namespace_capabilities, test_namespace_changes, test_namespace_changes_notin,
              test_capability_changes, test_rate_limit, test_rate_limit_global_scope,
              test_nopost_signal, test_pid_entries_anded, test_selector_order,
-             test_binary_verdict_after_exec]
+             test_binary_verdict_after_exec, test_match_data_syscall, test_match_data_uprobe]
     passed = failed = skipped = 0
     for t in tests:
         start = time.time()

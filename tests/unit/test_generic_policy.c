@@ -166,6 +166,37 @@ static void test_syscall_kprobe_accepted(void **state)
 	assert_null(check("  kprobes:\n  - call: __x64_sys_openat\n    syscall: true\n"));
 }
 
+/* data: entries: what each source reads, and the reasons for what it cannot */
+static void test_data_entries(void **state)
+{
+#define DATA_HOOK "  kprobes:\n  - call: sys_openat\n    syscall: true\n    data:\n"
+	const char *r;
+
+	(void)state;
+	r = check(DATA_HOOK "    - {index: 0, type: uint64, source: pt_regs, resolve: rdi}\n"
+				    "    - {index: 1, type: int, source: pt_regs, resolve: r10d}\n"
+				    "    - {index: 2, type: string, source: current_task, resolve: comm}\n"
+				    "    - {index: 3, type: int, source: current_task, resolve: real_parent.tgid}\n"
+				    "    selectors:\n    - matchData:\n      - {index: 3, operator: Equal, values: [\"1\"]}\n");
+	if (r)
+		print_message("refused: %s\n", r);
+	assert_null(r);
+	r = check(DATA_HOOK "    - {index: 0, type: uint64, source: pt_regs, resolve: xmm0}\n");
+	assert_non_null(r);
+	assert_non_null(strstr(r, "data source pt_regs: \"xmm0\" is not an x86_64 register"));
+	r = check(DATA_HOOK "    - {index: 0, type: file, source: pt_regs, resolve: rdi}\n");
+	assert_non_null(r);
+	assert_non_null(strstr(r, "data source pt_regs reads integer types and string (a char * in the register), "
+				  "not file"));
+	r = check(DATA_HOOK "    - {index: 0, type: int, source: current_task, resolve: no_such_member}\n");
+	assert_non_null(r);
+	assert_non_null(strstr(r, "data resolve no_such_member on current_task (struct task_struct): "));
+	r = check(DATA_HOOK "    - {index: 0, type: int, source: current_task, resolve: pid}\n"
+			    "    selectors:\n    - matchData:\n      - {index: 0, operator: Prefix, values: [\"1\"]}\n");
+	assert_null(r == NULL ? NULL : strstr(r, "data"));
+#undef DATA_HOOK
+}
+
 static void test_refusals(void **state)
 {
 	const char *r;
@@ -575,6 +606,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syscall_kprobe_accepted),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_data_entries),
 		cmocka_unit_test(test_return_probe),
 		cmocka_unit_test(test_kprobes),
 		cmocka_unit_test(test_lsm),

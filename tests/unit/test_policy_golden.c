@@ -619,6 +619,12 @@ static void test_kprobe_fd_install(void **state)
 	run_case("kprobe_fd_install", true);
 }
 
+static void test_kprobe_data(void **state)
+{
+	(void)state;
+	run_case("kprobe_data", true);
+}
+
 static void test_kprobe_list(void **state)
 {
 	(void)state;
@@ -764,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_syscall_connect),
 		cmocka_unit_test(test_tracepoint),
 		cmocka_unit_test(test_kprobe_fd_install),
+		cmocka_unit_test(test_kprobe_data),
 		cmocka_unit_test(test_kprobe_list),
 		cmocka_unit_test(test_rawtp),
 		cmocka_unit_test(test_selector_changes),
