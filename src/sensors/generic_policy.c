@@ -67,14 +67,62 @@ static size_t nselectors(const struct tp_policy *p)
 	return n;
 }
 
+/* Does p mark sockets (TrackSock: a returnArgAction or a selector's action)? */
+static bool tracks_socks(const struct tp_policy *p)
+{
+	for (size_t k = 0; p && k < p->nhooks; k++) {
+		const struct tp_hook *h = &p->hooks[k];
+
+		if (h->has_return_arg_action && h->return_arg_action == TP_ACTION_TRACKSOCK)
+			return true;
+		for (size_t s = 0; s < h->nselectors; s++)
+			for (size_t a = 0; a < h->selectors[s].nactions; a++)
+				if (h->selectors[s].actions[a].type == TP_ACTION_TRACKSOCK)
+					return true;
+	}
+	return false;
+}
+
+/*
+ * The shared sock -> owner map outlives the policies that filled it: once
+ * none that tracks sockets is left, its entries go (upstream's map is the
+ * policy's own). Else a later sock at a freed one's address would be
+ * reported as the old owner's, a process long gone: an event without its
+ * process (tcp-accept.yaml never untracks its AF_INET socks).
+ */
+static void socktrack_flush(struct policy_engine *e)
+{
+	uint64_t key, next;
+	size_t n = 0;
+
+	if (e->socktrack_fd < 0)
+		return;
+	/* a disabled one (no programs attached) tracks again from scratch once enabled */
+	for (size_t j = 0; j < e->n; j++)
+		if (e->v[j].state == POLICY_STATE_ENABLED && tracks_socks(e->v[j].p))
+			return;
+	while (!bpf_map_get_next_key(e->socktrack_fd, NULL, &next)) {
+		key = next;
+		if (bpf_map_delete_elem(e->socktrack_fd, &key))
+			break;
+		n++;
+	}
+	if (n)
+		log_debug("socket tracking: %zu socks of the deleted policies forgotten", n);
+}
+
 /* Remove e->v[i], keeping the others' order (the list order is the load order). */
 static void remove_policy(struct policy_engine *e, size_t i)
 {
+	bool tracked = tracks_socks(e->v[i].p);
+
 	lp_free(e, &e->v[i]);
 	memmove(&e->v[i], &e->v[i + 1], (e->n - i - 1) * sizeof(e->v[0]));
 	e->n--;
 	e->acct_hi = NULL;
 	e->acct_lp = NULL;
+	if (tracked)
+		socktrack_flush(e);
 }
 
 static void set_error(struct loaded_policy *lp, int state, const char *fmt, const char *why)

@@ -17,12 +17,23 @@
  *                            probe of upstream's usdt.yaml example
  *   prctl OPTION ARG2        prctl(OPTION, ARG2, 2, 3, 4): known values in
  *                            the syscall's registers (checks/data.sh)
+ *   write TEXT               write(1, TEXT, strlen(TEXT)), reported on stderr
+ *   clock_settime ID         clock_settime(ID, now): CLOCK_MONOTONIC (1) is
+ *                            refused (EINVAL), the clock left as it is
+ *   pivot_root NEW OLD       pivot_root(NEW, OLD)
+ *   deep N CMD...            runs CMD N forks below this process (each
+ *                            waits for its child): a process that many
+ *                            generations below its ancestors
+ *   pid PID CMD...           runs CMD as process PID (clone3 set_tid: root,
+ *                            PID free and below kernel.pid_max)
  * Raw bpf(2): builds without libbpf.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/sched.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +43,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int report(const char *what, long rc)
@@ -109,6 +121,47 @@ static int do_cgroup_skb(const char *cg, char **cmd)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* the caller's view of a child: its exit status, or 128 + the signal that killed it */
+static int wait_status(pid_t pid)
+{
+	int status = 0;
+
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return 127;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int do_deep(int n, char **cmd)
+{
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid != 0)
+			return wait_status(pid);
+	}
+	execvp(cmd[0], cmd);
+	_exit(127);
+}
+
+static int do_pid(pid_t want, char **cmd)
+{
+	struct clone_args ca;
+	long pid;
+
+	memset(&ca, 0, sizeof(ca));
+	ca.exit_signal = SIGCHLD;
+	ca.set_tid = (unsigned long)&want;
+	ca.set_tid_size = 1;
+	pid = syscall(__NR_clone3, &ca, sizeof(ca));
+	if (pid == 0) {
+		execvp(cmd[0], cmd);
+		_exit(127);
+	}
+	if (pid < 0)
+		return report("pid clone3", pid);
+	return wait_status((pid_t)pid);
+}
+
 __attribute__((noinline)) static void fire_usdt(int a, long b)
 {
 	STAP_PROBE2(test, usdt3, a, b);
@@ -144,7 +197,26 @@ int main(int argc, char **argv)
 		fire_usdt(atoi(argv[2]), atol(argv[3]));
 		return 0;
 	}
+	if (!strcmp(c, "write") && argc == 3) {
+		long rc = write(1, argv[2], strlen(argv[2]));
+
+		fprintf(stderr, "write: %ld errno %d\n", rc, rc < 0 ? errno : 0);
+		return rc < 0;
+	}
+	if (!strcmp(c, "clock_settime") && argc == 3) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		return report("clock_settime", clock_settime(atoi(argv[2]), &ts));
+	}
+	if (!strcmp(c, "pivot_root") && argc == 4)
+		return report("pivot_root", syscall(__NR_pivot_root, argv[2], argv[3]));
+	if (!strcmp(c, "deep") && argc >= 4)
+		return do_deep(atoi(argv[2]), argv + 3);
+	if (!strcmp(c, "pid") && argc >= 4)
+		return do_pid(atoi(argv[2]), argv + 3);
 	fprintf(stderr, "usage: corpus_calls connect ADDR PORT | link OLD NEW | symlink TARGET NEW | ptrace ADDR |"
-			" bpf | cgroup-skb CGROUP CMD... | usdt A B | prctl OPTION ARG2\n");
+			" bpf | cgroup-skb CGROUP CMD... | usdt A B | prctl OPTION ARG2 | write TEXT |"
+			" clock_settime ID | pivot_root NEW OLD | deep N CMD... | pid PID CMD...\n");
 	return 2;
 }

@@ -49,7 +49,7 @@ cp_name() { awk '/^metadata:/ { m = 1; next } m && /^  name:/ { gsub(/["'"'"' ]/
 # "event" line starts another group: another event that must be there), then
 # every "check" command (exit status 0).
 cp_assert() {
-	cp_want=$1 cp_pol=$2 cp_g=1
+	cp_want=$1 cp_pol=$2 cp_g=1 cp_a0=$(cut -d' ' -f1 /proc/uptime)
 	rm -f /tmp/corpus-expect.*
 	: >/tmp/corpus-expect.1
 	: >/tmp/corpus-check
@@ -99,7 +99,7 @@ cp_assert() {
 	elif [ -n "$cp_failed" ]; then
 		bad "corpus $cp_want: a check failed:$cp_failed"
 	else
-		ok "corpus $cp_want: its event$([ $cp_ng -gt 1 ] && echo "s ($cp_ng)") ($cp_np field patterns$([ $cp_nc -gt 0 ] && echo ", $cp_nc checks"))"
+		ok "corpus $cp_want: its event$([ $cp_ng -gt 1 ] && echo "s ($cp_ng)") ($cp_np field patterns$([ $cp_nc -gt 0 ] && echo ", $cp_nc checks"); $(cp_since $cp_a0) s)"
 	fi
 	return 0
 }
