@@ -117,7 +117,13 @@ int metrics_server_start(struct metrics_server **out, const char *addr, char *er
 {
 	struct sockaddr_storage ss = { 0 };
 	struct metrics_server *s;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	/*
+	 * epoll (else poll), never select(): with policies loaded the agent
+	 * holds well over FD_SETSIZE (1024) descriptors (it raises
+	 * RLIMIT_NOFILE for them), and a select() loop closes every accepted
+	 * connection numbered above it unanswered.
+	 */
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
 	int r = parse_addr(addr, &ss, err, errlen);
 
 	if (r)

@@ -2,18 +2,26 @@
 /* Prometheus text exposition: headers, label escaping, number formats; the
  * labelled counter table (ordering, bound); the event-counting sink and its
  * label filter. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "metrics/event_counts.h"
 #include "metrics/exposition.h"
+#include "metrics/http_server.h"
 #include "metrics/registry.h"
 
 static void test_family_and_samples(void **state)
@@ -347,6 +355,85 @@ static void test_syscalls(void **state)
 	c->base.destroy(&c->base);
 }
 
+/* a loopback port free now (the server binds it right after) */
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* GET /metrics on 127.0.0.1:port: the whole answer in buf */
+static void scrape(int port, char *buf, size_t size)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { .tv_sec = 10 };
+	const char *req = "GET /metrics HTTP/1.0\r\n\r\n";
+	size_t n = 0;
+	ssize_t r;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	while (n + 1 < size && (r = read(fd, buf + n, size - 1 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = '\0';
+	close(fd);
+}
+
+/*
+ * The agent holds more than FD_SETSIZE (1024) descriptors once a few dozen
+ * policies are loaded: a scrape accepted on a descriptor above it must be
+ * answered (a select() loop closed it unanswered).
+ */
+static void test_server_many_descriptors(void **state)
+{
+	enum { HELD = 1100 };
+	struct metrics_server *s = NULL;
+	struct rlimit rl, old;
+	char addr[32], err[256], buf[512];
+	int port, fds[HELD], n = 0;
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	rl = old;
+	if (rl.rlim_cur < HELD + 64) {
+		if (rl.rlim_max < HELD + 64)
+			skip();	/* the hard limit allows no more */
+		rl.rlim_cur = HELD + 64;
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	port = free_port();
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	assert_int_equal(metrics_server_start(&s, addr, err, sizeof(err)), 0);
+	metrics_server_publish(s, "tg_test 1\n", 10);
+	scrape(port, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " 200 "));
+	while (n < HELD) {
+		fds[n] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		assert_true(fds[n] >= 0);
+		n++;
+	}
+	assert_true(fds[n - 1] >= 1024);
+	scrape(port, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " 200 "));
+	assert_non_null(strstr(buf, "\r\n\r\ntg_test 1\n"));
+	assert_int_equal(metrics_server_scrapes(s), 2);
+	while (n > 0)
+		close(fds[--n]);
+	metrics_server_stop(s);
+	setrlimit(RLIMIT_NOFILE, &old);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_event_counts),
 		cmocka_unit_test(test_event_counts_filter_and_bound),
 		cmocka_unit_test(test_syscalls),
+		cmocka_unit_test(test_server_many_descriptors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

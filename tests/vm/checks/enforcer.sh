@@ -141,18 +141,13 @@ check)
 		echo "VMLOG metrics page: $(wc -l </tmp/enf/page.txt) lines; $(grep -c '^tetragon_' /tmp/enf/page.txt) tetragon samples"
 		grep '"policy_name":"enforcer-missed"' $EV | head -2 | cut -c1-600 | sed 's/^/VMLOG /'
 		grep -i "enforcer-missed" /tmp/agent.err | tail -5 | sed 's/^/VMLOG /'
+		# the metrics server's own complaints (libmicrohttpd logs to stderr)
+		grep -E "socket descriptor|FD_SETSIZE" /tmp/agent.err | tail -3 | sed 's/^/VMLOG /'
 	fi
-	if [ ! -s /tmp/enf/page.txt ]; then
-		# KNOWN ISSUE (open): with every policy and check of the matrix the
-		# agent's metrics page was unreachable from this check (with this
-		# check alone it is reached and both counters pass); not yet explained
-		skip "enforcer: missed notification counters" "the metrics page at 127.0.0.1:2112 did not answer"
-	else
-		check "enforcer: missed notifications overwritten, counted by syscall (mmap)" \
-			grep -Eq '^tetragon_enforcer_missed_notifications_total\{info="mmap",policy="enforcer-missed",reason="overwritten"\} [1-9]' /tmp/enf/metrics.txt
-		check "enforcer: a notification cleaned up untaken counted (no_action)" \
-			grep -q '^tetragon_enforcer_missed_notifications_total{info="mmap",policy="enforcer-missed",reason="no_action"} 1$' /tmp/enf/metrics.txt
-	fi
+	check "enforcer: missed notifications overwritten, counted by syscall (mmap)" \
+		grep -Eq '^tetragon_enforcer_missed_notifications_total\{info="mmap",policy="enforcer-missed",reason="overwritten"\} [1-9]' /tmp/enf/metrics.txt
+	check "enforcer: a notification cleaned up untaken counted (no_action)" \
+		grep -q '^tetragon_enforcer_missed_notifications_total{info="mmap",policy="enforcer-missed",reason="no_action"} 1$' /tmp/enf/metrics.txt
 	if has_feature override_return || has_feature fmod_ret_syscall; then
 		[ "$enf_err_status" -eq 0 ] && echo "$enf_err_mkdir" | grep -q "Permission denied" &&
 			ok "enforcer (argError -13): mkdir fails with EACCES" ||
