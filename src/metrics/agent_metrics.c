@@ -110,8 +110,8 @@ static void kernel(struct strbuf *sb, const struct metrics_sources *s)
 		 * opcodes of the lifecycle and of every policy hook back-end,
 		 * sorted as strings
 		 */
-		uint32_t ops[40] = { MSG_OP_EXECVE, MSG_OP_EXIT, MSG_OP_CLONE };
-		size_t nops = 3;
+		uint32_t ops[40] = { MSG_OP_EXECVE, MSG_OP_EXIT, MSG_OP_CLONE, MSG_OP_DATA /* maxData chunks */ };
+		size_t nops = 4;
 
 		nops += policy_engine_msg_ops(ops + nops, sizeof(ops) / sizeof(ops[0]) - nops);
 		qsort(ops, nops, sizeof(ops[0]), cmp_op_str);

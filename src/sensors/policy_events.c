@@ -472,6 +472,8 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	char fname[160], ima[8 + 2 * GT_IMA_HASH_MAX + 1];
 
 	if (len >= sizeof(struct msg_common) && ((const struct msg_common *)data)->op == MSG_OP_DATA) {
+		if (!e)
+			return 0;
 		if (!e->chunks && !(e->chunks = policy_chunks_new())) {
 			log_warn("maxData: no memory for argument chunks: %s", strerror(errno));
 			return 0;
