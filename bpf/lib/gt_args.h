@@ -158,7 +158,6 @@ static __always_inline void gt_put_buf(struct gt_heap *h, __u32 i, const void *p
 	gt_put_mem(h, i, ptr, size > 0 ? (__u64)size : 0, mode);
 }
 
-#define GT_IOV_MAX 8	/* iovecs of a char_iovec argument read */
 
 struct iov_loop {
 	struct gt_heap *h;
@@ -169,6 +168,7 @@ struct iov_loop {
 	__u32 off;
 	__u32 room;
 	__u32 done;
+	__u32 gap;	/* an iovec could not be read: the bytes kept are not the first ones */
 };
 
 /* One iovec per call (bpf_loop: the verifier checks the body once). */
@@ -190,6 +190,8 @@ static long iov_step(__u32 k, void *ctx)
 	n = GT_MIN(n, GT_ARG_MAX);
 	if (n && !bpf_probe_read_user(&c->h->data[pos], n, iov.iov_base))
 		c->done += n;
+	else if (n)
+		c->gap = 1;
 	return 0;
 }
 
@@ -212,6 +214,10 @@ static __always_inline void gt_put_iovec(struct gt_heap *h, __u32 i, const struc
 	if (cnt > GT_IOV_MAX)
 		h->m.args[i].flags |= GT_ARGV_TRUNCATED;
 	h->m.args[i].ival = c.total;
+	/* maxData: the iovecs again from where the record's bytes stop (none after a gap) */
+	h->mx_ptr[i] = (__u64)uiov;
+	h->mx_size[i] = c.gap ? 0 : c.total;
+	h->mx_cnt[i] = cnt;
 	gt_arg_commit(h, i, c.done);
 }
 

@@ -110,7 +110,7 @@ static const char *load_inst(struct policy_engine *e, struct hook_inst *hi, char
 		struct gt_arg_cfg *c = &hi->cfg->args[i];
 
 		if (hi->h->args[i].max_data && !(c->flags & GT_ARGF_RETURN_COPY) &&
-		    (c->kind == GT_ARG_BUF_USER || c->kind == GT_ARG_IOV_ITER_PTR))
+		    (c->kind == GT_ARG_BUF_USER || c->kind == GT_ARG_IOVEC_USER || c->kind == GT_ARG_IOV_ITER_PTR))
 			c->flags |= GT_ARGF_MAX_DATA;
 	}
 	/* the return value as its type has it: an int is the low half of the register */
