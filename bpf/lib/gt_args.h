@@ -168,7 +168,6 @@ struct iov_loop {
 	__u32 off;
 	__u32 room;
 	__u32 done;
-	__u32 gap;	/* an iovec could not be read: the bytes kept are not the first ones */
 };
 
 /* One iovec per call (bpf_loop: the verifier checks the body once). */
@@ -191,7 +190,7 @@ static long iov_step(__u32 k, void *ctx)
 	if (n && !bpf_probe_read_user(&c->h->data[pos], n, iov.iov_base))
 		c->done += n;
 	else if (n)
-		c->gap = 1;
+		c->h->iov_gap = 1;
 	return 0;
 }
 
@@ -209,15 +208,16 @@ static __always_inline void gt_put_iovec(struct gt_heap *h, __u32 i, const struc
 		return;
 	gt_arg_dst(h, i, &c.room);
 	c.off = h->m.args[i].off;
+	/* maxData: the iovecs again from where the record's bytes stop (none after a gap) */
+	h->mx_ptr[i] = (__u64)uiov;
+	h->mx_cnt[i] = cnt;
+	h->iov_gap = 0;
 	if (uiov)
 		bpf_loop(GT_IOV_MAX, iov_step, &c, 0);
 	if (cnt > GT_IOV_MAX)
 		h->m.args[i].flags |= GT_ARGV_TRUNCATED;
 	h->m.args[i].ival = c.total;
-	/* maxData: the iovecs again from where the record's bytes stop (none after a gap) */
-	h->mx_ptr[i] = (__u64)uiov;
-	h->mx_size[i] = c.gap ? 0 : c.total;
-	h->mx_cnt[i] = cnt;
+	h->mx_size[i] = h->iov_gap ? 0 : c.total;
 	gt_arg_commit(h, i, c.done);
 }
 

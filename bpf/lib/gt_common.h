@@ -197,7 +197,8 @@ struct {
 /*
  * maxData's chunk loop (gt_post_chunks): in the heap, not on the stack,
  * so the verifier does not follow its counters value by value through
- * every bpf_loop round.
+ * every bpf_loop round, and the programs' frames (their calls' combined
+ * stack may not pass 512 bytes on 6.1) do not grow.
  */
 struct gt_chunk_loop {
 	__u64 ptr;		/* the buffer */
@@ -272,6 +273,9 @@ struct gt_heap {
 	__u64 mx_ptr[GT_MAX_ARGS];
 	__u64 mx_size[GT_MAX_ARGS];
 	__u64 mx_cnt[GT_MAX_ARGS];	/* char_iovec: the iovec count (mx_ptr: the struct iovec array) */
+	__u32 iov_gap;			/* gt_put_iovec: an iovec could not be read */
+	__u32 iov_pad;
+	struct exec_nscaps nsc_stage;	/* nscaps_get()'s new exec_nscaps entry */
 	struct gt_chunk_loop cl;
 	struct path_scratch scratch;
 };
@@ -563,19 +567,23 @@ static __always_inline void gt_stack_fill(void *ctx, struct gt_heap *h, __u32 wa
 	h->m.data_len = GT_MIN(off, GT_DATA_MAX);
 }
 
-
-/* One chunk per call (bpf_loop): reserved on the ring, filled from the buffer, submitted. */
-struct gt_chunk_ctx {
-	struct gt_chunk_loop *c;
-};
-
+/*
+ * One chunk per call (bpf_loop): reserved on the ring, filled from the
+ * buffer, submitted. char_iovec: a call that reaches the end of an iovec
+ * reads the next one instead.
+ */
 static long gt_chunk_step(__u32 k, void *ctx)
 {
-	struct gt_chunk_loop *c = ((struct gt_chunk_ctx *)ctx)->c;
+	__u32 zero = 0;
+	struct gt_heap *h = bpf_map_lookup_elem(&gt_heap_map, &zero);
+	struct gt_chunk_loop *c;
 	struct msg_gt_chunk *r;
 	__u64 n, src, room = GT_CHUNK_MAX;
 	long err;
 
+	if (!h)
+		return 1;
+	c = &h->cl;
 	if (c->off >= c->end)
 		return 1;
 	if (c->uiov) {
@@ -638,7 +646,6 @@ static long gt_chunk_step(__u32 k, void *ctx)
  */
 static __always_inline void gt_post_chunks(struct gt_heap *h)
 {
-	struct gt_chunk_ctx cx = { .c = &h->cl };
 	struct gt_chunk_loop *c = &h->cl;
 
 	for (__u32 i = 0; i < GT_MAX_ARGS; i++) {
@@ -670,7 +677,7 @@ static __always_inline void gt_post_chunks(struct gt_heap *h)
 		c->ipos = 0;
 		c->ilen = 0;
 		/* iovecs: a round per iovec, and one more chunk per iovec boundary */
-		bpf_loop(GT_MAXDATA_CHUNKS + 2 * GT_IOV_MAX, gt_chunk_step, &cx, 0);
+		bpf_loop(GT_MAXDATA_CHUNKS + 2 * GT_IOV_MAX, gt_chunk_step, NULL, 0);
 		h->m.args[i].flags |= (c->seq << GT_ARGV_CHUNKS_SHIFT) | (c->lost ? GT_ARGV_CHUNK_LOST : 0);
 		if (c->lost) {
 			__u32 op = MSG_OP_DATA;

@@ -513,7 +513,7 @@ __noinline int gt_cap_match(struct gt_heap *h, const struct gt_capf *f)
  */
 static __always_inline struct exec_nscaps *nscaps_get(struct gt_heap *h, __u32 tgid)
 {
-	struct exec_nscaps *r = bpf_map_lookup_elem(&exec_nscaps, &tgid), v = {};
+	struct exec_nscaps *r = bpf_map_lookup_elem(&exec_nscaps, &tgid), *v = &h->nsc_stage;
 
 	if (r)
 		return r;
@@ -521,11 +521,13 @@ static __always_inline struct exec_nscaps *nscaps_get(struct gt_heap *h, __u32 t
 		read_ns(h);
 	if (!h->caps_done)
 		read_caps(h);
-	v.ns = h->ns;
-	v.caps[GT_CAPS_EFFECTIVE] = h->caps[GT_CAPS_EFFECTIVE];
-	v.caps[GT_CAPS_INHERITABLE] = h->caps[GT_CAPS_INHERITABLE];
-	v.caps[GT_CAPS_PERMITTED] = h->caps[GT_CAPS_PERMITTED];
-	bpf_map_update_elem(&exec_nscaps, &tgid, &v, BPF_NOEXIST);
+	/* staged in the heap: 6.1 caps the combined stack of a call chain at 512 bytes */
+	__builtin_memset(v, 0, sizeof(*v));
+	v->ns = h->ns;
+	v->caps[GT_CAPS_EFFECTIVE] = h->caps[GT_CAPS_EFFECTIVE];
+	v->caps[GT_CAPS_INHERITABLE] = h->caps[GT_CAPS_INHERITABLE];
+	v->caps[GT_CAPS_PERMITTED] = h->caps[GT_CAPS_PERMITTED];
+	bpf_map_update_elem(&exec_nscaps, &tgid, v, BPF_NOEXIST);
 	return 0;
 }
 
