@@ -238,7 +238,7 @@ struct gt_ima_hash {
 #define GT_ARGF_SRC_TASK	0x10
 #define GT_ARGF_SRC_REGS	0x20
 /*
- * maxData (GT_ARG_BUF_USER, GT_ARG_IOVEC_USER, GT_ARG_IOV_ITER_PTR; never with returnCopy):
+ * maxData (GT_ARG_BUF_USER, GT_ARG_IOV_ITER_PTR; never with returnCopy):
  * the bytes past what the record keeps, up to GT_MAXDATA_MAX in all, are
  * posted once a selector matched as struct msg_gt_chunk records ahead of
  * the record, which counts them in the argument's flags (GT_ARGV_CHUNKS).

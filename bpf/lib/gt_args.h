@@ -158,6 +158,7 @@ static __always_inline void gt_put_buf(struct gt_heap *h, __u32 i, const void *p
 	gt_put_mem(h, i, ptr, size > 0 ? (__u64)size : 0, mode);
 }
 
+#define GT_IOV_MAX 8	/* iovecs of a char_iovec argument read */
 
 struct iov_loop {
 	struct gt_heap *h;
@@ -189,8 +190,6 @@ static long iov_step(__u32 k, void *ctx)
 	n = GT_MIN(n, GT_ARG_MAX);
 	if (n && !bpf_probe_read_user(&c->h->data[pos], n, iov.iov_base))
 		c->done += n;
-	else if (n)
-		c->h->iov_gap = 1;
 	return 0;
 }
 
@@ -208,16 +207,11 @@ static __always_inline void gt_put_iovec(struct gt_heap *h, __u32 i, const struc
 		return;
 	gt_arg_dst(h, i, &c.room);
 	c.off = h->m.args[i].off;
-	/* maxData: the iovecs again from where the record's bytes stop (none after a gap) */
-	h->mx_ptr[i] = (__u64)uiov;
-	h->mx_cnt[i] = cnt;
-	h->iov_gap = 0;
 	if (uiov)
 		bpf_loop(GT_IOV_MAX, iov_step, &c, 0);
 	if (cnt > GT_IOV_MAX)
 		h->m.args[i].flags |= GT_ARGV_TRUNCATED;
 	h->m.args[i].ival = c.total;
-	h->mx_size[i] = h->iov_gap ? 0 : c.total;
 	gt_arg_commit(h, i, c.done);
 }
 

@@ -210,19 +210,7 @@ struct gt_chunk_loop {
 	__u32 seq;
 	__u32 kmem;		/* GT_ARGF_KMEM: kernel memory first */
 	__u32 lost;
-	/*
-	 * char_iovec (uiov: the user's struct iovec array, cnt of them, the
-	 * first GT_IOV_MAX read): iovec k - 1 holds the bytes [ipos, ipos + ilen)
-	 * of the argument, from ibase on
-	 */
-	__u64 uiov;
-	__u64 cnt;
-	__u64 k;
-	__u64 ibase;
-	__u64 ipos;
-	__u64 ilen;
 };
-#define GT_IOV_MAX 8	/* iovecs of a char_iovec argument read */
 
 struct gt_heap {
 	struct msg_generic m;
@@ -272,9 +260,6 @@ struct gt_heap {
 	/* maxData: each buffer argument's address and full size (gt_put_buf), for gt_post_chunks() */
 	__u64 mx_ptr[GT_MAX_ARGS];
 	__u64 mx_size[GT_MAX_ARGS];
-	__u64 mx_cnt[GT_MAX_ARGS];	/* char_iovec: the iovec count (mx_ptr: the struct iovec array) */
-	__u32 iov_gap;			/* gt_put_iovec: an iovec could not be read */
-	__u32 iov_pad;
 	struct exec_nscaps nsc_stage;	/* nscaps_get()'s new exec_nscaps entry */
 	struct gt_chunk_loop cl;
 	struct path_scratch scratch;
@@ -569,8 +554,7 @@ static __always_inline void gt_stack_fill(void *ctx, struct gt_heap *h, __u32 wa
 
 /*
  * One chunk per call (bpf_loop): reserved on the ring, filled from the
- * buffer, submitted. char_iovec: a call that reaches the end of an iovec
- * reads the next one instead.
+ * buffer, submitted.
  */
 static long gt_chunk_step(__u32 k, void *ctx)
 {
@@ -578,7 +562,7 @@ static long gt_chunk_step(__u32 k, void *ctx)
 	struct gt_heap *h = bpf_map_lookup_elem(&gt_heap_map, &zero);
 	struct gt_chunk_loop *c;
 	struct msg_gt_chunk *r;
-	__u64 n, src, room = GT_CHUNK_MAX;
+	__u64 n, src;
 	long err;
 
 	if (!h)
@@ -586,29 +570,8 @@ static long gt_chunk_step(__u32 k, void *ctx)
 	c = &h->cl;
 	if (c->off >= c->end)
 		return 1;
-	if (c->uiov) {
-		if (c->off >= c->ipos + c->ilen) {
-			/* the next iovec (a round of its own) */
-			struct iovec iov = {};
-
-			if (c->k >= c->cnt || c->k >= GT_IOV_MAX ||
-			    bpf_probe_read_user(&iov, sizeof(iov), (const void *)(c->uiov + c->k * sizeof(iov))))
-				return 1;
-			c->ipos += c->ilen;
-			c->ibase = (__u64)iov.iov_base;
-			c->ilen = iov.iov_len;
-			c->k++;
-			return 0;
-		}
-		src = c->ibase + (c->off - c->ipos);
-		room = c->ipos + c->ilen - c->off;
-	} else {
-		src = c->ptr + c->off;
-	}
-	n = c->end - c->off;
-	if (n > room)
-		n = room;
-	n = GT_MIN(n, GT_CHUNK_MAX);
+	src = c->ptr + c->off;
+	n = GT_MIN(c->end - c->off, GT_CHUNK_MAX);
 	r = bpf_ringbuf_reserve(&policy_events, sizeof(*r), 0);
 	if (!r) {
 		c->lost = 1;
@@ -670,14 +633,7 @@ static __always_inline void gt_post_chunks(struct gt_heap *h)
 		c->seq = 0;
 		c->kmem = gt_cfg.args[i].flags & GT_ARGF_KMEM;
 		c->lost = 0;
-		c->uiov = gt_cfg.args[i].kind == GT_ARG_IOVEC_USER ? h->mx_ptr[i] : 0;
-		c->cnt = h->mx_cnt[i];
-		c->k = 0;
-		c->ibase = 0;
-		c->ipos = 0;
-		c->ilen = 0;
-		/* iovecs: a round per iovec, and one more chunk per iovec boundary */
-		bpf_loop(GT_MAXDATA_CHUNKS + 2 * GT_IOV_MAX, gt_chunk_step, NULL, 0);
+		bpf_loop(GT_MAXDATA_CHUNKS, gt_chunk_step, NULL, 0);
 		h->m.args[i].flags |= (c->seq << GT_ARGV_CHUNKS_SHIFT) | (c->lost ? GT_ARGV_CHUNK_LOST : 0);
 		if (c->lost) {
 			__u32 op = MSG_OP_DATA;

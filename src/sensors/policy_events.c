@@ -543,8 +543,7 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 		}
 		stores[i].big = NULL;
 		/* maxData buffers (the upper flags of paths are their mode) */
-		if ((m->args[i].kind == GT_ARG_BUF_USER || m->args[i].kind == GT_ARG_IOVEC_USER ||
-		     m->args[i].kind == GT_ARG_IOV_ITER_PTR) &&
+		if ((m->args[i].kind == GT_ARG_BUF_USER || m->args[i].kind == GT_ARG_IOV_ITER_PTR) &&
 		    (m->args[i].flags >> GT_ARGV_CHUNKS_SHIFT || (m->args[i].flags & GT_ARGV_CHUNK_LOST))) {
 			size_t l;
 			const char *b = arg_bytes(m, i, &l);
