@@ -16,6 +16,7 @@
 #define MSG_OP_GENERIC_UPROBE		15
 #define MSG_OP_GENERIC_LSM		16
 #define MSG_OP_GENERIC_USDT		28
+#define MSG_OP_DATA			24	/* struct msg_gt_chunk (upstream's number for its data events) */
 
 #define GT_MAX_ARGS	5
 /*
@@ -236,6 +237,13 @@ struct gt_ima_hash {
  */
 #define GT_ARGF_SRC_TASK	0x10
 #define GT_ARGF_SRC_REGS	0x20
+/*
+ * maxData (GT_ARG_BUF_USER, GT_ARG_IOV_ITER_PTR; never with returnCopy):
+ * the bytes past what the record keeps, up to GT_MAXDATA_MAX in all, are
+ * posted once a selector matched as struct msg_gt_chunk records ahead of
+ * the record, which counts them in the argument's flags (GT_ARGV_CHUNKS).
+ */
+#define GT_ARGF_MAX_DATA	0x40
 
 struct gt_arg_cfg {
 	__u16 offset;		/* record offset, or register/argument position */
@@ -522,6 +530,31 @@ struct gt_arg_val {
 #define GT_ARGV_UNRESOLVED	0x1	/* a path walk gave up (upstream's unresolvedPathComponents) */
 #define GT_ARGV_TRUNCATED	0x2	/* the limits cut the bytes */
 #define GT_ARGV_MODE_SHIFT	16	/* path kinds: the inode's i_mode in the upper 16 bits (FileType) */
+#define GT_ARGV_CHUNK_LOST	0x4	/* maxData: the ring buffer had no room for a chunk (the bytes stop there) */
+/* maxData buffers: how many msg_gt_chunk records were posted for the argument, in the upper 16 bits */
+#define GT_ARGV_CHUNKS_SHIFT	16
+
+/*
+ * maxData: up to GT_MAXDATA_MAX bytes of an argument in all (upstream's
+ * 327360), the record's own first ones then GT_CHUNK_MAX bytes per chunk.
+ * A chunk names the record it belongs to by hook, thread and the record's
+ * ktime (common.ktime); the thread posts its chunks, in order, right
+ * before that record (return probes: before holding it), so user space
+ * meets them first on the one ring buffer.
+ */
+#define GT_MAXDATA_MAX	327360
+#define GT_CHUNK_MAX	4096
+#define GT_MAXDATA_CHUNKS ((GT_MAXDATA_MAX + GT_CHUNK_MAX - 1) / GT_CHUNK_MAX)
+struct msg_gt_chunk {
+	struct msg_common common;	/* op MSG_OP_DATA; ktime: the record's */
+	__u32 hook_id;
+	__u32 tid;
+	__u32 slot;		/* the argument */
+	__u32 off;		/* where these bytes start in the argument's */
+	__u32 len;		/* bytes of data used */
+	__u32 seq;		/* 0, 1... for the argument */
+	char data[GT_CHUNK_MAX];
+};
 
 struct msg_generic {
 	struct msg_common common;
@@ -587,6 +620,7 @@ _Static_assert(sizeof(struct gt_cred) == 80, "gt_cred layout");
 _Static_assert(sizeof(struct gt_bpf_map) == 32, "gt_bpf_map layout");
 _Static_assert(sizeof(struct gt_perf_event) == 24 + GT_KSYM_LEN, "gt_perf_event layout");
 _Static_assert(sizeof(struct gt_module) == 72, "gt_module layout");
+_Static_assert(sizeof(struct msg_gt_chunk) == 40 + GT_CHUNK_MAX, "msg_gt_chunk layout");
 _Static_assert(sizeof(struct msg_generic) == 16 + 16 + 24 + 24 * GT_MAX_ARGS + 32, "msg_generic layout");
 
 #endif

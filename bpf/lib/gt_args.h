@@ -152,6 +152,8 @@ static __always_inline void gt_put_buf(struct gt_heap *h, __u32 i, const void *p
 	/* GT_MAX_ARGS is no power of two: bound the index, do not mask it */
 	if (i >= GT_MAX_ARGS)
 		return;
+	h->mx_ptr[i] = (__u64)ptr;
+	h->mx_size[i] = size > 0 ? size : 0;
 	h->m.args[i].ival = size > 0 ? size : 0;
 	gt_put_mem(h, i, ptr, size > 0 ? (__u64)size : 0, mode);
 }

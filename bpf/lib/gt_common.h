@@ -194,6 +194,24 @@ struct {
  */
 #define GT_PT_REGS_WORDS 21	/* x86_64 struct pt_regs */
 
+/*
+ * maxData's chunk loop (gt_post_chunks): in the heap, not on the stack,
+ * so the verifier does not follow its counters value by value through
+ * every bpf_loop round, and the programs' frames (their calls' combined
+ * stack may not pass 512 bytes on 6.1) do not grow.
+ */
+struct gt_chunk_loop {
+	__u64 ptr;		/* the buffer */
+	__u64 ktime;
+	__u32 off;		/* next byte to post */
+	__u32 end;
+	__u32 slot;
+	__u32 tid;
+	__u32 seq;
+	__u32 kmem;		/* GT_ARGF_KMEM: kernel memory first */
+	__u32 lost;
+};
+
 struct gt_heap {
 	struct msg_generic m;
 	/*
@@ -239,6 +257,11 @@ struct gt_heap {
 	struct gt_bin_cache_val bc;	/* staging for gt_bin_cache updates */
 	/* data: entries with source pt_regs (GT_ARGF_SRC_REGS): the hook's registers, copied by gt_data_regs() */
 	__u64 regs[GT_PT_REGS_WORDS];
+	/* maxData: each buffer argument's address and full size (gt_put_buf), for gt_post_chunks() */
+	__u64 mx_ptr[GT_MAX_ARGS];
+	__u64 mx_size[GT_MAX_ARGS];
+	struct exec_nscaps nsc_stage;	/* nscaps_get()'s new exec_nscaps entry */
+	struct gt_chunk_loop cl;
 	struct path_scratch scratch;
 };
 
@@ -296,6 +319,7 @@ static __always_inline void gt_args_begin(struct gt_heap *h)
 	h->m.data_len = 0;
 	h->owner_set = 0;
 	for (__u32 i = 0; i < GT_MAX_ARGS; i++) {
+		h->mx_size[i] = 0;
 		h->m.args[i].len = 0;
 		h->m.args[i].off = 0;
 		h->m.args[i].flags = 0;
@@ -528,6 +552,99 @@ static __always_inline void gt_stack_fill(void *ctx, struct gt_heap *h, __u32 wa
 	h->m.data_len = GT_MIN(off, GT_DATA_MAX);
 }
 
+/*
+ * One chunk per call (bpf_loop): reserved on the ring, filled from the
+ * buffer, submitted.
+ */
+static long gt_chunk_step(__u32 k, void *ctx)
+{
+	__u32 zero = 0;
+	struct gt_heap *h = bpf_map_lookup_elem(&gt_heap_map, &zero);
+	struct gt_chunk_loop *c;
+	struct msg_gt_chunk *r;
+	__u64 n, src;
+	long err;
+
+	if (!h)
+		return 1;
+	c = &h->cl;
+	if (c->off >= c->end)
+		return 1;
+	src = c->ptr + c->off;
+	n = GT_MIN(c->end - c->off, GT_CHUNK_MAX);
+	r = bpf_ringbuf_reserve(&policy_events, sizeof(*r), 0);
+	if (!r) {
+		c->lost = 1;
+		return 1;
+	}
+	err = c->kmem ? bpf_probe_read_kernel(r->data, n, (const void *)src) : -1;
+	if (err)
+		err = bpf_probe_read_user(r->data, n, (const void *)src);
+	if (err) {
+		/* unreadable from here on: the argument ends at the bytes posted */
+		bpf_ringbuf_discard(r, 0);
+		return 1;
+	}
+	r->common.op = MSG_OP_DATA;
+	r->common.flags = 0;
+	r->common.pad = 0;
+	r->common.size = sizeof(*r);
+	r->common.ktime = c->ktime;
+	r->hook_id = gt_cfg.hook_id;
+	r->tid = c->tid;
+	r->slot = c->slot;
+	r->off = c->off;
+	r->len = n;
+	r->seq = c->seq;
+	bpf_ringbuf_submit(r, 0);
+	c->off += n;
+	c->seq++;
+	return 0;
+}
+
+/*
+ * maxData: the bytes of each such buffer argument past the record's own,
+ * up to GT_MAXDATA_MAX, posted as chunks ahead of the record (only records
+ * that are posted pay for them); the argument's flags count them.
+ */
+static __always_inline void gt_post_chunks(struct gt_heap *h)
+{
+	struct gt_chunk_loop *c = &h->cl;
+
+	for (__u32 i = 0; i < GT_MAX_ARGS; i++) {
+		__u64 size;
+
+		if (i >= gt_cfg.nargs)
+			break;
+		if (!(gt_cfg.args[i].flags & GT_ARGF_MAX_DATA))
+			continue;
+		size = h->mx_size[i];
+		if (size > GT_MAXDATA_MAX)
+			size = GT_MAXDATA_MAX;
+		/* nothing kept (an unreadable buffer) or nothing more */
+		if (!h->m.args[i].len || size <= h->m.args[i].len)
+			continue;
+		c->ptr = h->mx_ptr[i];
+		c->ktime = h->m.common.ktime;
+		c->off = h->m.args[i].len;
+		c->end = size;
+		c->slot = i;
+		c->tid = h->m.tid;
+		c->seq = 0;
+		c->kmem = gt_cfg.args[i].flags & GT_ARGF_KMEM;
+		c->lost = 0;
+		bpf_loop(GT_MAXDATA_CHUNKS, gt_chunk_step, NULL, 0);
+		h->m.args[i].flags |= (c->seq << GT_ARGV_CHUNKS_SHIFT) | (c->lost ? GT_ARGV_CHUNK_LOST : 0);
+		if (c->lost) {
+			__u32 op = MSG_OP_DATA;
+			__u64 *v = bpf_map_lookup_elem(&missed_events, &op);
+
+			if (v)
+				*v += 1;
+		}
+	}
+}
+
 /* Count the notification old (if any) as missed for reason; whether there was one. */
 static __always_inline int gt_enf_miss(struct gt_enf_val *old, __u32 reason)
 {
@@ -659,6 +776,8 @@ static __always_inline int gt_select_and_post(void *ctx, struct gt_heap *h, __u6
 	h->m.ret = 0;
 	h->m.flags = (post ? 0 : GT_MSG_NOPOST) | (failed ? GT_MSG_ACTION_FAILED : 0);
 	h->m.ret_action = 0;
+	if (post)
+		gt_post_chunks(h);
 	gt_stack_fill(ctx, h, sel < GT_MAX_SEL ? cfg->sel[sel].stack : 0);
 	/*
 	 * imaHash: the hook's sleepable program hashes the file, posts and

@@ -513,7 +513,9 @@ __noinline int gt_cap_match(struct gt_heap *h, const struct gt_capf *f)
  */
 static __always_inline struct exec_nscaps *nscaps_get(struct gt_heap *h, __u32 tgid)
 {
-	struct exec_nscaps *r = bpf_map_lookup_elem(&exec_nscaps, &tgid), v = {};
+	struct exec_nscaps *r = bpf_map_lookup_elem(&exec_nscaps, &tgid), *v;
+	struct gt_heap *mh;
+	__u32 zero = 0;
 
 	if (r)
 		return r;
@@ -521,11 +523,22 @@ static __always_inline struct exec_nscaps *nscaps_get(struct gt_heap *h, __u32 t
 		read_ns(h);
 	if (!h->caps_done)
 		read_caps(h);
-	v.ns = h->ns;
-	v.caps[GT_CAPS_EFFECTIVE] = h->caps[GT_CAPS_EFFECTIVE];
-	v.caps[GT_CAPS_INHERITABLE] = h->caps[GT_CAPS_INHERITABLE];
-	v.caps[GT_CAPS_PERMITTED] = h->caps[GT_CAPS_PERMITTED];
-	bpf_map_update_elem(&exec_nscaps, &tgid, &v, BPF_NOEXIST);
+	/*
+	 * staged in the heap, not on the stack (6.1 caps a call chain's combined
+	 * stack at 512 bytes), looked up here: the map value a global
+	 * function's h points at is plain memory to 6.1, which a map update
+	 * does not take
+	 */
+	mh = bpf_map_lookup_elem(&gt_heap_map, &zero);
+	if (!mh)
+		return 0;
+	v = &mh->nsc_stage;
+	__builtin_memset(v, 0, sizeof(*v));
+	v->ns = h->ns;
+	v->caps[GT_CAPS_EFFECTIVE] = h->caps[GT_CAPS_EFFECTIVE];
+	v->caps[GT_CAPS_INHERITABLE] = h->caps[GT_CAPS_INHERITABLE];
+	v->caps[GT_CAPS_PERMITTED] = h->caps[GT_CAPS_PERMITTED];
+	bpf_map_update_elem(&exec_nscaps, &tgid, v, BPF_NOEXIST);
 	return 0;
 }
 

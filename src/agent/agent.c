@@ -276,6 +276,7 @@ struct ring_losses {
 	uint64_t total;
 	uint64_t exec, clone, exit;		/* lifecycle ring */
 	uint64_t kprobe, tracepoint, uprobe;	/* policy ring */
+	uint64_t data;				/* its maxData chunks (the event is reported short) */
 };
 
 static void ring_losses(struct agent *a, struct ring_losses *l)
@@ -289,6 +290,7 @@ static void ring_losses(struct agent *a, struct ring_losses *l)
 	l->kprobe = per_op[MSG_OP_GENERIC_KPROBE];
 	l->tracepoint = per_op[MSG_OP_GENERIC_TRACEPOINT];
 	l->uprobe = per_op[MSG_OP_GENERIC_UPROBE];
+	l->data = per_op[MSG_OP_DATA];
 }
 
 static void report_losses(struct agent *a, int final)
@@ -302,12 +304,12 @@ static void report_losses(struct agent *a, int final)
 	    (final || !a->missed_warned_ms || now - a->missed_warned_ms >= LOSS_WARN_MS)) {
 		log_warn("kernel ring buffer full: %llu events lost (%llu since the last report): "
 			 "lifecycle exec=%llu clone=%llu exit=%llu (raise --rb-size), "
-			 "policy kprobe=%llu tracepoint=%llu uprobe=%llu (raise --rb-size-policy, or "
+			 "policy kprobe=%llu tracepoint=%llu uprobe=%llu maxdata_chunks=%llu (raise --rb-size-policy, or "
 			 "narrow the policy's selectors)",
 			 (unsigned long long)l.total, (unsigned long long)(l.total - a->missed_reported),
 			 (unsigned long long)l.exec, (unsigned long long)l.clone, (unsigned long long)l.exit,
 			 (unsigned long long)l.kprobe, (unsigned long long)l.tracepoint,
-			 (unsigned long long)l.uprobe);
+			 (unsigned long long)l.uprobe, (unsigned long long)l.data);
 		a->missed_reported = l.total;
 		a->missed_warned_ms = now;
 	}

@@ -24,6 +24,7 @@
 #include "process/cache.h"
 #include "process/userdb.h"
 #include "sensors/generic_policy.h"
+#include "sensors/policy_chunks.h"
 #include "sensors/process_lifecycle.h"
 
 /* Build facts, from a header the Makefile writes (see its metrics section). */
@@ -109,8 +110,8 @@ static void kernel(struct strbuf *sb, const struct metrics_sources *s)
 		 * opcodes of the lifecycle and of every policy hook back-end,
 		 * sorted as strings
 		 */
-		uint32_t ops[40] = { MSG_OP_EXECVE, MSG_OP_EXIT, MSG_OP_CLONE };
-		size_t nops = 3;
+		uint32_t ops[40] = { MSG_OP_EXECVE, MSG_OP_EXIT, MSG_OP_CLONE, MSG_OP_DATA /* maxData chunks */ };
+		size_t nops = 4;
 
 		nops += policy_engine_msg_ops(ops + nops, sizeof(ops) / sizeof(ops[0]) - nops);
 		qsort(ops, nops, sizeof(ops[0]), cmp_op_str);
@@ -247,6 +248,23 @@ static void policies(struct strbuf *sb, const struct metrics_sources *s)
 		      (double)as.queued);
 		gauge(sb, "tetragon_policy_agent_actions_in_flight", "GetUrl and DnsLookup requests running.",
 		      (double)as.running);
+	}
+	{
+		/* maxData chunks, by upstream's event names (NotMatched: arguments reported short of them) */
+		struct policy_data_stats ds;
+		static const char *const names[] = { "Received", "Added", "Appended", "Matched", "NotMatched", "Bad" };
+		uint64_t v[6];
+
+		policy_engine_data_stats(s->policies, &ds);
+		v[0] = ds.received, v[1] = ds.added, v[2] = ds.appended, v[3] = ds.matched;
+		v[4] = ds.not_matched, v[5] = ds.bad;
+		metrics_family(sb, "tetragon_data_events_total",
+			       "The number of data events by type. For internal use only.", METRIC_COUNTER);
+		for (int k = 0; k < 6; k++) {
+			const struct metric_label l = { "event", names[k] };
+
+			metrics_sample_u64(sb, "tetragon_data_events_total", &l, 1, v[k]);
+		}
 	}
 	metrics_family(sb, "tetragon_enforcer_missed_notifications_total",
 		       "The number of missed notifications by the enforcer.", METRIC_COUNTER);

@@ -3,6 +3,7 @@
 #include "sensors/policy_internal.h"
 #include "sensors/stack_syms.h"
 #include "sensors/agent_actions.h"
+#include "sensors/policy_chunks.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -526,6 +527,15 @@ void policy_engine_close(struct policy_engine *e)
 		close(e->socktrack_fd);
 	policy_ftrace_free(&e->ftrace);
 	agent_actions_free(e->actions);
+	if (e->chunks) {
+		struct policy_data_stats ds;
+
+		policy_chunks_stats(e->chunks, &ds);
+		log_info("maxData: %llu chunk(s) received, %llu argument(s) joined whole, %llu short of chunks, "
+			 "%llu malformed chunk(s)", (unsigned long long)ds.received, (unsigned long long)ds.matched,
+			 (unsigned long long)ds.not_matched, (unsigned long long)ds.bad);
+		policy_chunks_free(e->chunks);
+	}
 	if (e->stacks) {
 		struct stack_syms_stats st;
 
@@ -926,6 +936,11 @@ void policy_engine_agent_actions(struct policy_engine *e, struct agent_actions_s
 	agent_actions_get_stats(e ? e->actions : NULL, st);
 }
 
+void policy_engine_data_stats(const struct policy_engine *e, struct policy_data_stats *st)
+{
+	policy_chunks_stats(e ? e->chunks : NULL, st);
+}
+
 int policy_engine_account(struct policy_engine *e, const void *data, size_t len)
 {
 	const struct msg_generic *m = data;
@@ -934,6 +949,9 @@ int policy_engine_account(struct policy_engine *e, const void *data, size_t len)
 	struct loaded_policy *lp;
 	bool monitor;
 
+	/* maxData chunks: their record is counted */
+	if (len >= sizeof(struct msg_common) && ((const struct msg_common *)data)->op == MSG_OP_DATA)
+		return 1;
 	if (!e || len < sizeof(*m))
 		return -ENOENT;
 	hi = e->acct_hi && e->acct_hi->id == m->hook_id ? e->acct_hi : policy_engine_find(e, m->hook_id);

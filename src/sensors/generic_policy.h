@@ -111,6 +111,9 @@ bool policy_engine_loader_on(const struct policy_engine *e);
 /* Policy i's enforcer as it runs here ("enforcer by kprobe ... on __x64_sys_dup"), "" without one. */
 void policy_engine_enforcer(struct policy_engine *e, size_t i, char *buf, size_t len);
 void policy_engine_agent_actions(struct policy_engine *e, struct agent_actions_stats *st);
+struct policy_data_stats;
+/* maxData chunks (policy_chunks.h): upstream's tetragon_data_events_total */
+void policy_engine_data_stats(const struct policy_engine *e, struct policy_data_stats *st);
 /* Is op the opcode of a record the policy engine's programs post (MSG_OP_GENERIC_*)? */
 bool policy_engine_record_op(uint32_t op);
 /*

@@ -135,7 +135,7 @@ bool policy_backend_owns_op(uint32_t op)
 
 bool policy_engine_record_op(uint32_t op)
 {
-	return policy_backend_owns_op(op);
+	return op == MSG_OP_DATA || policy_backend_owns_op(op);
 }
 
 size_t policy_engine_msg_ops(uint32_t *out, size_t max)

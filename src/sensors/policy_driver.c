@@ -102,6 +102,19 @@ static const char *load_inst(struct policy_engine *e, struct hook_inst *hi, char
 		bad = policy_ovr_prepare(hi, hi->obj, why, len);
 	if (bad)
 		return bad;
+	/*
+	 * maxData: buffers read from memory at the call get their bytes past
+	 * the record's as chunks (returnCopy ones keep GT_ARG_MAX, as upstream;
+	 * char_iovec too: its bookkeeping grew the programs' frames past 6.1's
+	 * 512-byte call-chain stack)
+	 */
+	for (size_t i = 0; i < hi->h->nargs && i < GT_MAX_ARGS; i++) {
+		struct gt_arg_cfg *c = &hi->cfg->args[i];
+
+		if (hi->h->args[i].max_data && !(c->flags & GT_ARGF_RETURN_COPY) &&
+		    (c->kind == GT_ARG_BUF_USER || c->kind == GT_ARG_IOV_ITER_PTR))
+			c->flags |= GT_ARGF_MAX_DATA;
+	}
 	/* the return value as its type has it: an int is the low half of the register */
 	if (hi->has_return && hi->ret_type != TP_ARG_NOP) {
 		unsigned sz;

@@ -11,6 +11,7 @@
 #include "sensors/agent_actions.h"
 #include "util/log.h"
 #include "sensors/policy_structs.h"
+#include "sensors/policy_chunks.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -51,6 +52,8 @@ struct arg_store {
 	Tetragon__KprobeCapability cap;
 	Google__Protobuf__Int32Value capval;
 	char perm[11];		/* a path's mode, "drwxr-xr-x" */
+	const uint8_t *big;	/* maxData: the argument's bytes joined with its chunks (big_len of them) */
+	size_t big_len;
 	struct arg_struct_store s;	/* sock, skb, cred... */
 };
 
@@ -205,6 +208,11 @@ static void fill_arg(Tetragon__KprobeArgument *a, const struct hook_inst *hi, co
 	case TP_ARG_IOV_ITER: {
 		/* ival: the buffer's full size; len: the bytes the kernel kept */
 		ProtobufCBinaryData bytes = { .len = l, .data = (uint8_t *)strbuf };
+
+		if (st->big) {
+			bytes.len = st->big_len;
+			bytes.data = (uint8_t *)st->big;
+		}
 
 		if (v > (int64_t)bytes.len) {
 			tetragon__kprobe_truncated_bytes__init(&st->trunc);
@@ -463,6 +471,16 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 	size_t nargs, na = 0, ncb = 0, nd = 0;
 	char fname[160], ima[8 + 2 * GT_IMA_HASH_MAX + 1];
 
+	if (len >= sizeof(struct msg_common) && ((const struct msg_common *)data)->op == MSG_OP_DATA) {
+		if (!e)
+			return 0;
+		if (!e->chunks && !(e->chunks = policy_chunks_new())) {
+			log_warn("maxData: no memory for argument chunks: %s", strerror(errno));
+			return 0;
+		}
+		policy_chunks_add(e->chunks, data, len);
+		return 0;
+	}
 	/* a header, then data_len bytes of arguments */
 	hi = len >= sizeof(*m) && m->data_len <= GT_DATA_MAX && len >= sizeof(*m) + m->data_len ?
 		     policy_engine_find(e, m->hook_id) : NULL;
@@ -523,10 +541,22 @@ int policy_engine_handle(struct policy_engine *e, struct process_events *pe, con
 			}
 			continue;
 		}
+		stores[i].big = NULL;
+		/* maxData buffers (the upper flags of paths are their mode) */
+		if ((m->args[i].kind == GT_ARG_BUF_USER || m->args[i].kind == GT_ARG_IOV_ITER_PTR) &&
+		    (m->args[i].flags >> GT_ARGV_CHUNKS_SHIFT || (m->args[i].flags & GT_ARGV_CHUNK_LOST))) {
+			size_t l;
+			const char *b = arg_bytes(m, i, &l);
+
+			if (!e->chunks)
+				e->chunks = policy_chunks_new();
+			stores[i].big = policy_chunks_join(e->chunks, m, i, b, l, &stores[i].big_len);
+		}
 		fill_arg(&args[i], hi, m, i, strs[i], &stores[i]);
 		argp[na++] = &args[i];
 	}
 	for (size_t i = hi->h->nargs; i < hi->h->nargs + hi->h->ndata && i < m->nargs && i < GT_MAX_ARGS; i++) {
+		stores[i].big = NULL;
 		fill_arg(&args[i], hi, m, i, strs[i], &stores[i]);
 		datap[nd++] = &args[i];
 	}

@@ -146,6 +146,7 @@ struct policy_engine {
 	struct stack_syms *stacks;	/* Post kernelStackTrace/userStackTrace symbols (first use) */
 	bool expose_stack_addresses;
 	struct agent_actions *actions;	/* GetUrl, DnsLookup (first use) */
+	struct policy_chunks *chunks;	/* maxData chunks waiting for their record (first use) */
 	struct policy_enforcer **enf;	/* spec.enforcers of the enabled policies (policy_enforcer.c) */
 	struct policy_loader *loader;	/* spec.loader's perf events while a policy asks (policy_loader.c) */
 	size_t nenf;

@@ -12,9 +12,10 @@ import shutil
 import socket
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Agent, Skip, require_root, run_tests  # noqa: E402
+from harness import Agent, Skip, free_port, require_root, run_tests, scrape_metrics  # noqa: E402
 from sentinel import settle  # noqa: E402
 
 agent = None
@@ -24,6 +25,7 @@ if not os.environ.get("TG_KEEP_TEST_DIRS"):
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 UPSTREAM = "/work/shared/upstream-policies"
 PID = os.getpid()
+MPORT = free_port()
 
 RET_POLICY = """apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
@@ -282,6 +284,32 @@ spec:
 """ % (PID, PID)
 
 
+# maxData: up to 327360 bytes of a char_buf, the rest as chunks ahead of the record
+MAXDATA_POLICY = """apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: "io-maxdata"
+spec:
+  kprobes:
+  - call: "sys_write"
+    syscall: true
+    args:
+    - index: 0
+      type: "fd"
+    - index: 1
+      type: "char_buf"
+      sizeArgIndex: 3
+      maxData: true
+    - index: 2
+      type: "size_t"
+    selectors:
+    - matchArgs:
+      - index: 0
+        operator: "Prefix"
+        values: ["%s/md-"]
+""" % TMP
+
+
 def perm(path):
     """upstream's permission of a path argument: ls(1)'s mode string"""
     import stat
@@ -379,6 +407,44 @@ def test_write_truncated_bytes():
     # upstream keeps 4096 bytes of a char_buf and reports the size it had
     assert ev["args"][1] == {"truncated_bytes_arg": {"bytes_arg": b64(payload[:4096]), "orig_size": "6144"}}, ev
     assert ev["args"][2] == {"size_arg": "6144"}, ev
+
+
+def maxdata_write(name, payload):
+    path = os.path.join(TMP, name)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    n = 0
+    while n < len(payload):  # one write: a file takes it whole
+        n += os.write(fd, payload[n:])
+        assert n == len(payload), n
+    os.close(fd)
+    return agent.wait_for(kprobe_with("io-maxdata", lambda k: k["args"][0].get("file_arg", {}).get("path") == path),
+                          what="maxData write event %s" % name)["process_kprobe"]
+
+
+def test_write_max_data():
+    # a pattern no chunk boundary can hide: every 4-byte word its own offset
+    payload = b"".join(i.to_bytes(4, "little") for i in range(25000))
+    ev = maxdata_write("md-100k", payload)
+    assert ev["args"][1] == {"bytes_arg": b64(payload)}, (len(base64.b64decode(ev["args"][1].get(
+        "bytes_arg", ""))), ev["args"][1].keys())
+    assert ev["args"][2] == {"size_arg": "100000"}, ev
+    # past upstream's 327360 bytes: cut there, with the size it had
+    big = b"".join(i.to_bytes(4, "little") for i in range(100000))
+    ev = maxdata_write("md-400k", big)
+    assert ev["args"][1] == {"truncated_bytes_arg": {"bytes_arg": b64(big[:327360]), "orig_size": "400000"}}, \
+        ev["args"][1].keys()
+    # a short one is the record's own bytes
+    ev = maxdata_write("md-short", b"short")
+    assert ev["args"][1] == {"bytes_arg": b64(b"short")}, ev
+    # the metrics page (rendered every second): 24 + 79 chunks, all joined
+    want = {"Received": 103, "Added": 2, "Appended": 101, "Matched": 2, "NotMatched": 0, "Bad": 0}
+    deadline = time.time() + 10
+    while True:
+        got = {k[1][0][1]: v for k, v in scrape_metrics(MPORT).items() if k[0] == "tetragon_data_events_total"}
+        if got == want:
+            break
+        assert time.time() < deadline, got
+        time.sleep(0.2)
 
 
 def test_close_fd_path():
@@ -491,7 +557,7 @@ def test_raw_syscalls_const_buf():
 def test_upstream_policies_accepted():
     err = agent.stderr()
     assert "tracing policy sys-openat (%s/tracingpolicy__openat_write.yaml) accepted" % UPSTREAM in err, err
-    assert "9 accepted, 0 refused" in err, err
+    assert "10 accepted, 0 refused" in err, err
 
 
 def main():
@@ -513,7 +579,7 @@ def main():
     args = []
     for name, text in (("ret.yaml", RET_POLICY), ("retf.yaml", RETF_POLICY), ("io.yaml", IO_POLICY),
                        ("net.yaml", NET_POLICY), ("unix.yaml", UNIX_POLICY), ("raw.yaml", RAW_POLICY),
-                       ("iov.yaml", IOV_POLICY), ("long.yaml", LONG_POLICY)):
+                       ("iov.yaml", IOV_POLICY), ("long.yaml", LONG_POLICY), ("md.yaml", MAXDATA_POLICY)):
         p = os.path.join(TMP, name)
         with open(p, "w") as f:
             f.write(text)
@@ -521,12 +587,14 @@ def main():
     up = os.path.join(UPSTREAM, "tracingpolicy__openat_write.yaml")
     if os.path.exists(up):
         args += ["--tracing-policy", up]
-    agent = Agent(*args)
+    agent = Agent(*args, "--metrics-server", "127.0.0.1:%d" % MPORT)
     tests = [test_return_probe_openat_missing_file, test_return_probe_openat_fd,
              test_match_return_args_and_return_nopost, test_read_return_copy_and_fd_path,
              test_write_size_arg_index, test_write_truncated_bytes, test_close_fd_path,
              test_connect_sockaddr, test_connect_sockaddr_un, test_writev_readv_char_iovec, test_long_paths,
-             test_raw_syscalls_syscall64, test_raw_syscalls_const_buf]
+             test_raw_syscalls_syscall64, test_raw_syscalls_const_buf,
+             # last: its metrics scrape is a connect() of this process, which connect-sockaddr reports
+             test_write_max_data]
     if os.path.exists(up):
         tests.append(test_upstream_policies_accepted)
     try:

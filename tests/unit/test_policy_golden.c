@@ -16,6 +16,8 @@
  *   func ID                                      its func_id
  *   ret VALUE RET_ACTION                         a completed return probe
  *   arg IVAL [FLAGS ["BYTES"]]                   the next argument (C escapes in BYTES)
+ *   chunk SLOT OFF SEQ "BYTES"                   a maxData chunk (MSG_OP_DATA) of the record
+ *                                                started, handed over at once (ahead of it)
  *   end                                          posts it
  * The fake tracefs and available_filter_functions are written by setup(); the
  * kernel's BTF (/sys/kernel/btf/vmlinux, which the build needs anyway) types
@@ -114,6 +116,11 @@ static int setup(void **state)
 		   "\tfield:int fd;\toffset:16;\tsize:8;\tsigned:0;\n"
 		   "\tfield:struct sockaddr * uservaddr;\toffset:24;\tsize:8;\tsigned:0;\n"
 		   "\tfield:int addrlen;\toffset:32;\tsize:8;\tsigned:0;\n");
+	put_format("syscalls", "sys_enter_write",
+		   "\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n"
+		   "\tfield:unsigned int fd;\toffset:16;\tsize:8;\tsigned:0;\n"
+		   "\tfield:const char * buf;\toffset:24;\tsize:8;\tsigned:0;\n"
+		   "\tfield:size_t count;\toffset:32;\tsize:8;\tsigned:0;\n");
 	put_format("raw_syscalls", "sys_enter",
 		   "\tfield:long id;\toffset:8;\tsize:8;\tsigned:1;\n"
 		   "\tfield:unsigned long args[6];\toffset:16;\tsize:48;\tsigned:0;\n");
@@ -482,6 +489,25 @@ static void feed_records(struct policy_engine *e, const char *path, struct strbu
 			a->len = (uint32_t)unquote(q, r.data + r.m.data_len, sizeof(r.data) - r.m.data_len);
 			r.m.data_len += a->len;
 			nargs++;
+		} else if (!strncmp(p, "chunk ", 6)) {
+			static struct msg_gt_chunk c;
+			unsigned slot, off, seq;
+			int k = 0;
+
+			assert_true(hi != NULL);
+			assert_int_equal(sscanf(p + 6, "%u %u %u %n", &slot, &off, &seq, &k), 3);
+			memset(&c, 0, sizeof(c));
+			c.common.op = MSG_OP_DATA;
+			c.common.size = sizeof(c);
+			c.common.ktime = r.m.common.ktime;
+			c.hook_id = r.m.hook_id;
+			c.tid = r.m.tid;
+			c.slot = slot;
+			c.off = off;
+			c.seq = seq;
+			c.len = (uint32_t)unquote(p + 6 + k, c.data, sizeof(c.data));
+			assert_int_equal(policy_engine_account(e, &c, sizeof(c)), 1);
+			policy_engine_handle(e, &pe, &c, sizeof(c));
 		} else if (!strncmp(p, "end", 3)) {
 			size_t n = sizeof(r.m) + r.m.data_len;
 
@@ -592,6 +618,13 @@ static void test_syscall_connect(void **state)
 {
 	(void)state;
 	run_case("syscall_connect", false);
+}
+
+/* maxData: chunks joined into their record's argument, or the argument reported short of lost ones */
+static void test_syscall_maxdata(void **state)
+{
+	(void)state;
+	run_case("syscall_maxdata", false);
 }
 
 /* The same hooks on the syscall functions (syscall-attach kprobe, fentry): the same JSON. */
@@ -768,6 +801,7 @@ int main(void)
 		cmocka_unit_test(test_syscall_fn_openat),
 		cmocka_unit_test(test_syscall_fn_connect),
 		cmocka_unit_test(test_syscall_connect),
+		cmocka_unit_test(test_syscall_maxdata),
 		cmocka_unit_test(test_tracepoint),
 		cmocka_unit_test(test_kprobe_fd_install),
 		cmocka_unit_test(test_kprobe_data),
