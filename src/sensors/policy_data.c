@@ -108,14 +108,9 @@ static const char *data_cfg(const struct policy_backend *be, const struct tp_hoo
 	return why;
 }
 
-const char *policy_data_check(const struct policy_backend *be, const struct tp_hook *h, char *why, size_t len)
+/* What limits data entries whatever the back-end: the slots they share with args and return values. */
+static const char *data_slots(const struct tp_hook *h, char *why, size_t len)
 {
-	struct gt_arg_cfg c;
-	struct gt_resolve res;
-	enum tp_arg_type rep;
-
-	if (!h->ndata)
-		return NULL;
 	if (h->nargs + h->ndata > GT_MAX_ARGS) {
 		snprintf(why, len, "line %u: %zu args and %zu data entries: at most %d in all", h->pos.line, h->nargs,
 			 h->ndata, GT_MAX_ARGS);
@@ -130,6 +125,19 @@ const char *policy_data_check(const struct policy_backend *be, const struct tp_h
 			 tp_arg_type_name(h->return_arg->type));
 		return why;
 	}
+	return NULL;
+}
+
+const char *policy_data_check(const struct policy_backend *be, const struct tp_hook *h, char *why, size_t len)
+{
+	struct gt_arg_cfg c;
+	struct gt_resolve res;
+	enum tp_arg_type rep;
+
+	if (!h->ndata)
+		return NULL;
+	if (data_slots(h, why, len))
+		return why;
 	for (size_t j = 0; j < h->ndata; j++)
 		if (data_cfg(be, h, j, &c, &res, &rep, why, len))
 			return why;
@@ -142,13 +150,14 @@ const char *policy_data_prepare(struct hook_inst *hi, char *why, size_t len)
 
 	if (!h->ndata)
 		return NULL;
-	if (policy_data_check(hi->be, h, why, len))
+	if (data_slots(h, why, len))
 		return why;
 	for (size_t j = 0; j < h->ndata; j++) {
 		size_t slot = h->nargs + j;
 		enum tp_arg_type rep = TP_ARG_INT;
 
-		data_cfg(hi->be, h, j, &hi->cfg->args[slot], &hi->cfg->resolve[slot], &rep, why, len);
+		if (data_cfg(hi->be, h, j, &hi->cfg->args[slot], &hi->cfg->resolve[slot], &rep, why, len))
+			return why;
 		hi->types[slot] = rep;
 		hi->is_signed[slot] = hi->cfg->args[slot].is_signed;
 		hi->size[slot] = hi->cfg->args[slot].size;
